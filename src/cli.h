@@ -1,0 +1,37 @@
+/* The command-line interface: global options, the store a command works on,
+ * and one entry point per command. Exit codes follow sysexits.h. */
+#ifndef FLUENZR_CLI_H
+#define FLUENZR_CLI_H
+
+#include <stdbool.h>
+#include "preset.h"
+#include "store.h"
+
+struct cli_ctx {
+	const char *store_dir;    /* --store / FLUENZR_STORE, NULL = default */
+	const char *key_file;     /* --key-file / FLUENZR_KEY_FILE */
+	int passphrase_fd;        /* --passphrase-fd, -1 = ask on the terminal */
+	struct store *st;         /* after cli_open_store() */
+	struct preset_list presets;
+	bool presets_loaded;
+};
+
+/* Opens the store (creating it when create), and unlocks it when unlock,
+ * reading the passphrase from --passphrase-fd or the terminal when only a
+ * passphrase opens it. Prints its own error; returns 0 or an exit code. */
+int cli_open_store(struct cli_ctx *c, bool create, bool unlock);
+/* Loads presets once; prints warnings for bad files on stderr. */
+int cli_load_presets(struct cli_ctx *c);
+/* Maps a store error to an exit code. */
+int cli_store_exit(int store_err);
+void cli_close(struct cli_ctx *c);
+
+int cmd_account(struct cli_ctx *c, int argc, char **argv);
+int cmd_presets(struct cli_ctx *c, int argc, char **argv);
+int cmd_store(struct cli_ctx *c, int argc, char **argv);
+int cmd_test(struct cli_ctx *c, int argc, char **argv);   /* cli_test.c */
+
+/* The full-screen console (tui.c). Returns an exit code. */
+int tui_main(struct cli_ctx *c);
+
+#endif

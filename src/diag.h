@@ -1,0 +1,121 @@
+/* The troubleshooting knowledge base: evidence gathered by a probe goes in,
+ * exactly one category with its title, reason and fixes comes out. The rules
+ * are a table (diag.c); no I/O. */
+#ifndef FLUENZR_DIAG_H
+#define FLUENZR_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "account.h"
+#include "preset.h"
+
+enum diag_cat {
+	DIAG_OK = 0,
+	DIAG_DNS_FAILURE,
+	DIAG_CONNECTION_REFUSED,
+	DIAG_TIMEOUT,
+	DIAG_TLS_MISMATCH,
+	DIAG_STARTTLS_UNAVAILABLE,
+	DIAG_INVALID_CERTIFICATE,
+	DIAG_AUTH_FAILED,
+	DIAG_AUTH_UNSUPPORTED,
+	DIAG_ENCRYPTION_REQUIRED,
+	DIAG_RATE_LIMITED,
+	DIAG_SENDER_REJECTED,
+	DIAG_RECIPIENT_REJECTED,
+	DIAG_SERVER_UNAVAILABLE,
+	DIAG_PROTOCOL_ERROR,
+	DIAG_CANCELLED,
+	DIAG_INTERNAL_ERROR,
+	DIAG_NCATS
+};
+
+/* Where in the dialogue the failure happened. */
+enum diag_stage {
+	STAGE_NONE = 0,
+	STAGE_RESOLVE,
+	STAGE_CONNECT,
+	STAGE_GREETING,
+	STAGE_EHLO,
+	STAGE_STARTTLS,
+	STAGE_TLS,          /* handshake (implicit TLS or after STARTTLS) */
+	STAGE_CERT,         /* certificate verification */
+	STAGE_AUTH,
+	STAGE_MAIL,
+	STAGE_RCPT,
+	STAGE_DATA,
+	STAGE_QUIT,
+	STAGE_IMAP_LOGIN,
+	STAGE_IMAP_SELECT,
+	STAGE_IMAP_SEARCH,
+};
+
+/* Certificate problems, the sub-reasons of invalid_certificate. */
+enum cert_problem {
+	CERT_OK = 0,
+	CERT_EXPIRED,
+	CERT_NOT_YET_VALID,
+	CERT_HOSTNAME_MISMATCH,
+	CERT_UNTRUSTED,
+	CERT_SELF_SIGNED,
+	CERT_PIN_MISMATCH,
+};
+
+/* Everything a probe knows about a failure. */
+struct diag_evidence {
+	bool imap;                 /* the failing dialogue is IMAP, not SMTP */
+	enum diag_stage stage;
+	int sys_errno;             /* from resolve/connect/read, 0 if none */
+	int gai_error;             /* getaddrinfo() code at STAGE_RESOLVE */
+	bool timed_out;            /* a step's timeout expired */
+	bool cancelled;
+	bool tls_handshake_failed; /* the TLS handshake itself failed */
+	bool peer_spoke_plain;     /* a plain-text reply where TLS was expected */
+	bool peer_spoke_tls;       /* TLS bytes where plain text was expected */
+	enum cert_problem cert;
+	int reply_code;            /* last SMTP reply code, 0 if none */
+	char reply[512];           /* server's words, already sanitised */
+	char imap_code[64];        /* IMAP response code, e.g. AUTHENTICATIONFAILED */
+	bool auth_not_offered;     /* server offered no mechanism we speak */
+	bool auth_local_failure;   /* SASL failed locally, nothing was sent */
+	bool internal;             /* our own bug or resource failure */
+	char host[ACCT_HOST_MAX + 1];
+	unsigned port;
+	enum security security;
+};
+
+#define DIAG_MAX_FIXES 8
+
+struct diagnosis {
+	enum diag_cat cat;
+	char reason[32];          /* sub-reason (cert problem name) or "" */
+	enum diag_stage stage;
+	char reply[512];          /* what the server said, sanitised */
+	char title[128];
+	char fixes[DIAG_MAX_FIXES][256];
+	size_t nfixes;
+	char suggestion[256];     /* e.g. "port 465 with ssl works" or "" */
+	/* A working alternative found by the probe, to apply: port 0 = none. */
+	unsigned alt_port;
+	enum security alt_security;
+	bool alt_imap;
+	/* For invalid_certificate: the fingerprint that could be pinned. */
+	char pin_candidate[ACCT_PIN_LEN + 1];
+};
+
+/* Classifies the evidence; p (may be NULL) adds the provider's hints. */
+void diag_classify(const struct diag_evidence *ev, const struct account *a,
+                   const struct preset *p, struct diagnosis *out);
+/* A diagnosis for success. */
+void diag_ok(struct diagnosis *out);
+
+const char *diag_cat_name(enum diag_cat c);
+/* -1 when the name is unknown. */
+int diag_cat_from_name(const char *name);
+const char *diag_cat_title(enum diag_cat c);
+const char *diag_stage_name(enum diag_stage s);
+const char *cert_problem_name(enum cert_problem p);
+/* Exit status of `fluenzr-tui test` for a category (sysexits.h). */
+int diag_exit_code(enum diag_cat c);
+
+#endif

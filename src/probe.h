@@ -1,0 +1,108 @@
+/* The probe engine: runs one account's test (SMTP, then IMAP) as a sequence
+ * of steps and reports each as an event through a callback. It prints
+ * nothing; the CLI printer, the JSON writer and the console consume the same
+ * events. probe_run() blocks and is meant for a worker thread;
+ * probe_cancel() may be called from any thread and the run ends within a
+ * second. */
+#ifndef FLUENZR_PROBE_H
+#define FLUENZR_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "account.h"
+#include "diag.h"
+#include "preset.h"
+
+#define PROBE_MAX_STEPS  32
+#define PROBE_STEP_NAME  32
+#define PROBE_DETAIL     512
+
+struct probe_opts {
+	int timeout_s;          /* per step; default 10 */
+	bool no_send;           /* stop after AUTH */
+	bool smtp_only;
+	bool imap_only;
+	int reply_wait_s;       /* how long to poll INBOX for the test message */
+	bool find_alternatives; /* after refused/timeout/tls_mismatch, probe others */
+};
+void probe_opts_default(struct probe_opts *o);
+
+struct probe_step {
+	char name[PROBE_STEP_NAME];   /* "smtp.connect", "imap.login", ... */
+	bool done;
+	bool ok;
+	int64_t ms;
+	char detail[PROBE_DETAIL];    /* sanitised, never a secret */
+};
+
+struct probe_tls_info {
+	char step[PROBE_STEP_NAME];   /* which step it belongs to */
+	char version[32];
+	char cipher[96];
+	char subject[256];
+	char issuer[256];
+	char not_before[32];          /* ISO 8601 UTC */
+	char not_after[32];
+	char sha256[ACCT_PIN_LEN + 1];/* "sha256:<hex>" */
+	bool verified;
+	char problem[32];             /* cert_problem_name(), "" when verified */
+};
+
+struct probe_line {
+	int64_t t_ms;                 /* since the start of the run */
+	char dir;                     /* 'C' client, 'S' server, '*' note */
+	char *text;                   /* redacted and sanitised */
+};
+
+struct probe_result {
+	bool ok;
+	struct diagnosis diag;
+	struct probe_step steps[PROBE_MAX_STEPS];
+	size_t nsteps;
+	struct probe_tls_info tls[4];
+	size_t ntls;
+	char message_id[256];
+	char token[64];
+	int reply_detection;          /* -1 not checked (null), 0 no, 1 yes */
+	int64_t reply_ms;
+	struct probe_line *transcript;
+	size_t ntranscript;
+	int64_t started;              /* unix seconds */
+};
+
+enum probe_event_type {
+	PROBE_EV_STEP_BEGIN,          /* step: name set, not done */
+	PROBE_EV_STEP_END,            /* step: done, ok, ms, detail */
+	PROBE_EV_TRANSCRIPT,          /* line */
+	PROBE_EV_DONE,                /* result complete */
+};
+
+struct probe_event {
+	enum probe_event_type type;
+	const struct probe_step *step;
+	const struct probe_line *line;
+	const struct probe_result *result;
+};
+
+/* Called on the probe's thread. The pointers are valid during the call only. */
+typedef void (*probe_cb)(const struct probe_event *ev, void *ud);
+
+struct probe;
+
+/* Copies the account and the passwords (into locked memory); imap_pw NULL
+ * means the SMTP password. preset may be NULL. */
+struct probe *probe_new(const struct account *a, const char *smtp_pw,
+                        const char *imap_pw, const struct preset *preset,
+                        const struct probe_opts *opts);
+/* Runs the whole test; returns the category (DIAG_OK on success). */
+enum diag_cat probe_run(struct probe *p, probe_cb cb, void *ud);
+void probe_cancel(struct probe *p);
+const struct probe_result *probe_result(const struct probe *p);
+void probe_free(struct probe *p);
+
+/* One-time process setup: ignores SIGPIPE, initialises GnuTLS and keeps the
+ * TLS layer's stderr chatter out of the terminal. */
+int probe_global_init(void);
+
+#endif

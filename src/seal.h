@@ -1,0 +1,43 @@
+/* Sealing secrets with AES-256-GCM and deriving keys with PBKDF2-HMAC-SHA256
+ * through GnuTLS. Guards GnuTLS traps: key length is asserted (a 16-byte key
+ * would silently run AES-128), tag and nonce lengths are checked by us, and
+ * PBKDF2 iterations are bounds-checked (0 aborts inside GnuTLS). */
+#ifndef FLUENZR_SEAL_H
+#define FLUENZR_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEAL_KEY_LEN    32
+#define SEAL_NONCE_LEN  12
+#define SEAL_TAG_LEN    16
+#define SEAL_VERSION    1
+/* A sealed blob: version(1) | nonce(12) | ciphertext | tag(16). */
+#define SEAL_OVERHEAD   (1 + SEAL_NONCE_LEN + SEAL_TAG_LEN)
+
+#define PBKDF2_MIN_ITER   600000u
+#define PBKDF2_MAX_ITER   100000000u
+#define PBKDF2_SALT_LEN   16
+
+/* out must hold inlen + SEAL_OVERHEAD bytes. Returns the sealed length or -1. */
+long seal(const uint8_t key[SEAL_KEY_LEN], const void *aad, size_t aadlen,
+          const void *in, size_t inlen, uint8_t *out, size_t outlen);
+/* Returns the opened length, or -1 when the blob is malformed, the key is
+ * wrong or anything (blob or aad) was altered. */
+long unseal(const uint8_t key[SEAL_KEY_LEN], const void *aad, size_t aadlen,
+            const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen);
+
+/* Raw AES-256-GCM with explicit nonce, for known-answer tests. */
+int gcm_encrypt(const uint8_t *key, size_t keylen, const uint8_t *nonce,
+                size_t noncelen, const void *aad, size_t aadlen,
+                const void *in, size_t inlen, uint8_t *out, uint8_t *tag,
+                size_t taglen);
+
+int pbkdf2_sha256(const void *pass, size_t passlen, const uint8_t *salt,
+                  size_t saltlen, unsigned iterations, uint8_t *out,
+                  size_t outlen);
+
+/* Cryptographically random bytes; 0 or -1. */
+int random_bytes(void *out, size_t n);
+
+#endif

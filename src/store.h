@@ -1,0 +1,109 @@
+/* The account store: one LMDB environment holding account records (not
+ * secret) and sealed secrets (AES-256-GCM under a data key wrapped in key
+ * slots). The only file that includes <lmdb.h>. */
+#ifndef FLUENZR_STORE_H
+#define FLUENZR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "account.h"
+
+enum store_err {
+	STORE_OK = 0,
+	STORE_ENOENT,      /* no such account / no such store */
+	STORE_EXISTS,      /* the account exists already */
+	STORE_EPERM,       /* file or directory readable by group/others */
+	STORE_EKEY,        /* wrong key file or passphrase */
+	STORE_NEEDPASS,    /* only a passphrase opens this store, none given */
+	STORE_ECORRUPT,    /* damaged environment or record */
+	STORE_EIO,
+	STORE_EINVAL,
+	STORE_ENOMEM,
+	STORE_ELOCKED,     /* a secret is needed but the store is not unlocked */
+};
+
+enum secret_field { SECRET_SMTP = 0, SECRET_IMAP = 1 };
+
+struct store_opts {
+	const char *dir;          /* NULL: default_store_dir() */
+	const char *key_file;     /* NULL: <config dir>/store.key */
+	bool create;              /* create the store and key file if missing */
+};
+
+struct store;
+
+/* Opens (and with opts->create, creates) the environment. No key is needed
+ * to list accounts; store_unlock() is needed for anything secret. */
+int store_open(const struct store_opts *opts, struct store **out,
+               char *err, size_t errlen);
+void store_close(struct store *st);
+
+/* Unwraps the data key: from the key file if it has a slot, else from the
+ * passphrase (NULL: STORE_NEEDPASS). Nothing is written. */
+int store_unlock(struct store *st, const char *passphrase,
+                 char *err, size_t errlen);
+bool store_is_unlocked(const struct store *st);
+bool store_has_passphrase(const struct store *st);
+bool store_has_keyfile_slot(const struct store *st);
+
+/* Accounts. Passwords: NULL = none (add) / keep as is (put). */
+int store_account_add(struct store *st, const struct account *a,
+                      const char *smtp_pw, const char *imap_pw,
+                      char *err, size_t errlen);
+/* Replaces the account stored under old_email (may rename it). */
+int store_account_put(struct store *st, const char *old_email,
+                      const struct account *a,
+                      const char *smtp_pw, const char *imap_pw,
+                      char *err, size_t errlen);
+int store_account_get(struct store *st, const char *email, struct account *out);
+int store_account_remove(struct store *st, const char *email);
+size_t store_account_count(struct store *st);
+
+/* Calls cb for each account in key order, within one read transaction; a
+ * record that does not parse is reported through bad (may be NULL) and
+ * skipped. A nonzero return from cb stops the walk. */
+typedef int (*store_account_cb)(const struct account *a, void *ud);
+typedef void (*store_bad_cb)(const char *key, const char *problem, void *ud);
+int store_account_foreach(struct store *st, store_account_cb cb,
+                          store_bad_cb bad, void *ud);
+
+/* Opens one secret into buf (NUL-terminated, caller wipes). STORE_ENOENT if
+ * none is set, STORE_ECORRUPT if it fails its integrity check. */
+int store_secret_get(struct store *st, const char *email,
+                     enum secret_field f, char *buf, size_t len);
+
+/* Records the outcome of a test on the account (time, diag category). */
+int store_set_result(struct store *st, const char *email,
+                     int64_t when, const char *category);
+
+/* Opens every record; reports each that fails. Returns the number of bad
+ * records, or -1 on a store error. */
+int store_check(struct store *st, store_bad_cb report, void *ud);
+
+struct store_status {
+	char dir[1024];
+	char key_file[1024];
+	bool keyfile_slot;
+	bool passphrase_slot;
+	unsigned pbkdf2_iterations;
+	size_t accounts;
+	size_t secrets;
+	uint64_t map_size;
+	int format_version;
+};
+int store_status(struct store *st, struct store_status *out);
+
+/* Sets or changes the passphrase slot (store must be unlocked). With
+ * drop_keyfile the key-file slot is removed, so only the passphrase opens
+ * the store. */
+int store_set_passphrase(struct store *st, const char *passphrase,
+                         bool drop_keyfile, char *err, size_t errlen);
+/* New data key; every secret re-sealed and every slot re-wrapped in one
+ * write transaction. passphrase is needed when a passphrase slot exists. */
+int store_rotate(struct store *st, const char *passphrase,
+                 char *err, size_t errlen);
+
+const char *store_strerror(int code);
+
+#endif

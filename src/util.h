@@ -1,0 +1,35 @@
+/* Small helpers shared by every layer. */
+#ifndef FLUENZR_UTIL_H
+#define FLUENZR_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Copies with truncation reported: 0 if it fit, -1 if truncated. */
+int str_copy(char *dst, size_t dstlen, const char *src);
+int str_printf(char *dst, size_t dstlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Replaces control characters (and invalid UTF-8) by '?' so that a server's
+ * words can reach a terminal or a log; copies at most dstlen-1 bytes. */
+void str_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen);
+
+bool utf8_valid(const char *s, size_t len);
+
+/* Monotonic milliseconds. */
+int64_t now_ms(void);
+
+/* Reads a password: from fd (to EOF or the first newline), or, when fd < 0,
+ * from the terminal without echo after printing prompt on it. Returns 0, or
+ * -1 with errno; buf is wiped on failure. */
+int read_secret(int fd, const char *prompt, char *buf, size_t len);
+
+/* Creates every missing directory of path with mode 0700. */
+int mkdir_p(const char *path);
+
+/* $XDG_DATA_HOME/fluenzr, $XDG_CONFIG_HOME/fluenzr (with ~ fallbacks). */
+int default_store_dir(char *out, size_t len);
+int default_config_dir(char *out, size_t len);
+
+#endif
