@@ -14,7 +14,16 @@ struct cli_ctx {
 	struct store *st;         /* after cli_open_store() */
 	struct preset_list presets;
 	bool presets_loaded;
+	char *passphrase;         /* secmem, read once */
 };
+
+/* Consumes a global option at argv[*i] (and its value, advancing *i).
+ * Returns 1 if it was one, 0 if not, -1 (message printed) if malformed. */
+int cli_global_option(struct cli_ctx *c, int argc, char **argv, int *i);
+
+/* The store passphrase from --passphrase-fd (read once, kept in locked
+ * memory) or the terminal; NULL with a message when none can be had. */
+const char *cli_passphrase(struct cli_ctx *c, const char *prompt);
 
 /* Opens the store (creating it when create), and unlocks it when unlock,
  * reading the passphrase from --passphrase-fd or the terminal when only a

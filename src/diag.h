@@ -103,9 +103,21 @@ struct diagnosis {
 	char pin_candidate[ACCT_PIN_LEN + 1];
 };
 
-/* Classifies the evidence; p (may be NULL) adds the provider's hints. */
+/* Classifies the evidence; p (may be NULL) adds the provider's hints.
+ * a may be NULL. out's suggestion, alt_* and pin_candidate belong to the
+ * probe and are kept as they are (zero out before filling them); the fixes
+ * name a working alternative or the fingerprint when the probe set them. */
 void diag_classify(const struct diag_evidence *ev, const struct account *a,
                    const struct preset *p, struct diagnosis *out);
+/* The same, returning the name of the rule that decided (for tests and
+ * --verbose output). */
+const char *diag_classify_rule(const struct diag_evidence *ev,
+                               const struct account *a,
+                               const struct preset *p,
+                               struct diagnosis *out);
+/* The rules table, in matching order. NULL past the end. */
+size_t diag_rule_count(void);
+const char *diag_rule_name(size_t i);
 /* A diagnosis for success. */
 void diag_ok(struct diagnosis *out);
 

@@ -1,0 +1,1235 @@
+/* The scriptable commands: account, presets, store. Each parses its options,
+ * validates at the edge, calls the model and the store, and maps failures to
+ * sysexits codes. Passwords never come from argv. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "cli.h"
+#include "json.h"
+#include "preset.h"
+#include "secmem.h"
+#include "store.h"
+#include "util.h"
+
+#define PASS_MAX 1024
+
+static int
+parse_fd(const char *opt, const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > INT_MAX) {
+		fprintf(stderr, "fluenzr-tui: %s wants a file descriptor number, not '%s'\n", opt, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* "--opt VALUE" or "--opt=VALUE": the value, advancing *i; NULL if absent. */
+static const char *
+opt_value(int argc, char **argv, int *i, const char *name, bool *matched)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	*matched = false;
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=') {
+		*matched = true;
+		return a + n + 1;
+	}
+	if (a[n] != '\0')
+		return NULL;
+	*matched = true;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "fluenzr-tui: %s needs a value\n", name);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+int
+cli_global_option(struct cli_ctx *c, int argc, char **argv, int *i)
+{
+	static const char *names[] = { "--store", "--key-file", "--passphrase-fd" };
+	const char *v;
+	bool m;
+	size_t k;
+
+	for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+		v = opt_value(argc, argv, i, names[k], &m);
+		if (!m)
+			continue;
+		if (!v)
+			return -1;
+		if (k == 0)
+			c->store_dir = v;
+		else if (k == 1)
+			c->key_file = v;
+		else if (parse_fd(names[k], v, &c->passphrase_fd) < 0)
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
+const char *
+cli_passphrase(struct cli_ctx *c, const char *prompt)
+{
+	if (c->passphrase)
+		return c->passphrase;
+	c->passphrase = secmem_alloc(PASS_MAX);
+	if (!c->passphrase) {
+		fprintf(stderr, "fluenzr-tui: out of memory\n");
+		return NULL;
+	}
+	if (c->passphrase_fd < 0 && !isatty(STDIN_FILENO)) {
+		/* no terminal to ask on: read_secret would still try /dev/tty,
+		 * which is right for a user, so only a missing tty fails */
+	}
+	if (read_secret(c->passphrase_fd, prompt, c->passphrase, PASS_MAX) < 0) {
+		fprintf(stderr, "fluenzr-tui: cannot read the store passphrase: %s\n",
+		        errno == EMSGSIZE ? "too long" : strerror(errno));
+		secmem_free(c->passphrase, PASS_MAX);
+		c->passphrase = NULL;
+		return NULL;
+	}
+	return c->passphrase;
+}
+
+int
+cli_store_exit(int e)
+{
+	switch (e) {
+	case STORE_OK: return 0;
+	case STORE_ENOENT: return EX_NOINPUT;
+	case STORE_EXISTS: return EX_CANTCREAT;
+	case STORE_EPERM: case STORE_EKEY: case STORE_NEEDPASS: return EX_NOPERM;
+	case STORE_ECORRUPT: case STORE_EINVAL: return EX_DATAERR;
+	case STORE_EIO: return EX_IOERR;
+	case STORE_ENOMEM: return EX_OSERR;
+	default: return EX_SOFTWARE;
+	}
+}
+
+static int
+store_fail(int e, const char *err)
+{
+	fprintf(stderr, "fluenzr-tui: %s\n", err && *err ? err : store_strerror(e));
+	return cli_store_exit(e);
+}
+
+int
+cli_open_store(struct cli_ctx *c, bool create, bool unlock)
+{
+	struct store_opts o = { c->store_dir, c->key_file, create };
+	char err[512] = "";
+	const char *pass;
+	int e;
+
+	if (!c->st) {
+		e = store_open(&o, &c->st, err, sizeof err);
+		if (e != STORE_OK) {
+			c->st = NULL;
+			if (e == STORE_ENOENT && !err[0])
+				str_copy(err, sizeof err, "no account store yet (add an account first)");
+			return store_fail(e, err);
+		}
+	}
+	if (!unlock || store_is_unlocked(c->st))
+		return 0;
+	/* A passphrase given on a descriptor is used even when a key file
+	 * exists, so scripts can rely on it. */
+	pass = c->passphrase_fd >= 0 ? cli_passphrase(c, NULL) : NULL;
+	if (c->passphrase_fd >= 0 && !pass)
+		return EX_NOINPUT;
+	e = store_unlock(c->st, pass, err, sizeof err);
+	if (e == STORE_NEEDPASS && !pass) {
+		pass = cli_passphrase(c, "Store passphrase: ");
+		if (!pass)
+			return EX_NOPERM;
+		err[0] = '\0';
+		e = store_unlock(c->st, pass, err, sizeof err);
+	}
+	if (e != STORE_OK)
+		return store_fail(e, err);
+	return 0;
+}
+
+static void
+warn_preset(const char *msg, void *ud)
+{
+	(void)ud;
+	fprintf(stderr, "fluenzr-tui: preset skipped: %s\n", msg);
+}
+
+int
+cli_load_presets(struct cli_ctx *c)
+{
+	if (c->presets_loaded)
+		return 0;
+	if (preset_load_all(&c->presets, warn_preset, NULL) < 0) {
+		fprintf(stderr, "fluenzr-tui: cannot load presets\n");
+		return EX_CONFIG;
+	}
+	c->presets_loaded = true;
+	return 0;
+}
+
+void
+cli_close(struct cli_ctx *c)
+{
+	if (c->st)
+		store_close(c->st);
+	c->st = NULL;
+	if (c->presets_loaded)
+		preset_list_free(&c->presets);
+	c->presets_loaded = false;
+	if (c->passphrase)
+		secmem_free(c->passphrase, PASS_MAX);
+	c->passphrase = NULL;
+}
+
+/* ---- account ---------------------------------------------------------- */
+
+enum pw_source { PW_NONE, PW_PROMPT, PW_STDIN, PW_FD, PW_NOPASS };
+
+struct acct_opts {
+	struct account a;
+	unsigned given;           /* PRESET_GIVEN_* for server fields */
+	bool name_given, user_given, imap_user_given, ca_given, pin_given;
+	bool allow_plain_given;
+	const char *preset_id;
+	enum pw_source pw;
+	int pw_fd;
+	int imap_pw_fd;           /* -1: none */
+	bool json;
+};
+
+static int
+bad_field(const char *field, const char *why)
+{
+	fprintf(stderr, "fluenzr-tui: invalid %s: %s\n", field, why);
+	return EX_DATAERR;
+}
+
+static int
+set_text(char *dst, size_t len, const char *field, const char *v)
+{
+	const char *why = valid_text(v, len - 1);
+
+	if (why)
+		return bad_field(field, why);
+	str_copy(dst, len, v);
+	return 0;
+}
+
+static int
+set_host(char *dst, const char *field, const char *v)
+{
+	const char *why = *v ? valid_hostname(v) : NULL;
+
+	if (why)
+		return bad_field(field, why);
+	str_copy(dst, ACCT_HOST_MAX + 1, v);
+	return 0;
+}
+
+static int
+set_port(unsigned *dst, const char *field, const char *v)
+{
+	const char *why = valid_port(v, dst);
+
+	return why ? bad_field(field, why) : 0;
+}
+
+static int
+set_security(enum security *dst, const char *field, const char *v)
+{
+	if (security_parse(v, dst) < 0)
+		return bad_field(field, "must be starttls (or tls), ssl or none");
+	return 0;
+}
+
+/* Parses the options shared by add and edit. Returns 0 or an exit code. */
+static int
+parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
+                   struct acct_opts *o, const char **positional)
+{
+	static const char *valued[] = {
+		"--email", "--name", "--preset", "--smtp-host", "--smtp-port",
+		"--smtp-security", "--username", "--password-fd", "--imap-host",
+		"--imap-port", "--imap-security", "--imap-username", "--ca-file",
+		"--pin", "--imap-password-fd",
+	};
+	int i, rc;
+	size_t k;
+
+	for (i = first; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		bool m = false;
+
+		rc = cli_global_option(c, argc, argv, &i);
+		if (rc < 0)
+			return EX_USAGE;
+		if (rc > 0)
+			continue;
+		if (strcmp(a, "--password-stdin") == 0) {
+			o->pw = PW_STDIN;
+			continue;
+		}
+		if (strcmp(a, "--no-password") == 0) {
+			o->pw = PW_NOPASS;
+			continue;
+		}
+		if (strcmp(a, "--allow-plain") == 0) {
+			o->a.allow_plain = true;
+			o->allow_plain_given = true;
+			continue;
+		}
+		if (strcmp(a, "--json") == 0) {
+			o->json = true;
+			continue;
+		}
+		if (strcmp(a, "--password") == 0 || strncmp(a, "--password=", 11) == 0) {
+			fprintf(stderr, "fluenzr-tui: passwords are never taken from the command line "
+			        "(they would show in ps and shell history): use --password-stdin, "
+			        "--password-fd N or the prompt\n");
+			return EX_USAGE;
+		}
+		for (k = 0; k < sizeof valued / sizeof valued[0]; k++) {
+			v = opt_value(argc, argv, &i, valued[k], &m);
+			if (m)
+				break;
+		}
+		if (!m) {
+			if (a[0] == '-' || (positional && *positional)) {
+				fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", a);
+				return EX_USAGE;
+			}
+			if (!positional) {
+				fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", a);
+				return EX_USAGE;
+			}
+			*positional = a;
+			continue;
+		}
+		if (!v)
+			return EX_USAGE;
+		rc = 0;
+		switch (k) {
+		case 0: {
+			const char *why = valid_email(v);
+			if (why)
+				return bad_field("email", why);
+			str_copy(o->a.email, sizeof o->a.email, v);
+			break;
+		}
+		case 1: rc = set_text(o->a.display_name, sizeof o->a.display_name, "name", v);
+			o->name_given = true; break;
+		case 2: o->preset_id = v; break;
+		case 3: rc = set_host(o->a.smtp_host, "smtp-host", v);
+			if (!*v)
+				rc = bad_field("smtp-host", "must not be empty");
+			o->given |= PRESET_GIVEN_SMTP_HOST; break;
+		case 4: rc = set_port(&o->a.smtp_port, "smtp-port", v);
+			o->given |= PRESET_GIVEN_SMTP_PORT; break;
+		case 5: rc = set_security(&o->a.smtp_security, "smtp-security", v);
+			o->given |= PRESET_GIVEN_SMTP_SEC; break;
+		case 6: rc = set_text(o->a.username, sizeof o->a.username, "username", v);
+			if (!rc && !*v)
+				rc = bad_field("username", "must not be empty");
+			o->user_given = true; break;
+		case 7: o->pw = PW_FD;
+			if (parse_fd("--password-fd", v, &o->pw_fd) < 0)
+				return EX_USAGE;
+			break;
+		case 8: rc = set_host(o->a.imap_host, "imap-host", v);
+			o->given |= PRESET_GIVEN_IMAP_HOST; break;
+		case 9: rc = set_port(&o->a.imap_port, "imap-port", v);
+			o->given |= PRESET_GIVEN_IMAP_PORT; break;
+		case 10: rc = set_security(&o->a.imap_security, "imap-security", v);
+			o->given |= PRESET_GIVEN_IMAP_SEC; break;
+		case 11: rc = set_text(o->a.imap_username, sizeof o->a.imap_username,
+			               "imap-username", v);
+			o->imap_user_given = true; break;
+		case 12: {
+			char real[PATH_MAX];
+			const char *why = valid_text(v, ACCT_PATH_MAX);
+
+			o->ca_given = true;
+			if (why)
+				return bad_field("ca-file", why);
+			if (!*v) {
+				o->a.ca_file[0] = '\0';
+				break;
+			}
+			if (!realpath(v, real) || access(real, R_OK) < 0) {
+				fprintf(stderr, "fluenzr-tui: invalid ca-file: cannot read %s: %s\n",
+				        v, strerror(errno));
+				return EX_NOINPUT;
+			}
+			if (str_copy(o->a.ca_file, sizeof o->a.ca_file, real) < 0)
+				return bad_field("ca-file", "path too long");
+			break;
+		}
+		case 13: {
+			const char *why = *v ? valid_pin(v, o->a.pin) : NULL;
+
+			if (!*v)
+				o->a.pin[0] = '\0';
+			if (why)
+				return bad_field("pin", why);
+			o->pin_given = true;
+			break;
+		}
+		case 14:
+			if (parse_fd("--imap-password-fd", v, &o->imap_pw_fd) < 0)
+				return EX_USAGE;
+			break;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static const struct preset *
+pick_preset(struct cli_ctx *c, const char *id, const char *email, int *rc)
+{
+	const struct preset *p;
+
+	*rc = 0;
+	if ((*rc = cli_load_presets(c)))
+		return NULL;
+	if (id) {
+		p = preset_find(&c->presets, id);
+		if (!p) {
+			fprintf(stderr, "fluenzr-tui: invalid preset: no preset '%s' "
+			        "(see 'fluenzr-tui presets')\n", id);
+			*rc = EX_DATAERR;
+		}
+		return p;
+	}
+	return preset_match(&c->presets, email);
+}
+
+/* Reads the passwords the options ask for into secmem buffers. */
+static int
+read_passwords(const struct acct_opts *o, const char *email, char **pw, char **ipw)
+{
+	char prompt[ACCT_EMAIL_MAX + 32];
+	const char *why;
+
+	*pw = *ipw = NULL;
+	if (o->pw == PW_NONE || o->pw == PW_NOPASS) {
+		if (o->imap_pw_fd < 0)
+			return 0;
+	}
+	if (o->pw != PW_NONE && o->pw != PW_NOPASS) {
+		*pw = secmem_alloc(ACCT_SECRET_MAX + 2);
+		if (!*pw)
+			return EX_OSERR;
+		str_printf(prompt, sizeof prompt, "Password for %s: ", email);
+		if (read_secret(o->pw == PW_STDIN ? STDIN_FILENO :
+		                o->pw == PW_FD ? o->pw_fd : -1,
+		                prompt, *pw, ACCT_SECRET_MAX + 2) < 0) {
+			fprintf(stderr, "fluenzr-tui: cannot read the password: %s\n",
+			        errno == EMSGSIZE ? "longer than 1024 bytes" : strerror(errno));
+			return EX_NOINPUT;
+		}
+		if ((why = valid_secret(*pw)))
+			return bad_field("password", why);
+	}
+	if (o->imap_pw_fd >= 0) {
+		*ipw = secmem_alloc(ACCT_SECRET_MAX + 2);
+		if (!*ipw)
+			return EX_OSERR;
+		if (read_secret(o->imap_pw_fd, NULL, *ipw, ACCT_SECRET_MAX + 2) < 0) {
+			fprintf(stderr, "fluenzr-tui: cannot read the IMAP password: %s\n",
+			        strerror(errno));
+			return EX_NOINPUT;
+		}
+		if ((why = valid_secret(*ipw)))
+			return bad_field("imap-password", why);
+	}
+	return 0;
+}
+
+static void
+free_passwords(char *pw, char *ipw)
+{
+	secmem_free(pw, ACCT_SECRET_MAX + 2);
+	secmem_free(ipw, ACCT_SECRET_MAX + 2);
+}
+
+static void
+fill_defaults(struct account *a, unsigned given)
+{
+	if (!(given & PRESET_GIVEN_SMTP_PORT) && a->smtp_port == 0)
+		a->smtp_port = security_default_port(a->smtp_security, false);
+	if (a->imap_host[0] && a->imap_port == 0)
+		a->imap_port = security_default_port(a->imap_security, true);
+}
+
+static int
+finish_account(struct acct_opts *o)
+{
+	struct acct_error e;
+
+	if (o->a.smtp_security == SEC_NONE || (o->a.imap_host[0] && o->a.imap_security == SEC_NONE)) {
+		if (!o->a.allow_plain) {
+			return bad_field(o->a.smtp_security == SEC_NONE ? "smtp-security" : "imap-security",
+			                 "'none' sends the password across the network in clear; "
+			                 "add --allow-plain if you really mean it");
+		}
+		fprintf(stderr, "fluenzr-tui: warning: encryption 'none': the password will "
+		        "cross the network in clear\n");
+	}
+	if (account_validate(&o->a, &e) < 0)
+		return bad_field(e.field, e.msg);
+	return 0;
+}
+
+static int
+account_add(struct cli_ctx *c, int argc, char **argv)
+{
+	struct acct_opts o;
+	const struct preset *p;
+	char err[512] = "";
+	char *pw = NULL, *ipw = NULL;
+	int rc, e;
+
+	memset(&o, 0, sizeof o);
+	account_init(&o.a);
+	o.a.smtp_port = 0;
+	o.imap_pw_fd = -1;
+	if ((rc = parse_account_opts(c, argc, argv, 2, &o, NULL)))
+		return rc;
+	if (!o.a.email[0]) {
+		fprintf(stderr, "fluenzr-tui: account add needs --email\n");
+		return EX_USAGE;
+	}
+	if (o.preset_id || !(o.given & PRESET_GIVEN_SMTP_HOST)) {
+		p = pick_preset(c, o.preset_id, o.a.email, &rc);
+		if (rc)
+			return rc;
+		if (p)
+			preset_apply(p, &o.a, o.given);
+	}
+	if (!o.a.smtp_host[0]) {
+		fprintf(stderr, "fluenzr-tui: invalid smtp-host: none given and no preset serves "
+		        "the domain of %s (give --smtp-host or --preset)\n", o.a.email);
+		return EX_DATAERR;
+	}
+	if (!o.user_given)
+		str_copy(o.a.username, sizeof o.a.username, o.a.email);
+	fill_defaults(&o.a, o.given);
+	if ((rc = finish_account(&o)))
+		return rc;
+	if (o.pw == PW_NONE) {
+		if (!isatty(STDIN_FILENO)) {
+			fprintf(stderr, "fluenzr-tui: no password: give --password-stdin, "
+			        "--password-fd N or --no-password\n");
+			return EX_USAGE;
+		}
+		o.pw = PW_PROMPT;
+	}
+	if ((rc = read_passwords(&o, o.a.email, &pw, &ipw)))
+		goto out;
+	if ((rc = cli_open_store(c, true, pw || ipw)))
+		goto out;
+	e = store_account_add(c->st, &o.a, pw, ipw, err, sizeof err);
+	if (e != STORE_OK) {
+		if (e == STORE_EXISTS && !err[0])
+			str_printf(err, sizeof err, "account %s exists already (use 'account edit')",
+			           o.a.email);
+		rc = store_fail(e, err);
+		goto out;
+	}
+	printf("added %s (%s:%u %s)\n", o.a.email, o.a.smtp_host, o.a.smtp_port,
+	       security_name(o.a.smtp_security));
+out:
+	free_passwords(pw, ipw);
+	return rc;
+}
+
+static int
+account_edit(struct cli_ctx *c, int argc, char **argv)
+{
+	struct acct_opts o;
+	struct account cur;
+	const struct preset *p;
+	const char *target = NULL;
+	char err[512] = "";
+	char *pw = NULL, *ipw = NULL;
+	int rc, e;
+
+	memset(&o, 0, sizeof o);
+	account_init(&o.a);
+	o.a.smtp_port = 0;
+	o.imap_pw_fd = -1;
+	if ((rc = parse_account_opts(c, argc, argv, 2, &o, &target)))
+		return rc;
+	if (!target) {
+		fprintf(stderr, "fluenzr-tui: account edit needs the account's address\n");
+		return EX_USAGE;
+	}
+	if ((rc = cli_open_store(c, false, false)))
+		return rc;
+	e = store_account_get(c->st, target, &cur);
+	if (e != STORE_OK) {
+		str_printf(err, sizeof err, "no account %s", target);
+		return store_fail(e, e == STORE_ENOENT ? err : NULL);
+	}
+	/* Start from the stored account; apply what was given. */
+	{
+		struct account n = cur;
+
+		if (o.a.email[0])
+			str_copy(n.email, sizeof n.email, o.a.email);
+		if (o.name_given)
+			str_copy(n.display_name, sizeof n.display_name, o.a.display_name);
+		if (o.preset_id) {
+			p = pick_preset(c, o.preset_id, n.email, &rc);
+			if (rc)
+				return rc;
+			/* a preset on edit replaces the server settings not given */
+			if (!(o.given & PRESET_GIVEN_SMTP_HOST))
+				n.smtp_host[0] = '\0';
+			if (!(o.given & PRESET_GIVEN_IMAP_HOST))
+				n.imap_host[0] = '\0';
+			n.smtp_port = 0;
+			n.imap_port = 0;
+			preset_apply(p, &n, o.given & ~(unsigned)(PRESET_GIVEN_SMTP_PORT |
+			                                          PRESET_GIVEN_IMAP_PORT));
+		}
+		if (o.given & PRESET_GIVEN_SMTP_HOST)
+			str_copy(n.smtp_host, sizeof n.smtp_host, o.a.smtp_host);
+		if (o.given & PRESET_GIVEN_SMTP_SEC) {
+			/* the port follows the encryption unless it was given */
+			if (!(o.given & PRESET_GIVEN_SMTP_PORT) &&
+			    n.smtp_port == security_default_port(n.smtp_security, false))
+				n.smtp_port = security_default_port(o.a.smtp_security, false);
+			n.smtp_security = o.a.smtp_security;
+		}
+		if (o.given & PRESET_GIVEN_SMTP_PORT)
+			n.smtp_port = o.a.smtp_port;
+		if (o.user_given)
+			str_copy(n.username, sizeof n.username, o.a.username);
+		if (o.given & PRESET_GIVEN_IMAP_HOST)
+			str_copy(n.imap_host, sizeof n.imap_host, o.a.imap_host);
+		if (o.given & PRESET_GIVEN_IMAP_SEC) {
+			if (!(o.given & PRESET_GIVEN_IMAP_PORT) &&
+			    n.imap_port == security_default_port(n.imap_security, true))
+				n.imap_port = security_default_port(o.a.imap_security, true);
+			n.imap_security = o.a.imap_security;
+		}
+		if (o.given & PRESET_GIVEN_IMAP_PORT)
+			n.imap_port = o.a.imap_port;
+		if (!n.imap_host[0])
+			n.imap_port = 0;
+		if (o.imap_user_given)
+			str_copy(n.imap_username, sizeof n.imap_username, o.a.imap_username);
+		if (o.ca_given)
+			str_copy(n.ca_file, sizeof n.ca_file, o.a.ca_file);
+		if (o.pin_given)
+			str_copy(n.pin, sizeof n.pin, o.a.pin);
+		if (o.allow_plain_given)
+			n.allow_plain = true;
+		fill_defaults(&n, o.given | PRESET_GIVEN_SMTP_PORT);
+		if (n.smtp_port == 0)
+			n.smtp_port = security_default_port(n.smtp_security, false);
+		o.a = n;
+	}
+	if ((rc = finish_account(&o)))
+		return rc;
+	if ((rc = read_passwords(&o, o.a.email, &pw, &ipw)))
+		goto out;
+	/* Renaming re-seals the secrets (they are bound to the address). */
+	if ((rc = cli_open_store(c, false, pw || ipw || strcasecmp(cur.email, o.a.email) != 0)))
+		goto out;
+	e = store_account_put(c->st, cur.email, &o.a, pw, ipw, err, sizeof err);
+	if (e != STORE_OK) {
+		rc = store_fail(e, err);
+		goto out;
+	}
+	printf("updated %s\n", o.a.email);
+out:
+	free_passwords(pw, ipw);
+	return rc;
+}
+
+static void
+json_account(struct json *j, const struct account *a)
+{
+	json_obj_begin(j);
+	json_key(j, "email"); json_str(j, a->email);
+	json_key(j, "display_name"); json_str(j, a->display_name);
+	json_key(j, "smtp");
+	json_obj_begin(j);
+	json_key(j, "host"); json_str(j, a->smtp_host);
+	json_key(j, "port"); json_int(j, a->smtp_port);
+	json_key(j, "security"); json_str(j, security_name(a->smtp_security));
+	json_key(j, "username"); json_str(j, a->username);
+	json_obj_end(j);
+	json_key(j, "imap");
+	if (a->imap_host[0]) {
+		json_obj_begin(j);
+		json_key(j, "host"); json_str(j, a->imap_host);
+		json_key(j, "port"); json_int(j, a->imap_port);
+		json_key(j, "security"); json_str(j, security_name(a->imap_security));
+		json_key(j, "username"); json_str(j, account_imap_user(a));
+		json_obj_end(j);
+	} else {
+		json_null(j);
+	}
+	json_key(j, "has_password"); json_bool(j, a->has_password);
+	json_key(j, "has_imap_password"); json_bool(j, a->has_imap_password);
+	json_key(j, "preset"); a->preset[0] ? json_str(j, a->preset) : json_null(j);
+	json_key(j, "ca_file"); a->ca_file[0] ? json_str(j, a->ca_file) : json_null(j);
+	json_key(j, "pin"); a->pin[0] ? json_str(j, a->pin) : json_null(j);
+	json_key(j, "allow_plain"); json_bool(j, a->allow_plain);
+	json_key(j, "last_test");
+	if (a->last_test_time) {
+		json_obj_begin(j);
+		json_key(j, "time"); json_int(j, a->last_test_time);
+		json_key(j, "result"); json_str(j, a->last_result);
+		json_obj_end(j);
+	} else {
+		json_null(j);
+	}
+	json_obj_end(j);
+}
+
+struct list_ctx {
+	struct json j;
+	bool json;
+	size_t n;
+	int bad;
+};
+
+static int
+list_one(const struct account *a, void *ud)
+{
+	struct list_ctx *l = ud;
+
+	l->n++;
+	if (l->json) {
+		json_account(&l->j, a);
+		return 0;
+	}
+	printf("%-6s %-32s %s:%u %s%s\n",
+	       a->last_test_time ? (strcmp(a->last_result, "ok") == 0 ? "ok" : "FAIL") : "-",
+	       a->email, a->smtp_host, a->smtp_port, security_name(a->smtp_security),
+	       a->imap_host[0] ? " +imap" : "");
+	return 0;
+}
+
+static void
+list_bad(const char *key, const char *problem, void *ud)
+{
+	struct list_ctx *l = ud;
+
+	l->bad++;
+	fprintf(stderr, "fluenzr-tui: account %s: %s\n", key, problem);
+}
+
+static int
+account_list(struct cli_ctx *c, int argc, char **argv)
+{
+	static char buf[1 << 16];
+	struct list_ctx l;
+	int i, rc, e;
+
+	memset(&l, 0, sizeof l);
+	for (i = 2; i < argc; i++) {
+		rc = cli_global_option(c, argc, argv, &i);
+		if (rc < 0)
+			return EX_USAGE;
+		if (rc > 0)
+			continue;
+		if (strcmp(argv[i], "--json") == 0) {
+			l.json = true;
+			continue;
+		}
+		fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[i]);
+		return EX_USAGE;
+	}
+	rc = cli_open_store(c, false, false);
+	if (rc == EX_NOINPUT && l.json) {
+		/* no store yet: an empty list, not an error */
+		puts("[]");
+		return 0;
+	}
+	if (rc == EX_NOINPUT) {
+		puts("No accounts yet: add one with 'fluenzr-tui account add --email ADDRESS'.");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	setvbuf(stdout, buf, _IOFBF, sizeof buf);
+	if (l.json) {
+		json_init(&l.j, stdout, false);
+		json_arr_begin(&l.j);
+	}
+	e = store_account_foreach(c->st, list_one, list_bad, &l);
+	if (l.json) {
+		json_arr_end(&l.j);
+		json_end(&l.j);
+	} else if (l.n == 0 && e == STORE_OK) {
+		puts("No accounts yet: add one with 'fluenzr-tui account add --email ADDRESS'.");
+	}
+	fflush(stdout);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (e != STORE_OK)
+		return store_fail(e, NULL);
+	return l.bad ? EX_DATAERR : 0;
+}
+
+static int
+one_account_arg(struct cli_ctx *c, int argc, char **argv, const char **target, bool *json)
+{
+	int i, rc;
+
+	*target = NULL;
+	for (i = 2; i < argc; i++) {
+		rc = cli_global_option(c, argc, argv, &i);
+		if (rc < 0)
+			return EX_USAGE;
+		if (rc > 0)
+			continue;
+		if (json && strcmp(argv[i], "--json") == 0) {
+			*json = true;
+			continue;
+		}
+		if (argv[i][0] == '-' || *target) {
+			fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[i]);
+			return EX_USAGE;
+		}
+		*target = argv[i];
+	}
+	if (!*target) {
+		fprintf(stderr, "fluenzr-tui: account %s needs the account's address\n", argv[1]);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+static int
+account_show(struct cli_ctx *c, int argc, char **argv)
+{
+	struct account a;
+	const char *target;
+	char when[64] = "never";
+	bool json = false;
+	struct json j;
+	int rc, e;
+
+	if ((rc = one_account_arg(c, argc, argv, &target, &json)))
+		return rc;
+	if ((rc = cli_open_store(c, false, false)))
+		return rc;
+	e = store_account_get(c->st, target, &a);
+	if (e == STORE_ENOENT) {
+		fprintf(stderr, "fluenzr-tui: no account %s\n", target);
+		return EX_NOINPUT;
+	}
+	if (e != STORE_OK)
+		return store_fail(e, NULL);
+	if (json) {
+		json_init(&j, stdout, true);
+		json_account(&j, &a);
+		json_end(&j);
+		return 0;
+	}
+	if (a.last_test_time) {
+		time_t t = (time_t)a.last_test_time;
+		struct tm tm;
+
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
+	}
+	printf("email:         %s\n", a.email);
+	printf("display name:  %s\n", a.display_name);
+	printf("smtp:          %s:%u %s\n", a.smtp_host, a.smtp_port, security_name(a.smtp_security));
+	printf("username:      %s\n", a.username);
+	printf("password:      %s\n", a.has_password ? "set (encrypted)" : "not set");
+	if (a.imap_host[0]) {
+		printf("imap:          %s:%u %s\n", a.imap_host, a.imap_port,
+		       security_name(a.imap_security));
+		printf("imap username: %s\n", account_imap_user(&a));
+		printf("imap password: %s\n", a.has_imap_password ? "set (encrypted)" :
+		       "same as smtp");
+	} else {
+		printf("imap:          none\n");
+	}
+	if (a.ca_file[0])
+		printf("ca file:       %s\n", a.ca_file);
+	if (a.pin[0])
+		printf("pinned:        %s\n", a.pin);
+	printf("preset:        %s\n", a.preset[0] ? a.preset : "none");
+	printf("last test:     %s%s%s\n", when, a.last_test_time ? ", " : "",
+	       a.last_test_time ? a.last_result : "");
+	return 0;
+}
+
+static int
+account_remove(struct cli_ctx *c, int argc, char **argv)
+{
+	const char *target;
+	int rc, e;
+
+	if ((rc = one_account_arg(c, argc, argv, &target, NULL)))
+		return rc;
+	if ((rc = cli_open_store(c, false, false)))
+		return rc;
+	e = store_account_remove(c->st, target);
+	if (e == STORE_ENOENT) {
+		fprintf(stderr, "fluenzr-tui: no account %s\n", target);
+		return EX_NOINPUT;
+	}
+	if (e != STORE_OK)
+		return store_fail(e, NULL);
+	printf("removed %s\n", target);
+	return 0;
+}
+
+int
+cmd_account(struct cli_ctx *c, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	if (strcmp(sub, "add") == 0)
+		return account_add(c, argc, argv);
+	if (strcmp(sub, "list") == 0)
+		return account_list(c, argc, argv);
+	if (strcmp(sub, "show") == 0)
+		return account_show(c, argc, argv);
+	if (strcmp(sub, "edit") == 0)
+		return account_edit(c, argc, argv);
+	if (strcmp(sub, "remove") == 0 || strcmp(sub, "rm") == 0)
+		return account_remove(c, argc, argv);
+	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit or remove\n");
+	return EX_USAGE;
+}
+
+/* ---- presets ---------------------------------------------------------- */
+
+static void
+json_servers(struct json *j, const struct preset_server *s, size_t n)
+{
+	size_t i;
+
+	json_arr_begin(j);
+	for (i = 0; i < n; i++) {
+		json_obj_begin(j);
+		json_key(j, "host"); json_str(j, s[i].host);
+		json_key(j, "port"); json_int(j, s[i].port);
+		json_key(j, "security"); json_str(j, security_name(s[i].security));
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void
+json_preset(struct json *j, const struct preset *p)
+{
+	size_t i;
+
+	json_obj_begin(j);
+	json_key(j, "id"); json_str(j, p->id);
+	json_key(j, "name"); json_str(j, p->name);
+	json_key(j, "domains");
+	json_arr_begin(j);
+	for (i = 0; i < p->ndomains; i++)
+		json_str(j, p->domains[i]);
+	json_arr_end(j);
+	json_key(j, "smtp"); json_servers(j, p->smtp, p->nsmtp);
+	json_key(j, "imap"); json_servers(j, p->imap, p->nimap);
+	json_key(j, "app_password"); json_bool(j, p->app_password);
+	json_key(j, "notes");
+	json_arr_begin(j);
+	for (i = 0; i < p->nnotes; i++)
+		json_str(j, p->notes[i]);
+	json_arr_end(j);
+	json_key(j, "file"); json_str(j, p->origin);
+	json_obj_end(j);
+}
+
+static void
+print_preset(const struct preset *p)
+{
+	size_t i;
+
+	printf("%-20s %-28s smtp %s:%u %s", p->id, p->name, p->smtp[0].host,
+	       p->smtp[0].port, security_name(p->smtp[0].security));
+	if (p->nimap)
+		printf("  imap %s:%u %s", p->imap[0].host, p->imap[0].port,
+		       security_name(p->imap[0].security));
+	if (p->app_password)
+		printf("  (app password)");
+	putchar('\n');
+	for (i = 1; i < p->nsmtp; i++)
+		printf("%-20s %-28s   or %s:%u %s\n", "", "", p->smtp[i].host, p->smtp[i].port,
+		       security_name(p->smtp[i].security));
+}
+
+int
+cmd_presets(struct cli_ctx *c, int argc, char **argv)
+{
+	const char *domain = NULL;
+	const struct preset *p;
+	bool json = false, m;
+	struct json j;
+	size_t k;
+	int i, rc;
+
+	for (i = 1; i < argc; i++) {
+		const char *v;
+
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+			continue;
+		}
+		v = opt_value(argc, argv, &i, "--domain", &m);
+		if (m) {
+			if (!v)
+				return EX_USAGE;
+			domain = v;
+			continue;
+		}
+		rc = cli_global_option(c, argc, argv, &i);
+		if (rc < 0)
+			return EX_USAGE;
+		if (rc > 0)
+			continue;
+		fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[i]);
+		return EX_USAGE;
+	}
+	if ((rc = cli_load_presets(c)))
+		return rc;
+	if (domain) {
+		const char *why = valid_text(domain, ACCT_EMAIL_MAX);
+
+		if (why)
+			return bad_field("domain", why);
+		p = preset_match(&c->presets, domain);
+		if (!p) {
+			if (json)
+				puts("[]");
+			else
+				fprintf(stderr, "fluenzr-tui: no preset serves %s\n", domain);
+			return json ? 0 : EX_NOINPUT;
+		}
+		if (json) {
+			json_init(&j, stdout, true);
+			json_arr_begin(&j);
+			json_preset(&j, p);
+			json_arr_end(&j);
+			json_end(&j);
+		} else {
+			print_preset(p);
+			for (k = 0; k < p->nnotes; k++)
+				printf("  note: %s\n", p->notes[k]);
+		}
+		return 0;
+	}
+	if (json) {
+		json_init(&j, stdout, true);
+		json_arr_begin(&j);
+		for (k = 0; k < c->presets.n; k++)
+			json_preset(&j, &c->presets.v[k]);
+		json_arr_end(&j);
+		json_end(&j);
+		return 0;
+	}
+	for (k = 0; k < c->presets.n; k++)
+		print_preset(&c->presets.v[k]);
+	return 0;
+}
+
+/* ---- store ------------------------------------------------------------ */
+
+static void
+check_report(const char *key, const char *problem, void *ud)
+{
+	(void)ud;
+	printf("DAMAGED %s: %s\n", key, problem);
+}
+
+/* A new passphrase, twice on a terminal or once from --new-passphrase-fd. */
+static char *
+read_new_passphrase(int fd)
+{
+	char *a = secmem_alloc(PASS_MAX), *b = NULL;
+
+	if (!a)
+		return NULL;
+	if (read_secret(fd, "New store passphrase: ", a, PASS_MAX) < 0)
+		goto fail;
+	if (fd < 0) {
+		b = secmem_alloc(PASS_MAX);
+		if (!b || read_secret(-1, "Repeat it: ", b, PASS_MAX) < 0)
+			goto fail;
+		if (strcmp(a, b) != 0) {
+			fprintf(stderr, "fluenzr-tui: the two passphrases differ; nothing changed\n");
+			secmem_free(b, PASS_MAX);
+			secmem_free(a, PASS_MAX);
+			return NULL;
+		}
+		secmem_free(b, PASS_MAX);
+	}
+	if (strlen(a) < 8) {
+		fprintf(stderr, "fluenzr-tui: invalid passphrase: use at least 8 characters; "
+		        "nothing changed\n");
+		secmem_free(a, PASS_MAX);
+		return NULL;
+	}
+	return a;
+fail:
+	fprintf(stderr, "fluenzr-tui: cannot read the new passphrase: %s\n", strerror(errno));
+	secmem_free(b, PASS_MAX);
+	secmem_free(a, PASS_MAX);
+	return NULL;
+}
+
+int
+cmd_store(struct cli_ctx *c, int argc, char **argv)
+{
+	const char *sub = NULL;
+	bool json = false, drop = false, m;
+	int newfd = -1, i, rc, e;
+	char err[512] = "";
+
+	for (i = 1; i < argc; i++) {
+		const char *v;
+
+		rc = cli_global_option(c, argc, argv, &i);
+		if (rc < 0)
+			return EX_USAGE;
+		if (rc > 0)
+			continue;
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--drop-key-file") == 0) {
+			drop = true;
+			continue;
+		}
+		v = opt_value(argc, argv, &i, "--new-passphrase-fd", &m);
+		if (m) {
+			if (!v || parse_fd("--new-passphrase-fd", v, &newfd) < 0)
+				return EX_USAGE;
+			continue;
+		}
+		if (argv[i][0] == '-' || sub) {
+			fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[i]);
+			return EX_USAGE;
+		}
+		sub = argv[i];
+	}
+	if (!sub) {
+		fprintf(stderr, "fluenzr-tui: store wants status, check, passphrase or rotate\n");
+		return EX_USAGE;
+	}
+	if (strcmp(sub, "status") == 0) {
+		struct store_status s;
+
+		if ((rc = cli_open_store(c, false, false)))
+			return rc;
+		if ((e = store_status(c->st, &s)) != STORE_OK)
+			return store_fail(e, NULL);
+		if (json) {
+			struct json j;
+
+			json_init(&j, stdout, true);
+			json_obj_begin(&j);
+			json_key(&j, "store"); json_str(&j, s.dir);
+			json_key(&j, "key_file"); json_str(&j, s.key_file);
+			json_key(&j, "key_file_slot"); json_bool(&j, s.keyfile_slot);
+			json_key(&j, "passphrase_slot"); json_bool(&j, s.passphrase_slot);
+			json_key(&j, "pbkdf2_iterations"); json_int(&j, s.pbkdf2_iterations);
+			json_key(&j, "accounts"); json_int(&j, (int64_t)s.accounts);
+			json_key(&j, "secrets"); json_int(&j, (int64_t)s.secrets);
+			json_key(&j, "map_size"); json_int(&j, (int64_t)s.map_size);
+			json_key(&j, "format_version"); json_int(&j, s.format_version);
+			json_obj_end(&j);
+			json_end(&j);
+			return 0;
+		}
+		printf("store:        %s\n", s.dir);
+		printf("key file:     %s%s\n", s.key_file, s.keyfile_slot ? "" : " (no slot)");
+		printf("key slots:    %s%s%s\n", s.keyfile_slot ? "key file" : "",
+		       s.keyfile_slot && s.passphrase_slot ? ", " : "",
+		       s.passphrase_slot ? "passphrase" : "");
+		if (s.passphrase_slot)
+			printf("pbkdf2:       %u iterations (HMAC-SHA256)\n", s.pbkdf2_iterations);
+		printf("encryption:   AES-256-GCM, one random nonce per record\n");
+		printf("accounts:     %zu (%zu secrets)\n", s.accounts, s.secrets);
+		printf("format:       %d\n", s.format_version);
+		return 0;
+	}
+	if (strcmp(sub, "check") == 0) {
+		int bad;
+
+		if ((rc = cli_open_store(c, false, true)))
+			return rc;
+		bad = store_check(c->st, check_report, NULL);
+		if (bad < 0)
+			return store_fail(STORE_ECORRUPT, NULL);
+		if (bad > 0) {
+			printf("%d damaged record%s\n", bad, bad == 1 ? "" : "s");
+			return EX_DATAERR;
+		}
+		printf("all records open and verify (%zu accounts)\n", store_account_count(c->st));
+		return 0;
+	}
+	if (strcmp(sub, "passphrase") == 0) {
+		char *np;
+
+		if ((rc = cli_open_store(c, false, true)))
+			return rc;
+		np = read_new_passphrase(newfd);
+		if (!np)
+			return EX_DATAERR;
+		e = store_set_passphrase(c->st, np, drop, err, sizeof err);
+		secmem_free(np, PASS_MAX);
+		if (e != STORE_OK)
+			return store_fail(e, err);
+		printf("passphrase set%s\n", drop ? "; the key file no longer opens the store" : "");
+		return 0;
+	}
+	if (strcmp(sub, "rotate") == 0) {
+		const char *pass = NULL;
+
+		if ((rc = cli_open_store(c, false, true)))
+			return rc;
+		if (store_has_passphrase(c->st)) {
+			pass = cli_passphrase(c, "Store passphrase: ");
+			if (!pass)
+				return EX_NOPERM;
+		}
+		e = store_rotate(c->st, pass, err, sizeof err);
+		if (e != STORE_OK)
+			return store_fail(e, err);
+		printf("data key rotated; every secret re-encrypted\n");
+		return 0;
+	}
+	fprintf(stderr, "fluenzr-tui: store wants status, check, passphrase or rotate\n");
+	return EX_USAGE;
+}

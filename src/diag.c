@@ -1,0 +1,1435 @@
+/* The troubleshooting knowledge base. Classification is data: a table of
+ * rules, each a set of conditions on the evidence and the category + reason
+ * it leads to; the first rule that matches wins, so the table runs from the
+ * specific to the general and ends with one catch-all per stage. The fixes
+ * are written per category in the voice of the product page's
+ * Troubleshooting section, made precise with what the evidence, the account
+ * and the provider's preset tell. No I/O. */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "diag.h"
+#include "util.h"
+
+/* ---- categories, stages, certificate problems ------------------------- */
+
+/* One row per category: its stable name, its title and the exit status of
+ * `fluenzr-tui test` (sysexits.h). */
+static const struct cat_info {
+	const char *name;
+	const char *title;
+	int exit_code;
+} cats[DIAG_NCATS] = {
+	[DIAG_OK] =                   { "ok", "Test passed", EX_OK },
+	[DIAG_DNS_FAILURE] =          { "dns_failure", "Server not found", EX_NOHOST },
+	[DIAG_CONNECTION_REFUSED] =   { "connection_refused", "Connection refused", EX_UNAVAILABLE },
+	[DIAG_TIMEOUT] =              { "timeout", "No answer from the server", EX_TEMPFAIL },
+	[DIAG_TLS_MISMATCH] =         { "tls_mismatch", "Wrong encryption for this port", EX_PROTOCOL },
+	[DIAG_STARTTLS_UNAVAILABLE] = { "starttls_unavailable", "Encryption (STARTTLS) not offered", EX_PROTOCOL },
+	[DIAG_INVALID_CERTIFICATE] =  { "invalid_certificate", "Invalid certificate", EX_NOPERM },
+	[DIAG_AUTH_FAILED] =          { "auth_failed", "Authentication failed", EX_NOPERM },
+	[DIAG_AUTH_UNSUPPORTED] =     { "auth_unsupported", "No usable login method", EX_NOPERM },
+	[DIAG_ENCRYPTION_REQUIRED] =  { "encryption_required", "Encryption required", EX_PROTOCOL },
+	[DIAG_RATE_LIMITED] =         { "rate_limited", "Sending limit reached", EX_TEMPFAIL },
+	[DIAG_SENDER_REJECTED] =      { "sender_rejected", "Sender rejected", EX_NOPERM },
+	[DIAG_RECIPIENT_REJECTED] =   { "recipient_rejected", "Recipient rejected", EX_NOUSER },
+	[DIAG_SERVER_UNAVAILABLE] =   { "server_unavailable", "Server unavailable", EX_UNAVAILABLE },
+	[DIAG_PROTOCOL_ERROR] =       { "protocol_error", "Unexpected server reply", EX_PROTOCOL },
+	[DIAG_CANCELLED] =            { "cancelled", "Test cancelled", EX_TEMPFAIL },
+	[DIAG_INTERNAL_ERROR] =       { "internal_error", "Internal error", EX_SOFTWARE },
+};
+
+static const char *const stage_names[] = {
+	[STAGE_NONE] = "none",
+	[STAGE_RESOLVE] = "resolve",
+	[STAGE_CONNECT] = "connect",
+	[STAGE_GREETING] = "greeting",
+	[STAGE_EHLO] = "ehlo",
+	[STAGE_STARTTLS] = "starttls",
+	[STAGE_TLS] = "tls",
+	[STAGE_CERT] = "certificate",
+	[STAGE_AUTH] = "auth",
+	[STAGE_MAIL] = "mail",
+	[STAGE_RCPT] = "rcpt",
+	[STAGE_DATA] = "data",
+	[STAGE_QUIT] = "quit",
+	[STAGE_IMAP_LOGIN] = "imap_login",
+	[STAGE_IMAP_SELECT] = "imap_select",
+	[STAGE_IMAP_SEARCH] = "imap_search",
+};
+
+static const char *const cert_names[] = {
+	[CERT_OK] = "",
+	[CERT_EXPIRED] = "expired",
+	[CERT_NOT_YET_VALID] = "not_yet_valid",
+	[CERT_HOSTNAME_MISMATCH] = "hostname_mismatch",
+	[CERT_UNTRUSTED] = "untrusted",
+	[CERT_SELF_SIGNED] = "self_signed",
+	[CERT_PIN_MISMATCH] = "pin_mismatch",
+};
+
+const char *
+diag_cat_name(enum diag_cat c)
+{
+	if ((unsigned)c >= DIAG_NCATS)
+		return "internal_error";
+	return cats[c].name;
+}
+
+int
+diag_cat_from_name(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < DIAG_NCATS; i++)
+		if (strcmp(cats[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+diag_cat_title(enum diag_cat c)
+{
+	if ((unsigned)c >= DIAG_NCATS)
+		return cats[DIAG_INTERNAL_ERROR].title;
+	return cats[c].title;
+}
+
+int
+diag_exit_code(enum diag_cat c)
+{
+	if ((unsigned)c >= DIAG_NCATS)
+		return EX_SOFTWARE;
+	return cats[c].exit_code;
+}
+
+const char *
+diag_stage_name(enum diag_stage s)
+{
+	if ((unsigned)s >= sizeof stage_names / sizeof stage_names[0])
+		return "unknown";
+	return stage_names[s];
+}
+
+const char *
+cert_problem_name(enum cert_problem p)
+{
+	if ((unsigned)p >= sizeof cert_names / sizeof cert_names[0])
+		return "untrusted";
+	return cert_names[p];
+}
+
+/* ---- the rules -------------------------------------------------------- */
+
+/* Facts derived from the evidence, so that rules can require or exclude
+ * them. */
+enum {
+	F_TIMEOUT      = 1u << 0,  /* timed_out, or ETIMEDOUT */
+	F_CANCELLED    = 1u << 1,
+	F_HS_FAILED    = 1u << 2,  /* the TLS handshake failed */
+	F_PEER_PLAIN   = 1u << 3,  /* plain text where TLS was expected */
+	F_PEER_TLS     = 1u << 4,  /* TLS where plain text was expected */
+	F_AUTH_NONE    = 1u << 5,  /* no mechanism we speak was offered */
+	F_AUTH_LOCAL   = 1u << 6,  /* SASL failed before sending anything */
+	F_INTERNAL     = 1u << 7,
+	F_SEC_SSL      = 1u << 8,  /* the dialogue uses implicit TLS */
+	F_TLS_PORT     = 1u << 9,  /* 465 or 993: implicit-TLS ports */
+	F_NO_REPLY     = 1u << 10, /* the server said nothing */
+	F_BAD_CODE     = 1u << 11, /* a reply code outside 200..599 */
+	F_GARBLED      = 1u << 12, /* SMTP text without a reply code */
+};
+
+enum { P_ANY = 0, P_SMTP, P_IMAP };
+
+#define S(x) (1u << (x))
+#define S_LOGIN (S(STAGE_AUTH) | S(STAGE_IMAP_LOGIN))
+#define S_ENVELOPE (S(STAGE_MAIL) | S(STAGE_RCPT) | S(STAGE_DATA))
+#define S_DIALOGUE (S(STAGE_GREETING) | S(STAGE_EHLO) | S(STAGE_STARTTLS) | \
+	S(STAGE_TLS) | S(STAGE_AUTH) | S_ENVELOPE | S(STAGE_QUIT) | \
+	S(STAGE_IMAP_LOGIN) | S(STAGE_IMAP_SELECT) | S(STAGE_IMAP_SEARCH))
+
+/* A rule matches when every condition it sets holds. Lists ('|'-separated
+ * strings, zero-terminated arrays) match when any of their items does. */
+struct diag_rule {
+	const char *name;
+	unsigned stages;        /* S(stage) bits; 0 = any stage */
+	int proto;              /* P_ANY, P_SMTP, P_IMAP */
+	int code_lo, code_hi;   /* SMTP reply code range; 0 = any */
+	const char *esc;        /* enhanced status codes, "5.7.8"; a trailing
+	                         * '.' makes a prefix ("5.1.") */
+	const char *words;      /* case-insensitive substrings of the reply */
+	const char *imap_code;  /* IMAP response code atoms */
+	int errnos[4];          /* sys_errno values */
+	int gai[4];             /* getaddrinfo() codes (never 0) */
+	enum cert_problem cert; /* CERT_OK = any */
+	unsigned need;          /* F_* that must all be set */
+	unsigned deny;          /* F_* that must all be clear */
+	enum diag_cat cat;
+	const char *reason;
+};
+
+static const struct diag_rule rules[] = {
+	/* -- The run itself: nothing else matters once it was stopped. */
+	{ .name = "cancelled", .need = F_CANCELLED,
+	  .cat = DIAG_CANCELLED, .reason = "user" },
+	{ .name = "internal", .need = F_INTERNAL,
+	  .cat = DIAG_INTERNAL_ERROR, .reason = "bug" },
+	/* libetpan 1.9.4 runs every SMTP mechanism through Cyrus SASL; without
+	 * its plugins AUTH fails before a byte is sent. Not a wrong password. */
+	{ .name = "sasl_mechanism_missing", .need = F_AUTH_LOCAL,
+	  .cat = DIAG_INTERNAL_ERROR, .reason = "sasl_mechanism_missing" },
+
+	/* -- Certificates: the verification result is exact. */
+	{ .name = "cert_pin_mismatch", .cert = CERT_PIN_MISMATCH,
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "pin_mismatch" },
+	{ .name = "cert_expired", .cert = CERT_EXPIRED,
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "expired" },
+	{ .name = "cert_not_yet_valid", .cert = CERT_NOT_YET_VALID,
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "not_yet_valid" },
+	{ .name = "cert_hostname_mismatch", .cert = CERT_HOSTNAME_MISMATCH,
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "hostname_mismatch" },
+	{ .name = "cert_self_signed", .cert = CERT_SELF_SIGNED,
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "self_signed" },
+	{ .name = "cert_untrusted", .cert = CERT_UNTRUSTED,
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "untrusted" },
+
+	/* -- Name resolution. */
+	{ .name = "dns_no_such_host", .stages = S(STAGE_RESOLVE),
+	  .gai = { EAI_NONAME },
+	  .cat = DIAG_DNS_FAILURE, .reason = "no_such_host" },
+	{ .name = "dns_no_address", .stages = S(STAGE_RESOLVE),
+	  .gai = { EAI_NODATA, EAI_ADDRFAMILY },
+	  .cat = DIAG_DNS_FAILURE, .reason = "no_address" },
+	{ .name = "dns_resolver_unavailable", .stages = S(STAGE_RESOLVE),
+	  .gai = { EAI_AGAIN },
+	  .cat = DIAG_DNS_FAILURE, .reason = "resolver_unavailable" },
+	{ .name = "dns_resolver_failure", .stages = S(STAGE_RESOLVE),
+	  .gai = { EAI_FAIL },
+	  .cat = DIAG_DNS_FAILURE, .reason = "resolver_failure" },
+	{ .name = "dns_other", .stages = S(STAGE_RESOLVE),
+	  .cat = DIAG_DNS_FAILURE, .reason = "resolve_failed" },
+
+	/* -- Connecting. */
+	{ .name = "connect_refused", .stages = S(STAGE_CONNECT),
+	  .errnos = { ECONNREFUSED },
+	  .cat = DIAG_CONNECTION_REFUSED, .reason = "refused" },
+	{ .name = "connect_timeout", .stages = S(STAGE_CONNECT),
+	  .need = F_TIMEOUT,
+	  .cat = DIAG_TIMEOUT, .reason = "no_answer" },
+	/* EHOSTUNREACH / ENETUNREACH come back at once (an ICMP error, a
+	 * firewall's REJECT rule, no route): the attempt was answered with a
+	 * no, unlike a timeout where packets vanish and waiting may help. What
+	 * the user does is what "Connection refused" says: check the host and
+	 * the port, the firewall, the network. So connection_refused, with a
+	 * reason that says which. */
+	{ .name = "connect_host_unreachable", .stages = S(STAGE_CONNECT),
+	  .errnos = { EHOSTUNREACH, EHOSTDOWN },
+	  .cat = DIAG_CONNECTION_REFUSED, .reason = "unreachable" },
+	{ .name = "connect_network_unreachable", .stages = S(STAGE_CONNECT),
+	  .errnos = { ENETUNREACH, ENETDOWN, EADDRNOTAVAIL },
+	  .cat = DIAG_CONNECTION_REFUSED, .reason = "network_unreachable" },
+	{ .name = "connect_blocked_locally", .stages = S(STAGE_CONNECT),
+	  .errnos = { EACCES, EPERM },
+	  .cat = DIAG_CONNECTION_REFUSED, .reason = "blocked_locally" },
+	{ .name = "connect_other", .stages = S(STAGE_CONNECT),
+	  .cat = DIAG_CONNECTION_REFUSED, .reason = "connect_failed" },
+
+	/* -- Encryption that does not match the port. */
+	{ .name = "tls_server_speaks_plain", .need = F_PEER_PLAIN,
+	  .cat = DIAG_TLS_MISMATCH, .reason = "server_speaks_plain" },
+	{ .name = "tls_server_speaks_tls", .need = F_PEER_TLS,
+	  .cat = DIAG_TLS_MISMATCH, .reason = "server_speaks_tls" },
+	/* Plain text to an implicit-TLS port: the server waits for a TLS hello
+	 * and we wait for a greeting, until a timeout or a close. */
+	{ .name = "tls_plain_to_tls_port", .stages = S(STAGE_GREETING),
+	  .need = F_TLS_PORT | F_NO_REPLY, .deny = F_SEC_SSL,
+	  .cat = DIAG_TLS_MISMATCH, .reason = "plain_to_tls_port" },
+	{ .name = "tls_implicit_failed", .stages = S(STAGE_TLS),
+	  .need = F_SEC_SSL, .deny = F_TIMEOUT,
+	  .cat = DIAG_TLS_MISMATCH, .reason = "handshake_failed" },
+
+	/* -- Silence. A stale reply from an earlier step may still be in the
+	 * evidence, so timeouts come before any rule on replies. */
+	{ .name = "timeout_greeting", .stages = S(STAGE_GREETING),
+	  .need = F_TIMEOUT,
+	  .cat = DIAG_TIMEOUT, .reason = "no_greeting" },
+	{ .name = "timeout_handshake",
+	  .stages = S(STAGE_TLS) | S(STAGE_CERT),
+	  .need = F_TIMEOUT,
+	  .cat = DIAG_TIMEOUT, .reason = "handshake" },
+	{ .name = "timeout_reply", .need = F_TIMEOUT,
+	  .cat = DIAG_TIMEOUT, .reason = "no_reply" },
+
+	/* After STARTTLS was accepted the port is right; the two TLS stacks did
+	 * not agree (versions, ciphers) or the server broke off. */
+	{ .name = "tls_starttls_failed", .stages = S(STAGE_TLS),
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "tls_handshake_failed" },
+
+	/* -- A recipient's full mailbox speaks of quotas too: before limits. */
+	{ .name = "rcpt_mailbox_full_esc",
+	  .stages = S(STAGE_RCPT) | S(STAGE_DATA), .esc = "5.2.2|4.2.2",
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "mailbox_full" },
+	{ .name = "rcpt_mailbox_full_words",
+	  .stages = S(STAGE_RCPT) | S(STAGE_DATA),
+	  .words = "mailbox full|mailbox is full|tried to reach is over quota|"
+	           "mailbox over quota|mailbox size limit",
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "mailbox_full" },
+
+	/* -- Sending limits. Servers say it with 421, 450, 451, 452, 550, 554
+	 * and many words; the words decide, before any rule on codes alone. */
+	{ .name = "rate_connections",
+	  .words = "too many connections|too many concurrent|"
+	           "too many simultaneous|too many sessions|connection limit|"
+	           "connection rate|maximum number of connections",
+	  .cat = DIAG_RATE_LIMITED, .reason = "connections" },
+	{ .name = "rate_recipients",
+	  .words = "too many recipients|recipient limit|recipients limit",
+	  .cat = DIAG_RATE_LIMITED, .reason = "recipients" },
+	{ .name = "rate_recipients_esc", .esc = "4.5.3|5.5.3",
+	  .cat = DIAG_RATE_LIMITED, .reason = "recipients" },
+	{ .name = "rate_login_attempts",
+	  .words = "too many login|too many auth|too many failed|"
+	           "too many invalid|too many bad|too many unsuccessful",
+	  .cat = DIAG_RATE_LIMITED, .reason = "login_attempts" },
+	{ .name = "rate_quota",
+	  .words = "quota exceeded|quotaexceeded|exceeded quota|"
+	           "exceeded the quota|over quota|sending quota",
+	  .cat = DIAG_RATE_LIMITED, .reason = "quota" },
+	{ .name = "rate_messages",
+	  .words = "too much mail|too many messages|too many mails|"
+	           "too many emails|sending limit|rate limit|ratelimit|"
+	           "rate-limit|throttl|limit exceeded|exceeded the limit|"
+	           "exceeded limit|unusual rate|message rate|sending rate|"
+	           "slow down",
+	  .cat = DIAG_RATE_LIMITED, .reason = "messages" },
+	/* Postfix and others defer a sender over its budget with a bare "try
+	 * again later" under 4.7.x. */
+	{ .name = "rate_try_later", .code_lo = 450, .code_hi = 452,
+	  .esc = "4.7.", .words = "try again later|try later|retry later",
+	  .cat = DIAG_RATE_LIMITED, .reason = "deferred" },
+	{ .name = "rate_imap_limit", .imap_code = "LIMIT",
+	  .cat = DIAG_RATE_LIMITED, .reason = "limit" },
+	{ .name = "rate_too_many", .words = "too many",
+	  .cat = DIAG_RATE_LIMITED, .reason = "too_many" },
+
+	/* -- STARTTLS. */
+	{ .name = "starttls_temporary", .stages = S(STAGE_STARTTLS),
+	  .code_lo = 400, .code_hi = 499,
+	  .cat = DIAG_STARTTLS_UNAVAILABLE, .reason = "temporary" },
+	{ .name = "starttls_not_supported", .stages = S(STAGE_STARTTLS),
+	  .code_lo = 500, .code_hi = 504,
+	  .cat = DIAG_STARTTLS_UNAVAILABLE, .reason = "not_supported" },
+	/* The probe's own words: bytes that came after the STARTTLS reply,
+	 * where a man in the middle could have injected them. */
+	{ .name = "starttls_injected", .stages = S(STAGE_STARTTLS),
+	  .words = "clear-text data after",
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "data_after_starttls" },
+	{ .name = "starttls_garbled", .stages = S(STAGE_STARTTLS),
+	  .proto = P_SMTP, .need = F_GARBLED,
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "unparseable_reply" },
+	{ .name = "starttls_not_offered", .stages = S(STAGE_STARTTLS),
+	  .cat = DIAG_STARTTLS_UNAVAILABLE, .reason = "not_offered" },
+
+	/* -- Logging in. Gmail says "app password" under 534 5.7.9, others
+	 * under 535 or an IMAP [ALERT]: the words decide. */
+	{ .name = "auth_app_password", .stages = S_LOGIN,
+	  .words = "application-specific password|app password|"
+	           "app-specific password|apppassword|application password",
+	  .cat = DIAG_AUTH_FAILED, .reason = "app_password_required" },
+	{ .name = "auth_web_login", .stages = S_LOGIN, .esc = "5.7.14|4.7.14",
+	  .cat = DIAG_AUTH_FAILED, .reason = "web_login_required" },
+	{ .name = "auth_imap_webalert", .imap_code = "WEBALERT",
+	  .cat = DIAG_AUTH_FAILED, .reason = "web_login_required" },
+	{ .name = "enc_starttls_first", .code_lo = 530, .code_hi = 530,
+	  .words = "starttls|tls|encrypt|ssl|secure",
+	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = "starttls_first" },
+	{ .name = "enc_538", .code_lo = 538, .code_hi = 538,
+	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = "encryption_required" },
+	{ .name = "enc_esc_5_7_11", .esc = "5.7.11",
+	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = "encryption_required" },
+	{ .name = "enc_imap_privacy", .imap_code = "PRIVACYREQUIRED",
+	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = "privacy_required" },
+	{ .name = "enc_words", .stages = S_LOGIN,
+	  .words = "plaintext authentication|non-secure|without ssl|"
+	           "without tls|requires encryption|encryption required|"
+	           "must use tls|must use ssl|logindisabled",
+	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = "plaintext_disallowed" },
+	{ .name = "auth_not_offered", .need = F_AUTH_NONE,
+	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = "not_offered" },
+	{ .name = "auth_too_weak", .stages = S_LOGIN,
+	  .code_lo = 534, .code_hi = 534,
+	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = "mechanism_too_weak" },
+	{ .name = "auth_mechanism_504", .stages = S_LOGIN,
+	  .code_lo = 504, .code_hi = 504,
+	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = "mechanism_not_supported" },
+	{ .name = "auth_mechanism_words", .stages = S_LOGIN,
+	  .words = "mechanism not supported|unrecognized authentication type|"
+	           "unsupported authentication|unknown authentication|"
+	           "mechanism not available|mechanism is not supported",
+	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = "mechanism_not_supported" },
+	/* 530 without words of encryption: we sent mail without logging in. */
+	{ .name = "auth_required_530", .code_lo = 530, .code_hi = 530,
+	  .cat = DIAG_AUTH_FAILED, .reason = "auth_required" },
+	{ .name = "auth_bad_535", .code_lo = 535, .code_hi = 535,
+	  .cat = DIAG_AUTH_FAILED, .reason = "bad_credentials" },
+	{ .name = "auth_bad_esc", .esc = "5.7.8",
+	  .cat = DIAG_AUTH_FAILED, .reason = "bad_credentials" },
+	{ .name = "auth_imap_failed", .imap_code = "AUTHENTICATIONFAILED",
+	  .cat = DIAG_AUTH_FAILED, .reason = "bad_credentials" },
+	{ .name = "auth_imap_authorization", .imap_code = "AUTHORIZATIONFAILED",
+	  .cat = DIAG_AUTH_FAILED, .reason = "not_authorized" },
+	{ .name = "auth_imap_expired", .imap_code = "EXPIRED",
+	  .cat = DIAG_AUTH_FAILED, .reason = "password_expired" },
+	{ .name = "auth_imap_contactadmin", .imap_code = "CONTACTADMIN",
+	  .cat = DIAG_AUTH_FAILED, .reason = "account_disabled" },
+	{ .name = "imap_unavailable", .imap_code = "UNAVAILABLE|SERVERBUG",
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "temporary" },
+	/* 454 4.7.0 "Temporary authentication failure": the server's password
+	 * backend is down; the password may well be right. */
+	{ .name = "auth_temporary", .stages = S_LOGIN,
+	  .code_lo = 400, .code_hi = 499,
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "temporary_auth_failure" },
+	{ .name = "auth_words", .stages = S_LOGIN,
+	  .words = "authentication failed|invalid credentials|not accepted|"
+	           "login failed|incorrect|invalid login|invalid password|"
+	           "bad password|wrong password|invalid user",
+	  .cat = DIAG_AUTH_FAILED, .reason = "bad_credentials" },
+
+	/* -- The envelope. Postfix checks the sender at RCPT time
+	 * (smtpd_delay_reject), so sender words count at RCPT too. */
+	{ .name = "helo_rejected", .stages = S(STAGE_EHLO) | S_ENVELOPE,
+	  .words = "helo command rejected|ehlo command rejected|"
+	           "need fully-qualified hostname|invalid helo|invalid ehlo",
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "ehlo_rejected" },
+	{ .name = "sender_send_as_esc", .stages = S_ENVELOPE, .esc = "5.7.60",
+	  .cat = DIAG_SENDER_REJECTED, .reason = "send_as_denied" },
+	{ .name = "sender_send_as_words", .stages = S_ENVELOPE,
+	  .words = "sendasdenied|send as denied|send as permission|"
+	           "send-as permission",
+	  .cat = DIAG_SENDER_REJECTED, .reason = "send_as_denied" },
+	{ .name = "sender_not_owned", .stages = S_ENVELOPE,
+	  .words = "not owned by user|sender address rejected|"
+	           "sender not allowed|not allowed to send as|"
+	           "not authorized to send|sender rejected|sender mismatch",
+	  .cat = DIAG_SENDER_REJECTED, .reason = "not_owned" },
+	{ .name = "client_blocked", .stages = S_DIALOGUE,
+	  .words = "client host rejected|blocklist|blacklist|block list|"
+	           "black list|spamhaus|dnsbl|blocked using|listed at",
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "client_blocked" },
+	{ .name = "sender_mail_553", .stages = S(STAGE_MAIL),
+	  .code_lo = 553, .code_hi = 553,
+	  .cat = DIAG_SENDER_REJECTED, .reason = "address_not_allowed" },
+	{ .name = "sender_mail_syntax", .stages = S(STAGE_MAIL),
+	  .code_lo = 501, .code_hi = 501,
+	  .cat = DIAG_SENDER_REJECTED, .reason = "bad_address" },
+	{ .name = "rcpt_relay_denied", .stages = S(STAGE_RCPT),
+	  .words = "relay access denied|relaying denied|relay not permitted|"
+	           "unable to relay|not permitted to relay|relay denied|"
+	           "relaying not allowed",
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "relay_denied" },
+	{ .name = "rcpt_unknown_esc", .stages = S(STAGE_RCPT),
+	  .esc = "5.1.1|4.1.1",
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "unknown_user" },
+	{ .name = "rcpt_unknown_words", .stages = S(STAGE_RCPT),
+	  .words = "user unknown|unknown user|no such user|does not exist|"
+	           "mailbox unavailable|no mailbox|invalid recipient|"
+	           "unknown recipient|recipient not found",
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "unknown_user" },
+	{ .name = "rcpt_bad_address_esc", .stages = S(STAGE_RCPT),
+	  .esc = "5.1.",
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "bad_address" },
+	{ .name = "data_rejected", .stages = S(STAGE_DATA),
+	  .code_lo = 500, .code_hi = 599,
+	  .cat = DIAG_SENDER_REJECTED, .reason = "message_rejected" },
+
+	/* -- The server's state. A 421 or 554 greeting without limit words is
+	 * a server not taking mail now. */
+	{ .name = "greeting_421", .stages = S(STAGE_GREETING),
+	  .code_lo = 421, .code_hi = 421,
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "closing" },
+	{ .name = "greeting_554", .stages = S(STAGE_GREETING),
+	  .code_lo = 554, .code_hi = 554,
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "no_service" },
+	{ .name = "greeting_5xx", .stages = S(STAGE_GREETING),
+	  .code_lo = 500, .code_hi = 599,
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "no_service" },
+	{ .name = "imap_bye", .proto = P_IMAP, .words = "bye",
+	  .stages = S(STAGE_GREETING),
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "closing" },
+	{ .name = "any_421", .code_lo = 421, .code_hi = 421,
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "closing" },
+	{ .name = "any_4xx", .proto = P_SMTP, .code_lo = 400, .code_hi = 499,
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "temporary" },
+
+	/* -- Replies that are not SMTP. */
+	{ .name = "bad_reply_code", .proto = P_SMTP, .need = F_BAD_CODE,
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "bad_reply" },
+	{ .name = "unparseable_reply", .proto = P_SMTP, .need = F_GARBLED,
+	  .stages = S_DIALOGUE,
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "unparseable_reply" },
+	{ .name = "ehlo_rejected", .stages = S(STAGE_EHLO),
+	  .code_lo = 500, .code_hi = 599,
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "ehlo_rejected" },
+	/* The server hung up without a word (before the stage's own rule:
+	 * an empty login failure is not a wrong password). */
+	{ .name = "connection_closed", .stages = S_DIALOGUE,
+	  .need = F_NO_REPLY,
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "connection_closed" },
+
+	/* -- One catch-all per stage. */
+	{ .name = "greeting_other", .stages = S(STAGE_GREETING),
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "unexpected_greeting" },
+	{ .name = "ehlo_other", .stages = S(STAGE_EHLO),
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "ehlo_failed" },
+	{ .name = "cert_other", .stages = S(STAGE_CERT),
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "untrusted" },
+	{ .name = "login_other", .stages = S_LOGIN,
+	  .cat = DIAG_AUTH_FAILED, .reason = "rejected" },
+	{ .name = "mail_other", .stages = S(STAGE_MAIL),
+	  .cat = DIAG_SENDER_REJECTED, .reason = "rejected" },
+	{ .name = "rcpt_other", .stages = S(STAGE_RCPT),
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "rejected" },
+	{ .name = "data_other", .stages = S(STAGE_DATA),
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "data_failed" },
+	{ .name = "quit_other", .stages = S(STAGE_QUIT),
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "quit_failed" },
+	{ .name = "imap_select_other", .stages = S(STAGE_IMAP_SELECT),
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "select_failed" },
+	{ .name = "imap_search_other", .stages = S(STAGE_IMAP_SEARCH),
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "search_failed" },
+	{ .name = "no_stage", .stages = S(STAGE_NONE),
+	  .cat = DIAG_INTERNAL_ERROR, .reason = "no_stage" },
+	/* Only a stage outside the enum gets here. */
+	{ .name = "unclassified",
+	  .cat = DIAG_INTERNAL_ERROR, .reason = "unclassified" },
+};
+
+#define NRULES (sizeof rules / sizeof rules[0])
+
+size_t
+diag_rule_count(void)
+{
+	return NRULES;
+}
+
+const char *
+diag_rule_name(size_t i)
+{
+	return i < NRULES ? rules[i].name : NULL;
+}
+
+/* ---- matching --------------------------------------------------------- */
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static char
+lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Does hay contain the first n bytes of needle, ignoring ASCII case? */
+static bool
+ci_contains(const char *hay, const char *needle, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return false;
+	for (; *hay; hay++) {
+		for (i = 0; i < n && hay[i]; i++)
+			if (lower(hay[i]) != lower(needle[i]))
+				break;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+static bool
+ci_equal(const char *a, size_t an, const char *b)
+{
+	size_t i;
+
+	for (i = 0; i < an; i++)
+		if (b[i] == '\0' || lower(a[i]) != lower(b[i]))
+			return false;
+	return b[an] == '\0';
+}
+
+/* The enhanced status code (RFC 3463, "class.subject.detail") at the start
+ * of the reply, after an optional "NNN " or "NNN-"; "" when there is none. */
+static void
+parse_esc(const char *s, char *out, size_t outlen)
+{
+	const char *p;
+	size_t n, i;
+	int part;
+
+	out[0] = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2]) &&
+	    (s[3] == ' ' || s[3] == '-'))
+		s += 4;
+	if (s[0] != '2' && s[0] != '4' && s[0] != '5')
+		return;
+	if (s[1] != '.')
+		return;
+	p = s + 2;
+	for (part = 0; part < 2; part++) {
+		for (n = 0; n < 3 && is_digit(p[n]); n++)
+			;
+		if (n == 0 || is_digit(p[n]))
+			return;
+		p += n;
+		if (part == 0) {
+			if (*p != '.')
+				return;
+			p++;
+		}
+	}
+	if (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != ';'
+	    && *p != ',')
+		return;
+	n = (size_t)(p - s);
+	if (n >= outlen)
+		return;
+	for (i = 0; i < n; i++)
+		out[i] = s[i];
+	out[n] = '\0';
+}
+
+/* Does the '|'-separated list match? kind: 'w' substring of text, 'e'
+ * enhanced code (exact, or prefix when the item ends with '.'), 'a' IMAP
+ * atom (case-insensitive equality). */
+static bool
+list_match(const char *list, const char *text, char kind)
+{
+	const char *item = list, *bar;
+	size_t n;
+
+	if (text[0] == '\0')
+		return false;
+	for (;;) {
+		bar = strchr(item, '|');
+		n = bar ? (size_t)(bar - item) : strlen(item);
+		if (n > 0) {
+			switch (kind) {
+			case 'w':
+				if (ci_contains(text, item, n))
+					return true;
+				break;
+			case 'e':
+				if (item[n - 1] == '.' ? strncmp(text, item, n) == 0
+				    : (strlen(text) == n &&
+				       strncmp(text, item, n) == 0))
+					return true;
+				break;
+			default:
+				if (ci_equal(item, n, text))
+					return true;
+				break;
+			}
+		}
+		if (bar == NULL)
+			return false;
+		item = bar + 1;
+	}
+}
+
+static bool
+int_in(const int *v, size_t n, int x)
+{
+	size_t i;
+
+	for (i = 0; i < n && v[i] != 0; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+struct facts {
+	unsigned flags;
+	char esc[16];
+	char imap_code[64];
+};
+
+static void
+facts_gather(const struct diag_evidence *ev, enum security sec,
+             unsigned port, struct facts *f)
+{
+	const char *s;
+	size_t n;
+
+	f->flags = 0;
+	if (ev->timed_out || ev->sys_errno == ETIMEDOUT)
+		f->flags |= F_TIMEOUT;
+	if (ev->cancelled)
+		f->flags |= F_CANCELLED;
+	if (ev->tls_handshake_failed)
+		f->flags |= F_HS_FAILED;
+	if (ev->peer_spoke_plain)
+		f->flags |= F_PEER_PLAIN;
+	if (ev->peer_spoke_tls)
+		f->flags |= F_PEER_TLS;
+	if (ev->auth_not_offered)
+		f->flags |= F_AUTH_NONE;
+	if (ev->auth_local_failure)
+		f->flags |= F_AUTH_LOCAL;
+	if (ev->internal)
+		f->flags |= F_INTERNAL;
+	if (sec == SEC_SSL)
+		f->flags |= F_SEC_SSL;
+	if (port == 465 || port == 993)
+		f->flags |= F_TLS_PORT;
+	if (ev->reply_code == 0 && ev->reply[0] == '\0' &&
+	    ev->imap_code[0] == '\0')
+		f->flags |= F_NO_REPLY;
+	if (ev->reply_code != 0 &&
+	    (ev->reply_code < 200 || ev->reply_code > 599))
+		f->flags |= F_BAD_CODE;
+	if (!ev->imap && ev->reply_code == 0 && ev->reply[0] != '\0')
+		f->flags |= F_GARBLED;
+	parse_esc(ev->reply, f->esc, sizeof f->esc);
+	/* The atom alone: "[AUTHENTICATIONFAILED]" and "ALERT foo" both
+	 * reduce to their first word. */
+	s = ev->imap_code;
+	while (*s == '[' || *s == ' ')
+		s++;
+	n = strcspn(s, " ]");
+	if (n >= sizeof f->imap_code)
+		n = 0;
+	memcpy(f->imap_code, s, n);
+	f->imap_code[n] = '\0';
+}
+
+static bool
+rule_matches(const struct diag_rule *r, const struct diag_evidence *ev,
+             const struct facts *f)
+{
+	if (r->stages != 0 &&
+	    ((unsigned)ev->stage >= 32 || !(r->stages & S(ev->stage))))
+		return false;
+	if (r->proto == P_SMTP && ev->imap)
+		return false;
+	if (r->proto == P_IMAP && !ev->imap)
+		return false;
+	if (r->code_lo != 0 &&
+	    (ev->reply_code < r->code_lo || ev->reply_code > r->code_hi))
+		return false;
+	if (r->esc != NULL && !list_match(r->esc, f->esc, 'e'))
+		return false;
+	if (r->words != NULL && !list_match(r->words, ev->reply, 'w'))
+		return false;
+	if (r->imap_code != NULL && !list_match(r->imap_code, f->imap_code, 'a'))
+		return false;
+	if (r->errnos[0] != 0 &&
+	    !int_in(r->errnos, sizeof r->errnos / sizeof r->errnos[0],
+	            ev->sys_errno))
+		return false;
+	if (r->gai[0] != 0 &&
+	    !int_in(r->gai, sizeof r->gai / sizeof r->gai[0], ev->gai_error))
+		return false;
+	if (r->cert != CERT_OK && ev->cert != r->cert)
+		return false;
+	if ((f->flags & r->need) != r->need)
+		return false;
+	if ((f->flags & r->deny) != 0)
+		return false;
+	return true;
+}
+
+/* ---- fixes ------------------------------------------------------------ */
+
+struct ctx {
+	const struct diag_evidence *ev;
+	const struct account *a;
+	const struct preset *p;
+	struct diagnosis *out;
+	const char *reason;
+	bool imap;
+	const char *proto;      /* "SMTP" or "IMAP" */
+	const char *host;
+	unsigned port;
+	enum security sec;
+	const char *pname;      /* the provider's name, NULL without preset */
+	bool bridge;
+};
+
+static void fix(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Adds one fix, sanitised (a host or a name could carry anything) and
+ * bounded; duplicates are dropped. */
+static void
+fix(struct ctx *c, const char *fmt, ...)
+{
+	char tmp[sizeof c->out->fixes[0]];
+	va_list ap;
+	size_t i;
+	int n;
+
+	if (c->out->nfixes >= DIAG_MAX_FIXES)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	str_sanitize(c->out->fixes[c->out->nfixes], sizeof c->out->fixes[0],
+	             tmp, strlen(tmp));
+	for (i = 0; i < c->out->nfixes; i++)
+		if (strcmp(c->out->fixes[i], c->out->fixes[c->out->nfixes]) == 0)
+			return;
+	c->out->nfixes++;
+}
+
+static bool
+reason_is(const struct ctx *c, const char *r)
+{
+	return strcmp(c->reason, r) == 0;
+}
+
+static const char *
+sec_name(enum security s)
+{
+	switch (s) {
+	case SEC_STARTTLS: return "starttls";
+	case SEC_SSL: return "ssl";
+	case SEC_NONE: return "none";
+	}
+	return "starttls";
+}
+
+/* The usual other way in: implicit TLS becomes STARTTLS on the submission
+ * port, and the reverse. */
+static void
+other_way(const struct ctx *c, unsigned *port, enum security *sec)
+{
+	if (c->sec == SEC_SSL) {
+		*sec = SEC_STARTTLS;
+		*port = c->imap ? 143 : 587;
+	} else {
+		*sec = SEC_SSL;
+		*port = c->imap ? 993 : 465;
+	}
+}
+
+static void
+fix_try_other_port(struct ctx *c)
+{
+	unsigned port;
+	enum security sec;
+
+	other_way(c, &port, &sec);
+	fix(c, "Test with another port: %u with %s instead of %u with %s.",
+	    port, sec_name(sec), c->port, sec_name(c->sec));
+}
+
+static const char *
+login_name(const struct ctx *c)
+{
+	if (c->a == NULL)
+		return "";
+	if (c->imap && c->a->imap_username[0])
+		return c->a->imap_username;
+	return c->a->username;
+}
+
+static void
+fixes_dns(struct ctx *c)
+{
+	if (reason_is(c, "resolver_unavailable")) {
+		fix(c, "Check this machine's network connection and DNS "
+		    "settings: the name server did not answer for %s.", c->host);
+		fix(c, "Try again in a moment: a resolver that does not answer "
+		    "is usually a temporary problem.");
+		return;
+	}
+	if (reason_is(c, "no_address"))
+		fix(c, "Check the server name with your provider: %s exists but "
+		    "has no address.", c->host);
+	else if (reason_is(c, "no_such_host"))
+		fix(c, "Check the server name \"%s\": it does not exist in DNS "
+		    "(look for a typo).", c->host);
+	else
+		fix(c, "Check the server name \"%s\": it could not be looked "
+		    "up.", c->host);
+	if (c->p != NULL) {
+		const struct preset_server *ps = c->imap ? c->p->imap : c->p->smtp;
+		size_t n = c->imap ? c->p->nimap : c->p->nsmtp;
+
+		if (n > 0 && strcmp(ps[0].host, c->host) != 0)
+			fix(c, "Use %s's %s server %s.", c->pname, c->proto,
+			    ps[0].host);
+	}
+	fix(c, "Check this machine's network connection and DNS settings.");
+}
+
+static void
+fixes_refused(struct ctx *c)
+{
+	if (c->bridge) {
+		fix(c, "ProtonMail Bridge is not running: start the Bridge "
+		    "application on this machine.");
+		fix(c, "Check the port in Bridge's settings (usually 1025 for "
+		    "SMTP, 1143 for IMAP); this account uses %u.", c->port);
+	}
+	if (reason_is(c, "unreachable"))
+		fix(c, "Check the server %s: this machine has no route to it, "
+		    "or a firewall on the way rejects it.", c->host);
+	else if (reason_is(c, "network_unreachable"))
+		fix(c, "Check this machine's network connection: it has no route "
+		    "to %s.", c->host);
+	else if (reason_is(c, "blocked_locally"))
+		fix(c, "Allow outgoing connections to port %u: a firewall or "
+		    "security policy on this machine blocked it.", c->port);
+	fix(c, "Check the server and the port: nothing accepted a connection "
+	    "on %s:%u.", c->host, c->port);
+	fix(c, "Make sure no firewall blocks outgoing port %u.", c->port);
+	if (!c->bridge)
+		fix_try_other_port(c);
+}
+
+static void
+fixes_timeout(struct ctx *c)
+{
+	if (reason_is(c, "no_answer")) {
+		fix(c, "Check the server and the port: nothing answered on "
+		    "%s:%u in time.", c->host, c->port);
+		if (c->port == 25 && !c->imap)
+			fix(c, "Use port 587 with starttls: many networks block "
+			    "outgoing port 25.");
+		else
+			fix(c, "Make sure no firewall silently drops outgoing "
+			    "port %u.", c->port);
+		fix_try_other_port(c);
+		return;
+	}
+	if (reason_is(c, "no_greeting") && c->sec != SEC_SSL) {
+		fix(c, "Check the encryption: a server on %s:%u that says "
+		    "nothing may expect ssl from the first byte.", c->host,
+		    c->port);
+		fix_try_other_port(c);
+	}
+	fix(c, "Try again later: the server %s may be overloaded.", c->host);
+	fix(c, "Check your network connection: the %s server stopped "
+	    "answering at stage %s.", c->proto, diag_stage_name(c->ev->stage));
+}
+
+static void
+fixes_tls_mismatch(struct ctx *c)
+{
+	const struct diag_evidence *ev = c->ev;
+	const char *stream = c->imap ? "IMAP" : "SMTP";
+	unsigned port;
+
+	if (c->sec == SEC_SSL) {
+		/* Implicit TLS met plain text. A greeting means this very port
+		 * speaks the protocol, so STARTTLS on it; else the usual port.
+		 * Mail servers speak first, so clear text with no reply kept
+		 * is taken for a greeting. */
+		bool greeted = ev->peer_spoke_plain &&
+		    ((ev->reply_code == 0 && ev->reply[0] == '\0') ||
+		     ev->reply_code == 220 ||
+		     (c->imap && ci_contains(ev->reply, "OK", 2)));
+
+		port = greeted ? c->port : (c->imap ? 143 : 587);
+		if (ev->peer_spoke_plain)
+			fix(c, "This port speaks plain %s: use port %u with "
+			    "starttls.", stream, port);
+		else
+			fix(c, "The TLS handshake on port %u failed: use port "
+			    "%u with starttls.", c->port, port);
+		fix(c, "Or use port %u with ssl, if your provider offers it.",
+		    c->imap ? 993 : 465);
+	} else {
+		/* Plain text (or STARTTLS) met a TLS-only port. */
+		fix(c, "This port expects TLS from the first byte: use port %u "
+		    "with ssl.", c->port);
+		fix(c, "Or use port %u with starttls.", c->imap ? 143 : 587);
+	}
+	fix(c, "Match the encryption to the port: %s with starttls (TLS), "
+	    "%s with ssl (SSL).", c->imap ? "143" : "587",
+	    c->imap ? "993" : "465");
+}
+
+static void
+fixes_starttls(struct ctx *c)
+{
+	if (reason_is(c, "temporary"))
+		fix(c, "Try again later: the server could not start encryption "
+		    "just now.");
+	fix(c, "Use port %u with ssl: the server on %s:%u does not offer "
+	    "STARTTLS.", c->imap ? 993 : 465, c->host, c->port);
+	fix(c, "Ask your provider which port supports encryption.");
+	fix(c, "Choose encryption none only for a server on this machine or a "
+	    "network you trust.");
+}
+
+static void
+fixes_certificate(struct ctx *c)
+{
+	const char *pin = c->out->pin_candidate;
+
+	if (reason_is(c, "pin_mismatch")) {
+		fix(c, "The certificate changed since you pinned it: check with "
+		    "your provider before re-pinning.");
+		if (pin[0])
+			fix(c, "The server now shows %s: pin it only once your "
+			    "provider confirms it.", pin);
+		return;
+	}
+	fix(c, "Make sure you use the right encryption type and server name "
+	    "for port %u.", c->port);
+	if (reason_is(c, "expired")) {
+		fix(c, "Contact your provider: the certificate of %s has "
+		    "expired.", c->host);
+		fix(c, "Check this machine's date and time.");
+	} else if (reason_is(c, "not_yet_valid")) {
+		fix(c, "Check this machine's date and time: the certificate is "
+		    "not valid yet.");
+	} else if (reason_is(c, "hostname_mismatch")) {
+		fix(c, "The certificate is for another name: use the server name "
+		    "on the certificate instead of %s.", c->host);
+		if (c->p != NULL) {
+			const struct preset_server *ps =
+			    c->imap ? c->p->imap : c->p->smtp;
+			size_t n = c->imap ? c->p->nimap : c->p->nsmtp;
+
+			if (n > 0 && strcmp(ps[0].host, c->host) != 0)
+				fix(c, "Use %s's server %s.", c->pname,
+				    ps[0].host);
+		}
+	} else if (reason_is(c, "self_signed")) {
+		fix(c, "The server uses a self-signed certificate (ProtonMail "
+		    "Bridge does): pin its fingerprint instead of turning "
+		    "checks off.");
+		if (pin[0])
+			fix(c, "Pin it with --pin %s after checking it with the "
+			    "server's administrator.", pin);
+	} else {
+		fix(c, "Add your provider's CA certificate with --ca-file, or "
+		    "pin the server's fingerprint.");
+		if (pin[0])
+			fix(c, "The fingerprint to pin is %s: check it with your "
+			    "provider first.", pin);
+		fix(c, "Contact your provider: the certificate of %s is not "
+		    "signed by an authority this machine trusts.", c->host);
+	}
+}
+
+static void
+fixes_auth_failed(struct ctx *c)
+{
+	const char *user = login_name(c);
+	const char *email = c->a ? c->a->email : "";
+
+	if (reason_is(c, "app_password_required")) {
+		if (c->pname)
+			fix(c, "%s requires an app password: create one in %s's "
+			    "security settings.", c->pname, c->pname);
+		else
+			fix(c, "Your provider requires an app password: create "
+			    "one in its security settings (Settings > "
+			    "Security > App passwords).");
+		fix(c, "Use the app password instead of your main password.");
+		return;
+	}
+	if (reason_is(c, "web_login_required")) {
+		fix(c, "Sign in once on your provider's web page: it blocked this "
+		    "login until you confirm it.");
+		fix(c, "Use an app password if two-factor authentication (2FA) "
+		    "is enabled.");
+		return;
+	}
+	if (reason_is(c, "password_expired")) {
+		fix(c, "Change your password in your provider's web interface: "
+		    "it has expired.");
+		return;
+	}
+	if (reason_is(c, "not_authorized") || reason_is(c, "account_disabled")) {
+		fix(c, "Enable %s access for this account in your provider's "
+		    "settings, or ask your administrator.", c->proto);
+		fix(c, "Contact your provider: the account may be disabled.");
+		return;
+	}
+	if (reason_is(c, "auth_required")) {
+		fix(c, "Set the username and password: the server only accepts "
+		    "mail after login.");
+		return;
+	}
+	if (c->bridge)
+		fix(c, "Use the Bridge password shown in the Bridge application, "
+		    "not your Proton password.");
+	if (user[0] && email[0] && strcmp(user, email) != 0)
+		fix(c, "Check the username: it is often the full email address "
+		    "(you use \"%s\", the address is %s).", user, email);
+	else if (user[0])
+		fix(c, "Check the username \"%s\" (often the full email "
+		    "address).", user);
+	else
+		fix(c, "Check the username (often the full email address).");
+	if (c->p != NULL && c->p->app_password && !c->bridge)
+		fix(c, "%s requires an app password: create one in %s's security "
+		    "settings.", c->pname, c->pname);
+	else if (!c->bridge)
+		fix(c, "Use an app password if two-factor authentication (2FA) "
+		    "is enabled.");
+	fix(c, "Check the password's case (Caps Lock).");
+}
+
+static void
+fixes_auth_unsupported(struct ctx *c)
+{
+	if (reason_is(c, "not_offered") && c->sec == SEC_NONE)
+		fix(c, "Turn encryption on: most servers offer login only after "
+		    "TLS (port 587 with starttls, or 465 with ssl).");
+	if (reason_is(c, "not_offered"))
+		fix(c, "Use a submission port (587 or 465): port 25 often offers "
+		    "no login; this account uses %u.", c->port);
+	if (reason_is(c, "mechanism_too_weak"))
+		fix(c, "Use an encrypted connection: the server refuses this login "
+		    "method without it.");
+	fix(c, "Ask your provider which login methods %s:%u accepts (PLAIN "
+	    "and LOGIN are supported).", c->host, c->port);
+	fix(c, "Make sure the Debian package libsasl2-modules is installed.");
+}
+
+static void
+fixes_encryption_required(struct ctx *c)
+{
+	if (c->sec == SEC_NONE)
+		fix(c, "Turn encryption on: this account is set to none on "
+		    "port %u.", c->port);
+	if (c->imap)
+		fix(c, "Set the encryption to starttls (port 143) or ssl (port "
+		    "993): the server refuses to log in without it.");
+	else
+		fix(c, "Set the encryption to starttls (port 587) or ssl (port "
+		    "465): the server refuses to continue without it.");
+}
+
+static void
+fixes_rate_limited(struct ctx *c)
+{
+	bool temporary = c->ev->reply_code >= 400 && c->ev->reply_code < 500;
+
+	if (temporary)
+		fix(c, "Wait and retry later: this limit is temporary.");
+	if (reason_is(c, "connections"))
+		fix(c, "Close other mail programs using this account: the server "
+		    "allows few connections at a time.");
+	else if (reason_is(c, "recipients"))
+		fix(c, "Send to fewer recipients per message.");
+	else if (reason_is(c, "login_attempts"))
+		fix(c, "Wait before trying again, and check the password: too "
+		    "many failed logins lock the account for a while.");
+	fix(c, "Check your provider's sending limits%s%s.",
+	    c->pname ? " for " : "", c->pname ? c->pname : "");
+	fix(c, "Space out your sending.");
+	fix(c, "Contact your host to increase the quota.");
+}
+
+static void
+fixes_sender(struct ctx *c)
+{
+	const char *email = c->a ? c->a->email : "";
+	const char *user = login_name(c);
+
+	if (reason_is(c, "send_as_denied")) {
+		fix(c, "Ask your administrator to give %s \"Send As\" permission "
+		    "for %s.", user[0] ? user : "your login",
+		    email[0] ? email : "this address");
+		fix(c, "Or send from the mailbox you log in as.");
+		return;
+	}
+	if (reason_is(c, "message_rejected")) {
+		fix(c, "Read the server's reply: it refused the message itself "
+		    "(content or size).");
+		fix(c, "Check with your provider why the message was refused.");
+		return;
+	}
+	if (reason_is(c, "bad_address")) {
+		fix(c, "Check the email address %s.", email);
+		return;
+	}
+	if (user[0] && email[0] && strcmp(user, email) != 0)
+		fix(c, "Send from the address you log in with: the server does "
+		    "not let %s send as %s.", user, email);
+	else
+		fix(c, "Send from an address this login owns: the server refused "
+		    "%s as the sender.", email[0] ? email : "the address");
+	fix(c, "Ask your provider to allow this address (an alias) for your "
+	    "account.");
+}
+
+static void
+fixes_recipient(struct ctx *c)
+{
+	const char *email = c->a ? c->a->email : "";
+
+	if (reason_is(c, "mailbox_full")) {
+		fix(c, "Free space in the mailbox %s: it is full.", email);
+		return;
+	}
+	if (reason_is(c, "relay_denied")) {
+		fix(c, "Log in to send: the server relays only for authenticated "
+		    "users (set the username and password).");
+		fix(c, "Use your provider's submission server (port 587 or 465), "
+		    "not its incoming server.");
+		return;
+	}
+	fix(c, "Check the email address %s: the test message goes to it and "
+	    "the server does not accept it.", email);
+	fix(c, "Check that the mailbox exists at your provider.");
+}
+
+static void
+fixes_unavailable(struct ctx *c)
+{
+	if (reason_is(c, "client_blocked")) {
+		fix(c, "Check whether your network's address is on a blocklist: "
+		    "the server refuses it.");
+		fix(c, "Send through your provider's submission port (587 or "
+		    "465) with login, not port 25.");
+		return;
+	}
+	if (reason_is(c, "connection_closed"))
+		fix(c, "Check the server and the port: %s:%u closed the "
+		    "connection without a word.", c->host, c->port);
+	if (reason_is(c, "temporary_auth_failure"))
+		fix(c, "Try again later: the server could not check passwords "
+		    "just now (your password may be right).");
+	else
+		fix(c, "Try again later: the server %s is not available right "
+		    "now.", c->host);
+	fix(c, "If it lasts, check your provider's status page or contact "
+	    "them.");
+}
+
+static void
+fixes_protocol(struct ctx *c)
+{
+	if (reason_is(c, "tls_handshake_failed")) {
+		fix(c, "Try port %u with ssl: encryption after STARTTLS could "
+		    "not be agreed on.", c->imap ? 993 : 465);
+		fix(c, "Ask your provider which TLS versions the server "
+		    "supports.");
+		return;
+	}
+	if (reason_is(c, "data_after_starttls")) {
+		fix(c, "Do not trust this network path: data arrived before "
+		    "encryption started, as a man in the middle would send it.");
+		fix(c, "Use port %u with ssl, which encrypts from the first byte.",
+		    c->imap ? 993 : 465);
+		return;
+	}
+	if (reason_is(c, "ehlo_rejected")) {
+		fix(c, "Give this machine a fully-qualified host name: the "
+		    "server refused the name it sent in EHLO.");
+		fix(c, "Use your provider's submission port (587 with starttls "
+		    "or 465 with ssl): it accepts any client name after login.");
+		return;
+	}
+	if (reason_is(c, "select_failed") || reason_is(c, "search_failed")) {
+		fix(c, "Check that the mailbox INBOX exists and that %s may "
+		    "read it.", login_name(c)[0] ? login_name(c) : "this login");
+		fix(c, "Set up IMAP only for reply detection; the SMTP test does "
+		    "not need it.");
+		return;
+	}
+	fix(c, "Check that %s:%u is an %s server: its reply did not follow the "
+	    "protocol.", c->host, c->port, c->proto);
+	fix(c, "Check that the encryption matches the port: %s with "
+	    "starttls, %s with ssl.", c->imap ? "143" : "587",
+	    c->imap ? "993" : "465");
+	fix(c, "Try again later; if it lasts, send the transcript to your "
+	    "provider.");
+}
+
+static void
+fixes_internal(struct ctx *c)
+{
+	if (reason_is(c, "sasl_mechanism_missing")) {
+		fix(c, "Install the Debian package libsasl2-modules: the login "
+		    "methods PLAIN and LOGIN are missing on this machine.");
+		fix(c, "Run the test again: nothing was sent to the server.");
+		return;
+	}
+	fix(c, "Run the test again; if it fails the same way, report a bug "
+	    "with the transcript (it holds no password).");
+}
+
+static void
+fixes_write(struct ctx *c)
+{
+	struct diagnosis *out = c->out;
+
+	/* What the probe found that works goes first: it is the fix. Its
+	 * suggestion may name another host, which alt_port alone cannot. */
+	if (out->alt_port != 0 && out->suggestion[0])
+		fix(c, "The test found that %s: use it.", out->suggestion);
+	else if (out->alt_port != 0)
+		fix(c, "Use %s port %u with %s: the test found that it works.",
+		    out->alt_imap ? "IMAP" : "SMTP", out->alt_port,
+		    sec_name(out->alt_security));
+	switch (out->cat) {
+	case DIAG_DNS_FAILURE: fixes_dns(c); break;
+	case DIAG_CONNECTION_REFUSED: fixes_refused(c); break;
+	case DIAG_TIMEOUT: fixes_timeout(c); break;
+	case DIAG_TLS_MISMATCH: fixes_tls_mismatch(c); break;
+	case DIAG_STARTTLS_UNAVAILABLE: fixes_starttls(c); break;
+	case DIAG_INVALID_CERTIFICATE: fixes_certificate(c); break;
+	case DIAG_AUTH_FAILED: fixes_auth_failed(c); break;
+	case DIAG_AUTH_UNSUPPORTED: fixes_auth_unsupported(c); break;
+	case DIAG_ENCRYPTION_REQUIRED: fixes_encryption_required(c); break;
+	case DIAG_RATE_LIMITED: fixes_rate_limited(c); break;
+	case DIAG_SENDER_REJECTED: fixes_sender(c); break;
+	case DIAG_RECIPIENT_REJECTED: fixes_recipient(c); break;
+	case DIAG_SERVER_UNAVAILABLE: fixes_unavailable(c); break;
+	case DIAG_PROTOCOL_ERROR: fixes_protocol(c); break;
+	case DIAG_CANCELLED:
+		fix(c, "Run the test again when you are ready.");
+		break;
+	case DIAG_INTERNAL_ERROR: fixes_internal(c); break;
+	case DIAG_OK:
+	case DIAG_NCATS:
+		break;
+	}
+}
+
+/* ---- entry points ----------------------------------------------------- */
+
+void
+diag_ok(struct diagnosis *out)
+{
+	if (out == NULL)
+		return;
+	memset(out, 0, sizeof *out);
+	out->cat = DIAG_OK;
+	str_copy(out->title, sizeof out->title, cats[DIAG_OK].title);
+}
+
+/* Copies the reply keeping its line breaks and nothing else of control. */
+static void
+reply_copy(char *dst, size_t dstlen, const char *src)
+{
+	size_t o = 0, n;
+
+	dst[0] = '\0';
+	while (*src && o + 1 < dstlen) {
+		n = strcspn(src, "\n");
+		str_sanitize(dst + o, dstlen - o, src, n);
+		o += strlen(dst + o);
+		src += n;
+		if (*src == '\n') {
+			src++;
+			if (*src && o + 1 < dstlen) {
+				dst[o++] = '\n';
+				dst[o] = '\0';
+			}
+		}
+	}
+}
+
+const char *
+diag_classify_rule(const struct diag_evidence *ev, const struct account *a,
+                   const struct preset *p, struct diagnosis *out)
+{
+	static const struct diag_evidence none = { .internal = true };
+	char pin[sizeof out->pin_candidate], suggestion[sizeof out->suggestion];
+	unsigned alt_port;
+	enum security alt_security;
+	bool alt_imap;
+	struct facts f;
+	struct ctx c;
+	size_t i;
+
+	if (out == NULL)
+		return NULL;
+	if (ev == NULL)
+		ev = &none;
+	/* Keep what the probe put in out; the rest is ours. */
+	memcpy(pin, out->pin_candidate, sizeof pin);
+	pin[sizeof pin - 1] = '\0';
+	memcpy(suggestion, out->suggestion, sizeof suggestion);
+	suggestion[sizeof suggestion - 1] = '\0';
+	alt_port = out->alt_port;
+	alt_security = out->alt_security;
+	alt_imap = out->alt_imap;
+	memset(out, 0, sizeof *out);
+	str_sanitize(out->pin_candidate, sizeof out->pin_candidate, pin,
+	             strlen(pin));
+	str_sanitize(out->suggestion, sizeof out->suggestion, suggestion,
+	             strlen(suggestion));
+	if (alt_port != 0 && alt_port <= 65535 &&
+	    (unsigned)alt_security <= SEC_NONE) {
+		out->alt_port = alt_port;
+		out->alt_security = alt_security;
+		out->alt_imap = alt_imap;
+		if (out->suggestion[0] == '\0')
+			str_printf(out->suggestion, sizeof out->suggestion,
+			           "port %u with %s works", alt_port,
+			           sec_name(alt_security));
+	}
+
+	memset(&c, 0, sizeof c);
+	c.ev = ev;
+	c.a = a;
+	c.p = p;
+	c.out = out;
+	c.imap = ev->imap;
+	c.proto = ev->imap ? "IMAP" : "SMTP";
+	/* The evidence names the server of the failing dialogue; fall back
+	 * to the account's when the probe left it out. */
+	c.host = ev->host;
+	c.port = ev->port;
+	c.sec = (unsigned)ev->security <= SEC_NONE ? ev->security : SEC_STARTTLS;
+	if (c.host[0] == '\0' && a != NULL) {
+		c.host = ev->imap ? a->imap_host : a->smtp_host;
+		c.port = ev->imap ? a->imap_port : a->smtp_port;
+		c.sec = ev->imap ? a->imap_security : a->smtp_security;
+	}
+	if (p != NULL) {
+		c.pname = p->name[0] ? p->name : p->id;
+		c.bridge = strcmp(p->id, "protonmail-bridge") == 0;
+	}
+
+	facts_gather(ev, c.sec, c.port, &f);
+	for (i = 0; i < NRULES; i++)
+		if (rule_matches(&rules[i], ev, &f))
+			break;
+	/* The table ends with a rule that matches anything. */
+	if (i == NRULES)
+		i = NRULES - 1;
+
+	out->cat = rules[i].cat;
+	str_copy(out->reason, sizeof out->reason, rules[i].reason);
+	out->stage = ev->stage;
+	reply_copy(out->reply, sizeof out->reply, ev->reply);
+	str_copy(out->title, sizeof out->title, cats[out->cat].title);
+	c.reason = out->reason;
+	fixes_write(&c);
+	return rules[i].name;
+}
+
+void
+diag_classify(const struct diag_evidence *ev, const struct account *a,
+              const struct preset *p, struct diagnosis *out)
+{
+	(void)diag_classify_rule(ev, a, p, out);
+}

@@ -1,0 +1,166 @@
+/* Streaming JSON writer. Whatever reaches it (a server's reply, a display
+ * name) is escaped, and bytes that are not UTF-8 become U+FFFD, so the output
+ * is always valid JSON. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "json.h"
+#include "util.h"
+
+void
+json_init(struct json *j, FILE *f, bool pretty)
+{
+	memset(j, 0, sizeof *j);
+	j->f = f;
+	j->pretty = pretty;
+	j->first[0] = true;
+}
+
+static void
+indent(struct json *j)
+{
+	int i;
+
+	if (!j->pretty)
+		return;
+	fputc('\n', j->f);
+	for (i = 0; i < j->depth; i++)
+		fputs("  ", j->f);
+}
+
+/* Separator and indentation before a value or a key. */
+static void
+before_item(struct json *j)
+{
+	if (j->after_key) {
+		j->after_key = false;
+		return;
+	}
+	if (j->depth > 0) {
+		if (!j->first[j->depth])
+			fputc(',', j->f);
+		indent(j);
+	}
+	j->first[j->depth] = false;
+}
+
+static void
+open_scope(struct json *j, char c)
+{
+	before_item(j);
+	fputc(c, j->f);
+	if (j->depth + 1 < JSON_MAX_DEPTH)
+		j->depth++;
+	j->first[j->depth] = true;
+}
+
+static void
+close_scope(struct json *j, char c)
+{
+	bool empty = j->first[j->depth];
+
+	if (j->depth > 0)
+		j->depth--;
+	if (!empty)
+		indent(j);
+	fputc(c, j->f);
+}
+
+void json_obj_begin(struct json *j) { open_scope(j, '{'); }
+void json_obj_end(struct json *j) { close_scope(j, '}'); }
+void json_arr_begin(struct json *j) { open_scope(j, '['); }
+void json_arr_end(struct json *j) { close_scope(j, ']'); }
+
+static void
+write_string(struct json *j, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	fputc('"', j->f);
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if (c == '"' || c == '\\') {
+			fputc('\\', j->f);
+			fputc(c, j->f);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(j->f, "\\u%04x", c);
+			i++;
+		} else if (c < 0x80) {
+			fputc(c, j->f);
+			i++;
+		} else {
+			/* find the longest valid UTF-8 prefix of length 2..4 */
+			for (k = 2; k <= 4 && i + k <= n; k++)
+				if (utf8_valid(s + i, k))
+					break;
+			if (k <= 4 && i + k <= n) {
+				fwrite(s + i, 1, k, j->f);
+				i += k;
+			} else {
+				fputs("\\ufffd", j->f);
+				i++;
+			}
+		}
+	}
+	fputc('"', j->f);
+}
+
+void
+json_key(struct json *j, const char *k)
+{
+	before_item(j);
+	write_string(j, k, strlen(k));
+	fputc(':', j->f);
+	if (j->pretty)
+		fputc(' ', j->f);
+	j->after_key = true;
+}
+
+void
+json_strn(struct json *j, const char *s, size_t n)
+{
+	before_item(j);
+	write_string(j, s, n);
+}
+
+void
+json_str(struct json *j, const char *s)
+{
+	if (!s) {
+		json_null(j);
+		return;
+	}
+	json_strn(j, s, strlen(s));
+}
+
+void
+json_int(struct json *j, int64_t v)
+{
+	before_item(j);
+	fprintf(j->f, "%" PRId64, v);
+}
+
+void
+json_bool(struct json *j, bool v)
+{
+	before_item(j);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void
+json_null(struct json *j)
+{
+	before_item(j);
+	fputs("null", j->f);
+}
+
+void
+json_end(struct json *j)
+{
+	fputc('\n', j->f);
+}

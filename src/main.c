@@ -1,0 +1,105 @@
+/* fluenzr-tui: with no command, the full-screen console; otherwise one of the
+ * scriptable commands. Global options come before the command (they are also
+ * accepted after it). */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+
+#include "cli.h"
+#include "secmem.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("Usage: fluenzr-tui [GLOBAL OPTIONS] [COMMAND ...]\n"
+	      "Set up and diagnose the mail accounts a sending system uses.\n"
+	      "With no command, the full-screen console starts.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  account add|list|show|edit|remove   manage sending accounts\n"
+	      "  test ACCOUNT | test --all           sign in, send a test email, diagnose\n"
+	      "  presets [--json] [--domain DOMAIN]  provider presets\n"
+	      "  store status|check|passphrase|rotate\n"
+	      "\n"
+	      "Global options:\n"
+	      "  --store DIR          account store (default ~/.local/share/fluenzr)\n"
+	      "  --key-file FILE      store key (default ~/.config/fluenzr/store.key)\n"
+	      "  --passphrase-fd N    read the store passphrase from file descriptor N\n"
+	      "  --help, --version\n"
+	      "\n"
+	      "See fluenzr-tui(1) for every option and exit status.\n", f);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli_ctx c;
+	const char *cmd;
+	int i, rc;
+
+	secmem_harden_process();
+	umask(077);
+	setlocale(LC_ALL, "");
+
+	memset(&c, 0, sizeof c);
+	c.passphrase_fd = -1;
+	c.store_dir = getenv("FLUENZR_STORE");
+	c.key_file = getenv("FLUENZR_KEY_FILE");
+	if (c.store_dir && !*c.store_dir)
+		c.store_dir = NULL;
+	if (c.key_file && !*c.key_file)
+		c.key_file = NULL;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+			printf("fluenzr-tui %s\n", PACKAGE_VERSION);
+			return 0;
+		}
+		rc = cli_global_option(&c, argc, argv, &i);
+		if (rc < 0)
+			return EX_USAGE;
+		if (rc > 0)
+			continue;
+		if (a[0] == '-') {
+			fprintf(stderr, "fluenzr-tui: unknown option '%s' (see --help)\n", a);
+			return EX_USAGE;
+		}
+		break;
+	}
+
+	if (i >= argc) {
+		rc = tui_main(&c);
+	} else {
+		cmd = argv[i];
+		argc -= i;
+		argv += i;
+		if (strcmp(cmd, "account") == 0)
+			rc = cmd_account(&c, argc, argv);
+		else if (strcmp(cmd, "test") == 0)
+			rc = cmd_test(&c, argc, argv);
+		else if (strcmp(cmd, "presets") == 0)
+			rc = cmd_presets(&c, argc, argv);
+		else if (strcmp(cmd, "store") == 0)
+			rc = cmd_store(&c, argc, argv);
+		else if (strcmp(cmd, "help") == 0) {
+			usage(stdout);
+			rc = 0;
+		} else {
+			fprintf(stderr, "fluenzr-tui: unknown command '%s' (see --help)\n", cmd);
+			rc = EX_USAGE;
+		}
+	}
+	cli_close(&c);
+	return rc;
+}

@@ -1,0 +1,633 @@
+/* Provider presets: parsing one file, loading the shipped and the user's
+ * directories, matching an address's domain, and filling an account. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "preset.h"
+#include "util.h"
+
+#ifndef PRESETDIR
+#define PRESETDIR "/usr/local/share/fluenzr/presets"
+#endif
+
+#define PRESET_FILE_MAX   (64 * 1024)   /* bytes in one preset file */
+#define PRESET_LINE_MAX   1024          /* bytes in one line */
+#define PRESET_DIR_MAX    256           /* preset files read per directory */
+
+/* ---- parsing ------------------------------------------------------------- */
+
+static bool
+is_ws(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Preset ids are file-name stems: lowercase letters, digits, '-' and '_',
+ * starting with a letter or digit (account.c accepts the same in
+ * account->preset). */
+static bool
+valid_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > ACCT_PRESET_MAX || s[0] == '-' || s[0] == '_')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+		      c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static int perr(char *err, size_t errlen, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+perr(char *err, size_t errlen, unsigned line, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	if (err && errlen)
+		str_printf(err, errlen, "line %u: %s", line, why);
+	return -1;
+}
+
+/* Splits the next token (separated by blanks, and by commas when commas) off
+ * *p; returns its length, 0 at the end. */
+static size_t
+next_token(char **p, bool commas, char **tok)
+{
+	char *s = *p;
+	while (is_ws(*s) || (commas && *s == ','))
+		s++;
+	*tok = s;
+	while (*s && !is_ws(*s) && !(commas && *s == ','))
+		s++;
+	size_t n = (size_t)(s - *tok);
+	if (*s)
+		*s++ = '\0';
+	*p = s;
+	return n;
+}
+
+/* "HOST PORT SECURITY" */
+static int
+parse_server(char *v, struct preset_server *out, unsigned line,
+             char *err, size_t errlen)
+{
+	char *host, *port, *sec, *extra;
+	const char *why;
+
+	if (!next_token(&v, false, &host) || !next_token(&v, false, &port) ||
+	    !next_token(&v, false, &sec))
+		return perr(err, errlen, line, "expected HOST PORT SECURITY, "
+		            "like 'smtp.example.com 587 starttls'");
+	if (next_token(&v, false, &extra))
+		return perr(err, errlen, line, "unexpected text after the security "
+		            "(expected HOST PORT SECURITY)");
+	if ((why = valid_hostname(host)))
+		return perr(err, errlen, line, "the server name %s", why);
+	if ((why = valid_port(port, &out->port)))
+		return perr(err, errlen, line, "the port %s", why);
+	if (security_parse(sec, &out->security))
+		return perr(err, errlen, line, "the security must be starttls, tls "
+		            "or ssl");
+	/* A preset is a recommendation: it never proposes clear text. */
+	if (out->security == SEC_NONE)
+		return perr(err, errlen, line, "a preset cannot offer an "
+		            "unencrypted server (security none)");
+	str_copy(out->host, sizeof out->host, host);
+	return 0;
+}
+
+static int
+parse_domains(char *v, struct preset *out, unsigned line,
+              char *err, size_t errlen)
+{
+	char *d;
+	size_t n;
+	const char *why;
+
+	while ((n = next_token(&v, true, &d)) > 0) {
+		for (size_t i = 0; i < n; i++)
+			if (d[i] >= 'A' && d[i] <= 'Z')
+				d[i] = (char)(d[i] - 'A' + 'a');
+		if ((why = valid_hostname(d)))
+			return perr(err, errlen, line, "the domain %s", why);
+		if (!strchr(d, '.') || strchr(d, ':') ||
+		    strspn(d, "0123456789.") == n)
+			return perr(err, errlen, line, "a domain looks like "
+			            "example.com (no IP address, at least one dot)");
+		for (size_t i = 0; i < out->ndomains; i++)
+			if (!strcmp(out->domains[i], d))
+				return perr(err, errlen, line, "the domain %s is listed "
+				            "twice", d);
+		if (out->ndomains >= PRESET_MAX_DOMAINS)
+			return perr(err, errlen, line, "too many domains (at most %d)",
+			            PRESET_MAX_DOMAINS);
+		str_copy(out->domains[out->ndomains++], ACCT_HOST_MAX + 1, d);
+	}
+	return 0;
+}
+
+/* Checks a whole line before it is looked at: UTF-8, no control characters
+ * but TAB (whitespace here). */
+static const char *
+check_line(const char *s, size_t n)
+{
+	if (!utf8_valid(s, n))
+		return "is not valid UTF-8";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return "contains a control character";
+		if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0)
+			return "contains a control character";
+	}
+	return NULL;
+}
+
+static int
+parse_line(char *line, unsigned ln, struct preset *out,
+           bool *seen_name, bool *seen_app, char *err,
+           size_t errlen)
+{
+	char *k = line, *v, *end;
+	const char *why;
+
+	while (is_ws(*k))
+		k++;
+	if (*k == '\0' || *k == '#')
+		return 0;
+	v = k;
+	while ((*v >= 'a' && *v <= 'z') || *v == '_')
+		v++;
+	size_t kn = (size_t)(v - k);
+	while (is_ws(*v))
+		v++;
+	if (kn == 0 || *v != '=')
+		return perr(err, errlen, ln, "expected 'key = value'");
+	k[kn] = '\0';
+	v++;
+	while (is_ws(*v))
+		v++;
+	end = v + strlen(v);
+	while (end > v && is_ws(end[-1]))
+		*--end = '\0';
+	if (*v == '\0')
+		return perr(err, errlen, ln, "'%s' has no value", k);
+
+	if (!strcmp(k, "id")) {
+		if (out->id[0])
+			return perr(err, errlen, ln, "'id' is given twice");
+		if (!valid_id(v))
+			return perr(err, errlen, ln, "the id may contain only lowercase "
+			            "letters, digits, '-' and '_' (at most %d)",
+			            ACCT_PRESET_MAX);
+		str_copy(out->id, sizeof out->id, v);
+	} else if (!strcmp(k, "name")) {
+		if (*seen_name)
+			return perr(err, errlen, ln, "'name' is given twice");
+		if ((why = valid_text(v, sizeof out->name - 1)))
+			return perr(err, errlen, ln, "the name %s", why);
+		str_copy(out->name, sizeof out->name, v);
+		*seen_name = true;
+	} else if (!strcmp(k, "domains")) {
+		return parse_domains(v, out, ln, err, errlen);
+	} else if (!strcmp(k, "smtp") || !strcmp(k, "imap")) {
+		bool smtp = k[0] == 's';
+		size_t *n = smtp ? &out->nsmtp : &out->nimap;
+		struct preset_server *srv = smtp ? out->smtp : out->imap;
+		if (*n >= PRESET_MAX_SERVERS)
+			return perr(err, errlen, ln, "too many '%s' servers (at most %d)",
+			            k, PRESET_MAX_SERVERS);
+		if (parse_server(v, &srv[*n], ln, err, errlen))
+			return -1;
+		(*n)++;
+	} else if (!strcmp(k, "app_password")) {
+		if (*seen_app)
+			return perr(err, errlen, ln, "'app_password' is given twice");
+		if (!strcasecmp(v, "yes"))
+			out->app_password = true;
+		else if (!strcasecmp(v, "no"))
+			out->app_password = false;
+		else
+			return perr(err, errlen, ln, "app_password must be yes or no");
+		*seen_app = true;
+	} else if (!strcmp(k, "note")) {
+		if (out->nnotes >= PRESET_MAX_NOTES)
+			return perr(err, errlen, ln, "too many notes (at most %d)",
+			            PRESET_MAX_NOTES);
+		if ((why = valid_text(v, sizeof out->notes[0] - 1)))
+			return perr(err, errlen, ln, "the note %s", why);
+		str_copy(out->notes[out->nnotes++], sizeof out->notes[0], v);
+	} else {
+		return perr(err, errlen, ln, "unknown key '%s' (expected id, name, "
+		            "domains, smtp, imap, app_password or note)", k);
+	}
+	return 0;
+}
+
+int
+preset_parse(const char *text, size_t len, const char *id_hint,
+             struct preset *out, char *err, size_t errlen)
+{
+	char line[PRESET_LINE_MAX + 1];
+	bool seen_name = false, seen_app = false;
+	unsigned ln = 0;
+	size_t pos = 0;
+
+	memset(out, 0, sizeof *out);
+	if (err && errlen)
+		err[0] = '\0';
+	if (len > PRESET_FILE_MAX)
+		return perr(err, errlen, 1, "the file is larger than %d bytes",
+		            PRESET_FILE_MAX);
+	while (pos < len) {
+		const char *s = text + pos;
+		const char *nl = memchr(s, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - s) : len - pos;
+		const char *why;
+
+		ln++;
+		pos += n + (nl ? 1 : 0);
+		if (n > 0 && s[n - 1] == '\r')
+			n--;            /* a file saved with CRLF line ends */
+		if (n > PRESET_LINE_MAX)
+			return perr(err, errlen, ln, "the line is longer than %d bytes",
+			            PRESET_LINE_MAX);
+		if (memchr(s, '\0', n))
+			return perr(err, errlen, ln, "contains a NUL byte");
+		if ((why = check_line(s, n)))
+			return perr(err, errlen, ln, "the line %s", why);
+		memcpy(line, s, n);
+		line[n] = '\0';
+		if (parse_line(line, ln, out, &seen_name, &seen_app, err, errlen))
+			return -1;
+	}
+	if (ln == 0)
+		ln = 1;
+	if (!out->id[0]) {
+		if (!id_hint || !valid_id(id_hint))
+			return perr(err, errlen, ln, "no 'id' given, and the file name "
+			            "is not a valid id");
+		str_copy(out->id, sizeof out->id, id_hint);
+	}
+	if (!seen_name)
+		return perr(err, errlen, ln, "missing 'name = ...' (end of file)");
+	if (out->nsmtp == 0)
+		return perr(err, errlen, ln, "missing 'smtp = HOST PORT SECURITY' "
+		            "(end of file)");
+	return 0;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+static void warnf(preset_warn_cb warn, void *ud, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+warnf(preset_warn_cb warn, void *ud, const char *fmt, ...)
+{
+	char msg[1536];
+	va_list ap;
+
+	if (!warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	warn(msg, ud);
+}
+
+/* Reads a regular file of at most PRESET_FILE_MAX bytes into buf (which has
+ * PRESET_FILE_MAX + 1 bytes). O_NONBLOCK keeps a FIFO from hanging us. */
+static int
+read_small(const char *path, char *buf, size_t *len,
+           const char **why)
+{
+	struct stat st;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > PRESET_FILE_MAX) {
+		*why = "larger than 64 KiB";
+		close(fd);
+		return -1;
+	}
+	while (n <= PRESET_FILE_MAX) {
+		ssize_t r = read(fd, buf + n, PRESET_FILE_MAX + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*why = strerror(errno);
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n > PRESET_FILE_MAX) {
+		*why = "larger than 64 KiB";
+		return -1;
+	}
+	*len = n;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds p to the list; a preset from a later directory (pass) replaces one of
+ * the same id from an earlier one; within one directory the first file (in
+ * name order) wins. */
+static int
+list_add(struct preset_list *l, size_t *cap, const struct preset *p,
+         size_t first_of_pass, preset_warn_cb warn, void *ud)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i].id, p->id) != 0)
+			continue;
+		if (i >= first_of_pass) {
+			char a[512], b[512];
+			str_sanitize(a, sizeof a, p->origin, strlen(p->origin));
+			str_sanitize(b, sizeof b, l->v[i].origin, strlen(l->v[i].origin));
+			warnf(warn, ud, "%s: id '%s' is already defined by %s; ignored",
+			      a, p->id, b);
+			return 0;
+		}
+		l->v[i] = *p;
+		return 0;
+	}
+	if (l->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+		struct preset *nv = realloc(l->v, ncap * sizeof *nv);
+		if (!nv)
+			return -1;
+		l->v = nv;
+		*cap = ncap;
+	}
+	l->v[l->n++] = *p;
+	return 0;
+}
+
+static int
+load_dir(const char *dir, bool quiet_missing, struct preset_list *l,
+         size_t *cap, preset_warn_cb warn, void *ud)
+{
+	char sdir[512];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t nnames = 0;
+	int rc = 0;
+	size_t first_of_pass = l->n;
+
+	str_sanitize(sdir, sizeof sdir, dir, strlen(dir));
+	if (!d) {
+		if (!(quiet_missing && errno == ENOENT))
+			warnf(warn, ud, "preset directory %s: %s", sdir, strerror(errno));
+		return 0;
+	}
+	names = calloc(PRESET_DIR_MAX, sizeof *names);
+	if (!names) {
+		closedir(d);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n <= 7 ||
+		    strcmp(e->d_name + n - 7, ".preset") != 0)
+			continue;
+		if (nnames == PRESET_DIR_MAX) {
+			warnf(warn, ud, "preset directory %s: more than %d presets; "
+			      "the rest are ignored", sdir, PRESET_DIR_MAX);
+			break;
+		}
+		names[nnames] = strdup(e->d_name);
+		if (!names[nnames]) {
+			rc = -1;
+			break;
+		}
+		nnames++;
+	}
+	closedir(d);
+	/* readdir order is arbitrary: sort so that duplicates resolve the same
+	 * way every time. */
+	qsort(names, nnames, sizeof *names, cmp_str);
+
+	char *buf = rc == 0 ? malloc(PRESET_FILE_MAX + 1) : NULL;
+	struct preset *p = rc == 0 ? malloc(sizeof *p) : NULL;
+	if (rc == 0 && (!buf || !p))
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < nnames; i++) {
+		char path[1024], spath[1024], stem[ACCT_PRESET_MAX + 2];
+		char err[600];
+		const char *why;
+		size_t len;
+
+		if (str_printf(path, sizeof path, "%s/%s", dir, names[i])) {
+			warnf(warn, ud, "preset directory %s: a file name is too long",
+			      sdir);
+			continue;
+		}
+		str_sanitize(spath, sizeof spath, path, strlen(path));
+		if (read_small(path, buf, &len, &why)) {
+			warnf(warn, ud, "%s: %s; skipped", spath, why);
+			continue;
+		}
+		size_t sn = strlen(names[i]) - 7;
+		if (sn < sizeof stem) {
+			memcpy(stem, names[i], sn);
+			stem[sn] = '\0';
+		} else {
+			stem[0] = '\0';   /* too long to be an id */
+		}
+		if (preset_parse(buf, len, stem, p, err, sizeof err)) {
+			warnf(warn, ud, "%s: %s; skipped", spath, err);
+			continue;
+		}
+		str_copy(p->origin, sizeof p->origin, path);
+		if (list_add(l, cap, p, first_of_pass, warn, ud))
+			rc = -1;
+	}
+	free(p);
+	free(buf);
+	for (size_t i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+static int
+cmp_preset(const void *a, const void *b)
+{
+	const struct preset *x = a, *y = b;
+	int c = strcasecmp(x->name, y->name);
+	return c ? c : strcmp(x->id, y->id);
+}
+
+int
+preset_load_all(struct preset_list *out, preset_warn_cb warn, void *ud)
+{
+	const char *shipped = getenv("FLUENZR_PRESET_DIR");
+	char user[1024];
+	size_t cap = 0;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!shipped || !shipped[0])
+		shipped = PRESETDIR;
+	if (load_dir(shipped, false, out, &cap, warn, ud))
+		goto oom;
+	if (default_config_dir(user, sizeof user) == 0 &&
+	    strlen(user) + sizeof "/presets" <= sizeof user) {
+		strcat(user, "/presets");
+		if (load_dir(user, true, out, &cap, warn, ud))
+			goto oom;
+	}
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof *out->v, cmp_preset);
+	return 0;
+oom:
+	preset_list_free(out);
+	return -1;
+}
+
+void
+preset_list_free(struct preset_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* ---- lookup -------------------------------------------------------------- */
+
+const struct preset *
+preset_find(const struct preset_list *l, const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].id, id))
+			return &l->v[i];
+	return NULL;
+}
+
+const struct preset *
+preset_match(const struct preset_list *l,
+             const char *email_or_domain)
+{
+	const char *at = strrchr(email_or_domain, '@');
+	const char *dom = at ? at + 1 : email_or_domain;
+	const struct preset *best = NULL;
+	size_t best_len = 0;
+	size_t n = strlen(dom);
+
+	if (n > 0 && dom[n - 1] == '.')
+		n--;
+	if (n == 0 || n > ACCT_HOST_MAX)
+		return NULL;
+	/* The most specific listed domain wins: mail.example.com over
+	 * example.com. strncasecmp folds ASCII only, as domains are compared. */
+	for (size_t i = 0; i < l->n; i++) {
+		const struct preset *p = &l->v[i];
+		for (size_t j = 0; j < p->ndomains; j++) {
+			size_t dn = strlen(p->domains[j]);
+			bool match = false;
+			if (dn == n)
+				match = !strncasecmp(dom, p->domains[j], n);
+			else if (dn < n && dom[n - dn - 1] == '.')
+				match = !strncasecmp(dom + n - dn, p->domains[j], dn);
+			if (match && dn > best_len) {
+				best = p;
+				best_len = dn;
+			}
+		}
+	}
+	return best;
+}
+
+/* ---- applying ------------------------------------------------------------ */
+
+/* Picks the preset server that agrees with what the user gave (a port, a
+ * security) so that e.g. "--preset ovh --smtp-port 465" gets OVH's SSL
+ * entry rather than 465 with STARTTLS. Falls back to the default entry. */
+static const struct preset_server *
+pick(const struct preset_server *v, size_t n, bool port_given, unsigned port,
+     bool sec_given, enum security sec)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((!port_given || v[i].port == port) &&
+		    (!sec_given || v[i].security == sec))
+			return &v[i];
+	return &v[0];
+}
+
+static void
+apply_server(const struct preset_server *v, size_t n, char *host,
+             unsigned *port, enum security *sec, unsigned given,
+             unsigned g_host, unsigned g_port, unsigned g_sec, bool imap)
+{
+	bool pg = given & g_port, sg = given & g_sec;
+	const struct preset_server *s = pick(v, n, pg, *port, sg, *sec);
+	bool agrees = (!pg || s->port == *port) && (!sg || s->security == *sec);
+
+	if (!(given & g_host))
+		str_copy(host, ACCT_HOST_MAX + 1, s->host);
+	if (agrees) {
+		if (!pg)
+			*port = s->port;
+		if (!sg)
+			*sec = s->security;
+		return;
+	}
+	/* Nothing in the preset matches what was given: complete it with the
+	 * usual pairing of ports and security. */
+	if (pg && !sg)
+		*sec = *port == (imap ? 993u : 465u) ? SEC_SSL : SEC_STARTTLS;
+	else if (sg && !pg)
+		*port = security_default_port(*sec, imap);
+}
+
+void
+preset_apply(const struct preset *p, struct account *a, unsigned given)
+{
+	if (p->nsmtp > 0)
+		apply_server(p->smtp, p->nsmtp, a->smtp_host, &a->smtp_port,
+		             &a->smtp_security, given, PRESET_GIVEN_SMTP_HOST,
+		             PRESET_GIVEN_SMTP_PORT, PRESET_GIVEN_SMTP_SEC, false);
+	if (p->nimap > 0)
+		apply_server(p->imap, p->nimap, a->imap_host, &a->imap_port,
+		             &a->imap_security, given, PRESET_GIVEN_IMAP_HOST,
+		             PRESET_GIVEN_IMAP_PORT, PRESET_GIVEN_IMAP_SEC, true);
+	str_copy(a->preset, sizeof a->preset, p->id);
+}

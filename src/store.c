@@ -1,0 +1,2223 @@
+/* The account store: one LMDB environment with three named databases.
+ *
+ *   meta      "format"          1 byte, STORE_FORMAT
+ *             "keyid"           16 random bytes, changed by every rotation
+ *             "slot.keyfile"    seal(key-file key, SLOT_KEYFILE_AAD, data key)
+ *             "slot.passphrase" iterations (4, big-endian) | salt (16) |
+ *                               seal(PBKDF2 key, SLOT_PASS_AAD|iter|salt, data key)
+ *   accounts  account_key(email) -> account_serialize() text
+ *   secrets   account key "\0" field byte -> seal(data key,
+ *                               STORE_FORMAT | that same key, password)
+ *
+ * Only sealed bytes ever reach LMDB for secrets. Unlocking only reads; every
+ * change is one write transaction, so a crash leaves the old or the new state.
+ *
+ * The key file is two lines: KEYFILE_HEADER, then the 32-byte key as 64
+ * lowercase hex digits and a newline; anything else is refused. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "account.h"
+#include "seal.h"
+#include "secmem.h"
+#include "store.h"
+#include "util.h"
+
+#define STORE_FORMAT      1
+#define KEYFILE_HEADER    "fluenzr-store-key v1\n"
+#define KEYFILE_LEN       (sizeof(KEYFILE_HEADER) - 1 + 2 * SEAL_KEY_LEN + 1)
+#define SLOT_KEYFILE_AAD  "fluenzr-slot-keyfile-v1"
+#define SLOT_PASS_AAD     "fluenzr-slot-passphrase-v1"
+#define SLOT_BLOB_LEN     (SEAL_KEY_LEN + SEAL_OVERHEAD)
+#define PASS_SLOT_LEN     (4 + PBKDF2_SALT_LEN + SLOT_BLOB_LEN)
+#define KEYID_LEN         16
+#define PASS_MAX          1024
+
+#define META_FORMAT       "format"
+#define META_KEYID        "keyid"
+#define META_SLOT_KEYFILE "slot.keyfile"
+#define META_SLOT_PASS    "slot.passphrase"
+
+#define RECORD_MAX        8192
+#define SKEY_MAX          (ACCT_EMAIL_MAX + 1 + 2)
+#define SECRET_BLOB_MAX   (ACCT_SECRET_MAX + SEAL_OVERHEAD)
+
+/* A new environment starts with this map; it doubles on MDB_MAP_FULL, and
+ * the size reached is kept in the environment for the next open. */
+#define MAP_INITIAL       ((size_t)16 << 20)
+#define MAP_MAX           ((size_t)1 << 34)
+
+/* Internal: the write ran out of map; grow and run it again. */
+#define ST_GROW           (-100)
+
+struct store {
+	MDB_env *env;
+	MDB_dbi meta, accounts, secrets;
+	char dir[1024];
+	char key_file[1024];
+	char data_path[1100];
+	uint8_t *data_key;              /* secmem; NULL while locked */
+	uint8_t key_id[KEYID_LEN];      /* "keyid" when data_key was unwrapped */
+	unsigned readers;               /* read txns held open across callbacks */
+};
+
+struct meta_info {
+	int format;
+	bool has_keyid;
+	uint8_t key_id[KEYID_LEN];
+	bool has_keyfile;
+	uint8_t keyfile_slot[SLOT_BLOB_LEN];
+	bool has_pass;
+	unsigned iterations;
+	uint8_t salt[PBKDF2_SALT_LEN];
+	uint8_t pass_slot[SLOT_BLOB_LEN];
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static MDB_val
+mval(const void *p, size_t n)
+{
+	MDB_val v;
+
+	v.mv_data = (void *)p;
+	v.mv_size = n;
+	return v;
+}
+
+static int
+mdb_to_store(int mrc)
+{
+	switch (mrc) {
+	case 0:
+		return STORE_OK;
+	case MDB_NOTFOUND:
+		return STORE_ENOENT;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+	case MDB_INCOMPATIBLE:
+	case MDB_PANIC:
+		return STORE_ECORRUPT;
+	case ENOMEM:
+		return STORE_ENOMEM;
+	default:
+		return STORE_EIO;
+	}
+}
+
+static int
+mdb_fail(int mrc, const char *what, char *err, size_t errlen)
+{
+	int code;
+
+	if (mrc == MDB_MAP_FULL)
+		return ST_GROW;
+	code = mdb_to_store(mrc);
+	set_err(err, errlen, "%s: %s%s", what, mdb_strerror(mrc),
+	        code == STORE_ECORRUPT ? " (the store is damaged)" : "");
+	return code;
+}
+
+/* ---- transactions ---------------------------------------------------- */
+
+static int
+txn_begin(struct store *st, unsigned flags, MDB_txn **txn, char *err,
+          size_t errlen)
+{
+	int mrc = mdb_txn_begin(st->env, NULL, flags, txn);
+
+	if (mrc == MDB_MAP_RESIZED && st->readers == 0) {
+		/* Another process grew the map: adopt its size. */
+		mrc = mdb_env_set_mapsize(st->env, 0);
+		if (mrc == 0)
+			mrc = mdb_txn_begin(st->env, NULL, flags, txn);
+	}
+	if (mrc != 0) {
+		*txn = NULL;
+		return mdb_fail(mrc, "cannot begin a store transaction", err, errlen);
+	}
+	return STORE_OK;
+}
+
+static int
+grow_map(struct store *st, char *err, size_t errlen)
+{
+	MDB_envinfo info;
+	size_t want;
+	int mrc;
+
+	if (st->readers > 0) {
+		set_err(err, errlen, "the store is full and cannot grow while it is being listed");
+		return STORE_EIO;
+	}
+	mrc = mdb_env_info(st->env, &info);
+	if (mrc != 0)
+		return mdb_fail(mrc, "cannot read the store size", err, errlen);
+	if (info.me_mapsize >= MAP_MAX) {
+		set_err(err, errlen, "the store reached its maximum size (%zu MiB)",
+		        MAP_MAX >> 20);
+		return STORE_EIO;
+	}
+	want = info.me_mapsize * 2;
+	if (want > MAP_MAX)
+		want = MAP_MAX;
+	mrc = mdb_env_set_mapsize(st->env, want);
+	if (mrc != 0)
+		return mdb_fail(mrc, "cannot grow the store", err, errlen);
+	return STORE_OK;
+}
+
+typedef int (*write_fn)(struct store *st, MDB_txn *txn, void *ctx,
+                        char *err, size_t errlen);
+
+/* Runs fn in one write transaction; on MDB_MAP_FULL the transaction is
+ * aborted, the map doubled and fn run again from scratch. */
+static int
+store_write(struct store *st, write_fn fn, void *ctx, char *err, size_t errlen)
+{
+	for (int attempt = 0; attempt < 24; attempt++) {
+		MDB_txn *txn;
+		int rc = txn_begin(st, 0, &txn, err, errlen);
+
+		if (rc == ST_GROW)
+			rc = STORE_EIO;
+		if (rc != STORE_OK)
+			return rc;
+		rc = fn(st, txn, ctx, err, errlen);
+		if (rc == STORE_OK) {
+			int mrc = mdb_txn_commit(txn);
+
+			if (mrc == 0)
+				return STORE_OK;
+			rc = mdb_fail(mrc, "cannot commit to the store", err, errlen);
+		} else {
+			mdb_txn_abort(txn);
+		}
+		if (rc != ST_GROW)
+			return rc;
+		rc = grow_map(st, err, errlen);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	set_err(err, errlen, "the store could not grow enough");
+	return STORE_EIO;
+}
+
+/* ---- permissions and the key file -------------------------------------- */
+
+static int
+check_private(const char *path, const struct stat *sb, bool dir, char *err,
+              size_t errlen)
+{
+	if ((sb->st_mode & 077) == 0)
+		return STORE_OK;
+	set_err(err, errlen,
+	        "%s is accessible by group or others (mode %04o); "
+	        "fix it with: chmod %s '%s'", path, (unsigned)(sb->st_mode & 07777),
+	        dir ? "700" : "600", path);
+	return STORE_EPERM;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* STORE_OK, STORE_ENOENT (no such file), STORE_EPERM, STORE_EKEY (not a
+ * key file) or STORE_EIO. */
+static int
+keyfile_read(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
+             size_t errlen)
+{
+	const size_t hdr = sizeof(KEYFILE_HEADER) - 1;
+	struct stat sb;
+	char *buf;
+	size_t got = 0;
+	int fd, rc = STORE_EKEY;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			set_err(err, errlen, "key file %s not found", path);
+			return STORE_ENOENT;
+		}
+		set_err(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
+		return STORE_EIO;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		set_err(err, errlen, "key file %s is not a regular file", path);
+		close(fd);
+		return STORE_EKEY;
+	}
+	rc = check_private(path, &sb, false, err, errlen);
+	if (rc != STORE_OK) {
+		close(fd);
+		return rc;
+	}
+	buf = secmem_alloc(KEYFILE_LEN + 2);
+	if (buf == NULL) {
+		close(fd);
+		return STORE_ENOMEM;
+	}
+	/* Read one byte more than a key file holds, to see trailing junk. */
+	while (got < KEYFILE_LEN + 1) {
+		ssize_t n = read(fd, buf + got, KEYFILE_LEN + 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			set_err(err, errlen, "cannot read key file %s: %s", path,
+			        strerror(errno));
+			rc = STORE_EIO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	rc = STORE_EKEY;
+	if (got != KEYFILE_LEN || memcmp(buf, KEYFILE_HEADER, hdr) != 0 ||
+	    buf[KEYFILE_LEN - 1] != '\n') {
+		set_err(err, errlen, "%s is not a fluenzr key file (expected the line "
+		        "\"fluenzr-store-key v1\" and 64 lowercase hex digits)", path);
+		goto out;
+	}
+	for (size_t i = 0; i < SEAL_KEY_LEN; i++) {
+		int hi = hexval(buf[hdr + 2 * i]), lo = hexval(buf[hdr + 2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			set_err(err, errlen, "%s is not a fluenzr key file (bad hex digit)",
+			        path);
+			secmem_wipe(key, SEAL_KEY_LEN);
+			goto out;
+		}
+		key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	rc = STORE_OK;
+out:
+	secmem_free(buf, KEYFILE_LEN + 2);
+	close(fd);
+	return rc;
+}
+
+static int
+parent_dir(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return str_copy(out, len, ".");
+	if (slash == path)
+		return str_copy(out, len, "/");
+	if ((size_t)(slash - path) >= len)
+		return -1;
+	memcpy(out, path, (size_t)(slash - path));
+	out[slash - path] = '\0';
+	return 0;
+}
+
+/* Creates a new key file (mode 0600, in a 0700 directory if we make it).
+ * Written under a temporary name and linked into place, so that a crash
+ * never leaves a half-written key file, and an existing one is never
+ * replaced. */
+static int
+keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
+               size_t errlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	const size_t hdr = sizeof(KEYFILE_HEADER) - 1;
+	char dir[1024], tmp[1100];
+	char *buf = NULL;
+	mode_t old;
+	size_t off = 0;
+	int fd, dfd, rc = STORE_EIO;
+
+	if (parent_dir(path, dir, sizeof(dir)) < 0 ||
+	    str_printf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid()) < 0) {
+		set_err(err, errlen, "key file path too long: %s", path);
+		return STORE_EINVAL;
+	}
+	old = umask(077);
+	if (mkdir_p(dir) < 0) {
+		set_err(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
+		umask(old);
+		return STORE_EIO;
+	}
+	(void)unlink(tmp);      /* left by an earlier crash of this pid */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	umask(old);
+	if (fd < 0) {
+		set_err(err, errlen, "cannot create key file %s: %s", path, strerror(errno));
+		return STORE_EIO;
+	}
+	buf = secmem_alloc(KEYFILE_LEN);
+	if (buf == NULL) {
+		rc = STORE_ENOMEM;
+		goto fail;
+	}
+	if (fchmod(fd, 0600) != 0 || random_bytes(key, SEAL_KEY_LEN) < 0) {
+		set_err(err, errlen, "cannot create key file %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	memcpy(buf, KEYFILE_HEADER, hdr);
+	for (size_t i = 0; i < SEAL_KEY_LEN; i++) {
+		buf[hdr + 2 * i] = hex[key[i] >> 4];
+		buf[hdr + 2 * i + 1] = hex[key[i] & 15];
+	}
+	buf[KEYFILE_LEN - 1] = '\n';
+	while (off < KEYFILE_LEN) {
+		ssize_t n = write(fd, buf + off, KEYFILE_LEN - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			set_err(err, errlen, "cannot write key file %s: %s", path,
+			        strerror(errno));
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		set_err(err, errlen, "cannot write key file %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (link(tmp, path) != 0) {
+		set_err(err, errlen, "cannot create key file %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	(void)unlink(tmp);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	secmem_free(buf, KEYFILE_LEN);
+	return STORE_OK;
+fail:
+	secmem_free(buf, KEYFILE_LEN);
+	if (fd >= 0)
+		close(fd);
+	(void)unlink(tmp);
+	secmem_wipe(key, SEAL_KEY_LEN);
+	return rc;
+}
+
+/* ---- meta and slots ---------------------------------------------------- */
+
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static size_t
+pass_aad(unsigned iterations, const uint8_t salt[PBKDF2_SALT_LEN], uint8_t *aad)
+{
+	size_t n = sizeof(SLOT_PASS_AAD) - 1;
+
+	memcpy(aad, SLOT_PASS_AAD, n);
+	put_be32(aad + n, iterations);
+	memcpy(aad + n + 4, salt, PBKDF2_SALT_LEN);
+	return n + 4 + PBKDF2_SALT_LEN;
+}
+
+#define PASS_AAD_MAX (sizeof(SLOT_PASS_AAD) + 4 + PBKDF2_SALT_LEN)
+
+static int
+meta_read(struct store *st, MDB_txn *txn, struct meta_info *mi, char *err,
+          size_t errlen)
+{
+	MDB_val k, v;
+	int mrc;
+
+	memset(mi, 0, sizeof(*mi));
+	k = mval(META_FORMAT, sizeof(META_FORMAT) - 1);
+	mrc = mdb_get(txn, st->meta, &k, &v);
+	if (mrc == MDB_NOTFOUND || (mrc == 0 && v.mv_size != 1)) {
+		set_err(err, errlen, "the store at %s is damaged: its format version "
+		        "is missing", st->dir);
+		return STORE_ECORRUPT;
+	}
+	if (mrc != 0)
+		return mdb_fail(mrc, "cannot read the store's meta data", err, errlen);
+	mi->format = *(const uint8_t *)v.mv_data;
+	if (mi->format != STORE_FORMAT) {
+		set_err(err, errlen, "the store at %s has format %d; this program "
+		        "reads format %d", st->dir, mi->format, STORE_FORMAT);
+		return STORE_ECORRUPT;
+	}
+
+	k = mval(META_KEYID, sizeof(META_KEYID) - 1);
+	mrc = mdb_get(txn, st->meta, &k, &v);
+	if (mrc == 0 && v.mv_size == KEYID_LEN) {
+		mi->has_keyid = true;
+		memcpy(mi->key_id, v.mv_data, KEYID_LEN);
+	} else if (mrc != MDB_NOTFOUND) {
+		set_err(err, errlen, "the store at %s is damaged: bad key id", st->dir);
+		return STORE_ECORRUPT;
+	}
+
+	k = mval(META_SLOT_KEYFILE, sizeof(META_SLOT_KEYFILE) - 1);
+	mrc = mdb_get(txn, st->meta, &k, &v);
+	if (mrc == 0) {
+		if (v.mv_size != SLOT_BLOB_LEN) {
+			set_err(err, errlen, "the store at %s is damaged: bad key-file slot",
+			        st->dir);
+			return STORE_ECORRUPT;
+		}
+		mi->has_keyfile = true;
+		memcpy(mi->keyfile_slot, v.mv_data, SLOT_BLOB_LEN);
+	} else if (mrc != MDB_NOTFOUND) {
+		return mdb_fail(mrc, "cannot read the store's meta data", err, errlen);
+	}
+
+	k = mval(META_SLOT_PASS, sizeof(META_SLOT_PASS) - 1);
+	mrc = mdb_get(txn, st->meta, &k, &v);
+	if (mrc == 0) {
+		const uint8_t *p = v.mv_data;
+
+		if (v.mv_size != PASS_SLOT_LEN) {
+			set_err(err, errlen, "the store at %s is damaged: bad passphrase slot",
+			        st->dir);
+			return STORE_ECORRUPT;
+		}
+		mi->iterations = get_be32(p);
+		/* Never hand gnutls_pbkdf2() a count from disk unchecked. */
+		if (mi->iterations < PBKDF2_MIN_ITER || mi->iterations > PBKDF2_MAX_ITER) {
+			set_err(err, errlen, "the store at %s is damaged: passphrase slot "
+			        "has %u PBKDF2 iterations", st->dir, mi->iterations);
+			return STORE_ECORRUPT;
+		}
+		mi->has_pass = true;
+		memcpy(mi->salt, p + 4, PBKDF2_SALT_LEN);
+		memcpy(mi->pass_slot, p + 4 + PBKDF2_SALT_LEN, SLOT_BLOB_LEN);
+	} else if (mrc != MDB_NOTFOUND) {
+		return mdb_fail(mrc, "cannot read the store's meta data", err, errlen);
+	}
+
+	if (!mi->has_keyfile && !mi->has_pass) {
+		set_err(err, errlen, "the store at %s is damaged: it has no key slot",
+		        st->dir);
+		return STORE_ECORRUPT;
+	}
+	return STORE_OK;
+}
+
+static int
+meta_load(struct store *st, struct meta_info *mi, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	int rc = txn_begin(st, MDB_RDONLY, &txn, err, errlen);
+
+	if (rc != STORE_OK)
+		return rc == ST_GROW ? STORE_EIO : rc;
+	rc = meta_read(st, txn, mi, err, errlen);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Unwraps the data key from a slot: 0, or -1 if the key does not open it. */
+static int
+slot_open_keyfile(const struct meta_info *mi, const uint8_t kfkey[SEAL_KEY_LEN],
+                  uint8_t *dk)
+{
+	return unseal(kfkey, SLOT_KEYFILE_AAD, sizeof(SLOT_KEYFILE_AAD) - 1,
+	              mi->keyfile_slot, SLOT_BLOB_LEN, dk, SEAL_KEY_LEN)
+	       == SEAL_KEY_LEN ? 0 : -1;
+}
+
+static int
+slot_open_pass(const struct meta_info *mi, const uint8_t kek[SEAL_KEY_LEN],
+               uint8_t *dk)
+{
+	uint8_t aad[PASS_AAD_MAX];
+	size_t n = pass_aad(mi->iterations, mi->salt, aad);
+
+	return unseal(kek, aad, n, mi->pass_slot, SLOT_BLOB_LEN, dk, SEAL_KEY_LEN)
+	       == SEAL_KEY_LEN ? 0 : -1;
+}
+
+static int
+derive_kek(const char *pass, const uint8_t salt[PBKDF2_SALT_LEN],
+           unsigned iterations, uint8_t kek[SEAL_KEY_LEN])
+{
+	if (iterations < PBKDF2_MIN_ITER || iterations > PBKDF2_MAX_ITER)
+		return -1;
+	return pbkdf2_sha256(pass, strlen(pass), salt, PBKDF2_SALT_LEN, iterations,
+	                     kek, SEAL_KEY_LEN);
+}
+
+static int
+put_meta(struct store *st, MDB_txn *txn, const char *name, const void *p,
+         size_t n, char *err, size_t errlen)
+{
+	MDB_val k = mval(name, strlen(name)), v = mval(p, n);
+	int mrc = mdb_put(txn, st->meta, &k, &v, 0);
+
+	return mrc ? mdb_fail(mrc, "cannot write the store's meta data", err, errlen)
+	           : STORE_OK;
+}
+
+static int
+put_keyfile_slot(struct store *st, MDB_txn *txn, const uint8_t *kfkey,
+                 const uint8_t *dk, char *err, size_t errlen)
+{
+	uint8_t slot[SLOT_BLOB_LEN];
+
+	if (seal(kfkey, SLOT_KEYFILE_AAD, sizeof(SLOT_KEYFILE_AAD) - 1, dk,
+	         SEAL_KEY_LEN, slot, sizeof(slot)) != SLOT_BLOB_LEN) {
+		set_err(err, errlen, "cannot seal the key-file slot");
+		return STORE_EIO;
+	}
+	return put_meta(st, txn, META_SLOT_KEYFILE, slot, sizeof(slot), err, errlen);
+}
+
+static int
+put_pass_slot(struct store *st, MDB_txn *txn, const uint8_t *kek,
+              unsigned iterations, const uint8_t *salt, const uint8_t *dk,
+              char *err, size_t errlen)
+{
+	uint8_t val[PASS_SLOT_LEN], aad[PASS_AAD_MAX];
+	size_t n = pass_aad(iterations, salt, aad);
+
+	put_be32(val, iterations);
+	memcpy(val + 4, salt, PBKDF2_SALT_LEN);
+	if (seal(kek, aad, n, dk, SEAL_KEY_LEN, val + 4 + PBKDF2_SALT_LEN,
+	         SLOT_BLOB_LEN) != SLOT_BLOB_LEN) {
+		set_err(err, errlen, "cannot seal the passphrase slot");
+		return STORE_EIO;
+	}
+	return put_meta(st, txn, META_SLOT_PASS, val, sizeof(val), err, errlen);
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+struct init_ctx {
+	const uint8_t *kfkey;
+	const uint8_t *dk;
+	const uint8_t *key_id;
+};
+
+static int
+open_dbis(struct store *st, MDB_txn *txn, unsigned flags)
+{
+	int mrc = mdb_dbi_open(txn, "meta", flags, &st->meta);
+
+	if (mrc == 0)
+		mrc = mdb_dbi_open(txn, "accounts", flags, &st->accounts);
+	if (mrc == 0)
+		mrc = mdb_dbi_open(txn, "secrets", flags, &st->secrets);
+	return mrc;
+}
+
+static int
+init_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	const struct init_ctx *c = vctx;
+	uint8_t fmt = STORE_FORMAT;
+	int mrc = open_dbis(st, txn, MDB_CREATE), rc;
+
+	if (mrc != 0)
+		return mdb_fail(mrc, "cannot create the store", err, errlen);
+	rc = put_meta(st, txn, META_FORMAT, &fmt, 1, err, errlen);
+	if (rc == STORE_OK)
+		rc = put_meta(st, txn, META_KEYID, c->key_id, KEYID_LEN, err, errlen);
+	if (rc == STORE_OK)
+		rc = put_keyfile_slot(st, txn, c->kfkey, c->dk, err, errlen);
+	return rc;
+}
+
+/* Fills the meta database of a new (empty) environment; the store comes
+ * out unlocked with its fresh data key. */
+static int
+store_init(struct store *st, char *err, size_t errlen)
+{
+	uint8_t *kfkey = secmem_alloc(SEAL_KEY_LEN);
+	uint8_t *dk = secmem_alloc(SEAL_KEY_LEN);
+	uint8_t key_id[KEYID_LEN];
+	struct init_ctx c;
+	int rc;
+
+	if (kfkey == NULL || dk == NULL) {
+		rc = STORE_ENOMEM;
+		goto out;
+	}
+	rc = keyfile_read(st->key_file, kfkey, err, errlen);
+	if (rc == STORE_ENOENT)
+		rc = keyfile_create(st->key_file, kfkey, err, errlen);
+	if (rc != STORE_OK)
+		goto out;
+	if (random_bytes(dk, SEAL_KEY_LEN) < 0 || random_bytes(key_id, KEYID_LEN) < 0) {
+		set_err(err, errlen, "the random number generator failed");
+		rc = STORE_EIO;
+		goto out;
+	}
+	c.kfkey = kfkey;
+	c.dk = dk;
+	c.key_id = key_id;
+	rc = store_write(st, init_write, &c, err, errlen);
+	if (rc == STORE_OK) {
+		st->data_key = dk;
+		dk = NULL;
+		memcpy(st->key_id, key_id, KEYID_LEN);
+	}
+out:
+	secmem_free(kfkey, SEAL_KEY_LEN);
+	secmem_free(dk, SEAL_KEY_LEN);
+	return rc;
+}
+
+/* Opens the named databases of an existing environment without writing:
+ * only a read transaction. ENOENT when the environment is empty. */
+static int
+open_existing(struct store *st, char *err, size_t errlen)
+{
+	struct meta_info mi;
+	MDB_txn *txn;
+	MDB_stat ms;
+	int rc, mrc;
+
+	rc = txn_begin(st, MDB_RDONLY, &txn, err, errlen);
+	if (rc != STORE_OK)
+		return rc == ST_GROW ? STORE_EIO : rc;
+	mrc = open_dbis(st, txn, 0);
+	if (mrc == MDB_NOTFOUND) {
+		/* An environment whose creation was interrupted is empty. */
+		MDB_dbi main_dbi;
+		int src = mdb_dbi_open(txn, NULL, 0, &main_dbi);
+
+		if (src == 0)
+			src = mdb_stat(txn, main_dbi, &ms);
+
+		mdb_txn_abort(txn);
+		if (src == 0 && ms.ms_entries == 0)
+			return STORE_ENOENT;
+		set_err(err, errlen, "the store at %s is damaged: its databases are "
+		        "missing (move it aside and restore a backup)", st->dir);
+		return STORE_ECORRUPT;
+	}
+	if (mrc != 0) {
+		mdb_txn_abort(txn);
+		rc = mdb_fail(mrc, "cannot open the store", err, errlen);
+		return rc == ST_GROW ? STORE_EIO : rc;
+	}
+	rc = meta_read(st, txn, &mi, err, errlen);
+	/* Committing a read transaction keeps the database handles. */
+	mrc = mdb_txn_commit(txn);
+	if (rc == STORE_OK && mrc != 0)
+		rc = mdb_fail(mrc, "cannot open the store", err, errlen);
+	return rc == ST_GROW ? STORE_EIO : rc;
+}
+
+static int
+stat_private(const char *path, bool dir, struct stat *sb, char *err,
+             size_t errlen)
+{
+	if (stat(path, sb) != 0) {
+		if (errno == ENOENT)
+			return STORE_ENOENT;
+		set_err(err, errlen, "cannot examine %s: %s", path, strerror(errno));
+		return STORE_EIO;
+	}
+	if (dir ? !S_ISDIR(sb->st_mode) : !S_ISREG(sb->st_mode)) {
+		set_err(err, errlen, "%s is not a %s", path, dir ? "directory" : "regular file");
+		return dir ? STORE_EIO : STORE_ECORRUPT;
+	}
+	return check_private(path, sb, dir, err, errlen);
+}
+
+/* A truncated data file would make LMDB fault on access through its map:
+ * refuse it before any page past the end is touched. */
+static int
+check_size(struct store *st, char *err, size_t errlen)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat sb;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
+	    stat(st->data_path, &sb) != 0) {
+		set_err(err, errlen, "cannot examine %s", st->data_path);
+		return STORE_EIO;
+	}
+	if ((uint64_t)sb.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
+		set_err(err, errlen, "the store at %s is damaged: %s is truncated "
+		        "(move it aside and restore a backup)", st->dir, st->data_path);
+		return STORE_ECORRUPT;
+	}
+	return STORE_OK;
+}
+
+/* LMDB has no page checksums and reads the file through a map: a damaged
+ * page can point LMDB (or us) past the end of the file, which is SIGBUS, not
+ * an error code. So once, at open, every page of every database is walked
+ * and every key and value byte touched, with SIGBUS/SIGSEGV turned into a
+ * jump back here; a store that passes is safe to read afterwards. */
+static __thread sigjmp_buf *walk_jmp;
+/* What the walk holds, so that it can be let go after a jump. */
+static __thread MDB_txn *walk_txn;
+static __thread MDB_cursor *walk_cur;
+static struct sigaction walk_old_bus, walk_old_segv;
+/* The saved handlers are process-wide: one walk at a time. */
+static pthread_mutex_t walk_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+walk_signal(int sig, siginfo_t *info, void *uctx)
+{
+	const struct sigaction *old = sig == SIGBUS ? &walk_old_bus : &walk_old_segv;
+
+	if (walk_jmp)
+		siglongjmp(*walk_jmp, sig);
+	/* Another thread crashed meanwhile: hand it to whoever had it. */
+	if (old->sa_flags & SA_SIGINFO) {
+		old->sa_sigaction(sig, info, uctx);
+	} else if (old->sa_handler != SIG_IGN && old->sa_handler != SIG_DFL) {
+		old->sa_handler(sig);
+	} else {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+}
+
+#define WALK_VALUE_MAX ((size_t)64 << 20)
+
+static int
+walk_dbi(MDB_txn *txn, MDB_dbi dbi, volatile uint8_t *sink)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int mrc = mdb_cursor_open(txn, dbi, &cur);
+
+	if (mrc != 0)
+		return mrc;
+	walk_cur = cur;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *p;
+
+		if (v.mv_size > WALK_VALUE_MAX) {
+			mrc = MDB_CORRUPTED;
+			break;
+		}
+		p = k.mv_data;
+		for (size_t i = 0; i < k.mv_size; i++)
+			*sink ^= p[i];
+		p = v.mv_data;
+		for (size_t i = 0; i < v.mv_size; i++)
+			*sink ^= p[i];
+	}
+	walk_cur = NULL;
+	mdb_cursor_close(cur);
+	return mrc == MDB_NOTFOUND ? 0 : mrc;
+}
+
+static int
+walk_all(MDB_env *env)
+{
+	static const char *const names[] = { "meta", "accounts", "secrets" };
+	volatile uint8_t sink = 0;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+
+	if (mrc != 0)
+		return mrc;
+	walk_txn = txn;
+	/* 0 is LMDB's free-page list, read by every writer. */
+	mrc = walk_dbi(txn, 0, &sink);
+	if (mrc == 0)
+		mrc = mdb_dbi_open(txn, NULL, 0, &dbi);
+	if (mrc == 0)
+		mrc = walk_dbi(txn, dbi, &sink);
+	for (size_t i = 0; mrc == 0 && i < sizeof(names) / sizeof(names[0]); i++) {
+		mrc = mdb_dbi_open(txn, names[i], 0, &dbi);
+		if (mrc == MDB_NOTFOUND) {
+			mrc = 0;        /* judged later, with a better message */
+			continue;
+		}
+		if (mrc == 0)
+			mrc = walk_dbi(txn, dbi, &sink);
+	}
+	walk_txn = NULL;
+	mdb_txn_abort(txn);
+	return mrc;
+}
+
+static int
+walk_guarded(struct store *st, char *err, size_t errlen)
+{
+	struct sigaction sa;
+	sigjmp_buf jb;
+	volatile int mrc = 0;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = walk_signal;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	pthread_mutex_lock(&walk_lock);
+	if (sigaction(SIGBUS, &sa, &walk_old_bus) != 0) {
+		pthread_mutex_unlock(&walk_lock);
+		return STORE_EIO;
+	}
+	if (sigaction(SIGSEGV, &sa, &walk_old_segv) != 0) {
+		sigaction(SIGBUS, &walk_old_bus, NULL);
+		pthread_mutex_unlock(&walk_lock);
+		return STORE_EIO;
+	}
+	sig = sigsetjmp(jb, 1);
+	if (sig == 0) {
+		walk_jmp = &jb;
+		mrc = walk_all(st->env);
+	}
+	walk_jmp = NULL;
+	sigaction(SIGSEGV, &walk_old_segv, NULL);
+	sigaction(SIGBUS, &walk_old_bus, NULL);
+	pthread_mutex_unlock(&walk_lock);
+	if (sig != 0) {
+		/* A read transaction only holds its reader slot: let it go. */
+		if (walk_cur)
+			mdb_cursor_close(walk_cur);
+		if (walk_txn)
+			mdb_txn_abort(walk_txn);
+		walk_cur = NULL;
+		walk_txn = NULL;
+		set_err(err, errlen, "the store at %s is damaged: a page of %s points "
+		        "outside the file (move it aside and restore a backup)",
+		        st->dir, st->data_path);
+		return STORE_ECORRUPT;
+	}
+	if (mrc != 0) {
+		int rc = mdb_to_store(mrc);
+
+		if (rc == STORE_ECORRUPT)
+			set_err(err, errlen, "the store at %s is damaged: %s (move it "
+			        "aside and restore a backup)", st->dir, mdb_strerror(mrc));
+		else
+			set_err(err, errlen, "cannot read the store at %s: %s", st->dir,
+			        mdb_strerror(mrc));
+		return rc;
+	}
+	return STORE_OK;
+}
+
+int
+store_open(const struct store_opts *opts, struct store **out, char *err,
+           size_t errlen)
+{
+	char lock_path[1100], cfg[1024];
+	struct store *st;
+	struct stat sb;
+	bool create = opts && opts->create, newenv = false;
+	long psz = sysconf(_SC_PAGESIZE);
+	mode_t old;
+	int rc, mrc, dead;
+
+	if (out == NULL)
+		return STORE_EINVAL;
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return STORE_ENOMEM;
+
+	if (opts && opts->dir) {
+		if (str_copy(st->dir, sizeof(st->dir), opts->dir) < 0 || !*st->dir) {
+			set_err(err, errlen, "bad store directory name");
+			rc = STORE_EINVAL;
+			goto fail;
+		}
+	} else if (default_store_dir(st->dir, sizeof(st->dir)) < 0) {
+		set_err(err, errlen, "cannot find the store directory (is HOME set?)");
+		rc = STORE_EINVAL;
+		goto fail;
+	}
+	if (opts && opts->key_file) {
+		if (str_copy(st->key_file, sizeof(st->key_file), opts->key_file) < 0 ||
+		    !*st->key_file) {
+			set_err(err, errlen, "bad key file name");
+			rc = STORE_EINVAL;
+			goto fail;
+		}
+	} else if (default_config_dir(cfg, sizeof(cfg)) < 0 ||
+	           str_printf(st->key_file, sizeof(st->key_file), "%s/store.key", cfg) < 0) {
+		set_err(err, errlen, "cannot find the key file (is HOME set?)");
+		rc = STORE_EINVAL;
+		goto fail;
+	}
+	if (str_printf(st->data_path, sizeof(st->data_path), "%s/data.mdb", st->dir) < 0 ||
+	    str_printf(lock_path, sizeof(lock_path), "%s/lock.mdb", st->dir) < 0) {
+		set_err(err, errlen, "store directory name too long");
+		rc = STORE_EINVAL;
+		goto fail;
+	}
+
+	rc = stat_private(st->dir, true, &sb, err, errlen);
+	if (rc == STORE_ENOENT) {
+		if (!create) {
+			set_err(err, errlen, "no store at %s", st->dir);
+			goto fail;
+		}
+		old = umask(077);
+		if (mkdir_p(st->dir) < 0 || chmod(st->dir, 0700) < 0) {
+			set_err(err, errlen, "cannot create %s: %s", st->dir, strerror(errno));
+			umask(old);
+			rc = STORE_EIO;
+			goto fail;
+		}
+		umask(old);
+		rc = STORE_OK;
+	}
+	if (rc != STORE_OK)
+		goto fail;
+
+	rc = stat_private(st->data_path, false, &sb, err, errlen);
+	if (rc == STORE_ENOENT) {
+		if (!create) {
+			set_err(err, errlen, "no store at %s (%s not found)", st->dir,
+			        st->data_path);
+			goto fail;
+		}
+		newenv = true;
+		rc = STORE_OK;
+	} else if (rc == STORE_OK &&
+	           (uint64_t)sb.st_size < 2 * (uint64_t)(psz > 0 ? psz : 4096)) {
+		/* LMDB would silently start a new environment over an empty file. */
+		set_err(err, errlen, "the store at %s is damaged: %s is truncated "
+		        "(move it aside and restore a backup)", st->dir, st->data_path);
+		rc = STORE_ECORRUPT;
+	}
+	if (rc != STORE_OK)
+		goto fail;
+	rc = stat_private(lock_path, false, &sb, err, errlen);
+	if (rc != STORE_OK && rc != STORE_ENOENT)
+		goto fail;
+
+	mrc = mdb_env_create(&st->env);
+	if (mrc == 0)
+		mrc = mdb_env_set_maxdbs(st->env, 4);
+	/* 0 = the size an earlier writer left in the environment. */
+	if (mrc == 0)
+		mrc = mdb_env_set_mapsize(st->env, newenv ? MAP_INITIAL : 0);
+	if (mrc == 0) {
+		old = umask(077);
+		/* MDB_NOTLS: a walk's read transaction may stay open while the
+		 * callback reads or writes through other transactions. */
+		mrc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
+		umask(old);
+	}
+	if (mrc != 0) {
+		rc = mdb_to_store(mrc);
+		if (rc == STORE_ECORRUPT)
+			set_err(err, errlen, "the store at %s is damaged: %s (move it aside "
+			        "and restore a backup)", st->dir, mdb_strerror(mrc));
+		else
+			set_err(err, errlen, "cannot open the store at %s: %s", st->dir,
+			        mdb_strerror(mrc));
+		goto fail;
+	}
+	if (newenv && (chmod(st->data_path, 0600) != 0 || chmod(lock_path, 0600) != 0)) {
+		set_err(err, errlen, "cannot restrict %s: %s", st->dir, strerror(errno));
+		rc = STORE_EIO;
+		goto fail;
+	}
+	/* Reader slots of killed processes would pin old pages forever. */
+	(void)mdb_reader_check(st->env, &dead);
+	rc = check_size(st, err, errlen);
+	if (rc == STORE_OK && !newenv)
+		rc = walk_guarded(st, err, errlen);
+	if (rc != STORE_OK)
+		goto fail;
+
+	rc = open_existing(st, err, errlen);
+	if (rc == STORE_ENOENT) {
+		if (!create) {
+			set_err(err, errlen, "the store at %s was never completely created; "
+			        "create it again", st->dir);
+			rc = STORE_ECORRUPT;
+			goto fail;
+		}
+		rc = store_init(st, err, errlen);
+	}
+	if (rc != STORE_OK)
+		goto fail;
+	*out = st;
+	return STORE_OK;
+fail:
+	store_close(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env)
+		mdb_env_close(st->env);
+	secmem_free(st->data_key, SEAL_KEY_LEN);
+	secmem_wipe(st->key_id, sizeof(st->key_id));
+	free(st);
+}
+
+/* ---- unlocking ---------------------------------------------------------- */
+
+int
+store_unlock(struct store *st, const char *passphrase, char *err, size_t errlen)
+{
+	struct meta_info mi;
+	uint8_t *dk, *kk;
+	char kferr[512] = "";
+	int rc, kfrc = STORE_ENOENT;
+
+	if (st == NULL)
+		return STORE_EINVAL;
+	rc = meta_load(st, &mi, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	if (st->data_key && mi.has_keyid && memcmp(mi.key_id, st->key_id, KEYID_LEN) == 0)
+		return STORE_OK;
+	dk = secmem_alloc(SEAL_KEY_LEN);
+	kk = secmem_alloc(SEAL_KEY_LEN);
+	if (dk == NULL || kk == NULL) {
+		rc = STORE_ENOMEM;
+		goto out;
+	}
+	if (mi.has_keyfile) {
+		kfrc = keyfile_read(st->key_file, kk, kferr, sizeof(kferr));
+		if (kfrc == STORE_OK) {
+			if (slot_open_keyfile(&mi, kk, dk) == 0)
+				goto unlocked;
+			kfrc = STORE_EKEY;
+			set_err(kferr, sizeof(kferr), "key file %s does not open this store "
+			        "(it belongs to another store or was replaced)", st->key_file);
+		} else if (kfrc == STORE_EPERM) {
+			set_err(err, errlen, "%s", kferr);
+			rc = STORE_EPERM;
+			goto out;
+		}
+	}
+	if (!mi.has_pass) {
+		set_err(err, errlen, "%s", kferr);
+		rc = STORE_EKEY;
+		goto out;
+	}
+	if (passphrase == NULL) {
+		if (mi.has_keyfile && kfrc != STORE_ENOENT) {
+			set_err(err, errlen, "%s; the passphrase can open it instead", kferr);
+			rc = STORE_EKEY;
+		} else {
+			if (mi.has_keyfile)
+				set_err(err, errlen, "this store needs its passphrase (%s)", kferr);
+			else
+				set_err(err, errlen, "this store needs its passphrase");
+			rc = STORE_NEEDPASS;
+		}
+		goto out;
+	}
+	if (derive_kek(passphrase, mi.salt, mi.iterations, kk) < 0 ||
+	    slot_open_pass(&mi, kk, dk) < 0) {
+		set_err(err, errlen, "wrong passphrase for the store at %s", st->dir);
+		rc = STORE_EKEY;
+		goto out;
+	}
+unlocked:
+	secmem_free(st->data_key, SEAL_KEY_LEN);
+	st->data_key = dk;
+	dk = NULL;
+	memcpy(st->key_id, mi.key_id, KEYID_LEN);
+	rc = STORE_OK;
+out:
+	secmem_free(dk, SEAL_KEY_LEN);
+	secmem_free(kk, SEAL_KEY_LEN);
+	secmem_wipe(&mi, sizeof(mi));
+	return rc;
+}
+
+bool
+store_is_unlocked(const struct store *st)
+{
+	return st && st->data_key;
+}
+
+bool
+store_has_passphrase(const struct store *st)
+{
+	struct meta_info mi;
+
+	return st && meta_load((struct store *)st, &mi, NULL, 0) == STORE_OK && mi.has_pass;
+}
+
+bool
+store_has_keyfile_slot(const struct store *st)
+{
+	struct meta_info mi;
+
+	return st && meta_load((struct store *)st, &mi, NULL, 0) == STORE_OK &&
+	       mi.has_keyfile;
+}
+
+/* The data key in memory must be the one in the store: another process may
+ * have rotated it since we unlocked. */
+static int
+check_key_current(struct store *st, MDB_txn *txn, char *err, size_t errlen)
+{
+	MDB_val k = mval(META_KEYID, sizeof(META_KEYID) - 1), v;
+
+	if (st->data_key == NULL) {
+		set_err(err, errlen, "the store is locked: unlock it to use passwords");
+		return STORE_ELOCKED;
+	}
+	if (mdb_get(txn, st->meta, &k, &v) != 0 || v.mv_size != KEYID_LEN ||
+	    memcmp(v.mv_data, st->key_id, KEYID_LEN) != 0) {
+		set_err(err, errlen, "the store's key was changed by another program; "
+		        "unlock it again");
+		return STORE_ELOCKED;
+	}
+	return STORE_OK;
+}
+
+/* ---- secrets ------------------------------------------------------------ */
+
+/* The secrets key: account key, NUL, field byte. Returns its length. */
+static size_t
+secret_key(const char *akey, enum secret_field f, uint8_t out[SKEY_MAX])
+{
+	size_t n = strlen(akey);
+
+	memcpy(out, akey, n);
+	out[n] = 0;
+	out[n + 1] = (uint8_t)f;
+	return n + 2;
+}
+
+/* AAD = format version | secrets key: a blob moved to another account or
+ * field no longer opens. */
+static size_t
+secret_aad(const uint8_t *skey, size_t sklen, uint8_t out[SKEY_MAX + 1])
+{
+	out[0] = STORE_FORMAT;
+	memcpy(out + 1, skey, sklen);
+	return sklen + 1;
+}
+
+static const char *
+field_name(enum secret_field f)
+{
+	return f == SECRET_SMTP ? "SMTP password" : "IMAP password";
+}
+
+static int
+secret_put(struct store *st, MDB_txn *txn, const char *akey,
+           enum secret_field f, const char *pw, char *err, size_t errlen)
+{
+	uint8_t skey[SKEY_MAX], aad[SKEY_MAX + 1], blob[SECRET_BLOB_MAX];
+	size_t sklen = secret_key(akey, f, skey), alen = secret_aad(skey, sklen, aad);
+	size_t pwlen = strlen(pw);
+	MDB_val k, v;
+	long n;
+	int mrc;
+
+	if (pwlen > ACCT_SECRET_MAX) {
+		set_err(err, errlen, "the %s is too long", field_name(f));
+		return STORE_EINVAL;
+	}
+	n = seal(st->data_key, aad, alen, pw, pwlen, blob, sizeof(blob));
+	if (n < 0) {
+		set_err(err, errlen, "cannot seal the %s", field_name(f));
+		return STORE_EIO;
+	}
+	k = mval(skey, sklen);
+	v = mval(blob, (size_t)n);
+	mrc = mdb_put(txn, st->secrets, &k, &v, 0);
+	return mrc ? mdb_fail(mrc, "cannot write a password", err, errlen) : STORE_OK;
+}
+
+static int
+secret_del(struct store *st, MDB_txn *txn, const char *akey,
+           enum secret_field f, char *err, size_t errlen)
+{
+	uint8_t skey[SKEY_MAX];
+	MDB_val k = mval(skey, secret_key(akey, f, skey));
+	int mrc = mdb_del(txn, st->secrets, &k, NULL);
+
+	if (mrc == 0 || mrc == MDB_NOTFOUND)
+		return STORE_OK;
+	return mdb_fail(mrc, "cannot remove a password", err, errlen);
+}
+
+/* Opens a sealed blob into out (at least ACCT_SECRET_MAX + 1 bytes, NUL
+ * terminated). STORE_ENOENT if none, STORE_ECORRUPT if it does not open. */
+static int
+secret_open(struct store *st, MDB_txn *txn, const uint8_t *skey, size_t sklen,
+            const MDB_val *blob, char *out)
+{
+	uint8_t aad[SKEY_MAX + 1];
+	size_t alen = secret_aad(skey, sklen, aad);
+	long n;
+
+	if (blob->mv_size < SEAL_OVERHEAD || blob->mv_size > SECRET_BLOB_MAX)
+		return STORE_ECORRUPT;
+	n = unseal(st->data_key, aad, alen, blob->mv_data, blob->mv_size,
+	           (uint8_t *)out, ACCT_SECRET_MAX);
+	if (n < 0)
+		return STORE_ECORRUPT;
+	out[n] = '\0';
+	/* A NUL inside would silently shorten the password. */
+	if (strlen(out) != (size_t)n) {
+		secmem_wipe(out, (size_t)n);
+		return STORE_ECORRUPT;
+	}
+	return STORE_OK;
+}
+
+static bool
+secret_exists(struct store *st, MDB_txn *txn, const char *akey, enum secret_field f)
+{
+	uint8_t skey[SKEY_MAX];
+	MDB_val k = mval(skey, secret_key(akey, f, skey)), v;
+
+	return mdb_get(txn, st->secrets, &k, &v) == 0;
+}
+
+int
+store_secret_get(struct store *st, const char *email, enum secret_field f,
+                 char *buf, size_t len)
+{
+	char akey[ACCT_EMAIL_MAX + 1];
+	uint8_t skey[SKEY_MAX];
+	size_t sklen;
+	char *tmp;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc, mrc;
+
+	if (st == NULL || email == NULL || buf == NULL || len == 0 ||
+	    (f != SECRET_SMTP && f != SECRET_IMAP))
+		return STORE_EINVAL;
+	buf[0] = '\0';
+	if (account_key(email, akey, sizeof(akey)) < 0)
+		return STORE_EINVAL;
+	if (st->data_key == NULL)
+		return STORE_ELOCKED;
+	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
+	if (tmp == NULL)
+		return STORE_ENOMEM;
+	rc = txn_begin(st, MDB_RDONLY, &txn, NULL, 0);
+	if (rc != STORE_OK) {
+		secmem_free(tmp, ACCT_SECRET_MAX + 1);
+		return rc == ST_GROW ? STORE_EIO : rc;
+	}
+	rc = check_key_current(st, txn, NULL, 0);
+	if (rc != STORE_OK)
+		goto out;
+	sklen = secret_key(akey, f, skey);
+	k = mval(skey, sklen);
+	mrc = mdb_get(txn, st->secrets, &k, &v);
+	if (mrc != 0) {
+		rc = mrc == MDB_NOTFOUND ? STORE_ENOENT : mdb_to_store(mrc);
+		goto out;
+	}
+	rc = secret_open(st, txn, skey, sklen, &v, tmp);
+	if (rc == STORE_OK) {
+		if (str_copy(buf, len, tmp) < 0) {
+			secmem_wipe(buf, len);
+			rc = STORE_EINVAL;
+		}
+	}
+out:
+	mdb_txn_abort(txn);
+	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	return rc;
+}
+
+/* ---- accounts ----------------------------------------------------------- */
+
+static int
+check_passwords(struct store *st, const char *smtp_pw, const char *imap_pw,
+                char *err, size_t errlen)
+{
+	const char *pws[2] = { smtp_pw, imap_pw };
+
+	for (int i = 0; i < 2; i++) {
+		const char *why;
+
+		if (pws[i] == NULL || pws[i][0] == '\0')
+			continue;
+		why = valid_secret(pws[i]);
+		if (why) {
+			set_err(err, errlen, "%s: %s", field_name((enum secret_field)i), why);
+			return STORE_EINVAL;
+		}
+		if (st->data_key == NULL) {
+			set_err(err, errlen, "the store is locked: unlock it to save a password");
+			return STORE_ELOCKED;
+		}
+	}
+	return STORE_OK;
+}
+
+static int
+prepare_record(const struct account *a, char *akey, char *rec, size_t *reclen,
+               char *err, size_t errlen)
+{
+	struct acct_error ae;
+	int n;
+
+	memset(&ae, 0, sizeof(ae));
+	if (a == NULL) {
+		set_err(err, errlen, "no account given");
+		return STORE_EINVAL;
+	}
+	if (account_validate(a, &ae) < 0) {
+		set_err(err, errlen, "%s", ae.msg[0] ? ae.msg : "invalid account");
+		return STORE_EINVAL;
+	}
+	if (account_key(a->email, akey, ACCT_EMAIL_MAX + 1) < 0) {
+		set_err(err, errlen, "invalid address: %s", a->email);
+		return STORE_EINVAL;
+	}
+	n = account_serialize(a, rec, RECORD_MAX);
+	if (n < 0 || (size_t)n >= RECORD_MAX) {
+		set_err(err, errlen, "account record too large");
+		return STORE_EINVAL;
+	}
+	*reclen = (size_t)n;
+	return STORE_OK;
+}
+
+struct put_ctx {
+	const char *old_key;            /* NULL: add */
+	const char *new_key;
+	const char *rec;
+	size_t reclen;
+	const char *pw[2];
+};
+
+/* Moves the secret of field f from old_key to new_key, re-sealing it since
+ * the AAD binds the account key. */
+static int
+secret_move(struct store *st, MDB_txn *txn, const char *old_key,
+            const char *new_key, enum secret_field f, char *err, size_t errlen)
+{
+	uint8_t skey[SKEY_MAX];
+	size_t sklen = secret_key(old_key, f, skey);
+	MDB_val k = mval(skey, sklen), v;
+	char *tmp;
+	int mrc, rc;
+
+	mrc = mdb_get(txn, st->secrets, &k, &v);
+	if (mrc == MDB_NOTFOUND)
+		return STORE_OK;
+	if (mrc != 0)
+		return mdb_fail(mrc, "cannot read a password", err, errlen);
+	rc = check_key_current(st, txn, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
+	if (tmp == NULL)
+		return STORE_ENOMEM;
+	rc = secret_open(st, txn, skey, sklen, &v, tmp);
+	if (rc != STORE_OK) {
+		set_err(err, errlen, "the %s of %s fails its integrity check; give it "
+		        "again to replace it", field_name(f), old_key);
+	} else {
+		rc = secret_put(st, txn, new_key, f, tmp, err, errlen);
+	}
+	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	if (rc == STORE_OK)
+		rc = secret_del(st, txn, old_key, f, err, errlen);
+	return rc;
+}
+
+static int
+put_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	const struct put_ctx *c = vctx;
+	bool rename = c->old_key && strcmp(c->old_key, c->new_key) != 0;
+	MDB_val k, v;
+	int mrc, rc;
+
+	if (c->old_key) {
+		k = mval(c->old_key, strlen(c->old_key));
+		mrc = mdb_get(txn, st->accounts, &k, &v);
+		if (mrc == MDB_NOTFOUND) {
+			set_err(err, errlen, "no account %s", c->old_key);
+			return STORE_ENOENT;
+		}
+		if (mrc != 0)
+			return mdb_fail(mrc, "cannot read the account", err, errlen);
+	}
+	if (!c->old_key || rename) {
+		k = mval(c->new_key, strlen(c->new_key));
+		mrc = mdb_get(txn, st->accounts, &k, &v);
+		if (mrc == 0) {
+			set_err(err, errlen, "account %s exists already", c->new_key);
+			return STORE_EXISTS;
+		}
+		if (mrc != MDB_NOTFOUND)
+			return mdb_fail(mrc, "cannot read the account", err, errlen);
+	}
+	if (rename) {
+		for (int f = 0; f < 2; f++) {
+			if (c->pw[f])   /* replaced below: the old one just goes */
+				rc = secret_del(st, txn, c->old_key, (enum secret_field)f, err, errlen);
+			else
+				rc = secret_move(st, txn, c->old_key, c->new_key,
+				                 (enum secret_field)f, err, errlen);
+			if (rc != STORE_OK)
+				return rc;
+		}
+		k = mval(c->old_key, strlen(c->old_key));
+		mrc = mdb_del(txn, st->accounts, &k, NULL);
+		if (mrc != 0)
+			return mdb_fail(mrc, "cannot rename the account", err, errlen);
+	}
+	k = mval(c->new_key, strlen(c->new_key));
+	v = mval(c->rec, c->reclen);
+	mrc = mdb_put(txn, st->accounts, &k, &v, 0);
+	if (mrc != 0)
+		return mdb_fail(mrc, "cannot write the account", err, errlen);
+	for (int f = 0; f < 2; f++) {
+		if (c->pw[f] == NULL)
+			continue;
+		if (c->pw[f][0] == '\0') {
+			rc = secret_del(st, txn, c->new_key, (enum secret_field)f, err, errlen);
+		} else {
+			rc = check_key_current(st, txn, err, errlen);
+			if (rc == STORE_OK)
+				rc = secret_put(st, txn, c->new_key, (enum secret_field)f,
+				                c->pw[f], err, errlen);
+		}
+		if (rc != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
+}
+
+int
+store_account_add(struct store *st, const struct account *a,
+                  const char *smtp_pw, const char *imap_pw,
+                  char *err, size_t errlen)
+{
+	char akey[ACCT_EMAIL_MAX + 1], rec[RECORD_MAX];
+	struct put_ctx c;
+	int rc;
+
+	if (st == NULL)
+		return STORE_EINVAL;
+	rc = prepare_record(a, akey, rec, &c.reclen, err, errlen);
+	if (rc == STORE_OK)
+		rc = check_passwords(st, smtp_pw, imap_pw, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	c.old_key = NULL;
+	c.new_key = akey;
+	c.rec = rec;
+	/* For a new account "" and NULL both mean no password. */
+	c.pw[0] = smtp_pw && *smtp_pw ? smtp_pw : NULL;
+	c.pw[1] = imap_pw && *imap_pw ? imap_pw : NULL;
+	return store_write(st, put_write, &c, err, errlen);
+}
+
+/* Passwords: NULL keeps the stored one, "" removes it, else replaces it. */
+int
+store_account_put(struct store *st, const char *old_email,
+                  const struct account *a,
+                  const char *smtp_pw, const char *imap_pw,
+                  char *err, size_t errlen)
+{
+	char akey[ACCT_EMAIL_MAX + 1], okey[ACCT_EMAIL_MAX + 1], rec[RECORD_MAX];
+	struct put_ctx c;
+	int rc;
+
+	if (st == NULL)
+		return STORE_EINVAL;
+	if (old_email == NULL || account_key(old_email, okey, sizeof(okey)) < 0) {
+		set_err(err, errlen, "no account %s", old_email ? old_email : "(none)");
+		return STORE_ENOENT;
+	}
+	rc = prepare_record(a, akey, rec, &c.reclen, err, errlen);
+	if (rc == STORE_OK)
+		rc = check_passwords(st, smtp_pw, imap_pw, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	c.old_key = okey;
+	c.new_key = akey;
+	c.rec = rec;
+	c.pw[0] = smtp_pw;
+	c.pw[1] = imap_pw;
+	return store_write(st, put_write, &c, err, errlen);
+}
+
+/* Parses a record read from LMDB (bounded, NUL-terminated copy first). */
+static int
+record_parse(const MDB_val *v, const char *akey, struct account *a)
+{
+	char rec[RECORD_MAX];
+	char key2[ACCT_EMAIL_MAX + 1];
+
+	if (v->mv_size == 0 || v->mv_size >= RECORD_MAX)
+		return -1;
+	memcpy(rec, v->mv_data, v->mv_size);
+	rec[v->mv_size] = '\0';
+	account_init(a);
+	if (account_parse(rec, v->mv_size, a) < 0)
+		return -1;
+	/* The record must belong under its key. */
+	if (account_key(a->email, key2, sizeof(key2)) < 0 || strcmp(key2, akey) != 0)
+		return -1;
+	return 0;
+}
+
+int
+store_account_get(struct store *st, const char *email, struct account *out)
+{
+	char akey[ACCT_EMAIL_MAX + 1];
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc, mrc;
+
+	if (st == NULL || email == NULL || out == NULL)
+		return STORE_EINVAL;
+	if (account_key(email, akey, sizeof(akey)) < 0)
+		return STORE_ENOENT;
+	rc = txn_begin(st, MDB_RDONLY, &txn, NULL, 0);
+	if (rc != STORE_OK)
+		return rc == ST_GROW ? STORE_EIO : rc;
+	k = mval(akey, strlen(akey));
+	mrc = mdb_get(txn, st->accounts, &k, &v);
+	if (mrc != 0) {
+		rc = mrc == MDB_NOTFOUND ? STORE_ENOENT : mdb_to_store(mrc);
+	} else if (record_parse(&v, akey, out) < 0) {
+		rc = STORE_ECORRUPT;
+	} else {
+		out->has_password = secret_exists(st, txn, akey, SECRET_SMTP);
+		out->has_imap_password = secret_exists(st, txn, akey, SECRET_IMAP);
+		rc = STORE_OK;
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int
+remove_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	const char *akey = vctx;
+	MDB_val k = mval(akey, strlen(akey));
+	int mrc = mdb_del(txn, st->accounts, &k, NULL), rc;
+
+	if (mrc == MDB_NOTFOUND)
+		return STORE_ENOENT;
+	if (mrc != 0)
+		return mdb_fail(mrc, "cannot remove the account", err, errlen);
+	rc = secret_del(st, txn, akey, SECRET_SMTP, err, errlen);
+	if (rc == STORE_OK)
+		rc = secret_del(st, txn, akey, SECRET_IMAP, err, errlen);
+	return rc;
+}
+
+int
+store_account_remove(struct store *st, const char *email)
+{
+	char akey[ACCT_EMAIL_MAX + 1];
+
+	if (st == NULL || email == NULL)
+		return STORE_EINVAL;
+	if (account_key(email, akey, sizeof(akey)) < 0)
+		return STORE_ENOENT;
+	return store_write(st, remove_write, akey, NULL, 0);
+}
+
+size_t
+store_account_count(struct store *st)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	size_t n = 0;
+
+	if (st == NULL || txn_begin(st, MDB_RDONLY, &txn, NULL, 0) != STORE_OK)
+		return 0;
+	if (mdb_stat(txn, st->accounts, &ms) == 0)
+		n = ms.ms_entries;
+	mdb_txn_abort(txn);
+	return n;
+}
+
+/* An LMDB key as printable text for a report. */
+static void
+key_text(const MDB_val *k, char *out, size_t len)
+{
+	size_t n = k->mv_size;
+	const char *p = k->mv_data;
+	const char *nul = memchr(p, '\0', n);
+
+	if (nul)
+		n = (size_t)(nul - p);
+	str_sanitize(out, len, p, n);
+}
+
+int
+store_account_foreach(struct store *st, store_account_cb cb, store_bad_cb bad,
+                      void *ud)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct account a;
+	int rc, mrc;
+
+	if (st == NULL || cb == NULL)
+		return STORE_EINVAL;
+	rc = txn_begin(st, MDB_RDONLY, &txn, NULL, 0);
+	if (rc != STORE_OK)
+		return rc == ST_GROW ? STORE_EIO : rc;
+	mrc = mdb_cursor_open(txn, st->accounts, &cur);
+	if (mrc != 0) {
+		mdb_txn_abort(txn);
+		return mdb_to_store(mrc);
+	}
+	st->readers++;
+	rc = STORE_OK;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char akey[ACCT_EMAIL_MAX + 1];
+
+		if (k.mv_size == 0 || k.mv_size > ACCT_EMAIL_MAX ||
+		    memchr(k.mv_data, '\0', k.mv_size)) {
+			char shown[ACCT_EMAIL_MAX + 1];
+
+			key_text(&k, shown, sizeof(shown));
+			if (bad)
+				bad(shown, "bad account key in the store", ud);
+			continue;
+		}
+		memcpy(akey, k.mv_data, k.mv_size);
+		akey[k.mv_size] = '\0';
+		account_init(&a);
+		if (record_parse(&v, akey, &a) < 0) {
+			char shown[ACCT_EMAIL_MAX + 1];
+
+			str_sanitize(shown, sizeof(shown), akey, strlen(akey));
+			if (bad)
+				bad(shown, "the account record is damaged and cannot be read", ud);
+			continue;
+		}
+		a.has_password = secret_exists(st, txn, akey, SECRET_SMTP);
+		a.has_imap_password = secret_exists(st, txn, akey, SECRET_IMAP);
+		if (cb(&a, ud) != 0)
+			break;
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = mdb_to_store(mrc);
+	st->readers--;
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+struct result_ctx {
+	const char *akey;
+	int64_t when;
+	const char *category;
+};
+
+static int
+result_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	const struct result_ctx *c = vctx;
+	char rec[RECORD_MAX];
+	struct account a;
+	MDB_val k = mval(c->akey, strlen(c->akey)), v;
+	int mrc, n;
+
+	mrc = mdb_get(txn, st->accounts, &k, &v);
+	if (mrc == MDB_NOTFOUND)
+		return STORE_ENOENT;
+	if (mrc != 0)
+		return mdb_fail(mrc, "cannot read the account", err, errlen);
+	account_init(&a);
+	if (record_parse(&v, c->akey, &a) < 0)
+		return STORE_ECORRUPT;
+	a.last_test_time = c->when;
+	if (str_copy(a.last_result, sizeof(a.last_result), c->category) < 0 ||
+	    account_validate(&a, NULL) < 0) {
+		set_err(err, errlen, "invalid test result");
+		return STORE_EINVAL;
+	}
+	n = account_serialize(&a, rec, sizeof(rec));
+	if (n < 0 || (size_t)n >= sizeof(rec))
+		return STORE_EINVAL;
+	v = mval(rec, (size_t)n);
+	mrc = mdb_put(txn, st->accounts, &k, &v, 0);
+	return mrc ? mdb_fail(mrc, "cannot write the account", err, errlen) : STORE_OK;
+}
+
+int
+store_set_result(struct store *st, const char *email, int64_t when,
+                 const char *category)
+{
+	char akey[ACCT_EMAIL_MAX + 1];
+	struct result_ctx c;
+
+	if (st == NULL || email == NULL || category == NULL || when < 0 ||
+	    valid_text(category, ACCT_RESULT_MAX) != NULL)
+		return STORE_EINVAL;
+	if (account_key(email, akey, sizeof(akey)) < 0)
+		return STORE_ENOENT;
+	c.akey = akey;
+	c.when = when;
+	c.category = category;
+	return store_write(st, result_write, &c, NULL, 0);
+}
+
+/* ---- check, status ------------------------------------------------------ */
+
+int
+store_check(struct store *st, store_bad_cb report, void *ud)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	struct account a;
+	char *tmp;
+	int bad = 0, mrc;
+
+	if (st == NULL || st->data_key == NULL)
+		return -1;
+	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
+	if (tmp == NULL)
+		return -1;
+	if (txn_begin(st, MDB_RDONLY, &txn, NULL, 0) != STORE_OK) {
+		secmem_free(tmp, ACCT_SECRET_MAX + 1);
+		return -1;
+	}
+	if (check_key_current(st, txn, NULL, 0) != STORE_OK)
+		goto fail;
+
+	if (mdb_cursor_open(txn, st->accounts, &cur) != 0)
+		goto fail;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char akey[ACCT_EMAIL_MAX + 1];
+
+		if (k.mv_size == 0 || k.mv_size > ACCT_EMAIL_MAX ||
+		    memchr(k.mv_data, '\0', k.mv_size)) {
+			key_text(&k, akey, sizeof(akey));
+			if (report)
+				report(akey, "bad account key", ud);
+			bad++;
+			continue;
+		}
+		memcpy(akey, k.mv_data, k.mv_size);
+		akey[k.mv_size] = '\0';
+		account_init(&a);
+		if (record_parse(&v, akey, &a) < 0) {
+			char shown[ACCT_EMAIL_MAX + 1];
+
+			str_sanitize(shown, sizeof(shown), akey, strlen(akey));
+			if (report)
+				report(shown, "the account record is damaged and cannot be read", ud);
+			bad++;
+		}
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	if (mrc != MDB_NOTFOUND)
+		goto fail;
+
+	if (mdb_cursor_open(txn, st->secrets, &cur) != 0)
+		goto fail;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char akey[ACCT_EMAIL_MAX + 1], shown[ACCT_EMAIL_MAX + 1];
+		const uint8_t *p = k.mv_data;
+		const uint8_t *nul = k.mv_size ? memchr(p, '\0', k.mv_size) : NULL;
+		size_t alen = nul ? (size_t)(nul - p) : 0;
+		enum secret_field f;
+		MDB_val ak, av;
+		char msg[128];
+
+		key_text(&k, shown, sizeof(shown));
+		if (nul == NULL || alen == 0 || alen > ACCT_EMAIL_MAX ||
+		    k.mv_size != alen + 2 || (p[alen + 1] != SECRET_SMTP &&
+		                              p[alen + 1] != SECRET_IMAP)) {
+			if (report)
+				report(shown, "bad password key in the store", ud);
+			bad++;
+			continue;
+		}
+		f = (enum secret_field)p[alen + 1];
+		memcpy(akey, p, alen);
+		akey[alen] = '\0';
+		ak = mval(akey, alen);
+		if (mdb_get(txn, st->accounts, &ak, &av) != 0) {
+			str_printf(msg, sizeof(msg), "%s stored for an account that does "
+			           "not exist", field_name(f));
+			if (report)
+				report(shown, msg, ud);
+			bad++;
+			continue;
+		}
+		if (secret_open(st, txn, p, k.mv_size, &v, tmp) != STORE_OK) {
+			str_printf(msg, sizeof(msg), "the %s fails its integrity check "
+			           "(damaged or altered): set it again", field_name(f));
+			if (report)
+				report(shown, msg, ud);
+			bad++;
+		}
+		secmem_wipe(tmp, ACCT_SECRET_MAX + 1);
+	}
+	mdb_cursor_close(cur);
+	if (mrc != MDB_NOTFOUND)
+		goto fail_nocur;
+	mdb_txn_abort(txn);
+	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	return bad;
+fail:
+	if (cur)
+		mdb_cursor_close(cur);
+fail_nocur:
+	mdb_txn_abort(txn);
+	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	return -1;
+}
+
+int
+store_status(struct store *st, struct store_status *out)
+{
+	struct meta_info mi;
+	MDB_envinfo info;
+	MDB_txn *txn;
+	MDB_stat ms;
+	int rc;
+
+	if (st == NULL || out == NULL)
+		return STORE_EINVAL;
+	memset(out, 0, sizeof(*out));
+	str_copy(out->dir, sizeof(out->dir), st->dir);
+	str_copy(out->key_file, sizeof(out->key_file), st->key_file);
+	rc = txn_begin(st, MDB_RDONLY, &txn, NULL, 0);
+	if (rc != STORE_OK)
+		return rc == ST_GROW ? STORE_EIO : rc;
+	rc = meta_read(st, txn, &mi, NULL, 0);
+	if (rc == STORE_OK) {
+		out->format_version = mi.format;
+		out->keyfile_slot = mi.has_keyfile;
+		out->passphrase_slot = mi.has_pass;
+		out->pbkdf2_iterations = mi.has_pass ? mi.iterations : 0;
+		if (mdb_stat(txn, st->accounts, &ms) == 0)
+			out->accounts = ms.ms_entries;
+		if (mdb_stat(txn, st->secrets, &ms) == 0)
+			out->secrets = ms.ms_entries;
+	}
+	mdb_txn_abort(txn);
+	if (rc == STORE_OK && mdb_env_info(st->env, &info) == 0)
+		out->map_size = info.me_mapsize;
+	return rc == ST_GROW ? STORE_EIO : rc;
+}
+
+/* ---- passphrase and rotation ------------------------------------------- */
+
+struct pass_ctx {
+	const uint8_t *kek;             /* NULL: keep the passphrase slot */
+	unsigned iterations;
+	const uint8_t *salt;
+	bool drop_keyfile;
+};
+
+static int
+pass_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	const struct pass_ctx *c = vctx;
+	struct meta_info mi;
+	MDB_val k;
+	int rc, mrc;
+
+	rc = check_key_current(st, txn, err, errlen);
+	if (rc == STORE_OK)
+		rc = meta_read(st, txn, &mi, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	if (c->kek) {
+		rc = put_pass_slot(st, txn, c->kek, c->iterations, c->salt, st->data_key,
+		                   err, errlen);
+		if (rc != STORE_OK)
+			return rc;
+	} else if (!mi.has_pass) {
+		set_err(err, errlen, "the store has no passphrase: set one before "
+		        "removing the key file");
+		return STORE_EINVAL;
+	}
+	if (c->drop_keyfile && mi.has_keyfile) {
+		k = mval(META_SLOT_KEYFILE, sizeof(META_SLOT_KEYFILE) - 1);
+		mrc = mdb_del(txn, st->meta, &k, NULL);
+		if (mrc != 0)
+			return mdb_fail(mrc, "cannot remove the key-file slot", err, errlen);
+	}
+	return STORE_OK;
+}
+
+int
+store_set_passphrase(struct store *st, const char *passphrase,
+                     bool drop_keyfile, char *err, size_t errlen)
+{
+	uint8_t salt[PBKDF2_SALT_LEN];
+	uint8_t *kek = NULL;
+	struct pass_ctx c;
+	int rc;
+
+	if (st == NULL)
+		return STORE_EINVAL;
+	if (st->data_key == NULL) {
+		set_err(err, errlen, "the store is locked: unlock it first");
+		return STORE_ELOCKED;
+	}
+	if (passphrase == NULL && !drop_keyfile) {
+		set_err(err, errlen, "no passphrase given");
+		return STORE_EINVAL;
+	}
+	if (passphrase && (passphrase[0] == '\0' || strlen(passphrase) > PASS_MAX ||
+	                   !utf8_valid(passphrase, strlen(passphrase)))) {
+		set_err(err, errlen, "the passphrase must be 1 to %d bytes of UTF-8",
+		        PASS_MAX);
+		return STORE_EINVAL;
+	}
+	memset(&c, 0, sizeof(c));
+	c.drop_keyfile = drop_keyfile;
+	if (passphrase) {
+		kek = secmem_alloc(SEAL_KEY_LEN);
+		if (kek == NULL)
+			return STORE_ENOMEM;
+		if (random_bytes(salt, sizeof(salt)) < 0 ||
+		    derive_kek(passphrase, salt, PBKDF2_MIN_ITER, kek) < 0) {
+			secmem_free(kek, SEAL_KEY_LEN);
+			set_err(err, errlen, "cannot derive a key from the passphrase");
+			return STORE_EIO;
+		}
+		c.kek = kek;
+		c.iterations = PBKDF2_MIN_ITER;
+		c.salt = salt;
+	}
+	rc = store_write(st, pass_write, &c, err, errlen);
+	secmem_free(kek, SEAL_KEY_LEN);
+	return rc;
+}
+
+struct rotate_ctx {
+	const uint8_t *new_dk;
+	const uint8_t *new_id;
+	const uint8_t *kfkey;           /* NULL: no key-file slot */
+	const uint8_t *kek;             /* NULL: no passphrase slot */
+	const struct meta_info *mi;
+};
+
+static int
+rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	const struct rotate_ctx *c = vctx;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	char *tmp;
+	int rc, mrc;
+
+	rc = check_key_current(st, txn, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
+	if (tmp == NULL)
+		return STORE_ENOMEM;
+	mrc = mdb_cursor_open(txn, st->secrets, &cur);
+	if (mrc != 0) {
+		secmem_free(tmp, ACCT_SECRET_MAX + 1);
+		return mdb_fail(mrc, "cannot read the passwords", err, errlen);
+	}
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint8_t aad[SKEY_MAX + 1], blob[SECRET_BLOB_MAX];
+		char shown[ACCT_EMAIL_MAX + 1];
+		size_t alen;
+		long n;
+
+		key_text(&k, shown, sizeof(shown));
+		if (k.mv_size < 2 || k.mv_size > SKEY_MAX ||
+		    secret_open(st, txn, k.mv_data, k.mv_size, &v, tmp) != STORE_OK) {
+			set_err(err, errlen, "a password of %s fails its integrity check; "
+			        "set it again or remove it before changing the key", shown);
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		alen = secret_aad(k.mv_data, k.mv_size, aad);
+		n = seal(c->new_dk, aad, alen, tmp, strlen(tmp), blob, sizeof(blob));
+		secmem_wipe(tmp, ACCT_SECRET_MAX + 1);
+		if (n < 0) {
+			set_err(err, errlen, "cannot seal a password");
+			rc = STORE_EIO;
+			break;
+		}
+		/* Same length as before: replaced in place under the cursor. */
+		v = mval(blob, (size_t)n);
+		mrc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT);
+		if (mrc != 0) {
+			rc = mdb_fail(mrc, "cannot write a password", err, errlen);
+			break;
+		}
+	}
+	if (rc == STORE_OK && mrc != MDB_NOTFOUND)
+		rc = mdb_fail(mrc, "cannot read the passwords", err, errlen);
+	mdb_cursor_close(cur);
+	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	if (rc != STORE_OK)
+		return rc;
+	if (c->kfkey)
+		rc = put_keyfile_slot(st, txn, c->kfkey, c->new_dk, err, errlen);
+	if (rc == STORE_OK && c->kek)
+		rc = put_pass_slot(st, txn, c->kek, c->mi->iterations, c->mi->salt,
+		                   c->new_dk, err, errlen);
+	if (rc == STORE_OK)
+		rc = put_meta(st, txn, META_KEYID, c->new_id, KEYID_LEN, err, errlen);
+	return rc;
+}
+
+int
+store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
+{
+	struct meta_info mi;
+	struct rotate_ctx c;
+	uint8_t new_id[KEYID_LEN];
+	uint8_t *kfkey, *kek, *new_dk, *check;
+	int rc;
+
+	if (st == NULL)
+		return STORE_EINVAL;
+	if (st->data_key == NULL) {
+		set_err(err, errlen, "the store is locked: unlock it first");
+		return STORE_ELOCKED;
+	}
+	rc = meta_load(st, &mi, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	kfkey = secmem_alloc(SEAL_KEY_LEN);
+	kek = secmem_alloc(SEAL_KEY_LEN);
+	new_dk = secmem_alloc(SEAL_KEY_LEN);
+	check = secmem_alloc(SEAL_KEY_LEN);
+	if (!kfkey || !kek || !new_dk || !check) {
+		rc = STORE_ENOMEM;
+		goto out;
+	}
+	memset(&c, 0, sizeof(c));
+	c.mi = &mi;
+	/* Every slot is re-wrapped, so every slot's key must be at hand and
+	 * must really open its slot. */
+	if (mi.has_keyfile) {
+		rc = keyfile_read(st->key_file, kfkey, err, errlen);
+		if (rc == STORE_ENOENT)
+			rc = STORE_EKEY;
+		if (rc != STORE_OK)
+			goto out;
+		if (slot_open_keyfile(&mi, kfkey, check) < 0) {
+			set_err(err, errlen, "key file %s does not open this store", st->key_file);
+			rc = STORE_EKEY;
+			goto out;
+		}
+		c.kfkey = kfkey;
+	}
+	if (mi.has_pass) {
+		if (passphrase == NULL) {
+			set_err(err, errlen, "this store has a passphrase: it is needed to "
+			        "change the key");
+			rc = STORE_NEEDPASS;
+			goto out;
+		}
+		if (derive_kek(passphrase, mi.salt, mi.iterations, kek) < 0 ||
+		    slot_open_pass(&mi, kek, check) < 0) {
+			set_err(err, errlen, "wrong passphrase for the store at %s", st->dir);
+			rc = STORE_EKEY;
+			goto out;
+		}
+		c.kek = kek;
+	}
+	if (random_bytes(new_dk, SEAL_KEY_LEN) < 0 || random_bytes(new_id, KEYID_LEN) < 0) {
+		set_err(err, errlen, "the random number generator failed");
+		rc = STORE_EIO;
+		goto out;
+	}
+	c.new_dk = new_dk;
+	c.new_id = new_id;
+	rc = store_write(st, rotate_write, &c, err, errlen);
+	if (rc == STORE_OK) {
+		secmem_free(st->data_key, SEAL_KEY_LEN);
+		st->data_key = new_dk;
+		new_dk = NULL;
+		memcpy(st->key_id, new_id, KEYID_LEN);
+	}
+out:
+	secmem_free(kfkey, SEAL_KEY_LEN);
+	secmem_free(kek, SEAL_KEY_LEN);
+	secmem_free(new_dk, SEAL_KEY_LEN);
+	secmem_free(check, SEAL_KEY_LEN);
+	secmem_wipe(&mi, sizeof(mi));
+	return rc;
+}
+
+const char *
+store_strerror(int code)
+{
+	switch (code) {
+	case STORE_OK:       return "success";
+	case STORE_ENOENT:   return "not found";
+	case STORE_EXISTS:   return "the account exists already";
+	case STORE_EPERM:    return "store files are accessible by other users";
+	case STORE_EKEY:     return "wrong key file or passphrase";
+	case STORE_NEEDPASS: return "the store needs its passphrase";
+	case STORE_ECORRUPT: return "the store is damaged";
+	case STORE_EIO:      return "store input/output error";
+	case STORE_EINVAL:   return "invalid argument";
+	case STORE_ENOMEM:   return "out of memory";
+	case STORE_ELOCKED:  return "the store is locked";
+	default:             return "unknown store error";
+	}
+}

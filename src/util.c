@@ -1,0 +1,269 @@
+/* Small helpers shared by every layer: bounded string copies, sanitising what
+ * servers say, reading secrets, XDG directories. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "secmem.h"
+#include "util.h"
+
+int
+str_copy(char *dst, size_t dstlen, const char *src)
+{
+	size_t n;
+
+	if (dstlen == 0)
+		return -1;
+	n = strlen(src);
+	if (n >= dstlen) {
+		memcpy(dst, src, dstlen - 1);
+		dst[dstlen - 1] = '\0';
+		return -1;
+	}
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+int
+str_printf(char *dst, size_t dstlen, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (dstlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(dst, dstlen, fmt, ap);
+	va_end(ap);
+	return (n < 0 || (size_t)n >= dstlen) ? -1 : 0;
+}
+
+/* Length of the UTF-8 sequence starting at s (at most len bytes), or 0 when
+ * it is not a valid, shortest-form, non-surrogate sequence. */
+static size_t
+utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned c = s[0];
+	size_t n, i;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	if (cp >= 0xd800 && cp <= 0xdfff)
+		return 0;
+	return n;
+}
+
+bool
+utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		n = utf8_seq(p + i, len - i);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+void
+str_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t i = 0, o = 0, n;
+
+	if (dstlen == 0)
+		return;
+	while (i < srclen && o + 1 < dstlen) {
+		n = utf8_seq(p + i, srclen - i);
+		if (n == 0) {
+			dst[o++] = '?';
+			i++;
+			continue;
+		}
+		if (n == 1) {
+			dst[o++] = (p[i] < 0x20 || p[i] == 0x7f) ? '?' : (char)p[i];
+			i++;
+			continue;
+		}
+		/* C1 controls (U+0080..U+009F) are two bytes: 0xc2 0x80..0x9f. */
+		if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
+			dst[o++] = '?';
+			i += 2;
+			continue;
+		}
+		if (o + n >= dstlen)
+			break;
+		memcpy(dst + o, p + i, n);
+		o += n;
+		i += n;
+	}
+	dst[o] = '\0';
+}
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads up to the first newline or EOF; a secret longer than the buffer is an
+ * error rather than silently cut. */
+static int
+read_line_fd(int fd, char *buf, size_t len)
+{
+	size_t o = 0;
+	char ch;
+	ssize_t r;
+
+	for (;;) {
+		r = read(fd, &ch, 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0 || ch == '\n')
+			break;
+		if (o + 1 >= len) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+		buf[o++] = ch;
+	}
+	if (o > 0 && buf[o - 1] == '\r')
+		o--;
+	buf[o] = '\0';
+	return 0;
+}
+
+int
+read_secret(int fd, const char *prompt, char *buf, size_t len)
+{
+	struct termios old, noecho;
+	int tty = -1, rc, saved;
+
+	if (len == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fd >= 0) {
+		rc = read_line_fd(fd, buf, len);
+		if (rc < 0)
+			secmem_wipe(buf, len);
+		return rc;
+	}
+	tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (tty < 0)
+		return -1;
+	if (tcgetattr(tty, &old) < 0) {
+		saved = errno;
+		close(tty);
+		errno = saved;
+		return -1;
+	}
+	noecho = old;
+	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	noecho.c_lflag |= ICANON;
+	if (prompt && write(tty, prompt, strlen(prompt)) < 0) {
+		/* a prompt that cannot be shown is not fatal */
+	}
+	tcsetattr(tty, TCSAFLUSH, &noecho);
+	rc = read_line_fd(tty, buf, len);
+	saved = errno;
+	tcsetattr(tty, TCSAFLUSH, &old);
+	if (write(tty, "\n", 1) < 0) {
+		/* ignored: cosmetic */
+	}
+	close(tty);
+	if (rc < 0) {
+		secmem_wipe(buf, len);
+		errno = saved;
+	}
+	return rc;
+}
+
+int
+mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	if (str_copy(tmp, sizeof tmp, path) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* $VAR/fluenzr when VAR is an absolute path, else $HOME/fallback/fluenzr
+ * (the XDG base directory rules). */
+static int
+xdg_dir(const char *var, const char *fallback, char *out, size_t len)
+{
+	const char *v = getenv(var), *home;
+
+	if (v && v[0] == '/')
+		return str_printf(out, len, "%s/fluenzr", v);
+	home = getenv("HOME");
+	if (!home || home[0] != '/') {
+		errno = ENOENT;
+		return -1;
+	}
+	return str_printf(out, len, "%s/%s/fluenzr", home, fallback);
+}
+
+int
+default_store_dir(char *out, size_t len)
+{
+	return xdg_dir("XDG_DATA_HOME", ".local/share", out, len);
+}
+
+int
+default_config_dir(char *out, size_t len)
+{
+	return xdg_dir("XDG_CONFIG_HOME", ".config", out, len);
+}

@@ -1,0 +1,46 @@
+#!/bin/sh
+# The whole test suite, from a fresh Debian 12 machine: installs what the
+# build and the tests need, then runs `make check` on a normal build, again on
+# an ASan/UBSan build, and `make distcheck`. Run as root (the tests start
+# Postfix, Dovecot and sshd on loopback).
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+if [ "$(id -u)" != 0 ]; then
+	echo "tests/suite.sh: run as root (sudo): the tests start Postfix, Dovecot and sshd" >&2
+	exit 77
+fi
+
+pkgs="build-essential autoconf automake autoconf-archive pkg-config
+ libncurses-dev libgnutls28-dev liblmdb-dev libetpan-dev libsasl2-modules
+ postfix dovecot-imapd dovecot-lmtpd gnutls-bin lmdb-utils tmux openssh-server
+ openssh-client swaks msmtp mandoc hyperfine ncurses-term"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends $missing
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+autoreconf -fi
+
+# 1. the normal build
+mkdir -p _build/normal
+(cd _build/normal && "$top/configure" --enable-werror -q && make -j"$jobs" &&
+	make -j"$jobs" check) || { cat _build/normal/tests/*.log 2>/dev/null | tail -n 200; exit 1; }
+
+# 2. the same suite under AddressSanitizer and UndefinedBehaviorSanitizer
+mkdir -p _build/sanitizers
+(cd _build/sanitizers && "$top/configure" --enable-sanitizers -q && make -j"$jobs" &&
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	make -j"$jobs" check) || { cat _build/sanitizers/tests/*.log 2>/dev/null | tail -n 200; exit 1; }
+
+# 3. the release tarball builds and passes its own tests
+(cd _build/normal && make -j"$jobs" distcheck)
+
+echo "suite: all passed"

@@ -1,0 +1,945 @@
+/* Unit test of the troubleshooting knowledge base: every rule of the table
+ * is hit by at least one case of evidence (the test fails when a rule has
+ * none), real servers' words land where they should, and the fixes name
+ * what the evidence, the account and the preset tell. */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "diag.h"
+
+static int npass, nfail;
+
+static void check(bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+check(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s: ", ok ? "ok" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (ok)
+		npass++;
+	else
+		nfail++;
+}
+
+/* Evidence flags, short for the table below. */
+enum {
+	T_TIMEOUT = 1 << 0, T_CANCELLED = 1 << 1, T_HS = 1 << 2,
+	T_PLAIN = 1 << 3, T_TLS = 1 << 4, T_NOAUTH = 1 << 5,
+	T_LOCAL = 1 << 6, T_INTERNAL = 1 << 7,
+};
+
+struct tcase {
+	const char *rule;         /* the rule that must decide */
+	enum diag_cat cat;
+	const char *reason;
+	bool imap;
+	int stage;
+	int err;
+	int gai;
+	unsigned flags;
+	enum cert_problem cert;
+	int code;
+	const char *reply;
+	const char *imap_code;
+	unsigned port;            /* 0: 587 (SMTP) or 993 (IMAP) */
+	enum security sec;        /* with port 0: starttls / ssl */
+};
+
+#define SMTP(st) .stage = STAGE_##st
+#define IMAP(st) .imap = true, .stage = STAGE_##st
+
+static const struct tcase cases[] = {
+	{ "cancelled", DIAG_CANCELLED, "user", SMTP(AUTH), .flags = T_CANCELLED,
+	  .code = 535, .reply = "5.7.8 Error: authentication failed" },
+	{ "internal", DIAG_INTERNAL_ERROR, "bug", SMTP(MAIL), .flags = T_INTERNAL },
+	{ "sasl_mechanism_missing", DIAG_INTERNAL_ERROR, "sasl_mechanism_missing",
+	  SMTP(AUTH), .flags = T_LOCAL, .code = 250, .reply = "mail.example.com" },
+
+	{ "cert_pin_mismatch", DIAG_INVALID_CERTIFICATE, "pin_mismatch",
+	  SMTP(CERT), .cert = CERT_PIN_MISMATCH },
+	{ "cert_expired", DIAG_INVALID_CERTIFICATE, "expired", SMTP(CERT),
+	  .cert = CERT_EXPIRED },
+	{ "cert_not_yet_valid", DIAG_INVALID_CERTIFICATE, "not_yet_valid",
+	  IMAP(CERT), .cert = CERT_NOT_YET_VALID },
+	{ "cert_hostname_mismatch", DIAG_INVALID_CERTIFICATE, "hostname_mismatch",
+	  SMTP(TLS), .cert = CERT_HOSTNAME_MISMATCH },
+	{ "cert_self_signed", DIAG_INVALID_CERTIFICATE, "self_signed",
+	  SMTP(CERT), .cert = CERT_SELF_SIGNED },
+	{ "cert_untrusted", DIAG_INVALID_CERTIFICATE, "untrusted", SMTP(CERT),
+	  .cert = CERT_UNTRUSTED },
+
+	{ "dns_no_such_host", DIAG_DNS_FAILURE, "no_such_host", SMTP(RESOLVE),
+	  .gai = EAI_NONAME },
+	{ "dns_no_address", DIAG_DNS_FAILURE, "no_address", SMTP(RESOLVE),
+	  .gai = EAI_NODATA },
+	{ "dns_resolver_unavailable", DIAG_DNS_FAILURE, "resolver_unavailable",
+	  IMAP(RESOLVE), .gai = EAI_AGAIN },
+	{ "dns_resolver_failure", DIAG_DNS_FAILURE, "resolver_failure",
+	  SMTP(RESOLVE), .gai = EAI_FAIL },
+	{ "dns_other", DIAG_DNS_FAILURE, "resolve_failed", SMTP(RESOLVE),
+	  .gai = EAI_SYSTEM, .err = EIO },
+
+	{ "connect_refused", DIAG_CONNECTION_REFUSED, "refused", SMTP(CONNECT),
+	  .err = ECONNREFUSED },
+	{ "connect_timeout", DIAG_TIMEOUT, "no_answer", SMTP(CONNECT),
+	  .err = ETIMEDOUT },
+	{ "connect_timeout", DIAG_TIMEOUT, "no_answer", IMAP(CONNECT),
+	  .flags = T_TIMEOUT },
+	{ "connect_host_unreachable", DIAG_CONNECTION_REFUSED, "unreachable",
+	  SMTP(CONNECT), .err = EHOSTUNREACH },
+	{ "connect_network_unreachable", DIAG_CONNECTION_REFUSED,
+	  "network_unreachable", SMTP(CONNECT), .err = ENETUNREACH },
+	{ "connect_blocked_locally", DIAG_CONNECTION_REFUSED, "blocked_locally",
+	  SMTP(CONNECT), .err = EACCES },
+	{ "connect_other", DIAG_CONNECTION_REFUSED, "connect_failed",
+	  SMTP(CONNECT), .err = ECONNRESET },
+
+	{ "tls_server_speaks_plain", DIAG_TLS_MISMATCH, "server_speaks_plain",
+	  SMTP(TLS), .flags = T_PLAIN | T_HS, .code = 220,
+	  .reply = "mail.example.com ESMTP Postfix", .port = 587, .sec = SEC_SSL },
+	{ "tls_server_speaks_tls", DIAG_TLS_MISMATCH, "server_speaks_tls",
+	  SMTP(GREETING), .flags = T_TLS, .port = 2465, .sec = SEC_STARTTLS },
+	{ "tls_plain_to_tls_port", DIAG_TLS_MISMATCH, "plain_to_tls_port",
+	  SMTP(GREETING), .flags = T_TIMEOUT, .err = ETIMEDOUT, .port = 465,
+	  .sec = SEC_STARTTLS },
+	{ "tls_plain_to_tls_port", DIAG_TLS_MISMATCH, "plain_to_tls_port",
+	  IMAP(GREETING), .port = 993, .sec = SEC_NONE },
+	{ "tls_implicit_failed", DIAG_TLS_MISMATCH, "handshake_failed",
+	  SMTP(TLS), .flags = T_HS, .port = 2525, .sec = SEC_SSL },
+
+	{ "timeout_greeting", DIAG_TIMEOUT, "no_greeting", SMTP(GREETING),
+	  .flags = T_TIMEOUT },
+	{ "timeout_greeting", DIAG_TIMEOUT, "no_greeting", SMTP(GREETING),
+	  .flags = T_TIMEOUT, .port = 465, .sec = SEC_SSL },
+	{ "timeout_handshake", DIAG_TIMEOUT, "handshake", SMTP(TLS),
+	  .flags = T_TIMEOUT, .port = 465, .sec = SEC_SSL },
+	{ "timeout_reply", DIAG_TIMEOUT, "no_reply", SMTP(DATA),
+	  .flags = T_TIMEOUT, .code = 250, .reply = "2.1.5 Ok" },
+	{ "tls_starttls_failed", DIAG_PROTOCOL_ERROR, "tls_handshake_failed",
+	  SMTP(TLS), .flags = T_HS },
+
+	{ "rcpt_mailbox_full_esc", DIAG_RECIPIENT_REJECTED, "mailbox_full",
+	  SMTP(RCPT), .code = 452,
+	  .reply = "4.2.2 The email account that you tried to reach is over quota" },
+	{ "rcpt_mailbox_full_words", DIAG_RECIPIENT_REJECTED, "mailbox_full",
+	  SMTP(RCPT), .code = 552,
+	  .reply = "Requested mail action aborted: mailbox full" },
+
+	{ "rate_connections", DIAG_RATE_LIMITED, "connections", SMTP(GREETING),
+	  .code = 421,
+	  .reply = "4.7.0 mail.test Error: too many connections from 127.0.0.1" },
+	{ "rate_connections", DIAG_RATE_LIMITED, "connections", IMAP(IMAP_LOGIN),
+	  .imap_code = "LIMIT",
+	  .reply = "NO [LIMIT] Maximum number of connections from user+IP "
+	           "exceeded (mail_max_userip_connections=10)" },
+	{ "rate_recipients", DIAG_RATE_LIMITED, "recipients", SMTP(RCPT),
+	  .code = 452, .reply = "4.5.3 Too many recipients" },
+	{ "rate_recipients_esc", DIAG_RATE_LIMITED, "recipients", SMTP(RCPT),
+	  .code = 552, .reply = "5.5.3 Error: max recipients exceeded" },
+	{ "rate_login_attempts", DIAG_RATE_LIMITED, "login_attempts", SMTP(AUTH),
+	  .code = 454,
+	  .reply = "4.7.0 Too many login attempts, please try again later." },
+	{ "rate_quota", DIAG_RATE_LIMITED, "quota", SMTP(DATA), .code = 554,
+	  .reply = "5.2.0 STOREDRV.Submission.Exception:"
+	           "SubmissionQuotaExceededException; Failed to process message" },
+	{ "rate_messages", DIAG_RATE_LIMITED, "messages", SMTP(MAIL), .code = 450,
+	  .reply = "4.7.1 Error: too much mail from 127.0.0.1" },
+	{ "rate_try_later", DIAG_RATE_LIMITED, "deferred", SMTP(MAIL),
+	  .code = 451, .reply = "4.7.1 Please try again later" },
+	{ "rate_try_later", DIAG_RATE_LIMITED, "deferred", SMTP(RCPT),
+	  .code = 451, .reply = "451 4.7.1 Please try again later" },
+	{ "rate_imap_limit", DIAG_RATE_LIMITED, "limit", IMAP(IMAP_LOGIN),
+	  .imap_code = "LIMIT", .reply = "NO [LIMIT] Try later" },
+	{ "rate_too_many", DIAG_RATE_LIMITED, "too_many", SMTP(RCPT),
+	  .code = 450, .reply = "4.7.1 Too many errors from your host" },
+
+	{ "starttls_temporary", DIAG_STARTTLS_UNAVAILABLE, "temporary",
+	  SMTP(STARTTLS), .code = 454,
+	  .reply = "4.7.0 TLS not available due to local problem" },
+	{ "starttls_not_supported", DIAG_STARTTLS_UNAVAILABLE, "not_supported",
+	  SMTP(STARTTLS), .code = 502, .reply = "5.5.1 Error: command not implemented" },
+	{ "starttls_injected", DIAG_PROTOCOL_ERROR, "data_after_starttls",
+	  SMTP(STARTTLS), .reply = "clear-text data after the STARTTLS reply" },
+	{ "starttls_injected", DIAG_PROTOCOL_ERROR, "data_after_starttls",
+	  IMAP(STARTTLS), .reply = "clear-text data after the STARTTLS reply",
+	  .port = 143, .sec = SEC_STARTTLS },
+	{ "starttls_garbled", DIAG_PROTOCOL_ERROR, "unparseable_reply",
+	  SMTP(STARTTLS), .reply = "HTTP/1.0 200 OK" },
+	{ "starttls_not_offered", DIAG_STARTTLS_UNAVAILABLE, "not_offered",
+	  SMTP(STARTTLS), .code = 250,
+	  .reply = "mail.example.com\nPIPELINING\nSIZE 10240000" },
+	{ "starttls_not_offered", DIAG_STARTTLS_UNAVAILABLE, "not_offered",
+	  IMAP(STARTTLS), .port = 143, .sec = SEC_STARTTLS },
+
+	{ "auth_app_password", DIAG_AUTH_FAILED, "app_password_required",
+	  SMTP(AUTH), .code = 534,
+	  .reply = "5.7.9 Application-specific password required. Learn more at "
+	           "https://support.google.com/mail/?p=InvalidSecondFactor" },
+	{ "auth_app_password", DIAG_AUTH_FAILED, "app_password_required",
+	  SMTP(AUTH), .code = 535,
+	  .reply = "5.7.9 Application-specific password required" },
+	{ "auth_app_password", DIAG_AUTH_FAILED, "app_password_required",
+	  IMAP(IMAP_LOGIN), .imap_code = "ALERT",
+	  .reply = "NO [ALERT] Application-specific password required" },
+	{ "auth_web_login", DIAG_AUTH_FAILED, "web_login_required", SMTP(AUTH),
+	  .code = 534, .reply = "5.7.14 <https://accounts.google.com/signin> "
+	                        "Please log in via your web browser and then try again." },
+	{ "auth_imap_webalert", DIAG_AUTH_FAILED, "web_login_required",
+	  IMAP(IMAP_LOGIN), .imap_code = "WEBALERT https://accounts.google.com/x",
+	  .reply = "NO [WEBALERT https://accounts.google.com/x] Web login required." },
+	{ "enc_starttls_first", DIAG_ENCRYPTION_REQUIRED, "starttls_first",
+	  SMTP(MAIL), .code = 530, .reply = "5.7.0 Must issue a STARTTLS command first" },
+	{ "enc_538", DIAG_ENCRYPTION_REQUIRED, "encryption_required", SMTP(AUTH),
+	  .code = 538,
+	  .reply = "5.7.11 Encryption required for requested authentication mechanism" },
+	{ "enc_esc_5_7_11", DIAG_ENCRYPTION_REQUIRED, "encryption_required",
+	  SMTP(MAIL), .code = 550, .reply = "5.7.11 TLS is mandatory here" },
+	{ "enc_imap_privacy", DIAG_ENCRYPTION_REQUIRED, "privacy_required",
+	  IMAP(IMAP_LOGIN), .imap_code = "PRIVACYREQUIRED",
+	  .reply = "NO [PRIVACYREQUIRED] Plaintext authentication disallowed on "
+	           "non-secure (SSL/TLS) connections.", .port = 143, .sec = SEC_NONE },
+	{ "enc_words", DIAG_ENCRYPTION_REQUIRED, "plaintext_disallowed",
+	  IMAP(IMAP_LOGIN), .imap_code = "ALERT",
+	  .reply = "BAD [ALERT] Plaintext authentication not allowed without SSL/TLS",
+	  .port = 143, .sec = SEC_NONE },
+	{ "auth_not_offered", DIAG_AUTH_UNSUPPORTED, "not_offered", SMTP(AUTH),
+	  .flags = T_NOAUTH, .code = 250, .reply = "mail.example.com\nPIPELINING" },
+	{ "auth_too_weak", DIAG_AUTH_UNSUPPORTED, "mechanism_too_weak",
+	  SMTP(AUTH), .code = 534, .reply = "5.7.9 Authentication mechanism is too weak" },
+	{ "auth_mechanism_504", DIAG_AUTH_UNSUPPORTED, "mechanism_not_supported",
+	  SMTP(AUTH), .code = 504, .reply = "5.5.4 Unrecognized authentication type" },
+	{ "auth_mechanism_words", DIAG_AUTH_UNSUPPORTED, "mechanism_not_supported",
+	  IMAP(IMAP_LOGIN), .reply = "NO Unsupported authentication mechanism." },
+	{ "auth_required_530", DIAG_AUTH_FAILED, "auth_required", SMTP(MAIL),
+	  .code = 530, .reply = "5.7.0 Authentication required" },
+	{ "auth_bad_535", DIAG_AUTH_FAILED, "bad_credentials", SMTP(AUTH),
+	  .code = 535, .reply = "5.7.8 Error: authentication failed: authentication failure" },
+	{ "auth_bad_esc", DIAG_AUTH_FAILED, "bad_credentials", SMTP(AUTH),
+	  .code = 554, .reply = "5.7.8 Authentication credentials invalid" },
+	{ "auth_imap_failed", DIAG_AUTH_FAILED, "bad_credentials", IMAP(IMAP_LOGIN),
+	  .imap_code = "AUTHENTICATIONFAILED",
+	  .reply = "NO [AUTHENTICATIONFAILED] Authentication failed." },
+	{ "auth_imap_failed", DIAG_AUTH_FAILED, "bad_credentials", IMAP(IMAP_LOGIN),
+	  .imap_code = "[authenticationfailed]", .reply = "NO wrong" },
+	{ "auth_imap_authorization", DIAG_AUTH_FAILED, "not_authorized",
+	  IMAP(IMAP_LOGIN), .imap_code = "AUTHORIZATIONFAILED",
+	  .reply = "NO [AUTHORIZATIONFAILED] No such authorization-ID" },
+	{ "auth_imap_expired", DIAG_AUTH_FAILED, "password_expired",
+	  IMAP(IMAP_LOGIN), .imap_code = "EXPIRED",
+	  .reply = "NO [EXPIRED] That password has expired" },
+	{ "auth_imap_contactadmin", DIAG_AUTH_FAILED, "account_disabled",
+	  IMAP(IMAP_LOGIN), .imap_code = "CONTACTADMIN",
+	  .reply = "NO [CONTACTADMIN] Account locked" },
+	{ "imap_unavailable", DIAG_SERVER_UNAVAILABLE, "temporary",
+	  IMAP(IMAP_LOGIN), .imap_code = "UNAVAILABLE",
+	  .reply = "NO [UNAVAILABLE] Temporary authentication failure." },
+	{ "auth_temporary", DIAG_SERVER_UNAVAILABLE, "temporary_auth_failure",
+	  SMTP(AUTH), .code = 454, .reply = "4.7.0 Temporary authentication failure" },
+	{ "auth_words", DIAG_AUTH_FAILED, "bad_credentials", IMAP(IMAP_LOGIN),
+	  .reply = "NO Invalid credentials" },
+
+	{ "helo_rejected", DIAG_PROTOCOL_ERROR, "ehlo_rejected", SMTP(RCPT),
+	  .code = 504, .reply = "5.5.2 <vm>: Helo command rejected: need "
+	                        "fully-qualified hostname" },
+	{ "sender_send_as_esc", DIAG_SENDER_REJECTED, "send_as_denied",
+	  SMTP(MAIL), .code = 550,
+	  .reply = "5.7.60 SMTP; Client does not have permissions to send as this sender" },
+	{ "sender_send_as_words", DIAG_SENDER_REJECTED, "send_as_denied",
+	  SMTP(DATA), .code = 554,
+	  .reply = "5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException."
+	           "MapiExceptionSendAsDenied; Failed to process message" },
+	{ "sender_not_owned", DIAG_SENDER_REJECTED, "not_owned", SMTP(RCPT),
+	  .code = 553, .reply = "5.7.1 <bob@example.com>: Sender address rejected: "
+	                        "not owned by user bob" },
+	{ "sender_not_owned", DIAG_SENDER_REJECTED, "not_owned", SMTP(MAIL),
+	  .code = 550, .reply = "5.7.1 Sender address rejected: not owned by user bob" },
+	{ "client_blocked", DIAG_SERVER_UNAVAILABLE, "client_blocked", SMTP(RCPT),
+	  .code = 554, .reply = "5.7.1 Service unavailable; Client host [203.0.113.5] "
+	                        "blocked using zen.spamhaus.org" },
+	{ "sender_mail_553", DIAG_SENDER_REJECTED, "address_not_allowed",
+	  SMTP(MAIL), .code = 553, .reply = "5.1.8 Domain of sender address does not exist" },
+	{ "sender_mail_syntax", DIAG_SENDER_REJECTED, "bad_address", SMTP(MAIL),
+	  .code = 501, .reply = "5.1.7 Bad sender address syntax" },
+	{ "rcpt_relay_denied", DIAG_RECIPIENT_REJECTED, "relay_denied",
+	  SMTP(RCPT), .code = 554, .reply = "5.7.1 <x@other.test>: Relay access denied" },
+	{ "rcpt_unknown_esc", DIAG_RECIPIENT_REJECTED, "unknown_user", SMTP(RCPT),
+	  .code = 550, .reply = "5.1.1 <bob@example.com>: Recipient address rejected: "
+	                        "User unknown in virtual mailbox table" },
+	{ "rcpt_unknown_words", DIAG_RECIPIENT_REJECTED, "unknown_user",
+	  SMTP(RCPT), .code = 550, .reply = "Requested action not taken: mailbox unavailable" },
+	{ "rcpt_bad_address_esc", DIAG_RECIPIENT_REJECTED, "bad_address",
+	  SMTP(RCPT), .code = 501, .reply = "5.1.3 Bad recipient address syntax" },
+	{ "data_rejected", DIAG_SENDER_REJECTED, "message_rejected", SMTP(DATA),
+	  .code = 554, .reply = "5.7.1 Message rejected as spam" },
+
+	{ "greeting_421", DIAG_SERVER_UNAVAILABLE, "closing", SMTP(GREETING),
+	  .code = 421, .reply = "4.3.2 Service not available, closing transmission channel" },
+	{ "greeting_554", DIAG_SERVER_UNAVAILABLE, "no_service", SMTP(GREETING),
+	  .code = 554, .reply = "5.3.2 No SMTP service here" },
+	{ "greeting_5xx", DIAG_SERVER_UNAVAILABLE, "no_service", SMTP(GREETING),
+	  .code = 550, .reply = "go away" },
+	{ "imap_bye", DIAG_SERVER_UNAVAILABLE, "closing", IMAP(GREETING),
+	  .reply = "* BYE Server shutting down" },
+	{ "any_421", DIAG_SERVER_UNAVAILABLE, "closing", SMTP(MAIL), .code = 421,
+	  .reply = "4.4.2 mail.example.com Error: timeout exceeded" },
+	{ "any_4xx", DIAG_SERVER_UNAVAILABLE, "temporary", SMTP(RCPT), .code = 450,
+	  .reply = "4.2.0 <bob@example.com>: Recipient address rejected: "
+	           "Greylisted, see http://postgrey.schweikert.ch/" },
+	{ "bad_reply_code", DIAG_PROTOCOL_ERROR, "bad_reply", SMTP(EHLO),
+	  .code = 999, .reply = "what" },
+	{ "unparseable_reply", DIAG_PROTOCOL_ERROR, "unparseable_reply",
+	  SMTP(GREETING), .reply = "HTTP/1.1 400 Bad Request" },
+	{ "ehlo_rejected", DIAG_PROTOCOL_ERROR, "ehlo_rejected", SMTP(EHLO),
+	  .code = 501, .reply = "5.5.2 Syntax: EHLO hostname" },
+	{ "connection_closed", DIAG_SERVER_UNAVAILABLE, "connection_closed",
+	  SMTP(AUTH), .err = ECONNRESET },
+	{ "greeting_other", DIAG_PROTOCOL_ERROR, "unexpected_greeting",
+	  SMTP(GREETING), .code = 300, .reply = "hello?" },
+	{ "ehlo_other", DIAG_PROTOCOL_ERROR, "ehlo_failed", SMTP(EHLO),
+	  .code = 354, .reply = "go ahead" },
+	{ "cert_other", DIAG_INVALID_CERTIFICATE, "untrusted", SMTP(CERT) },
+	{ "login_other", DIAG_AUTH_FAILED, "rejected", SMTP(AUTH), .code = 550,
+	  .reply = "5.7.1 Access denied" },
+	{ "mail_other", DIAG_SENDER_REJECTED, "rejected", SMTP(MAIL), .code = 550,
+	  .reply = "5.7.80 unusual" },
+	{ "rcpt_other", DIAG_RECIPIENT_REJECTED, "rejected", SMTP(RCPT),
+	  .code = 550, .reply = "5.7.1 <bob@example.com>: Recipient address rejected: "
+	                        "Access denied" },
+	{ "data_other", DIAG_PROTOCOL_ERROR, "data_failed", SMTP(DATA),
+	  .code = 250, .reply = "2.0.0 Ok" },
+	{ "quit_other", DIAG_PROTOCOL_ERROR, "quit_failed", SMTP(QUIT),
+	  .code = 500, .reply = "5.5.2 Error: bad syntax" },
+	{ "imap_select_other", DIAG_PROTOCOL_ERROR, "select_failed",
+	  IMAP(IMAP_SELECT), .imap_code = "NONEXISTENT",
+	  .reply = "NO [NONEXISTENT] Mailbox doesn't exist: INBOX" },
+	{ "imap_search_other", DIAG_PROTOCOL_ERROR, "search_failed",
+	  IMAP(IMAP_SEARCH), .reply = "BAD Error in IMAP command SEARCH" },
+	{ "no_stage", DIAG_INTERNAL_ERROR, "no_stage", .stage = STAGE_NONE,
+	  .reply = "x" },
+	{ "unclassified", DIAG_INTERNAL_ERROR, "unclassified", .stage = 99 },
+};
+
+#define NCASES (sizeof cases / sizeof cases[0])
+
+static void
+test_account(struct account *a)
+{
+	memset(a, 0, sizeof *a);
+	strcpy(a->email, "bob@example.com");
+	strcpy(a->username, "bob");
+	strcpy(a->smtp_host, "mail.example.com");
+	a->smtp_port = 587;
+	a->smtp_security = SEC_STARTTLS;
+	strcpy(a->imap_host, "imap.example.com");
+	a->imap_port = 993;
+	a->imap_security = SEC_SSL;
+}
+
+static void
+evidence_from(const struct tcase *t, struct diag_evidence *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->imap = t->imap;
+	ev->stage = (enum diag_stage)t->stage;
+	ev->sys_errno = t->err;
+	ev->gai_error = t->gai;
+	ev->timed_out = t->flags & T_TIMEOUT;
+	ev->cancelled = t->flags & T_CANCELLED;
+	ev->tls_handshake_failed = t->flags & T_HS;
+	ev->peer_spoke_plain = t->flags & T_PLAIN;
+	ev->peer_spoke_tls = t->flags & T_TLS;
+	ev->auth_not_offered = t->flags & T_NOAUTH;
+	ev->auth_local_failure = t->flags & T_LOCAL;
+	ev->internal = t->flags & T_INTERNAL;
+	ev->cert = t->cert;
+	ev->reply_code = t->code;
+	if (t->reply)
+		snprintf(ev->reply, sizeof ev->reply, "%s", t->reply);
+	if (t->imap_code)
+		snprintf(ev->imap_code, sizeof ev->imap_code, "%s", t->imap_code);
+	strcpy(ev->host, t->imap ? "imap.example.com" : "mail.example.com");
+	if (t->port) {
+		ev->port = t->port;
+		ev->security = t->sec;
+	} else {
+		ev->port = t->imap ? 993 : 587;
+		ev->security = t->imap ? SEC_SSL : SEC_STARTTLS;
+	}
+}
+
+/* Every fix is a non-empty sentence of at most 255 bytes, no control. */
+static bool
+fixes_clean(const struct diagnosis *d, char *why, size_t whylen)
+{
+	size_t i, j, n;
+
+	if (d->nfixes == 0 || d->nfixes > DIAG_MAX_FIXES) {
+		snprintf(why, whylen, "%zu fixes", d->nfixes);
+		return false;
+	}
+	for (i = 0; i < d->nfixes; i++) {
+		n = strnlen(d->fixes[i], sizeof d->fixes[i]);
+		if (n == 0 || n > 255) {
+			snprintf(why, whylen, "fix %zu has length %zu", i, n);
+			return false;
+		}
+		for (j = 0; j < n; j++) {
+			unsigned char ch = (unsigned char)d->fixes[i][j];
+			if (ch < 0x20 || ch == 0x7f) {
+				snprintf(why, whylen, "fix %zu has control 0x%02x",
+				         i, ch);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static bool
+has_fix(const struct diagnosis *d, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < d->nfixes; i++)
+		if (strstr(d->fixes[i], needle) != NULL)
+			return true;
+	return false;
+}
+
+/* A reply on one line of the log. */
+static void
+oneline(char *dst, size_t len, const char *src)
+{
+	size_t i;
+
+	snprintf(dst, len, "%s", src ? src : "");
+	for (i = 0; dst[i]; i++)
+		if (dst[i] == '\n')
+			dst[i] = '|';
+}
+
+static void
+dump_fixes(const struct diagnosis *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nfixes; i++)
+		printf("    fix: %s\n", d->fixes[i]);
+}
+
+/* Each case hits its rule, with its category and reason; every rule has a
+ * case; every category is reached; every failure has clean fixes. */
+static void
+test_rules(void)
+{
+	bool reached[DIAG_NCATS] = { false };
+	struct diag_evidence ev;
+	struct diagnosis d;
+	struct account a;
+	const char *rule;
+	char why[128], shown[80];
+	size_t i, j;
+
+	test_account(&a);
+	for (i = 0; i < NCASES; i++) {
+		const struct tcase *t = &cases[i];
+		bool found = false;
+
+		for (j = 0; j < diag_rule_count(); j++)
+			if (strcmp(diag_rule_name(j), t->rule) == 0)
+				found = true;
+		check(found, "case %zu names an existing rule %s", i, t->rule);
+		evidence_from(t, &ev);
+		memset(&d, 0, sizeof d);
+		rule = diag_classify_rule(&ev, &a, NULL, &d);
+		oneline(shown, sizeof shown, t->reply);
+		check(rule != NULL && strcmp(rule, t->rule) == 0 &&
+		      d.cat == t->cat && strcmp(d.reason, t->reason) == 0,
+		      "case %zu \"%s\" -> rule %s, %s/%s (want %s, %s/%s)", i,
+		      shown, rule ? rule : "(null)",
+		      diag_cat_name(d.cat), d.reason, t->rule,
+		      diag_cat_name(t->cat), t->reason);
+		reached[d.cat] = true;
+		why[0] = '\0';
+		check(fixes_clean(&d, why, sizeof why),
+		      "case %zu (%s) has clean fixes %s", i, t->rule, why);
+		check(strcmp(d.title, diag_cat_title(d.cat)) == 0 &&
+		      d.stage == ev.stage,
+		      "case %zu carries title \"%s\" and stage %s", i, d.title,
+		      diag_stage_name(d.stage));
+		check(strcmp(d.reply, ev.reply) == 0,
+		      "case %zu keeps the server's reply", i);
+	}
+	for (j = 0; j < diag_rule_count(); j++) {
+		bool found = false;
+
+		for (i = 0; i < NCASES; i++)
+			if (strcmp(diag_rule_name(j), cases[i].rule) == 0)
+				found = true;
+		check(found, "rule %zu %s has a test case", j, diag_rule_name(j));
+		for (i = 0; i < j; i++)
+			if (strcmp(diag_rule_name(i), diag_rule_name(j)) == 0)
+				check(false, "rule name %s is unique",
+				      diag_rule_name(j));
+	}
+	check(diag_rule_name(diag_rule_count()) == NULL,
+	      "diag_rule_name past the end is NULL");
+
+	diag_ok(&d);
+	reached[d.cat] = true;
+	check(d.cat == DIAG_OK && d.nfixes == 0 && d.title[0] &&
+	      diag_exit_code(d.cat) == 0, "diag_ok is ok, title \"%s\", exit 0",
+	      d.title);
+	for (i = 0; i < DIAG_NCATS; i++)
+		check(reached[i], "category %s is reachable",
+		      diag_cat_name((enum diag_cat)i));
+}
+
+/* The limits real servers announce, in their own words. */
+static void
+test_rate_limits(void)
+{
+	static const struct {
+		int stage;
+		int code;
+		const char *reply;
+	} texts[] = {
+		{ STAGE_GREETING, 421, "4.7.0 mail.test Error: too many connections from 127.0.0.1" },
+		{ STAGE_GREETING, 421, "421 4.7.0 mail.test Error: too many connections from 127.0.0.1" },
+		{ STAGE_MAIL, 450, "4.7.1 Error: too much mail from 127.0.0.1" },
+		{ STAGE_RCPT, 450, "4.7.1 <bob@example.com>: Error: too much mail from 127.0.0.1" },
+		{ STAGE_MAIL, 451, "4.7.1 Please try again later" },
+		{ STAGE_RCPT, 452, "4.5.3 Too many recipients" },
+		{ STAGE_MAIL, 550, "5.4.5 Daily user sending limit exceeded" },
+		{ STAGE_RCPT, 550, "5.4.5 Daily user sending limit exceeded" },
+		{ STAGE_DATA, 550, "5.4.5 Daily user sending quota exceeded." },
+		{ STAGE_DATA, 554, "5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException" },
+		{ STAGE_MAIL, 550, "5.7.1 Too many messages sent today" },
+		{ STAGE_MAIL, 451, "4.7.0 Rate limit reached, slow down" },
+		{ STAGE_DATA, 554, "5.7.0 Sending quota exceeded" },
+		{ STAGE_MAIL, 550, "5.7.1 Sending limit reached for this account" },
+		{ STAGE_MAIL, 421, "4.7.0 Temporary System Problem. Try again later (ratelimited)" },
+	};
+	struct diag_evidence ev;
+	struct diagnosis d;
+	struct account a;
+	const char *rule;
+	size_t i;
+	bool temp;
+
+	test_account(&a);
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		memset(&ev, 0, sizeof ev);
+		ev.stage = (enum diag_stage)texts[i].stage;
+		ev.reply_code = texts[i].code;
+		snprintf(ev.reply, sizeof ev.reply, "%s", texts[i].reply);
+		strcpy(ev.host, "mail.example.com");
+		ev.port = 587;
+		memset(&d, 0, sizeof d);
+		rule = diag_classify_rule(&ev, &a, NULL, &d);
+		check(d.cat == DIAG_RATE_LIMITED, "%d at %s \"%s\" is rate_limited "
+		      "(got %s by %s)", texts[i].code,
+		      diag_stage_name(ev.stage), texts[i].reply,
+		      diag_cat_name(d.cat), rule);
+		temp = texts[i].code < 500;
+		check(has_fix(&d, "Space out your sending") &&
+		      has_fix(&d, "Check your provider's sending limits") &&
+		      has_fix(&d, "increase the quota") &&
+		      has_fix(&d, "retry later") == temp,
+		      "%d: the page's limit fixes, retry later only when 4xx",
+		      texts[i].code);
+		check(diag_exit_code(d.cat) == EX_TEMPFAIL, "rate_limited exits 75");
+	}
+}
+
+static void
+classify(struct diag_evidence *ev, const struct account *a,
+         const struct preset *p, struct diagnosis *d)
+{
+	memset(d, 0, sizeof *d);
+	diag_classify(ev, a, p, d);
+}
+
+static void
+smtp_ev(struct diag_evidence *ev, enum diag_stage st, int code,
+        const char *reply, unsigned port, enum security sec)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->stage = st;
+	ev->reply_code = code;
+	snprintf(ev->reply, sizeof ev->reply, "%s", reply);
+	strcpy(ev->host, "mail.example.com");
+	ev->port = port;
+	ev->security = sec;
+}
+
+/* The words that must not be taken for a limit, and the reverse. */
+static void
+test_not_limits(void)
+{
+	struct diag_evidence ev;
+	struct diagnosis d;
+
+	smtp_ev(&ev, STAGE_GREETING, 421, "4.3.2 Service not available", 587,
+	        SEC_STARTTLS);
+	classify(&ev, NULL, NULL, &d);
+	check(d.cat == DIAG_SERVER_UNAVAILABLE,
+	      "greeting 421 Service not available is server_unavailable (%s)",
+	      diag_cat_name(d.cat));
+	smtp_ev(&ev, STAGE_GREETING, 421, "Service not available", 587,
+	        SEC_STARTTLS);
+	classify(&ev, NULL, NULL, &d);
+	check(d.cat == DIAG_SERVER_UNAVAILABLE,
+	      "greeting 421 without a code is server_unavailable (%s)",
+	      diag_cat_name(d.cat));
+	smtp_ev(&ev, STAGE_GREETING, 554, "mail.example.com", 587, SEC_STARTTLS);
+	classify(&ev, NULL, NULL, &d);
+	check(d.cat == DIAG_SERVER_UNAVAILABLE && diag_exit_code(d.cat) == 69,
+	      "greeting 554 is server_unavailable, exit 69 (%s)",
+	      diag_cat_name(d.cat));
+	smtp_ev(&ev, STAGE_AUTH, 535,
+	        "5.7.9 application-specific password required", 587, SEC_STARTTLS);
+	classify(&ev, NULL, NULL, &d);
+	check(d.cat == DIAG_AUTH_FAILED &&
+	      strcmp(d.reason, "app_password_required") == 0,
+	      "535 5.7.9 app password is auth_failed/app_password_required "
+	      "(%s/%s)", diag_cat_name(d.cat), d.reason);
+	check(has_fix(&d, "app password"), "it says to create an app password");
+	/* "5.7.80" is not "5.7.8": the enhanced code is matched whole. */
+	smtp_ev(&ev, STAGE_MAIL, 550, "5.7.80 not a login failure", 587,
+	        SEC_STARTTLS);
+	classify(&ev, NULL, NULL, &d);
+	check(d.cat == DIAG_SENDER_REJECTED, "5.7.80 is not 5.7.8 (%s)",
+	      diag_cat_name(d.cat));
+	/* A recipient's full mailbox is no sending quota. */
+	smtp_ev(&ev, STAGE_RCPT, 552, "5.2.2 Quota exceeded (mailbox for user is full)",
+	        587, SEC_STARTTLS);
+	classify(&ev, NULL, NULL, &d);
+	check(d.cat == DIAG_RECIPIENT_REJECTED &&
+	      strcmp(d.reason, "mailbox_full") == 0,
+	      "RCPT 552 5.2.2 quota is a full mailbox (%s/%s)",
+	      diag_cat_name(d.cat), d.reason);
+}
+
+static void
+preset_init(struct preset *p, const char *id, const char *name,
+            const char *smtp_host, unsigned port, bool app_password)
+{
+	memset(p, 0, sizeof *p);
+	snprintf(p->id, sizeof p->id, "%s", id);
+	snprintf(p->name, sizeof p->name, "%s", name);
+	snprintf(p->smtp[0].host, sizeof p->smtp[0].host, "%s", smtp_host);
+	p->smtp[0].port = port;
+	p->smtp[0].security = SEC_STARTTLS;
+	p->nsmtp = 1;
+	p->app_password = app_password;
+}
+
+/* What the fixes say, given the evidence, the account and the preset. */
+static void
+test_fixes(void)
+{
+	struct diag_evidence ev;
+	struct diagnosis d;
+	struct account a;
+	struct preset bridge, zoho;
+	char why[128];
+
+	test_account(&a);
+	preset_init(&bridge, "protonmail-bridge", "ProtonMail Bridge",
+	            "127.0.0.1", 1025, false);
+	preset_init(&zoho, "zoho", "Zoho", "smtp.zoho.eu", 587, true);
+
+	/* Connection refused: host:port, firewall, the other port. */
+	smtp_ev(&ev, STAGE_CONNECT, 0, "", 587, SEC_STARTTLS);
+	ev.sys_errno = ECONNREFUSED;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "mail.example.com:587") &&
+	      has_fix(&d, "firewall") &&
+	      has_fix(&d, "465 with ssl instead of 587 with starttls"),
+	      "refused on 587 names host:port, firewall, 465 with ssl");
+	dump_fixes(&d);
+	smtp_ev(&ev, STAGE_CONNECT, 0, "", 465, SEC_SSL);
+	ev.sys_errno = ECONNREFUSED;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "587 with starttls instead of 465 with ssl"),
+	      "refused on 465 suggests 587 with starttls");
+	smtp_ev(&ev, STAGE_CONNECT, 0, "", 993, SEC_SSL);
+	ev.imap = true;
+	ev.sys_errno = ECONNREFUSED;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "143 with starttls instead of 993 with ssl"),
+	      "IMAP refused on 993 suggests 143 with starttls");
+
+	/* Bridge: not running. */
+	smtp_ev(&ev, STAGE_CONNECT, 0, "", 1025, SEC_STARTTLS);
+	strcpy(ev.host, "127.0.0.1");
+	ev.sys_errno = ECONNREFUSED;
+	classify(&ev, &a, &bridge, &d);
+	check(d.cat == DIAG_CONNECTION_REFUSED &&
+	      strstr(d.fixes[0], "Bridge is not running: start the Bridge "
+	             "application on this machine") != NULL,
+	      "Bridge refused: first fix says to start the Bridge");
+	check(!has_fix(&d, "Test with another port"),
+	      "Bridge refused: no other-port guess");
+	dump_fixes(&d);
+
+	/* Auth: username vs address, app password, case; Zoho; Bridge. */
+	smtp_ev(&ev, STAGE_AUTH, 535, "5.7.8 Error: authentication failed", 587,
+	        SEC_STARTTLS);
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "\"bob\"") && has_fix(&d, "bob@example.com") &&
+	      has_fix(&d, "2FA") && has_fix(&d, "case"),
+	      "auth failed names username and address, 2FA, case");
+	dump_fixes(&d);
+	classify(&ev, &a, &zoho, &d);
+	check(has_fix(&d, "Zoho requires an app password: create one in Zoho's "
+	              "security settings"),
+	      "Zoho auth failed: Zoho requires an app password");
+	dump_fixes(&d);
+	strcpy(ev.host, "127.0.0.1");
+	ev.port = 1025;
+	classify(&ev, &a, &bridge, &d);
+	check(has_fix(&d, "Bridge password shown in the Bridge application, not "
+	              "your Proton password"),
+	      "Bridge auth failed: use the Bridge password");
+	strcpy(a.username, "bob@example.com");
+	smtp_ev(&ev, STAGE_AUTH, 535, "5.7.8 Error: authentication failed", 587,
+	        SEC_STARTTLS);
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "Check the username \"bob@example.com\""),
+	      "auth failed with username = address names it once");
+	test_account(&a);
+
+	/* TLS mismatch: which port and encryption instead. */
+	smtp_ev(&ev, STAGE_TLS, 220, "mail.example.com ESMTP", 587, SEC_SSL);
+	ev.peer_spoke_plain = true;
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_TLS_MISMATCH &&
+	      has_fix(&d, "This port speaks plain SMTP: use port 587 with starttls"),
+	      "ssl on 587 greeted in plain: use 587 with starttls");
+	dump_fixes(&d);
+	smtp_ev(&ev, STAGE_TLS, 0, "", 2587, SEC_SSL);
+	ev.peer_spoke_plain = true;
+	ev.tls_handshake_failed = true;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "This port speaks plain SMTP: use port 2587 with starttls"),
+	      "ssl met clear text (no reply kept): starttls on the same port");
+	smtp_ev(&ev, STAGE_TLS, 0, "", 2587, SEC_SSL);
+	ev.tls_handshake_failed = true;
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_TLS_MISMATCH &&
+	      has_fix(&d, "handshake on port 2587 failed: use port 587 with starttls"),
+	      "ssl handshake failed without clear text: starttls on 587");
+	smtp_ev(&ev, STAGE_TLS, 220, "mx.example.com ESMTP", 25, SEC_SSL);
+	ev.peer_spoke_plain = true;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "use port 25 with starttls"),
+	      "ssl on 25 greeted in plain: starttls on the same port");
+	smtp_ev(&ev, STAGE_TLS, 500, "5.5.1 what?", 2526, SEC_SSL);
+	ev.peer_spoke_plain = true;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "use port 587 with starttls"),
+	      "ssl met plain text without a greeting: starttls on 587");
+	smtp_ev(&ev, STAGE_GREETING, 0, "", 465, SEC_STARTTLS);
+	ev.timed_out = true;
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_TLS_MISMATCH &&
+	      has_fix(&d, "use port 465 with ssl"),
+	      "starttls on 465 timing out at the greeting: use 465 with ssl");
+	dump_fixes(&d);
+	smtp_ev(&ev, STAGE_GREETING, 0, "", 993, SEC_STARTTLS);
+	ev.imap = true;
+	ev.timed_out = true;
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_TLS_MISMATCH && has_fix(&d, "use port 993 with ssl"),
+	      "IMAP starttls on 993: use 993 with ssl");
+	check(diag_exit_code(d.cat) == EX_PROTOCOL, "tls_mismatch exits 76");
+
+	/* Certificates. */
+	smtp_ev(&ev, STAGE_CERT, 0, "", 1025, SEC_STARTTLS);
+	ev.cert = CERT_SELF_SIGNED;
+	memset(&d, 0, sizeof d);
+	strcpy(d.pin_candidate, "sha256:0123456789abcdef0123456789abcdef"
+	       "0123456789abcdef0123456789abcdef");
+	diag_classify(&ev, &a, &bridge, &d);
+	check(strcmp(d.reason, "self_signed") == 0 &&
+	      strncmp(d.pin_candidate, "sha256:0123", 11) == 0 &&
+	      has_fix(&d, "pin its fingerprint") &&
+	      has_fix(&d, "--pin sha256:0123456789abcdef"),
+	      "self-signed: keeps the probe's pin candidate and shows it");
+	dump_fixes(&d);
+	ev.cert = CERT_PIN_MISMATCH;
+	diag_classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "changed since you pinned it: check with your "
+	              "provider before re-pinning"),
+	      "pin mismatch: check with the provider before re-pinning");
+	ev.cert = CERT_EXPIRED;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "Contact your provider") &&
+	      has_fix(&d, "right encryption type"),
+	      "expired: right encryption type, contact your provider");
+	ev.cert = CERT_HOSTNAME_MISMATCH;
+	classify(&ev, &a, &zoho, &d);
+	check(has_fix(&d, "use the server name on the certificate") &&
+	      has_fix(&d, "smtp.zoho.eu"),
+	      "hostname mismatch: the name on the certificate, the preset's host");
+	ev.cert = CERT_UNTRUSTED;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "--ca-file"), "untrusted: --ca-file or pin");
+
+	/* SASL without its plugins is no wrong password. */
+	smtp_ev(&ev, STAGE_AUTH, 250, "mail.example.com", 587, SEC_STARTTLS);
+	ev.auth_local_failure = true;
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_INTERNAL_ERROR && has_fix(&d, "libsasl2-modules"),
+	      "local SASL failure: install libsasl2-modules");
+
+	/* A working alternative the probe found comes first. */
+	smtp_ev(&ev, STAGE_CONNECT, 0, "", 587, SEC_STARTTLS);
+	ev.sys_errno = ETIMEDOUT;
+	memset(&d, 0, sizeof d);
+	d.alt_port = 465;
+	d.alt_security = SEC_SSL;
+	diag_classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_TIMEOUT && d.alt_port == 465 &&
+	      strstr(d.fixes[0], "port 465 with ssl") != NULL &&
+	      strcmp(d.suggestion, "port 465 with ssl works") == 0,
+	      "the probe's alternative is kept and is the first fix");
+
+	memset(&d, 0, sizeof d);
+	d.alt_port = 465;
+	d.alt_security = SEC_SSL;
+	strcpy(d.suggestion, "smtp.zoho.com port 465 with ssl answers and its "
+	       "TLS works");
+	diag_classify(&ev, &a, NULL, &d);
+	check(strstr(d.fixes[0], "smtp.zoho.com port 465 with ssl") != NULL &&
+	      strncmp(d.suggestion, "smtp.zoho.com", 13) == 0,
+	      "the probe's suggestion naming another host is kept and shown");
+
+	/* What a server says is bounded and stripped of controls. */
+	smtp_ev(&ev, STAGE_MAIL, 550, "", 587, SEC_STARTTLS);
+	memset(ev.reply, 'x', sizeof ev.reply - 1);
+	memcpy(ev.reply, "5.7.1 \x1b[31mred\t", 15);
+	ev.reply[30] = '\n';
+	classify(&ev, &a, NULL, &d);
+	check(strchr(d.reply, '\x1b') == NULL && strchr(d.reply, '\t') == NULL &&
+	      strchr(d.reply, '\n') != NULL &&
+	      strlen(d.reply) < sizeof d.reply,
+	      "the reply keeps line breaks, loses other controls, is bounded");
+
+	/* A 253-byte host name still gives bounded, clean fixes. */
+	smtp_ev(&ev, STAGE_CONNECT, 0, "", 587, SEC_STARTTLS);
+	memset(ev.host, 'a', ACCT_HOST_MAX);
+	ev.host[ACCT_HOST_MAX] = '\0';
+	ev.sys_errno = ECONNREFUSED;
+	classify(&ev, &a, NULL, &d);
+	why[0] = '\0';
+	check(fixes_clean(&d, why, sizeof why),
+	      "a long host name gives clean fixes %s", why);
+
+	/* No evidence at all, no account: still one category. */
+	classify(NULL, NULL, NULL, &d);
+	check(d.cat == DIAG_INTERNAL_ERROR && d.nfixes > 0,
+	      "NULL evidence is an internal error with a fix");
+	/* The account's server when the evidence names none. */
+	memset(&ev, 0, sizeof ev);
+	ev.stage = STAGE_CONNECT;
+	ev.sys_errno = ECONNREFUSED;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "mail.example.com:587"),
+	      "falls back to the account's server and port");
+}
+
+static void
+test_tables(void)
+{
+	static const struct {
+		enum diag_cat c;
+		const char *name;
+		int exit_code;
+	} want[] = {
+		{ DIAG_OK, "ok", 0 },
+		{ DIAG_DNS_FAILURE, "dns_failure", 68 },
+		{ DIAG_CONNECTION_REFUSED, "connection_refused", 69 },
+		{ DIAG_TIMEOUT, "timeout", 75 },
+		{ DIAG_TLS_MISMATCH, "tls_mismatch", 76 },
+		{ DIAG_STARTTLS_UNAVAILABLE, "starttls_unavailable", 76 },
+		{ DIAG_INVALID_CERTIFICATE, "invalid_certificate", 77 },
+		{ DIAG_AUTH_FAILED, "auth_failed", 77 },
+		{ DIAG_AUTH_UNSUPPORTED, "auth_unsupported", 77 },
+		{ DIAG_ENCRYPTION_REQUIRED, "encryption_required", 76 },
+		{ DIAG_RATE_LIMITED, "rate_limited", 75 },
+		{ DIAG_SENDER_REJECTED, "sender_rejected", 77 },
+		{ DIAG_RECIPIENT_REJECTED, "recipient_rejected", 67 },
+		{ DIAG_SERVER_UNAVAILABLE, "server_unavailable", 69 },
+		{ DIAG_PROTOCOL_ERROR, "protocol_error", 76 },
+		{ DIAG_CANCELLED, "cancelled", 75 },
+		{ DIAG_INTERNAL_ERROR, "internal_error", 70 },
+	};
+	static const char *const stages[] = {
+		"none", "resolve", "connect", "greeting", "ehlo", "starttls",
+		"tls", "certificate", "auth", "mail", "rcpt", "data", "quit",
+		"imap_login", "imap_select", "imap_search",
+	};
+	static const char *const certs[] = {
+		"", "expired", "not_yet_valid", "hostname_mismatch", "untrusted",
+		"self_signed", "pin_mismatch",
+	};
+	size_t i;
+
+	check(sizeof want / sizeof want[0] == DIAG_NCATS,
+	      "the test knows all %d categories", DIAG_NCATS);
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		const char *t = diag_cat_title(want[i].c);
+
+		check(strcmp(diag_cat_name(want[i].c), want[i].name) == 0 &&
+		      diag_cat_from_name(want[i].name) == (int)want[i].c,
+		      "category %s: name round trip", want[i].name);
+		check(t != NULL && t[0] != '\0',
+		      "category %s has title \"%s\"", want[i].name, t ? t : "");
+		check(diag_exit_code(want[i].c) == want[i].exit_code,
+		      "category %s exits %d (got %d)", want[i].name,
+		      want[i].exit_code, diag_exit_code(want[i].c));
+	}
+	check(strcmp(diag_cat_title(DIAG_CONNECTION_REFUSED), "Connection refused") == 0 &&
+	      strcmp(diag_cat_title(DIAG_AUTH_FAILED), "Authentication failed") == 0 &&
+	      strcmp(diag_cat_title(DIAG_INVALID_CERTIFICATE), "Invalid certificate") == 0 &&
+	      strcmp(diag_cat_title(DIAG_RATE_LIMITED), "Sending limit reached") == 0,
+	      "the page's four titles");
+	check(diag_cat_from_name("nope") == -1 && diag_cat_from_name(NULL) == -1 &&
+	      diag_cat_from_name("") == -1, "unknown category names are -1");
+	for (i = 0; i < sizeof stages / sizeof stages[0]; i++)
+		check(strcmp(diag_stage_name((enum diag_stage)i), stages[i]) == 0,
+		      "stage %zu is %s", i, stages[i]);
+	check(strcmp(diag_stage_name((enum diag_stage)99), "unknown") == 0,
+	      "an unknown stage is named unknown");
+	for (i = 0; i < sizeof certs / sizeof certs[0]; i++)
+		check(strcmp(cert_problem_name((enum cert_problem)i), certs[i]) == 0,
+		      "certificate problem %zu is \"%s\"", i, certs[i]);
+}
+
+int
+main(void)
+{
+	test_tables();
+	test_rules();
+	test_rate_limits();
+	test_not_limits();
+	test_fixes();
+	printf("%d passed, %d failed\n", npass, nfail);
+	return nfail == 0 ? 0 : 1;
+}
