@@ -92,7 +92,12 @@ main(int argc, char **argv)
 			rc = cmd_presets(&c, argc, argv);
 		else if (strcmp(cmd, "store") == 0)
 			rc = cmd_store(&c, argc, argv);
-		else if (strcmp(cmd, "help") == 0) {
+		else if (strcmp(cmd, "keys") == 0 && argc == 2 &&
+		         strcmp(argv[1], "--man") == 0) {
+			/* undocumented: regenerates the manual's KEYS section */
+			tui_keys_print_man(stdout);
+			rc = 0;
+		} else if (strcmp(cmd, "help") == 0) {
 			usage(stdout);
 			rc = 0;
 		} else {

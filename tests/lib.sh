@@ -130,6 +130,13 @@ start_mailstack() {
 		local b
 		for b in $(seq 22500 100 29900); do
 			if mkdir "/tmp/fluenzr-mailstack-$b.lock" 2>/dev/null; then
+				# a stack started by hand holds no lock: see that its
+				# first ports are free too
+				if (exec 3<>"/dev/tcp/127.0.0.1/$b") 2>/dev/null ||
+				   (exec 3<>"/dev/tcp/127.0.0.1/$((b + 11))") 2>/dev/null; then
+					rmdir "/tmp/fluenzr-mailstack-$b.lock"
+					continue
+				fi
 				MAILSTACK_BASE=$b
 				at_exit "rmdir '/tmp/fluenzr-mailstack-$b.lock'"
 				break
@@ -139,6 +146,7 @@ start_mailstack() {
 	fi
 	export MAILSTACK_BASE
 	at_exit "'$top_srcdir/tests/mailstack/stop.sh' '$MAILSTACK_DIR' >/dev/null 2>&1"
+	echo "$MAILSTACK_DIR.start.log" >>"$_tmplist"
 	"$top_srcdir/tests/mailstack/start.sh" "$MAILSTACK_DIR" >"$MAILSTACK_DIR.start.log" 2>&1 ||
 		{ cat "$MAILSTACK_DIR.start.log" >&2; fail "the mail stack did not start"; }
 	# shellcheck disable=SC1091

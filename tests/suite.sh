@@ -29,18 +29,31 @@ fi
 jobs=$(nproc 2>/dev/null || echo 2)
 autoreconf -fi
 
+# Prints the failed tests' logs of a build directory.
+show_failures() {
+	[ -f "$1/test-suite.log" ] && cat "$1/test-suite.log"
+	return 1
+}
+# Adds up automake's "# PASS:" / "# FAIL:" counts of a build directory.
+count() {
+	sed -n "s/^# $2: *//p" "$1/test-suite.log" 2>/dev/null | head -n 1
+}
+
 # 1. the normal build
 mkdir -p _build/normal
 (cd _build/normal && "$top/configure" --enable-werror -q && make -j"$jobs" &&
-	make -j"$jobs" check) || { cat _build/normal/tests/*.log 2>/dev/null | tail -n 200; exit 1; }
+	make -j"$jobs" check) || show_failures _build/normal || exit 1
 
 # 2. the same suite under AddressSanitizer and UndefinedBehaviorSanitizer
 mkdir -p _build/sanitizers
 (cd _build/sanitizers && "$top/configure" --enable-sanitizers -q && make -j"$jobs" &&
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	make -j"$jobs" check) || { cat _build/sanitizers/tests/*.log 2>/dev/null | tail -n 200; exit 1; }
+	make -j"$jobs" check) || show_failures _build/sanitizers || exit 1
 
 # 3. the release tarball builds and passes its own tests
 (cd _build/normal && make -j"$jobs" distcheck)
 
-echo "suite: all passed"
+pass=$(( $(count _build/normal PASS) + $(count _build/sanitizers PASS) ))
+fail=$(( $(count _build/normal FAIL) + $(count _build/sanitizers FAIL) ))
+echo "suite: normal and sanitizer builds, then distcheck"
+echo "$pass passed, $fail failed"

@@ -1,0 +1,651 @@
+/* `fluenzr-tui test`: runs the probe on one account (printing each step as
+ * it happens) or on every account with a pool of threads, prints the
+ * diagnosis or JSON, records the outcome on the account and exits with the
+ * category's status. */
+#include "config.h"
+
+#include <errno.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "cli.h"
+#include "diag.h"
+#include "json.h"
+#include "probe.h"
+#include "secmem.h"
+#include "store.h"
+#include "util.h"
+
+#define PW_LEN (ACCT_SECRET_MAX + 1)
+
+struct test_opts {
+	const char *account;
+	bool all, json, transcript;
+	struct probe_opts po;
+	int jobs;
+};
+
+/* The probes a SIGINT cancels. Set before the handler is installed and
+ * cleared after it is removed; probe_cancel() is async-signal-safe (an
+ * atomic store and a write()). */
+static struct probe **sig_probes;
+static size_t sig_nprobes;
+static volatile sig_atomic_t sig_seen;
+
+static void
+on_sigint(int sig)
+{
+	size_t i;
+
+	(void)sig;
+	sig_seen = 1;
+	for (i = 0; i < sig_nprobes; i++)
+		if (sig_probes[i])
+			probe_cancel(sig_probes[i]);
+}
+
+static void
+catch_sigint(struct sigaction *old_int, struct sigaction *old_term)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, old_int);
+	sigaction(SIGTERM, &sa, old_term);
+}
+
+static void
+release_sigint(const struct sigaction *old_int, const struct sigaction *old_term)
+{
+	sigaction(SIGINT, old_int, NULL);
+	sigaction(SIGTERM, old_term, NULL);
+	sig_probes = NULL;
+	sig_nprobes = 0;
+}
+
+static int
+usage_error(const char *msg)
+{
+	fprintf(stderr, "fluenzr-tui test: %s\n", msg);
+	fputs("Usage: fluenzr-tui test ACCOUNT [--no-send] [--smtp-only | --imap-only]"
+	      " [--timeout S] [--reply-wait S] [--json] [--transcript]\n"
+	      "       fluenzr-tui test --all [--jobs N] [--timeout S] [--json]\n", stderr);
+	return EX_USAGE;
+}
+
+static int
+parse_int(const char *opt, const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long n;
+
+	char msg[256];
+
+	if (!v) {
+		str_printf(msg, sizeof(msg), "%s needs a value", opt);
+		return usage_error(msg);
+	}
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < lo || n > hi) {
+		str_printf(msg, sizeof(msg), "%s wants a number from %d to %d, not '%s'",
+		           opt, lo, hi, v);
+		return usage_error(msg);
+	}
+	*out = (int)n;
+	return 0;
+}
+
+static int
+parse_args(struct cli_ctx *c, int argc, char **argv, struct test_opts *o)
+{
+	int i, r;
+
+	memset(o, 0, sizeof(*o));
+	probe_opts_default(&o->po);
+	o->jobs = 8;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		r = cli_global_option(c, argc, argv, &i);
+		if (r < 0)
+			return EX_USAGE;
+		if (r > 0)
+			continue;
+		if (strcmp(a, "--all") == 0)
+			o->all = true;
+		else if (strcmp(a, "--json") == 0)
+			o->json = true;
+		else if (strcmp(a, "--transcript") == 0)
+			o->transcript = true;
+		else if (strcmp(a, "--no-send") == 0)
+			o->po.no_send = true;
+		else if (strcmp(a, "--smtp-only") == 0)
+			o->po.smtp_only = true;
+		else if (strcmp(a, "--imap-only") == 0)
+			o->po.imap_only = true;
+		else if (strcmp(a, "--no-alternatives") == 0)
+			o->po.find_alternatives = false;
+		else if (strcmp(a, "--timeout") == 0) {
+			if ((r = parse_int(a, v, 1, 600, &o->po.timeout_s)) != 0)
+				return r;
+			i++;
+		} else if (strcmp(a, "--reply-wait") == 0) {
+			if ((r = parse_int(a, v, 1, 600, &o->po.reply_wait_s)) != 0)
+				return r;
+			i++;
+		} else if (strcmp(a, "--jobs") == 0) {
+			if ((r = parse_int(a, v, 1, 64, &o->jobs)) != 0)
+				return r;
+			i++;
+		} else if (a[0] == '-') {
+			char msg[256];
+
+			str_printf(msg, sizeof(msg), "unknown option '%s'", a);
+			return usage_error(msg);
+		} else if (!o->account) {
+			o->account = a;
+		} else {
+			char msg[512];
+
+			str_printf(msg, sizeof(msg), "one account at a time ('%s' is one "
+			           "too many); use --all for every account", a);
+			return usage_error(msg);
+		}
+	}
+	if (o->po.smtp_only && o->po.imap_only)
+		return usage_error("--smtp-only and --imap-only exclude each other");
+	if (o->all && o->account)
+		return usage_error("give an ACCOUNT or --all, not both");
+	if (!o->all && !o->account)
+		return usage_error("which account? (or --all)");
+	if (o->all && o->transcript)
+		return usage_error("--transcript works with one account only");
+	return 0;
+}
+
+/* ---- output ---- */
+
+static bool
+utf8_locale(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+static const char *
+mark(bool ok)
+{
+	static int u = -1;
+
+	if (u < 0)
+		u = utf8_locale();
+	if (u)
+		return ok ? "\xe2\x9c\x93" : "\xe2\x9c\x97";
+	return ok ? "ok  " : "FAIL";
+}
+
+static void
+print_event(const struct probe_event *ev, void *ud)
+{
+	(void)ud;
+	if (ev->type != PROBE_EV_STEP_END)
+		return;
+	printf("%s %-18s %5lld ms  %s\n", mark(ev->step->ok), ev->step->name,
+	       (long long)ev->step->ms, ev->step->detail);
+	fflush(stdout);
+}
+
+static void
+print_diagnosis(const struct probe_result *r)
+{
+	const struct diagnosis *d = &r->diag;
+	size_t i;
+
+	putchar('\n');
+	if (d->cat == DIAG_OK) {
+		printf("%s %s\n", mark(true), d->title[0] ? d->title : diag_cat_title(DIAG_OK));
+		if (r->message_id[0])
+			printf("  test message: %s\n", r->message_id);
+		if (r->reply_detection == 1)
+			printf("  seen in INBOX after %lld ms\n", (long long)r->reply_ms);
+		else if (r->reply_detection == 0)
+			printf("  not seen in INBOX in time\n");
+		return;
+	}
+	printf("%s %s (%s%s%s)\n", mark(false),
+	       d->title[0] ? d->title : diag_cat_title(d->cat), diag_cat_name(d->cat),
+	       d->reason[0] ? ": " : "", d->reason);
+	if (d->reply[0])
+		printf("  server said: %s\n", d->reply);
+	if (d->nfixes) {
+		printf("  what to check:\n");
+		for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
+			printf("   - %s\n", d->fixes[i]);
+	}
+	if (d->suggestion[0])
+		printf("  suggestion: %s\n", d->suggestion);
+	if (d->pin_candidate[0])
+		printf("  certificate fingerprint: %s\n", d->pin_candidate);
+}
+
+static void
+print_transcript(const struct probe_result *r)
+{
+	size_t i;
+
+	printf("\ntranscript:\n");
+	for (i = 0; i < r->ntranscript; i++)
+		printf("%7lld ms %c: %s\n", (long long)r->transcript[i].t_ms,
+		       r->transcript[i].dir, r->transcript[i].text);
+}
+
+static void
+json_result(struct json *j, const char *email, const struct probe_result *r)
+{
+	const struct diagnosis *d = &r->diag;
+	char dir[2] = { 0, 0 };
+	size_t i;
+
+	json_obj_begin(j);
+	json_key(j, "account"); json_str(j, email);
+	json_key(j, "ok"); json_bool(j, r->ok);
+	json_key(j, "category"); json_str(j, diag_cat_name(d->cat));
+	json_key(j, "steps");
+	json_arr_begin(j);
+	for (i = 0; i < r->nsteps; i++) {
+		json_obj_begin(j);
+		json_key(j, "name"); json_str(j, r->steps[i].name);
+		json_key(j, "ok"); json_bool(j, r->steps[i].ok);
+		json_key(j, "ms"); json_int(j, r->steps[i].ms);
+		json_key(j, "detail"); json_str(j, r->steps[i].detail);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "tls");
+	json_arr_begin(j);
+	for (i = 0; i < r->ntls; i++) {
+		const struct probe_tls_info *t = &r->tls[i];
+
+		json_obj_begin(j);
+		json_key(j, "step"); json_str(j, t->step);
+		json_key(j, "version"); json_str(j, t->version);
+		json_key(j, "cipher"); json_str(j, t->cipher);
+		json_key(j, "subject"); json_str(j, t->subject);
+		json_key(j, "issuer"); json_str(j, t->issuer);
+		json_key(j, "not_before"); json_str(j, t->not_before);
+		json_key(j, "not_after"); json_str(j, t->not_after);
+		json_key(j, "sha256"); json_str(j, t->sha256);
+		json_key(j, "verified"); json_bool(j, t->verified);
+		json_key(j, "problem"); t->problem[0] ? json_str(j, t->problem) : json_null(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "diagnosis");
+	json_obj_begin(j);
+	json_key(j, "category"); json_str(j, diag_cat_name(d->cat));
+	json_key(j, "reason"); json_str(j, d->reason);
+	json_key(j, "stage"); json_str(j, diag_stage_name(d->stage));
+	json_key(j, "reply"); json_str(j, d->reply);
+	json_key(j, "title"); json_str(j, d->title[0] ? d->title : diag_cat_title(d->cat));
+	json_key(j, "fixes");
+	json_arr_begin(j);
+	for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
+		json_str(j, d->fixes[i]);
+	json_arr_end(j);
+	json_key(j, "suggestion"); json_str(j, d->suggestion);
+	json_key(j, "alt_port");
+	if (d->alt_port)
+		json_int(j, d->alt_port);
+	else
+		json_null(j);
+	json_key(j, "alt_security");
+	if (d->alt_port)
+		json_str(j, security_name(d->alt_security));
+	else
+		json_null(j);
+	json_key(j, "pin_candidate");
+	d->pin_candidate[0] ? json_str(j, d->pin_candidate) : json_null(j);
+	json_obj_end(j);
+	json_key(j, "message_id");
+	r->message_id[0] ? json_str(j, r->message_id) : json_null(j);
+	json_key(j, "token"); json_str(j, r->token);
+	json_key(j, "reply_detection");
+	if (r->reply_detection < 0)
+		json_null(j);
+	else
+		json_bool(j, r->reply_detection == 1);
+	json_key(j, "reply_ms");
+	if (r->reply_detection == 1)
+		json_int(j, r->reply_ms);
+	else
+		json_null(j);
+	json_key(j, "transcript");
+	json_arr_begin(j);
+	for (i = 0; i < r->ntranscript; i++) {
+		dir[0] = r->transcript[i].dir;
+		json_obj_begin(j);
+		json_key(j, "t_ms"); json_int(j, r->transcript[i].t_ms);
+		json_key(j, "dir"); json_str(j, dir);
+		json_key(j, "text"); json_str(j, r->transcript[i].text);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+/* ---- one account ---- */
+
+struct job {
+	struct account a;
+	struct probe *p;
+	enum diag_cat cat;
+	int64_t ms;
+};
+
+/* Reads the account's passwords and makes its probe (which copies them). */
+static int
+job_prepare(struct cli_ctx *c, struct job *jb, const struct test_opts *o)
+{
+	const struct preset *pre = NULL;
+	char *pw = secmem_alloc(PW_LEN), *ipw = secmem_alloc(PW_LEN);
+	bool have_ipw = false;
+	int e, rc = 0;
+
+	if (!pw || !ipw) {
+		fprintf(stderr, "fluenzr-tui: out of memory\n");
+		rc = EX_OSERR;
+		goto out;
+	}
+	e = store_secret_get(c->st, jb->a.email, SECRET_SMTP, pw, PW_LEN);
+	if (e == STORE_ENOENT) {
+		pw[0] = '\0';
+	} else if (e != STORE_OK) {
+		fprintf(stderr, "fluenzr-tui: %s: password: %s\n", jb->a.email, store_strerror(e));
+		rc = cli_store_exit(e);
+		goto out;
+	}
+	if (jb->a.has_imap_password) {
+		e = store_secret_get(c->st, jb->a.email, SECRET_IMAP, ipw, PW_LEN);
+		if (e == STORE_OK)
+			have_ipw = true;
+		else if (e != STORE_ENOENT) {
+			fprintf(stderr, "fluenzr-tui: %s: IMAP password: %s\n", jb->a.email,
+			        store_strerror(e));
+			rc = cli_store_exit(e);
+			goto out;
+		}
+	}
+	if (jb->a.preset[0] && cli_load_presets(c) == 0)
+		pre = preset_find(&c->presets, jb->a.preset);
+	jb->p = probe_new(&jb->a, pw, have_ipw ? ipw : NULL, pre, &o->po);
+	if (!jb->p) {
+		fprintf(stderr, "fluenzr-tui: cannot set up the test (out of memory)\n");
+		rc = EX_OSERR;
+	}
+out:
+	secmem_free(pw, PW_LEN);
+	secmem_free(ipw, PW_LEN);
+	return rc;
+}
+
+static void
+save_result(struct cli_ctx *c, const struct job *jb)
+{
+	int e = store_set_result(c->st, jb->a.email, (int64_t)time(NULL),
+	                         diag_cat_name(jb->cat));
+
+	if (e != STORE_OK)
+		fprintf(stderr, "fluenzr-tui: %s: cannot record the result: %s\n",
+		        jb->a.email, store_strerror(e));
+}
+
+static int
+test_one(struct cli_ctx *c, const struct test_opts *o)
+{
+	struct sigaction oi, ot;
+	struct job jb;
+	struct probe *arr[1];
+	int e, rc;
+
+	memset(&jb, 0, sizeof(jb));
+	e = store_account_get(c->st, o->account, &jb.a);
+	if (e == STORE_ENOENT) {
+		fprintf(stderr, "fluenzr-tui: no account '%s' (see: fluenzr-tui account list)\n",
+		        o->account);
+		return EX_NOINPUT;
+	}
+	if (e != STORE_OK) {
+		fprintf(stderr, "fluenzr-tui: %s: %s\n", o->account, store_strerror(e));
+		return cli_store_exit(e);
+	}
+	if (o->po.imap_only && !jb.a.imap_host[0]) {
+		fprintf(stderr, "fluenzr-tui test: %s has no IMAP server (--imap-only)\n",
+		        jb.a.email);
+		return EX_USAGE;
+	}
+	if ((rc = job_prepare(c, &jb, o)) != 0)
+		return rc;
+	if (!o->json)
+		printf("Testing %s (SMTP %s:%u %s%s%s)\n", jb.a.email, jb.a.smtp_host,
+		       jb.a.smtp_port, security_name(jb.a.smtp_security),
+		       jb.a.imap_host[0] ? ", IMAP " : "", jb.a.imap_host);
+	fflush(stdout);
+	arr[0] = jb.p;
+	sig_probes = arr;
+	sig_nprobes = 1;
+	catch_sigint(&oi, &ot);
+	jb.cat = probe_run(jb.p, o->json ? NULL : print_event, NULL);
+	release_sigint(&oi, &ot);
+	if (o->json) {
+		struct json j;
+
+		json_init(&j, stdout, true);
+		json_result(&j, jb.a.email, probe_result(jb.p));
+		json_end(&j);
+	} else {
+		print_diagnosis(probe_result(jb.p));
+		if (o->transcript)
+			print_transcript(probe_result(jb.p));
+	}
+	fflush(stdout);
+	save_result(c, &jb);
+	probe_free(jb.p);
+	return diag_exit_code(jb.cat);
+}
+
+/* ---- every account ---- */
+
+struct pool {
+	struct job *jobs;
+	size_t n;
+	atomic_size_t next;
+	pthread_mutex_t out_mu;
+	bool json;
+};
+
+static void *
+pool_worker(void *arg)
+{
+	struct pool *pl = arg;
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&pl->next, 1);
+		struct job *jb;
+		int64_t t0;
+
+		if (i >= pl->n)
+			return NULL;
+		jb = &pl->jobs[i];
+		t0 = now_ms();
+		jb->cat = probe_run(jb->p, NULL, NULL);
+		jb->ms = now_ms() - t0;
+		if (!pl->json) {
+			pthread_mutex_lock(&pl->out_mu);
+			printf("%s %-40s %-22s %6lld ms\n", mark(jb->cat == DIAG_OK),
+			       jb->a.email, diag_cat_name(jb->cat), (long long)jb->ms);
+			fflush(stdout);
+			pthread_mutex_unlock(&pl->out_mu);
+		}
+	}
+}
+
+struct collect {
+	struct job *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static int
+collect_one(const struct account *a, void *ud)
+{
+	struct collect *cl = ud;
+
+	if (cl->n == cl->cap) {
+		size_t cap = cl->cap ? cl->cap * 2 : 32;
+		struct job *v = realloc(cl->v, cap * sizeof(*v));
+
+		if (!v) {
+			cl->oom = true;
+			return 1;
+		}
+		cl->v = v;
+		cl->cap = cap;
+	}
+	memset(&cl->v[cl->n], 0, sizeof(cl->v[cl->n]));
+	cl->v[cl->n++].a = *a;
+	return 0;
+}
+
+static void
+collect_bad(const char *key, const char *problem, void *ud)
+{
+	(void)ud;
+	fprintf(stderr, "fluenzr-tui: account %s skipped: %s\n", key, problem);
+}
+
+static int
+test_all(struct cli_ctx *c, const struct test_opts *o)
+{
+	struct collect cl = { NULL, 0, 0, false };
+	struct sigaction oi, ot;
+	struct pool pl;
+	struct probe **probes = NULL;
+	pthread_t th[64];
+	size_t i, nth;
+	sigset_t all, old;
+	int e, rc = 0;
+
+	e = store_account_foreach(c->st, collect_one, collect_bad, &cl);
+	if (e != STORE_OK || cl.oom) {
+		fprintf(stderr, "fluenzr-tui: cannot read the accounts: %s\n",
+		        cl.oom ? "out of memory" : store_strerror(e));
+		free(cl.v);
+		return cl.oom ? EX_OSERR : cli_store_exit(e);
+	}
+	if (cl.n == 0) {
+		if (o->json)
+			puts("[]");
+		else
+			printf("no accounts to test\n");
+		free(cl.v);
+		return 0;
+	}
+	/* Secrets are read here, on the main thread, inside the store's own
+	 * transactions; the workers only see their probe's copies. */
+	probes = calloc(cl.n, sizeof(*probes));
+	if (!probes) {
+		free(cl.v);
+		return EX_OSERR;
+	}
+	for (i = 0; i < cl.n; i++) {
+		if ((rc = job_prepare(c, &cl.v[i], o)) != 0)
+			goto out;
+		probes[i] = cl.v[i].p;
+	}
+	memset(&pl, 0, sizeof(pl));
+	pl.jobs = cl.v;
+	pl.n = cl.n;
+	atomic_init(&pl.next, 0);
+	pthread_mutex_init(&pl.out_mu, NULL);
+	pl.json = o->json;
+	sig_probes = probes;
+	sig_nprobes = cl.n;
+	catch_sigint(&oi, &ot);
+	nth = (size_t)o->jobs < cl.n ? (size_t)o->jobs : cl.n;
+	(void)mark(true);            /* settle the locale check before threads */
+	/* Workers never take the signals: the main thread handles them. */
+	sigemptyset(&all);
+	sigaddset(&all, SIGINT);
+	sigaddset(&all, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, pool_worker, &pl) != 0)
+			break;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	nth = i;
+	if (nth == 0)
+		pool_worker(&pl);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	release_sigint(&oi, &ot);
+	pthread_mutex_destroy(&pl.out_mu);
+
+	if (o->json) {
+		struct json j;
+
+		json_init(&j, stdout, true);
+		json_arr_begin(&j);
+		for (i = 0; i < cl.n; i++)
+			json_result(&j, cl.v[i].a.email, probe_result(cl.v[i].p));
+		json_arr_end(&j);
+		json_end(&j);
+	} else {
+		size_t nok = 0;
+
+		for (i = 0; i < cl.n; i++)
+			nok += cl.v[i].cat == DIAG_OK;
+		printf("%zu of %zu accounts ok\n", nok, cl.n);
+	}
+	fflush(stdout);
+	for (i = 0; i < cl.n; i++) {
+		save_result(c, &cl.v[i]);
+		if (rc == 0 && cl.v[i].cat != DIAG_OK)
+			rc = diag_exit_code(cl.v[i].cat);
+	}
+out:
+	for (i = 0; i < cl.n; i++)
+		probe_free(cl.v[i].p);
+	free(probes);
+	free(cl.v);
+	return rc;
+}
+
+int
+cmd_test(struct cli_ctx *c, int argc, char **argv)
+{
+	struct test_opts o;
+	int rc;
+
+	if ((rc = parse_args(c, argc, argv, &o)) != 0)
+		return rc;
+	if (probe_global_init() < 0) {
+		fprintf(stderr, "fluenzr-tui: cannot initialise TLS\n");
+		return EX_SOFTWARE;
+	}
+	if ((rc = cli_open_store(c, false, true)) != 0)
+		return rc;
+	return o.all ? test_all(c, &o) : test_one(c, &o);
+}

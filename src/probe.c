@@ -1,0 +1,698 @@
+/* The probe engine: the run, its steps, events and evidence, and the
+ * plumbing shared by the SMTP and IMAP dialogues. libetpan parses the
+ * protocols, but over a stream whose low-level driver is ours (net.c for
+ * the socket, tls.c for TLS), so every wait has a deadline, a cancel wakes
+ * it at once, errno survives, and each byte passes the transcript. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libetpan/libetpan.h>
+
+#include "probe_int.h"
+#include "secmem.h"
+#include "tls.h"
+#include "util.h"
+
+void
+probe_opts_default(struct probe_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_s = 10;
+	o->reply_wait_s = 15;
+	o->find_alternatives = true;
+}
+
+int
+probe_global_init(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	/* Only libetpan's own socket drivers use this; ours keep their own
+	 * deadlines. A sane bound in case one is ever reached. */
+	mailstream_network_delay.tv_sec = 30;
+	mailstream_network_delay.tv_usec = 0;
+	/* TLS is done by tls.c with GnuTLS directly and logs nothing, so the
+	 * library's gnutls_perror() chatter on stderr cannot happen. */
+	return tls_global_init();
+}
+
+/* ---- the stream driver over net_conn ---- */
+
+static ssize_t
+drv_read(mailstream_low *s, void *buf, size_t n)
+{
+	struct probe_io *io = s->data;
+
+	return net_read(&io->conn, buf, n);
+}
+
+static ssize_t
+drv_write(mailstream_low *s, const void *buf, size_t n)
+{
+	struct probe_io *io = s->data;
+
+	return net_write(&io->conn, buf, n);
+}
+
+/* The socket belongs to probe_io, not to the stream: libetpan closes
+ * streams on its own error paths, and a closed-and-reused descriptor must
+ * never be shut down by a cancel. */
+static int
+drv_close(mailstream_low *s)
+{
+	struct probe_io *io = s->data;
+
+	io->stream = NULL;
+	return 0;
+}
+
+static int
+drv_get_fd(mailstream_low *s)
+{
+	struct probe_io *io = s->data;
+
+	return io->conn.fd;
+}
+
+static void
+drv_free(mailstream_low *s)
+{
+	free(s);
+}
+
+static void
+drv_cancel(mailstream_low *s)
+{
+	(void)s;
+}
+
+static struct mailstream_cancel *
+drv_get_cancel(mailstream_low *s)
+{
+	(void)s;
+	return NULL;
+}
+
+static carray *
+drv_chain(mailstream_low *s)
+{
+	(void)s;
+	return NULL;
+}
+
+static mailstream_low_driver probe_driver = {
+	.mailstream_read = drv_read,
+	.mailstream_write = drv_write,
+	.mailstream_close = drv_close,
+	.mailstream_get_fd = drv_get_fd,
+	.mailstream_free = drv_free,
+	.mailstream_cancel = drv_cancel,
+	.mailstream_get_cancel = drv_get_cancel,
+	.mailstream_get_certificate_chain = drv_chain,
+};
+
+int
+probe_stream_open(struct probe_io *io)
+{
+	mailstream_low *low = mailstream_low_new(io, &probe_driver);
+	mailstream *s;
+
+	if (!low)
+		return -1;
+	s = mailstream_new(low, 8192);
+	if (!s) {
+		mailstream_low_free(low);
+		return -1;
+	}
+	io->stream = s;
+	return 0;
+}
+
+void
+probe_io_close(struct probe_io *io)
+{
+	if (io->stream) {
+		mailstream *s = io->stream;
+
+		io->stream = NULL;
+		mailstream_close(s);
+	}
+	if (io->log)
+		transcript_flush(&io->tr);
+	net_close(&io->conn);
+}
+
+/* ---- results and events ---- */
+
+static void
+emit_line(char dir, const char *text, void *ud)
+{
+	struct probe *p = ud;
+	struct probe_result *r = &p->res;
+	struct probe_line *l;
+	struct probe_event ev;
+
+	if (r->ntranscript == p->tcap) {
+		size_t cap = p->tcap ? p->tcap * 2 : 64;
+		struct probe_line *v = realloc(r->transcript, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		r->transcript = v;
+		p->tcap = cap;
+	}
+	l = &r->transcript[r->ntranscript];
+	l->text = strdup(text);
+	if (!l->text)
+		return;
+	l->t_ms = now_ms() - p->t0;
+	l->dir = dir;
+	r->ntranscript++;
+	if (p->cb) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = PROBE_EV_TRANSCRIPT;
+		ev.line = l;
+		ev.result = r;
+		p->cb(&ev, p->ud);
+	}
+}
+
+static void
+io_log(void *ud, char dir, const void *buf, size_t n)
+{
+	struct probe_io *io = ud;
+
+	if (io->log)
+		transcript_feed(&io->tr, dir, buf, n);
+}
+
+void
+probe_io_init(struct probe *p, struct probe_io *io, bool imap, bool log)
+{
+	memset(io, 0, sizeof(*io));
+	io->p = p;
+	net_conn_init(&io->conn, p->cancel_fd);
+	io->log = log;
+	transcript_init(&io->tr, imap, emit_line, p);
+	io->conn.log = io_log;
+	io->conn.log_ud = io;
+}
+
+void
+probe_note(struct probe *p, const char *fmt, ...)
+{
+	char buf[TRANSCRIPT_LINE_MAX], clean[TRANSCRIPT_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	str_sanitize(clean, sizeof(clean), buf, strlen(buf));
+	emit_line('*', clean, p);
+}
+
+struct probe_step *
+probe_step_begin(struct probe *p, const char *name)
+{
+	struct probe_result *r = &p->res;
+	struct probe_step *s;
+	struct probe_event ev;
+
+	if (r->nsteps == PROBE_MAX_STEPS)
+		r->nsteps--;          /* never happens with our step list */
+	s = &r->steps[r->nsteps++];
+	memset(s, 0, sizeof(*s));
+	str_copy(s->name, sizeof(s->name), name);
+	s->ms = now_ms();         /* start time until the step ends */
+	if (p->cb) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = PROBE_EV_STEP_BEGIN;
+		ev.step = s;
+		ev.result = r;
+		p->cb(&ev, p->ud);
+	}
+	return s;
+}
+
+void
+probe_step_end(struct probe *p, struct probe_step *s, bool ok,
+               const char *fmt, ...)
+{
+	struct probe_event ev;
+	char buf[PROBE_DETAIL];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	str_sanitize(s->detail, sizeof(s->detail), buf, strlen(buf));
+	s->ms = now_ms() - s->ms;
+	s->done = true;
+	s->ok = ok;
+	if (p->cb) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = PROBE_EV_STEP_END;
+		ev.step = s;
+		ev.result = &p->res;
+		p->cb(&ev, p->ud);
+	}
+}
+
+bool
+probe_is_cancelled(struct probe *p)
+{
+	return atomic_load(&p->cancelled);
+}
+
+void
+probe_fail(struct probe *p, bool imap, enum diag_stage stage)
+{
+	if (p->failed)
+		return;
+	p->failed = true;
+	p->ev.imap = imap;
+	p->ev.stage = stage;
+	if (probe_is_cancelled(p))
+		p->ev.cancelled = true;
+}
+
+void
+probe_fail_conn(struct probe *p, bool imap, enum diag_stage stage,
+                const struct net_conn *c)
+{
+	if (p->failed)
+		return;
+	probe_fail(p, imap, stage);
+	p->ev.sys_errno = c->err;
+	p->ev.timed_out = c->timed_out;
+	p->ev.cancelled = c->cancelled || probe_is_cancelled(p);
+}
+
+/* ---- shared steps ---- */
+
+static void
+set_target(struct probe *p, const char *host, unsigned port, enum security sec)
+{
+	str_copy(p->ev.host, sizeof(p->ev.host), host);
+	p->ev.port = port;
+	p->ev.security = sec;
+}
+
+int
+probe_open(struct probe *p, struct probe_io *io, bool imap, const char *host,
+           unsigned port)
+{
+	const char *pre = imap ? "imap" : "smtp";
+	struct addrinfo *res = NULL, *ai;
+	struct probe_step *s;
+	char name[PROBE_STEP_NAME], list[PROBE_DETAIL], one[80];
+	char errs[PROBE_DETAIL];
+	int gai = 0, r, best_err = 0;
+	bool any_timeout = false, any_refused = false;
+
+	set_target(p, host, port, imap ? p->a.imap_security : p->a.smtp_security);
+	str_printf(name, sizeof(name), "%s.resolve", pre);
+	s = probe_step_begin(p, name);
+	r = net_resolve(host, port, p->cancel_fd, p->opts.timeout_s * 1000, &res,
+	                &gai);
+	if (r != NET_OK) {
+		probe_fail(p, imap, STAGE_RESOLVE);
+		p->ev.gai_error = gai;
+		p->ev.timed_out = r == NET_TIMEOUT;
+		p->ev.cancelled = r == NET_CANCELLED || probe_is_cancelled(p);
+		if (r == NET_TIMEOUT)
+			probe_step_end(p, s, false, "%s: the resolver did not answer within %d s",
+			               host, p->opts.timeout_s);
+		else if (r == NET_CANCELLED)
+			probe_step_end(p, s, false, "cancelled");
+		else if (gai == EAI_NONAME)
+			probe_step_end(p, s, false, "%s: no such host name", host);
+		else if (gai == EAI_AGAIN)
+			probe_step_end(p, s, false,
+			               "%s: the DNS resolver did not answer (temporary failure)",
+			               host);
+		else
+			probe_step_end(p, s, false, "%s: %s", host, gai_strerror(gai));
+		return -1;
+	}
+	list[0] = '\0';
+	for (ai = res; ai; ai = ai->ai_next) {
+		net_addr_str(ai->ai_addr, ai->ai_addrlen, one, sizeof(one), false);
+		if (!strstr(list, one)) {
+			size_t k = strlen(list);
+
+			str_printf(list + k, sizeof(list) - k, "%s%s", k ? ", " : "", one);
+		}
+	}
+	probe_step_end(p, s, true, "%s", list);
+
+	str_printf(name, sizeof(name), "%s.connect", pre);
+	s = probe_step_begin(p, name);
+	errs[0] = '\0';
+	for (ai = res; ai; ai = ai->ai_next) {
+		size_t k;
+
+		net_set_timeout(&io->conn, p->opts.timeout_s);
+		r = net_connect(&io->conn, ai);
+		if (r == NET_OK)
+			break;
+		if (r == NET_CANCELLED)
+			break;
+		k = strlen(errs);
+		str_printf(errs + k, sizeof(errs) - k, "%s%s: %s", k ? "; " : "",
+		           io->conn.peer,
+		           io->conn.timed_out ? "no answer in time" : strerror(io->conn.err));
+		if (io->conn.err == ECONNREFUSED)
+			any_refused = true;
+		else if (io->conn.timed_out)
+			any_timeout = true;
+		else if (!best_err)
+			best_err = io->conn.err;
+	}
+	freeaddrinfo(res);
+	if (io->conn.fd < 0) {
+		probe_fail(p, imap, STAGE_CONNECT);
+		/* A refusal proves the host is up and the port closed: it is the
+		 * most useful answer when addresses disagree. */
+		p->ev.sys_errno = any_refused ? ECONNREFUSED :
+		                  any_timeout ? ETIMEDOUT : best_err;
+		p->ev.timed_out = !any_refused && any_timeout;
+		p->ev.cancelled = io->conn.cancelled || probe_is_cancelled(p);
+		probe_step_end(p, s, false, "%s", p->ev.cancelled ? "cancelled" : errs);
+		return -1;
+	}
+	probe_step_end(p, s, true, "%s", io->conn.peer);
+	if (io->log)
+		probe_note(p, "connected to %s from %s", io->conn.peer, io->conn.local);
+	return 0;
+}
+
+int
+probe_tls(struct probe *p, struct probe_io *io, bool imap, const char *host,
+          unsigned port)
+{
+	const char *pre = imap ? "imap" : "smtp";
+	struct probe_step *s;
+	struct tls_fail f;
+	struct probe_tls_info info;
+	char name[PROBE_STEP_NAME], why[PROBE_DETAIL];
+	enum cert_problem prob;
+
+	(void)port;
+	str_printf(name, sizeof(name), "%s.tls", pre);
+	s = probe_step_begin(p, name);
+	net_set_timeout(&io->conn, p->opts.timeout_s);
+	if (tls_handshake(&io->conn, host, &f) < 0) {
+		probe_fail_conn(p, imap, STAGE_TLS, &io->conn);
+		p->ev.tls_handshake_failed = true;
+		p->ev.peer_spoke_plain = f.peer_spoke_plain;
+		if (f.peer_spoke_plain)
+			probe_note(p, "the server answered in clear text where TLS was expected");
+		probe_note(p, "TLS: %s", f.msg);
+		probe_step_end(p, s, false, "%s%s", f.msg,
+		               f.peer_spoke_plain ? " (the server speaks clear text here)" : "");
+		return -1;
+	}
+	memset(&info, 0, sizeof(info));
+	prob = tls_verify(&io->conn, host, p->a.ca_file, p->a.pin, &info, why,
+	                  sizeof(why));
+	probe_step_end(p, s, true, "%s %s", info.version, info.cipher);
+	if (io->log)
+		probe_note(p, "TLS %s %s", info.version, info.cipher);
+
+	str_printf(name, sizeof(name), "%s.certificate", pre);
+	s = probe_step_begin(p, name);
+	str_copy(info.step, sizeof(info.step), name);
+	if (p->res.ntls < sizeof(p->res.tls) / sizeof(p->res.tls[0]))
+		p->res.tls[p->res.ntls++] = info;
+	if (prob != CERT_OK) {
+		probe_fail(p, imap, STAGE_CERT);
+		p->ev.cert = prob;
+		str_copy(p->leaf_sha256, sizeof(p->leaf_sha256), info.sha256);
+		probe_note(p, "certificate: %s", why);
+		probe_step_end(p, s, false, "%s: %s", cert_problem_name(prob), why);
+		return -1;
+	}
+	probe_step_end(p, s, true, "%s%s, valid until %s",
+	               p->a.pin[0] ? "pinned " : "", info.subject, info.not_after);
+	return 0;
+}
+
+void
+probe_ehlo_name(const struct net_conn *c, char *out, size_t outlen)
+{
+	char h[256];
+
+	/* A bare host name without a dot is not a valid EHLO argument
+	 * (RFC 5321 4.1.1.1): fall back to an address literal. */
+	if (gethostname(h, sizeof(h)) == 0) {
+		h[sizeof(h) - 1] = '\0';
+		if (strchr(h, '.') && !valid_hostname(h) && h[strlen(h) - 1] != '.') {
+			str_copy(out, outlen, h);
+			return;
+		}
+	}
+	if (c->local[0] == '\0')
+		str_copy(out, outlen, "[127.0.0.1]");
+	else if (c->local_v6)
+		str_printf(out, outlen, "[IPv6:%s]", c->local);
+	else
+		str_printf(out, outlen, "[%s]", c->local);
+}
+
+/* ---- public API ---- */
+
+struct probe *
+probe_new(const struct account *a, const char *smtp_pw, const char *imap_pw,
+          const struct preset *preset, const struct probe_opts *opts)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->a = *a;
+	p->pwcap = ACCT_SECRET_MAX + 1;
+	p->smtp_pw = secmem_alloc(p->pwcap);
+	p->imap_pw = secmem_alloc(p->pwcap);
+	p->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!p->smtp_pw || !p->imap_pw || p->cancel_fd < 0) {
+		probe_free(p);
+		return NULL;
+	}
+	str_copy(p->smtp_pw, p->pwcap, smtp_pw ? smtp_pw : "");
+	str_copy(p->imap_pw, p->pwcap, imap_pw ? imap_pw : (smtp_pw ? smtp_pw : ""));
+	if (preset) {
+		p->preset = *preset;
+		p->has_preset = true;
+	}
+	if (opts)
+		p->opts = *opts;
+	else
+		probe_opts_default(&p->opts);
+	if (p->opts.timeout_s <= 0)
+		p->opts.timeout_s = 10;
+	if (p->opts.reply_wait_s <= 0)
+		p->opts.reply_wait_s = 15;
+	p->res.reply_detection = -1;
+	atomic_init(&p->cancelled, false);
+	return p;
+}
+
+void
+probe_cancel(struct probe *p)
+{
+	uint64_t one = 1;
+	ssize_t w;
+
+	atomic_store(&p->cancelled, true);
+	/* Every wait polls this descriptor; it stays readable from now on. */
+	w = write(p->cancel_fd, &one, sizeof(one));
+	(void)w;
+}
+
+const struct probe_result *
+probe_result(const struct probe *p)
+{
+	return &p->res;
+}
+
+void
+probe_free(struct probe *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	secmem_free(p->smtp_pw, p->pwcap);
+	secmem_free(p->imap_pw, p->pwcap);
+	if (p->cancel_fd >= 0)
+		close(p->cancel_fd);
+	for (i = 0; i < p->res.ntranscript; i++)
+		free(p->res.transcript[i].text);
+	free(p->res.transcript);
+	secmem_wipe(p, sizeof(*p));
+	free(p);
+}
+
+/* ---- alternatives: other ports tried in parallel, without credentials ---- */
+
+struct alt {
+	struct probe *p;
+	char host[ACCT_HOST_MAX + 1];
+	unsigned port;
+	enum security sec;
+	int rc;
+	pthread_t th;
+	bool started;
+};
+
+static void *
+alt_thread(void *arg)
+{
+	struct alt *x = arg;
+
+	x->rc = probe_smtp_quick(x->p, x->host, x->port, x->sec,
+	                         x->p->opts.timeout_s);
+	return NULL;
+}
+
+static void
+add_alt(struct alt *v, size_t *n, size_t max, struct probe *p,
+        const char *host, unsigned port, enum security sec)
+{
+	size_t i;
+
+	if (*n == max)
+		return;
+	if (strcasecmp(host, p->a.smtp_host) == 0 && port == p->a.smtp_port &&
+	    sec == p->a.smtp_security)
+		return;
+	for (i = 0; i < *n; i++)
+		if (v[i].port == port && v[i].sec == sec &&
+		    strcasecmp(v[i].host, host) == 0)
+			return;
+	memset(&v[*n], 0, sizeof(v[*n]));
+	v[*n].p = p;
+	str_copy(v[*n].host, sizeof(v[*n].host), host);
+	v[*n].port = port;
+	v[*n].sec = sec;
+	v[*n].rc = -1;
+	(*n)++;
+}
+
+static void
+find_alternatives(struct probe *p)
+{
+	struct alt v[2 + PRESET_MAX_SERVERS];
+	size_t n = 0, i;
+	struct probe_step *s;
+	sigset_t all, old;
+
+	add_alt(v, &n, 2 + PRESET_MAX_SERVERS, p, p->a.smtp_host, 587, SEC_STARTTLS);
+	add_alt(v, &n, 2 + PRESET_MAX_SERVERS, p, p->a.smtp_host, 465, SEC_SSL);
+	for (i = 0; p->has_preset && i < p->preset.nsmtp; i++)
+		add_alt(v, &n, 2 + PRESET_MAX_SERVERS, p, p->preset.smtp[i].host,
+		        p->preset.smtp[i].port, p->preset.smtp[i].security);
+	if (n == 0)
+		return;
+	s = probe_step_begin(p, "smtp.alternatives");
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < n; i++)
+		v[i].started = pthread_create(&v[i].th, NULL, alt_thread, &v[i]) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (i = 0; i < n; i++)
+		if (v[i].started)
+			pthread_join(v[i].th, NULL);
+	for (i = 0; i < n; i++) {
+		probe_note(p, "alternative %s:%u %s: %s", v[i].host, v[i].port,
+		           security_name(v[i].sec), v[i].rc == 0 ? "works" : "does not work");
+	}
+	/* The first in our order of preference that works. */
+	for (i = 0; i < n; i++) {
+		if (v[i].rc != 0)
+			continue;
+		if (strcasecmp(v[i].host, p->a.smtp_host) == 0)
+			str_printf(p->res.diag.suggestion, sizeof(p->res.diag.suggestion),
+			           "port %u with %s answers and its TLS works", v[i].port,
+			           security_name(v[i].sec));
+		else
+			str_printf(p->res.diag.suggestion, sizeof(p->res.diag.suggestion),
+			           "%s port %u with %s answers and its TLS works",
+			           v[i].host, v[i].port, security_name(v[i].sec));
+		p->res.diag.alt_port = v[i].port;
+		p->res.diag.alt_security = v[i].sec;
+		p->res.diag.alt_imap = false;
+		probe_step_end(p, s, true, "%s", p->res.diag.suggestion);
+		return;
+	}
+	probe_step_end(p, s, false, "no other port answered with working TLS");
+}
+
+enum diag_cat
+probe_run(struct probe *p, probe_cb cb, void *ud)
+{
+	struct probe_event ev;
+	const struct preset *pre = p->has_preset ? &p->preset : NULL;
+	int r = 0;
+
+	p->cb = cb;
+	p->ud = ud;
+	p->t0 = now_ms();
+	p->res.started = time(NULL);
+	if (message_token(p->res.token, sizeof(p->res.token)) < 0) {
+		probe_fail(p, false, STAGE_NONE);
+		p->ev.internal = true;
+		r = -1;
+	}
+	if (r == 0 && !p->opts.imap_only)
+		r = probe_smtp_run(p);
+	if (r == 0 && !p->opts.smtp_only && p->a.imap_host[0])
+		r = probe_imap_run(p, !p->opts.imap_only && !p->opts.no_send);
+	if (!p->failed && p->opts.imap_only && !p->a.imap_host[0]) {
+		struct probe_step *s = probe_step_begin(p, "imap.resolve");
+
+		probe_step_end(p, s, false, "this account has no IMAP server");
+		probe_fail(p, true, STAGE_NONE);
+		p->ev.internal = true;
+	}
+	if (probe_is_cancelled(p) && p->failed)
+		p->ev.cancelled = true;
+	if (!p->failed) {
+		diag_ok(&p->res.diag);
+		p->res.ok = true;
+	} else {
+		struct diagnosis first;
+
+		/* The probe's own findings (fingerprint, a working alternative)
+		 * go in before classifying, so the fixes can name them. */
+		memset(&p->res.diag, 0, sizeof(p->res.diag));
+		memset(&first, 0, sizeof(first));
+		diag_classify(&p->ev, &p->a, pre, &first);
+		if (first.cat == DIAG_INVALID_CERTIFICATE && p->leaf_sha256[0])
+			str_copy(p->res.diag.pin_candidate,
+			         sizeof(p->res.diag.pin_candidate), p->leaf_sha256);
+		if (p->opts.find_alternatives && !p->ev.imap && !probe_is_cancelled(p) &&
+		    (first.cat == DIAG_CONNECTION_REFUSED ||
+		     first.cat == DIAG_TIMEOUT ||
+		     first.cat == DIAG_TLS_MISMATCH))
+			find_alternatives(p);
+		diag_classify(&p->ev, &p->a, pre, &p->res.diag);
+	}
+	if (cb) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = PROBE_EV_DONE;
+		ev.result = &p->res;
+		cb(&ev, ud);
+	}
+	return p->res.diag.cat;
+}

@@ -1,0 +1,278 @@
+/* The IMAP half of a test: greeting, TLS (993 implicit, 143 STARTTLS) with
+ * the same verification as SMTP, CAPABILITY, LOGIN, SELECT INBOX, and the
+ * reply check: polling INBOX for the message the SMTP half just sent. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/libetpan.h>
+
+#include "probe_int.h"
+#include "secmem.h"
+#include "util.h"
+
+struct ictx {
+	struct probe *p;
+	struct probe_io io;
+	mailimap *imap;
+	bool idle, logindisabled, starttls;
+};
+
+static const char *
+imap_text(struct ictx *x, char *buf, size_t len)
+{
+	const char *t = x->imap ? x->imap->imap_response : NULL;
+
+	str_sanitize(buf, len, t ? t : "", t ? strlen(t) : 0);
+	return buf;
+}
+
+/* Records a failed command: the server's words when it answered, else the
+ * connection's state. */
+static void
+fail_cmd(struct ictx *x, enum diag_stage stage, int r)
+{
+	struct probe *p = x->p;
+	char t[512];
+
+	if (r == MAILIMAP_ERROR_STREAM || x->io.conn.timed_out ||
+	    x->io.conn.cancelled || x->io.conn.eof) {
+		probe_fail_conn(p, true, stage, &x->io.conn);
+		if (x->io.conn.eof && !p->ev.sys_errno)
+			p->ev.sys_errno = ECONNRESET;
+		return;
+	}
+	probe_fail(p, true, stage);
+	str_copy(p->ev.reply, sizeof(p->ev.reply), imap_text(x, t, sizeof(t)));
+	if (x->imap && x->imap->imap_response_info &&
+	    x->imap->imap_response_info->rsp_atom)
+		str_sanitize(p->ev.imap_code, sizeof(p->ev.imap_code),
+		             x->imap->imap_response_info->rsp_atom,
+		             strlen(x->imap->imap_response_info->rsp_atom));
+}
+
+static const char *
+detail(struct ictx *x, int r, char *buf, size_t len)
+{
+	const struct net_conn *c = &x->io.conn;
+	char t[400];
+
+	if (c->cancelled)
+		str_copy(buf, len, "cancelled");
+	else if (c->timed_out)
+		str_printf(buf, len, "no reply within %d s", x->p->opts.timeout_s);
+	else if (c->eof)
+		str_copy(buf, len, "the server closed the connection");
+	else if (r == MAILIMAP_ERROR_PARSE)
+		str_copy(buf, len, "the server's reply is not IMAP");
+	else
+		str_copy(buf, len, imap_text(x, t, sizeof(t)));
+	return buf;
+}
+
+static struct probe_step *
+begin(struct ictx *x, const char *name)
+{
+	net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
+	return probe_step_begin(x->p, name);
+}
+
+static void
+read_caps(struct ictx *x, struct mailimap_capability_data *cap)
+{
+	clistiter *it;
+
+	x->idle = x->logindisabled = x->starttls = false;
+	if (!cap || !cap->cap_list)
+		return;
+	for (it = clist_begin(cap->cap_list); it; it = clist_next(it)) {
+		struct mailimap_capability *c = clist_content(it);
+
+		if (c->cap_type != MAILIMAP_CAPABILITY_NAME || !c->cap_data.cap_name)
+			continue;
+		if (strcasecmp(c->cap_data.cap_name, "IDLE") == 0)
+			x->idle = true;
+		else if (strcasecmp(c->cap_data.cap_name, "LOGINDISABLED") == 0)
+			x->logindisabled = true;
+		else if (strcasecmp(c->cap_data.cap_name, "STARTTLS") == 0)
+			x->starttls = true;
+	}
+}
+
+static int
+do_capability(struct ictx *x)
+{
+	struct probe_step *s = begin(x, "imap.capability");
+	struct mailimap_capability_data *cap = NULL;
+	char d[PROBE_DETAIL];
+	int r = mailimap_capability(x->imap, &cap);
+
+	if (r != MAILIMAP_NO_ERROR) {
+		fail_cmd(x, STAGE_IMAP_LOGIN, r);
+		probe_step_end(x->p, s, false, "%s", detail(x, r, d, sizeof(d)));
+		return -1;
+	}
+	read_caps(x, cap);
+	mailimap_capability_data_free(cap);
+	probe_step_end(x->p, s, true, "IDLE %s%s", x->idle ? "yes" : "no",
+	               x->logindisabled ? ", LOGINDISABLED" : "");
+	return 0;
+}
+
+static int
+do_reply_check(struct ictx *x)
+{
+	struct probe *p = x->p;
+	struct probe_step *s = begin(x, "imap.reply_check");
+	int64_t end = now_ms() + (int64_t)p->opts.reply_wait_s * 1000;
+	char d[PROBE_DETAIL];
+	bool found = false;
+	int r = MAILIMAP_NO_ERROR;
+
+	while (!found) {
+		struct mailimap_search_key *key;
+		clist *res = NULL;
+		char *h = strdup("Subject"), *v = strdup(p->res.token);
+
+		net_set_timeout(&x->io.conn, p->opts.timeout_s);
+		/* NOOP lets the server report new mail before the search. */
+		r = mailimap_noop(x->imap);
+		if (r != MAILIMAP_NO_ERROR) {
+			free(h);
+			free(v);
+			break;
+		}
+		key = (h && v) ? mailimap_search_key_new_header(h, v) : NULL;
+		if (!key) {
+			free(h);
+			free(v);
+			r = MAILIMAP_ERROR_MEMORY;
+			break;
+		}
+		r = mailimap_search(x->imap, NULL, key, &res);
+		mailimap_search_key_free(key);
+		if (r != MAILIMAP_NO_ERROR)
+			break;
+		found = res && clist_count(res) > 0;
+		if (res)
+			mailimap_search_result_free(res);
+		if (found || now_ms() >= end)
+			break;
+		if (net_sleep(p->cancel_fd, 250) != 0) {
+			x->io.conn.cancelled = true;
+			r = MAILIMAP_ERROR_STREAM;
+			break;
+		}
+	}
+	if (r != MAILIMAP_NO_ERROR) {
+		fail_cmd(x, STAGE_IMAP_SEARCH, r);
+		probe_step_end(p, s, false, "%s", detail(x, r, d, sizeof(d)));
+		return -1;
+	}
+	p->res.reply_detection = found ? 1 : 0;
+	if (found) {
+		p->res.reply_ms = now_ms() - p->sent_ms;
+		probe_step_end(p, s, true, "the test message is in INBOX after %lld ms",
+		               (long long)p->res.reply_ms);
+	} else {
+		/* Slow delivery is worth showing but is not a failed test. */
+		probe_step_end(p, s, false, "the test message did not reach INBOX within %d s",
+		               p->opts.reply_wait_s);
+	}
+	return 0;
+}
+
+int
+probe_imap_run(struct probe *p, bool check_reply)
+{
+	struct ictx x;
+	struct probe_step *s;
+	enum security sec = p->a.imap_security;
+	const char *host = p->a.imap_host;
+	char d[PROBE_DETAIL];
+	int r, rc = -1;
+
+	memset(&x, 0, sizeof(x));
+	x.p = p;
+	probe_io_init(p, &x.io, true, true);
+	if (probe_open(p, &x.io, true, host, p->a.imap_port) < 0)
+		goto out;
+	if (sec == SEC_SSL && probe_tls(p, &x.io, true, host, p->a.imap_port) < 0)
+		goto out;
+	if (probe_stream_open(&x.io) < 0 || !(x.imap = mailimap_new(0, NULL))) {
+		probe_fail(p, true, STAGE_CONNECT);
+		p->ev.internal = true;
+		goto out;
+	}
+	s = begin(&x, "imap.greeting");
+	r = mailimap_connect(x.imap, x.io.stream);
+	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
+	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+		fail_cmd(&x, STAGE_GREETING, r);
+		probe_step_end(p, s, false, "%s", detail(&x, r, d, sizeof(d)));
+		goto out;
+	}
+	probe_step_end(p, s, true, "%s", imap_text(&x, d, sizeof(d)));
+	if (sec == SEC_STARTTLS) {
+		s = begin(&x, "imap.starttls");
+		r = mailimap_starttls(x.imap);
+		if (r != MAILIMAP_NO_ERROR) {
+			fail_cmd(&x, STAGE_STARTTLS, r);
+			probe_step_end(p, s, false, "%s", detail(&x, r, d, sizeof(d)));
+			goto out;
+		}
+		/* Bytes buffered before the handshake could be injected. */
+		if (x.imap->imap_stream && x.imap->imap_stream->read_buffer_len > 0) {
+			probe_fail(p, true, STAGE_STARTTLS);
+			str_copy(p->ev.reply, sizeof(p->ev.reply),
+			         "clear-text data after the STARTTLS reply");
+			probe_step_end(p, s, false,
+			               "the server sent clear-text data after STARTTLS (refused)");
+			goto out;
+		}
+		probe_step_end(p, s, true, "%s", imap_text(&x, d, sizeof(d)));
+		if (probe_tls(p, &x.io, true, host, p->a.imap_port) < 0)
+			goto out;
+	}
+	if (do_capability(&x) < 0)
+		goto out;
+
+	s = begin(&x, "imap.login");
+	r = mailimap_login(x.imap, account_imap_user(&p->a), p->imap_pw);
+	if (x.imap->imap_stream && x.imap->imap_stream->write_buffer)
+		secmem_wipe(x.imap->imap_stream->write_buffer,
+		            x.imap->imap_stream->buffer_max_size);
+	if (r != MAILIMAP_NO_ERROR) {
+		fail_cmd(&x, STAGE_IMAP_LOGIN, r);
+		probe_step_end(p, s, false, "%s", detail(&x, r, d, sizeof(d)));
+		goto out;
+	}
+	probe_step_end(p, s, true, "as %s", account_imap_user(&p->a));
+
+	s = begin(&x, "imap.select");
+	r = mailimap_select(x.imap, "INBOX");
+	if (r != MAILIMAP_NO_ERROR) {
+		fail_cmd(&x, STAGE_IMAP_SELECT, r);
+		probe_step_end(p, s, false, "%s", detail(&x, r, d, sizeof(d)));
+		goto out;
+	}
+	probe_step_end(p, s, true, "INBOX, %u messages",
+	               x.imap->imap_selection_info ?
+	               x.imap->imap_selection_info->sel_exists : 0);
+	if (check_reply && p->res.message_id[0] && do_reply_check(&x) < 0)
+		goto out;
+	rc = 0;
+	net_set_timeout(&x.io.conn, 2);
+	mailimap_logout(x.imap);
+out:
+	if (x.imap) {
+		x.imap->imap_stream = NULL;   /* closed by probe_io */
+		mailimap_free(x.imap);
+	}
+	probe_io_close(&x.io);
+	return rc;
+}

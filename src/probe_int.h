@@ -1,0 +1,139 @@
+/* Internals shared by the probe files (probe.c, probe_smtp.c, probe_imap.c,
+ * transcript.c, message.c). Only the probe files include libetpan; this
+ * header does not, so the unit tests of the transcript and the message can
+ * use it without the library's types. */
+#ifndef FLUENZR_PROBE_INT_H
+#define FLUENZR_PROBE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "net.h"
+#include "probe.h"
+
+/* ---- transcript.c: one redacting funnel for every byte on the wire ---- */
+
+/* Receives each finished line (already redacted and sanitised). */
+typedef void (*transcript_emit_fn)(char dir, const char *text, void *ud);
+
+#define TRANSCRIPT_LINE_MAX 1024
+
+struct transcript {
+	bool imap;               /* IMAP rules (LOGIN) instead of SMTP (AUTH) */
+	transcript_emit_fn emit;
+	void *ud;
+	/* Partial lines per direction: the stream hands over arbitrary chunks. */
+	char cbuf[TRANSCRIPT_LINE_MAX];
+	size_t clen;
+	bool ctrunc;
+	char sbuf[TRANSCRIPT_LINE_MAX];
+	size_t slen;
+	bool strunc;
+	/* Dialogue state, driven by the lines themselves. */
+	bool in_auth;            /* between AUTH/LOGIN and its final reply */
+	char auth_tag[32];       /* IMAP tag of the LOGIN/AUTHENTICATE command */
+	bool data_sent;          /* the client said DATA */
+	bool in_body;            /* between 354 and the lone "." */
+	size_t body_bytes;
+};
+
+void transcript_init(struct transcript *t, bool imap,
+                     transcript_emit_fn emit, void *ud);
+/* Raw bytes as they crossed the wire; dir is 'C' (sent) or 'S' (received). */
+void transcript_feed(struct transcript *t, char dir, const void *buf, size_t n);
+/* Emits whatever partial lines are pending (end of a connection). */
+void transcript_flush(struct transcript *t);
+/* Applies the redaction rules to one client line; exposed for tests.
+ * Returns false when the line is swallowed (message body). */
+bool transcript_client_line(struct transcript *t, const char *line,
+                            char *out, size_t outlen);
+void transcript_server_line(struct transcript *t, const char *line,
+                            char *out, size_t outlen);
+
+/* ---- message.c: the test message ---- */
+
+/* A random token of 24 lowercase hex digits; 0 or -1. */
+int message_token(char *out, size_t outlen);
+/* RFC 2047 "encoded-word"s for a display name (UTF-8, B encoding, each word
+ * at most 75 characters, words separated by CRLF SP), or the name as a
+ * quoted-string when it is ASCII. 0, or -1 if out is too small. */
+int message_encode_name(const char *name, char *out, size_t outlen);
+/* RFC 5322 date of t in UTC, e.g. "Wed, 26 Nov 2025 11:44:00 +0000". */
+void message_date(time_t t, char *out, size_t outlen);
+/* The whole message, CRLF line endings, without the final CRLF (the SMTP
+ * layer appends CRLF.CRLF). The Message-ID (with angle brackets) goes to
+ * msgid. Returns a malloc'ed buffer or NULL. */
+char *message_build(const struct account *a, const char *token, time_t when,
+                    char *msgid, size_t msgidlen, size_t *len);
+
+/* ---- probe.c: the run, its steps and its evidence ---- */
+
+struct probe {
+	struct account a;
+	char *smtp_pw;                 /* secmem */
+	char *imap_pw;                 /* secmem */
+	size_t pwcap;
+	struct preset preset;
+	bool has_preset;
+	struct probe_opts opts;
+	int cancel_fd;                 /* eventfd, readable once cancelled */
+	atomic_bool cancelled;
+	struct probe_result res;
+	size_t tcap;
+	probe_cb cb;
+	void *ud;
+	int64_t t0;
+	struct diag_evidence ev;
+	bool failed;
+	char leaf_sha256[ACCT_PIN_LEN + 1];   /* of a certificate that failed */
+	int64_t sent_ms;               /* now_ms() when DATA was accepted */
+};
+
+/* One dialogue: the socket, its transcript and the libetpan stream over it. */
+struct probe_io {
+	struct probe *p;
+	struct net_conn conn;
+	struct transcript tr;
+	bool log;                      /* feed the transcript */
+	void *stream;                  /* mailstream *, NULL when not open */
+};
+
+void probe_io_init(struct probe *p, struct probe_io *io, bool imap, bool log);
+struct probe_step *probe_step_begin(struct probe *p, const char *name);
+void probe_step_end(struct probe *p, struct probe_step *s, bool ok,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void probe_note(struct probe *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Records the failure (first one wins). */
+void probe_fail(struct probe *p, bool imap, enum diag_stage stage);
+/* Copies the connection's errno/timeout/cancel into the evidence. */
+void probe_fail_conn(struct probe *p, bool imap, enum diag_stage stage,
+                     const struct net_conn *c);
+bool probe_is_cancelled(struct probe *p);
+
+/* Resolve + connect with steps "<proto>.resolve" and "<proto>.connect". */
+int probe_open(struct probe *p, struct probe_io *io, bool imap,
+               const char *host, unsigned port);
+/* The libetpan stream over io->conn; 0 or -1. */
+int probe_stream_open(struct probe_io *io);
+/* Handshake + verification with steps "<proto>.tls" and
+ * "<proto>.certificate"; 0 or -1 (evidence filled). */
+int probe_tls(struct probe *p, struct probe_io *io, bool imap,
+              const char *host, unsigned port);
+void probe_io_close(struct probe_io *io);
+/* The ehlo name: FQDN of this machine, else an address literal. */
+void probe_ehlo_name(const struct net_conn *c, char *out, size_t outlen);
+
+/* probe_smtp.c */
+int probe_smtp_run(struct probe *p);
+/* A quick check that host:port with sec answers: connect, greeting, TLS,
+ * EHLO; no credentials. 0 when it works. */
+int probe_smtp_quick(struct probe *p, const char *host, unsigned port,
+                     enum security sec, int timeout_s);
+/* probe_imap.c */
+int probe_imap_run(struct probe *p, bool check_reply);
+
+#endif

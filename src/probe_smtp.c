@@ -1,0 +1,711 @@
+/* The SMTP half of a test: greeting, EHLO, STARTTLS or implicit TLS,
+ * certificate, EHLO again, AUTH, MAIL, RCPT, DATA, QUIT.
+ *
+ * libetpan's session sends MAIL, RCPT and DATA (with its dot-stuffing);
+ * the greeting, EHLO, STARTTLS, AUTH and QUIT are sent and read here over
+ * the same stream because libetpan 1.9.4 falls short there: its EHLO sends
+ * gethostname() (not an FQDN), its AUTH goes through Cyrus SASL (which
+ * fails locally, sending nothing, without libsasl2-modules), its QUIT does
+ * not read the 221, and its greeting reader cannot tell garbage from EOF. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libetpan/libetpan.h>
+
+#include "probe_int.h"
+#include "secmem.h"
+#include "tls.h"
+#include "util.h"
+
+struct smtp_reply {
+	int code;                 /* 0: no reply (stream), -1: not SMTP */
+	char text[512];           /* lines joined by spaces, sanitised */
+};
+
+struct sctx {
+	struct probe *p;
+	struct probe_io io;
+	mailsmtp *smtp;
+	const char *host;
+	unsigned port;
+	enum security sec;
+	bool quick;               /* alternative check: no steps, no evidence */
+	bool tls_on;
+	bool has_starttls, has_auth, has_plain, has_login;
+	char auth_line[256];
+	char ehlo_name[300];
+};
+
+static void
+reply_append(struct smtp_reply *r, const char *s)
+{
+	size_t k = strlen(r->text);
+	char clean[512];
+
+	str_sanitize(clean, sizeof(clean), s, strlen(s));
+	str_printf(r->text + k, sizeof(r->text) - k, "%s%s", k ? " " : "", clean);
+}
+
+static int
+smtp_send(struct sctx *x, const char *line)
+{
+	mailstream *s = x->smtp->stream;
+
+	if (!s || mailstream_write(s, line, strlen(line)) < 0 ||
+	    mailstream_write(s, "\r\n", 2) < 0 || mailstream_flush(s) < 0)
+		return -1;
+	return 0;
+}
+
+/* Reads one (multi-line) reply. Returns 0, or -1 when the stream failed
+ * (code 0) or the peer does not speak SMTP (code -1, text = what it said). */
+static int
+smtp_read(struct sctx *x, struct smtp_reply *r)
+{
+	r->code = 0;
+	r->text[0] = '\0';
+	if (!x->smtp->stream)
+		return -1;
+	for (;;) {
+		char *line = mailstream_read_line_remove_eol(x->smtp->stream,
+		                                             x->smtp->line_buffer);
+		size_t n;
+
+		if (!line)
+			return -1;
+		n = x->smtp->line_buffer->len;
+		if (n < 3 || !isdigit((unsigned char)line[0]) ||
+		    !isdigit((unsigned char)line[1]) || !isdigit((unsigned char)line[2]) ||
+		    (n > 3 && line[3] != ' ' && line[3] != '-') || strlen(line) != n) {
+			char clean[256];
+
+			str_sanitize(clean, sizeof(clean), line, n);
+			str_copy(r->text, sizeof(r->text), clean);
+			r->code = -1;
+			return -1;
+		}
+		reply_append(r, n > 4 ? line + 4 : "");
+		if (n == 3 || line[3] == ' ') {
+			r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+			return 0;
+		}
+	}
+}
+
+static int
+smtp_cmd(struct sctx *x, const char *line, struct smtp_reply *r)
+{
+	if (smtp_send(x, line) < 0) {
+		r->code = 0;
+		r->text[0] = '\0';
+		return -1;
+	}
+	return smtp_read(x, r);
+}
+
+/* The reply of a libetpan command. */
+static void
+etpan_reply(struct sctx *x, struct smtp_reply *r)
+{
+	char *t = x->smtp->response, *nl;
+
+	r->code = x->smtp->response_code;
+	r->text[0] = '\0';
+	while (t && *t) {
+		nl = strchr(t, '\n');
+		if (nl)
+			*nl = '\0';
+		reply_append(r, t);
+		if (!nl)
+			break;
+		*nl = '\n';
+		t = nl + 1;
+	}
+}
+
+static bool
+looks_tls(const struct net_conn *c)
+{
+	return c->nfirst >= 2 && c->first[0] >= 0x14 && c->first[0] <= 0x17 &&
+	       c->first[1] == 0x03;
+}
+
+/* Records a failed reply (or the stream failure behind it). */
+static void
+fail_reply(struct sctx *x, enum diag_stage stage, const struct smtp_reply *r)
+{
+	struct probe *p = x->p;
+
+	if (x->quick)
+		return;
+	if (r->code > 0) {
+		probe_fail(p, false, stage);
+		p->ev.reply_code = r->code;
+		str_copy(p->ev.reply, sizeof(p->ev.reply), r->text);
+	} else {
+		probe_fail_conn(p, false, stage, &x->io.conn);
+		if (r->code < 0) {
+			str_copy(p->ev.reply, sizeof(p->ev.reply), r->text);
+			p->ev.peer_spoke_tls = looks_tls(&x->io.conn);
+		}
+		if (x->io.conn.eof && !p->ev.sys_errno)
+			p->ev.sys_errno = ECONNRESET;
+	}
+}
+
+static const char *
+reply_detail(const struct sctx *x, const struct smtp_reply *r, char *buf,
+             size_t len)
+{
+	const struct net_conn *c = &x->io.conn;
+
+	if (r->code > 0)
+		str_printf(buf, len, "%d %s", r->code, r->text);
+	else if (r->code < 0)
+		str_printf(buf, len, "not an SMTP reply: %s", r->text);
+	else if (c->cancelled)
+		str_copy(buf, len, "cancelled");
+	else if (c->timed_out)
+		str_printf(buf, len, "no reply within %d s", x->p->opts.timeout_s);
+	else if (c->eof)
+		str_copy(buf, len, "the server closed the connection");
+	else
+		str_printf(buf, len, "connection error: %s", strerror(c->err ? c->err : EIO));
+	return buf;
+}
+
+static struct probe_step *
+step_begin(struct sctx *x, const char *name)
+{
+	net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
+	return x->quick ? NULL : probe_step_begin(x->p, name);
+}
+
+static void
+step_end(struct sctx *x, struct probe_step *s, bool ok, const char *detail)
+{
+	if (s)
+		probe_step_end(x->p, s, ok, "%s", detail);
+}
+
+static void
+parse_ehlo(struct sctx *x, const struct smtp_reply *r, const char *raw)
+{
+	(void)r;
+	x->has_starttls = x->has_auth = x->has_plain = x->has_login = false;
+	x->auth_line[0] = '\0';
+	/* raw: the lines of the reply as libetpan-free text, one per \n. */
+	while (raw && *raw) {
+		const char *nl = strchr(raw, '\n');
+		size_t n = nl ? (size_t)(nl - raw) : strlen(raw);
+		char line[256];
+
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		memcpy(line, raw, n);
+		line[n] = '\0';
+		if (strcasecmp(line, "STARTTLS") == 0)
+			x->has_starttls = true;
+		else if (strncasecmp(line, "AUTH ", 5) == 0 ||
+		         strncasecmp(line, "AUTH=", 5) == 0) {
+			char *tok, *save = NULL;
+
+			x->has_auth = true;
+			str_sanitize(x->auth_line, sizeof(x->auth_line), line + 5,
+			             strlen(line + 5));
+			for (tok = strtok_r(line + 5, " ", &save); tok;
+			     tok = strtok_r(NULL, " ", &save)) {
+				if (strcasecmp(tok, "PLAIN") == 0)
+					x->has_plain = true;
+				else if (strcasecmp(tok, "LOGIN") == 0)
+					x->has_login = true;
+			}
+		}
+		raw = nl ? nl + 1 : NULL;
+	}
+}
+
+/* EHLO, keeping each capability line apart for parse_ehlo(). */
+static int
+do_ehlo(struct sctx *x, const char *stepname)
+{
+	struct probe_step *s = step_begin(x, stepname);
+	struct smtp_reply r;
+	char cmd[320], raw[4096], d[PROBE_DETAIL];
+	size_t rl = 0;
+
+	str_printf(cmd, sizeof(cmd), "EHLO %s", x->ehlo_name);
+	raw[0] = '\0';
+	r.code = 0;
+	r.text[0] = '\0';
+	if (smtp_send(x, cmd) == 0) {
+		/* Read line by line to keep the capability list. */
+		for (;;) {
+			char *line = mailstream_read_line_remove_eol(x->smtp->stream,
+			                                             x->smtp->line_buffer);
+			size_t n;
+
+			if (!line)
+				break;
+			n = strlen(line);
+			if (n < 3 || !isdigit((unsigned char)line[0]) ||
+			    (n > 3 && line[3] != ' ' && line[3] != '-')) {
+				r.code = -1;
+				str_sanitize(r.text, sizeof(r.text), line, n);
+				break;
+			}
+			if (rl)
+				str_printf(raw + rl, sizeof(raw) - rl, "\n");
+			rl = strlen(raw);
+			str_copy(raw + rl, sizeof(raw) - rl, n > 4 ? line + 4 : "");
+			rl = strlen(raw);
+			reply_append(&r, n > 4 ? line + 4 : "");
+			if (n == 3 || line[3] == ' ') {
+				r.code = atoi(line);
+				break;
+			}
+		}
+	}
+	if (r.code != 250) {
+		fail_reply(x, STAGE_EHLO, &r);
+		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
+		return -1;
+	}
+	/* The first line is the greeting name, not a capability. */
+	{
+		const char *caps = strchr(raw, '\n');
+
+		parse_ehlo(x, &r, caps ? caps + 1 : NULL);
+	}
+	str_printf(d, sizeof(d), "%s%s%s%s", x->has_starttls ? "STARTTLS, " : "",
+	           x->has_auth ? "AUTH " : "no AUTH", x->auth_line,
+	           x->tls_on ? " (over TLS)" : "");
+	step_end(x, s, true, d);
+	return 0;
+}
+
+/* A server that did not greet us may be speaking TLS: try a handshake on a
+ * fresh connection, briefly. */
+static bool
+sniff_tls(struct sctx *x)
+{
+	struct addrinfo *res = NULL, *ai;
+	int gai;
+	bool yes = false;
+	int t = x->p->opts.timeout_s < 3 ? x->p->opts.timeout_s : 3;
+
+	if (net_resolve(x->host, x->port, x->p->cancel_fd, t * 1000, &res, &gai) != NET_OK)
+		return false;
+	for (ai = res; ai && !yes; ai = ai->ai_next) {
+		struct net_conn c;
+		struct tls_fail f;
+
+		net_conn_init(&c, x->p->cancel_fd);
+		net_set_timeout(&c, t);
+		if (net_connect(&c, ai) != NET_OK)
+			continue;
+		if (tls_handshake(&c, x->host, &f) == 0)
+			yes = true;
+		net_close(&c);
+		break;
+	}
+	freeaddrinfo(res);
+	return yes;
+}
+
+static int
+do_greeting(struct sctx *x)
+{
+	struct probe_step *s = step_begin(x, "smtp.greeting");
+	struct smtp_reply r;
+	char d[PROBE_DETAIL];
+
+	x->smtp->stream = x->io.stream;
+	if (smtp_read(x, &r) < 0 || r.code != 220) {
+		fail_reply(x, STAGE_GREETING, &r);
+		if (!x->quick && r.code == 0) {
+			if (looks_tls(&x->io.conn)) {
+				x->p->ev.peer_spoke_tls = true;
+			} else if (x->io.conn.timed_out && x->sec != SEC_SSL &&
+			           x->io.conn.rx_bytes == 0 && sniff_tls(x)) {
+				x->p->ev.peer_spoke_tls = true;
+				probe_note(x->p, "this port answers a TLS handshake: it expects implicit TLS (ssl)");
+			}
+		}
+		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
+		return -1;
+	}
+	step_end(x, s, true, reply_detail(x, &r, d, sizeof(d)));
+	return 0;
+}
+
+static int
+do_tls(struct sctx *x)
+{
+	if (x->quick) {
+		struct tls_fail f;
+
+		net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
+		if (tls_handshake(&x->io.conn, x->host, &f) < 0)
+			return -1;
+	} else if (probe_tls(x->p, &x->io, false, x->host, x->port) < 0) {
+		return -1;
+	}
+	x->tls_on = true;
+	return 0;
+}
+
+static int
+do_starttls(struct sctx *x)
+{
+	struct probe_step *s = step_begin(x, "smtp.starttls");
+	struct smtp_reply r;
+	char d[PROBE_DETAIL];
+	mailstream *st;
+
+	if (!x->has_starttls) {
+		if (!x->quick) {
+			probe_fail(x->p, false, STAGE_STARTTLS);
+			/* The EHLO reply was a 250 without STARTTLS in it. */
+			x->p->ev.reply_code = 250;
+		}
+		step_end(x, s, false, "the server does not offer STARTTLS");
+		return -1;
+	}
+	if (smtp_cmd(x, "STARTTLS", &r) < 0 || r.code != 220) {
+		fail_reply(x, STAGE_STARTTLS, &r);
+		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
+		return -1;
+	}
+	/* Anything already buffered after the 220 was sent before TLS and
+	 * could be injected by a man in the middle: refuse it. */
+	st = x->smtp->stream;
+	if (st->read_buffer_len > 0) {
+		if (!x->quick) {
+			probe_fail(x->p, false, STAGE_STARTTLS);
+			str_copy(x->p->ev.reply, sizeof(x->p->ev.reply),
+			         "clear-text data after the STARTTLS reply");
+		}
+		step_end(x, s, false, "the server sent clear-text data after 220 (refused)");
+		return -1;
+	}
+	step_end(x, s, true, reply_detail(x, &r, d, sizeof(d)));
+	return do_tls(x);
+}
+
+static size_t
+b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	if (outlen < ((n + 2) / 3) * 4 + 1)
+		return 0;
+	for (i = 0; i + 2 < n; i += 3) {
+		out[o++] = tab[in[i] >> 2];
+		out[o++] = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		out[o++] = tab[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+		out[o++] = tab[in[i + 2] & 63];
+	}
+	if (n - i == 1) {
+		out[o++] = tab[in[i] >> 2];
+		out[o++] = tab[(in[i] & 3) << 4];
+		out[o++] = '=';
+		out[o++] = '=';
+	} else if (n - i == 2) {
+		out[o++] = tab[in[i] >> 2];
+		out[o++] = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		out[o++] = tab[(in[i + 1] & 15) << 2];
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* AUTH is done here rather than with mailesmtp_auth_sasl(): PLAIN and
+ * LOGIN are a few base64 lines, and doing them ourselves removes the
+ * dependency on Cyrus SASL plugins (whose absence fails locally and looks
+ * like a wrong password), keeps the secrets in locked memory, and lets the
+ * transcript redact by dialogue state. Secrets are wiped from our buffers
+ * and from the stream's write buffer afterwards. */
+static int
+do_auth(struct sctx *x)
+{
+	struct probe *p = x->p;
+	struct probe_step *s = step_begin(x, "smtp.auth");
+	const char *user = p->a.username[0] ? p->a.username : p->a.email;
+	const char *pw = p->smtp_pw;
+	size_t ul = strlen(user), pl = strlen(pw);
+	size_t rawcap = ul * 2 + pl + 3, b64cap = ((rawcap + 2) / 3) * 4 + 32;
+	unsigned char *raw = secmem_alloc(rawcap);
+	char *b64 = secmem_alloc(b64cap);
+	char *line = secmem_alloc(b64cap + 32);
+	struct smtp_reply r;
+	char d[PROBE_DETAIL];
+	const char *mech;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	if (!raw || !b64 || !line) {
+		probe_fail(p, false, STAGE_AUTH);
+		p->ev.internal = true;
+		step_end(x, s, false, "out of locked memory");
+		goto out;
+	}
+	if (!x->has_plain && !x->has_login) {
+		/* Ask anyway, without credentials: the answer tells "AUTH needs
+		 * TLS first" (530/538) from "no AUTH here" (503/502). */
+		if (smtp_cmd(x, "AUTH PLAIN", &r) == 0 && r.code == 334) {
+			struct smtp_reply r2;
+
+			smtp_cmd(x, "*", &r2);
+		}
+		probe_fail(p, false, STAGE_AUTH);
+		p->ev.reply_code = r.code > 0 ? r.code : 0;
+		str_copy(p->ev.reply, sizeof(p->ev.reply), r.text);
+		p->ev.auth_not_offered = r.code != 530 && r.code != 538;
+		if (x->has_auth)
+			str_printf(d, sizeof(d), "no mechanism we speak (PLAIN, LOGIN) among: %s",
+			           x->auth_line);
+		else if (r.code > 0)
+			str_printf(d, sizeof(d), "AUTH not offered; AUTH PLAIN got %d %s",
+			           r.code, r.text);
+		else
+			str_copy(d, sizeof(d), "AUTH not offered");
+		step_end(x, s, false, d);
+		goto out;
+	}
+	if (x->has_plain) {
+		mech = "PLAIN";
+		/* authzid \0 authcid \0 password, with an empty authzid. */
+		raw[0] = '\0';
+		memcpy(raw + 1, user, ul);
+		raw[1 + ul] = '\0';
+		memcpy(raw + 2 + ul, pw, pl);
+		b64_encode(raw, ul + pl + 2, b64, b64cap);
+		str_printf(line, b64cap + 32, "AUTH PLAIN %s", b64);
+		if (smtp_cmd(x, line, &r) == 0 && r.code == 334)
+			smtp_cmd(x, b64, &r);
+	} else {
+		mech = "LOGIN";
+		if (smtp_cmd(x, "AUTH LOGIN", &r) == 0 && r.code == 334) {
+			b64_encode((const unsigned char *)user, ul, b64, b64cap);
+			if (smtp_cmd(x, b64, &r) == 0 && r.code == 334) {
+				b64_encode((const unsigned char *)pw, pl, b64, b64cap);
+				smtp_cmd(x, b64, &r);
+			}
+		}
+	}
+	if (x->smtp->stream && x->smtp->stream->write_buffer)
+		secmem_wipe(x->smtp->stream->write_buffer,
+		            x->smtp->stream->buffer_max_size);
+	if (r.code != 235) {
+		fail_reply(x, STAGE_AUTH, &r);
+		reply_detail(x, &r, d, sizeof(d));
+		step_end(x, s, false, d);
+		goto out;
+	}
+	str_printf(d, sizeof(d), "%s as %s: %d %s", mech, user, r.code, r.text);
+	step_end(x, s, true, d);
+	rc = 0;
+out:
+	secmem_free(raw, rawcap);
+	secmem_free(b64, b64cap);
+	secmem_free(line, b64cap + 32);
+	return rc;
+}
+
+static int
+do_envelope(struct sctx *x)
+{
+	struct probe *p = x->p;
+	struct probe_step *s;
+	struct smtp_reply r;
+	char d[PROBE_DETAIL], msgid[256];
+	char *msg;
+	size_t len = 0;
+	int e;
+
+	s = step_begin(x, "smtp.mail");
+	e = mailsmtp_mail(x->smtp, p->a.email);
+	etpan_reply(x, &r);
+	if (e != MAILSMTP_NO_ERROR || r.code != 250) {
+		fail_reply(x, STAGE_MAIL, &r);
+		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
+		return -1;
+	}
+	step_end(x, s, true, reply_detail(x, &r, d, sizeof(d)));
+
+	s = step_begin(x, "smtp.rcpt");
+	e = mailsmtp_rcpt(x->smtp, p->a.email);
+	etpan_reply(x, &r);
+	if (e != MAILSMTP_NO_ERROR || (r.code != 250 && r.code != 251)) {
+		fail_reply(x, STAGE_RCPT, &r);
+		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
+		return -1;
+	}
+	step_end(x, s, true, reply_detail(x, &r, d, sizeof(d)));
+
+	s = step_begin(x, "smtp.data");
+	msg = message_build(&p->a, p->res.token, time(NULL), msgid, sizeof(msgid), &len);
+	if (!msg) {
+		probe_fail(p, false, STAGE_DATA);
+		p->ev.internal = true;
+		step_end(x, s, false, "cannot build the test message");
+		return -1;
+	}
+	e = mailsmtp_data(x->smtp);
+	etpan_reply(x, &r);
+	if (e == MAILSMTP_NO_ERROR && r.code == 354) {
+		net_set_timeout(&x->io.conn, p->opts.timeout_s);
+		e = mailsmtp_data_message(x->smtp, msg, len);
+		etpan_reply(x, &r);
+	}
+	free(msg);
+	if (e != MAILSMTP_NO_ERROR || r.code != 250) {
+		fail_reply(x, STAGE_DATA, &r);
+		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
+		return -1;
+	}
+	p->sent_ms = now_ms();
+	str_copy(p->res.message_id, sizeof(p->res.message_id), msgid);
+	str_printf(d, sizeof(d), "%d %s; Message-ID %s", r.code, r.text, msgid);
+	step_end(x, s, true, d);
+	return 0;
+}
+
+static void
+do_quit(struct sctx *x, bool as_step)
+{
+	struct probe_step *s = as_step ? step_begin(x, "smtp.quit") : NULL;
+	struct smtp_reply r;
+	char d[PROBE_DETAIL];
+	bool ok;
+
+	if (!as_step)
+		net_set_timeout(&x->io.conn, 2);
+	if (!x->smtp->stream || x->io.conn.fd < 0 || x->io.conn.eof ||
+	    x->io.conn.cancelled || x->io.conn.timed_out)
+		return;
+	smtp_cmd(x, "QUIT", &r);
+	/* A server that closes right after QUIT without 221 did no harm. */
+	ok = r.code == 221 || (r.code == 0 && x->io.conn.eof);
+	step_end(x, s, ok, r.code > 0 ? reply_detail(x, &r, d, sizeof(d)) :
+	                   ok ? "closed" : reply_detail(x, &r, d, sizeof(d)));
+}
+
+static void
+sctx_close(struct sctx *x)
+{
+	if (x->smtp) {
+		x->smtp->stream = NULL;   /* the stream is closed by probe_io */
+		mailsmtp_free(x->smtp);
+		x->smtp = NULL;
+	}
+	probe_io_close(&x->io);
+}
+
+/* Everything up to the second EHLO. */
+static int
+smtp_connect_phase(struct sctx *x)
+{
+	if (x->sec == SEC_SSL && do_tls(x) < 0)
+		return -1;
+	if (probe_stream_open(&x->io) < 0) {
+		if (!x->quick) {
+			probe_fail(x->p, false, STAGE_CONNECT);
+			x->p->ev.internal = true;
+		}
+		return -1;
+	}
+	x->smtp = mailsmtp_new(0, NULL);
+	if (!x->smtp) {
+		if (!x->quick) {
+			probe_fail(x->p, false, STAGE_CONNECT);
+			x->p->ev.internal = true;
+		}
+		return -1;
+	}
+	if (do_greeting(x) < 0)
+		return -1;
+	probe_ehlo_name(&x->io.conn, x->ehlo_name, sizeof(x->ehlo_name));
+	if (do_ehlo(x, "smtp.ehlo") < 0)
+		return -1;
+	if (x->sec == SEC_STARTTLS) {
+		if (do_starttls(x) < 0)
+			return -1;
+		if (do_ehlo(x, "smtp.ehlo2") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+probe_smtp_run(struct probe *p)
+{
+	struct sctx x;
+	int rc = -1;
+
+	memset(&x, 0, sizeof(x));
+	x.p = p;
+	x.host = p->a.smtp_host;
+	x.port = p->a.smtp_port;
+	x.sec = p->a.smtp_security;
+	probe_io_init(p, &x.io, false, true);
+	if (probe_open(p, &x.io, false, x.host, x.port) < 0)
+		goto out;
+	if (smtp_connect_phase(&x) < 0)
+		goto quit;
+	if (do_auth(&x) < 0)
+		goto quit;
+	if (!p->opts.no_send && do_envelope(&x) < 0)
+		goto quit;
+	do_quit(&x, true);
+	rc = 0;
+	goto out;
+quit:
+	if (x.smtp)
+		do_quit(&x, false);
+out:
+	sctx_close(&x);
+	return rc;
+}
+
+int
+probe_smtp_quick(struct probe *p, const char *host, unsigned port,
+                 enum security sec, int timeout_s)
+{
+	struct sctx x;
+	struct addrinfo *res = NULL, *ai;
+	int gai, rc = -1;
+
+	memset(&x, 0, sizeof(x));
+	x.p = p;
+	x.host = host;
+	x.port = port;
+	x.sec = sec;
+	x.quick = true;
+	probe_io_init(p, &x.io, false, false);
+	if (net_resolve(host, port, p->cancel_fd, timeout_s * 1000, &res, &gai) != NET_OK)
+		return -1;
+	for (ai = res; ai; ai = ai->ai_next) {
+		net_set_timeout(&x.io.conn, timeout_s);
+		if (net_connect(&x.io.conn, ai) == NET_OK)
+			break;
+	}
+	freeaddrinfo(res);
+	if (x.io.conn.fd >= 0 && smtp_connect_phase(&x) == 0 && x.tls_on) {
+		rc = 0;
+		do_quit(&x, false);
+	}
+	sctx_close(&x);
+	return rc;
+}

@@ -1,0 +1,43 @@
+/* TLS for the probes, done with GnuTLS directly: the handshake (SNI, system
+ * trust plus the account's CA file), reads and writes over a net_conn, and
+ * our own verification of the peer's certificate (chain, host name or IP
+ * address, dates, or a pin). Nothing is ever written to stderr. */
+#ifndef FLUENZR_TLS_H
+#define FLUENZR_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "diag.h"
+#include "net.h"
+#include "probe.h"
+
+struct tls_session;
+
+struct tls_fail {
+	char msg[256];           /* GnuTLS's words, e.g. "An unexpected TLS packet..." */
+	bool peer_spoke_plain;   /* the server answered in clear text */
+};
+
+int tls_global_init(void);
+
+/* Runs the handshake on c (already connected) until c's deadline. host is
+ * sent as SNI unless it is an IP address. On success c->tls is set. */
+int tls_handshake(struct net_conn *c, const char *host, struct tls_fail *f);
+ssize_t tls_read(struct tls_session *s, struct net_conn *c, void *buf,
+                 size_t n);
+ssize_t tls_write(struct tls_session *s, struct net_conn *c, const void *buf,
+                  size_t n);
+void tls_free(struct tls_session *s);
+
+/* Fills version, cipher and the leaf certificate's fields, then verifies:
+ * with a pin ("sha256:<hex>") only the pin decides; otherwise the chain
+ * against the system trust and ca_file (may be ""), the host name / IP
+ * address and the dates. Returns CERT_OK or the problem; why gets a
+ * sentence. */
+enum cert_problem tls_verify(struct net_conn *c, const char *host,
+                             const char *ca_file, const char *pin,
+                             struct probe_tls_info *info, char *why,
+                             size_t whylen);
+
+#endif

@@ -1,0 +1,233 @@
+/* The transcript: every byte the probe sends or receives passes through
+ * here, is cut into lines, redacted and sanitised before anyone sees it.
+ * Redaction follows the dialogue itself rather than libetpan's
+ * SENT_PRIVATE tag, which AUTH LOGIN does not use for its base64 password:
+ * every client line from AUTH (SMTP) or LOGIN/AUTHENTICATE (IMAP) until
+ * the final reply is replaced. The message body is summarised. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "probe_int.h"
+#include "util.h"
+
+#define REDACTED "<redacted>"
+
+void
+transcript_init(struct transcript *t, bool imap, transcript_emit_fn emit,
+                void *ud)
+{
+	memset(t, 0, sizeof(*t));
+	t->imap = imap;
+	t->emit = emit;
+	t->ud = ud;
+}
+
+/* Copies the first word of s (up to a space) into w; returns the rest
+ * after the spaces, or NULL when there is no further word. */
+static const char *
+word(const char *s, char *w, size_t wlen)
+{
+	size_t n = 0;
+
+	while (*s && *s != ' ') {
+		if (n + 1 < wlen)
+			w[n++] = *s;
+		s++;
+	}
+	if (wlen)
+		w[n] = '\0';
+	while (*s == ' ')
+		s++;
+	return *s ? s : NULL;
+}
+
+static bool
+smtp_client_line(struct transcript *t, const char *line, char *out,
+                 size_t outlen)
+{
+	char cmd[16], raw[32], mech[32];
+	const char *rest;
+
+	rest = word(line, cmd, sizeof(cmd));
+	if (strcasecmp(cmd, "AUTH") == 0) {
+		t->in_auth = true;
+		if (!rest) {
+			str_copy(out, outlen, "AUTH");
+			return true;
+		}
+		rest = word(rest, raw, sizeof(raw));
+		str_sanitize(mech, sizeof(mech), raw, strlen(raw));
+		str_printf(out, outlen, "AUTH %s%s", mech, rest ? " " REDACTED : "");
+		return true;
+	}
+	if (t->in_auth) {
+		str_copy(out, outlen, REDACTED);
+		return true;
+	}
+	if (strcasecmp(cmd, "DATA") == 0 && !rest)
+		t->data_sent = true;
+	str_sanitize(out, outlen, line, strlen(line));
+	return true;
+}
+
+static bool
+imap_client_line(struct transcript *t, const char *line, char *out,
+                 size_t outlen)
+{
+	char rawtag[32], tag[32], cmd[32], raw[32], mech[32];
+	const char *rest;
+
+	if (t->in_auth) {
+		str_copy(out, outlen, REDACTED);
+		return true;
+	}
+	rest = word(line, rawtag, sizeof(rawtag));
+	if (rest) {
+		rest = word(rest, cmd, sizeof(cmd));
+		str_sanitize(tag, sizeof(tag), rawtag, strlen(rawtag));
+		if (strcasecmp(cmd, "LOGIN") == 0) {
+			t->in_auth = true;
+			str_copy(t->auth_tag, sizeof(t->auth_tag), tag);
+			str_printf(out, outlen, "%s LOGIN " REDACTED " " REDACTED, tag);
+			return true;
+		}
+		if (strcasecmp(cmd, "AUTHENTICATE") == 0) {
+			t->in_auth = true;
+			str_copy(t->auth_tag, sizeof(t->auth_tag), tag);
+			if (rest)
+				rest = word(rest, raw, sizeof(raw));
+			else
+				raw[0] = '\0';
+			str_sanitize(mech, sizeof(mech), raw, strlen(raw));
+			str_printf(out, outlen, "%s AUTHENTICATE %s%s", tag, mech,
+			           rest ? " " REDACTED : "");
+			return true;
+		}
+	}
+	str_sanitize(out, outlen, line, strlen(line));
+	return true;
+}
+
+bool
+transcript_client_line(struct transcript *t, const char *line, char *out,
+                       size_t outlen)
+{
+	if (t->in_body)
+		return false;
+	return t->imap ? imap_client_line(t, line, out, outlen)
+	               : smtp_client_line(t, line, out, outlen);
+}
+
+void
+transcript_server_line(struct transcript *t, const char *line, char *out,
+                       size_t outlen)
+{
+	if (t->imap) {
+		size_t n = strlen(t->auth_tag);
+
+		if (t->in_auth && n && strncmp(line, t->auth_tag, n) == 0 &&
+		    line[n] == ' ')
+			t->in_auth = false;
+	} else if (strlen(line) >= 3 && isdigit((unsigned char)line[0]) &&
+	           isdigit((unsigned char)line[1]) &&
+	           isdigit((unsigned char)line[2]) && line[3] != '-') {
+		/* The last line of a reply decides the state. */
+		if (t->in_auth && strncmp(line, "334", 3) != 0)
+			t->in_auth = false;
+		if (t->data_sent) {
+			t->data_sent = false;
+			if (strncmp(line, "354", 3) == 0) {
+				t->in_body = true;
+				t->body_bytes = 0;
+			}
+		}
+	}
+	str_sanitize(out, outlen, line, strlen(line));
+}
+
+static void
+finish_client(struct transcript *t, size_t rawlen)
+{
+	char out[TRANSCRIPT_LINE_MAX];
+
+	t->cbuf[t->clen] = '\0';
+	if (t->clen && t->cbuf[t->clen - 1] == '\r')
+		t->cbuf[--t->clen] = '\0';
+	if (t->in_body) {
+		if (strcmp(t->cbuf, ".") == 0) {
+			char sum[64];
+
+			str_printf(sum, sizeof(sum), "<message body: %zu bytes>",
+			           t->body_bytes);
+			t->emit('C', sum, t->ud);
+			t->emit('C', ".", t->ud);
+			t->in_body = false;
+		} else {
+			t->body_bytes += rawlen;
+		}
+	} else if (transcript_client_line(t, t->cbuf, out, sizeof(out))) {
+		t->emit('C', out, t->ud);
+	}
+	t->clen = 0;
+	t->ctrunc = false;
+}
+
+static void
+finish_server(struct transcript *t)
+{
+	char out[TRANSCRIPT_LINE_MAX];
+
+	t->sbuf[t->slen] = '\0';
+	if (t->slen && t->sbuf[t->slen - 1] == '\r')
+		t->sbuf[--t->slen] = '\0';
+	transcript_server_line(t, t->sbuf, out, sizeof(out));
+	t->emit('S', out, t->ud);
+	t->slen = 0;
+	t->strunc = false;
+}
+
+void
+transcript_feed(struct transcript *t, char dir, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (dir == 'C') {
+			/* Bytes of an overlong body line are counted as they
+			 * come; the rest when the line ends. */
+			if (p[i] == '\n') {
+				finish_client(t, t->clen + 1);
+				continue;
+			}
+			if (t->clen + 1 < sizeof(t->cbuf))
+				t->cbuf[t->clen++] = (char)p[i];
+			else if (t->in_body)
+				t->body_bytes++;
+			else
+				t->ctrunc = true;
+		} else {
+			if (p[i] == '\n') {
+				finish_server(t);
+				continue;
+			}
+			if (t->slen + 1 < sizeof(t->sbuf))
+				t->sbuf[t->slen++] = (char)p[i];
+			else
+				t->strunc = true;
+		}
+	}
+}
+
+void
+transcript_flush(struct transcript *t)
+{
+	if (t->clen)
+		finish_client(t, t->clen);
+	if (t->slen)
+		finish_server(t);
+}

@@ -1,0 +1,742 @@
+/* The full-screen console: terminal setup and restore, signals, the event
+ * loop (keyboard, worker events, signals and library stderr polled
+ * together), the screen stack and the bottom-line prompts. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "secmem.h"
+#include "tui.h"
+#include "util.h"
+
+static volatile sig_atomic_t got_signal;
+static int sig_wfd = -1;
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+
+	got_signal = sig;
+	if (sig_wfd >= 0)
+		(void)!write(sig_wfd, "s", 1);
+	errno = saved;
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+char *
+tui_secdup(const char *s)
+{
+	size_t n;
+	char *p;
+
+	if (!s)
+		return NULL;
+	n = strlen(s) + 1;
+	p = secmem_alloc(n > ACCT_SECRET_MAX + 1 ? n : ACCT_SECRET_MAX + 1);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+void
+tui_secfree(char **p)
+{
+	if (*p) {
+		size_t n = strlen(*p) + 1;
+
+		secmem_free(*p, n > ACCT_SECRET_MAX + 1 ? n : ACCT_SECRET_MAX + 1);
+		*p = NULL;
+	}
+}
+
+/* ---- screens and prompts ------------------------------------------------ */
+
+void
+tui_push(struct tui *t, const struct screen_ops *s)
+{
+	if (t->depth < TUI_STACK)
+		t->stack[t->depth++] = s;
+	else
+		t->stack[t->depth - 1] = s;
+	t->dirty = true;
+}
+
+void
+tui_pop(struct tui *t)
+{
+	if (t->depth > 1)
+		t->depth--;
+	t->dirty = true;
+}
+
+const struct screen_ops *
+tui_top(const struct tui *t)
+{
+	return t->stack[t->depth - 1];
+}
+
+void
+tui_message(struct tui *t, bool error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->msg, sizeof t->msg, fmt, ap);
+	va_end(ap);
+	t->msg_error = error;
+	t->dirty = true;
+}
+
+void
+tui_yesno(struct tui *t, bool passthrough, tui_yesno_cb cb, void *ud,
+          const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->yn.text, sizeof t->yn.text, fmt, ap);
+	va_end(ap);
+	t->yn.active = true;
+	t->yn.passthrough = passthrough;
+	t->yn.cb = cb;
+	t->yn.ud = ud;
+	t->dirty = true;
+}
+
+void
+tui_ask_secret(struct tui *t, const char *label, tui_ask_cb cb, void *ud)
+{
+	str_copy(t->ask.label, sizeof t->ask.label, label);
+	tui_input_set(&t->ask.in, "");
+	t->ask.cb = cb;
+	t->ask.ud = ud;
+	t->ask.active = true;
+	t->dirty = true;
+}
+
+bool
+tui_global_key(struct tui *t, int key)
+{
+	switch (tui_keys_lookup(KS_ALL, key)) {
+	case ACT_HELP:
+		t->help = true;
+		t->help_scroll = 0;
+		return true;
+	case ACT_QUIT_NOW:
+		t->quit = true;
+		return true;
+	case ACT_REDRAW:
+		clearok(curscr, TRUE);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---- the unlock screen -------------------------------------------------- */
+
+static void unlock_ask(struct tui *t);
+
+static void
+unlock_answer(struct tui *t, const char *pass, void *ud)
+{
+	char err[256];
+	int rc;
+
+	(void)ud;
+	if (!pass) {
+		t->quit = true;
+		t->exit_code = EX_NOPERM;
+		str_copy(t->exit_msg, sizeof t->exit_msg,
+		         "fluenzr-tui: no passphrase given; the store stays locked");
+		return;
+	}
+	rc = store_unlock(t->st, pass, err, sizeof err);
+	if (rc == STORE_OK) {
+		t->stack[0] = &tui_scr_accounts;
+		t->depth = 1;
+		tui_message(t, false, "Store unlocked.");
+		if (tui_accounts_load(t) != 0) {
+			t->quit = true;
+			t->exit_code = EX_SOFTWARE;
+		}
+		return;
+	}
+	if (rc != STORE_EKEY) {
+		t->quit = true;
+		t->exit_code = cli_store_exit(rc);
+		str_printf(t->exit_msg, sizeof t->exit_msg, "fluenzr-tui: %s",
+		           err[0] ? err : store_strerror(rc));
+		return;
+	}
+	if (++t->unlock_tries >= 3) {
+		t->quit = true;
+		t->exit_code = EX_NOPERM;
+		str_copy(t->exit_msg, sizeof t->exit_msg,
+		         "fluenzr-tui: wrong passphrase three times; the store "
+		         "stays locked");
+		return;
+	}
+	tui_message(t, true, "Wrong passphrase (%d of 3 tries left).",
+	            3 - t->unlock_tries);
+	unlock_ask(t);
+}
+
+static void
+unlock_ask(struct tui *t)
+{
+	tui_ask_secret(t, "Store passphrase: ", unlock_answer, NULL);
+}
+
+static void
+unlock_draw(struct tui *t)
+{
+	tui_put(t, 3, 2, COLS - 4, "This account store is protected by a passphrase.",
+	        false, true);
+	tui_put(t, 5, 2, COLS - 4,
+	        "Type it below and press Enter (nothing is shown as you type).",
+	        false, true);
+	tui_put(t, 6, 2, COLS - 4, "Esc quits without opening the store.", false,
+	        true);
+}
+
+static void
+unlock_key(struct tui *t, int key)
+{
+	(void)key;
+	if (!t->ask.active)
+		unlock_ask(t);
+}
+
+const struct screen_ops tui_scr_unlock = {
+	KS_ALL, "Unlock the store", unlock_draw, unlock_key,
+};
+
+/* ---- drawing ------------------------------------------------------------ */
+
+static bool
+too_small(void)
+{
+	return COLS < TUI_MIN_COLS || LINES < TUI_MIN_LINES;
+}
+
+static void
+draw_bottom(struct tui *t)
+{
+	char hints[512];
+	int y = LINES - 1;
+
+	move(y, 0);
+	clrtoeol();
+	if (t->ask.active) {
+		int lw;
+
+		attron(A_BOLD);
+		lw = tui_put(t, y, 0, COLS / 2, t->ask.label, false, true);
+		attroff(A_BOLD);
+		tui_draw_input(t, &t->ask.in, y, lw, COLS - lw - 1, true, true);
+		return;
+	}
+	if (t->yn.active) {
+		attron(tui_attr(t, CP_WARN) | A_BOLD);
+		tui_put(t, y, 0, COLS, t->yn.text, true, true);
+		attroff(tui_attr(t, CP_WARN) | A_BOLD);
+		t->cur_y = -1;
+		return;
+	}
+	if (t->help)
+		tui_keys_hints(KS_HELP, hints, sizeof hints);
+	else
+		tui_keys_hints(tui_top(t)->ks, hints, sizeof hints);
+	attron(tui_attr(t, CP_TITLE));
+	tui_put(t, y, 0, COLS, hints, true, true);
+	attroff(tui_attr(t, CP_TITLE));
+}
+
+static void
+draw(struct tui *t)
+{
+	const struct screen_ops *s = tui_top(t);
+	char title[256];
+
+	erase();
+	t->cur_y = t->cur_x = -1;
+	if (too_small()) {
+		char m[96];
+		int y = LINES / 2 - 1;
+
+		str_printf(m, sizeof m, "Terminal too small (need %dx%d, have %dx%d)",
+		           TUI_MIN_COLS, TUI_MIN_LINES, COLS, LINES);
+		if (y < 0)
+			y = 0;
+		tui_put(t, y, COLS > (int)strlen(m) ? (COLS - (int)strlen(m)) / 2 : 0,
+		        COLS, m, false, true);
+		if (y + 1 < LINES)
+			tui_put(t, y + 1, 0, COLS, "Enlarge the window, or press q to quit.",
+			        false, true);
+		curs_set(0);
+		refresh();
+		return;
+	}
+
+	/* Title bar. */
+	attron(tui_attr(t, CP_TITLE) | A_BOLD);
+	str_printf(title, sizeof title, " %s", s->title);
+	tui_put(t, 0, 0, COLS, title, true, true);
+	if (t->st && !store_is_unlocked(t->st))
+		tui_put(t, 0, COLS - 22, 21, "[store locked]", false, false);
+	else
+		tui_put(t, 0, COLS - 12, 12, "fluenzr-tui", false, false);
+	attroff(tui_attr(t, CP_TITLE) | A_BOLD);
+
+	s->draw(t);
+
+	if (t->msg[0]) {
+		attr_t a = t->msg_error ? tui_attr(t, CP_FAIL) | A_BOLD : A_NORMAL;
+
+		attron(a);
+		tui_put(t, LINES - 2, 0, COLS, t->msg, true, true);
+		attroff(a);
+	}
+	if (t->help)
+		tui_help_draw(t);
+	draw_bottom(t);
+	if (t->cur_y >= 0 && !t->help) {
+		curs_set(1);
+		move(t->cur_y, t->cur_x);
+	} else {
+		curs_set(0);
+	}
+	refresh();
+}
+
+/* ---- input -------------------------------------------------------------- */
+
+static void
+ask_key(struct tui *t, int key)
+{
+	bool changed;
+	tui_ask_cb cb = t->ask.cb;
+	void *ud = t->ask.ud;
+
+	if (key == TUI_ESC) {
+		t->ask.active = false;
+		tui_input_set(&t->ask.in, "");
+		cb(t, NULL, ud);
+		return;
+	}
+	if (key == '\n' || key == '\r' || key == TUI_FN(KEY_ENTER)) {
+		char *v = tui_secdup(t->ask.in.buf);
+
+		t->ask.active = false;
+		tui_input_set(&t->ask.in, "");
+		cb(t, v ? v : "", ud);
+		tui_secfree(&v);
+		return;
+	}
+	tui_input_key(&t->ask.in, key, &changed);
+}
+
+static void
+dispatch(struct tui *t, int key)
+{
+	t->dirty = true;
+	if (key == TUI_FN(KEY_RESIZE))
+		return;
+	/* Ctrl-C always quits, whatever is open: raw mode made it a key. */
+	if (key == TUI_CTRL('c')) {
+		t->quit = true;
+		return;
+	}
+	if (too_small()) {
+		if (key == 'q')
+			t->quit = true;
+		return;
+	}
+	/* A message lasts until the next key. */
+	t->msg[0] = '\0';
+	if (t->ask.active) {
+		ask_key(t, key);
+		return;
+	}
+	if (t->yn.active) {
+		tui_yesno_cb cb = t->yn.cb;
+		void *ud = t->yn.ud;
+
+		t->yn.active = false;
+		if (key == 'y' || key == 'Y') {
+			cb(t, true, ud);
+			return;
+		}
+		cb(t, false, ud);
+		if (!t->yn.passthrough || key == 'n' || key == 'N' ||
+		    key == TUI_ESC)
+			return;
+	}
+	if (t->help) {
+		tui_help_key(t, key);
+		return;
+	}
+	tui_top(t)->key(t, key);
+}
+
+/* Returns the number of keys read. */
+static int
+read_keys(struct tui *t)
+{
+	wint_t wc;
+	int rc, n = 0;
+
+	while (!t->quit && (rc = get_wch(&wc)) != ERR) {
+		int key = rc == KEY_CODE_YES ? TUI_FN((int)wc) : (int)wc;
+
+		dispatch(t, key);
+		n++;
+	}
+	return n;
+}
+
+static void
+drain_stderr(struct tui *t)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (t->err_pipe < 0)
+		return;
+	while ((n = read(t->err_pipe, buf, sizeof buf)) > 0) {
+		if (!t->errlog)
+			t->errlog = calloc(1, TUI_ERRLOG_MAX);
+		if (!t->errlog)
+			continue;
+		if (t->errlog_len + (size_t)n > TUI_ERRLOG_MAX - 1) {
+			/* Keep the newest: drop the oldest half. */
+			size_t keep = (TUI_ERRLOG_MAX - 1) / 2;
+
+			if ((size_t)n > keep)
+				n = (ssize_t)keep;
+			memmove(t->errlog, t->errlog + t->errlog_len - keep / 2,
+			        keep / 2);
+			t->errlog_len = keep / 2;
+		}
+		memcpy(t->errlog + t->errlog_len, buf, (size_t)n);
+		t->errlog_len += (size_t)n;
+		t->errlog[t->errlog_len] = '\0';
+	}
+}
+
+static void
+drain_fd(int fd)
+{
+	char buf[256];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+}
+
+static void
+loop(struct tui *t)
+{
+	int idle_reads = 0;
+
+	while (!t->quit) {
+		struct pollfd p[4];
+		int n, timeout;
+
+		if (t->dirty) {
+			t->dirty = false;
+			draw(t);
+		}
+		/* A spinner turns while a test runs. */
+		timeout = tui_jobs_running(t) ? 100 : -1;
+		p[0].fd = 0;
+		p[0].events = POLLIN;
+		p[1].fd = t->sig_pipe[0];
+		p[1].events = POLLIN;
+		p[2].fd = t->job_pipe[0];
+		p[2].events = POLLIN;
+		p[3].fd = t->err_pipe;
+		p[3].events = POLLIN;
+		for (int i = 0; i < 4; i++)
+			p[i].revents = 0;
+		n = poll(p, 4, timeout);
+		if (n < 0 && errno != EINTR) {
+			t->quit = true;
+			t->exit_code = EX_OSERR;
+			str_printf(t->exit_msg, sizeof t->exit_msg,
+			           "fluenzr-tui: poll: %s", strerror(errno));
+			break;
+		}
+		if (n == 0 || timeout > 0)
+			t->dirty = true;
+		if (n > 0 && (p[1].revents & POLLIN)) {
+			drain_fd(t->sig_pipe[0]);
+			/* SIGINT, SIGTERM, SIGHUP: leave through the one exit path;
+			 * nothing unsaved is written. */
+			if (got_signal) {
+				t->quit = true;
+				t->exit_code = 128 + got_signal;
+				break;
+			}
+		}
+		if (n > 0 && (p[3].revents & POLLIN))
+			drain_stderr(t);
+		if (n > 0 && (p[2].revents & POLLIN)) {
+			drain_fd(t->job_pipe[0]);
+			tui_jobs_drain(t);
+		}
+		if (n > 0 && (p[0].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+			/* The terminal went away (SSH link dropped). */
+			t->quit = true;
+			t->exit_code = 128 + SIGHUP;
+			break;
+		}
+		/* Also after EINTR: ncurses turns SIGWINCH into KEY_RESIZE. */
+		if (read_keys(t) == 0 && n > 0 && (p[0].revents & POLLIN)) {
+			/* Readable yet no key, again and again: end of input. */
+			if (++idle_reads > 100) {
+				t->quit = true;
+				t->exit_code = 128 + SIGHUP;
+			}
+		} else {
+			idle_reads = 0;
+		}
+	}
+}
+
+/* ---- setup and the one exit path ---------------------------------------- */
+
+static int
+capture_stderr(struct tui *t)
+{
+	int p[2];
+
+	t->err_pipe = -1;
+	t->saved_stderr = -1;
+	if (pipe(p) != 0)
+		return -1;
+	t->saved_stderr = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	if (t->saved_stderr < 0 || dup2(p[1], 2) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	close(p[1]);
+	fcntl(p[0], F_SETFD, FD_CLOEXEC);
+	set_nonblock(p[0]);
+	/* A library that writes a lot must not block a worker. */
+	set_nonblock(2);
+	t->err_pipe = p[0];
+	return 0;
+}
+
+static void
+restore_stderr(struct tui *t)
+{
+	if (t->saved_stderr >= 0) {
+		drain_stderr(t);
+		dup2(t->saved_stderr, 2);
+		close(t->saved_stderr);
+		t->saved_stderr = -1;
+	}
+	if (t->err_pipe >= 0) {
+		close(t->err_pipe);
+		t->err_pipe = -1;
+	}
+}
+
+static int
+install_signals(struct tui *t)
+{
+	struct sigaction sa;
+
+	if (pipe(t->sig_pipe) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(t->sig_pipe[i], F_SETFD, FD_CLOEXEC);
+		set_nonblock(t->sig_pipe[i]);
+	}
+	sig_wfd = t->sig_pipe[1];
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: poll() must wake up. Installed before curses starts,
+	 * so ncurses leaves these signals to us and keeps only SIGWINCH. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void
+restore_signals(struct tui *t)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sig_wfd = -1;
+	for (int i = 0; i < 2; i++)
+		if (t->sig_pipe[i] >= 0)
+			close(t->sig_pipe[i]);
+}
+
+static void
+start_curses(struct tui *t)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	set_escdelay(25);
+	raw();          /* Ctrl-S, Ctrl-Q, Ctrl-C reach us (no IXON, no ISIG) */
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	if (has_colors() && !(nc && *nc)) {
+		t->color = true;
+		start_color();
+		use_default_colors();
+		init_pair(CP_TITLE, COLOR_WHITE, COLOR_BLUE);
+		init_pair(CP_OK, COLOR_GREEN, -1);
+		init_pair(CP_FAIL, COLOR_RED, -1);
+		init_pair(CP_WARN, COLOR_YELLOW, -1);
+		init_pair(CP_DIM, COLOR_CYAN, -1);
+		init_pair(CP_SEL, COLOR_BLACK, COLOR_CYAN);
+		init_pair(CP_KEY, COLOR_YELLOW, COLOR_BLUE);
+	}
+	t->curses_on = true;
+}
+
+static void
+cleanup(struct tui *t)
+{
+	tui_jobs_fini(t);
+	tui_diag_free(t);
+	tui_store_free(t);
+	tui_form_close(t);
+	tui_accounts_free(t);
+	tui_input_free(&t->ask.in);
+	if (t->curses_on) {
+		curs_set(1);
+		endwin();
+		t->curses_on = false;
+	}
+	restore_stderr(t);
+	restore_signals(t);
+	if (t->exit_msg[0])
+		fprintf(stderr, "%s\n", t->exit_msg);
+	/* Libraries' complaints are worth seeing when something failed. */
+	if (t->exit_code != 0 && t->exit_code < 128 && t->errlog_len)
+		fprintf(stderr, "%s", t->errlog);
+	free(t->errlog);
+}
+
+int
+tui_main(struct cli_ctx *c)
+{
+	static struct tui tui;   /* big (job results): not on the stack */
+	struct tui *t = &tui;
+	SCREEN *scr;
+	char err[256];
+	int rc;
+
+	setlocale(LC_ALL, "");
+	if (!isatty(0) || !isatty(1)) {
+		fprintf(stderr, "fluenzr-tui: the console needs a terminal; the "
+		        "commands work without one (see --help)\n");
+		return EX_USAGE;
+	}
+	memset(t, 0, sizeof *t);
+	t->c = c;
+	t->sig_pipe[0] = t->sig_pipe[1] = -1;
+	t->job_pipe[0] = t->job_pipe[1] = -1;
+	t->err_pipe = t->saved_stderr = -1;
+	t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+
+	rc = cli_open_store(c, true, false);
+	if (rc != 0)
+		return rc;
+	t->st = c->st;
+
+	rc = store_unlock(t->st, NULL, err, sizeof err);
+	if (rc == STORE_NEEDPASS && c->passphrase_fd >= 0) {
+		const char *pass = cli_passphrase(c, "Store passphrase: ");
+
+		if (!pass)
+			return EX_NOPERM;
+		rc = store_unlock(t->st, pass, err, sizeof err);
+		if (rc != STORE_OK) {
+			fprintf(stderr, "fluenzr-tui: %s\n",
+			        err[0] ? err : store_strerror(rc));
+			return cli_store_exit(rc);
+		}
+	}
+	/* STORE_NEEDPASS is asked in the console; another failure leaves the
+	 * store locked: the list still works, secrets do not. */
+
+	if (tui_input_init(&t->ask.in, ACCT_SECRET_MAX, true) != 0 ||
+	    tui_jobs_init(t) != 0 || install_signals(t) != 0) {
+		fprintf(stderr, "fluenzr-tui: cannot set up the console: %s\n",
+		        strerror(errno));
+		return EX_OSERR;
+	}
+	probe_global_init();
+	capture_stderr(t);
+	/* Presets' warnings go to the captured log, not over the screen. */
+	if (cli_load_presets(c) == 0)
+		t->presets = &c->presets;
+
+	scr = newterm(NULL, stdout, stdin);
+	if (!scr) {
+		restore_stderr(t);
+		fprintf(stderr, "fluenzr-tui: cannot use terminal type '%s'\n",
+		        getenv("TERM") ? getenv("TERM") : "(unset)");
+		restore_signals(t);
+		tui_jobs_fini(t);
+		return EX_UNAVAILABLE;
+	}
+	set_term(scr);
+	start_curses(t);
+
+	if (rc == STORE_NEEDPASS) {
+		t->stack[0] = &tui_scr_unlock;
+		t->depth = 1;
+		unlock_ask(t);
+	} else {
+		t->stack[0] = &tui_scr_accounts;
+		t->depth = 1;
+		if (rc != STORE_OK)
+			tui_message(t, true, "The store is locked (%s): passwords can "
+			            "be neither saved nor tested.",
+			            err[0] ? err : store_strerror(rc));
+		if (tui_accounts_load(t) != 0) {
+			t->quit = true;
+			t->exit_code = EX_SOFTWARE;
+			str_copy(t->exit_msg, sizeof t->exit_msg,
+			         "fluenzr-tui: cannot read the account list");
+		}
+	}
+	t->dirty = true;
+	loop(t);
+	cleanup(t);
+	return t->exit_code;
+}

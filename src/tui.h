@@ -1,0 +1,346 @@
+/* The full-screen console's shared state. One UI thread owns curses and the
+ * store; probe workers talk to it only through the event queue (tui_jobs.c).
+ * Included by tui*.c only. */
+#ifndef FLUENZR_TUI_H
+#define FLUENZR_TUI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tui_keys.h"           /* includes <curses.h> with wide functions */
+#include "account.h"
+#include "cli.h"
+#include "diag.h"
+#include "preset.h"
+#include "probe.h"
+#include "store.h"
+
+#define TUI_MIN_COLS   80
+#define TUI_MIN_LINES  24
+#define TUI_MAX_JOBS   16
+#define TUI_POOL       4        /* concurrent tests of "test all" */
+#define TUI_STACK      8
+#define TUI_ERRLOG_MAX 65536
+
+/* ---- text fields ------------------------------------------------------- */
+
+struct tui_input {
+	char *buf;              /* UTF-8; secmem when secret */
+	size_t cap;             /* bytes including the NUL */
+	size_t len, cur;        /* bytes; cur on a code point boundary */
+	bool secret;
+	bool touched;           /* edited by the user */
+};
+
+int tui_input_init(struct tui_input *in, size_t maxlen, bool secret);
+void tui_input_free(struct tui_input *in);
+void tui_input_set(struct tui_input *in, const char *s);
+/* Handles an editing key or a printable character; true when consumed.
+ * *changed tells whether the text changed. */
+bool tui_input_key(struct tui_input *in, int key, bool *changed);
+
+/* ---- screens ----------------------------------------------------------- */
+
+enum tui_scr {
+	SCR_UNLOCK, SCR_ACCOUNTS, SCR_FORM, SCR_DIAG, SCR_TROUBLE, SCR_STORE,
+	SCR_N
+};
+
+struct tui;
+
+/* tig's view_ops / htop's panel class: each screen draws its body (rows 1 to
+ * LINES-3) and handles the keys that reach it; only the main loop redraws. */
+struct screen_ops {
+	enum tui_keyscreen ks;
+	const char *title;
+	void (*draw)(struct tui *t);
+	void (*key)(struct tui *t, int key);
+};
+
+extern const struct screen_ops tui_scr_unlock, tui_scr_accounts,
+	tui_scr_form, tui_scr_diag, tui_scr_trouble, tui_scr_store;
+
+/* ---- the account list -------------------------------------------------- */
+
+enum row_state { ROW_IDLE = 0, ROW_QUEUED, ROW_RUNNING };
+
+struct tui_row {
+	char key[ACCT_EMAIL_MAX + 1];
+	char email[ACCT_EMAIL_MAX + 1];
+	char name[ACCT_NAME_MAX + 1];
+	char smtp_host[ACCT_HOST_MAX + 1];
+	unsigned smtp_port;
+	enum security smtp_sec;
+	bool imap;
+	int64_t last_time;
+	char last_result[ACCT_RESULT_MAX + 1];
+	unsigned char state;
+};
+
+struct tui_accounts {
+	struct tui_row *rows;
+	size_t n, cap;
+	size_t *vis;            /* indexes of the rows the filter lets through */
+	size_t nvis;
+	size_t sel, top;        /* in vis */
+	struct tui_input filter;
+	bool filtering;         /* typing goes to the filter */
+	size_t bad;             /* damaged records skipped at load */
+	/* "test all": keys still to start */
+	char (*pending)[ACCT_EMAIL_MAX + 1];
+	size_t npending, pending_pos;
+	size_t batch_total, batch_done, batch_ok;
+};
+
+/* ---- the form ---------------------------------------------------------- */
+
+enum form_field {
+	FF_EMAIL, FF_NAME, FF_SMTP_HOST, FF_SMTP_PORT, FF_USER, FF_PASS,
+	FF_SMTP_SEC,
+	FF_IMAP_HOST, FF_IMAP_PORT, FF_IMAP_SEC, FF_IMAP_USER, FF_IMAP_PASS,
+	FF_CA, FF_PIN, FF_PRESET,
+	FF_N
+};
+
+struct tui_form {
+	bool active;
+	bool editing;                   /* an existing account */
+	char old_email[ACCT_EMAIL_MAX + 1];
+	struct account orig;            /* as loaded, for "changed?" and keep */
+	struct tui_input in[FF_N];      /* text fields (choices unused) */
+	enum security smtp_sec, imap_sec;
+	bool allow_plain;
+	char preset[ACCT_PRESET_MAX + 1];
+	int focus;
+	bool reveal;
+	bool dirty;
+	bool port_typed, imap_port_typed, user_typed;
+	bool offered_preset;            /* asked once for this address */
+	char last_offer_email[ACCT_EMAIL_MAX + 1];
+	char err[FF_N][160];            /* inline validation messages */
+	/* the preset picker overlay */
+	bool picker;
+	struct tui_input pfilter;
+	size_t *pvis, npvis, psel, ptop;
+};
+
+/* ---- probe jobs -------------------------------------------------------- */
+
+enum job_kind { JOB_DIAG, JOB_BATCH };
+
+struct tui_tline {
+	int64_t t_ms;
+	char dir;
+	char *text;
+};
+
+struct tui_job {
+	bool used;
+	unsigned id;
+	enum job_kind kind;
+	struct probe *probe;
+	pthread_t thread;
+	bool running;           /* thread not joined yet */
+	bool finished;          /* res is complete */
+	bool abandoned;         /* nobody looks at it: free when it ends */
+	bool stored;            /* tests the stored account: record the result */
+	struct account acct;
+	int64_t t0_ms;
+	struct probe_step steps[PROBE_MAX_STEPS];
+	size_t nsteps;
+	struct tui_tline *lines;
+	size_t nlines, caplines;
+	struct probe_result res;        /* after the end; transcript NULL */
+	enum diag_cat cat;
+};
+
+/* A message from a worker: copies, never pointers into the probe. */
+enum { TUI_MSG_FINISHED = 100 };
+struct tui_msg {
+	struct tui_msg *next;
+	unsigned job;
+	int type;                       /* probe_event_type or FINISHED */
+	struct probe_step step;
+	struct tui_tline line;
+	enum diag_cat cat;
+};
+
+/* ---- the live test and troubleshooting screens -------------------------- */
+
+struct tui_diag {
+	unsigned job;                   /* 0: none */
+	struct account acct;
+	bool stored;
+	bool from_form;
+	char *pw, *imap_pw;             /* secmem, NULL = none */
+	bool show_transcript;
+	int scroll;                     /* lines from the top of the body */
+	bool follow;                    /* transcript sticks to the end */
+	int tscroll;
+	int trouble_scroll;
+};
+
+struct tui_store_scr {
+	struct store_status status;
+	bool have_status;
+	char *pass1;                    /* secmem, first entry of a new passphrase */
+	char *oldpass;                  /* secmem, for rotate */
+};
+
+/* ---- the whole console ------------------------------------------------- */
+
+typedef void (*tui_yesno_cb)(struct tui *t, bool yes, void *ud);
+typedef void (*tui_ask_cb)(struct tui *t, const char *value, void *ud);
+
+struct tui {
+	struct cli_ctx *c;
+	struct store *st;
+	const struct preset_list *presets;
+	bool utf8, color;
+	int sig_pipe[2], job_pipe[2], err_pipe, saved_stderr;
+	char *errlog;
+	size_t errlog_len;
+	bool curses_on;
+	bool dirty, quit;
+	int exit_code;
+	char exit_msg[256];
+
+	const struct screen_ops *stack[TUI_STACK];
+	int depth;
+
+	bool help;
+	int help_scroll;
+
+	char msg[512];
+	bool msg_error;
+
+	/* A one-line question at the bottom. passthrough: a key other than
+	 * y/n/Esc dismisses it as "no" and is then handled as usual. */
+	struct {
+		bool active, passthrough;
+		char text[512];
+		tui_yesno_cb cb;
+		void *ud;
+	} yn;
+	/* A one-line no-echo entry at the bottom (passphrases). */
+	struct {
+		bool active;
+		char label[160];
+		struct tui_input in;
+		tui_ask_cb cb;
+		void *ud;
+	} ask;
+
+	int unlock_tries;
+
+	struct tui_accounts acc;
+	struct tui_form form;
+	struct tui_diag dg;
+	struct tui_store_scr ss;
+
+	struct tui_job jobs[TUI_MAX_JOBS];
+	unsigned next_job_id;
+	pthread_mutex_t qlock;
+	struct tui_msg *qhead, *qtail;
+
+	int cur_y, cur_x;               /* where the cursor goes; -1 hidden */
+};
+
+/* tui.c */
+void tui_push(struct tui *t, const struct screen_ops *s);
+void tui_pop(struct tui *t);
+const struct screen_ops *tui_top(const struct tui *t);
+void tui_message(struct tui *t, bool error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void tui_yesno(struct tui *t, bool passthrough, tui_yesno_cb cb, void *ud,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void tui_ask_secret(struct tui *t, const char *label, tui_ask_cb cb,
+                    void *ud);
+/* Common keys of a screen (help, redraw, quit at once); true if handled. */
+bool tui_global_key(struct tui *t, int key);
+
+/* tui_widgets.c: drawing, wide-character aware. */
+enum tui_color { CP_NONE = 0, CP_TITLE, CP_OK, CP_FAIL, CP_WARN, CP_DIM,
+                 CP_SEL, CP_KEY };
+attr_t tui_attr(const struct tui *t, enum tui_color c);
+/* Columns the UTF-8 text takes (invalid or unprintable: 1 column each). */
+int tui_cols(const struct tui *t, const char *s);
+/* Draws at most maxcols columns of s at (y, x); with pad, fills the rest
+ * with spaces. With ellipsis, a cut shows as "…" (or "~"). Returns the
+ * columns drawn. */
+int tui_put(const struct tui *t, int y, int x, int maxcols, const char *s,
+            bool pad, bool ellipsis);
+void tui_hline(int y, int x, int n);
+void tui_draw_input(struct tui *t, const struct tui_input *in, int y, int x,
+                    int width, bool focus, bool masked);
+const char *tui_mark_ok(const struct tui *t);
+const char *tui_mark_fail(const struct tui *t);
+const char *tui_mark_never(const struct tui *t);
+const char *tui_spinner(const struct tui *t);
+/* "just now", "5m ago", "3h ago", "2d ago", or a date. */
+void tui_reltime(int64_t when, int64_t now, char *out, size_t len);
+/* Draws a framed box (ACS lines; curses falls back to ASCII). */
+void tui_box(int y, int x, int h, int w);
+
+/* tui_accounts.c */
+int tui_accounts_load(struct tui *t);
+void tui_accounts_free(struct tui *t);
+void tui_accounts_upsert(struct tui *t, const struct account *a);
+void tui_accounts_remove(struct tui *t, const char *email);
+struct tui_row *tui_accounts_find(struct tui *t, const char *email);
+void tui_accounts_select(struct tui *t, const char *email);
+void tui_accounts_job_done(struct tui *t, struct tui_job *j);
+void tui_accounts_cancel_batch(struct tui *t);
+bool tui_accounts_busy(const struct tui *t);
+
+/* tui_form.c */
+void tui_form_open(struct tui *t, const char *email);   /* NULL: new */
+void tui_form_close(struct tui *t);
+/* Applies a working alternative found by a test to the form. */
+void tui_form_apply_alt(struct tui *t, unsigned port, enum security sec,
+                        bool imap);
+void tui_form_set_pin(struct tui *t, const char *pin);
+
+/* tui_jobs.c */
+int tui_jobs_init(struct tui *t);
+void tui_jobs_fini(struct tui *t);
+/* Starts a probe of a on a worker thread; 0 when none could start. */
+unsigned tui_job_start(struct tui *t, enum job_kind kind,
+                       const struct account *a, const char *pw,
+                       const char *imap_pw, bool stored);
+struct tui_job *tui_job_get(struct tui *t, unsigned id);
+void tui_job_cancel(struct tui *t, unsigned id);
+/* Nobody will look at it any more: freed when its thread ends. */
+void tui_job_abandon(struct tui *t, unsigned id);
+void tui_jobs_drain(struct tui *t);
+bool tui_jobs_running(const struct tui *t);
+size_t tui_jobs_count(const struct tui *t, enum job_kind kind);
+/* Opens the stored passwords of an account into secmem (NULL if none). */
+void tui_open_passwords(struct tui *t, const char *email, char **pw,
+                        char **imap_pw);
+
+/* tui_diag.c */
+void tui_diag_start(struct tui *t, const struct account *a, const char *pw,
+                    const char *imap_pw, bool stored, bool from_form);
+void tui_diag_job_event(struct tui *t, struct tui_job *j);
+/* Runs the test again (re-reading a stored account and its passwords). */
+void tui_diag_retry(struct tui *t);
+void tui_diag_free(struct tui *t);
+
+/* tui_store.c */
+void tui_store_open(struct tui *t);
+void tui_store_free(struct tui *t);
+
+/* tui_help.c */
+void tui_help_draw(struct tui *t);
+void tui_help_key(struct tui *t, int key);
+
+/* Records a finished test's outcome on the stored account. */
+void tui_record_result(struct tui *t, struct tui_job *j);
+
+char *tui_secdup(const char *s);
+void tui_secfree(char **p);
+
+#endif

@@ -1,0 +1,678 @@
+/* The home screen, "Email Accounts": the list is read once with
+ * store_account_foreach() (no secret is opened), kept in key order, filtered
+ * live, and only the visible rows are drawn, so 10,000 accounts stay quick.
+ * "Test all" runs a bounded pool of probe workers and updates rows live. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "secmem.h"
+#include "tui.h"
+#include "util.h"
+
+static const char *
+sec_label(enum security s)
+{
+	switch (s) {
+	case SEC_STARTTLS:
+		return "TLS";
+	case SEC_SSL:
+		return "SSL";
+	default:
+		return "none";
+	}
+}
+
+static void
+row_from_account(struct tui_row *r, const struct account *a)
+{
+	unsigned char state = r->state;
+
+	memset(r, 0, sizeof *r);
+	r->state = state;
+	if (account_key(a->email, r->key, sizeof r->key) != 0)
+		str_copy(r->key, sizeof r->key, a->email);
+	str_copy(r->email, sizeof r->email, a->email);
+	str_copy(r->name, sizeof r->name, a->display_name);
+	str_copy(r->smtp_host, sizeof r->smtp_host, a->smtp_host);
+	r->smtp_port = a->smtp_port;
+	r->smtp_sec = a->smtp_security;
+	r->imap = a->imap_host[0] != '\0';
+	r->last_time = a->last_test_time;
+	str_copy(r->last_result, sizeof r->last_result, a->last_result);
+}
+
+static int
+grow(struct tui_accounts *acc, size_t need)
+{
+	if (need <= acc->cap)
+		return 0;
+	size_t cap = acc->cap ? acc->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	struct tui_row *r = realloc(acc->rows, cap * sizeof *r);
+	if (!r)
+		return -1;
+	acc->rows = r;
+	size_t *v = realloc(acc->vis, cap * sizeof *v);
+	if (!v)
+		return -1;
+	acc->vis = v;
+	acc->cap = cap;
+	return 0;
+}
+
+static int
+load_cb(const struct account *a, void *ud)
+{
+	struct tui *t = ud;
+	struct tui_accounts *acc = &t->acc;
+
+	if (grow(acc, acc->n + 1) != 0)
+		return -1;
+	acc->rows[acc->n].state = ROW_IDLE;
+	row_from_account(&acc->rows[acc->n], a);
+	acc->n++;
+	return 0;
+}
+
+static void
+bad_cb(const char *key, const char *problem, void *ud)
+{
+	struct tui *t = ud;
+
+	(void)key;
+	(void)problem;
+	t->acc.bad++;
+}
+
+static bool
+contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (n == 0)
+		return true;
+	for (; *hay; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return true;
+	return false;
+}
+
+static void
+refilter(struct tui *t)
+{
+	struct tui_accounts *acc = &t->acc;
+	const char *f = acc->filter.buf ? acc->filter.buf : "";
+	size_t selrow = acc->nvis ? acc->vis[acc->sel] : (size_t)-1;
+
+	acc->nvis = 0;
+	for (size_t i = 0; i < acc->n; i++) {
+		const struct tui_row *r = &acc->rows[i];
+
+		if (contains(r->email, f) || contains(r->name, f) ||
+		    contains(r->smtp_host, f))
+			acc->vis[acc->nvis++] = i;
+	}
+	acc->sel = 0;
+	for (size_t i = 0; i < acc->nvis; i++)
+		if (acc->vis[i] == selrow)
+			acc->sel = i;
+	acc->top = 0;
+	t->dirty = true;
+}
+
+int
+tui_accounts_load(struct tui *t)
+{
+	struct tui_accounts *acc = &t->acc;
+
+	if (!acc->filter.buf && tui_input_init(&acc->filter, 128, false) != 0)
+		return -1;
+	acc->n = 0;
+	acc->bad = 0;
+	if (grow(acc, 64) != 0)
+		return -1;
+	if (store_account_foreach(t->st, load_cb, bad_cb, t) != STORE_OK)
+		return -1;
+	if (acc->bad)
+		tui_message(t, true, "%zu damaged account record%s skipped; "
+		            "`fluenzr-tui store check` lists them.", acc->bad,
+		            acc->bad == 1 ? "" : "s");
+	refilter(t);
+	return 0;
+}
+
+void
+tui_accounts_free(struct tui *t)
+{
+	free(t->acc.rows);
+	free(t->acc.vis);
+	free(t->acc.pending);
+	tui_input_free(&t->acc.filter);
+	memset(&t->acc, 0, sizeof t->acc);
+}
+
+/* Binary search in key order; *pos gets the insertion point. */
+static struct tui_row *
+find_key(struct tui *t, const char *key, size_t *pos)
+{
+	size_t lo = 0, hi = t->acc.n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(t->acc.rows[mid].key, key);
+
+		if (c == 0) {
+			if (pos)
+				*pos = mid;
+			return &t->acc.rows[mid];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (pos)
+		*pos = lo;
+	return NULL;
+}
+
+struct tui_row *
+tui_accounts_find(struct tui *t, const char *email)
+{
+	char key[ACCT_EMAIL_MAX + 1];
+
+	if (account_key(email, key, sizeof key) != 0)
+		return NULL;
+	return find_key(t, key, NULL);
+}
+
+void
+tui_accounts_select(struct tui *t, const char *email)
+{
+	struct tui_row *r = tui_accounts_find(t, email);
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < t->acc.nvis; i++)
+		if (&t->acc.rows[t->acc.vis[i]] == r)
+			t->acc.sel = i;
+}
+
+void
+tui_accounts_upsert(struct tui *t, const struct account *a)
+{
+	char key[ACCT_EMAIL_MAX + 1];
+	struct tui_row *r;
+	size_t pos;
+
+	if (account_key(a->email, key, sizeof key) != 0)
+		return;
+	r = find_key(t, key, &pos);
+	if (!r) {
+		if (grow(&t->acc, t->acc.n + 1) != 0)
+			return;
+		memmove(&t->acc.rows[pos + 1], &t->acc.rows[pos],
+		        (t->acc.n - pos) * sizeof t->acc.rows[0]);
+		t->acc.n++;
+		r = &t->acc.rows[pos];
+		r->state = ROW_IDLE;
+	}
+	row_from_account(r, a);
+	refilter(t);
+	tui_accounts_select(t, a->email);
+}
+
+void
+tui_accounts_remove(struct tui *t, const char *email)
+{
+	char key[ACCT_EMAIL_MAX + 1];
+	size_t pos;
+
+	if (account_key(email, key, sizeof key) != 0 ||
+	    !find_key(t, key, &pos))
+		return;
+	memmove(&t->acc.rows[pos], &t->acc.rows[pos + 1],
+	        (t->acc.n - pos - 1) * sizeof t->acc.rows[0]);
+	t->acc.n--;
+	refilter(t);
+	if (pos > 0 && t->acc.nvis)
+		t->acc.sel = pos - 1 < t->acc.nvis ? pos - 1 : t->acc.nvis - 1;
+}
+
+/* ---- "test all" --------------------------------------------------------- */
+
+bool
+tui_accounts_busy(const struct tui *t)
+{
+	return t->acc.pending_pos < t->acc.npending ||
+	       tui_jobs_count(t, JOB_BATCH) > 0;
+}
+
+static void
+batch_fill(struct tui *t)
+{
+	struct tui_accounts *acc = &t->acc;
+
+	while (acc->pending_pos < acc->npending &&
+	       tui_jobs_count(t, JOB_BATCH) < TUI_POOL) {
+		const char *email = acc->pending[acc->pending_pos++];
+		struct tui_row *r = tui_accounts_find(t, email);
+		struct account a;
+		char *pw, *ipw;
+		unsigned id;
+
+		if (!r || store_account_get(t->st, email, &a) != STORE_OK) {
+			if (r)
+				r->state = ROW_IDLE;
+			acc->batch_done++;
+			continue;
+		}
+		tui_open_passwords(t, email, &pw, &ipw);
+		id = tui_job_start(t, JOB_BATCH, &a, pw, ipw, true);
+		tui_secfree(&pw);
+		tui_secfree(&ipw);
+		if (id == 0) {
+			/* No slot: try again when one ends. */
+			acc->pending_pos--;
+			break;
+		}
+		r->state = ROW_RUNNING;
+	}
+}
+
+static void
+batch_status(struct tui *t)
+{
+	struct tui_accounts *acc = &t->acc;
+
+	if (tui_accounts_busy(t))
+		tui_message(t, false, "Testing: %zu of %zu done, %zu ok. Esc stops.",
+		            acc->batch_done, acc->batch_total, acc->batch_ok);
+	else
+		tui_message(t, acc->batch_ok < acc->batch_total,
+		            "Tested %zu account%s: %zu ok, %zu failed.",
+		            acc->batch_total, acc->batch_total == 1 ? "" : "s",
+		            acc->batch_ok, acc->batch_total - acc->batch_ok);
+}
+
+void
+tui_accounts_job_done(struct tui *t, struct tui_job *j)
+{
+	struct tui_row *r = tui_accounts_find(t, j->acct.email);
+
+	tui_record_result(t, j);
+	if (r)
+		r->state = ROW_IDLE;
+	t->acc.batch_done++;
+	if (j->cat == DIAG_OK)
+		t->acc.batch_ok++;
+	batch_fill(t);
+	batch_status(t);
+}
+
+void
+tui_accounts_cancel_batch(struct tui *t)
+{
+	struct tui_accounts *acc = &t->acc;
+
+	for (size_t i = acc->pending_pos; i < acc->npending; i++) {
+		struct tui_row *r = tui_accounts_find(t, acc->pending[i]);
+
+		if (r)
+			r->state = ROW_IDLE;
+	}
+	acc->batch_total -= acc->npending - acc->pending_pos;
+	acc->npending = acc->pending_pos = 0;
+	for (int i = 0; i < TUI_MAX_JOBS; i++)
+		if (t->jobs[i].used && t->jobs[i].kind == JOB_BATCH)
+			tui_job_cancel(t, t->jobs[i].id);
+}
+
+static void
+test_all(struct tui *t)
+{
+	struct tui_accounts *acc = &t->acc;
+
+	if (tui_accounts_busy(t)) {
+		tui_message(t, true, "A test of all accounts is running; Esc stops it.");
+		return;
+	}
+	if (acc->nvis == 0) {
+		tui_message(t, true, "No account to test.");
+		return;
+	}
+	if (!store_is_unlocked(t->st)) {
+		tui_message(t, true, "The store is locked: passwords cannot be opened.");
+		return;
+	}
+	free(acc->pending);
+	acc->pending = calloc(acc->nvis, sizeof *acc->pending);
+	if (!acc->pending) {
+		acc->npending = 0;
+		return;
+	}
+	for (size_t i = 0; i < acc->nvis; i++) {
+		struct tui_row *r = &acc->rows[acc->vis[i]];
+
+		str_copy(acc->pending[i], sizeof acc->pending[i], r->email);
+		r->state = ROW_QUEUED;
+	}
+	acc->npending = acc->nvis;
+	acc->pending_pos = 0;
+	acc->batch_total = acc->nvis;
+	acc->batch_done = acc->batch_ok = 0;
+	batch_fill(t);
+	batch_status(t);
+}
+
+/* ---- actions ------------------------------------------------------------ */
+
+static struct tui_row *
+selected(struct tui *t)
+{
+	if (t->acc.nvis == 0)
+		return NULL;
+	return &t->acc.rows[t->acc.vis[t->acc.sel]];
+}
+
+static void
+delete_answer(struct tui *t, bool yes, void *ud)
+{
+	char *email = ud;
+	int rc;
+
+	if (yes) {
+		rc = store_account_remove(t->st, email);
+		if (rc == STORE_OK) {
+			tui_accounts_remove(t, email);
+			tui_message(t, false, "Deleted %s.", email);
+		} else {
+			tui_message(t, true, "Could not delete %s: %s", email,
+			            store_strerror(rc));
+		}
+	}
+	free(email);
+}
+
+static void
+test_one(struct tui *t)
+{
+	struct tui_row *r = selected(t);
+	struct account a;
+	char *pw, *ipw;
+
+	if (!r)
+		return;
+	if (store_account_get(t->st, r->email, &a) != STORE_OK) {
+		tui_message(t, true, "Cannot read %s from the store.", r->email);
+		return;
+	}
+	tui_open_passwords(t, r->email, &pw, &ipw);
+	if (!pw && !store_is_unlocked(t->st))
+		tui_message(t, true, "The store is locked: testing without the "
+		            "password.");
+	tui_diag_start(t, &a, pw, ipw, true, false);
+	tui_secfree(&pw);
+	tui_secfree(&ipw);
+}
+
+static void
+move_sel(struct tui *t, long delta)
+{
+	struct tui_accounts *acc = &t->acc;
+	long s = (long)acc->sel + delta;
+
+	if (acc->nvis == 0)
+		return;
+	if (s < 0)
+		s = 0;
+	if (s >= (long)acc->nvis)
+		s = (long)acc->nvis - 1;
+	acc->sel = (size_t)s;
+}
+
+static int
+body_rows(void)
+{
+	return LINES - 5;       /* title, header, filter line, message, hints */
+}
+
+static void
+accounts_key(struct tui *t, int key)
+{
+	struct tui_accounts *acc = &t->acc;
+	struct tui_row *r;
+	bool changed;
+
+	if (acc->filtering) {
+		if (key == TUI_ESC) {
+			tui_input_set(&acc->filter, "");
+			acc->filtering = false;
+			refilter(t);
+			return;
+		}
+		if (key == '\n' || key == '\r' || key == TUI_FN(KEY_ENTER)) {
+			acc->filtering = false;
+			return;
+		}
+		if (tui_input_key(&acc->filter, key, &changed)) {
+			if (changed)
+				refilter(t);
+			return;
+		}
+	}
+	if (tui_global_key(t, key))
+		return;
+	switch (tui_keys_lookup(KS_ACCOUNTS, key)) {
+	case ACT_ADD:
+		tui_form_open(t, NULL);
+		break;
+	case ACT_EDIT:
+		if ((r = selected(t)))
+			tui_form_open(t, r->email);
+		break;
+	case ACT_TEST:
+		test_one(t);
+		break;
+	case ACT_TEST_ALL:
+		test_all(t);
+		break;
+	case ACT_DELETE:
+		if ((r = selected(t))) {
+			char *e = strdup(r->email);
+
+			if (e)
+				tui_yesno(t, false, delete_answer, e,
+				          "Delete %s and its password? y/n", r->email);
+		}
+		break;
+	case ACT_FILTER:
+		acc->filtering = true;
+		break;
+	case ACT_CLEAR:
+		if (tui_accounts_busy(t)) {
+			tui_accounts_cancel_batch(t);
+			tui_message(t, false, "Stopping the tests...");
+		} else if (acc->filter.len) {
+			tui_input_set(&acc->filter, "");
+			refilter(t);
+		}
+		break;
+	case ACT_STORE:
+		tui_store_open(t);
+		break;
+	case ACT_QUIT:
+		t->quit = true;
+		break;
+	case ACT_UP:
+		move_sel(t, -1);
+		break;
+	case ACT_DOWN:
+		move_sel(t, 1);
+		break;
+	case ACT_PGUP:
+		move_sel(t, -body_rows());
+		break;
+	case ACT_PGDN:
+		move_sel(t, body_rows());
+		break;
+	case ACT_TOP:
+		acc->sel = 0;
+		break;
+	case ACT_BOTTOM:
+		if (acc->nvis)
+			acc->sel = acc->nvis - 1;
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- drawing ------------------------------------------------------------ */
+
+enum { C_STATUS, C_EMAIL, C_NAME, C_SMTP, C_IMAP, C_TESTED, C_N };
+
+static void
+columns(int x[C_N], int w[C_N])
+{
+	static const int fixed[C_N] = { 13, 0, 0, 0, 4, 8 };
+	static const int weight[C_N] = { 0, 4, 2, 4, 0, 0 };
+	int flex = COLS - 1 - (C_N - 1), sum = 0, pos = 1;
+
+	for (int i = 0; i < C_N; i++)
+		flex -= fixed[i];
+	for (int i = 0; i < C_N; i++)
+		sum += weight[i];
+	for (int i = 0; i < C_N; i++) {
+		w[i] = fixed[i] ? fixed[i] : flex * weight[i] / sum;
+		x[i] = pos;
+		pos += w[i] + 1;
+	}
+}
+
+static void
+draw_row(struct tui *t, int y, const struct tui_row *r, bool sel,
+         const int x[C_N], const int w[C_N], int64_t now)
+{
+	char buf[ACCT_HOST_MAX + 32];
+	attr_t base = sel ? tui_attr(t, CP_SEL) : A_NORMAL;
+	attr_t mark;
+	const char *res;
+
+	if (sel) {
+		attron(base);
+		mvhline(y, 0, ' ', COLS);
+	}
+	if (r->state == ROW_RUNNING) {
+		str_printf(buf, sizeof buf, "%s testing", tui_spinner(t));
+		mark = tui_attr(t, CP_WARN);
+	} else if (r->state == ROW_QUEUED) {
+		str_printf(buf, sizeof buf, "%s queued", tui_mark_never(t));
+		mark = tui_attr(t, CP_DIM);
+	} else if (r->last_time <= 0 || !r->last_result[0]) {
+		str_printf(buf, sizeof buf, "%s never", tui_mark_never(t));
+		mark = A_NORMAL;
+	} else if (strcmp(r->last_result, "ok") == 0) {
+		str_printf(buf, sizeof buf, "%s ok", tui_mark_ok(t));
+		mark = tui_attr(t, CP_OK) | A_BOLD;
+	} else {
+		res = r->last_result;
+		str_printf(buf, sizeof buf, "%s %s", tui_mark_fail(t), res);
+		mark = tui_attr(t, CP_FAIL) | A_BOLD;
+	}
+	if (!sel)
+		attron(mark);
+	tui_put(t, y, x[C_STATUS], w[C_STATUS], buf, false, true);
+	if (!sel)
+		attroff(mark);
+	tui_put(t, y, x[C_EMAIL], w[C_EMAIL], r->email, false, true);
+	tui_put(t, y, x[C_NAME], w[C_NAME], r->name, false, true);
+	str_printf(buf, sizeof buf, "%s:%u %s", r->smtp_host, r->smtp_port,
+	           sec_label(r->smtp_sec));
+	tui_put(t, y, x[C_SMTP], w[C_SMTP], buf, false, true);
+	tui_put(t, y, x[C_IMAP], w[C_IMAP], r->imap ? "on" : "off", false, true);
+	tui_reltime(r->last_time, now, buf, sizeof buf);
+	tui_put(t, y, x[C_TESTED], w[C_TESTED], buf, false, true);
+	if (sel)
+		attroff(base);
+}
+
+static void
+accounts_draw(struct tui *t)
+{
+	struct tui_accounts *acc = &t->acc;
+	int x[C_N], w[C_N], rows = body_rows();
+	int64_t now = (int64_t)time(NULL);
+	char line[256];
+
+	columns(x, w);
+	attron(A_BOLD);
+	tui_put(t, 1, x[C_STATUS], w[C_STATUS], "Status", false, true);
+	tui_put(t, 1, x[C_EMAIL], w[C_EMAIL], "Email", false, true);
+	tui_put(t, 1, x[C_NAME], w[C_NAME], "Name", false, true);
+	tui_put(t, 1, x[C_SMTP], w[C_SMTP], "SMTP server", false, true);
+	tui_put(t, 1, x[C_IMAP], w[C_IMAP], "IMAP", false, true);
+	tui_put(t, 1, x[C_TESTED], w[C_TESTED], "Tested", false, true);
+	attroff(A_BOLD);
+
+	if (acc->sel >= acc->nvis)
+		acc->sel = acc->nvis ? acc->nvis - 1 : 0;
+	if (acc->sel < acc->top)
+		acc->top = acc->sel;
+	if (acc->sel >= acc->top + (size_t)rows)
+		acc->top = acc->sel - (size_t)rows + 1;
+	if (acc->top + (size_t)rows > acc->nvis)
+		acc->top = acc->nvis > (size_t)rows ? acc->nvis - (size_t)rows : 0;
+
+	if (acc->n == 0) {
+		const char *m = "No accounts yet. Press a to add one.";
+
+		attron(A_BOLD);
+		tui_put(t, 2 + rows / 2 - 1, (COLS - (int)strlen(m)) / 2, COLS, m,
+		        false, true);
+		attroff(A_BOLD);
+		tui_put(t, 2 + rows / 2 + 1, (COLS - 46) / 2, COLS,
+		        "You need the SMTP server, port and password.", false, true);
+	} else if (acc->nvis == 0) {
+		const char *m = "No account matches the filter. Esc clears it.";
+
+		tui_put(t, 2 + rows / 2, (COLS - (int)strlen(m)) / 2, COLS, m,
+		        false, true);
+	}
+	/* Only the rows on screen are drawn. */
+	for (int i = 0; i < rows && acc->top + (size_t)i < acc->nvis; i++) {
+		size_t v = acc->top + (size_t)i;
+
+		draw_row(t, 2 + i, &acc->rows[acc->vis[v]], v == acc->sel, x, w,
+		         now);
+	}
+
+	/* Filter / count line. */
+	if (acc->filtering || acc->filter.len) {
+		attron(A_BOLD);
+		tui_put(t, LINES - 3, 0, 8, "Filter /", false, false);
+		attroff(A_BOLD);
+		tui_draw_input(t, &acc->filter, LINES - 3, 9, 30, acc->filtering,
+		               false);
+		if (!acc->filtering)
+			t->cur_y = -1;
+		str_printf(line, sizeof line, "%zu of %zu account%s", acc->nvis,
+		           acc->n, acc->n == 1 ? "" : "s");
+	} else {
+		str_printf(line, sizeof line, "%zu account%s", acc->n,
+		           acc->n == 1 ? "" : "s");
+	}
+	attron(tui_attr(t, CP_DIM));
+	tui_put(t, LINES - 3, COLS - 1 - tui_cols(t, line), COLS, line, false,
+	        false);
+	attroff(tui_attr(t, CP_DIM));
+}
+
+const struct screen_ops tui_scr_accounts = {
+	KS_ACCOUNTS, "Email Accounts", accounts_draw, accounts_key,
+};

@@ -1,0 +1,348 @@
+/* Live diagnostics: the steps of a running test appear as the worker reports
+ * them (spinner, then a mark, duration and detail), with the certificate and
+ * delivery details at the end and a scrollable transcript pane. Keys keep
+ * working during the test; Esc cancels it and goes back at once. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "secmem.h"
+#include "tui.h"
+#include "util.h"
+
+void
+tui_diag_free(struct tui *t)
+{
+	struct tui_diag *d = &t->dg;
+
+	if (d->job)
+		tui_job_abandon(t, d->job);
+	d->job = 0;
+	tui_secfree(&d->pw);
+	tui_secfree(&d->imap_pw);
+}
+
+static void
+start_job(struct tui *t)
+{
+	struct tui_diag *d = &t->dg;
+
+	if (d->job)
+		tui_job_abandon(t, d->job);
+	d->job = tui_job_start(t, JOB_DIAG, &d->acct, d->pw, d->imap_pw,
+	                       d->stored);
+	d->scroll = d->tscroll = d->trouble_scroll = 0;
+	d->follow = true;
+	if (!d->job)
+		tui_message(t, true, "The test could not start (too many running, "
+		            "or out of memory).");
+	else
+		tui_message(t, false, "%s", "");
+}
+
+void
+tui_diag_start(struct tui *t, const struct account *a, const char *pw,
+               const char *imap_pw, bool stored, bool from_form)
+{
+	struct tui_diag *d = &t->dg;
+	char *npw = tui_secdup(pw), *nipw = tui_secdup(imap_pw);
+
+	/* pw may be d->pw itself: copy before freeing. */
+	tui_diag_free(t);
+	d->pw = npw;
+	d->imap_pw = nipw;
+	d->acct = *a;
+	d->stored = stored;
+	d->from_form = from_form;
+	start_job(t);
+	if (tui_top(t) == &tui_scr_trouble)
+		tui_pop(t);
+	if (tui_top(t) != &tui_scr_diag)
+		tui_push(t, &tui_scr_diag);
+}
+
+void
+tui_diag_retry(struct tui *t)
+{
+	struct tui_diag *d = &t->dg;
+	struct account a;
+
+	/* A stored account may have changed (pin, port, password): test what
+	 * is saved now. */
+	if (d->stored && store_account_get(t->st, d->acct.email, &a) == STORE_OK) {
+		char *pw, *ipw;
+
+		d->acct = a;
+		tui_open_passwords(t, a.email, &pw, &ipw);
+		if (pw || !d->pw) {
+			tui_secfree(&d->pw);
+			tui_secfree(&d->imap_pw);
+			d->pw = pw;
+			d->imap_pw = ipw;
+		} else {
+			tui_secfree(&pw);
+			tui_secfree(&ipw);
+		}
+	}
+	start_job(t);
+	if (tui_top(t) == &tui_scr_trouble)
+		tui_pop(t);
+}
+
+void
+tui_diag_job_event(struct tui *t, struct tui_job *j)
+{
+	if (j->id != t->dg.job)
+		return;
+	if (j->finished) {
+		tui_record_result(t, j);
+		if (j->cat == DIAG_OK)
+			tui_message(t, false, "Test passed.");
+		else if (j->cat != DIAG_CANCELLED)
+			tui_message(t, true, "%s: press f for troubleshooting.",
+			            diag_cat_title(j->cat));
+	}
+	t->dirty = true;
+}
+
+/* ---- drawing ------------------------------------------------------------ */
+
+static const char *
+sec_label(enum security s)
+{
+	return s == SEC_STARTTLS ? "TLS (STARTTLS)" : s == SEC_SSL ? "SSL" : "none";
+}
+
+struct dline {
+	char text[PROBE_DETAIL + 128];
+	attr_t attr;
+	const char *mark;
+	attr_t mark_attr;
+};
+
+static size_t
+body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
+{
+	size_t n = 0;
+
+#define ADD(m, ma, a, ...) do { \
+		if (n < max) { \
+			out[n].mark = (m); out[n].mark_attr = (ma); out[n].attr = (a); \
+			str_printf(out[n].text, sizeof out[n].text, __VA_ARGS__); \
+			n++; \
+		} \
+	} while (0)
+
+	if (!j)
+		return 0;
+	for (size_t i = 0; i < j->nsteps; i++) {
+		const struct probe_step *s = &j->steps[i];
+		const char *m;
+		attr_t ma;
+		char dur[24] = "";
+
+		if (!s->done) {
+			m = j->running ? tui_spinner(t) : tui_mark_never(t);
+			ma = tui_attr(t, CP_WARN);
+		} else if (s->ok) {
+			m = tui_mark_ok(t);
+			ma = tui_attr(t, CP_OK) | A_BOLD;
+		} else {
+			m = tui_mark_fail(t);
+			ma = tui_attr(t, CP_FAIL) | A_BOLD;
+		}
+		if (s->done)
+			str_printf(dur, sizeof dur, "%lld ms", (long long)s->ms);
+		ADD(m, ma, A_NORMAL, "%-18s %8s  %s", s->name, dur, s->detail);
+	}
+	if (!j->finished)
+		return n;
+	for (size_t i = 0; i < j->res.ntls; i++) {
+		const struct probe_tls_info *ti = &j->res.tls[i];
+
+		ADD(NULL, 0, A_BOLD, "TLS (%s): %s %s%s%s", ti->step, ti->version,
+		    ti->cipher, ti->verified ? "" : "  NOT VERIFIED: ",
+		    ti->verified ? "" : ti->problem);
+		ADD(NULL, 0, A_NORMAL, "  subject  %s", ti->subject);
+		ADD(NULL, 0, A_NORMAL, "  issuer   %s", ti->issuer);
+		ADD(NULL, 0, A_NORMAL, "  valid    %s .. %s", ti->not_before,
+		    ti->not_after);
+		ADD(NULL, 0, A_NORMAL, "  %s", ti->sha256);
+	}
+	if (j->res.message_id[0])
+		ADD(NULL, 0, A_NORMAL, "Test email sent: Message-ID %s",
+		    j->res.message_id);
+	if (j->res.reply_detection == 1)
+		ADD(NULL, 0, A_NORMAL, "Reply detection: the test email was found "
+		    "in INBOX after %lld ms", (long long)j->res.reply_ms);
+	else if (j->res.reply_detection == 0)
+		ADD(NULL, 0, A_NORMAL, "Reply detection: the test email was not "
+		    "found in INBOX in time");
+#undef ADD
+	return n;
+}
+
+static void
+diag_draw(struct tui *t)
+{
+	struct tui_diag *d = &t->dg;
+	struct tui_job *j = tui_job_get(t, d->job);
+	static struct dline lines[PROBE_MAX_STEPS + 32];
+	size_t n = body_lines(t, j, lines, sizeof lines / sizeof lines[0]);
+	char buf[512];
+	int y0 = 4, ybottom = LINES - 3, rows, trows = 0;
+
+	str_printf(buf, sizeof buf, "%s  %s:%u %s%s%s", d->acct.email,
+	           d->acct.smtp_host, d->acct.smtp_port,
+	           sec_label(d->acct.smtp_security),
+	           d->acct.imap_host[0] ? "  IMAP " : "",
+	           d->acct.imap_host[0] ? d->acct.imap_host : "");
+	attron(A_BOLD);
+	tui_put(t, 1, 1, COLS - 2, buf, false, true);
+	attroff(A_BOLD);
+
+	if (!j) {
+		tui_put(t, 2, 1, COLS - 2, "No test running. Press r to start one.",
+		        false, true);
+	} else if (j->running) {
+		str_printf(buf, sizeof buf, "%s Testing... a test email is sent to "
+		           "your own address. Esc cancels.", tui_spinner(t));
+		attron(tui_attr(t, CP_WARN));
+		tui_put(t, 2, 1, COLS - 2, buf, false, true);
+		attroff(tui_attr(t, CP_WARN));
+	} else if (j->cat == DIAG_OK) {
+		str_printf(buf, sizeof buf, "%s Everything works.", tui_mark_ok(t));
+		attron(tui_attr(t, CP_OK) | A_BOLD);
+		tui_put(t, 2, 1, COLS - 2, buf, false, true);
+		attroff(tui_attr(t, CP_OK) | A_BOLD);
+	} else {
+		str_printf(buf, sizeof buf, "%s %s (%s). Press f for troubleshooting.",
+		           tui_mark_fail(t), j->res.diag.title[0] ? j->res.diag.title
+		           : diag_cat_title(j->cat), diag_cat_name(j->cat));
+		attron(tui_attr(t, CP_FAIL) | A_BOLD);
+		tui_put(t, 2, 1, COLS - 2, buf, false, true);
+		attroff(tui_attr(t, CP_FAIL) | A_BOLD);
+	}
+
+	rows = ybottom - y0;
+	if (d->show_transcript) {
+		trows = rows / 2;
+		rows -= trows;
+	}
+	/* While the test runs, the newest step stays in view. */
+	if (j && j->running)
+		d->scroll = (int)n - rows;
+	if (d->scroll > (int)n - rows)
+		d->scroll = (int)n - rows;
+	if (d->scroll < 0)
+		d->scroll = 0;
+	for (int r = 0; r < rows && (size_t)(r + d->scroll) < n; r++) {
+		const struct dline *l = &lines[r + d->scroll];
+		int x = 2;
+
+		if (l->mark) {
+			attron(l->mark_attr);
+			tui_put(t, y0 + r, 1, 2, l->mark, false, false);
+			attroff(l->mark_attr);
+			x = 4;
+		}
+		attron(l->attr);
+		tui_put(t, y0 + r, x, COLS - x - 1, l->text, false, true);
+		attroff(l->attr);
+	}
+
+	if (d->show_transcript && j) {
+		int ty = y0 + rows;
+		int tr = trows - 1;
+
+		tui_hline(ty, 0, COLS);
+		attron(A_BOLD);
+		tui_put(t, ty, 2, COLS - 4, " Transcript (credentials redacted) ",
+		        false, false);
+		attroff(A_BOLD);
+		if (d->follow || d->tscroll > (int)j->nlines - tr)
+			d->tscroll = (int)j->nlines - tr;
+		if (d->tscroll < 0)
+			d->tscroll = 0;
+		for (int r = 0; r < tr && (size_t)(r + d->tscroll) < j->nlines; r++) {
+			const struct tui_tline *l = &j->lines[r + d->tscroll];
+
+			str_printf(buf, sizeof buf, "%6lld %c %s", (long long)l->t_ms,
+			           l->dir, l->text ? l->text : "");
+			attron(l->dir == 'S' ? tui_attr(t, CP_DIM) : A_NORMAL);
+			tui_put(t, ty + 1 + r, 1, COLS - 2, buf, false, true);
+			attroff(l->dir == 'S' ? tui_attr(t, CP_DIM) : A_NORMAL);
+		}
+	}
+}
+
+static void
+scroll_by(struct tui *t, int delta)
+{
+	struct tui_diag *d = &t->dg;
+	struct tui_job *j = tui_job_get(t, d->job);
+
+	if (d->show_transcript) {
+		d->tscroll += delta;
+		/* Back at the end: follow new lines again. */
+		d->follow = j && d->tscroll >= (int)j->nlines - (LINES - 7) / 2;
+		if (d->tscroll < 0)
+			d->tscroll = 0;
+	} else {
+		d->scroll += delta;
+	}
+}
+
+static void
+diag_key(struct tui *t, int key)
+{
+	struct tui_diag *d = &t->dg;
+	struct tui_job *j = tui_job_get(t, d->job);
+
+	if (tui_global_key(t, key))
+		return;
+	switch (tui_keys_lookup(KS_DIAG, key)) {
+	case ACT_BACK:
+		/* A running probe is cancelled and forgotten: its thread ends
+		 * within a second, unseen. */
+		if (j && j->running)
+			tui_message(t, false, "Test cancelled.");
+		tui_diag_free(t);
+		tui_pop(t);
+		break;
+	case ACT_TROUBLE:
+		if (!j || !j->finished)
+			tui_message(t, true, "The test is still running.");
+		else {
+			tui_message(t, false, "%s", "");
+			tui_push(t, &tui_scr_trouble);
+		}
+		break;
+	case ACT_RETRY:
+		tui_diag_retry(t);
+		break;
+	case ACT_TRANSCRIPT:
+		d->show_transcript = !d->show_transcript;
+		d->follow = true;
+		break;
+	case ACT_PGUP:
+		scroll_by(t, -(LINES / 2 - 4));
+		break;
+	case ACT_PGDN:
+		scroll_by(t, LINES / 2 - 4);
+		break;
+	case ACT_UP:
+		scroll_by(t, -1);
+		break;
+	case ACT_DOWN:
+		scroll_by(t, 1);
+		break;
+	default:
+		break;
+	}
+}
+
+const struct screen_ops tui_scr_diag = {
+	KS_DIAG, "Live diagnostics", diag_draw, diag_key,
+};

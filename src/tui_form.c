@@ -1,0 +1,895 @@
+/* The account form ("+ SMTP" / edit), in the product page's order: Email,
+ * Display name, SMTP server, Port, Username, Password, Encryption, then the
+ * optional IMAP part and the trust settings. Validation uses the same
+ * valid_*() rules as the CLI and shows next to each field. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "secmem.h"
+#include "tui.h"
+#include "util.h"
+
+enum ftype { FT_TEXT, FT_SECRET, FT_PORT, FT_CHOICE };
+
+static const struct {
+	const char *label;
+	enum ftype type;
+	size_t max;
+	const char *acct_field;   /* acct_error.field naming it */
+	const char *help;
+} fdef[FF_N] = {
+	[FF_EMAIL] = { "Email", FT_TEXT, ACCT_EMAIL_MAX, "email",
+		"Your full email address: the sender of the test email." },
+	[FF_NAME] = { "Display name", FT_TEXT, ACCT_NAME_MAX, "name",
+		"The name shown as the sender." },
+	[FF_SMTP_HOST] = { "SMTP server", FT_TEXT, ACCT_HOST_MAX, "smtp-host",
+		"Outgoing server address, like smtp.example.com." },
+	[FF_SMTP_PORT] = { "Port", FT_PORT, 5, "smtp-port",
+		"Usually 587 (TLS) or 465 (SSL); follows the encryption until typed." },
+	[FF_USER] = { "Username", FT_TEXT, ACCT_USER_MAX, "username",
+		"Usually your email; follows it until you type here." },
+	[FF_PASS] = { "Password", FT_SECRET, ACCT_SECRET_MAX, "password",
+		"Your password or an app password. Ctrl-R shows or hides it." },
+	[FF_SMTP_SEC] = { "Encryption", FT_CHOICE, 0, "smtp-security",
+		"Space/Left/Right: TLS (STARTTLS, 587), SSL (465) or none." },
+	[FF_IMAP_HOST] = { "IMAP server", FT_TEXT, ACCT_HOST_MAX, "imap-host",
+		"Optional, for reply detection: incoming server, like imap.example.com." },
+	[FF_IMAP_PORT] = { "IMAP port", FT_PORT, 5, "imap-port",
+		"Usually 993 (SSL)." },
+	[FF_IMAP_SEC] = { "IMAP encryption", FT_CHOICE, 0, "imap-security",
+		"Space/Left/Right: SSL (993), TLS (STARTTLS, 143) or none." },
+	[FF_IMAP_USER] = { "IMAP username", FT_TEXT, ACCT_USER_MAX, "imap-username",
+		"Empty: the same as the SMTP username." },
+	[FF_IMAP_PASS] = { "IMAP password", FT_SECRET, ACCT_SECRET_MAX, "imap-password",
+		"Empty: the same as the SMTP password." },
+	[FF_CA] = { "CA file", FT_TEXT, ACCT_PATH_MAX, "ca-file",
+		"Optional PEM file of extra trusted authorities (a private CA)." },
+	[FF_PIN] = { "Pinned cert", FT_TEXT, 128, "pin",
+		"Optional sha256:<hex> of a certificate to trust as is." },
+	[FF_PRESET] = { "Preset", FT_CHOICE, 0, "preset",
+		"Ctrl-P or Space picks a provider preset; Left clears it." },
+};
+
+static int
+field_row(int f)
+{
+	/* Section headings sit before IMAP and before the trust settings. */
+	return 2 + f + (f >= FF_IMAP_HOST) + (f >= FF_CA);
+}
+
+static bool
+is_text(int f)
+{
+	return fdef[f].type != FT_CHOICE;
+}
+
+static const struct preset *
+cur_preset(struct tui *t)
+{
+	if (!t->presets || !t->form.preset[0])
+		return NULL;
+	return preset_find(t->presets, t->form.preset);
+}
+
+static const char *
+sec_choice(enum security s, bool imap)
+{
+	switch (s) {
+	case SEC_STARTTLS:
+		return imap ? "TLS (STARTTLS)" : "TLS (STARTTLS)";
+	case SEC_SSL:
+		return "SSL (implicit TLS)";
+	default:
+		return "none (clear text!)";
+	}
+}
+
+static void
+set_port(struct tui_input *in, unsigned port)
+{
+	char b[16];
+
+	if (port == 0) {
+		tui_input_set(in, "");
+		return;
+	}
+	str_printf(b, sizeof b, "%u", port);
+	tui_input_set(in, b);
+}
+
+/* ---- opening and closing ------------------------------------------------ */
+
+static int
+form_alloc(struct tui_form *f)
+{
+	for (int i = 0; i < FF_N; i++) {
+		if (!is_text(i) || f->in[i].buf)
+			continue;
+		if (tui_input_init(&f->in[i], fdef[i].max,
+		                   fdef[i].type == FT_SECRET) != 0)
+			return -1;
+	}
+	if (!f->pfilter.buf && tui_input_init(&f->pfilter, 64, false) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+fill_from(struct tui_form *f, const struct account *a)
+{
+	tui_input_set(&f->in[FF_EMAIL], a->email);
+	tui_input_set(&f->in[FF_NAME], a->display_name);
+	tui_input_set(&f->in[FF_SMTP_HOST], a->smtp_host);
+	set_port(&f->in[FF_SMTP_PORT], a->smtp_port);
+	tui_input_set(&f->in[FF_USER], a->username);
+	tui_input_set(&f->in[FF_PASS], "");
+	tui_input_set(&f->in[FF_IMAP_HOST], a->imap_host);
+	set_port(&f->in[FF_IMAP_PORT], a->imap_host[0] ? a->imap_port : 0);
+	tui_input_set(&f->in[FF_IMAP_USER], a->imap_username);
+	tui_input_set(&f->in[FF_IMAP_PASS], "");
+	tui_input_set(&f->in[FF_CA], a->ca_file);
+	tui_input_set(&f->in[FF_PIN], a->pin);
+	f->smtp_sec = a->smtp_security;
+	f->imap_sec = a->imap_security;
+	f->allow_plain = a->allow_plain;
+	str_copy(f->preset, sizeof f->preset, a->preset);
+	for (int i = 0; i < FF_N; i++) {
+		f->in[i].touched = false;
+		f->err[i][0] = '\0';
+	}
+}
+
+void
+tui_form_open(struct tui *t, const char *email)
+{
+	struct tui_form *f = &t->form;
+	struct account a;
+
+	if (form_alloc(f) != 0) {
+		tui_message(t, true, "Out of memory.");
+		return;
+	}
+	account_init(&a);
+	f->editing = false;
+	f->old_email[0] = '\0';
+	if (email) {
+		if (store_account_get(t->st, email, &a) != STORE_OK) {
+			tui_message(t, true, "Cannot read %s from the store.", email);
+			return;
+		}
+		f->editing = true;
+		str_copy(f->old_email, sizeof f->old_email, a.email);
+	}
+	f->orig = a;
+	fill_from(f, &a);
+	f->focus = FF_EMAIL;
+	f->reveal = false;
+	f->dirty = false;
+	f->picker = false;
+	/* An existing account's typed values are the user's own. */
+	f->port_typed = f->editing && a.smtp_port !=
+	                security_default_port(a.smtp_security, false);
+	f->imap_port_typed = f->editing && a.imap_host[0] &&
+	                     a.imap_port != security_default_port(a.imap_security, true);
+	f->user_typed = f->editing && strcmp(a.username, a.email) != 0;
+	str_copy(f->last_offer_email, sizeof f->last_offer_email, a.email);
+	f->active = true;
+	tui_message(t, false, "%s", "");
+	tui_push(t, &tui_scr_form);
+}
+
+void
+tui_form_close(struct tui *t)
+{
+	struct tui_form *f = &t->form;
+
+	/* Wipe the passwords as soon as the form is gone. */
+	for (int i = 0; i < FF_N; i++)
+		tui_input_free(&f->in[i]);
+	tui_input_free(&f->pfilter);
+	free(f->pvis);
+	f->pvis = NULL;
+	f->active = false;
+}
+
+static void
+leave(struct tui *t)
+{
+	tui_form_close(t);
+	tui_pop(t);
+}
+
+/* ---- collecting and validating ------------------------------------------ */
+
+static void
+set_err(struct tui_form *f, int i, const char *why)
+{
+	if (why)
+		str_printf(f->err[i], sizeof f->err[i], "%s %s", fdef[i].label, why);
+	else
+		f->err[i][0] = '\0';
+}
+
+static void
+check_field(struct tui_form *f, int i)
+{
+	const char *v = is_text(i) ? f->in[i].buf : "";
+	unsigned port;
+	char pin[ACCT_PIN_LEN + 1];
+	bool imap = f->in[FF_IMAP_HOST].len > 0;
+
+	switch (i) {
+	case FF_EMAIL:
+		set_err(f, i, v[0] ? valid_email(v) : "is required");
+		break;
+	case FF_NAME:
+		set_err(f, i, valid_text(v, ACCT_NAME_MAX));
+		break;
+	case FF_SMTP_HOST:
+		set_err(f, i, v[0] ? valid_hostname(v) : "is required");
+		break;
+	case FF_SMTP_PORT:
+		set_err(f, i, valid_port(v, &port));
+		break;
+	case FF_USER:
+		set_err(f, i, v[0] ? valid_text(v, ACCT_USER_MAX) : "is required");
+		break;
+	case FF_PASS:
+	case FF_IMAP_PASS:
+		set_err(f, i, v[0] ? valid_secret(v) : NULL);
+		break;
+	case FF_IMAP_HOST:
+		set_err(f, i, v[0] ? valid_hostname(v) : NULL);
+		break;
+	case FF_IMAP_PORT:
+		set_err(f, i, imap ? valid_port(v, &port) : NULL);
+		break;
+	case FF_IMAP_USER:
+		set_err(f, i, valid_text(v, ACCT_USER_MAX));
+		break;
+	case FF_CA:
+		set_err(f, i, valid_text(v, ACCT_PATH_MAX));
+		break;
+	case FF_PIN:
+		set_err(f, i, v[0] ? valid_pin(v, pin) : NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Builds the account from the fields: 0, or -1 with the first bad field
+ * focused and every problem shown. */
+static int
+collect(struct tui *t, struct account *a)
+{
+	struct tui_form *f = &t->form;
+	struct acct_error e;
+	int first = -1;
+	unsigned port = 0;
+
+	for (int i = 0; i < FF_N; i++) {
+		check_field(f, i);
+		if (f->err[i][0] && first < 0)
+			first = i;
+	}
+	if (first >= 0) {
+		f->focus = first;
+		tui_message(t, true, "%s", f->err[first]);
+		return -1;
+	}
+	*a = f->orig;            /* keeps the last test's outcome */
+	str_copy(a->email, sizeof a->email, f->in[FF_EMAIL].buf);
+	str_copy(a->display_name, sizeof a->display_name, f->in[FF_NAME].buf);
+	str_copy(a->smtp_host, sizeof a->smtp_host, f->in[FF_SMTP_HOST].buf);
+	valid_port(f->in[FF_SMTP_PORT].buf, &port);
+	a->smtp_port = port;
+	a->smtp_security = f->smtp_sec;
+	str_copy(a->username, sizeof a->username, f->in[FF_USER].buf);
+	str_copy(a->imap_host, sizeof a->imap_host, f->in[FF_IMAP_HOST].buf);
+	port = 0;
+	if (a->imap_host[0])
+		valid_port(f->in[FF_IMAP_PORT].buf, &port);
+	a->imap_port = port;
+	a->imap_security = f->imap_sec;
+	str_copy(a->imap_username, sizeof a->imap_username, f->in[FF_IMAP_USER].buf);
+	str_copy(a->ca_file, sizeof a->ca_file, f->in[FF_CA].buf);
+	a->pin[0] = '\0';
+	if (f->in[FF_PIN].len)
+		valid_pin(f->in[FF_PIN].buf, a->pin);
+	str_copy(a->preset, sizeof a->preset, f->preset);
+	a->allow_plain = f->allow_plain;
+	if (account_validate(a, &e) != 0) {
+		for (int i = 0; i < FF_N; i++)
+			if (strcmp(fdef[i].acct_field, e.field) == 0) {
+				str_copy(f->err[i], sizeof f->err[i], e.msg);
+				f->focus = i;
+			}
+		tui_message(t, true, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+secret_or_null(const struct tui_input *in)
+{
+	return in->touched && in->len ? in->buf : NULL;
+}
+
+static void
+save(struct tui *t)
+{
+	struct tui_form *f = &t->form;
+	struct account a;
+	char err[256] = "";
+	int rc;
+
+	if (collect(t, &a) != 0)
+		return;
+	if ((secret_or_null(&f->in[FF_PASS]) || secret_or_null(&f->in[FF_IMAP_PASS])) &&
+	    !store_is_unlocked(t->st)) {
+		tui_message(t, true, "The store is locked: the password cannot be "
+		            "saved. Restart with the key file or passphrase.");
+		return;
+	}
+	if (f->editing)
+		rc = store_account_put(t->st, f->old_email, &a,
+		                       secret_or_null(&f->in[FF_PASS]),
+		                       secret_or_null(&f->in[FF_IMAP_PASS]),
+		                       err, sizeof err);
+	else
+		rc = store_account_add(t->st, &a, secret_or_null(&f->in[FF_PASS]),
+		                       secret_or_null(&f->in[FF_IMAP_PASS]),
+		                       err, sizeof err);
+	if (rc == STORE_EXISTS) {
+		str_printf(f->err[FF_EMAIL], sizeof f->err[FF_EMAIL],
+		           "%s is already in the store", a.email);
+		f->focus = FF_EMAIL;
+		tui_message(t, true, "%s is already in the store: edit it from the "
+		            "list instead.", a.email);
+		return;
+	}
+	if (rc != STORE_OK) {
+		tui_message(t, true, "Not saved: %s", err[0] ? err : store_strerror(rc));
+		return;
+	}
+	if (f->editing && strcasecmp(f->old_email, a.email) != 0)
+		tui_accounts_remove(t, f->old_email);
+	tui_accounts_upsert(t, &a);
+	tui_message(t, false, "Saved %s.%s", a.email,
+	            !f->editing && !secret_or_null(&f->in[FF_PASS])
+	            ? " (no password given)" : "");
+	leave(t);
+}
+
+static void
+test_form(struct tui *t)
+{
+	struct tui_form *f = &t->form;
+	struct account a;
+	char *pw = NULL, *ipw = NULL;
+
+	if (collect(t, &a) != 0)
+		return;
+	if (f->editing && !f->in[FF_PASS].touched && !f->in[FF_IMAP_PASS].touched) {
+		tui_open_passwords(t, f->old_email, &pw, &ipw);
+	} else {
+		char *spw = NULL, *sipw = NULL;
+
+		if (f->editing)
+			tui_open_passwords(t, f->old_email, &spw, &sipw);
+		pw = tui_secdup(f->in[FF_PASS].touched ? secret_or_null(&f->in[FF_PASS]) : spw);
+		ipw = tui_secdup(f->in[FF_IMAP_PASS].touched
+		                 ? secret_or_null(&f->in[FF_IMAP_PASS]) : sipw);
+		tui_secfree(&spw);
+		tui_secfree(&sipw);
+	}
+	/* The outcome is recorded only when the values tested are the stored
+	 * ones. */
+	tui_diag_start(t, &a, pw, ipw, f->editing && !f->dirty, true);
+	tui_secfree(&pw);
+	tui_secfree(&ipw);
+}
+
+/* ---- presets ------------------------------------------------------------ */
+
+static void
+apply_preset(struct tui *t, const struct preset *p)
+{
+	struct tui_form *f = &t->form;
+	struct account a;
+
+	account_init(&a);
+	a.smtp_security = f->smtp_sec;
+	a.imap_security = f->imap_sec;
+	/* The user chose the preset: its servers replace what is there. */
+	preset_apply(p, &a, 0);
+	tui_input_set(&f->in[FF_SMTP_HOST], a.smtp_host);
+	set_port(&f->in[FF_SMTP_PORT], a.smtp_port);
+	f->smtp_sec = a.smtp_security;
+	tui_input_set(&f->in[FF_IMAP_HOST], a.imap_host);
+	set_port(&f->in[FF_IMAP_PORT], a.imap_host[0] ? a.imap_port : 0);
+	f->imap_sec = a.imap_security;
+	f->allow_plain = f->smtp_sec == SEC_NONE ||
+	                 (a.imap_host[0] && f->imap_sec == SEC_NONE);
+	str_copy(f->preset, sizeof f->preset, p->id);
+	f->port_typed = f->imap_port_typed = false;
+	f->err[FF_SMTP_HOST][0] = f->err[FF_SMTP_PORT][0] = '\0';
+	f->err[FF_IMAP_HOST][0] = f->err[FF_IMAP_PORT][0] = '\0';
+	f->dirty = true;
+	tui_message(t, false, "Preset %s applied.", p->name);
+}
+
+static void
+offer_answer(struct tui *t, bool yes, void *ud)
+{
+	const struct preset *p = ud;
+
+	if (yes && t->form.active)
+		apply_preset(t, p);
+}
+
+/* When Email is left: a matching provider is offered once per address. */
+static void
+offer_preset(struct tui *t)
+{
+	struct tui_form *f = &t->form;
+	const struct preset *p;
+
+	if (!t->presets || !f->in[FF_EMAIL].len ||
+	    strcmp(f->last_offer_email, f->in[FF_EMAIL].buf) == 0)
+		return;
+	str_copy(f->last_offer_email, sizeof f->last_offer_email,
+	         f->in[FF_EMAIL].buf);
+	if (valid_email(f->in[FF_EMAIL].buf))
+		return;
+	p = preset_match(t->presets, f->in[FF_EMAIL].buf);
+	if (!p || strcmp(p->id, f->preset) == 0)
+		return;
+	tui_yesno(t, true, offer_answer, (void *)p, "Use preset %s? y/n",
+	          p->name);
+}
+
+static bool
+preset_matches(const struct preset *p, const char *q)
+{
+	size_t n = strlen(q);
+
+	if (n == 0)
+		return true;
+	for (const char *s = p->name; *s; s++)
+		if (strncasecmp(s, q, n) == 0)
+			return true;
+	for (const char *s = p->id; *s; s++)
+		if (strncasecmp(s, q, n) == 0)
+			return true;
+	for (size_t d = 0; d < p->ndomains; d++)
+		for (const char *s = p->domains[d]; *s; s++)
+			if (strncasecmp(s, q, n) == 0)
+				return true;
+	return false;
+}
+
+static void
+picker_refilter(struct tui *t)
+{
+	struct tui_form *f = &t->form;
+
+	f->npvis = 0;
+	f->psel = f->ptop = 0;
+	if (!t->presets)
+		return;
+	for (size_t i = 0; i < t->presets->n; i++)
+		if (preset_matches(&t->presets->v[i], f->pfilter.buf))
+			f->pvis[f->npvis++] = i;
+}
+
+static void
+picker_open(struct tui *t)
+{
+	struct tui_form *f = &t->form;
+
+	if (!t->presets || t->presets->n == 0) {
+		tui_message(t, true, "No presets are installed.");
+		return;
+	}
+	free(f->pvis);
+	f->pvis = calloc(t->presets->n, sizeof *f->pvis);
+	if (!f->pvis)
+		return;
+	tui_input_set(&f->pfilter, "");
+	picker_refilter(t);
+	/* Start on the current preset, or the one the address matches. */
+	{
+		const struct preset *want = cur_preset(t);
+
+		if (!want && f->in[FF_EMAIL].len)
+			want = preset_match(t->presets, f->in[FF_EMAIL].buf);
+		for (size_t i = 0; want && i < f->npvis; i++)
+			if (&t->presets->v[f->pvis[i]] == want)
+				f->psel = i;
+	}
+	f->picker = true;
+}
+
+static void
+picker_key(struct tui *t, int key)
+{
+	struct tui_form *f = &t->form;
+	bool changed;
+
+	switch (tui_keys_lookup(KS_PICKER, key)) {
+	case ACT_UP:
+		if (f->psel > 0)
+			f->psel--;
+		return;
+	case ACT_DOWN:
+		if (f->psel + 1 < f->npvis)
+			f->psel++;
+		return;
+	case ACT_SELECT:
+		if (f->npvis)
+			apply_preset(t, &t->presets->v[f->pvis[f->psel]]);
+		f->picker = false;
+		return;
+	case ACT_BACK:
+		f->picker = false;
+		return;
+	default:
+		break;
+	}
+	if (tui_input_key(&f->pfilter, key, &changed)) {
+		if (changed)
+			picker_refilter(t);
+		return;
+	}
+	tui_global_key(t, key);
+}
+
+static void
+picker_draw(struct tui *t)
+{
+	struct tui_form *f = &t->form;
+	int h = LINES - 6, w = 60, y0 = 3, x0 = (COLS - 60) / 2;
+	int rows = h - 4;
+
+	tui_box(y0, x0, h, w);
+	attron(A_BOLD);
+	tui_put(t, y0, x0 + 2, w - 4, " Presets ", false, false);
+	attroff(A_BOLD);
+	tui_put(t, y0 + 1, x0 + 2, 8, "Search:", false, false);
+	tui_draw_input(t, &f->pfilter, y0 + 1, x0 + 10, w - 12, true, false);
+	if (f->psel < f->ptop)
+		f->ptop = f->psel;
+	if (f->psel >= f->ptop + (size_t)rows)
+		f->ptop = f->psel - (size_t)rows + 1;
+	if (f->npvis == 0)
+		tui_put(t, y0 + 3, x0 + 2, w - 4, "No preset matches.", false, true);
+	for (int r = 0; r < rows && f->ptop + (size_t)r < f->npvis; r++) {
+		const struct preset *p = &t->presets->v[f->pvis[f->ptop + (size_t)r]];
+		char line[256];
+		bool sel = f->ptop + (size_t)r == f->psel;
+
+		str_printf(line, sizeof line, " %-24s %s:%u", p->name,
+		           p->nsmtp ? p->smtp[0].host : "",
+		           p->nsmtp ? p->smtp[0].port : 0);
+		if (sel)
+			attron(tui_attr(t, CP_SEL));
+		tui_put(t, y0 + 3 + r, x0 + 1, w - 2, line, true, true);
+		if (sel)
+			attroff(tui_attr(t, CP_SEL));
+	}
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+static void
+after_change(struct tui *t, int i)
+{
+	struct tui_form *f = &t->form;
+
+	f->dirty = true;
+	f->err[i][0] = '\0';
+	switch (i) {
+	case FF_EMAIL:
+		if (!f->user_typed)
+			tui_input_set(&f->in[FF_USER], f->in[FF_EMAIL].buf);
+		break;
+	case FF_USER:
+		f->user_typed = f->in[FF_USER].len > 0;
+		break;
+	case FF_SMTP_PORT:
+		f->port_typed = f->in[FF_SMTP_PORT].len > 0;
+		break;
+	case FF_IMAP_PORT:
+		f->imap_port_typed = f->in[FF_IMAP_PORT].len > 0;
+		break;
+	case FF_IMAP_HOST:
+		if (!f->imap_port_typed)
+			set_port(&f->in[FF_IMAP_PORT], f->in[FF_IMAP_HOST].len
+			         ? security_default_port(f->imap_sec, true) : 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+cycle(struct tui *t, int dir)
+{
+	struct tui_form *f = &t->form;
+	/* TLS/STARTTLS -> SSL -> none, and back. */
+	static const enum security order[3] = { SEC_STARTTLS, SEC_SSL, SEC_NONE };
+	static const enum security iorder[3] = { SEC_SSL, SEC_STARTTLS, SEC_NONE };
+	const enum security *o;
+	enum security *s;
+	int k = 0;
+
+	if (f->focus == FF_PRESET) {
+		if (dir > 0) {
+			picker_open(t);
+		} else if (f->preset[0]) {
+			f->preset[0] = '\0';
+			f->dirty = true;
+		}
+		return;
+	}
+	if (f->focus == FF_SMTP_SEC) {
+		o = order;
+		s = &f->smtp_sec;
+	} else if (f->focus == FF_IMAP_SEC) {
+		o = iorder;
+		s = &f->imap_sec;
+	} else {
+		return;
+	}
+	for (int i = 0; i < 3; i++)
+		if (o[i] == *s)
+			k = i;
+	*s = o[(k + 3 + dir) % 3];
+	f->dirty = true;
+	/* Choosing "none" is the user's explicit consent to clear text. */
+	f->allow_plain = f->smtp_sec == SEC_NONE || f->imap_sec == SEC_NONE;
+	if (f->focus == FF_SMTP_SEC && !f->port_typed)
+		set_port(&f->in[FF_SMTP_PORT], security_default_port(f->smtp_sec, false));
+	if (f->focus == FF_IMAP_SEC && !f->imap_port_typed && f->in[FF_IMAP_HOST].len)
+		set_port(&f->in[FF_IMAP_PORT], security_default_port(f->imap_sec, true));
+}
+
+static void
+move_focus(struct tui *t, int dir)
+{
+	struct tui_form *f = &t->form;
+	int old = f->focus;
+
+	f->focus = (f->focus + FF_N + dir) % FF_N;
+	/* Passing through an empty field is no mistake yet; saving says
+	 * what is required. */
+	if (!is_text(old) || f->in[old].len)
+		check_field(f, old);
+	if (old == FF_EMAIL)
+		offer_preset(t);
+}
+
+static void
+discard_answer(struct tui *t, bool yes, void *ud)
+{
+	(void)ud;
+	if (yes) {
+		leave(t);
+		tui_message(t, false, "Changes discarded.");
+	}
+}
+
+static void
+form_key(struct tui *t, int key)
+{
+	struct tui_form *f = &t->form;
+	bool changed;
+
+	if (f->picker) {
+		picker_key(t, key);
+		return;
+	}
+	if (is_text(f->focus)) {
+		/* Ports take digits only; anything else is refused quietly. */
+		if (fdef[f->focus].type == FT_PORT && !TUI_IS_FN(key) &&
+		    key >= 0x20 && key != 0x7f && (key < '0' || key > '9'))
+			return;
+		if (tui_input_key(&f->in[f->focus], key, &changed)) {
+			if (changed)
+				after_change(t, f->focus);
+			return;
+		}
+	}
+	if (tui_global_key(t, key))
+		return;
+	switch (tui_keys_lookup(KS_FORM, key)) {
+	case ACT_NEXT:
+		move_focus(t, 1);
+		break;
+	case ACT_PREV:
+		move_focus(t, -1);
+		break;
+	case ACT_CHOICE_NEXT:
+		cycle(t, 1);
+		break;
+	case ACT_CHOICE_PREV:
+		cycle(t, -1);
+		break;
+	case ACT_PRESETS:
+		picker_open(t);
+		break;
+	case ACT_REVEAL:
+		f->reveal = !f->reveal;
+		break;
+	case ACT_SAVE:
+		save(t);
+		break;
+	case ACT_TEST_FORM:
+		test_form(t);
+		break;
+	case ACT_BACK:
+		if (f->dirty)
+			tui_yesno(t, false, discard_answer, NULL,
+			          "Leave the form and discard your changes? y/n");
+		else
+			leave(t);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+tui_form_apply_alt(struct tui *t, unsigned port, enum security sec, bool imap)
+{
+	struct tui_form *f = &t->form;
+
+	if (!f->active)
+		return;
+	if (imap) {
+		f->imap_sec = sec;
+		set_port(&f->in[FF_IMAP_PORT], port);
+		f->imap_port_typed = true;
+	} else {
+		f->smtp_sec = sec;
+		set_port(&f->in[FF_SMTP_PORT], port);
+		f->port_typed = true;
+	}
+	f->allow_plain = f->smtp_sec == SEC_NONE || f->imap_sec == SEC_NONE;
+	f->dirty = true;
+}
+
+void
+tui_form_set_pin(struct tui *t, const char *pin)
+{
+	if (!t->form.active)
+		return;
+	tui_input_set(&t->form.in[FF_PIN], pin);
+	t->form.dirty = true;
+}
+
+/* ---- drawing ------------------------------------------------------------ */
+
+static void
+form_draw(struct tui *t)
+{
+	struct tui_form *f = &t->form;
+	const struct preset *p = cur_preset(t);
+	int lx = 2, vx = 20, vw = 36, ex = vx + vw + 2;
+	int ny;
+
+	attron(tui_attr(t, CP_TITLE) | A_BOLD);
+	tui_put(t, 0, 0, COLS - 14, f->editing ? " Email Accounts > Edit account"
+	        : " Email Accounts > + SMTP", true, true);
+	attroff(tui_attr(t, CP_TITLE) | A_BOLD);
+
+	attron(A_BOLD | A_UNDERLINE);
+	tui_put(t, field_row(FF_IMAP_HOST) - 1, lx, COLS - 4,
+	        "IMAP (optional, for reply detection)", false, true);
+	tui_put(t, field_row(FF_CA) - 1, lx, COLS - 4,
+	        "Trust and preset", false, true);
+	attroff(A_BOLD | A_UNDERLINE);
+
+	for (int i = 0; i < FF_N; i++) {
+		int y = field_row(i);
+		bool focus = i == f->focus && !f->picker;
+
+		if (focus)
+			attron(A_BOLD);
+		tui_put(t, y, lx - 2, 2, focus ? ">" : " ", false, false);
+		tui_put(t, y, lx, vx - lx - 1, fdef[i].label, false, true);
+		if (focus)
+			attroff(A_BOLD);
+		if (is_text(i)) {
+			bool secret = fdef[i].type == FT_SECRET;
+
+			if (secret && f->editing && !f->in[i].touched &&
+			    (i == FF_PASS ? f->orig.has_password
+			                  : f->orig.has_imap_password)) {
+				attron(A_UNDERLINE);
+				mvhline(y, vx, ' ', vw);
+				attroff(A_UNDERLINE);
+				attron(tui_attr(t, CP_DIM));
+				tui_put(t, y, vx, vw, "(unchanged)", false, false);
+				attroff(tui_attr(t, CP_DIM));
+				if (focus) {
+					t->cur_y = y;
+					t->cur_x = vx;
+				}
+			} else {
+				tui_draw_input(t, &f->in[i], y, vx, vw, focus,
+				               secret && !f->reveal);
+			}
+		} else {
+			char v[160];
+
+			if (i == FF_PRESET)
+				str_printf(v, sizeof v, "%s", p ? p->name
+				           : f->preset[0] ? f->preset : "(none)  Ctrl-P to pick");
+			else
+				str_printf(v, sizeof v, "< %s >",
+				           sec_choice(i == FF_SMTP_SEC ? f->smtp_sec
+				                      : f->imap_sec, i == FF_IMAP_SEC));
+			if (focus)
+				attron(A_REVERSE);
+			tui_put(t, y, vx, vw, v, false, true);
+			if (focus)
+				attroff(A_REVERSE);
+		}
+		if (f->err[i][0]) {
+			attron(tui_attr(t, CP_FAIL));
+			tui_put(t, y, ex, COLS - ex - 1, f->err[i], false, true);
+			attroff(tui_attr(t, CP_FAIL));
+		}
+	}
+
+	/* The preset's notes (app password needed, Bridge must run, ...). */
+	ny = field_row(FF_N - 1) + 1;
+	if (p) {
+		if (p->app_password && ny < LINES - 3) {
+			char m[256];
+
+			str_printf(m, sizeof m, "%s wants an app password: create one in "
+			           "your account's security settings.", p->name);
+			attron(tui_attr(t, CP_WARN));
+			tui_put(t, ny++, lx, COLS - 4, m, false, true);
+			attroff(tui_attr(t, CP_WARN));
+		}
+		for (size_t n = 0; n < p->nnotes && ny < LINES - 3; n++) {
+			attron(tui_attr(t, CP_WARN));
+			tui_put(t, ny++, lx, COLS - 4, p->notes[n], false, true);
+			attroff(tui_attr(t, CP_WARN));
+		}
+	}
+	if (f->smtp_sec == SEC_NONE && ny < LINES - 3) {
+		attron(tui_attr(t, CP_FAIL) | A_BOLD);
+		tui_put(t, ny++, lx, COLS - 4, "Encryption none: your password "
+		        "would cross the network readable by anyone on the path.",
+		        false, true);
+		attroff(tui_attr(t, CP_FAIL) | A_BOLD);
+	}
+	/* The focused field: its full problem, or what it is for. */
+	if (!f->picker) {
+		if (f->err[f->focus][0]) {
+			attron(tui_attr(t, CP_FAIL) | A_BOLD);
+			tui_put(t, LINES - 3, lx, COLS - 4, f->err[f->focus], false, true);
+			attroff(tui_attr(t, CP_FAIL) | A_BOLD);
+		} else {
+			attron(tui_attr(t, CP_DIM));
+			tui_put(t, LINES - 3, lx, COLS - 4, fdef[f->focus].help, false, true);
+			attroff(tui_attr(t, CP_DIM));
+		}
+	}
+	if (f->picker)
+		picker_draw(t);
+}
+
+const struct screen_ops tui_scr_form = {
+	KS_FORM, "Account", form_draw, form_key,
+};

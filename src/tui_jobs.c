@@ -1,0 +1,417 @@
+/* Probe jobs: each test runs probe_run() on a worker thread started with the
+ * console's signals blocked. The probe's callback copies each event into a
+ * locked queue and writes a byte to a self-pipe; the UI thread, woken by
+ * poll(), drains the queue here. Workers never touch curses or the store. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "secmem.h"
+#include "tui.h"
+#include "util.h"
+
+struct worker_arg {
+	struct tui *t;
+	unsigned id;
+	enum job_kind kind;
+	struct probe *p;
+	struct tui_msg *finished;       /* preallocated: the end always arrives */
+};
+
+static void
+post(struct tui *t, struct tui_msg *m)
+{
+	pthread_mutex_lock(&t->qlock);
+	m->next = NULL;
+	if (t->qtail)
+		t->qtail->next = m;
+	else
+		t->qhead = m;
+	t->qtail = m;
+	pthread_mutex_unlock(&t->qlock);
+	/* A full pipe already wakes the UI; EAGAIN is fine. */
+	(void)!write(t->job_pipe[1], "j", 1);
+}
+
+static void
+on_event(const struct probe_event *ev, void *ud)
+{
+	struct worker_arg *w = ud;
+	struct tui_msg *m;
+
+	/* "Test all" shows only the outcome of each row. */
+	if (w->kind == JOB_BATCH || ev->type == PROBE_EV_DONE)
+		return;
+	m = calloc(1, sizeof *m);
+	if (!m)
+		return;
+	m->job = w->id;
+	m->type = ev->type;
+	if (ev->step)
+		m->step = *ev->step;
+	if (ev->type == PROBE_EV_TRANSCRIPT && ev->line) {
+		m->line.t_ms = ev->line->t_ms;
+		m->line.dir = ev->line->dir;
+		m->line.text = strdup(ev->line->text ? ev->line->text : "");
+		if (!m->line.text) {
+			free(m);
+			return;
+		}
+	}
+	post(w->t, m);
+}
+
+static void *
+worker(void *arg)
+{
+	struct worker_arg *w = arg;
+	struct tui_msg *m = w->finished;
+
+	m->cat = probe_run(w->p, on_event, w);
+	m->job = w->id;
+	m->type = TUI_MSG_FINISHED;
+	post(w->t, m);
+	free(w);
+	return NULL;
+}
+
+int
+tui_jobs_init(struct tui *t)
+{
+	if (pthread_mutex_init(&t->qlock, NULL) != 0)
+		return -1;
+	if (pipe(t->job_pipe) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		int fl = fcntl(t->job_pipe[i], F_GETFL);
+
+		fcntl(t->job_pipe[i], F_SETFL, fl | O_NONBLOCK);
+		fcntl(t->job_pipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	t->next_job_id = 1;
+	return 0;
+}
+
+static void
+job_free(struct tui_job *j)
+{
+	if (j->probe)
+		probe_free(j->probe);
+	for (size_t i = 0; i < j->nlines; i++)
+		free(j->lines[i].text);
+	free(j->lines);
+	memset(j, 0, sizeof *j);
+}
+
+static void
+msg_free(struct tui_msg *m)
+{
+	free(m->line.text);
+	free(m);
+}
+
+void
+tui_jobs_fini(struct tui *t)
+{
+	struct tui_msg *m, *next;
+
+	if (t->job_pipe[0] < 0)
+		return;
+	for (int i = 0; i < TUI_MAX_JOBS; i++)
+		if (t->jobs[i].used && t->jobs[i].running)
+			probe_cancel(t->jobs[i].probe);
+	/* Cancelled probes end within a second. */
+	for (int i = 0; i < TUI_MAX_JOBS; i++) {
+		if (t->jobs[i].used && t->jobs[i].running)
+			pthread_join(t->jobs[i].thread, NULL);
+		if (t->jobs[i].used)
+			job_free(&t->jobs[i]);
+	}
+	for (m = t->qhead; m; m = next) {
+		next = m->next;
+		msg_free(m);
+	}
+	t->qhead = t->qtail = NULL;
+	close(t->job_pipe[0]);
+	close(t->job_pipe[1]);
+	t->job_pipe[0] = t->job_pipe[1] = -1;
+	pthread_mutex_destroy(&t->qlock);
+}
+
+struct tui_job *
+tui_job_get(struct tui *t, unsigned id)
+{
+	if (id == 0)
+		return NULL;
+	for (int i = 0; i < TUI_MAX_JOBS; i++)
+		if (t->jobs[i].used && t->jobs[i].id == id)
+			return &t->jobs[i];
+	return NULL;
+}
+
+bool
+tui_jobs_running(const struct tui *t)
+{
+	for (int i = 0; i < TUI_MAX_JOBS; i++)
+		if (t->jobs[i].used && t->jobs[i].running)
+			return true;
+	return false;
+}
+
+size_t
+tui_jobs_count(const struct tui *t, enum job_kind kind)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < TUI_MAX_JOBS; i++)
+		if (t->jobs[i].used && t->jobs[i].running &&
+		    t->jobs[i].kind == kind)
+			n++;
+	return n;
+}
+
+unsigned
+tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
+              const char *pw, const char *imap_pw, bool stored)
+{
+	struct tui_job *j = NULL;
+	struct worker_arg *w;
+	struct probe_opts opts;
+	const struct preset *pr = NULL;
+	sigset_t block, old;
+	int rc;
+
+	for (int i = 0; i < TUI_MAX_JOBS; i++)
+		if (!t->jobs[i].used) {
+			j = &t->jobs[i];
+			break;
+		}
+	if (!j)
+		return 0;
+	probe_opts_default(&opts);
+	/* The troubleshooting panel can offer what works instead. */
+	opts.find_alternatives = kind == JOB_DIAG;
+	if (t->presets && a->preset[0])
+		pr = preset_find(t->presets, a->preset);
+
+	w = calloc(1, sizeof *w);
+	if (w)
+		w->finished = calloc(1, sizeof *w->finished);
+	if (!w || !w->finished) {
+		if (w)
+			free(w->finished);
+		free(w);
+		return 0;
+	}
+	memset(j, 0, sizeof *j);
+	j->probe = probe_new(a, pw, imap_pw, pr, &opts);
+	if (!j->probe) {
+		free(w->finished);
+		free(w);
+		return 0;
+	}
+	j->used = true;
+	j->id = t->next_job_id++;
+	if (t->next_job_id == 0)
+		t->next_job_id = 1;
+	j->kind = kind;
+	j->stored = stored;
+	j->acct = *a;
+	j->t0_ms = now_ms();
+	j->cat = DIAG_INTERNAL_ERROR;
+	w->t = t;
+	w->id = j->id;
+	w->kind = kind;
+	w->p = j->probe;
+
+	/* Signals stay with the UI thread. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGWINCH);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&j->thread, NULL, worker, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		free(w->finished);
+		free(w);
+		job_free(j);
+		return 0;
+	}
+	j->running = true;
+	return j->id;
+}
+
+void
+tui_job_cancel(struct tui *t, unsigned id)
+{
+	struct tui_job *j = tui_job_get(t, id);
+
+	if (j && j->running)
+		probe_cancel(j->probe);
+}
+
+void
+tui_job_abandon(struct tui *t, unsigned id)
+{
+	struct tui_job *j = tui_job_get(t, id);
+
+	if (!j)
+		return;
+	if (j->running) {
+		probe_cancel(j->probe);
+		j->abandoned = true;
+	} else {
+		job_free(j);
+	}
+}
+
+static struct probe_step *
+step_slot(struct tui_job *j, const char *name)
+{
+	/* The step still running with that name, else a new one. */
+	for (size_t i = j->nsteps; i-- > 0;)
+		if (!j->steps[i].done && strcmp(j->steps[i].name, name) == 0)
+			return &j->steps[i];
+	if (j->nsteps >= PROBE_MAX_STEPS)
+		return NULL;
+	return &j->steps[j->nsteps++];
+}
+
+static void
+add_line(struct tui_job *j, struct tui_tline *l)
+{
+	if (j->nlines == j->caplines) {
+		size_t cap = j->caplines ? j->caplines * 2 : 64;
+		struct tui_tline *v = realloc(j->lines, cap * sizeof *v);
+
+		if (!v)
+			return;
+		j->lines = v;
+		j->caplines = cap;
+	}
+	j->lines[j->nlines++] = *l;
+	l->text = NULL;
+}
+
+void
+tui_record_result(struct tui *t, struct tui_job *j)
+{
+	struct tui_row *r;
+	int64_t when;
+	const char *cat;
+
+	if (!j->stored || j->cat == DIAG_CANCELLED)
+		return;
+	when = j->res.started > 0 ? j->res.started : (int64_t)time(NULL);
+	cat = diag_cat_name(j->cat);
+	if (store_set_result(t->st, j->acct.email, when, cat) != STORE_OK)
+		return;
+	r = tui_accounts_find(t, j->acct.email);
+	if (r) {
+		r->last_time = when;
+		str_copy(r->last_result, sizeof r->last_result, cat);
+	}
+}
+
+static void
+finish(struct tui *t, struct tui_job *j, enum diag_cat cat)
+{
+	const struct probe_result *r;
+
+	pthread_join(j->thread, NULL);
+	j->running = false;
+	j->finished = true;
+	j->cat = cat;
+	r = probe_result(j->probe);
+	if (r) {
+		j->res = *r;
+		j->res.transcript = NULL;
+		j->res.ntranscript = 0;
+		/* The final steps are the authoritative ones. */
+		memcpy(j->steps, r->steps, sizeof j->steps);
+		j->nsteps = r->nsteps;
+	}
+	probe_free(j->probe);
+	j->probe = NULL;
+}
+
+void
+tui_jobs_drain(struct tui *t)
+{
+	struct tui_msg *m, *next;
+
+	pthread_mutex_lock(&t->qlock);
+	m = t->qhead;
+	t->qhead = t->qtail = NULL;
+	pthread_mutex_unlock(&t->qlock);
+
+	for (; m; m = next) {
+		struct tui_job *j = tui_job_get(t, m->job);
+		struct probe_step *s;
+
+		next = m->next;
+		if (!j) {
+			msg_free(m);
+			continue;
+		}
+		switch (m->type) {
+		case PROBE_EV_STEP_BEGIN:
+		case PROBE_EV_STEP_END:
+			if ((s = step_slot(j, m->step.name)))
+				*s = m->step;
+			break;
+		case PROBE_EV_TRANSCRIPT:
+			add_line(j, &m->line);
+			break;
+		case TUI_MSG_FINISHED:
+			finish(t, j, m->cat);
+			if (j->abandoned) {
+				job_free(j);
+				j = NULL;
+			}
+			break;
+		default:
+			break;
+		}
+		msg_free(m);
+		if (!j)
+			continue;
+		if (j->kind == JOB_BATCH) {
+			if (j->finished) {
+				tui_accounts_job_done(t, j);
+				job_free(j);
+			}
+		} else {
+			tui_diag_job_event(t, j);
+		}
+		t->dirty = true;
+	}
+}
+
+void
+tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
+{
+	*pw = *imap_pw = NULL;
+	if (!store_is_unlocked(t->st))
+		return;
+	*pw = secmem_alloc(ACCT_SECRET_MAX + 1);
+	if (*pw && store_secret_get(t->st, email, SECRET_SMTP, *pw,
+	                            ACCT_SECRET_MAX + 1) != STORE_OK) {
+		secmem_free(*pw, ACCT_SECRET_MAX + 1);
+		*pw = NULL;
+	}
+	*imap_pw = secmem_alloc(ACCT_SECRET_MAX + 1);
+	if (*imap_pw && store_secret_get(t->st, email, SECRET_IMAP, *imap_pw,
+	                                 ACCT_SECRET_MAX + 1) != STORE_OK) {
+		secmem_free(*imap_pw, ACCT_SECRET_MAX + 1);
+		*imap_pw = NULL;
+	}
+}

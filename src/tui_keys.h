@@ -1,0 +1,186 @@
+/* The console's keys: one table binds every key of every screen to a named
+ * action, and the same table produces the help overlay, the hint bar and the
+ * man page's KEYS section (tig's REQ_ X-macro). Included by tui*.c only. */
+#ifndef FLUENZR_TUI_KEYS_H
+#define FLUENZR_TUI_KEYS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#include <curses.h>
+
+/* A key as the console sees it: a character (wchar_t value) or a curses
+ * function key marked with TUI_FN so that it cannot collide with a
+ * character of the same code. */
+#define TUI_FN(k)    ((int)(0x40000000 | (k)))
+#define TUI_IS_FN(k) (((k) & 0x40000000) != 0)
+#define TUI_CTRL(c)  ((c) & 0x1f)
+#define TUI_ESC      27
+
+/* Screens (contexts) that have keys. KS_ALL applies everywhere; KS_FIELD
+ * is any text field (form, filter, passphrase, preset picker). */
+#define TUI_KEY_SCREENS(S) \
+	S(ALL,      "Everywhere") \
+	S(ACCOUNTS, "Email Accounts") \
+	S(FORM,     "Account form") \
+	S(FIELD,    "Editing a text field") \
+	S(DIAG,     "Live diagnostics") \
+	S(TROUBLE,  "Troubleshooting") \
+	S(STORE,    "Store") \
+	S(PICKER,   "Preset picker") \
+	S(HELP,     "Help")
+
+enum tui_keyscreen {
+#define S_(id, title) KS_##id,
+	TUI_KEY_SCREENS(S_)
+#undef S_
+	KS_N
+};
+
+/* K(screen, key code, key name, action, help text, hint label or NULL).
+ * Several rows may bind the same action; the help overlay joins their key
+ * names. The hint label, when set, puts the key in the bottom bar. */
+#define TUI_KEYMAP(K) \
+	K(ALL,      '?',                   "?",         HELP,        "Show the keys of this screen", "help") \
+	K(ALL,      TUI_FN(KEY_F(1)),      "F1",        HELP,        NULL, NULL) \
+	K(ALL,      TUI_CTRL('c'),         "Ctrl-C",    QUIT_NOW,    "Quit at once; an unsaved form is not written", NULL) \
+	K(ALL,      TUI_CTRL('l'),         "Ctrl-L",    REDRAW,      "Redraw the screen", NULL) \
+	\
+	K(ACCOUNTS, 'a',                   "a",         ADD,         "Add an account (+ SMTP)", "add") \
+	K(ACCOUNTS, '\n',                  "Enter",     EDIT,        "Edit the selected account", NULL) \
+	K(ACCOUNTS, '\r',                  "Enter",     EDIT,        NULL, NULL) \
+	K(ACCOUNTS, TUI_FN(KEY_ENTER),     "Enter",     EDIT,        NULL, NULL) \
+	K(ACCOUNTS, 'e',                   "e",         EDIT,        NULL, "edit") \
+	K(ACCOUNTS, 't',                   "t",         TEST,        "Test the selected account (sends a test email)", "test") \
+	K(ACCOUNTS, 'T',                   "T",         TEST_ALL,    "Test every account shown, several at a time", "test all") \
+	K(ACCOUNTS, 'd',                   "d",         DELETE,      "Delete the selected account (asks first)", "del") \
+	K(ACCOUNTS, '/',                   "/",         FILTER,      "Filter the list as you type (Enter keeps it)", "filter") \
+	K(ACCOUNTS, TUI_ESC,               "Esc",       CLEAR,       "Clear the filter, or stop a running test of all", NULL) \
+	K(ACCOUNTS, 's',                   "s",         STORE,       "Store: key, passphrase, security advice", "store") \
+	K(ACCOUNTS, 'q',                   "q",         QUIT,        "Quit", "quit") \
+	K(ACCOUNTS, TUI_FN(KEY_UP),        "Up",        UP,          "Previous account", NULL) \
+	K(ACCOUNTS, 'k',                   "k",         UP,          NULL, NULL) \
+	K(ACCOUNTS, TUI_FN(KEY_DOWN),      "Down",      DOWN,        "Next account", NULL) \
+	K(ACCOUNTS, 'j',                   "j",         DOWN,        NULL, NULL) \
+	K(ACCOUNTS, TUI_FN(KEY_PPAGE),     "PgUp",      PGUP,        "One page up", NULL) \
+	K(ACCOUNTS, TUI_FN(KEY_NPAGE),     "PgDn",      PGDN,        "One page down", NULL) \
+	K(ACCOUNTS, TUI_FN(KEY_HOME),      "Home",      TOP,         "First account", NULL) \
+	K(ACCOUNTS, 'g',                   "g",         TOP,         NULL, NULL) \
+	K(ACCOUNTS, TUI_FN(KEY_END),       "End",       BOTTOM,      "Last account", NULL) \
+	K(ACCOUNTS, 'G',                   "G",         BOTTOM,      NULL, NULL) \
+	\
+	K(FORM,     '\t',                  "Tab",       NEXT,        "Next field", "next") \
+	K(FORM,     TUI_FN(KEY_DOWN),      "Down",      NEXT,        NULL, NULL) \
+	K(FORM,     '\n',                  "Enter",     NEXT,        NULL, NULL) \
+	K(FORM,     '\r',                  "Enter",     NEXT,        NULL, NULL) \
+	K(FORM,     TUI_FN(KEY_ENTER),     "Enter",     NEXT,        NULL, NULL) \
+	K(FORM,     TUI_FN(KEY_BTAB),      "Shift-Tab", PREV,        "Previous field", NULL) \
+	K(FORM,     TUI_FN(KEY_UP),        "Up",        PREV,        NULL, NULL) \
+	K(FORM,     ' ',                   "Space",     CHOICE_NEXT, "Next choice (encryption, preset)", NULL) \
+	K(FORM,     TUI_FN(KEY_RIGHT),     "Right",     CHOICE_NEXT, NULL, NULL) \
+	K(FORM,     TUI_FN(KEY_LEFT),      "Left",      CHOICE_PREV, "Previous choice", NULL) \
+	K(FORM,     TUI_CTRL('p'),         "Ctrl-P",    PRESETS,     "Pick a provider preset", "presets") \
+	K(FORM,     TUI_CTRL('r'),         "Ctrl-R",    REVEAL,      "Show or hide the passwords", NULL) \
+	K(FORM,     TUI_CTRL('s'),         "Ctrl-S",    SAVE,        "Save the account", "save") \
+	K(FORM,     TUI_CTRL('t'),         "Ctrl-T",    TEST_FORM,   "Test the values on screen, saved or not", "test") \
+	K(FORM,     TUI_ESC,               "Esc",       BACK,        "Back to the list (asks when changed)", "back") \
+	\
+	K(FIELD,    TUI_FN(KEY_LEFT),      "Left",      ED_LEFT,     "Cursor left", NULL) \
+	K(FIELD,    TUI_FN(KEY_RIGHT),     "Right",     ED_RIGHT,    "Cursor right", NULL) \
+	K(FIELD,    TUI_FN(KEY_HOME),      "Home",      ED_HOME,     "Start of the field", NULL) \
+	K(FIELD,    TUI_CTRL('a'),         "Ctrl-A",    ED_HOME,     NULL, NULL) \
+	K(FIELD,    TUI_FN(KEY_END),       "End",       ED_END,      "End of the field", NULL) \
+	K(FIELD,    TUI_CTRL('e'),         "Ctrl-E",    ED_END,      NULL, NULL) \
+	K(FIELD,    TUI_FN(KEY_BACKSPACE), "Backspace", ED_BS,       "Delete the character before the cursor", NULL) \
+	K(FIELD,    127,                   "Backspace", ED_BS,       NULL, NULL) \
+	K(FIELD,    TUI_CTRL('h'),         "Backspace", ED_BS,       NULL, NULL) \
+	K(FIELD,    TUI_FN(KEY_DC),        "Delete",    ED_DEL,      "Delete the character under the cursor", NULL) \
+	K(FIELD,    TUI_CTRL('d'),         "Ctrl-D",    ED_DEL,      NULL, NULL) \
+	K(FIELD,    TUI_CTRL('u'),         "Ctrl-U",    ED_KILL,     "Clear the field", NULL) \
+	\
+	K(DIAG,     TUI_ESC,               "Esc",       BACK,        "Cancel a running test, or go back", "cancel/back") \
+	K(DIAG,     'q',                   "q",         BACK,        NULL, NULL) \
+	K(DIAG,     'f',                   "f",         TROUBLE,     "Troubleshooting for this result", "fix") \
+	K(DIAG,     'r',                   "r",         RETRY,       "Run the test again", "retry") \
+	K(DIAG,     'l',                   "l",         TRANSCRIPT,  "Show or hide the protocol transcript", "transcript") \
+	K(DIAG,     TUI_FN(KEY_PPAGE),     "PgUp",      PGUP,        "Scroll up a page", NULL) \
+	K(DIAG,     TUI_FN(KEY_NPAGE),     "PgDn",      PGDN,        "Scroll down a page", NULL) \
+	K(DIAG,     'k',                   "k",         UP,          "Scroll up a line", NULL) \
+	K(DIAG,     TUI_FN(KEY_UP),        "Up",        UP,          NULL, NULL) \
+	K(DIAG,     'j',                   "j",         DOWN,        "Scroll down a line", NULL) \
+	K(DIAG,     TUI_FN(KEY_DOWN),      "Down",      DOWN,        NULL, NULL) \
+	\
+	K(TROUBLE,  'a',                   "a",         APPLY_ALT,   "Apply the working port/encryption the test found", "apply") \
+	K(TROUBLE,  'p',                   "p",         PIN,         "Pin the server's certificate (shows it first)", "pin") \
+	K(TROUBLE,  'e',                   "e",         EDIT,        "Edit the account", "edit") \
+	K(TROUBLE,  'r',                   "r",         RETRY,       "Run the test again", "retry") \
+	K(TROUBLE,  TUI_ESC,               "Esc",       BACK,        "Back to the test", "back") \
+	K(TROUBLE,  'q',                   "q",         BACK,        NULL, NULL) \
+	K(TROUBLE,  'k',                   "k",         UP,          "Scroll up", NULL) \
+	K(TROUBLE,  TUI_FN(KEY_UP),        "Up",        UP,          NULL, NULL) \
+	K(TROUBLE,  'j',                   "j",         DOWN,        "Scroll down", NULL) \
+	K(TROUBLE,  TUI_FN(KEY_DOWN),      "Down",      DOWN,        NULL, NULL) \
+	\
+	K(STORE,    'p',                   "p",         PASSPHRASE,  "Set or change the store passphrase", "passphrase") \
+	K(STORE,    'k',                   "k",         ROTATE,      "Rotate the data key (re-seals every secret)", "rotate key") \
+	K(STORE,    TUI_ESC,               "Esc",       BACK,        "Back to the list", "back") \
+	K(STORE,    'q',                   "q",         BACK,        NULL, NULL) \
+	\
+	K(PICKER,   TUI_FN(KEY_UP),        "Up",        UP,          "Previous preset", NULL) \
+	K(PICKER,   TUI_FN(KEY_DOWN),      "Down",      DOWN,        "Next preset", NULL) \
+	K(PICKER,   '\n',                  "Enter",     SELECT,      "Use the selected preset", "use") \
+	K(PICKER,   '\r',                  "Enter",     SELECT,      NULL, NULL) \
+	K(PICKER,   TUI_FN(KEY_ENTER),     "Enter",     SELECT,      NULL, NULL) \
+	K(PICKER,   TUI_ESC,               "Esc",       BACK,        "Close without choosing (typing filters)", "cancel") \
+	\
+	K(HELP,     TUI_ESC,               "Esc",       BACK,        "Close the help", "close") \
+	K(HELP,     'q',                   "q",         BACK,        NULL, NULL) \
+	K(HELP,     '?',                   "?",         BACK,        NULL, NULL) \
+	K(HELP,     TUI_FN(KEY_UP),        "Up",        UP,          "Scroll up", NULL) \
+	K(HELP,     'k',                   "k",         UP,          NULL, NULL) \
+	K(HELP,     TUI_FN(KEY_DOWN),      "Down",      DOWN,        "Scroll down", NULL) \
+	K(HELP,     'j',                   "j",         DOWN,        NULL, NULL)
+
+enum tui_action {
+	ACT_NONE = 0,
+	ACT_HELP, ACT_QUIT_NOW, ACT_REDRAW,
+	ACT_ADD, ACT_EDIT, ACT_TEST, ACT_TEST_ALL, ACT_DELETE, ACT_FILTER,
+	ACT_CLEAR, ACT_STORE, ACT_QUIT, ACT_UP, ACT_DOWN, ACT_PGUP, ACT_PGDN,
+	ACT_TOP, ACT_BOTTOM,
+	ACT_NEXT, ACT_PREV, ACT_CHOICE_NEXT, ACT_CHOICE_PREV, ACT_PRESETS,
+	ACT_REVEAL, ACT_SAVE, ACT_TEST_FORM, ACT_BACK,
+	ACT_ED_LEFT, ACT_ED_RIGHT, ACT_ED_HOME, ACT_ED_END, ACT_ED_BS,
+	ACT_ED_DEL, ACT_ED_KILL,
+	ACT_TROUBLE, ACT_RETRY, ACT_TRANSCRIPT,
+	ACT_APPLY_ALT, ACT_PIN,
+	ACT_PASSPHRASE, ACT_ROTATE,
+	ACT_SELECT,
+};
+
+struct tui_keydef {
+	enum tui_keyscreen screen;
+	int key;
+	const char *name;
+	enum tui_action action;
+	const char *help;       /* NULL: another row of the same action has it */
+	const char *hint;
+};
+
+extern const struct tui_keydef tui_keymap[];
+extern const size_t tui_keymap_len;
+
+/* The action bound to key on screen s (not KS_ALL), or ACT_NONE. */
+enum tui_action tui_keys_lookup(enum tui_keyscreen s, int key);
+const char *tui_keys_screen_title(enum tui_keyscreen s);
+/* All key names bound to the action on the screen, ", "-joined. */
+void tui_keys_names(enum tui_keyscreen s, enum tui_action a, char *out,
+                    size_t outlen);
+/* The "key label" pairs of the hint bar, two spaces apart. */
+void tui_keys_hints(enum tui_keyscreen s, char *out, size_t outlen);
+/* The man page's KEYS section body, in roff (.SS per screen, .TP per key). */
+void tui_keys_print_man(FILE *f);
+
+#endif

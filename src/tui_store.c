@@ -1,0 +1,251 @@
+/* The store screen: where the store and its key live, the key slots, and the
+ * two operations on the key (set/change the passphrase, rotate the data
+ * key), plus the product page's security recommendations. Passphrases are
+ * typed in no-echo fields and kept in locked memory. */
+#include "config.h"
+
+#include <string.h>
+
+#include "secmem.h"
+#include "tui.h"
+#include "util.h"
+
+static void
+refresh_status(struct tui *t)
+{
+	t->ss.have_status = store_status(t->st, &t->ss.status) == STORE_OK;
+}
+
+void
+tui_store_open(struct tui *t)
+{
+	refresh_status(t);
+	tui_push(t, &tui_scr_store);
+}
+
+void
+tui_store_free(struct tui *t)
+{
+	tui_secfree(&t->ss.pass1);
+	tui_secfree(&t->ss.oldpass);
+}
+
+/* ---- set / change the passphrase ---------------------------------------- */
+
+static void
+keyfile_answer(struct tui *t, bool drop, void *ud)
+{
+	char err[256] = "";
+	int rc;
+
+	(void)ud;
+	if (!t->ss.pass1)
+		return;
+	rc = store_set_passphrase(t->st, t->ss.pass1, drop, err, sizeof err);
+	tui_secfree(&t->ss.pass1);
+	if (rc != STORE_OK)
+		tui_message(t, true, "Passphrase not set: %s",
+		            err[0] ? err : store_strerror(rc));
+	else
+		tui_message(t, false, "Passphrase set%s.", drop
+		            ? "; the key file no longer opens the store" : "");
+	refresh_status(t);
+}
+
+static void
+second_answer(struct tui *t, const char *pass, void *ud)
+{
+	(void)ud;
+	if (!pass || !t->ss.pass1) {
+		tui_secfree(&t->ss.pass1);
+		tui_message(t, false, "Passphrase unchanged.");
+		return;
+	}
+	if (strcmp(pass, t->ss.pass1) != 0) {
+		tui_secfree(&t->ss.pass1);
+		tui_message(t, true, "The two entries differ; passphrase unchanged.");
+		return;
+	}
+	if (t->ss.status.keyfile_slot)
+		tui_yesno(t, false, keyfile_answer, NULL,
+		          "Also remove the key-file slot, so that only the passphrase "
+		          "opens the store? y/n");
+	else
+		keyfile_answer(t, false, NULL);
+}
+
+static void
+first_answer(struct tui *t, const char *pass, void *ud)
+{
+	const char *why;
+
+	(void)ud;
+	if (!pass) {
+		tui_message(t, false, "Passphrase unchanged.");
+		return;
+	}
+	if ((why = valid_secret(pass))) {
+		tui_message(t, true, "The passphrase %s.", why);
+		return;
+	}
+	if (strlen(pass) < 8) {
+		tui_message(t, true, "Use at least 8 characters.");
+		return;
+	}
+	tui_secfree(&t->ss.pass1);
+	t->ss.pass1 = tui_secdup(pass);
+	if (!t->ss.pass1)
+		return;
+	tui_ask_secret(t, "Repeat the new passphrase: ", second_answer, NULL);
+}
+
+static void
+set_passphrase(struct tui *t)
+{
+	if (!store_is_unlocked(t->st)) {
+		tui_message(t, true, "The store is locked.");
+		return;
+	}
+	tui_ask_secret(t, "New passphrase (no echo): ", first_answer, NULL);
+}
+
+/* ---- rotate ------------------------------------------------------------- */
+
+static void
+do_rotate(struct tui *t, const char *pass)
+{
+	char err[256] = "";
+	int rc = store_rotate(t->st, pass, err, sizeof err);
+
+	if (rc != STORE_OK)
+		tui_message(t, true, "Key not rotated: %s",
+		            err[0] ? err : store_strerror(rc));
+	else
+		tui_message(t, false, "New data key: every secret was sealed again.");
+	refresh_status(t);
+}
+
+static void
+rotate_pass_answer(struct tui *t, const char *pass, void *ud)
+{
+	(void)ud;
+	if (!pass) {
+		tui_message(t, false, "Key not rotated.");
+		return;
+	}
+	do_rotate(t, pass);
+}
+
+static void
+rotate_answer(struct tui *t, bool yes, void *ud)
+{
+	(void)ud;
+	if (!yes) {
+		tui_message(t, false, "Key not rotated.");
+		return;
+	}
+	if (store_has_passphrase(t->st))
+		tui_ask_secret(t, "Store passphrase: ", rotate_pass_answer, NULL);
+	else
+		do_rotate(t, NULL);
+}
+
+static void
+rotate(struct tui *t)
+{
+	if (!store_is_unlocked(t->st)) {
+		tui_message(t, true, "The store is locked.");
+		return;
+	}
+	tui_yesno(t, false, rotate_answer, NULL,
+	          "Make a new data key and seal every password again? y/n");
+}
+
+/* ---- screen ------------------------------------------------------------- */
+
+static void
+store_draw(struct tui *t)
+{
+	const struct store_status *s = &t->ss.status;
+	char b[1200];
+	int y = 2;
+	static const char *const advice[] = {
+		"Use a dedicated app password for each account.",
+		"Enable login alerts with your provider.",
+		"Change passwords regularly.",
+		"Prefer OAuth (Gmail, Outlook) when possible.",
+	};
+
+	if (!t->ss.have_status) {
+		tui_put(t, y, 2, COLS - 4, "The store's status cannot be read.",
+		        false, true);
+		return;
+	}
+	attron(A_BOLD);
+	tui_put(t, y++, 2, COLS - 4, "Status", false, true);
+	attroff(A_BOLD);
+	str_printf(b, sizeof b, "Store       %s", s->dir);
+	tui_put(t, y++, 4, COLS - 6, b, false, true);
+	str_printf(b, sizeof b, "Key file    %s", s->key_file[0] ? s->key_file : "(none)");
+	tui_put(t, y++, 4, COLS - 6, b, false, true);
+	str_printf(b, sizeof b, "Key slots   %s%s%s",
+	           s->keyfile_slot ? "key file" : "",
+	           s->keyfile_slot && s->passphrase_slot ? ", " : "",
+	           s->passphrase_slot ? "passphrase" : "");
+	tui_put(t, y++, 4, COLS - 6, b, false, true);
+	if (s->passphrase_slot) {
+		str_printf(b, sizeof b, "PBKDF2      %u iterations",
+		           s->pbkdf2_iterations);
+		tui_put(t, y++, 4, COLS - 6, b, false, true);
+	}
+	str_printf(b, sizeof b, "Accounts    %zu (%zu secret%s, AES-256-GCM)",
+	           s->accounts, s->secrets, s->secrets == 1 ? "" : "s");
+	tui_put(t, y++, 4, COLS - 6, b, false, true);
+	str_printf(b, sizeof b, "State       %s, format %d",
+	           store_is_unlocked(t->st) ? "unlocked" : "locked",
+	           s->format_version);
+	tui_put(t, y++, 4, COLS - 6, b, false, true);
+
+	y++;
+	attron(A_BOLD);
+	tui_put(t, y++, 2, COLS - 4, "Actions", false, true);
+	attroff(A_BOLD);
+	tui_put(t, y++, 4, COLS - 6, s->passphrase_slot
+	        ? "p  change the passphrase" : "p  set a passphrase", false, true);
+	tui_put(t, y++, 4, COLS - 6,
+	        "k  rotate the data key (every password is sealed again)",
+	        false, true);
+
+	y++;
+	attron(A_BOLD);
+	tui_put(t, y++, 2, COLS - 4, "Security recommendations", false, true);
+	attroff(A_BOLD);
+	for (size_t i = 0; i < sizeof advice / sizeof advice[0] && y < LINES - 3; i++) {
+		str_printf(b, sizeof b, "%zu. %s", i + 1, advice[i]);
+		tui_put(t, y++, 4, COLS - 6, b, false, true);
+	}
+}
+
+static void
+store_key(struct tui *t, int key)
+{
+	if (tui_global_key(t, key))
+		return;
+	switch (tui_keys_lookup(KS_STORE, key)) {
+	case ACT_PASSPHRASE:
+		set_passphrase(t);
+		break;
+	case ACT_ROTATE:
+		rotate(t);
+		break;
+	case ACT_BACK:
+		tui_pop(t);
+		break;
+	default:
+		break;
+	}
+}
+
+const struct screen_ops tui_scr_store = {
+	KS_STORE, "Store", store_draw, store_key,
+};

@@ -1,0 +1,316 @@
+/* The troubleshooting panel: the diagnosis of the last test (category, what
+ * the server said, the fixes as a checklist) and the actions that exist for
+ * it: apply the working alternative the probe found, pin the certificate
+ * shown, edit, retry. */
+#include "config.h"
+
+#include <string.h>
+
+#include "tui.h"
+#include "util.h"
+
+static struct tui_job *
+cur_job(struct tui *t)
+{
+	struct tui_job *j = tui_job_get(t, t->dg.job);
+
+	return j && j->finished ? j : NULL;
+}
+
+/* The certificate that failed: the diagnosis's candidate, else the TLS
+ * info that was not verified. */
+static const struct probe_tls_info *
+bad_cert(const struct tui_job *j)
+{
+	for (size_t i = 0; i < j->res.ntls; i++)
+		if (!j->res.tls[i].verified)
+			return &j->res.tls[i];
+	return j->res.ntls ? &j->res.tls[0] : NULL;
+}
+
+static const char *
+pin_candidate(const struct tui_job *j)
+{
+	const struct probe_tls_info *ti;
+
+	if (j->res.diag.pin_candidate[0])
+		return j->res.diag.pin_candidate;
+	ti = bad_cert(j);
+	return ti && ti->sha256[0] ? ti->sha256 : NULL;
+}
+
+static const char *
+sec_name(enum security s)
+{
+	return s == SEC_STARTTLS ? "TLS (STARTTLS)" : s == SEC_SSL ? "SSL" : "none";
+}
+
+/* Saves a changed copy of the tested account: in the store (keeping its
+ * passwords) and, when the test came from the form, in the form too. */
+static int
+save_change(struct tui *t, const struct account *a)
+{
+	char err[256] = "";
+	int rc;
+
+	if (t->dg.from_form && t->form.active)
+		return 0;
+	rc = store_account_put(t->st, t->dg.acct.email, a, NULL, NULL, err,
+	                       sizeof err);
+	if (rc != STORE_OK) {
+		tui_message(t, true, "Not saved: %s", err[0] ? err : store_strerror(rc));
+		return -1;
+	}
+	tui_accounts_upsert(t, a);
+	return 0;
+}
+
+static void
+apply_alt(struct tui *t)
+{
+	struct tui_job *j = cur_job(t);
+	struct account a;
+	const struct diagnosis *dg;
+
+	if (!j || j->res.diag.alt_port == 0) {
+		tui_message(t, true, "The test found no working alternative to apply.");
+		return;
+	}
+	dg = &j->res.diag;
+	a = t->dg.acct;
+	if (t->dg.stored)
+		store_account_get(t->st, a.email, &a);
+	if (dg->alt_imap) {
+		a.imap_port = dg->alt_port;
+		a.imap_security = dg->alt_security;
+	} else {
+		a.smtp_port = dg->alt_port;
+		a.smtp_security = dg->alt_security;
+	}
+	if (dg->alt_security == SEC_NONE)
+		a.allow_plain = true;
+	if (save_change(t, &a) != 0)
+		return;
+	if (t->dg.from_form)
+		tui_form_apply_alt(t, dg->alt_port, dg->alt_security, dg->alt_imap);
+	t->dg.acct = a;
+	tui_message(t, false, "%s now uses port %u with %s%s. Press r to test again.",
+	            dg->alt_imap ? "IMAP" : "SMTP", dg->alt_port,
+	            sec_name(dg->alt_security),
+	            t->dg.from_form ? " (in the form: Ctrl-S saves it)" : "");
+}
+
+static void
+pin_answer(struct tui *t, bool yes, void *ud)
+{
+	struct tui_job *j = cur_job(t);
+	const char *cand;
+	struct account a;
+
+	(void)ud;
+	if (!yes || !j || !(cand = pin_candidate(j)))
+		return;
+	a = t->dg.acct;
+	if (t->dg.stored)
+		store_account_get(t->st, a.email, &a);
+	if (valid_pin(cand, a.pin)) {
+		tui_message(t, true, "The fingerprint is not usable as a pin.");
+		return;
+	}
+	if (save_change(t, &a) != 0)
+		return;
+	if (t->dg.from_form)
+		tui_form_set_pin(t, a.pin);
+	t->dg.acct = a;
+	tui_message(t, false, "Certificate pinned%s. Press r to test again.",
+	            t->dg.from_form ? " in the form (Ctrl-S saves it)" : "");
+}
+
+static void
+pin(struct tui *t)
+{
+	struct tui_job *j = cur_job(t);
+	const char *cand;
+
+	if (!j || j->cat != DIAG_INVALID_CERTIFICATE || !(cand = pin_candidate(j))) {
+		tui_message(t, true, "There is no certificate to pin for this result.");
+		return;
+	}
+	tui_yesno(t, false, pin_answer, NULL,
+	          "Trust this certificate from now on (%s)? y/n", cand);
+}
+
+static void
+edit(struct tui *t)
+{
+	if (t->dg.from_form && t->form.active) {
+		/* Back to the form the test came from. */
+		tui_diag_free(t);
+		tui_pop(t);     /* troubleshooting */
+		tui_pop(t);     /* diagnostics */
+		return;
+	}
+	if (!t->dg.stored) {
+		tui_message(t, true, "This account is not saved yet.");
+		return;
+	}
+	tui_form_open(t, t->dg.acct.email);
+}
+
+struct tlines {
+	char text[64][300];
+	attr_t attr[64];
+	int n;
+};
+
+/* Adds text cut at spaces into lines of at most width columns; the first
+ * line starts with first, the others with cont. */
+static void
+add_wrapped(const struct tui *t, struct tlines *L, attr_t a, const char *first,
+            const char *cont, const char *text, int width)
+{
+	const char *p = text;
+	bool firstline = true;
+
+	do {
+		char line[300];
+		size_t best = 0, len = strlen(p);
+		const char *lead = firstline ? first : cont;
+
+		/* The longest prefix ending at a space that fits. */
+		for (size_t i = 1; i <= len; i++) {
+			if (i < len && p[i] != ' ')
+				continue;
+			str_printf(line, sizeof line, "%s%.*s", lead, (int)i, p);
+			if (tui_cols(t, line) > width && best > 0)
+				break;
+			best = i;
+			if (tui_cols(t, line) > width)
+				break;
+		}
+		if (L->n < 64) {
+			L->attr[L->n] = a;
+			str_printf(L->text[L->n], sizeof L->text[L->n], "%s%.*s", lead,
+			           (int)best, p);
+			L->n++;
+		}
+		p += best;
+		while (*p == ' ')
+			p++;
+		firstline = false;
+	} while (*p);
+}
+
+static void
+trouble_draw(struct tui *t)
+{
+	struct tui_job *j = cur_job(t);
+	const struct diagnosis *dg;
+	static struct tlines L;
+	int rows = LINES - 5, w = COLS - 4;
+	const char *cand;
+	char b[600];
+
+#define ADD(a, ...) do { \
+		str_printf(b, sizeof b, __VA_ARGS__); \
+		add_wrapped(t, &L, (a), "", "", b, w); \
+	} while (0)
+
+	L.n = 0;
+	if (!j) {
+		tui_put(t, 2, 2, COLS - 4, "No finished test.", false, true);
+		return;
+	}
+	dg = &j->res.diag;
+	if (j->cat == DIAG_OK) {
+		ADD(tui_attr(t, CP_OK) | A_BOLD, "%s The test passed: nothing to fix.",
+		    tui_mark_ok(t));
+	} else {
+		ADD(tui_attr(t, CP_FAIL) | A_BOLD, "%s %s", tui_mark_fail(t),
+		    dg->title[0] ? dg->title : diag_cat_title(j->cat));
+		ADD(tui_attr(t, CP_DIM), "  category %s%s%s, at %s",
+		    diag_cat_name(j->cat), dg->reason[0] ? " / " : "", dg->reason,
+		    diag_stage_name(dg->stage));
+	}
+	ADD(A_NORMAL, "%s", "");
+	if (dg->reply[0]) {
+		ADD(A_BOLD, "What the server said:");
+		add_wrapped(t, &L, A_NORMAL, "  ", "  ", dg->reply, w);
+		ADD(A_NORMAL, "%s", "");
+	}
+	if (dg->nfixes) {
+		ADD(A_BOLD, "What to check:");
+		for (size_t i = 0; i < dg->nfixes; i++)
+			add_wrapped(t, &L, A_NORMAL, "  [ ] ", "      ", dg->fixes[i], w);
+		ADD(A_NORMAL, "%s", "");
+	}
+	if (dg->suggestion[0])
+		ADD(tui_attr(t, CP_OK), "%s", dg->suggestion);
+	if (dg->alt_port)
+		ADD(tui_attr(t, CP_OK) | A_BOLD,
+		    "The test found that %s port %u with %s works: press a to apply it.",
+		    dg->alt_imap ? "IMAP" : "SMTP", dg->alt_port,
+		    sec_name(dg->alt_security));
+	if (j->cat == DIAG_INVALID_CERTIFICATE && (cand = pin_candidate(j))) {
+		const struct probe_tls_info *ti = bad_cert(j);
+
+		ADD(A_NORMAL, "%s", "");
+		ADD(A_BOLD, "The server's certificate:");
+		if (ti) {
+			ADD(A_NORMAL, "  subject  %s", ti->subject);
+			ADD(A_NORMAL, "  issuer   %s", ti->issuer);
+			ADD(A_NORMAL, "  expires  %s", ti->not_after);
+		}
+		ADD(A_NORMAL, "  %s", cand);
+		ADD(A_NORMAL, "Only if you know this is your server's certificate: "
+		    "press p to pin it.");
+	}
+#undef ADD
+	if (t->dg.trouble_scroll > L.n - rows)
+		t->dg.trouble_scroll = L.n - rows;
+	if (t->dg.trouble_scroll < 0)
+		t->dg.trouble_scroll = 0;
+	for (int r = 0; r < rows && r + t->dg.trouble_scroll < L.n; r++) {
+		int i = r + t->dg.trouble_scroll;
+
+		attron(L.attr[i]);
+		tui_put(t, 2 + r, 2, COLS - 4, L.text[i], false, true);
+		attroff(L.attr[i]);
+	}
+}
+
+static void
+trouble_key(struct tui *t, int key)
+{
+	if (tui_global_key(t, key))
+		return;
+	switch (tui_keys_lookup(KS_TROUBLE, key)) {
+	case ACT_APPLY_ALT:
+		apply_alt(t);
+		break;
+	case ACT_PIN:
+		pin(t);
+		break;
+	case ACT_EDIT:
+		edit(t);
+		break;
+	case ACT_RETRY:
+		tui_diag_retry(t);
+		break;
+	case ACT_BACK:
+		tui_pop(t);
+		break;
+	case ACT_UP:
+		t->dg.trouble_scroll--;
+		break;
+	case ACT_DOWN:
+		t->dg.trouble_scroll++;
+		break;
+	default:
+		break;
+	}
+}
+
+const struct screen_ops tui_scr_trouble = {
+	KS_TROUBLE, "Troubleshooting", trouble_draw, trouble_key,
+};

@@ -1,0 +1,122 @@
+# Helpers for the console's end-to-end tests: the program runs in a real
+# terminal (a private tmux server), keys are sent with send-keys and the
+# screen is read with capture-pane, polled every 50 ms (never a fixed sleep).
+# Source after tests/lib.sh:  . "$top_srcdir/tests/tuilib.sh"
+
+need tmux
+
+# Each start gets its own tmux server: reusing a socket races with the
+# previous server's exit.
+TUI_RUN=0
+TUI_SOCK="fluenzr-$TEST_NAME-$$-0"
+# -u: the pane speaks UTF-8 whatever this shell's locale; -f /dev/null: no
+# user configuration.
+tm() { tmux -u -L "$TUI_SOCK" -f /dev/null "$@"; }
+
+# tui_env: a private home for the store, key file and XDG directories, and
+# a UTF-8 locale. Sets T (temp dir), STORE, KEYFILE.
+tui_env() {
+	setup_home
+	export FLUENZR_STORE="$STORE" FLUENZR_KEY_FILE="$KEYFILE"
+	export LANG=C.UTF-8 LC_ALL=C.UTF-8
+	unset NO_COLOR
+}
+
+# shq STRING: STRING quoted for sh.
+shq() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
+
+# tui_start [-x COLS] [-y ROWS] COMMAND...: runs COMMAND in a fresh pane.
+# The pane's shell records `stty -a` before and after, the exit status in
+# $T/rc and the program's pid in $T/pid; the pane stays open afterwards so
+# that the screen can still be read.
+tui_start() {
+	local x=80 y=24 a
+	while :; do
+		case ${1:-} in
+		-x) x=$2; shift 2;;
+		-y) y=$2; shift 2;;
+		*) break;;
+		esac
+	done
+	rm -f "$T/rc" "$T/pid" "$T/stty.before" "$T/stty.after"
+	{
+		echo '#!/bin/sh'
+		for a in FLUENZR_STORE FLUENZR_KEY_FILE FLUENZR_PRESET_DIR HOME \
+		         XDG_DATA_HOME XDG_CONFIG_HOME LANG LC_ALL NO_COLOR; do
+			eval "isset=\${$a+x} v=\${$a-}"
+			[ -n "$isset" ] && echo "export $a=$(shq "$v")"
+		done
+		echo "stty -a > '$T/stty.before' 2>&1"
+		printf 'sh -c '\''echo $$ > "%s/pid"; exec "$@"'\'' sh' "$T"
+		for a in "$@"; do printf ' %s' "$(shq "$a")"; done
+		echo
+		echo "echo \$? > '$T/rc.tmp'"
+		echo "stty -a > '$T/stty.after' 2>&1"
+		echo "mv '$T/rc.tmp' '$T/rc'"
+		echo 'echo "[program exited]"'
+		echo 'exec sleep 3600'
+	} > "$T/run.sh"
+	tm kill-server >/dev/null 2>&1 || true
+	TUI_RUN=$((TUI_RUN + 1))
+	TUI_SOCK="fluenzr-$TEST_NAME-$$-$TUI_RUN"
+	at_exit "tmux -L '$TUI_SOCK' kill-server >/dev/null 2>&1"
+	tm new-session -d -x "$x" -y "$y" "sh '$T/run.sh'" || fail "tmux new-session"
+	# Do not let the window follow a client's size: there is none.
+	tm set-option -g window-size manual >/dev/null 2>&1 || true
+}
+
+screen() { tm capture-pane -p -J 2>/dev/null; }
+
+# wait_screen TEXT [SECONDS]: until TEXT (fixed string) is on the screen.
+wait_screen() {
+	local text=$1 limit=${2:-10} start
+	start=$(date +%s%N)
+	while ! screen | grep -qF -- "$text"; do
+		if [ $(( ($(date +%s%N) - start) / 1000000 )) -ge $((limit * 1000)) ]; then
+			echo "--- screen while waiting for: $text" >&2
+			screen >&2
+			echo "---" >&2
+			fail "'$text' did not appear within ${limit}s"
+		fi
+		sleep 0.05
+	done
+}
+
+# wait_gone TEXT [SECONDS]: until TEXT is no longer on the screen.
+wait_gone() {
+	local text=$1 limit=${2:-10} start
+	start=$(date +%s%N)
+	while screen | grep -qF -- "$text"; do
+		if [ $(( ($(date +%s%N) - start) / 1000000 )) -ge $((limit * 1000)) ]; then
+			screen >&2
+			fail "'$text' did not go away within ${limit}s"
+		fi
+		sleep 0.05
+	done
+}
+
+# wait_exit [SECONDS]: until the program has exited; prints its status.
+wait_exit() {
+	wait_for -t "${1:-10}" test -f "$T/rc" || { screen >&2; fail "the program did not exit"; }
+	cat "$T/rc"
+}
+
+keys() { tm send-keys "$@"; }
+type_text() { tm send-keys -l -- "$1"; }
+
+# The account list in JSON, from the CLI.
+list_json() { "$FLUENZR" account list --json; }
+
+# add_account EMAIL PASSWORD CLI-OPTIONS...: adds an account with the CLI,
+# the password given on standard input.
+add_account() {
+	local email=$1 pw=$2
+	shift 2
+	printf '%s\n' "$pw" | "$FLUENZR" account add --email "$email" --password-stdin "$@" \
+		>/dev/null || fail "account add $email"
+}
+
+# maildir_count DIR: messages delivered to a Maildir (new/ and cur/).
+maildir_count() {
+	find "$1/new" "$1/cur" -type f 2>/dev/null | wc -l
+}
