@@ -53,8 +53,12 @@ save_change(struct tui *t, const struct account *a)
 	char err[256] = "";
 	int rc;
 
-	if (t->dg.from_form && t->form.active)
+	/* From the form, the change goes into the form only: a retest must
+	 * test it, not re-read the saved account, and records nothing. */
+	if (t->dg.from_form && t->form.active) {
+		t->dg.stored = false;
 		return 0;
+	}
 	rc = store_account_put(t->st, t->dg.acct.email, a, NULL, NULL, err,
 	                       sizeof err);
 	if (rc != STORE_OK) {
