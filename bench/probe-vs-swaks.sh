@@ -68,3 +68,12 @@ EOF
 }
 report "$T/one.json" "one full SMTP test"
 report "$T/all.json" "$N accounts, 16 at a time"
+
+# And --all against testing the same accounts one by one, in sequence.
+s=$(date +%s%N)
+while IFS=$'\t' read -r u _; do
+	"$FLUENZR" --store "$SA" --key-file "$K" test "$u" --smtp-only --json >/dev/null
+done <"$T/users.tsv"
+seq_ms=$(( ($(date +%s%N) - s) / 1000000 ))
+all_ms=$($PY -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$T/all.json")
+echo "$N accounts one by one: ${seq_ms} ms; test --all --jobs 16: ${all_ms} ms; speedup $(awk -v a="$seq_ms" -v b="$all_ms" 'BEGIN {printf "%.1f", a / b}')x"
