@@ -13,7 +13,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 pkgs="build-essential autoconf automake autoconf-archive pkg-config
- libncurses-dev libgnutls28-dev liblmdb-dev libetpan-dev libsasl2-modules
+ libncurses-dev libgnutls28-dev liblmdb-dev libetpan-dev
  postfix dovecot-imapd dovecot-lmtpd gnutls-bin lmdb-utils tmux openssh-server
  openssh-client swaks msmtp mandoc hyperfine ncurses-term"
 missing=
