@@ -1019,8 +1019,9 @@ fixes_certificate(struct ctx *c)
 		    "Bridge does): pin its fingerprint instead of turning "
 		    "checks off.");
 		if (pin[0])
-			fix(c, "Pin it with --pin %s after checking it with the "
-			    "server's administrator.", pin);
+			fix(c, "Check it with the server's administrator, then "
+			    "pin it: p in the console, or account edit --pin "
+			    "%s.", pin);
 	} else {
 		fix(c, "Add your provider's CA certificate with --ca-file, or "
 		    "pin the server's fingerprint.");
