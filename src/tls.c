@@ -217,14 +217,22 @@ describe(struct tls_session *t, gnutls_x509_crt_t leaf,
          struct probe_tls_info *info)
 {
 	const char *v = gnutls_protocol_get_name(gnutls_protocol_get_version(t->s));
-	char *desc = gnutls_session_get_desc(t->s);
+	/* The IANA suite name (TLS_AES_256_GCM_SHA384, ...) is what users
+	 * and servers' documentation call it. */
+	const char *suite = gnutls_ciphersuite_get(t->s);
 	unsigned char md[32];
 	size_t mdlen = sizeof(md), i;
 	char *p;
 
 	str_copy(info->version, sizeof(info->version), v ? v : "?");
-	str_copy(info->cipher, sizeof(info->cipher), desc ? desc : "?");
-	gnutls_free(desc);
+	if (suite) {
+		str_copy(info->cipher, sizeof(info->cipher), suite);
+	} else {
+		char *desc = gnutls_session_get_desc(t->s);
+
+		str_copy(info->cipher, sizeof(info->cipher), desc ? desc : "?");
+		gnutls_free(desc);
+	}
 	if (!leaf)
 		return;
 	dn_copy(leaf, false, info->subject, sizeof(info->subject));
