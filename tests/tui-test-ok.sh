@@ -30,7 +30,8 @@ for step in smtp.connect smtp.starttls smtp.tls smtp.certificate smtp.auth \
 	check "step $step passed" grep -qE "✓ +$step +[0-9]+ ms" <<<"$s"
 done
 check "TLS details shown" grep -qE 'TLS \(smtp' <<<"$s"
-check "certificate subject shown" grep -qF 'CN=valid' <<<"$s"
+check "certificate subject shown" grep -qE 'subject  CN=[^ ]+' <<<"$s"
+check "certificate issuer shown" grep -qF 'issuer   CN=fluenzr test CA' <<<"$s"
 check "message id shown" grep -qF 'Message-ID' <<<"$s"
 check "reply detection round trip shown" grep -qE 'Reply detection: the test email was found in INBOX after [0-9]+ ms' <<<"$s"
 check "the transcript redacts the password" sh -c "! grep -qF '$MAILSTACK_ALICE_PASS' <<'X'

@@ -23,12 +23,17 @@
 #          "550 5.4.5 <quota@mail.test>: Sender address rejected: Daily user sending limit exceeded"
 #   B+8  SMTP plain: no STARTTLS offered, AUTH offered in clear
 #   B+9  SMTP smtpd_tls_security_level=encrypt:
-#          MAIL before STARTTLS: "530 5.7.0 Must issue a STARTTLS command first"
+#          MAIL, AUTH, RSET before STARTTLS: "530 5.7.0 Must issue a STARTTLS command first"
 #   B+10 SMTP STARTTLS, no AUTH at all (smtpd_sasl_auth_enable=no):
 #          AUTH: "503 5.5.1 Error: authentication not enabled"
 #   B+11 IMAP (STARTTLS)   B+12 IMAPS   B+13 IMAPS with the self-signed cert
 #   B+14 Dovecot LMTP      B+15 Dovecot auth (SASL for Postfix)
 #   B+20.. faultd modes, in the order of MODES in faultd.py
+# Every SMTP port: unknown local user "550 5.1.1 <x@mail.test>: Recipient
+# address rejected: User unknown in virtual mailbox table"; other domains
+# without AUTH "554 5.7.1 <x@example.com>: Relay access denied"; with AUTH
+# they are accepted and discarded (nothing leaves the machine). Dovecot
+# answers wrong passwords at once (no auth delay or penalty).
 set -eu
 
 die() { echo "mailstack/start: $*" >&2; exit 1; }
@@ -87,7 +92,7 @@ if [ "$B" = auto ]; then
 	done
 fi
 case $B in ''|*[!0-9]*) die "MAILSTACK_BASE must be a number or auto";; esac
-[ "$B" -ge 1024 ] && [ "$B" -le 65000 ] || die "MAILSTACK_BASE out of range"
+if [ "$B" -lt 1024 ] || [ "$B" -gt 65000 ]; then die "MAILSTACK_BASE out of range"; fi
 for o in $PORTS_OFFSETS; do
 	listening $((B + o)) && die "port $((B + o)) is already in use (set MAILSTACK_BASE)"
 done
@@ -149,12 +154,12 @@ if [ ! -s "$C/notyet.pem" ]; then
 	certtool --generate-self-signed --load-privkey="$C/ca.key" \
 		--template="$C/ca.tmpl" --no-text --outfile="$C/ca.pem" 2>/dev/null
 
-	# leaf NAME SERIAL FROM UNTIL SAN-LINES...
+	# leaf NAME CN SERIAL FROM UNTIL SAN-LINES...: writes NAME.tmpl
 	leaf() {
-		name=$1 serial=$2 from=$3 until=$4
-		shift 4
+		name=$1 cn=$2 serial=$3 from=$4 until=$5
+		shift 5
 		{
-			echo "cn = \"$name\""
+			echo "cn = \"$cn\""
 			echo "organization = \"fluenzr tests\""
 			echo "serial = $serial"
 			echo "activation_date = \"$from\""
@@ -174,12 +179,12 @@ if [ ! -s "$C/notyet.pem" ]; then
 dns_name = "mail.test"
 ip_address = "127.0.0.1"'
 	yesterday=$(date -u -d '-1 day' '+%Y-%m-%d %H:%M:%S')
-	leaf valid 2 "$yesterday" "$(now_plus 825)" "$good_san"
-	leaf expired 3 "2020-01-01 00:00:00" "2021-01-01 00:00:00" "$good_san"
-	leaf wronghost 4 "$yesterday" "$(now_plus 825)" 'dns_name = "wrong.example"'
-	leaf notyet 6 "$(now_plus 365)" "$(now_plus 730)" "$good_san"
+	leaf valid mail.test 2 "$yesterday" "$(now_plus 825)" "$good_san"
+	leaf expired mail.test 3 "2020-01-01 00:00:00" "2021-01-01 00:00:00" "$good_san"
+	leaf wronghost wrong.example 4 "$yesterday" "$(now_plus 825)" 'dns_name = "wrong.example"'
+	leaf notyet mail.test 6 "$(now_plus 365)" "$(now_plus 730)" "$good_san"
 	for n in valid expired wronghost notyet; do sign $n; done
-	leaf selfsigned 5 "$yesterday" "$(now_plus 825)" "$good_san"
+	leaf selfsigned mail.test 5 "$yesterday" "$(now_plus 825)" "$good_san"
 	certtool --generate-self-signed --load-privkey="$C/leaf.key" \
 		--template="$C/selfsigned.tmpl" --no-text --outfile="$C/selfsigned.pem" 2>/dev/null
 	[ -s "$C/notyet.pem" ] || die "certificate generation failed"
@@ -390,10 +395,10 @@ smtpd() { # PORT NAME -o overrides...
 	smtpd $P_STARTTLS starttls
 	smtpd $P_IMPLICIT implicit -o smtpd_tls_wrappermode=yes \
 		-o smtpd_tls_security_level=encrypt
-	smtpd $P_EXPIRED expired -o smtpd_tls_cert_file=$C/expired.pem
-	smtpd $P_WRONGHOST wronghost -o smtpd_tls_cert_file=$C/wronghost.pem
-	smtpd $P_SELFSIGNED selfsigned -o smtpd_tls_cert_file=$C/selfsigned.pem
-	smtpd $P_NOTYET notyet -o smtpd_tls_cert_file=$C/notyet.pem
+	smtpd $P_EXPIRED expired -o smtpd_tls_cert_file="$C/expired.pem"
+	smtpd $P_WRONGHOST wronghost -o smtpd_tls_cert_file="$C/wronghost.pem"
+	smtpd $P_SELFSIGNED selfsigned -o smtpd_tls_cert_file="$C/selfsigned.pem"
+	smtpd $P_NOTYET notyet -o smtpd_tls_cert_file="$C/notyet.pem"
 	# anvil keys its counters by service and client, so these limits apply
 	# to this port only; the empty exception list stops 127.0.0.1 (in
 	# mynetworks) from being exempt.
@@ -505,7 +510,9 @@ q() { printf "'%s'" "$1"; }
 	echo "# users: address, password, maildir (Maildir++ with cur/ new/ tmp/)"
 	for u in alice bob quota; do
 		U=$(echo "$u" | tr a-z A-Z)
-		eval "pw=\$${U}_PASS"
+		case $u in
+		alice) pw=$ALICE_PASS;; bob) pw=$BOB_PASS;; *) pw=$QUOTA_PASS;;
+		esac
 		echo "export MAILSTACK_${U}_USER=$u@$DOMAIN MAILSTACK_${U}_PASS=$(q "$pw")"
 		echo "export MAILSTACK_${U}_MAILDIR=$(q "$D/mail/$DOMAIN/$u")"
 	done
