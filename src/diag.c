@@ -211,6 +211,11 @@ static const struct diag_rule rules[] = {
 	{ .name = "dns_resolver_unavailable", .stages = S(STAGE_RESOLVE),
 	  .gai = { EAI_AGAIN },
 	  .cat = DIAG_DNS_FAILURE, .reason = "resolver_unavailable" },
+	/* getaddrinfo() outlasted the step timeout and was abandoned: the
+	 * resolver did not answer, whatever the name. */
+	{ .name = "dns_resolver_timeout", .stages = S(STAGE_RESOLVE),
+	  .need = F_TIMEOUT,
+	  .cat = DIAG_DNS_FAILURE, .reason = "resolver_unavailable" },
 	{ .name = "dns_resolver_failure", .stages = S(STAGE_RESOLVE),
 	  .gai = { EAI_FAIL },
 	  .cat = DIAG_DNS_FAILURE, .reason = "resolver_failure" },
@@ -897,8 +902,10 @@ fixes_refused(struct ctx *c)
 	else if (reason_is(c, "blocked_locally"))
 		fix(c, "Allow outgoing connections to port %u: a firewall or "
 		    "security policy on this machine blocked it.", c->port);
-	fix(c, "Check the server and the port: nothing accepted a connection "
-	    "on %s:%u.", c->host, c->port);
+	else
+		/* only a refusal proves the host answered */
+		fix(c, "Check the server and the port: nothing accepted a "
+		    "connection on %s:%u.", c->host, c->port);
 	fix(c, "Make sure no firewall blocks outgoing port %u.", c->port);
 	if (!c->bridge)
 		fix_try_other_port(c);

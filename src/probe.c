@@ -390,7 +390,12 @@ probe_open(struct probe *p, struct probe_io *io, bool imap, const char *host,
 		probe_step_end(p, s, false, "%s", p->ev.cancelled ? "cancelled" : errs);
 		return -1;
 	}
-	probe_step_end(p, s, true, "%s", io->conn.peer);
+	/* Name the addresses that failed first: a dead address in DNS is
+	 * worth fixing even when another one works. */
+	if (errs[0])
+		probe_step_end(p, s, true, "%s (after %s)", io->conn.peer, errs);
+	else
+		probe_step_end(p, s, true, "%s", io->conn.peer);
 	if (io->log)
 		probe_note(p, "connected to %s from %s", io->conn.peer, io->conn.local);
 	return 0;

@@ -87,6 +87,8 @@ static const struct tcase cases[] = {
 	  .gai = EAI_NODATA },
 	{ "dns_resolver_unavailable", DIAG_DNS_FAILURE, "resolver_unavailable",
 	  IMAP(RESOLVE), .gai = EAI_AGAIN },
+	{ "dns_resolver_timeout", DIAG_DNS_FAILURE, "resolver_unavailable",
+	  SMTP(RESOLVE), .flags = T_TIMEOUT },
 	{ "dns_resolver_failure", DIAG_DNS_FAILURE, "resolver_failure",
 	  SMTP(RESOLVE), .gai = EAI_FAIL },
 	{ "dns_other", DIAG_DNS_FAILURE, "resolve_failed", SMTP(RESOLVE),
