@@ -22,6 +22,17 @@
 
 #define PASS_MAX 1024
 
+/* Why read_secret() failed, in words. */
+static const char *
+secret_read_error(int e, const char *too_long)
+{
+	if (e == EMSGSIZE)
+		return too_long;
+	if (e == EILSEQ)
+		return "it contains a NUL byte (is the file UTF-16?)";
+	return strerror(e);
+}
+
 static int
 parse_fd(const char *opt, const char *s, int *out)
 {
@@ -103,7 +114,7 @@ cli_passphrase(struct cli_ctx *c, const char *prompt)
 	}
 	if (read_secret(c->passphrase_fd, prompt, c->passphrase, PASS_MAX) < 0) {
 		fprintf(stderr, "fluenzr-tui: cannot read the store passphrase: %s\n",
-		        errno == EMSGSIZE ? "too long" : strerror(errno));
+		        secret_read_error(errno, "too long"));
 		secmem_free(c->passphrase, PASS_MAX);
 		c->passphrase = NULL;
 		return NULL;
@@ -449,7 +460,7 @@ read_passwords(const struct acct_opts *o, const char *email, char **pw, char **i
 		                o->pw == PW_FD ? o->pw_fd : -1,
 		                prompt, *pw, ACCT_SECRET_MAX + 2) < 0) {
 			fprintf(stderr, "fluenzr-tui: cannot read the password: %s\n",
-			        errno == EMSGSIZE ? "longer than 1024 bytes" : strerror(errno));
+			        secret_read_error(errno, "longer than 1024 bytes"));
 			return EX_NOINPUT;
 		}
 		if ((why = valid_secret(*pw)))
@@ -461,7 +472,7 @@ read_passwords(const struct acct_opts *o, const char *email, char **pw, char **i
 			return EX_OSERR;
 		if (read_secret(o->imap_pw_fd, NULL, *ipw, ACCT_SECRET_MAX + 2) < 0) {
 			fprintf(stderr, "fluenzr-tui: cannot read the IMAP password: %s\n",
-			        strerror(errno));
+			        secret_read_error(errno, "longer than 1024 bytes"));
 			return EX_NOINPUT;
 		}
 		if ((why = valid_secret(*ipw)))
@@ -1101,7 +1112,8 @@ read_new_passphrase(int fd)
 	}
 	return a;
 fail:
-	fprintf(stderr, "fluenzr-tui: cannot read the new passphrase: %s\n", strerror(errno));
+	fprintf(stderr, "fluenzr-tui: cannot read the new passphrase: %s\n",
+	        secret_read_error(errno, "too long"));
 	secmem_free(b, PASS_MAX);
 	secmem_free(a, PASS_MAX);
 	return NULL;

@@ -237,6 +237,13 @@ static int
 check_private(const char *path, const struct stat *sb, bool dir, char *err,
               size_t errlen)
 {
+	/* A file of another user (reached through a symbolic link, say) may
+	 * be read or replaced by that user: never trust it with a key. */
+	if (sb->st_uid != geteuid()) {
+		set_err(err, errlen, "%s belongs to another user (uid %u); it must "
+		        "be yours", path, (unsigned)sb->st_uid);
+		return STORE_EPERM;
+	}
 	if ((sb->st_mode & 077) == 0)
 		return STORE_OK;
 	set_err(err, errlen,
@@ -268,7 +275,9 @@ keyfile_read(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
 	size_t got = 0;
 	int fd, rc = STORE_EKEY;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in the key file's place must not hang the open;
+	 * it is refused below as not a regular file. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			set_err(err, errlen, "key file %s not found", path);
@@ -1374,6 +1383,122 @@ out:
 	return rc;
 }
 
+/* ---- wiping freed pages ------------------------------------------------ */
+
+/* LMDB never clears a page it frees: after a password is replaced or
+ * removed, or a slot re-wrapped, the old sealed bytes stay in data.mdb until
+ * the page happens to be reused, and they still open with the key file (an
+ * old key-file slot gives back an old data key even after a rotation). So
+ * after such a change, every free page that no snapshot can reach any more
+ * is zeroed, by LMDB's own rule for reusing pages: a page freed by
+ * transaction t is unreachable once t is older than the last committed
+ * transaction and than every reader's snapshot. The free-page database
+ * (DBI 0) maps t to an ID list: a count, then the page numbers. */
+
+static int
+touch_write(struct store *st, MDB_txn *txn, void *ctx, char *err, size_t errlen)
+{
+	uint8_t fmt = STORE_FORMAT;
+
+	(void)ctx;
+	return put_meta(st, txn, META_FORMAT, &fmt, 1, err, errlen);
+}
+
+/* mdb_reader_list() lines: "pid thread txnid", txnid "-" when idle. */
+static int
+oldest_reader(const char *line, void *ctx)
+{
+	size_t *oldest = ctx, txnid, tid;
+	int pid;
+
+	if (sscanf(line, "%d %zx %zu", &pid, &tid, &txnid) == 3 && txnid < *oldest)
+		*oldest = txnid;
+	return 0;
+}
+
+static void
+wipe_page(int fd, size_t pgno, size_t psize, uint8_t *page, bool *wrote)
+{
+	off_t off = (off_t)(pgno * psize);
+	size_t i;
+
+	if (pread(fd, page, psize, off) != (ssize_t)psize)
+		return;
+	for (i = 0; i < psize && page[i] == 0; i++)
+		;
+	if (i == psize)
+		return;
+	memset(page, 0, psize);
+	if (pwrite(fd, page, psize, off) == (ssize_t)psize)
+		*wrote = true;
+}
+
+/* Best effort: the change itself is committed whatever happens here. */
+static void
+store_scrub(struct store *st)
+{
+	MDB_envinfo info;
+	MDB_cursor *cur;
+	MDB_stat ms;
+	MDB_txn *txn, *rtxn = NULL;
+	MDB_val k, v;
+	uint8_t *page = NULL;
+	size_t oldest;
+	bool wrote = false;
+	int fd, mrc;
+
+	/* One more commit, so that the pages the change freed are older
+	 * than the last committed transaction. */
+	if (store_write(st, touch_write, NULL, NULL, 0) != STORE_OK)
+		return;
+	/* The write transaction only holds the writer lock, so that no other
+	 * writer reuses a page meanwhile; LMDB lets only a read transaction
+	 * (of the same, last committed state) see the free-page database. */
+	if (txn_begin(st, 0, &txn, NULL, 0) != STORE_OK)
+		return;
+	oldest = mdb_txn_id(txn) - 1;
+	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rtxn) != 0) {
+		rtxn = NULL;
+		goto out;
+	}
+	if (mdb_reader_list(st->env, oldest_reader, &oldest) < 0 ||
+	    mdb_env_get_fd(st->env, &fd) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
+	    mdb_env_info(st->env, &info) != 0 ||
+	    (page = malloc(ms.ms_psize)) == NULL ||
+	    mdb_cursor_open(rtxn, 0, &cur) != 0)
+		goto out;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *ids = v.mv_data;
+		size_t t, n, cap = v.mv_size / sizeof(size_t);
+
+		if (k.mv_size != sizeof(size_t) || cap == 0)
+			continue;
+		memcpy(&t, k.mv_data, sizeof(t));
+		if (t >= oldest)
+			break;          /* keys are in transaction order */
+		memcpy(&n, ids, sizeof(n));
+		if (n > cap - 1)
+			n = cap - 1;
+		for (size_t i = 1; i <= n; i++) {
+			size_t pgno;
+
+			memcpy(&pgno, ids + i * sizeof(size_t), sizeof(pgno));
+			/* pages 0 and 1 are LMDB's meta pages, never free */
+			if (pgno >= 2 && pgno <= info.me_last_pgno)
+				wipe_page(fd, pgno, ms.ms_psize, page, &wrote);
+		}
+	}
+	mdb_cursor_close(cur);
+	if (wrote)
+		(void)fdatasync(fd);
+out:
+	free(page);
+	if (rtxn)
+		mdb_txn_abort(rtxn);
+	mdb_txn_abort(txn);
+}
+
 /* ---- accounts ----------------------------------------------------------- */
 
 static int
@@ -1590,7 +1715,11 @@ store_account_put(struct store *st, const char *old_email,
 	c.rec = rec;
 	c.pw[0] = smtp_pw;
 	c.pw[1] = imap_pw;
-	return store_write(st, put_write, &c, err, errlen);
+	rc = store_write(st, put_write, &c, err, errlen);
+	/* A replaced, removed or moved password leaves its old blob behind. */
+	if (rc == STORE_OK && (smtp_pw || imap_pw || strcmp(okey, akey) != 0))
+		store_scrub(st);
+	return rc;
 }
 
 /* Parses a record read from LMDB (bounded, NUL-terminated copy first). */
@@ -1664,12 +1793,16 @@ int
 store_account_remove(struct store *st, const char *email)
 {
 	char akey[ACCT_EMAIL_MAX + 1];
+	int rc;
 
 	if (st == NULL || email == NULL)
 		return STORE_EINVAL;
 	if (account_key(email, akey, sizeof(akey)) < 0)
 		return STORE_ENOENT;
-	return store_write(st, remove_write, akey, NULL, 0);
+	rc = store_write(st, remove_write, akey, NULL, 0);
+	if (rc == STORE_OK)
+		store_scrub(st);
+	return rc;
 }
 
 size_t
@@ -2044,6 +2177,9 @@ store_set_passphrase(struct store *st, const char *passphrase,
 	}
 	rc = store_write(st, pass_write, &c, err, errlen);
 	secmem_free(kek, SEAL_KEY_LEN);
+	/* The old slots must not open the store from a freed page. */
+	if (rc == STORE_OK)
+		store_scrub(st);
 	return rc;
 }
 
@@ -2193,6 +2329,7 @@ store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
 		st->data_key = new_dk;
 		new_dk = NULL;
 		memcpy(st->key_id, new_id, KEYID_LEN);
+		store_scrub(st);
 	}
 out:
 	secmem_free(kfkey, SEAL_KEY_LEN);

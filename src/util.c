@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,18 +142,20 @@ now_ms(void)
 }
 
 /* Reads up to the first newline or EOF; a secret longer than the buffer is an
- * error rather than silently cut. */
+ * error rather than silently cut, and so is a NUL byte (a UTF-16 file, say),
+ * which would silently cut it at the first NUL. */
 static int
-read_line_fd(int fd, char *buf, size_t len)
+read_line_fd(int fd, char *buf, size_t len, const volatile sig_atomic_t *stop)
 {
 	size_t o = 0;
+	bool nul = false;
 	char ch;
 	ssize_t r;
 
 	for (;;) {
 		r = read(fd, &ch, 1);
 		if (r < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR && !(stop && *stop))
 				continue;
 			return -1;
 		}
@@ -162,7 +165,12 @@ read_line_fd(int fd, char *buf, size_t len)
 			errno = EMSGSIZE;
 			return -1;
 		}
+		nul |= ch == '\0';
 		buf[o++] = ch;
+	}
+	if (nul) {
+		errno = EILSEQ;
+		return -1;
 	}
 	if (o > 0 && buf[o - 1] == '\r')
 		o--;
@@ -170,18 +178,32 @@ read_line_fd(int fd, char *buf, size_t len)
 	return 0;
 }
 
+/* The signals that end or stop a prompt: the terminal gets its echo back
+ * before the signal takes effect (else the shell is left typing blind). */
+static const int prompt_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+#define NPROMPT_SIGNALS (sizeof(prompt_signals) / sizeof(prompt_signals[0]))
+static volatile sig_atomic_t prompt_signal;
+
+static void
+on_prompt_signal(int sig)
+{
+	prompt_signal = sig;
+}
+
 int
 read_secret(int fd, const char *prompt, char *buf, size_t len)
 {
+	struct sigaction sa, saved_sa[NPROMPT_SIGNALS];
+	bool caught[NPROMPT_SIGNALS];
 	struct termios old, noecho;
-	int tty = -1, rc, saved;
+	int tty = -1, rc, saved, sig;
 
 	if (len == 0) {
 		errno = EINVAL;
 		return -1;
 	}
 	if (fd >= 0) {
-		rc = read_line_fd(fd, buf, len);
+		rc = read_line_fd(fd, buf, len, NULL);
 		if (rc < 0)
 			secmem_wipe(buf, len);
 		return rc;
@@ -198,15 +220,42 @@ read_secret(int fd, const char *prompt, char *buf, size_t len)
 	noecho = old;
 	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	noecho.c_lflag |= ICANON;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_prompt_signal;       /* no SA_RESTART: read() returns */
+	sigemptyset(&sa.sa_mask);
+again:
+	prompt_signal = 0;
+	for (size_t i = 0; i < NPROMPT_SIGNALS; i++) {
+		/* A signal the caller ignores stays ignored. */
+		caught[i] = sigaction(prompt_signals[i], NULL, &saved_sa[i]) == 0 &&
+		            saved_sa[i].sa_handler != SIG_IGN &&
+		            sigaction(prompt_signals[i], &sa, NULL) == 0;
+	}
 	if (prompt && write(tty, prompt, strlen(prompt)) < 0) {
 		/* a prompt that cannot be shown is not fatal */
 	}
 	tcsetattr(tty, TCSAFLUSH, &noecho);
-	rc = read_line_fd(tty, buf, len);
+	rc = read_line_fd(tty, buf, len, &prompt_signal);
 	saved = errno;
 	tcsetattr(tty, TCSAFLUSH, &old);
 	if (write(tty, "\n", 1) < 0) {
 		/* ignored: cosmetic */
+	}
+	for (size_t i = 0; i < NPROMPT_SIGNALS; i++)
+		if (caught[i])
+			sigaction(prompt_signals[i], &saved_sa[i], NULL);
+	sig = prompt_signal;
+	if (sig) {
+		/* With the terminal restored, the signal does what it would have
+		 * done: end the program, or stop it (then ask again, unless the
+		 * line was complete). */
+		if (rc < 0)
+			secmem_wipe(buf, len);
+		raise(sig);
+		if (rc < 0 && sig == SIGTSTP)
+			goto again;
+		if (rc < 0)
+			saved = EINTR;
 	}
 	close(tty);
 	if (rc < 0) {

@@ -22,7 +22,8 @@ int64_t now_ms(void);
 
 /* Reads a password: from fd (to EOF or the first newline), or, when fd < 0,
  * from the terminal without echo after printing prompt on it. Returns 0, or
- * -1 with errno; buf is wiped on failure. */
+ * -1 with errno (EMSGSIZE: too long, EILSEQ: a NUL byte); buf is wiped on
+ * failure. */
 int read_secret(int fd, const char *prompt, char *buf, size_t len);
 
 /* Creates every missing directory of path with mode 0700. */
