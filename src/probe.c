@@ -151,6 +151,92 @@ probe_io_close(struct probe_io *io)
 	net_close(&io->conn);
 }
 
+/* ---- the passwords' forms, kept out of everything we report ---- */
+
+/* Forms shorter than this are not scrubbed: replacing every "abc" of a
+ * reply would destroy it, and such a password is no secret anyway. */
+#define SCRUB_MIN 4
+
+static void
+add_form(struct probe *p, const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < SCRUB_MIN)
+		return;
+	for (i = 0; i < PROBE_SECRET_FORMS && p->forms[i]; i++)
+		if (strlen(p->forms[i]) == n && memcmp(p->forms[i], s, n) == 0)
+			return;
+	if (i == PROBE_SECRET_FORMS)
+		return;
+	p->forms[i] = secmem_alloc(n + 1);
+	if (!p->forms[i])
+		return;
+	p->formcap[i] = n + 1;
+	memcpy(p->forms[i], s, n);
+	/* Longest first: the base64 of a password can be the tail of the
+	 * AUTH PLAIN base64, which must go whole. */
+	for (; i > 0 && strlen(p->forms[i - 1]) < n; i--) {
+		char *f = p->forms[i];
+		size_t c = p->formcap[i];
+
+		p->forms[i] = p->forms[i - 1];
+		p->formcap[i] = p->formcap[i - 1];
+		p->forms[i - 1] = f;
+		p->formcap[i - 1] = c;
+	}
+}
+
+/* pw as typed, IMAP-quoted, base64 (AUTH LOGIN) and base64 of
+ * "\0user\0pw" (AUTH PLAIN). */
+static void
+add_forms(struct probe *p, const char *user, const char *pw)
+{
+	size_t ul = strlen(user), pl = strlen(pw), i, o = 0;
+	size_t rawlen = ul + pl + 2, cap = 2 * pl + ((rawlen + 2) / 3) * 4 + 8;
+	char *buf = secmem_alloc(cap), *raw = secmem_alloc(rawlen + 1);
+
+	if (buf && raw && pl > 0) {
+		add_form(p, pw, pl);
+		for (i = 0; i < pl; i++) {
+			if (pw[i] == '"' || pw[i] == '\\')
+				buf[o++] = '\\';
+			buf[o++] = pw[i];
+		}
+		add_form(p, buf, o);
+		add_form(p, buf, probe_b64_encode((const unsigned char *)pw, pl, buf, cap));
+		raw[0] = '\0';
+		memcpy(raw + 1, user, ul);
+		raw[1 + ul] = '\0';
+		memcpy(raw + 2 + ul, pw, pl);
+		add_form(p, buf, probe_b64_encode((const unsigned char *)raw, rawlen, buf, cap));
+	}
+	secmem_free(buf, cap);
+	secmem_free(raw, rawlen + 1);
+}
+
+void
+probe_scrub(const struct probe *p, char *text, size_t cap)
+{
+	static const char mark[] = "<redacted>";
+	size_t i, n, ml = sizeof(mark) - 1, len;
+	char *at;
+
+	for (i = 0; i < PROBE_SECRET_FORMS && p->forms[i]; i++) {
+		n = strlen(p->forms[i]);
+		while ((at = strstr(text, p->forms[i])) != NULL) {
+			len = strlen(text);
+			if (len - n + ml >= cap) {
+				/* no room for the mark: cut the text there */
+				*at = '\0';
+				break;
+			}
+			memmove(at + ml, at + n, len - (size_t)(at - text) - n + 1);
+			memcpy(at, mark, ml);
+		}
+	}
+}
+
 /* ---- results and events ---- */
 
 static void
@@ -160,6 +246,7 @@ emit_line(char dir, const char *text, void *ud)
 	struct probe_result *r = &p->res;
 	struct probe_line *l;
 	struct probe_event ev;
+	char clean[TRANSCRIPT_LINE_MAX];
 
 	if (r->ntranscript == p->tcap) {
 		size_t cap = p->tcap ? p->tcap * 2 : 64;
@@ -171,7 +258,9 @@ emit_line(char dir, const char *text, void *ud)
 		p->tcap = cap;
 	}
 	l = &r->transcript[r->ntranscript];
-	l->text = strdup(text);
+	str_copy(clean, sizeof(clean), text);
+	probe_scrub(p, clean, sizeof(clean));
+	l->text = strdup(clean);
 	if (!l->text)
 		return;
 	l->t_ms = now_ms() - p->t0;
@@ -255,6 +344,7 @@ probe_step_end(struct probe *p, struct probe_step *s, bool ok,
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	str_sanitize(s->detail, sizeof(s->detail), buf, strlen(buf));
+	probe_scrub(p, s->detail, sizeof(s->detail));
 	s->ms = now_ms() - s->ms;
 	s->done = true;
 	s->ok = ok;
@@ -495,6 +585,8 @@ probe_new(const struct account *a, const char *smtp_pw, const char *imap_pw,
 	}
 	str_copy(p->smtp_pw, p->pwcap, smtp_pw ? smtp_pw : "");
 	str_copy(p->imap_pw, p->pwcap, imap_pw ? imap_pw : (smtp_pw ? smtp_pw : ""));
+	add_forms(p, p->a.username[0] ? p->a.username : p->a.email, p->smtp_pw);
+	add_forms(p, account_imap_user(&p->a), p->imap_pw);
 	if (preset) {
 		p->preset = *preset;
 		p->has_preset = true;
@@ -539,6 +631,8 @@ probe_free(struct probe *p)
 		return;
 	secmem_free(p->smtp_pw, p->pwcap);
 	secmem_free(p->imap_pw, p->pwcap);
+	for (i = 0; i < PROBE_SECRET_FORMS; i++)
+		secmem_free(p->forms[i], p->formcap[i]);
 	if (p->cancel_fd >= 0)
 		close(p->cancel_fd);
 	for (i = 0; i < p->res.ntranscript; i++)
@@ -678,6 +772,8 @@ probe_run(struct probe *p, probe_cb cb, void *ud)
 	} else {
 		struct diagnosis first;
 
+		probe_scrub(p, p->ev.reply, sizeof(p->ev.reply));
+		probe_scrub(p, p->ev.imap_code, sizeof(p->ev.imap_code));
 		/* The probe's own findings (fingerprint, a working alternative)
 		 * go in before classifying, so the fixes can name them. */
 		memset(&p->res.diag, 0, sizeof(p->res.diag));

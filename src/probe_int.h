@@ -71,6 +71,8 @@ char *message_build(const struct account *a, const char *token, time_t when,
 
 /* ---- probe.c: the run, its steps and its evidence ---- */
 
+#define PROBE_SECRET_FORMS 8
+
 struct probe {
 	struct account a;
 	char *smtp_pw;                 /* secmem */
@@ -90,6 +92,11 @@ struct probe {
 	bool failed;
 	char leaf_sha256[ACCT_PIN_LEN + 1];   /* of a certificate that failed */
 	int64_t sent_ms;               /* now_ms() when DATA was accepted */
+	/* The forms the passwords take on the wire (as typed, IMAP-quoted,
+	 * base64 for AUTH LOGIN and AUTH PLAIN), so that a server echoing
+	 * one back cannot put it in a detail, a reply or the transcript. */
+	char *forms[PROBE_SECRET_FORMS];  /* secmem */
+	size_t formcap[PROBE_SECRET_FORMS];
 };
 
 /* One dialogue: the socket, its transcript and the libetpan stream over it. */
@@ -102,6 +109,11 @@ struct probe_io {
 };
 
 void probe_io_init(struct probe *p, struct probe_io *io, bool imap, bool log);
+/* Replaces every form of the passwords in text (NUL-terminated, cap bytes)
+ * by "<redacted>". */
+void probe_scrub(const struct probe *p, char *text, size_t cap);
+/* Standard base64 of in; the length written, 0 if out is too small. */
+size_t probe_b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen);
 struct probe_step *probe_step_begin(struct probe *p, const char *name);
 void probe_step_end(struct probe *p, struct probe_step *s, bool ok,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));

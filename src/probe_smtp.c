@@ -400,8 +400,8 @@ do_starttls(struct sctx *x)
 	return do_tls(x);
 }
 
-static size_t
-b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen)
+size_t
+probe_b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen)
 {
 	static const char tab[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -490,16 +490,16 @@ do_auth(struct sctx *x)
 		memcpy(raw + 1, user, ul);
 		raw[1 + ul] = '\0';
 		memcpy(raw + 2 + ul, pw, pl);
-		b64_encode(raw, ul + pl + 2, b64, b64cap);
+		probe_b64_encode(raw, ul + pl + 2, b64, b64cap);
 		str_printf(line, b64cap + 32, "AUTH PLAIN %s", b64);
 		if (smtp_cmd(x, line, &r) == 0 && r.code == 334)
 			smtp_cmd(x, b64, &r);
 	} else {
 		mech = "LOGIN";
 		if (smtp_cmd(x, "AUTH LOGIN", &r) == 0 && r.code == 334) {
-			b64_encode((const unsigned char *)user, ul, b64, b64cap);
+			probe_b64_encode((const unsigned char *)user, ul, b64, b64cap);
 			if (smtp_cmd(x, b64, &r) == 0 && r.code == 334) {
-				b64_encode((const unsigned char *)pw, pl, b64, b64cap);
+				probe_b64_encode((const unsigned char *)pw, pl, b64, b64cap);
 				smtp_cmd(x, b64, &r);
 			}
 		}

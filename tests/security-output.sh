@@ -96,4 +96,14 @@ check "login: the wrong password's base64 crossed the wire" \
 check "login: the continuation lines are redacted" \
 	test "$(grep -c ' C: <redacted>$' "$D/tr.out")" = 2
 leak_free login "$BAD"
+
+# ---- a server that quotes the credentials back in its refusals ----
+SECSRV_ECHO=1 serve echo "PLAIN" "$PW"
+run echo "$BAD"
+D=$T/echo
+check "echo: auth_failed" test "$(category "$D/json.out")" = auth_failed
+# the server quoted both forms back: the reply keeps its words, not them
+check "echo: the reply is kept, the password in it redacted" \
+	grep -qF "authentication failed: <redacted> (<redacted>)" "$D/json.out"
+leak_free echo "$BAD"
 finish

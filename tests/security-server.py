@@ -7,6 +7,9 @@ takes atoms, quoted strings (with \\ escapes) and {n} literals, so passwords
 with quotes, backslashes or UTF-8 arrive in whichever form the client picks.
 Writes "SMTPPORT IMAPPORT" to PORTFILE, appends every byte received to
 LOGFILE and a line "AUTH-OK smtp|imap" or "AUTH-BAD ..." per attempt.
+With SECSRV_ECHO=1 in the environment, a refusal quotes back what the client
+sent (the password, and for SMTP the base64 it came in), as a hostile or
+careless server might.
 """
 import base64
 import os
@@ -15,6 +18,7 @@ import sys
 import threading
 
 PORTFILE, LOGFILE, USER, PASS, MECHS = sys.argv[1:6]
+ECHO = os.environ.get("SECSRV_ECHO") == "1"
 USER_B, PASS_B = USER.encode(), PASS.encode()
 LOCK = threading.Lock()
 
@@ -37,11 +41,16 @@ class Base(socketserver.StreamRequestHandler):
 
 
 class Smtp(Base):
-    def check(self, user, pw):
+    def check(self, user, pw, sent=b""):
         ok = user == USER_B and pw == PASS_B
         log(b"AUTH-OK smtp\n" if ok else b"AUTH-BAD smtp\n")
-        self.out("235 2.7.0 Authentication successful" if ok
-                 else "535 5.7.8 Error: authentication failed")
+        if ok:
+            self.out("235 2.7.0 Authentication successful")
+        elif ECHO:
+            self.out("535 5.7.8 Error: authentication failed: %s (%s)"
+                     % (pw.decode(errors="replace"), sent.decode(errors="replace")))
+        else:
+            self.out("535 5.7.8 Error: authentication failed")
 
     def line(self):
         d = self.raw_line()
@@ -71,7 +80,7 @@ class Smtp(Base):
                 except ValueError:
                     parts = []
                 if len(parts) == 3:
-                    self.check(parts[1], parts[2])
+                    self.check(parts[1], parts[2], resp)
                 else:
                     self.out("501 5.5.2 Cannot decode response")
             elif verb == b"AUTH" and len(words) > 1 and words[1].upper() == b"LOGIN":
@@ -82,7 +91,7 @@ class Smtp(Base):
                 if u is None or p is None:
                     return
                 try:
-                    self.check(base64.b64decode(u), base64.b64decode(p))
+                    self.check(base64.b64decode(u), base64.b64decode(p), p)
                 except ValueError:
                     self.out("501 5.5.2 Cannot decode response")
             elif verb == b"AUTH":
@@ -149,8 +158,13 @@ class Imap(Base):
                 a = self.astrings(rest)
                 ok = len(a) == 2 and a[0] == USER_B and a[1] == PASS_B
                 log(b"AUTH-OK imap\n" if ok else b"AUTH-BAD imap\n")
-                self.out(t + (" OK LOGIN completed" if ok
-                              else " NO [AUTHENTICATIONFAILED] Authentication failed."))
+                if ok:
+                    self.out(t + " OK LOGIN completed")
+                elif ECHO and len(a) == 2:
+                    self.out(t + " NO [AUTHENTICATIONFAILED] wrong password: "
+                             + a[1].decode(errors="replace"))
+                else:
+                    self.out(t + " NO [AUTHENTICATIONFAILED] Authentication failed.")
             elif cmd in (b"SELECT", b"EXAMINE"):
                 self.out("* 1 EXISTS")
                 self.out("* 0 RECENT")
