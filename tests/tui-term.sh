@@ -1,6 +1,7 @@
 #!/bin/bash
-# Terminals without colour or UTF-8: TERM=vt100, NO_COLOR, a non-UTF-8
-# locale (ASCII marks), and wide display names measured in columns.
+# Terminals: TERM=vt100 (no colour), linux, screen, xterm-256color with and
+# without NO_COLOR, a non-UTF-8 locale (ASCII marks), and wide display names
+# measured in columns.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/tuilib.sh"
 tui_env
@@ -21,6 +22,20 @@ wait_screen "a add"
 keys q
 check "vt100: exit 0" [ "$(wait_exit)" = 0 ]
 check "vt100: stty restored" cmp -s "$T/stty.before" "$T/stty.after"
+
+# The Linux console and GNU screen: the list and the help overlay render, and
+# the terminal is restored.
+for term in linux screen; do
+	tui_start env TERM=$term "$FLUENZR"
+	wait_screen "ivan@example.com"
+	keys "?"
+	wait_screen "Filter the list"
+	keys Escape
+	wait_screen "a add"
+	keys q
+	check "$term: exit 0" [ "$(wait_exit)" = 0 ]
+	check "$term: stty restored" cmp -s "$T/stty.before" "$T/stty.after"
+done
 
 # NO_COLOR on a colour terminal: the list renders without colour.
 tui_start env NO_COLOR=1 TERM=xterm-256color "$FLUENZR"
