@@ -276,7 +276,8 @@ set_security(enum security *dst, const char *field, const char *v)
 	return 0;
 }
 
-/* Parses the options shared by add and edit. Returns 0 or an exit code. */
+/* Parses the options shared by add and edit into o, which starts empty
+ * (smtp_port 0: not given). Returns 0 or an exit code. */
 static int
 parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
                    struct acct_opts *o, const char **positional)
@@ -290,6 +291,10 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 	int i, rc;
 	size_t k;
 
+	memset(o, 0, sizeof *o);
+	account_init(&o->a);
+	o->a.smtp_port = 0;
+	o->imap_pw_fd = -1;
 	for (i = first; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		bool m = false;
@@ -525,10 +530,6 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 	char *pw = NULL, *ipw = NULL;
 	int rc, e;
 
-	memset(&o, 0, sizeof o);
-	account_init(&o.a);
-	o.a.smtp_port = 0;
-	o.imap_pw_fd = -1;
 	if ((rc = parse_account_opts(c, argc, argv, 2, &o, NULL)))
 		return rc;
 	if (!o.a.email[0]) {
@@ -579,6 +580,17 @@ out:
 	return rc;
 }
 
+/* A new encryption on edit: a default port follows it unless a port was
+ * given too. */
+static void
+edit_security(enum security *sec, unsigned *port, enum security new_sec,
+              bool port_given, bool imap)
+{
+	if (!port_given && *port == security_default_port(*sec, imap))
+		*port = security_default_port(new_sec, imap);
+	*sec = new_sec;
+}
+
 static int
 account_edit(struct cli_ctx *c, int argc, char **argv)
 {
@@ -590,10 +602,6 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 	char *pw = NULL, *ipw = NULL;
 	int rc, e;
 
-	memset(&o, 0, sizeof o);
-	account_init(&o.a);
-	o.a.smtp_port = 0;
-	o.imap_pw_fd = -1;
 	if ((rc = parse_account_opts(c, argc, argv, 2, &o, &target)))
 		return rc;
 	if (!target) {
@@ -631,25 +639,18 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 		}
 		if (o.given & PRESET_GIVEN_SMTP_HOST)
 			str_copy(n.smtp_host, sizeof n.smtp_host, o.a.smtp_host);
-		if (o.given & PRESET_GIVEN_SMTP_SEC) {
-			/* the port follows the encryption unless it was given */
-			if (!(o.given & PRESET_GIVEN_SMTP_PORT) &&
-			    n.smtp_port == security_default_port(n.smtp_security, false))
-				n.smtp_port = security_default_port(o.a.smtp_security, false);
-			n.smtp_security = o.a.smtp_security;
-		}
+		if (o.given & PRESET_GIVEN_SMTP_SEC)
+			edit_security(&n.smtp_security, &n.smtp_port, o.a.smtp_security,
+			              o.given & PRESET_GIVEN_SMTP_PORT, false);
 		if (o.given & PRESET_GIVEN_SMTP_PORT)
 			n.smtp_port = o.a.smtp_port;
 		if (o.user_given)
 			str_copy(n.username, sizeof n.username, o.a.username);
 		if (o.given & PRESET_GIVEN_IMAP_HOST)
 			str_copy(n.imap_host, sizeof n.imap_host, o.a.imap_host);
-		if (o.given & PRESET_GIVEN_IMAP_SEC) {
-			if (!(o.given & PRESET_GIVEN_IMAP_PORT) &&
-			    n.imap_port == security_default_port(n.imap_security, true))
-				n.imap_port = security_default_port(o.a.imap_security, true);
-			n.imap_security = o.a.imap_security;
-		}
+		if (o.given & PRESET_GIVEN_IMAP_SEC)
+			edit_security(&n.imap_security, &n.imap_port, o.a.imap_security,
+			              o.given & PRESET_GIVEN_IMAP_PORT, true);
 		if (o.given & PRESET_GIVEN_IMAP_PORT)
 			n.imap_port = o.a.imap_port;
 		if (!n.imap_host[0])
@@ -685,6 +686,22 @@ out:
 	return rc;
 }
 
+/* One server object, of an account (with its user name) or of a preset
+ * (user NULL: none). */
+static void
+json_server(struct json *j, const char *host, unsigned port,
+            enum security sec, const char *user)
+{
+	json_obj_begin(j);
+	json_key(j, "host"); json_str(j, host);
+	json_key(j, "port"); json_int(j, port);
+	json_key(j, "security"); json_str(j, security_name(sec));
+	if (user) {
+		json_key(j, "username"); json_str(j, user);
+	}
+	json_obj_end(j);
+}
+
 static void
 json_account(struct json *j, const struct account *a)
 {
@@ -692,23 +709,13 @@ json_account(struct json *j, const struct account *a)
 	json_key(j, "email"); json_str(j, a->email);
 	json_key(j, "display_name"); json_str(j, a->display_name);
 	json_key(j, "smtp");
-	json_obj_begin(j);
-	json_key(j, "host"); json_str(j, a->smtp_host);
-	json_key(j, "port"); json_int(j, a->smtp_port);
-	json_key(j, "security"); json_str(j, security_name(a->smtp_security));
-	json_key(j, "username"); json_str(j, a->username);
-	json_obj_end(j);
+	json_server(j, a->smtp_host, a->smtp_port, a->smtp_security, a->username);
 	json_key(j, "imap");
-	if (a->imap_host[0]) {
-		json_obj_begin(j);
-		json_key(j, "host"); json_str(j, a->imap_host);
-		json_key(j, "port"); json_int(j, a->imap_port);
-		json_key(j, "security"); json_str(j, security_name(a->imap_security));
-		json_key(j, "username"); json_str(j, account_imap_user(a));
-		json_obj_end(j);
-	} else {
+	if (a->imap_host[0])
+		json_server(j, a->imap_host, a->imap_port, a->imap_security,
+		            account_imap_user(a));
+	else
 		json_null(j);
-	}
 	json_key(j, "has_password"); json_bool(j, a->has_password);
 	json_key(j, "has_imap_password"); json_bool(j, a->has_imap_password);
 	json_key(j, "preset"); a->preset[0] ? json_str(j, a->preset) : json_null(j);
@@ -946,13 +953,8 @@ json_servers(struct json *j, const struct preset_server *s, size_t n)
 	size_t i;
 
 	json_arr_begin(j);
-	for (i = 0; i < n; i++) {
-		json_obj_begin(j);
-		json_key(j, "host"); json_str(j, s[i].host);
-		json_key(j, "port"); json_int(j, s[i].port);
-		json_key(j, "security"); json_str(j, security_name(s[i].security));
-		json_obj_end(j);
-	}
+	for (i = 0; i < n; i++)
+		json_server(j, s[i].host, s[i].port, s[i].security, NULL);
 	json_arr_end(j);
 }
 

@@ -26,35 +26,6 @@ message_token(char *out, size_t outlen)
 	return 0;
 }
 
-static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static size_t
-base64(const unsigned char *in, size_t n, char *out)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		out[o++] = b64[in[i] >> 2];
-		out[o++] = b64[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		out[o++] = b64[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-		out[o++] = b64[in[i + 2] & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = b64[in[i] >> 2];
-		out[o++] = b64[(in[i] & 3) << 4];
-		out[o++] = '=';
-		out[o++] = '=';
-	} else if (n - i == 2) {
-		out[o++] = b64[in[i] >> 2];
-		out[o++] = b64[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		out[o++] = b64[(in[i + 1] & 15) << 2];
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-	return o;
-}
-
 static size_t
 utf8_len(unsigned char c)
 {
@@ -133,7 +104,7 @@ message_encode_name(const char *name, char *out, size_t outlen)
 			take = 1;
 		if (i + take > n)
 			take = n - i;
-		base64(s + i, take, enc);
+		probe_b64_encode(s + i, take, enc, sizeof(enc));
 		if (str_printf(out + o, outlen - o, "%s=?UTF-8?B?%s?=",
 		               i ? "\r\n " : "", enc) < 0)
 			return -1;

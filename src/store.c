@@ -146,6 +146,23 @@ mdb_fail(int mrc, const char *what, char *err, size_t errlen)
 	return code;
 }
 
+/* LMDB failed on the whole environment while doing ("open", "read") it:
+ * damage says what to do about it. */
+static int
+env_fail(const struct store *st, int mrc, const char *doing, char *err,
+         size_t errlen)
+{
+	int rc = mdb_to_store(mrc);
+
+	if (rc == STORE_ECORRUPT)
+		set_err(err, errlen, "the store at %s is damaged: %s (move it aside "
+		        "and restore a backup)", st->dir, mdb_strerror(mrc));
+	else
+		set_err(err, errlen, "cannot %s the store at %s: %s", doing, st->dir,
+		        mdb_strerror(mrc));
+	return rc;
+}
+
 /* ---- transactions ---------------------------------------------------- */
 
 static int
@@ -600,6 +617,21 @@ derive_kek(const char *pass, const uint8_t salt[PBKDF2_SALT_LEN],
 	                     kek, SEAL_KEY_LEN);
 }
 
+/* Opens the passphrase slot with pass: the derived key lands in kek, the
+ * data key in dk. */
+static int
+slot_open_passphrase(const struct store *st, const struct meta_info *mi,
+                     const char *pass, uint8_t kek[SEAL_KEY_LEN], uint8_t *dk,
+                     char *err, size_t errlen)
+{
+	if (derive_kek(pass, mi->salt, mi->iterations, kek) < 0 ||
+	    slot_open_pass(mi, kek, dk) < 0) {
+		set_err(err, errlen, "wrong passphrase for the store at %s", st->dir);
+		return STORE_EKEY;
+	}
+	return STORE_OK;
+}
+
 static int
 put_meta(struct store *st, MDB_txn *txn, const char *name, const void *p,
          size_t n, char *err, size_t errlen)
@@ -940,17 +972,8 @@ walk_guarded(struct store *st, char *err, size_t errlen)
 		        st->dir, st->data_path);
 		return STORE_ECORRUPT;
 	}
-	if (mrc != 0) {
-		int rc = mdb_to_store(mrc);
-
-		if (rc == STORE_ECORRUPT)
-			set_err(err, errlen, "the store at %s is damaged: %s (move it "
-			        "aside and restore a backup)", st->dir, mdb_strerror(mrc));
-		else
-			set_err(err, errlen, "cannot read the store at %s: %s", st->dir,
-			        mdb_strerror(mrc));
-		return rc;
-	}
+	if (mrc != 0)
+		return env_fail(st, mrc, "read", err, errlen);
 	return STORE_OK;
 }
 
@@ -1059,13 +1082,7 @@ store_open(const struct store_opts *opts, struct store **out, char *err,
 		umask(old);
 	}
 	if (mrc != 0) {
-		rc = mdb_to_store(mrc);
-		if (rc == STORE_ECORRUPT)
-			set_err(err, errlen, "the store at %s is damaged: %s (move it aside "
-			        "and restore a backup)", st->dir, mdb_strerror(mrc));
-		else
-			set_err(err, errlen, "cannot open the store at %s: %s", st->dir,
-			        mdb_strerror(mrc));
+		rc = env_fail(st, mrc, "open", err, errlen);
 		goto fail;
 	}
 	if (newenv && (chmod(st->data_path, 0600) != 0 || chmod(lock_path, 0600) != 0)) {
@@ -1167,12 +1184,9 @@ store_unlock(struct store *st, const char *passphrase, char *err, size_t errlen)
 		}
 		goto out;
 	}
-	if (derive_kek(passphrase, mi.salt, mi.iterations, kk) < 0 ||
-	    slot_open_pass(&mi, kk, dk) < 0) {
-		set_err(err, errlen, "wrong passphrase for the store at %s", st->dir);
-		rc = STORE_EKEY;
+	rc = slot_open_passphrase(st, &mi, passphrase, kk, dk, err, errlen);
+	if (rc != STORE_OK)
 		goto out;
-	}
 unlocked:
 	secmem_free(st->data_key, SEAL_KEY_LEN);
 	st->data_key = dk;
@@ -1833,6 +1847,34 @@ key_text(const MDB_val *k, char *out, size_t len)
 	str_sanitize(out, len, p, n);
 }
 
+/* One row of the accounts table: checks the key, copies it to akey and
+ * parses the record into a. A row that cannot be read is reported to bad
+ * (when given) and gives -1; the walk goes on with the next row. */
+static int
+account_row(const MDB_val *k, const MDB_val *v, char akey[ACCT_EMAIL_MAX + 1],
+            struct account *a, store_bad_cb bad, void *ud)
+{
+	char shown[ACCT_EMAIL_MAX + 1];
+
+	if (k->mv_size == 0 || k->mv_size > ACCT_EMAIL_MAX ||
+	    memchr(k->mv_data, '\0', k->mv_size)) {
+		key_text(k, shown, sizeof(shown));
+		if (bad)
+			bad(shown, "bad account key in the store", ud);
+		return -1;
+	}
+	memcpy(akey, k->mv_data, k->mv_size);
+	akey[k->mv_size] = '\0';
+	account_init(a);
+	if (record_parse(v, akey, a) < 0) {
+		str_sanitize(shown, sizeof(shown), akey, strlen(akey));
+		if (bad)
+			bad(shown, "the account record is damaged and cannot be read", ud);
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_account_foreach(struct store *st, store_account_cb cb, store_bad_cb bad,
                       void *ud)
@@ -1859,26 +1901,8 @@ store_account_foreach(struct store *st, store_account_cb cb, store_bad_cb bad,
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		char akey[ACCT_EMAIL_MAX + 1];
 
-		if (k.mv_size == 0 || k.mv_size > ACCT_EMAIL_MAX ||
-		    memchr(k.mv_data, '\0', k.mv_size)) {
-			char shown[ACCT_EMAIL_MAX + 1];
-
-			key_text(&k, shown, sizeof(shown));
-			if (bad)
-				bad(shown, "bad account key in the store", ud);
+		if (account_row(&k, &v, akey, &a, bad, ud) < 0)
 			continue;
-		}
-		memcpy(akey, k.mv_data, k.mv_size);
-		akey[k.mv_size] = '\0';
-		account_init(&a);
-		if (record_parse(&v, akey, &a) < 0) {
-			char shown[ACCT_EMAIL_MAX + 1];
-
-			str_sanitize(shown, sizeof(shown), akey, strlen(akey));
-			if (bad)
-				bad(shown, "the account record is damaged and cannot be read", ud);
-			continue;
-		}
 		a.has_password = secret_exists(st, txn, akey, SECRET_SMTP);
 		a.has_imap_password = secret_exists(st, txn, akey, SECRET_IMAP);
 		if (cb(&a, ud) != 0)
@@ -1977,25 +2001,8 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		char akey[ACCT_EMAIL_MAX + 1];
 
-		if (k.mv_size == 0 || k.mv_size > ACCT_EMAIL_MAX ||
-		    memchr(k.mv_data, '\0', k.mv_size)) {
-			key_text(&k, akey, sizeof(akey));
-			if (report)
-				report(akey, "bad account key", ud);
+		if (account_row(&k, &v, akey, &a, report, ud) < 0)
 			bad++;
-			continue;
-		}
-		memcpy(akey, k.mv_data, k.mv_size);
-		akey[k.mv_size] = '\0';
-		account_init(&a);
-		if (record_parse(&v, akey, &a) < 0) {
-			char shown[ACCT_EMAIL_MAX + 1];
-
-			str_sanitize(shown, sizeof(shown), akey, strlen(akey));
-			if (report)
-				report(shown, "the account record is damaged and cannot be read", ud);
-			bad++;
-		}
 	}
 	mdb_cursor_close(cur);
 	cur = NULL;
@@ -2308,12 +2315,9 @@ store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
 			rc = STORE_NEEDPASS;
 			goto out;
 		}
-		if (derive_kek(passphrase, mi.salt, mi.iterations, kek) < 0 ||
-		    slot_open_pass(&mi, kek, check) < 0) {
-			set_err(err, errlen, "wrong passphrase for the store at %s", st->dir);
-			rc = STORE_EKEY;
+		rc = slot_open_passphrase(st, &mi, passphrase, kek, check, err, errlen);
+		if (rc != STORE_OK)
 			goto out;
-		}
 		c.kek = kek;
 	}
 	if (random_bytes(new_dk, SEAL_KEY_LEN) < 0 || random_bytes(new_id, KEYID_LEN) < 0) {

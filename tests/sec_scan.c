@@ -22,6 +22,7 @@
 
 #include "account.h"
 #include "seal.h"
+#include "unit.h"
 
 #define SLOT_LEN   (SEAL_KEY_LEN + SEAL_OVERHEAD)
 #define MAX_KEYS   16
@@ -29,31 +30,6 @@
 
 static uint8_t keys[MAX_KEYS][SEAL_KEY_LEN];
 static int nkeys;
-
-static uint8_t *
-slurp(const char *p, size_t *len)
-{
-	FILE *f = fopen(p, "rb");
-	uint8_t *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	do {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			if (buf == NULL)
-				abort();
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 static void
 add_key(const uint8_t *k)

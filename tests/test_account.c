@@ -2,37 +2,13 @@
  * refused, the store key, and the record format. */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "account.h"
 #include "util.h"
-
-static int passed, failed;
-
-static void check(bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-	char what[512];
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
-	/* The description may hold test bytes: keep the output printable. */
-	char safe[512];
-	str_sanitize(safe, sizeof safe, what, strlen(what));
-	printf("%s: %s\n", ok ? "ok" : "FAIL", safe);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
+#include "unit.h"
 
 /* A valid account every test starts from. */
 static void
@@ -746,6 +722,5 @@ main(void)
 	test_key();
 	test_record();
 	test_speed();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_done();
 }

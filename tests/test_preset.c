@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <dirent.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,28 +13,7 @@
 
 #include "preset.h"
 #include "util.h"
-
-static int passed, failed;
-
-static void check(bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-	char what[1024], safe[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
-	str_sanitize(safe, sizeof safe, what, strlen(what));
-	printf("%s: %s\n", ok ? "ok" : "FAIL", safe);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
+#include "unit.h"
 
 static char shipped[1024];
 static char tmpdir[256];
@@ -648,6 +626,5 @@ main(void)
 	test_match_apply();
 
 	rm_rf(tmpdir);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_done();
 }

@@ -3,7 +3,6 @@
  * (RFC 2047 display names, headers, CRLF, quoted-printable body). */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,28 +10,7 @@
 #include "account.h"
 #include "probe_int.h"
 #include "util.h"
-
-static int passed, failed;
-
-static void check(bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-	char what[512], safe[512];
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
-	str_sanitize(safe, sizeof safe, what, strlen(what));
-	printf("%s: %s\n", ok ? "ok" : "FAIL", safe);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
+#include "unit.h"
 
 /* ---- transcript ---- */
 
@@ -319,6 +297,5 @@ main(void)
 	test_encode_name();
 	test_build();
 	test_token();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_done();
 }

@@ -7,18 +7,7 @@
 
 #include "seal.h"
 #include "secmem.h"
-
-static int passed, failed;
-
-static void
-check(int ok, const char *what)
-{
-	printf("%s - %s\n", ok ? "ok" : "FAIL", what);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
+#include "unit.h"
 
 static size_t
 unhex(const char *s, uint8_t *out, size_t max)
@@ -91,9 +80,9 @@ test_gcm_vectors(void)
 		rc = gcm_encrypt(key, kl, iv, ivl, al ? aad : NULL, al, pl ? pt : NULL, pl,
 		                 out, outtag, sizeof(outtag));
 		snprintf(what, sizeof(what), "%s: ciphertext", v->name);
-		check(rc == 0 && cl == pl && memcmp(out, ct, cl) == 0, what);
+		check(rc == 0 && cl == pl && memcmp(out, ct, cl) == 0, "%s", what);
 		snprintf(what, sizeof(what), "%s: tag", v->name);
-		check(rc == 0 && memcmp(outtag, tag, 16) == 0, what);
+		check(rc == 0 && memcmp(outtag, tag, 16) == 0, "%s", what);
 	}
 }
 
@@ -242,6 +231,5 @@ main(void)
 	test_pbkdf2();
 	test_seal_roundtrip();
 	test_secmem();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_done();
 }

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,31 +23,12 @@
 #include "secmem.h"
 #include "store.h"
 #include "util.h"
+#include "unit.h"
 
 #define CANARY_SMTP "Canary-SMTP-7f3a9c1e-pw"
 #define CANARY_IMAP "Canary-IMAP-52d0b8aa-pw"
 
-static int passed, failed;
 static char root[256];
-
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 static void
 path(char *out, size_t len, const char *sub)
@@ -82,31 +62,6 @@ open_store(const char *dir, const char *key, bool create, struct store **st,
 }
 
 /* ---- files ------------------------------------------------------------- */
-
-static uint8_t *
-slurp(const char *p, size_t *len)
-{
-	FILE *f = fopen(p, "rb");
-	uint8_t *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	do {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			if (buf == NULL)
-				abort();
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 static int
 same_file(const char *p, const uint8_t *want, size_t wlen)
@@ -1228,6 +1183,5 @@ main(int argc, char **argv)
 	test_growth();
 
 	rm_rf(root);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_done();
 }

@@ -8,17 +8,7 @@
 #include <string.h>
 
 #include "tui_keys.h"
-
-static int failures;
-
-#define EXPECT(cond, ...) do { \
-		if (!(cond)) { \
-			failures++; \
-			printf("not ok - "); \
-			printf(__VA_ARGS__); \
-			printf("\n"); \
-		} \
-	} while (0)
+#include "unit.h"
 
 int
 main(void)
@@ -30,59 +20,60 @@ main(void)
 
 	for (size_t i = 0; i < tui_keymap_len; i++) {
 		const struct tui_keydef *a = &tui_keymap[i];
-		bool helped = false;
+		bool helped = false, twice = false;
 
+		/* One line per key: one per pair would print thousands. */
 		for (size_t j = i + 1; j < tui_keymap_len; j++) {
 			const struct tui_keydef *b = &tui_keymap[j];
 
-			EXPECT(!(a->screen == b->screen && a->key == b->key),
-			       "key %s bound twice on screen %s", a->name,
-			       tui_keys_screen_title(a->screen));
+			if (a->screen == b->screen && a->key == b->key)
+				twice = true;
 		}
+		check(!twice, "key %s bound once on screen %s", a->name,
+		      tui_keys_screen_title(a->screen));
 		for (size_t j = 0; j < tui_keymap_len; j++)
 			if (tui_keymap[j].screen == a->screen &&
 			    tui_keymap[j].action == a->action && tui_keymap[j].help)
 				helped = true;
-		EXPECT(helped, "%s on %s has no help text", a->name,
-		       tui_keys_screen_title(a->screen));
-		EXPECT(tui_keys_lookup(a->screen, a->key) == a->action,
-		       "lookup of %s on %s", a->name,
-		       tui_keys_screen_title(a->screen));
+		check(helped, "%s on %s has help text", a->name,
+		      tui_keys_screen_title(a->screen));
+		check(tui_keys_lookup(a->screen, a->key) == a->action,
+		      "lookup of %s on %s", a->name,
+		      tui_keys_screen_title(a->screen));
 		/* A text field takes its keys first: it must not swallow a
 		 * form command (Tab, Enter, Esc, Ctrl-S, Ctrl-T, Ctrl-P...). */
 		if (a->screen == KS_FORM && !TUI_IS_FN(a->key) && a->key < 0x20)
-			EXPECT(tui_keys_lookup(KS_FIELD, a->key) == ACT_NONE,
-			       "form key %s is shadowed by a field key", a->name);
+			check(tui_keys_lookup(KS_FIELD, a->key) == ACT_NONE,
+			      "form key %s is not shadowed by a field key", a->name);
 	}
-	EXPECT(tui_keys_lookup(KS_FORM, TUI_CTRL('s')) == ACT_SAVE, "Ctrl-S saves");
-	EXPECT(tui_keys_lookup(KS_ACCOUNTS, 'x') == ACT_NONE, "unbound key");
+	check(tui_keys_lookup(KS_FORM, TUI_CTRL('s')) == ACT_SAVE, "Ctrl-S saves");
+	check(tui_keys_lookup(KS_ACCOUNTS, 'x') == ACT_NONE, "unbound key");
 
 	tui_keys_names(KS_ACCOUNTS, ACT_EDIT, buf, sizeof buf);
-	EXPECT(strcmp(buf, "Enter, e") == 0, "names of edit: '%s'", buf);
+	check(strcmp(buf, "Enter, e") == 0, "names of edit: '%s'", buf);
 	tui_keys_hints(KS_FORM, buf, sizeof buf);
-	EXPECT(strstr(buf, "Ctrl-S save") != NULL, "form hints: '%s'", buf);
-	EXPECT(strstr(buf, "? help") != NULL, "form hints end with help: '%s'", buf);
+	check(strstr(buf, "Ctrl-S save") != NULL, "form hints: '%s'", buf);
+	check(strstr(buf, "? help") != NULL, "form hints end with help: '%s'", buf);
 
 	f = open_memstream(&man, &manlen);
 	if (!f)
 		return 99;
 	tui_keys_print_man(f);
 	fclose(f);
-	EXPECT(strstr(man, ".Ss Email Accounts\n.Bl -tag -width Ds\n") != NULL,
-	       "man: screen heading");
-	EXPECT(strstr(man, ".It Sy \"Ctrl-S\"\nSave the account\n") != NULL,
-	       "man: Ctrl-S row");
-	EXPECT(strstr(man, ".It Sy \"Enter, e\"\nEdit the selected account\n") != NULL,
-	       "man: joined key names");
+	check(strstr(man, ".Ss Email Accounts\n.Bl -tag -width Ds\n") != NULL,
+	      "man: screen heading");
+	check(strstr(man, ".It Sy \"Ctrl-S\"\nSave the account\n") != NULL,
+	      "man: Ctrl-S row");
+	check(strstr(man, ".It Sy \"Enter, e\"\nEdit the selected account\n") != NULL,
+	      "man: joined key names");
 	/* Every helped row appears once. */
 	for (size_t i = 0; i < tui_keymap_len; i++) {
 		const char *h = tui_keymap[i].help;
 
 		if (h)
-			EXPECT(strstr(man, h) != NULL,
-			       "man lacks '%s'", h);
+			check(strstr(man, h) != NULL,
+			      "man has '%s'", h);
 	}
 	free(man);
-	printf("%d passed, %d failed\n", failures ? 0 : 1, failures ? 1 : 0);
-	return failures ? 1 : 0;
+	return unit_done();
 }

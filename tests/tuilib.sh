@@ -101,6 +101,23 @@ wait_exit() {
 	cat "$T/rc"
 }
 
+# lacks TEXT STRING: STRING does not contain TEXT (a fixed string).
+lacks() { ! grep -qF -- "$1" <<<"$2"; }
+
+# The steps of a good test over STARTTLS submission, in order.
+SMTP_STEPS="smtp.connect smtp.starttls smtp.tls smtp.certificate smtp.auth smtp.mail smtp.rcpt smtp.data"
+
+# check_steps_passed SCREEN STEP...: on SCREEN (the test's screen) no step
+# failed and every STEP is shown passed with its time.
+check_steps_passed() {
+	local s=$1 step
+	shift
+	check "no step failed" lacks '✗' "$s"
+	for step in "$@"; do
+		check "step $step passed" grep -qE "✓ +$step +[0-9]+ ms" <<<"$s"
+	done
+}
+
 keys() { tm send-keys "$@"; }
 type_text() { tm send-keys -l -- "$1"; }
 
