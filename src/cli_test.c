@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +352,8 @@ struct job {
 	struct probe *p;
 	enum diag_cat cat;
 	int64_t ms;
+	int prep_rc;            /* --all: exit status when it could not start */
+	bool done;              /* --all: finished (or never started) */
 };
 
 /* Reads the account's passwords and makes its probe (which copies them). */
@@ -392,7 +393,8 @@ job_prepare(struct cli_ctx *c, struct job *jb, const struct test_opts *o)
 		pre = preset_find(&c->presets, jb->a.preset);
 	jb->p = probe_new(&jb->a, pw, have_ipw ? ipw : NULL, pre, &o->po);
 	if (!jb->p) {
-		fprintf(stderr, "fluenzr-tui: cannot set up the test (out of memory)\n");
+		fprintf(stderr, "fluenzr-tui: %s: cannot set up the test: %s\n",
+		        jb->a.email, strerror(errno));
 		rc = EX_OSERR;
 	}
 out:
@@ -468,13 +470,48 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 
 /* ---- every account ---- */
 
+/* The main thread reads the secrets and makes the probes (the store stays
+ * on one thread), the workers run them, and the main thread prints,
+ * records and frees each result in account order. Only a window of
+ * probes exists at a time: each holds locked pages and a descriptor, and
+ * making all of them first failed at a few hundred accounts under a
+ * common `ulimit -n` of 1024. An account whose test cannot start (its
+ * password does not open) is reported and the others still run. */
 struct pool {
 	struct job *jobs;
 	size_t n;
-	atomic_size_t next;
-	pthread_mutex_t out_mu;
+	size_t nready;           /* jobs [0, nready) are set up (or failed) */
+	size_t next_run;         /* the next one a worker takes */
+	size_t next_out;         /* the next one to print */
+	size_t alive;            /* probes made and not yet freed */
+	size_t ndone;            /* ends so far, to wake the main thread */
+	bool stop;               /* nothing more will be set up */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_mutex_t out_mu;  /* stdout, between the workers' lines */
 	bool json;
 };
+
+static void
+pool_run_job(struct pool *pl, struct job *jb)
+{
+	int64_t t0 = now_ms();
+
+	jb->cat = probe_run(jb->p, NULL, NULL);
+	jb->ms = now_ms() - t0;
+	if (!pl->json) {
+		pthread_mutex_lock(&pl->out_mu);
+		printf("%s %-40s %-22s %6lld ms\n", mark(jb->cat == DIAG_OK),
+		       jb->a.email, diag_cat_name(jb->cat), (long long)jb->ms);
+		fflush(stdout);
+		pthread_mutex_unlock(&pl->out_mu);
+	}
+	pthread_mutex_lock(&pl->mu);
+	jb->done = true;
+	pl->ndone++;
+	pthread_cond_broadcast(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+}
 
 static void *
 pool_worker(void *arg)
@@ -482,23 +519,105 @@ pool_worker(void *arg)
 	struct pool *pl = arg;
 
 	for (;;) {
-		size_t i = atomic_fetch_add(&pl->next, 1);
-		struct job *jb;
-		int64_t t0;
+		struct job *jb = NULL;
 
-		if (i >= pl->n)
-			return NULL;
-		jb = &pl->jobs[i];
-		t0 = now_ms();
-		jb->cat = probe_run(jb->p, NULL, NULL);
-		jb->ms = now_ms() - t0;
-		if (!pl->json) {
+		pthread_mutex_lock(&pl->mu);
+		while (pl->next_run == pl->nready && !pl->stop)
+			pthread_cond_wait(&pl->cv, &pl->mu);
+		while (pl->next_run < pl->nready && !jb) {
+			jb = &pl->jobs[pl->next_run++];
+			if (!jb->p)
+				jb = NULL;       /* did not start: nothing to run */
+		}
+		pthread_mutex_unlock(&pl->mu);
+		if (!jb) {
+			bool end;
+
+			pthread_mutex_lock(&pl->mu);
+			end = pl->stop && pl->next_run == pl->nready;
+			pthread_mutex_unlock(&pl->mu);
+			if (end)
+				return NULL;
+			continue;
+		}
+		pool_run_job(pl, jb);
+	}
+}
+
+/* The result of an account whose test never ran, in the same shape. */
+static void
+not_run_result(const struct job *jb, struct probe_result *r)
+{
+	struct diagnosis *d = &r->diag;
+
+	memset(r, 0, sizeof(*r));
+	r->reply_detection = -1;
+	d->cat = jb->cat;
+	d->stage = STAGE_NONE;
+	if (jb->cat == DIAG_CANCELLED) {
+		str_copy(d->reason, sizeof(d->reason), "user");
+		str_copy(d->title, sizeof(d->title), "Not tested: the run was interrupted");
+	} else {
+		str_copy(d->reason, sizeof(d->reason), "password_unreadable");
+		str_copy(d->title, sizeof(d->title),
+		         "Not tested: its password could not be opened");
+		str_copy(d->fixes[0], sizeof(d->fixes[0]),
+		         "Run `fluenzr-tui store check`, then set the password again "
+		         "with `fluenzr-tui account edit`.");
+		d->nfixes = 1;
+	}
+}
+
+/* Prints, records and frees the finished jobs at the head of the list. */
+static void
+pool_collect(struct cli_ctx *c, struct pool *pl, struct json *j, int *rc,
+             size_t *nok)
+{
+	for (;;) {
+		struct job *jb;
+		struct probe *p;
+
+		pthread_mutex_lock(&pl->mu);
+		if (pl->next_out >= pl->nready || !pl->jobs[pl->next_out].done) {
+			pthread_mutex_unlock(&pl->mu);
+			return;
+		}
+		jb = &pl->jobs[pl->next_out];
+		pthread_mutex_unlock(&pl->mu);
+
+		p = jb->p;
+		if (pl->json) {
+			struct probe_result nr;
+
+			if (!p)
+				not_run_result(jb, &nr);
+			json_result(j, jb->a.email, p ? probe_result(p) : &nr);
+		} else if (!p) {
 			pthread_mutex_lock(&pl->out_mu);
-			printf("%s %-40s %-22s %6lld ms\n", mark(jb->cat == DIAG_OK),
-			       jb->a.email, diag_cat_name(jb->cat), (long long)jb->ms);
+			printf("%s %-40s %-22s %s\n", mark(false), jb->a.email,
+			       diag_cat_name(jb->cat), jb->cat == DIAG_CANCELLED ?
+			       "not tested" : "not tested: password unreadable");
 			fflush(stdout);
 			pthread_mutex_unlock(&pl->out_mu);
 		}
+		if (p)
+			save_result(c, jb);
+		if (jb->cat == DIAG_OK)
+			(*nok)++;
+		if (*rc == 0 && jb->cat != DIAG_OK)
+			*rc = p ? diag_exit_code(jb->cat) :
+			      jb->prep_rc ? jb->prep_rc : diag_exit_code(jb->cat);
+		if (p) {
+			/* Out of the signal handler's reach before it goes. */
+			sig_probes[pl->next_out] = NULL;
+			jb->p = NULL;
+			probe_free(p);
+		}
+		pthread_mutex_lock(&pl->mu);
+		pl->next_out++;
+		if (p)
+			pl->alive--;
+		pthread_mutex_unlock(&pl->mu);
 	}
 }
 
@@ -536,6 +655,20 @@ collect_bad(const char *key, const char *problem, void *ud)
 	fprintf(stderr, "fluenzr-tui: account %s skipped: %s\n", key, problem);
 }
 
+
+/* Waits until a job ends (something to collect, room in the window). */
+static void
+pool_wait(struct pool *pl)
+{
+	size_t seen;
+
+	pthread_mutex_lock(&pl->mu);
+	seen = pl->ndone;
+	while (pl->ndone == seen && pl->alive > 0)
+		pthread_cond_wait(&pl->cv, &pl->mu);
+	pthread_mutex_unlock(&pl->mu);
+}
+
 static int
 test_all(struct cli_ctx *c, const struct test_opts *o)
 {
@@ -543,8 +676,9 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	struct sigaction oi, ot;
 	struct pool pl;
 	struct probe **probes = NULL;
+	struct json j;
 	pthread_t th[64];
-	size_t i, nth;
+	size_t i, nth, window, nok = 0;
 	sigset_t all, old;
 	int e, rc = 0;
 
@@ -563,30 +697,33 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 		free(cl.v);
 		return 0;
 	}
-	/* Secrets are read here, on the main thread, inside the store's own
-	 * transactions; the workers only see their probe's copies. */
 	probes = calloc(cl.n, sizeof(*probes));
 	if (!probes) {
 		free(cl.v);
 		return EX_OSERR;
 	}
-	for (i = 0; i < cl.n; i++) {
-		if ((rc = job_prepare(c, &cl.v[i], o)) != 0)
-			goto out;
-		probes[i] = cl.v[i].p;
-	}
 	memset(&pl, 0, sizeof(pl));
+	memset(&j, 0, sizeof(j));
 	pl.jobs = cl.v;
 	pl.n = cl.n;
-	atomic_init(&pl.next, 0);
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.cv, NULL);
 	pthread_mutex_init(&pl.out_mu, NULL);
 	pl.json = o->json;
+	if (o->json) {
+		json_init(&j, stdout, true);
+		json_arr_begin(&j);
+	}
+	nth = (size_t)o->jobs < cl.n ? (size_t)o->jobs : cl.n;
+	/* Enough set up ahead that a slow account at the head of the list
+	 * (printed first) does not leave the workers idle for long. */
+	window = nth * 4;
+	(void)mark(true);            /* settle the locale check before threads */
 	sig_probes = probes;
 	sig_nprobes = cl.n;
 	catch_sigint(&oi, &ot);
-	nth = (size_t)o->jobs < cl.n ? (size_t)o->jobs : cl.n;
-	(void)mark(true);            /* settle the locale check before threads */
-	/* Workers never take the signals: the main thread handles them. */
+	/* Workers never take the signals: the main thread handles them, so
+	 * the handler never runs while the main thread frees a probe. */
 	sigemptyset(&all);
 	sigaddset(&all, SIGINT);
 	sigaddset(&all, SIGTERM);
@@ -596,38 +733,71 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 			break;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	nth = i;
-	if (nth == 0)
-		pool_worker(&pl);
+
+	for (i = 0; i < cl.n; i++) {
+		struct job *jb = &cl.v[i];
+
+		for (;;) {
+			size_t alive;
+
+			pool_collect(c, &pl, &j, &rc, &nok);
+			pthread_mutex_lock(&pl.mu);
+			alive = pl.alive;
+			pthread_mutex_unlock(&pl.mu);
+			if (alive < window)
+				break;
+			pool_wait(&pl);
+		}
+		if (sig_seen) {
+			jb->cat = DIAG_CANCELLED;
+		} else if ((jb->prep_rc = job_prepare(c, jb, o)) != 0) {
+			jb->cat = DIAG_INTERNAL_ERROR;
+		} else {
+			probes[i] = jb->p;
+			/* A signal between the check above and now missed it. */
+			if (sig_seen)
+				probe_cancel(jb->p);
+		}
+		pthread_mutex_lock(&pl.mu);
+		if (jb->p)
+			pl.alive++;
+		else
+			jb->done = true;
+		pl.nready = i + 1;
+		pthread_cond_broadcast(&pl.cv);
+		pthread_mutex_unlock(&pl.mu);
+		if (jb->p && nth == 0)
+			pool_run_job(&pl, jb);   /* no thread could start */
+	}
+	pthread_mutex_lock(&pl.mu);
+	pl.stop = true;
+	pthread_cond_broadcast(&pl.cv);
+	pthread_mutex_unlock(&pl.mu);
+	for (;;) {
+		size_t alive;
+
+		pool_collect(c, &pl, &j, &rc, &nok);
+		pthread_mutex_lock(&pl.mu);
+		alive = pl.alive;
+		pthread_mutex_unlock(&pl.mu);
+		if (alive == 0)
+			break;
+		pool_wait(&pl);
+	}
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	release_sigint(&oi, &ot);
+	pthread_cond_destroy(&pl.cv);
+	pthread_mutex_destroy(&pl.mu);
 	pthread_mutex_destroy(&pl.out_mu);
 
 	if (o->json) {
-		struct json j;
-
-		json_init(&j, stdout, true);
-		json_arr_begin(&j);
-		for (i = 0; i < cl.n; i++)
-			json_result(&j, cl.v[i].a.email, probe_result(cl.v[i].p));
 		json_arr_end(&j);
 		json_end(&j);
 	} else {
-		size_t nok = 0;
-
-		for (i = 0; i < cl.n; i++)
-			nok += cl.v[i].cat == DIAG_OK;
 		printf("%zu of %zu accounts ok\n", nok, cl.n);
 	}
 	fflush(stdout);
-	for (i = 0; i < cl.n; i++) {
-		save_result(c, &cl.v[i]);
-		if (rc == 0 && cl.v[i].cat != DIAG_OK)
-			rc = diag_exit_code(cl.v[i].cat);
-	}
-out:
-	for (i = 0; i < cl.n; i++)
-		probe_free(cl.v[i].p);
 	free(probes);
 	free(cl.v);
 	return rc;

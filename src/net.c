@@ -32,6 +32,7 @@ void
 net_set_timeout(struct net_conn *c, int seconds)
 {
 	c->deadline = now_ms() + (int64_t)(seconds > 0 ? seconds : 10) * 1000;
+	c->step_rx = 0;
 }
 
 /* Waits for fd (may be -1: only the cancel fd and the clock) until the
@@ -282,14 +283,51 @@ net_wait(struct net_conn *c, bool for_write)
 	return r;
 }
 
+/* Whether the current step must stop reading (flags and err set). The
+ * waits check the deadline and the cancel only when no data is there; a
+ * peer that never pauses is stopped here. */
+static bool
+recv_refused(struct net_conn *c)
+{
+	struct pollfd pf;
+
+	if (!c->cancelled && c->cancel_fd >= 0) {
+		pf.fd = c->cancel_fd;
+		pf.events = POLLIN;
+		pf.revents = 0;
+		if (poll(&pf, 1, 0) > 0 && pf.revents)
+			c->cancelled = true;
+	}
+	if (c->cancelled) {
+		c->err = errno = ECANCELED;
+		return true;
+	}
+	if (now_ms() >= c->deadline) {
+		c->timed_out = true;
+		c->err = errno = ETIMEDOUT;
+		return true;
+	}
+	if (c->step_rx >= NET_STEP_RX_MAX) {
+		c->err = errno = EMSGSIZE;
+		return true;
+	}
+	return false;
+}
+
 ssize_t
 net_raw_recv(struct net_conn *c, void *buf, size_t n)
 {
 	ssize_t r;
 
+	if (recv_refused(c))
+		return -1;
+	if (n > NET_STEP_RX_MAX - c->step_rx)
+		n = (size_t)(NET_STEP_RX_MAX - c->step_rx);
 	do
 		r = recv(c->fd, buf, n, 0);
 	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		c->err = errno;
 	if (r > 0) {
 		size_t k = (size_t)r;
 
@@ -302,6 +340,7 @@ net_raw_recv(struct net_conn *c, void *buf, size_t n)
 			c->nfirst += m;
 		}
 		c->rx_bytes += k;
+		c->step_rx += k;
 	}
 	return r;
 }

@@ -26,6 +26,7 @@ struct net_conn {
 	bool cancelled;
 	bool eof;               /* the peer closed the connection */
 	uint64_t rx_bytes;
+	uint64_t step_rx;       /* bytes received since net_set_timeout() */
 	struct tls_session *tls;/* NULL while the dialogue is plain text */
 	net_log_fn log;
 	void *log_ud;
@@ -43,8 +44,16 @@ enum net_rc {
 	NET_CANCELLED = -3,
 };
 
+/* What one step may receive. A server that never stops sending (one
+ * endless line, endless continuation lines, a huge IMAP literal) keeps
+ * every read busy and the parser's buffers growing: past this the step's
+ * reads fail with err = EMSGSIZE instead. Real replies to the probe's
+ * commands, TLS certificate chains included, are far smaller. */
+#define NET_STEP_RX_MAX ((uint64_t)1 << 20)
+
 void net_conn_init(struct net_conn *c, int cancel_fd);
-/* Sets the deadline of the next operations to now + seconds. */
+/* Sets the deadline of the next operations to now + seconds, and starts
+ * the step's NET_STEP_RX_MAX budget afresh. */
 void net_set_timeout(struct net_conn *c, int seconds);
 
 /* getaddrinfo() in a detached helper thread: returns on time even when the
@@ -61,7 +70,11 @@ int net_wait(struct net_conn *c, bool for_write);
 ssize_t net_read(struct net_conn *c, void *buf, size_t n);
 /* Writes everything or fails: n or -1. */
 ssize_t net_write(struct net_conn *c, const void *buf, size_t n);
-/* Raw socket I/O for the TLS layer (non-blocking; errno EAGAIN). */
+/* Raw socket I/O for the TLS layer (non-blocking; errno EAGAIN). A recv
+ * past the deadline, after a cancel or beyond NET_STEP_RX_MAX fails with
+ * errno (and err) ETIMEDOUT, ECANCELED or EMSGSIZE and the flags set: a
+ * peer that sends without pause never lets a read wait, so this is where
+ * its deadline holds. */
 ssize_t net_raw_recv(struct net_conn *c, void *buf, size_t n);
 ssize_t net_raw_send(struct net_conn *c, const void *buf, size_t n);
 /* Ends TLS (if any) and closes the socket. */

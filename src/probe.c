@@ -47,12 +47,67 @@ probe_global_init(void)
 
 /* ---- the stream driver over net_conn ---- */
 
+/* The size of the literal a complete line announces ("... {123}\r"), or
+ * 0 when it announces none. */
+static uint64_t
+line_literal(const char *l, size_t n)
+{
+	uint64_t v = 0, mul = 1;
+	size_t digits = 0;
+
+	if (n > 0 && l[n - 1] == '\r')
+		n--;
+	if (n < 3 || l[n - 1] != '}')
+		return 0;
+	for (n--; n > 0 && l[n - 1] >= '0' && l[n - 1] <= '9'; n--) {
+		if (++digits > 12)
+			return UINT64_MAX;
+		v += (uint64_t)(l[n - 1] - '0') * mul;
+		mul *= 10;
+	}
+	return digits && n > 0 && l[n - 1] == '{' ? v : 0;
+}
+
+/* libetpan 1.9.4 allocates an IMAP literal's whole announced size (up to
+ * 4 GB) before reading it. One that cannot fit the step's receive budget
+ * (NET_STEP_RX_MAX) would fail anyway: refuse it before the parser sees
+ * it. Lines are followed across reads by their last bytes. */
+static bool
+literal_too_big(struct probe_io *io, const char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			uint64_t v = line_literal(io->ltail, io->nltail);
+
+			io->nltail = 0;
+			if (v > NET_STEP_RX_MAX) {
+				io->big_literal = v;
+				return true;
+			}
+			continue;
+		}
+		if (io->nltail == sizeof(io->ltail)) {
+			memmove(io->ltail, io->ltail + 1, sizeof(io->ltail) - 1);
+			io->nltail--;
+		}
+		io->ltail[io->nltail++] = buf[i];
+	}
+	return false;
+}
+
 static ssize_t
 drv_read(mailstream_low *s, void *buf, size_t n)
 {
 	struct probe_io *io = s->data;
+	ssize_t r = net_read(&io->conn, buf, n);
 
-	return net_read(&io->conn, buf, n);
+	if (r > 0 && io->tr.imap && literal_too_big(io, buf, (size_t)r)) {
+		io->conn.err = EMSGSIZE;
+		return -1;
+	}
+	return r;
 }
 
 static ssize_t
@@ -223,8 +278,12 @@ probe_scrub(const struct probe *p, char *text, size_t cap)
 	char *at;
 
 	for (i = 0; i < PROBE_SECRET_FORMS && p->forms[i]; i++) {
+		char *from = text;
+
 		n = strlen(p->forms[i]);
-		while ((at = strstr(text, p->forms[i])) != NULL) {
+		/* Search on after each mark: a password such as "redacted"
+		 * would otherwise be found again inside its own mark. */
+		while ((at = strstr(from, p->forms[i])) != NULL) {
 			len = strlen(text);
 			if (len - n + ml >= cap) {
 				/* no room for the mark: cut the text there */
@@ -233,11 +292,20 @@ probe_scrub(const struct probe *p, char *text, size_t cap)
 			}
 			memmove(at + ml, at + n, len - (size_t)(at - text) - n + 1);
 			memcpy(at, mark, ml);
+			from = at + ml;
 		}
 	}
 }
 
 /* ---- results and events ---- */
+
+/* Bounds of one run's transcript. A server can send short lines without
+ * pause for a whole step (10,000 continuation lines, endless untagged
+ * responses): each would be kept, and posted to the console, for ever.
+ * Beyond these a note says so and the rest is not recorded; the steps
+ * and the diagnosis still tell how the run ended. */
+#define TRANSCRIPT_MAX_LINES 4096
+#define TRANSCRIPT_MAX_BYTES ((size_t)1 << 20)
 
 static void
 emit_line(char dir, const char *text, void *ud)
@@ -248,6 +316,14 @@ emit_line(char dir, const char *text, void *ud)
 	struct probe_event ev;
 	char clean[TRANSCRIPT_LINE_MAX];
 
+	if (p->tcut)
+		return;
+	if (r->ntranscript + 1 >= TRANSCRIPT_MAX_LINES ||
+	    p->tbytes + strlen(text) + 1 > TRANSCRIPT_MAX_BYTES) {
+		p->tcut = true;
+		dir = '*';
+		text = "the transcript stops here: it reached its size limit";
+	}
 	if (r->ntranscript == p->tcap) {
 		size_t cap = p->tcap ? p->tcap * 2 : 64;
 		struct probe_line *v = realloc(r->transcript, cap * sizeof(*v));
@@ -266,6 +342,7 @@ emit_line(char dir, const char *text, void *ud)
 	l->t_ms = now_ms() - p->t0;
 	l->dir = dir;
 	r->ntranscript++;
+	p->tbytes += strlen(l->text) + 1;
 	if (p->cb) {
 		memset(&ev, 0, sizeof(ev));
 		ev.type = PROBE_EV_TRANSCRIPT;

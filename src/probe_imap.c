@@ -40,7 +40,8 @@ fail_cmd(struct ictx *x, enum diag_stage stage, int r)
 	char t[512];
 
 	if (r == MAILIMAP_ERROR_STREAM || x->io.conn.timed_out ||
-	    x->io.conn.cancelled || x->io.conn.eof) {
+	    x->io.conn.cancelled || x->io.conn.eof ||
+	    x->io.conn.err == EMSGSIZE) {
 		probe_fail_conn(p, true, stage, &x->io.conn);
 		if (x->io.conn.eof && !p->ev.sys_errno)
 			p->ev.sys_errno = ECONNRESET;
@@ -67,6 +68,18 @@ detail(struct ictx *x, int r, char *buf, size_t len)
 		str_printf(buf, len, "no reply within %d s", x->p->opts.timeout_s);
 	else if (c->eof)
 		str_copy(buf, len, "the server closed the connection");
+	else if (c->err == EMSGSIZE && x->io.big_literal == UINT64_MAX)
+		str_copy(buf, len, "the server announced a literal of absurd size");
+	else if (c->err == EMSGSIZE && x->io.big_literal)
+		str_printf(buf, len, "the server announced a literal of %llu bytes "
+		           "(a reply may have %llu KiB)",
+		           (unsigned long long)x->io.big_literal,
+		           (unsigned long long)(NET_STEP_RX_MAX / 1024));
+	else if (c->err == EMSGSIZE)
+		str_printf(buf, len, "the server sent over %llu KiB without ending its reply",
+		           (unsigned long long)(NET_STEP_RX_MAX / 1024));
+	else if (r == MAILIMAP_ERROR_MEMORY)
+		str_copy(buf, len, "out of memory for the server's reply");
 	else if (r == MAILIMAP_ERROR_PARSE)
 		str_copy(buf, len, "the server's reply is not IMAP");
 	else

@@ -33,7 +33,8 @@ struct transcript {
 	size_t slen;
 	bool strunc;
 	/* Dialogue state, driven by the lines themselves. */
-	bool in_auth;            /* between AUTH/LOGIN and its final reply */
+	bool in_auth;            /* the client's lines are its login's data */
+	bool auth_literal;       /* IMAP: the next line is a literal of LOGIN */
 	char auth_tag[32];       /* IMAP tag of the LOGIN/AUTHENTICATE command */
 	bool data_sent;          /* the client said DATA */
 	bool in_body;            /* between 354 and the lone "." */
@@ -85,6 +86,8 @@ struct probe {
 	atomic_bool cancelled;
 	struct probe_result res;
 	size_t tcap;
+	size_t tbytes;                 /* text bytes in res.transcript */
+	bool tcut;                     /* the transcript reached its bounds */
 	probe_cb cb;
 	void *ud;
 	int64_t t0;
@@ -106,6 +109,11 @@ struct probe_io {
 	struct transcript tr;
 	bool log;                      /* feed the transcript */
 	void *stream;                  /* mailstream *, NULL when not open */
+	/* IMAP: the end of the line being received, to see a literal's
+	 * announced size ("{4294967295}") before libetpan allocates it. */
+	char ltail[24];
+	size_t nltail;
+	uint64_t big_literal;          /* the size refused, 0 if none */
 };
 
 void probe_io_init(struct probe *p, struct probe_io *io, bool imap, bool log);

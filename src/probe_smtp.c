@@ -110,6 +110,16 @@ smtp_cmd(struct sctx *x, const char *line, struct smtp_reply *r)
 	return smtp_read(x, r);
 }
 
+/* libetpan keeps the previous reply when a command cannot even be sent
+ * (a reset connection, a timeout or a cancel while writing): forget it
+ * first, or a failed RCPT would report MAIL's "250 Ok" as its answer. */
+static void
+etpan_forget(struct sctx *x)
+{
+	x->smtp->response = NULL;
+	x->smtp->response_code = 0;
+}
+
 /* The reply of a libetpan command. */
 static void
 etpan_reply(struct sctx *x, struct smtp_reply *r)
@@ -154,6 +164,11 @@ fail_reply(struct sctx *x, enum diag_stage stage, const struct smtp_reply *r)
 		if (r->code < 0) {
 			str_copy(p->ev.reply, sizeof(p->ev.reply), r->text);
 			p->ev.peer_spoke_tls = looks_tls(&x->io.conn);
+		} else if (x->io.conn.err == EMSGSIZE) {
+			/* It spoke without end: a broken reply, not a hang-up. */
+			str_printf(p->ev.reply, sizeof(p->ev.reply),
+			           "(no end of reply after %llu KiB)",
+			           (unsigned long long)(NET_STEP_RX_MAX / 1024));
 		}
 		if (x->io.conn.eof && !p->ev.sys_errno)
 			p->ev.sys_errno = ECONNRESET;
@@ -176,6 +191,9 @@ reply_detail(const struct sctx *x, const struct smtp_reply *r, char *buf,
 		str_printf(buf, len, "no reply within %d s", x->p->opts.timeout_s);
 	else if (c->eof)
 		str_copy(buf, len, "the server closed the connection");
+	else if (c->err == EMSGSIZE)
+		str_printf(buf, len, "the server sent over %llu KiB without ending its reply",
+		           (unsigned long long)(NET_STEP_RX_MAX / 1024));
 	else
 		str_printf(buf, len, "connection error: %s", strerror(c->err ? c->err : EIO));
 	return buf;
@@ -535,6 +553,7 @@ do_envelope(struct sctx *x)
 	int e;
 
 	s = step_begin(x, "smtp.mail");
+	etpan_forget(x);
 	e = mailsmtp_mail(x->smtp, p->a.email);
 	etpan_reply(x, &r);
 	if (e != MAILSMTP_NO_ERROR || r.code != 250) {
@@ -545,6 +564,7 @@ do_envelope(struct sctx *x)
 	step_end(x, s, true, reply_detail(x, &r, d, sizeof(d)));
 
 	s = step_begin(x, "smtp.rcpt");
+	etpan_forget(x);
 	e = mailsmtp_rcpt(x->smtp, p->a.email);
 	etpan_reply(x, &r);
 	if (e != MAILSMTP_NO_ERROR || (r.code != 250 && r.code != 251)) {
@@ -562,10 +582,12 @@ do_envelope(struct sctx *x)
 		step_end(x, s, false, "cannot build the test message");
 		return -1;
 	}
+	etpan_forget(x);
 	e = mailsmtp_data(x->smtp);
 	etpan_reply(x, &r);
 	if (e == MAILSMTP_NO_ERROR && r.code == 354) {
 		net_set_timeout(&x->io.conn, p->opts.timeout_s);
+		etpan_forget(x);
 		e = mailsmtp_data_message(x->smtp, msg, len);
 		etpan_reply(x, &r);
 	}
@@ -592,8 +614,11 @@ do_quit(struct sctx *x, bool as_step)
 
 	if (!as_step)
 		net_set_timeout(&x->io.conn, 2);
+	/* After a flood (EMSGSIZE) the dialogue is out of step: a QUIT
+	 * would only read more of it. */
 	if (!x->smtp->stream || x->io.conn.fd < 0 || x->io.conn.eof ||
-	    x->io.conn.cancelled || x->io.conn.timed_out)
+	    x->io.conn.cancelled || x->io.conn.timed_out ||
+	    x->io.conn.err == EMSGSIZE)
 		return;
 	smtp_cmd(x, "QUIT", &r);
 	/* A server that closes right after QUIT without 221 did no harm. */

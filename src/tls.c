@@ -128,7 +128,16 @@ tls_handshake(struct net_conn *c, const char *host, struct tls_fail *f)
 		}
 		if (!gnutls_error_is_fatal(r))
 			continue;
-		str_copy(f->msg, sizeof(f->msg), gnutls_strerror(r));
+		/* The socket layer refused a read: say why, not "Error in the
+		 * pull function". */
+		if (r == GNUTLS_E_PULL_ERROR && (c->cancelled || c->timed_out))
+			str_copy(f->msg, sizeof(f->msg), c->cancelled ? "cancelled" :
+			         "no answer to the TLS handshake in time");
+		else if (r == GNUTLS_E_PULL_ERROR && c->err == EMSGSIZE)
+			str_copy(f->msg, sizeof(f->msg),
+			         "the server sent too much during the TLS handshake");
+		else
+			str_copy(f->msg, sizeof(f->msg), gnutls_strerror(r));
 		if (c->nfirst >= 3 && c->first[0] >= 0x20 && c->first[0] < 0x7f &&
 		    c->first[1] >= 0x20 && c->first[1] < 0x7f)
 			f->peer_spoke_plain = true;
@@ -156,7 +165,10 @@ tls_read(struct tls_session *t, struct net_conn *c, void *buf, size_t n)
 			return 0;
 		if (!gnutls_error_is_fatal((int)r))
 			continue;
-		c->err = EPROTO;
+		/* A pull error keeps the socket layer's reason (timeout,
+		 * cancel, too much data, reset). */
+		if (r != GNUTLS_E_PULL_ERROR || c->err == 0)
+			c->err = EPROTO;
 		return -1;
 	}
 }
