@@ -277,9 +277,17 @@ batch_fill(struct tui *t)
 		tui_secfree(&pw);
 		tui_secfree(&ipw);
 		if (id == 0) {
-			/* No slot: try again when one ends. */
-			acc->pending_pos--;
-			break;
+			/* No slot: try again when a batch job ends. With none
+			 * running nothing would call back, so this account is
+			 * counted as not tested rather than left pending. */
+			if (tui_jobs_count(t, JOB_BATCH) > 0) {
+				acc->pending_pos--;
+				break;
+			}
+			r->state = ROW_IDLE;
+			acc->batch_done++;
+			tui_message(t, true, "Could not start a test for %s.", email);
+			continue;
 		}
 		r->state = ROW_RUNNING;
 	}
