@@ -30,6 +30,17 @@ indent(struct json *j)
 		fputs("  ", j->f);
 }
 
+/* "No item yet" of the innermost scope. Scopes nested deeper than
+ * JSON_MAX_DEPTH share the last flag: only the innermost one's is read, and
+ * close_scope() restores its parent's (see there), so the depth is counted
+ * without limit and the nesting stays right at any depth. */
+static bool *
+first_item(struct json *j)
+{
+	return &j->first[j->depth < JSON_MAX_DEPTH ? j->depth
+	                                           : JSON_MAX_DEPTH - 1];
+}
+
 /* Separator and indentation before a value or a key. */
 static void
 before_item(struct json *j)
@@ -39,11 +50,11 @@ before_item(struct json *j)
 		return;
 	}
 	if (j->depth > 0) {
-		if (!j->first[j->depth])
+		if (!*first_item(j))
 			fputc(',', j->f);
 		indent(j);
 	}
-	j->first[j->depth] = false;
+	*first_item(j) = false;
 }
 
 static void
@@ -51,18 +62,19 @@ open_scope(struct json *j, char c)
 {
 	before_item(j);
 	fputc(c, j->f);
-	if (j->depth + 1 < JSON_MAX_DEPTH)
-		j->depth++;
-	j->first[j->depth] = true;
+	j->depth++;
+	*first_item(j) = true;
 }
 
 static void
 close_scope(struct json *j, char c)
 {
-	bool empty = j->first[j->depth];
+	bool empty = *first_item(j);
 
 	if (j->depth > 0)
 		j->depth--;
+	/* The parent has an item now: the scope just closed. */
+	*first_item(j) = false;
 	if (!empty)
 		indent(j);
 	fputc(c, j->f);

@@ -40,10 +40,14 @@ utf8_len(unsigned char c)
 	return 1;
 }
 
-/* RFC 5322 atext plus space: such a phrase needs no quoting. */
+/* RFC 5322 atext plus space: such a phrase needs no quoting, unless it
+ * holds "=?", which a reader would take for the start of an RFC 2047
+ * encoded-word (a quoted-string is never decoded). */
 static bool
 is_plain_phrase(const char *s)
 {
+	if (strstr(s, "=?"))
+		return false;
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -65,12 +69,15 @@ message_encode_name(const char *name, char *out, size_t outlen)
 {
 	const unsigned char *s = (const unsigned char *)name;
 	size_t n = strlen(name), i, o = 0;
-	bool ascii = true;
+	bool printable = true;
 
+	/* Only printable ASCII goes in a quoted-string: a control character
+	 * (CR or LF above all) would end the header there, so a name holding
+	 * one is encoded like a non-ASCII name. */
 	for (i = 0; i < n; i++)
-		if (s[i] >= 0x80)
-			ascii = false;
-	if (ascii) {
+		if (s[i] < 0x20 || s[i] >= 0x7f)
+			printable = false;
+	if (printable) {
 		if (is_plain_phrase(name))
 			return str_copy(out, outlen, name);
 		if (outlen < 3)

@@ -2,8 +2,11 @@
  * here, is cut into lines, redacted and sanitised before anyone sees it.
  * Redaction follows the dialogue itself rather than libetpan's
  * SENT_PRIVATE tag, which AUTH LOGIN does not use for its base64 password:
- * every client line from AUTH (SMTP) or LOGIN/AUTHENTICATE (IMAP) until
- * the final reply is replaced. The message body is summarised. */
+ * every client line from AUTH (SMTP) or LOGIN/AUTHENTICATE (IMAP) on is
+ * replaced until the client itself goes on with another command. The
+ * server's replies cannot end it: the client acts on replies it may have
+ * buffered long before, so a hostile server could slip a final reply in
+ * just before the password is sent. The message body is summarised. */
 #include "config.h"
 
 #include <ctype.h>
@@ -45,6 +48,24 @@ word(const char *s, char *w, size_t wlen)
 	return *s ? s : NULL;
 }
 
+/* The SMTP commands a client sends after AUTH, in capitals as libetpan
+ * writes them. A SASL response is base64 (or "*") and never one of these:
+ * each decodes to bytes no user name or password may hold (a control
+ * character, or invalid UTF-8). */
+static bool
+smtp_verb(const char *cmd)
+{
+	static const char *const verbs[] = {
+		"MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT", "EHLO",
+		"HELO", "STARTTLS", "VRFY", "EXPN", "HELP",
+	};
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(cmd, verbs[i]) == 0)
+			return true;
+	return false;
+}
+
 static bool
 smtp_client_line(struct transcript *t, const char *line, char *out,
                  size_t outlen)
@@ -53,6 +74,8 @@ smtp_client_line(struct transcript *t, const char *line, char *out,
 	const char *rest;
 
 	rest = word(line, cmd, sizeof(cmd));
+	if (t->in_auth && smtp_verb(cmd))
+		t->in_auth = false;
 	if (strcasecmp(cmd, "AUTH") == 0) {
 		t->in_auth = true;
 		if (!rest) {
@@ -74,6 +97,25 @@ smtp_client_line(struct transcript *t, const char *line, char *out,
 	return true;
 }
 
+/* Does the line end with a literal's announcement, "{N}" or "{N+}"? Then
+ * the command goes on with N bytes on the next line. */
+static bool
+ends_with_literal(const char *line)
+{
+	size_t n = strlen(line);
+
+	if (n < 3 || line[n - 1] != '}')
+		return false;
+	n--;
+	if (line[n - 1] == '+')
+		n--;
+	if (n == 0 || line[n - 1] < '0' || line[n - 1] > '9')
+		return false;
+	while (n > 0 && line[n - 1] >= '0' && line[n - 1] <= '9')
+		n--;
+	return n > 0 && line[n - 1] == '{';
+}
+
 static bool
 imap_client_line(struct transcript *t, const char *line, char *out,
                  size_t outlen)
@@ -82,8 +124,17 @@ imap_client_line(struct transcript *t, const char *line, char *out,
 	const char *rest;
 
 	if (t->in_auth) {
-		str_copy(out, outlen, REDACTED);
-		return true;
+		/* A literal of LOGIN (user name, password) is data whatever it
+		 * holds; a SASL response (base64, or "*") has no space, and
+		 * every command has one ("TAG COMMAND"). */
+		if (t->auth_literal || !strchr(line, ' ')) {
+			/* (a cut line may have lost its "{N}") */
+			t->auth_literal = t->auth_literal &&
+			                  (ends_with_literal(line) || t->ctrunc);
+			str_copy(out, outlen, REDACTED);
+			return true;
+		}
+		t->in_auth = false;
 	}
 	rest = word(line, rawtag, sizeof(rawtag));
 	if (rest) {
@@ -91,12 +142,14 @@ imap_client_line(struct transcript *t, const char *line, char *out,
 		str_sanitize(tag, sizeof(tag), rawtag, strlen(rawtag));
 		if (strcasecmp(cmd, "LOGIN") == 0) {
 			t->in_auth = true;
+			t->auth_literal = ends_with_literal(line) || t->ctrunc;
 			str_copy(t->auth_tag, sizeof(t->auth_tag), tag);
 			str_printf(out, outlen, "%s LOGIN " REDACTED " " REDACTED, tag);
 			return true;
 		}
 		if (strcasecmp(cmd, "AUTHENTICATE") == 0) {
 			t->in_auth = true;
+			t->auth_literal = false;
 			str_copy(t->auth_tag, sizeof(t->auth_tag), tag);
 			if (rest)
 				rest = word(rest, raw, sizeof(raw));
@@ -126,18 +179,12 @@ void
 transcript_server_line(struct transcript *t, const char *line, char *out,
                        size_t outlen)
 {
-	if (t->imap) {
-		size_t n = strlen(t->auth_tag);
-
-		if (t->in_auth && n && strncmp(line, t->auth_tag, n) == 0 &&
-		    line[n] == ' ')
-			t->in_auth = false;
-	} else if (strlen(line) >= 3 && isdigit((unsigned char)line[0]) &&
-	           isdigit((unsigned char)line[1]) &&
-	           isdigit((unsigned char)line[2]) && line[3] != '-') {
+	/* Only the body's start is taken from the server: what ends a login
+	 * is the client's next command (see the top of this file). */
+	if (!t->imap && strlen(line) >= 3 && isdigit((unsigned char)line[0]) &&
+	    isdigit((unsigned char)line[1]) &&
+	    isdigit((unsigned char)line[2]) && line[3] != '-') {
 		/* The last line of a reply decides the state. */
-		if (t->in_auth && strncmp(line, "334", 3) != 0)
-			t->in_auth = false;
 		if (t->data_sent) {
 			t->data_sent = false;
 			if (strncmp(line, "354", 3) == 0) {
