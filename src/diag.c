@@ -483,6 +483,11 @@ static const struct diag_rule rules[] = {
 	{ .name = "ehlo_rejected", .stages = S(STAGE_EHLO),
 	  .code_lo = 500, .code_hi = 599,
 	  .cat = DIAG_PROTOCOL_ERROR, .reason = "ehlo_rejected" },
+	/* A reply that never ended (the probe stops reading at its budget):
+	 * the server is not speaking the protocol, it did not hang up. */
+	{ .name = "reply_without_end", .stages = S_DIALOGUE,
+	  .errnos = { EMSGSIZE },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = "reply_without_end" },
 	/* The server hung up without a word (before the stage's own rule:
 	 * an empty login failure is not a wrong password). */
 	{ .name = "connection_closed", .stages = S_DIALOGUE,

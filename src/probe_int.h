@@ -35,7 +35,6 @@ struct transcript {
 	/* Dialogue state, driven by the lines themselves. */
 	bool in_auth;            /* the client's lines are its login's data */
 	bool auth_literal;       /* IMAP: the next line is a literal of LOGIN */
-	char auth_tag[32];       /* IMAP tag of the LOGIN/AUTHENTICATE command */
 	bool data_sent;          /* the client said DATA */
 	bool in_body;            /* between 354 and the lone "." */
 	size_t body_bytes;

@@ -143,14 +143,12 @@ imap_client_line(struct transcript *t, const char *line, char *out,
 		if (strcasecmp(cmd, "LOGIN") == 0) {
 			t->in_auth = true;
 			t->auth_literal = ends_with_literal(line) || t->ctrunc;
-			str_copy(t->auth_tag, sizeof(t->auth_tag), tag);
 			str_printf(out, outlen, "%s LOGIN " REDACTED " " REDACTED, tag);
 			return true;
 		}
 		if (strcasecmp(cmd, "AUTHENTICATE") == 0) {
 			t->in_auth = true;
 			t->auth_literal = false;
-			str_copy(t->auth_tag, sizeof(t->auth_tag), tag);
 			if (rest)
 				rest = word(rest, raw, sizeof(raw));
 			else

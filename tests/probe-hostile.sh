@@ -153,6 +153,8 @@ run untagged --imap-only --timeout 20
 bounded untagged 10
 check "untagged: the capability step says why" \
 	sh -c 'grep -q "without ending its reply" "$1"' _ "$D/out.json"
+check "untagged: protocol_error, not a hang-up" \
+	test "$(jget "(j['category'], j['diagnosis']['reason'])")" = "('protocol_error', 'reply_without_end')"
 
 # ---- a certificate with a 100 KB subject ----
 mk bigcert --smtp-host $H --smtp-port "$(port smtps-bigcert)" --smtp-security ssl \

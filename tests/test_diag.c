@@ -285,6 +285,8 @@ static const struct tcase cases[] = {
 	  SMTP(GREETING), .reply = "HTTP/1.1 400 Bad Request" },
 	{ "ehlo_rejected", DIAG_PROTOCOL_ERROR, "ehlo_rejected", SMTP(EHLO),
 	  .code = 501, .reply = "5.5.2 Syntax: EHLO hostname" },
+	{ "reply_without_end", DIAG_PROTOCOL_ERROR, "reply_without_end",
+	  IMAP(IMAP_LOGIN), .err = EMSGSIZE },
 	{ "connection_closed", DIAG_SERVER_UNAVAILABLE, "connection_closed",
 	  SMTP(AUTH), .err = ECONNRESET },
 	{ "greeting_other", DIAG_PROTOCOL_ERROR, "unexpected_greeting",
