@@ -58,11 +58,11 @@ leak_free plain $A "$PW" "$D/human.out" "$D/human.err" "$D/json.out" "$D/json.er
 
 # ---- AUTH LOGIN to a server that offers nothing else ----
 LS=$T/login-server
-"$PY" "$top_srcdir/tests/probe-login-server.py" "$LS.port" "$LS.log" $A "$PW" 2>"$LS.err" &
+"$PY" "$top_srcdir/tests/security-server.py" "$LS.port" "$LS.log" $A "$PW" LOGIN 2>"$LS.err" &
 LSPID=$!
 at_exit "kill $LSPID"
 wait_for -t 10 test -s "$LS.port" || fail "the LOGIN-only server did not start"
-LPORT=$(cat "$LS.port")
+read -r LPORT _ <"$LS.port"
 mk login $A "$PW" --username $A --smtp-host $H --smtp-port "$LPORT" --smtp-security none --allow-plain
 run_all_outputs login
 D=$T/login
