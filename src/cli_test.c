@@ -440,10 +440,18 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 	}
 	if ((rc = job_prepare(c, &jb, o)) != 0)
 		return rc;
-	if (!o->json)
-		printf("Testing %s (SMTP %s:%u %s%s%s)\n", jb.a.email, jb.a.smtp_host,
-		       jb.a.smtp_port, security_name(jb.a.smtp_security),
-		       jb.a.imap_host[0] ? ", IMAP " : "", jb.a.imap_host);
+	if (!o->json) {
+		bool smtp = !o->po.imap_only, imap = jb.a.imap_host[0] && !o->po.smtp_only;
+
+		printf("Testing %s (", jb.a.email);
+		if (smtp)
+			printf("SMTP %s:%u %s", jb.a.smtp_host, jb.a.smtp_port,
+			       security_name(jb.a.smtp_security));
+		if (imap)
+			printf("%sIMAP %s:%u %s", smtp ? ", " : "", jb.a.imap_host,
+			       jb.a.imap_port, security_name(jb.a.imap_security));
+		printf(")\n");
+	}
 	fflush(stdout);
 	arr[0] = jb.p;
 	sig_probes = arr;
