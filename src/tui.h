@@ -91,7 +91,7 @@ struct tui_accounts {
 	/* "test all": keys still to start */
 	char (*pending)[ACCT_EMAIL_MAX + 1];
 	size_t npending, pending_pos;
-	size_t batch_total, batch_done, batch_ok;
+	size_t batch_total, batch_done, batch_ok, batch_stopped;
 };
 
 /* ---- the form ---------------------------------------------------------- */

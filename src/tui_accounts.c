@@ -301,6 +301,12 @@ batch_status(struct tui *t)
 	if (tui_accounts_busy(t))
 		tui_message(t, false, "Testing: %zu of %zu done, %zu ok. Esc stops.",
 		            acc->batch_done, acc->batch_total, acc->batch_ok);
+	else if (acc->batch_stopped)
+		tui_message(t, true, "Tested %zu account%s: %zu ok, %zu failed, "
+		            "%zu stopped.", acc->batch_total,
+		            acc->batch_total == 1 ? "" : "s", acc->batch_ok,
+		            acc->batch_total - acc->batch_ok - acc->batch_stopped,
+		            acc->batch_stopped);
 	else
 		tui_message(t, acc->batch_ok < acc->batch_total,
 		            "Tested %zu account%s: %zu ok, %zu failed.",
@@ -319,6 +325,8 @@ tui_accounts_job_done(struct tui *t, struct tui_job *j)
 	t->acc.batch_done++;
 	if (j->cat == DIAG_OK)
 		t->acc.batch_ok++;
+	else if (j->cat == DIAG_CANCELLED)
+		t->acc.batch_stopped++;
 	batch_fill(t);
 	batch_status(t);
 }
@@ -373,7 +381,7 @@ test_all(struct tui *t)
 	acc->npending = acc->nvis;
 	acc->pending_pos = 0;
 	acc->batch_total = acc->nvis;
-	acc->batch_done = acc->batch_ok = 0;
+	acc->batch_done = acc->batch_ok = acc->batch_stopped = 0;
 	batch_fill(t);
 	batch_status(t);
 }
