@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "preset.h"
+#include "preset_builtin.h"
 #include "util.h"
 
 #ifndef PRESETDIR
@@ -400,6 +401,53 @@ list_add(struct preset_list *l, size_t *cap, const struct preset *p,
 	return 0;
 }
 
+/* Parses one preset's text (from the file called name, shown as origin) and
+ * adds it to l. A bad preset is a warning, not an error; -1 is out of memory. */
+static int
+load_text(const char *text, size_t len, const char *name, const char *origin,
+          struct preset *p, struct preset_list *l, size_t *cap,
+          size_t first_of_pass, preset_warn_cb warn, void *ud)
+{
+	char stem[ACCT_PRESET_MAX + 2], err[600];
+	size_t sn = strlen(name) - 7;   /* without ".preset" */
+
+	if (sn < sizeof stem) {
+		memcpy(stem, name, sn);
+		stem[sn] = '\0';
+	} else {
+		stem[0] = '\0';   /* too long to be an id */
+	}
+	if (preset_parse(text, len, stem, p, err, sizeof err)) {
+		char sorigin[1024];
+		str_sanitize(sorigin, sizeof sorigin, origin, strlen(origin));
+		warnf(warn, ud, "%s: %s; skipped", sorigin, err);
+		return 0;
+	}
+	str_copy(p->origin, sizeof p->origin, origin);
+	return list_add(l, cap, p, first_of_pass, warn, ud);
+}
+
+/* The presets compiled into the program: the default set. */
+static int
+load_builtin(struct preset_list *l, size_t *cap, preset_warn_cb warn, void *ud)
+{
+	struct preset *p = malloc(sizeof *p);
+	size_t first_of_pass = l->n;
+	int rc = 0;
+
+	if (!p)
+		return -1;
+	for (unsigned i = 0; rc == 0 && i < preset_nbuiltins; i++) {
+		const struct preset_builtin *b = &preset_builtins[i];
+		char origin[128];
+		str_printf(origin, sizeof origin, "built-in %s", b->file);
+		rc = load_text(b->text, strlen(b->text), b->file, origin, p, l, cap,
+		               first_of_pass, warn, ud);
+	}
+	free(p);
+	return rc;
+}
+
 static int
 load_dir(const char *dir, bool quiet_missing, struct preset_list *l,
          size_t *cap, preset_warn_cb warn, void *ud)
@@ -450,8 +498,7 @@ load_dir(const char *dir, bool quiet_missing, struct preset_list *l,
 	if (rc == 0 && (!buf || !p))
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < nnames; i++) {
-		char path[1024], spath[1024], stem[ACCT_PRESET_MAX + 2];
-		char err[600];
+		char path[1024], spath[1024];
 		const char *why;
 		size_t len;
 
@@ -465,19 +512,8 @@ load_dir(const char *dir, bool quiet_missing, struct preset_list *l,
 			warnf(warn, ud, "%s: %s; skipped", spath, why);
 			continue;
 		}
-		size_t sn = strlen(names[i]) - 7;
-		if (sn < sizeof stem) {
-			memcpy(stem, names[i], sn);
-			stem[sn] = '\0';
-		} else {
-			stem[0] = '\0';   /* too long to be an id */
-		}
-		if (preset_parse(buf, len, stem, p, err, sizeof err)) {
-			warnf(warn, ud, "%s: %s; skipped", spath, err);
-			continue;
-		}
-		str_copy(p->origin, sizeof p->origin, path);
-		if (list_add(l, cap, p, first_of_pass, warn, ud))
+		if (load_text(buf, len, names[i], path, p, l, cap, first_of_pass,
+		              warn, ud))
 			rc = -1;
 	}
 	free(p);
@@ -505,9 +541,15 @@ preset_load_all(struct preset_list *out, preset_warn_cb warn, void *ud)
 
 	out->v = NULL;
 	out->n = 0;
-	if (!shipped || !shipped[0])
+	/* The built-in set first; an installed directory (or the one named by
+	 * FLUENZR_PRESET_DIR) overrides it by id, the user's overrides both. An
+	 * uninstalled build has no installed directory, and that is fine. */
+	if (load_builtin(out, &cap, warn, ud))
+		goto oom;
+	bool named = shipped && shipped[0];
+	if (!named)
 		shipped = PRESETDIR;
-	if (load_dir(shipped, false, out, &cap, warn, ud))
+	if (load_dir(shipped, !named, out, &cap, warn, ud))
 		goto oom;
 	if (default_config_dir(user, sizeof user) == 0 &&
 	    strlen(user) + sizeof "/presets" <= sizeof user) {

@@ -43,8 +43,9 @@ struct preset_list {
 int preset_parse(const char *text, size_t len, const char *id_hint,
                  struct preset *out, char *err, size_t errlen);
 
-/* Loads the shipped directory ($FLUENZR_PRESET_DIR, else PRESETDIR) then the
- * user's, which override by id. A bad file is reported through warn (may be
+/* Loads the built-in presets, then the installed directory ($FLUENZR_PRESET_DIR,
+ * else PRESETDIR; missing is fine), then the user's; each overrides the
+ * earlier ones by id. A bad file is reported through warn (may be
  * NULL) and skipped. The list is sorted by name. */
 typedef void (*preset_warn_cb)(const char *msg, void *ud);
 int preset_load_all(struct preset_list *out, preset_warn_cb warn, void *ud);

@@ -5,8 +5,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${FLUENZR:=$top_builddir/fluenzr-tui}"
-: "${FLUENZR_PRESET_DIR:=$top_srcdir/presets}"
-export top_srcdir top_builddir FLUENZR FLUENZR_PRESET_DIR
+export top_srcdir top_builddir FLUENZR
 PY=/usr/bin/python3
 TEST_NAME=$(basename "$0" .sh)
 _checks=0

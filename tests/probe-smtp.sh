@@ -198,15 +198,13 @@ expect pf_msgrate rate_limited
 check "pf_msgrate: too much mail" test "$(jget "'too much mail' in j['diagnosis']['reply']")" = True
 
 # ---- alternatives: a refused port and a TLS mismatch find a working one ----
-mkdir -p "$T/presets"
-cp "$FLUENZR_PRESET_DIR"/*.preset "$T/presets/" 2>/dev/null || true
-cat >"$T/presets/teststack.preset" <<EOF
+mkdir -p "$XDG_CONFIG_HOME/fluenzr/presets"
+cat >"$XDG_CONFIG_HOME/fluenzr/presets/teststack.preset" <<EOF
 name = Test stack
 domains = mail.test
 smtp = localhost $S0 starttls
 smtp = localhost $MAILSTACK_SMTP_IMPLICIT_PORT ssl
 EOF
-export FLUENZR_PRESET_DIR=$T/presets
 mk alt_refused $A "$PW" --preset teststack --smtp-host localhost --smtp-port 9 \
 	--smtp-security starttls --ca-file "$CA"
 run alt_refused $A --timeout 3

@@ -87,6 +87,68 @@ test_shipped_files(void)
 	check(count >= 25, "at least 25 shipped presets (%d)", count);
 }
 
+struct warns {
+	int n;
+	char last[1536];
+};
+
+static void
+on_warn(const char *msg, void *ud)
+{
+	struct warns *w = ud;
+	w->n++;
+	str_copy(w->last, sizeof w->last, msg);
+	printf("# warning: %s\n", msg);
+}
+
+/* The built-in set is every shipped file, parsed to the same preset: an
+ * uninstalled program (no installed directory at all) has them all. */
+static void
+test_builtin(void)
+{
+	struct preset_list l;
+	struct warns w = { 0 };
+	char empty[600], cfg[600];
+	DIR *d = opendir(shipped);
+	struct dirent *e;
+	size_t count = 0;
+
+	str_printf(empty, sizeof empty, "%s/no-such-installed-dir", tmpdir);
+	str_printf(cfg, sizeof cfg, "%s/builtin-config", tmpdir);
+	setenv("XDG_CONFIG_HOME", cfg, 1);
+	unsetenv("FLUENZR_PRESET_DIR");
+	/* PRESETDIR may hold an installed copy; point past it for this check. */
+	setenv("FLUENZR_PRESET_DIR", empty, 1);
+	check(preset_load_all(&l, on_warn, &w) == 0, "load the built-in set");
+	check(w.n == 1, "a named missing directory is one warning (%d)", w.n);
+	while (d && (e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n <= 7 || strcmp(e->d_name + n - 7, ".preset"))
+			continue;
+		char path[2048], stem[128], err[512], origin[200];
+		size_t len;
+		struct preset p;
+		str_printf(path, sizeof path, "%s/%s", shipped, e->d_name);
+		str_printf(stem, sizeof stem, "%.*s", (int)(n - 7), e->d_name);
+		str_printf(origin, sizeof origin, "built-in %s", e->d_name);
+		char *text = read_all(path, &len);
+		if (preset_parse(text, len, stem, &p, err, sizeof err) == 0) {
+			const struct preset *b = preset_find(&l, p.id);
+			str_copy(p.origin, sizeof p.origin, origin);
+			check(b && !memcmp(b, &p, sizeof p),
+			      "built-in %s is the shipped file", e->d_name);
+		}
+		free(text);
+		count++;
+	}
+	if (d)
+		closedir(d);
+	check(count == l.n && count >= 25, "as many built-in presets as shipped "
+	      "files (%zu, %zu)", l.n, count);
+	preset_list_free(&l);
+	setenv("FLUENZR_PRESET_DIR", shipped, 1);
+}
+
 static bool
 server_is(const struct preset_server *s, const char *host,
           unsigned port, enum security sec)
@@ -354,20 +416,6 @@ test_hostile(void)
 
 /* ---- loading, overriding -------------------------------------------------- */
 
-struct warns {
-	int n;
-	char last[1536];
-};
-
-static void
-on_warn(const char *msg, void *ud)
-{
-	struct warns *w = ud;
-	w->n++;
-	str_copy(w->last, sizeof w->last, msg);
-	printf("# warning: %s\n", msg);
-}
-
 static void
 test_load_and_override(void)
 {
@@ -452,8 +500,11 @@ test_load_and_override(void)
 	                     getenv("FLUENZR_PRESET_DIR") : "");
 	setenv("FLUENZR_PRESET_DIR", alt, 1);
 	check(preset_load_all(&l, NULL, NULL) == 0 && preset_find(&l, "only") &&
-	      !preset_find(&l, "gandi") && preset_find(&l, "acme"),
-	      "FLUENZR_PRESET_DIR replaces the shipped directory");
+	      preset_find(&l, "acme"),
+	      "FLUENZR_PRESET_DIR replaces the installed directory");
+	const struct preset *g = preset_find(&l, "gandi");
+	check(g && !strcmp(g->origin, "built-in gandi.preset"),
+	      "the built-in set stays under it (%s)", g ? g->origin : "none");
 	preset_list_free(&l);
 	setenv("FLUENZR_PRESET_DIR", saved, 1);
 	free(saved);
@@ -621,6 +672,7 @@ main(void)
 	}
 
 	test_shipped_files();
+	test_builtin();
 	test_hostile();
 	test_load_and_override();
 	test_match_apply();

@@ -51,7 +51,7 @@ wait_for -t 10 port_listening "$port" ||
 	{ cat "$S/sshd.log" >&2; fail "sshd did not start"; }
 
 remote="env FLUENZR_STORE=$(shq "$STORE") FLUENZR_KEY_FILE=$(shq "$KEYFILE") \
-FLUENZR_PRESET_DIR=$(shq "$FLUENZR_PRESET_DIR") XDG_CONFIG_HOME=$(shq "$XDG_CONFIG_HOME") \
+XDG_CONFIG_HOME=$(shq "$XDG_CONFIG_HOME") \
 LANG=C.UTF-8 LC_ALL=C.UTF-8 $(shq "$FLUENZR")"
 tui_start ssh -tt -i "$S/client_key" -p "$port" \
 	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
