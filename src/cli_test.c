@@ -406,9 +406,12 @@ out:
 static void
 save_result(struct cli_ctx *c, const struct job *jb)
 {
-	int e = store_set_result(c->st, jb->a.email, (int64_t)time(NULL),
-	                         diag_cat_name(jb->cat));
+	int e;
 
+	if (!diag_cat_recorded(jb->cat))
+		return;
+	e = store_set_result(c->st, jb->a.email, (int64_t)time(NULL),
+	                     diag_cat_name(jb->cat));
 	if (e != STORE_OK)
 		fprintf(stderr, "fluenzr-tui: %s: cannot record the result: %s\n",
 		        jb->a.email, store_strerror(e));

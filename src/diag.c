@@ -82,6 +82,12 @@ diag_cat_name(enum diag_cat c)
 	return cats[c].name;
 }
 
+bool
+diag_cat_recorded(enum diag_cat c)
+{
+	return c != DIAG_CANCELLED;
+}
+
 int
 diag_cat_from_name(const char *name)
 {

@@ -122,6 +122,10 @@ const char *diag_rule_name(size_t i);
 void diag_ok(struct diagnosis *out);
 
 const char *diag_cat_name(enum diag_cat c);
+/* Whether a test that ended in c is recorded on the account, by the CLI and
+ * the console alike. A cancelled test is not: stopping a test says nothing
+ * about the account, so the last real result stays. */
+bool diag_cat_recorded(enum diag_cat c);
 /* -1 when the name is unknown. */
 int diag_cat_from_name(const char *name);
 const char *diag_cat_title(enum diag_cat c);

@@ -308,7 +308,7 @@ tui_record_result(struct tui *t, struct tui_job *j)
 	int64_t when;
 	const char *cat;
 
-	if (!j->stored || j->cat == DIAG_CANCELLED)
+	if (!j->stored || !diag_cat_recorded(j->cat))
 		return;
 	when = j->res.started > 0 ? j->res.started : (int64_t)time(NULL);
 	cat = diag_cat_name(j->cat);
