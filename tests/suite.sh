@@ -16,7 +16,7 @@ fi
 # are not installed, so a tool's optional part the tests rely on (swaks's
 # TLS and AUTH through Perl modules) is listed too. CI proves the list on a
 # fresh Debian 12 minbase system (.ci/run).
-pkgs="build-essential autoconf automake autoconf-archive pkg-config
+pkgs="build-essential autoconf automake pkg-config
  libncurses-dev libgnutls28-dev liblmdb-dev libetpan-dev
  postfix dovecot-imapd dovecot-lmtpd gnutls-bin lmdb-utils tmux openssh-server
  openssh-client swaks libnet-ssleay-perl libauthen-sasl-perl msmtp mandoc

@@ -37,8 +37,11 @@ flood_thread(void *arg)
 	char buf[4096];
 
 	memset(buf, 'x', sizeof(buf));
+	/* MSG_NOSIGNAL: once the connection's end is closed a write would
+	 * raise SIGPIPE, which kills this program where it is not ignored (it
+	 * is not under a fresh login shell). */
 	while (!atomic_load(&f->stop))
-		if (write(f->fd, buf, sizeof(buf)) < 0 && errno != EINTR)
+		if (send(f->fd, buf, sizeof(buf), MSG_NOSIGNAL) < 0 && errno != EINTR)
 			break;
 	return NULL;
 }
