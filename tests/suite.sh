@@ -56,7 +56,12 @@ mkdir -p _build/sanitizers
 	make -j"$jobs" check) || show_failures _build/sanitizers || exit 1
 
 # 3. the release tarball builds and passes its own tests
-(cd _build/normal && make -j"$jobs" distcheck)
+(cd _build/normal && make -j"$jobs" distcheck) || {
+	for l in _build/normal/fluenzr-tui-*/_build/sub/test-suite.log; do
+		[ -f "$l" ] && cat "$l"
+	done
+	exit 1
+}
 
 pass=$(( $(count _build/normal PASS) + $(count _build/sanitizers PASS) ))
 fail=$(( $(count _build/normal FAIL) + $(count _build/sanitizers FAIL) ))
