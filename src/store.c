@@ -13,7 +13,14 @@
  * change is one write transaction, so a crash leaves the old or the new state.
  *
  * The key file is two lines: KEYFILE_HEADER, then the 32-byte key as 64
- * lowercase hex digits and a newline; anything else is refused. */
+ * lowercase hex digits and a newline; anything else is refused.
+ *
+ * Beside LMDB's files the store directory holds "store.lock", flock()ed
+ * exclusively by the one process creating the store and shared by every
+ * other while it opens, and "creating", which exists from before LMDB's
+ * first byte until the first key slot is committed: whoever takes the lock
+ * next and finds it finishes the creation, or starts it again when the
+ * environment holds nothing yet. */
 #include "config.h"
 
 #include <errno.h>
@@ -25,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,6 +71,8 @@
 
 /* Internal: the write ran out of map; grow and run it again. */
 #define ST_GROW           (-100)
+/* Internal: creating needs the creation lock exclusively. */
+#define ST_NEED_EXCL      (-101)
 
 struct store {
 	MDB_env *env;
@@ -69,6 +80,8 @@ struct store {
 	char dir[1024];
 	char key_file[1024];
 	char data_path[1100];
+	char lock_path[1100];           /* flock()ed around opening and creation */
+	char marker_path[1100];         /* exists while a creation is unfinished */
 	uint8_t *data_key;              /* secmem; NULL while locked */
 	uint8_t key_id[KEYID_LEN];      /* "keyid" when data_key was unwrapped */
 	unsigned readers;               /* read txns held open across callbacks */
@@ -375,6 +388,43 @@ parent_dir(const char *path, char *out, size_t len)
 	return 0;
 }
 
+/* Removes the temporary key files ("<key file>.tmp<pid>") of processes
+ * that are gone: a kill -9 between creating and linking one leaves it. */
+static void
+keyfile_drop_stale(const char *dir, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char prefix[300], stale[1400];
+	struct dirent *de;
+	size_t plen;
+	DIR *d;
+
+	base = base ? base + 1 : path;
+	if (str_printf(prefix, sizeof(prefix), "%s.tmp", base) < 0)
+		return;
+	plen = strlen(prefix);
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		const char *p = de->d_name + plen;
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, plen) != 0 || *p < '1' || *p > '9')
+			continue;
+		errno = 0;
+		pid = strtol(p, &end, 10);
+		if (*end || errno || pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (str_printf(stale, sizeof(stale), "%s/%s", dir, de->d_name) == 0)
+			(void)unlink(stale);
+	}
+	closedir(d);
+}
+
 /* Creates a new key file (mode 0600, in a 0700 directory if we make it).
  * Written under a temporary name and linked into place, so that a crash
  * never leaves a half-written key file, and an existing one is never
@@ -403,6 +453,7 @@ keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
 		return STORE_EIO;
 	}
 	(void)unlink(tmp);      /* left by an earlier crash of this pid */
+	keyfile_drop_stale(dir, path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	umask(old);
 	if (fd < 0) {
@@ -443,6 +494,13 @@ keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
 	}
 	fd = -1;
 	if (link(tmp, path) != 0) {
+		if (errno == EEXIST) {
+			/* Another program made it first (a second store sharing
+			 * the key file): use that one, never replace it. */
+			(void)unlink(tmp);
+			secmem_free(buf, KEYFILE_LEN);
+			return keyfile_read(path, key, err, errlen);
+		}
 		set_err(err, errlen, "cannot create key file %s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -977,17 +1035,169 @@ walk_guarded(struct store *st, char *err, size_t errlen)
 	return STORE_OK;
 }
 
+/* Takes the creation lock: exclusive to create, shared otherwise. A store
+ * made before the lock existed has no lock file: opening it needs none. */
+static int
+lock_take(struct store *st, bool create, bool exclusive, int *fdp, char *err,
+          size_t errlen)
+{
+	mode_t old = umask(077);
+	int fd = open(st->lock_path, (create ? O_RDWR | O_CREAT : O_RDONLY) |
+	              O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+
+	umask(old);
+	*fdp = -1;
+	if (fd < 0) {
+		if (!create && errno == ENOENT)
+			return STORE_OK;
+		set_err(err, errlen, "cannot open %s: %s", st->lock_path, strerror(errno));
+		return errno == ELOOP ? STORE_EPERM : STORE_EIO;
+	}
+	while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+		if (errno == EINTR)
+			continue;
+		set_err(err, errlen, "cannot lock %s: %s", st->lock_path, strerror(errno));
+		close(fd);
+		return STORE_EIO;
+	}
+	*fdp = fd;
+	return STORE_OK;
+}
+
+static void
+dir_sync(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+}
+
+/* Opens the environment (the creation lock is held). With create and the
+ * lock exclusive, a missing store is made, and one whose creation was
+ * interrupted (the marker file is still there) is finished or, when not
+ * even LMDB's own header got written, started again: it holds nothing yet.
+ * ST_NEED_EXCL: a creator holding the lock shared found work to do. */
+static int
+env_setup(struct store *st, bool create, bool exclusive, char *err,
+          size_t errlen)
+{
+	char lock_path[1100];
+	struct stat sb;
+	long psz = sysconf(_SC_PAGESIZE);
+	uint64_t minsize = 2 * (uint64_t)(psz > 0 ? psz : 4096);
+	bool newenv = false, marker = false;
+	mode_t old;
+	int rc, mrc, dead;
+
+	if (str_printf(lock_path, sizeof(lock_path), "%s/lock.mdb", st->dir) < 0)
+		return STORE_EINVAL;
+	if (exclusive) {
+		marker = lstat(st->marker_path, &sb) == 0;
+		if (marker && (lstat(st->data_path, &sb) != 0 ||
+		               (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size < minsize))) {
+			/* Killed before LMDB wrote its header: nothing to keep. */
+			(void)unlink(st->data_path);
+			(void)unlink(lock_path);
+		}
+	}
+	rc = stat_private(st->data_path, false, &sb, err, errlen);
+	if (rc == STORE_ENOENT) {
+		if (!create) {
+			set_err(err, errlen, "no store at %s (%s not found)", st->dir,
+			        st->data_path);
+			return rc;
+		}
+		if (!exclusive)
+			return ST_NEED_EXCL;
+		newenv = true;
+		rc = STORE_OK;
+		if (!marker) {
+			int fd;
+
+			old = umask(077);
+			fd = open(st->marker_path, O_WRONLY | O_CREAT | O_NOFOLLOW |
+			          O_CLOEXEC, 0600);
+			umask(old);
+			if (fd < 0) {
+				set_err(err, errlen, "cannot create %s: %s", st->marker_path,
+				        strerror(errno));
+				return STORE_EIO;
+			}
+			close(fd);
+			dir_sync(st->dir);
+			marker = true;
+		}
+	} else if (rc == STORE_OK && (uint64_t)sb.st_size < minsize) {
+		/* LMDB would silently start a new environment over an empty file. */
+		set_err(err, errlen, "the store at %s is damaged: %s is truncated "
+		        "(move it aside and restore a backup)", st->dir, st->data_path);
+		rc = STORE_ECORRUPT;
+	}
+	if (rc != STORE_OK)
+		return rc;
+	rc = stat_private(lock_path, false, &sb, err, errlen);
+	if (rc != STORE_OK && rc != STORE_ENOENT)
+		return rc;
+
+	mrc = mdb_env_create(&st->env);
+	if (mrc == 0)
+		mrc = mdb_env_set_maxdbs(st->env, 4);
+	/* 0 = the size an earlier writer left in the environment. */
+	if (mrc == 0)
+		mrc = mdb_env_set_mapsize(st->env, newenv ? MAP_INITIAL : 0);
+	if (mrc == 0) {
+		old = umask(077);
+		/* MDB_NOTLS: a walk's read transaction may stay open while the
+		 * callback reads or writes through other transactions. */
+		mrc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
+		umask(old);
+	}
+	if (mrc != 0)
+		return env_fail(st, mrc, "open", err, errlen);
+	if (newenv && (chmod(st->data_path, 0600) != 0 || chmod(lock_path, 0600) != 0)) {
+		set_err(err, errlen, "cannot restrict %s: %s", st->dir, strerror(errno));
+		return STORE_EIO;
+	}
+	/* Reader slots of killed processes would pin old pages forever. */
+	(void)mdb_reader_check(st->env, &dead);
+	rc = check_size(st, err, errlen);
+	if (rc == STORE_OK && !newenv)
+		rc = walk_guarded(st, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+
+	rc = open_existing(st, err, errlen);
+	if (rc == STORE_ENOENT) {
+		if (!create) {
+			set_err(err, errlen, "the store at %s was never completely created; "
+			        "create it again", st->dir);
+			return STORE_ECORRUPT;
+		}
+		if (!exclusive)
+			return ST_NEED_EXCL;
+		rc = store_init(st, err, errlen);
+	}
+	if (rc == STORE_OK && marker && exclusive) {
+		/* Complete: only now may the marker go. */
+		(void)unlink(st->marker_path);
+		dir_sync(st->dir);
+	}
+	return rc;
+}
+
 int
 store_open(const struct store_opts *opts, struct store **out, char *err,
            size_t errlen)
 {
-	char lock_path[1100], cfg[1024];
+	char cfg[1024];
 	struct store *st;
 	struct stat sb;
-	bool create = opts && opts->create, newenv = false;
-	long psz = sysconf(_SC_PAGESIZE);
+	bool create = opts && opts->create;
 	mode_t old;
-	int rc, mrc, dead;
+	int rc;
 
 	if (out == NULL)
 		return STORE_EINVAL;
@@ -1021,7 +1231,8 @@ store_open(const struct store_opts *opts, struct store **out, char *err,
 		goto fail;
 	}
 	if (str_printf(st->data_path, sizeof(st->data_path), "%s/data.mdb", st->dir) < 0 ||
-	    str_printf(lock_path, sizeof(lock_path), "%s/lock.mdb", st->dir) < 0) {
+	    str_printf(st->lock_path, sizeof(st->lock_path), "%s/store.lock", st->dir) < 0 ||
+	    str_printf(st->marker_path, sizeof(st->marker_path), "%s/creating", st->dir) < 0) {
 		set_err(err, errlen, "store directory name too long");
 		rc = STORE_EINVAL;
 		goto fail;
@@ -1046,67 +1257,26 @@ store_open(const struct store_opts *opts, struct store **out, char *err,
 	if (rc != STORE_OK)
 		goto fail;
 
-	rc = stat_private(st->data_path, false, &sb, err, errlen);
-	if (rc == STORE_ENOENT) {
-		if (!create) {
-			set_err(err, errlen, "no store at %s (%s not found)", st->dir,
-			        st->data_path);
-			goto fail;
-		}
-		newenv = true;
-		rc = STORE_OK;
-	} else if (rc == STORE_OK &&
-	           (uint64_t)sb.st_size < 2 * (uint64_t)(psz > 0 ? psz : 4096)) {
-		/* LMDB would silently start a new environment over an empty file. */
-		set_err(err, errlen, "the store at %s is damaged: %s is truncated "
-		        "(move it aside and restore a backup)", st->dir, st->data_path);
-		rc = STORE_ECORRUPT;
-	}
-	if (rc != STORE_OK)
-		goto fail;
-	rc = stat_private(lock_path, false, &sb, err, errlen);
-	if (rc != STORE_OK && rc != STORE_ENOENT)
-		goto fail;
+	/* Creation is serialised by an exclusive flock(); everyone else
+	 * holds it shared while opening, so that nobody sees a store that
+	 * is half made. Only a creator that finds no store (or an interrupted
+	 * creation) asks for it exclusively, and looks again once it has it. */
+	for (int attempt = 0;; attempt++) {
+		bool exclusive = create && (attempt > 0 || access(st->data_path, F_OK) != 0 ||
+		                            access(st->marker_path, F_OK) == 0);
+		int lockfd = -1;
 
-	mrc = mdb_env_create(&st->env);
-	if (mrc == 0)
-		mrc = mdb_env_set_maxdbs(st->env, 4);
-	/* 0 = the size an earlier writer left in the environment. */
-	if (mrc == 0)
-		mrc = mdb_env_set_mapsize(st->env, newenv ? MAP_INITIAL : 0);
-	if (mrc == 0) {
-		old = umask(077);
-		/* MDB_NOTLS: a walk's read transaction may stay open while the
-		 * callback reads or writes through other transactions. */
-		mrc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
-		umask(old);
-	}
-	if (mrc != 0) {
-		rc = env_fail(st, mrc, "open", err, errlen);
-		goto fail;
-	}
-	if (newenv && (chmod(st->data_path, 0600) != 0 || chmod(lock_path, 0600) != 0)) {
-		set_err(err, errlen, "cannot restrict %s: %s", st->dir, strerror(errno));
-		rc = STORE_EIO;
-		goto fail;
-	}
-	/* Reader slots of killed processes would pin old pages forever. */
-	(void)mdb_reader_check(st->env, &dead);
-	rc = check_size(st, err, errlen);
-	if (rc == STORE_OK && !newenv)
-		rc = walk_guarded(st, err, errlen);
-	if (rc != STORE_OK)
-		goto fail;
-
-	rc = open_existing(st, err, errlen);
-	if (rc == STORE_ENOENT) {
-		if (!create) {
-			set_err(err, errlen, "the store at %s was never completely created; "
-			        "create it again", st->dir);
-			rc = STORE_ECORRUPT;
-			goto fail;
+		rc = lock_take(st, create, exclusive, &lockfd, err, errlen);
+		if (rc == STORE_OK)
+			rc = env_setup(st, create, exclusive, err, errlen);
+		if (lockfd >= 0)
+			close(lockfd);
+		if (rc == ST_NEED_EXCL && attempt == 0) {
+			mdb_env_close(st->env);
+			st->env = NULL;
+			continue;
 		}
-		rc = store_init(st, err, errlen);
+		break;
 	}
 	if (rc != STORE_OK)
 		goto fail;
