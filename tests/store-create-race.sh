@@ -32,7 +32,8 @@ import json, sys
 a = json.load(sys.stdin)
 assert len(a) == int(sys.argv[1]) and all(x["has_password"] for x in a), a' "$N" || return 1
 	# one key file, no temporary left over
-	[ "$(find "$T/home/.config/fluenzr" -name 'store.key*' | wc -l)" -eq 1 ] || return 1
+	[ -f "$KEYFILE" ] || return 1
+	[ "$(find "$T/home/.config/fluenzr" -name 'store.key*tmp*' | wc -l)" -eq 0 ] || return 1
 	[ ! -e "$STORE/creating" ] || return 1
 }
 
