@@ -35,6 +35,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -45,6 +46,7 @@
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -258,6 +260,20 @@ grow_map(struct store *st, char *err, size_t errlen)
 }
 
 static void genfile_write(struct store *st, uint64_t gen);
+
+/* LMDB reports a short write as EIO: on a full disk (the space the partial
+ * write took is gone, so little is left) say so. */
+static void
+disk_full_note(const struct store *st, int mrc, char *err, size_t errlen)
+{
+	struct statvfs vfs;
+
+	if (mrc == ENOSPC || (statvfs(st->dir, &vfs) == 0 &&
+	                      (uint64_t)vfs.f_bavail * vfs.f_frsize < ((uint64_t)256 << 10)))
+		set_err(err, errlen, "cannot commit to the store: %s (on the file "
+		        "system of %s; free some space and try again; nothing was "
+		        "changed)", strerror(ENOSPC), st->dir);
+}
 static void store_scrub(struct store *st);
 
 typedef int (*write_fn)(struct store *st, MDB_txn *txn, void *ctx,
@@ -290,6 +306,8 @@ store_write(struct store *st, write_fn fn, void *ctx, char *err, size_t errlen)
 				return STORE_OK;
 			}
 			rc = mdb_fail(mrc, "cannot commit to the store", err, errlen);
+			if (mrc == EIO || mrc == ENOSPC)
+				disk_full_note(st, mrc, err, errlen);
 		} else {
 			mdb_txn_abort(txn);
 		}
@@ -465,6 +483,47 @@ keyfile_drop_stale(const char *dir, const char *path)
 			(void)unlink(stale);
 	}
 	closedir(d);
+}
+
+/* The key file must stay out of the store directory (a copy of the store
+ * would carry its key), and its directory must be the user's or root's and
+ * not writable by others (who could replace the key file). */
+static int
+keyfile_place_check(const char *store_dir, const char *key_file, char *err,
+                    size_t errlen)
+{
+	char kdir[1024], rk[PATH_MAX], rs[PATH_MAX];
+	struct stat sb;
+	size_t n;
+
+	if (parent_dir(key_file, kdir, sizeof(kdir)) < 0)
+		return STORE_EINVAL;
+	if (stat(kdir, &sb) != 0)
+		return errno == ENOENT ? STORE_OK : STORE_EIO;
+	if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+		set_err(err, errlen, "the key file's directory %s belongs to another user "
+		        "(uid %u); fix it with: chown %u '%s'", kdir, (unsigned)sb.st_uid,
+		        (unsigned)geteuid(), kdir);
+		return STORE_EPERM;
+	}
+	if (sb.st_mode & 022) {
+		set_err(err, errlen, "the key file's directory %s can be written by group "
+		        "or others (mode %04o), who could replace the key file; fix it "
+		        "with: chmod go-w '%s'", kdir, (unsigned)(sb.st_mode & 07777), kdir);
+		return STORE_EPERM;
+	}
+	if (realpath(kdir, rk) == NULL || realpath(store_dir, rs) == NULL)
+		return STORE_OK;        /* no store directory yet: nothing inside it */
+	n = strlen(rs);
+	if (strncmp(rk, rs, n) == 0 && (rk[n] == '\0' || rk[n] == '/' ||
+	                                 strcmp(rs, "/") == 0)) {
+		set_err(err, errlen, "the key file %s is inside the store directory %s "
+		        "(are the config and data directories the same?): a copy of the "
+		        "store would carry its key; keep it elsewhere with --key-file or "
+		        "FLUENZR_KEY_FILE", key_file, store_dir);
+		return STORE_EPERM;
+	}
+	return STORE_OK;
 }
 
 /* Creates a new key file (mode 0600, in a 0700 directory if we make it).
@@ -1103,7 +1162,18 @@ store_init(struct store *st, char *err, size_t errlen)
 		rc = STORE_ENOMEM;
 		goto out;
 	}
-	rc = keyfile_read(st->key_file, kfkey, err, errlen);
+	/* Its directory made first, so that where it ends up is checked. */
+	{
+		char kdir[1024];
+		mode_t old = umask(077);
+
+		if (parent_dir(st->key_file, kdir, sizeof(kdir)) == 0)
+			(void)mkdir_p(kdir);
+		umask(old);
+	}
+	rc = keyfile_place_check(st->dir, st->key_file, err, errlen);
+	if (rc == STORE_OK)
+		rc = keyfile_read(st->key_file, kfkey, err, errlen);
 	if (rc == STORE_ENOENT)
 		rc = keyfile_create(st->key_file, kfkey, true, err, errlen);
 	if (rc != STORE_OK)
@@ -1180,11 +1250,19 @@ static int
 stat_private(const char *path, bool dir, struct stat *sb, char *err,
              size_t errlen)
 {
-	if (stat(path, sb) != 0) {
+	/* The store directory may be a link to one's own; its files may not:
+	 * LMDB would write through a linked lock.mdb or data.mdb into
+	 * whatever the link points to. */
+	if ((dir ? stat(path, sb) : lstat(path, sb)) != 0) {
 		if (errno == ENOENT)
 			return STORE_ENOENT;
 		set_err(err, errlen, "cannot examine %s: %s", path, strerror(errno));
 		return STORE_EIO;
+	}
+	if (!dir && S_ISLNK(sb->st_mode)) {
+		set_err(err, errlen, "%s is a symbolic link; the store's files must be "
+		        "regular files in its directory (remove the link)", path);
+		return STORE_EPERM;
 	}
 	if (dir ? !S_ISDIR(sb->st_mode) : !S_ISREG(sb->st_mode)) {
 		set_err(err, errlen, "%s is not a %s", path, dir ? "directory" : "regular file");
@@ -1399,6 +1477,31 @@ dir_sync(const char *dir)
 	}
 }
 
+/* Creates path (mode 0600) if missing, never through a symbolic link;
+ * excl: it must not exist. */
+static int
+file_make(const char *path, bool excl, char *err, size_t errlen)
+{
+	mode_t old = umask(077);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	              O_NONBLOCK | (excl ? O_EXCL : 0), 0600);
+	struct stat sb;
+	int rc;
+
+	umask(old);
+	if (fd < 0) {
+		set_err(err, errlen, "cannot create %s: %s", path, errno == ELOOP ?
+		        "it is a symbolic link (remove it)" : strerror(errno));
+		return errno == ELOOP ? STORE_EPERM : STORE_EIO;
+	}
+	rc = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ?
+	     check_private(path, &sb, false, err, errlen) : STORE_EIO;
+	if (rc == STORE_EIO)
+		set_err(err, errlen, "%s is not a regular file", path);
+	close(fd);
+	return rc;
+}
+
 /* Opens the environment (the creation lock is held). With create and the
  * lock exclusive, a missing store is made, and one whose creation was
  * interrupted (the marker file is still there) is finished or, when not
@@ -1465,6 +1568,12 @@ env_setup(struct store *st, bool create, bool exclusive, char *err,
 	rc = stat_private(lock_path, false, &sb, err, errlen);
 	if (rc != STORE_OK && rc != STORE_ENOENT)
 		return rc;
+	/* LMDB creates its files following links: make them first, without. */
+	rc = file_make(lock_path, false, err, errlen);
+	if (rc == STORE_OK && newenv)
+		rc = file_make(st->data_path, true, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
 
 	mrc = mdb_env_create(&st->env);
 	if (mrc == 0)
@@ -1481,10 +1590,6 @@ env_setup(struct store *st, bool create, bool exclusive, char *err,
 	}
 	if (mrc != 0)
 		return env_fail(st, mrc, "open", err, errlen);
-	if (newenv && (chmod(st->data_path, 0600) != 0 || chmod(lock_path, 0600) != 0)) {
-		set_err(err, errlen, "cannot restrict %s: %s", st->dir, strerror(errno));
-		return STORE_EIO;
-	}
 	/* Reader slots of killed processes would pin old pages forever. */
 	(void)mdb_reader_check(st->env, &dead);
 	rc = check_size(st, err, errlen);
@@ -1771,7 +1876,9 @@ store_unlock(struct store *st, const char *passphrase, char *err, size_t errlen)
 		goto out;
 	}
 	if (mi.has_keyfile) {
-		kfrc = keyfile_read(st->key_file, kk, kferr, sizeof(kferr));
+		kfrc = keyfile_place_check(st->dir, st->key_file, kferr, sizeof(kferr));
+		if (kfrc == STORE_OK)
+			kfrc = keyfile_read(st->key_file, kk, kferr, sizeof(kferr));
 		if (kfrc == STORE_OK) {
 			if (slot_open_keyfile(&mi, kk, dk) == 0 ||
 			    keyfile_finish_rotation(st, &mi, kk, dk) == 0)
