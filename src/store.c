@@ -498,8 +498,12 @@ keyfile_place_check(const char *store_dir, const char *key_file, char *err,
 
 	if (parent_dir(key_file, kdir, sizeof(kdir)) < 0)
 		return STORE_EINVAL;
-	if (stat(kdir, &sb) != 0)
-		return errno == ENOENT ? STORE_OK : STORE_EIO;
+	if (stat(kdir, &sb) != 0) {
+		if (errno == ENOENT)
+			return STORE_OK;
+		set_err(err, errlen, "cannot examine %s: %s", kdir, strerror(errno));
+		return STORE_EIO;
+	}
 	if (sb.st_uid != geteuid() && sb.st_uid != 0) {
 		set_err(err, errlen, "the key file's directory %s belongs to another user "
 		        "(uid %u); fix it with: chown %u '%s'", kdir, (unsigned)sb.st_uid,
