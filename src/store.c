@@ -3254,11 +3254,14 @@ store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
 		set_err(err, errlen, "key file path too long: %s", st->key_file);
 		return STORE_EINVAL;
 	}
-	/* One rotation at a time: each writes "<key file>.new". */
+	/* One rotation at a time: each writes "<key file>.new". One that ran
+	 * while we waited changed the key: take the current one. */
 	rc = lock_take(st, true, true, &lockfd, err, errlen);
 	if (rc != STORE_OK)
 		return rc;
-	rc = meta_load(st, &mi, err, errlen);
+	rc = store_unlock(st, passphrase, err, errlen);
+	if (rc == STORE_OK)
+		rc = meta_load(st, &mi, err, errlen);
 	if (rc != STORE_OK) {
 		close(lockfd);
 		return rc;
