@@ -112,7 +112,6 @@ struct store {
 	char marker_path[1100];         /* exists while a creation is unfinished */
 	uint8_t *data_key;              /* secmem; NULL while locked */
 	uint8_t *mac_key;               /* secmem, from data_key; NULL while locked */
-	int format;                     /* of the environment, read at open */
 	char gen_path[1100];            /* beside the key file: the last generation */
 	uint64_t gen_pending;           /* generation the running write commits */
 	uint8_t key_id[KEYID_LEN];      /* "keyid" when data_key was unwrapped */
@@ -1023,7 +1022,7 @@ hex_put(char *out, const uint8_t *p, size_t n)
 }
 
 static int
-gen_file_mac(const uint8_t *mk, const uint8_t key_id[KEYID_LEN], uint64_t gen,
+genfile_mac(const uint8_t *mk, const uint8_t key_id[KEYID_LEN], uint64_t gen,
              uint8_t out[HMAC_LEN])
 {
 	uint8_t g[GEN_LEN];
@@ -1042,7 +1041,7 @@ genfile_write(struct store *st, uint64_t gen)
 	mode_t old;
 	int fd, n;
 
-	if (st->mac_key == NULL || gen_file_mac(st->mac_key, st->key_id, gen, m) < 0 ||
+	if (st->mac_key == NULL || genfile_mac(st->mac_key, st->key_id, gen, m) < 0 ||
 	    str_printf(tmp, sizeof(tmp), "%s.tmp%ld", st->gen_path, (long)getpid()) < 0)
 		return;
 	hex_put(kid, st->key_id, KEYID_LEN);
@@ -1104,7 +1103,7 @@ genfile_verified(const struct genfile *gf, const uint8_t *mk,
 		return 0;
 	hex_put(want, key_id, KEYID_LEN);
 	if (strcmp(gf->key_id, want) != 0 ||
-	    gen_file_mac(mk, key_id, (uint64_t)gf->gen, m) < 0)
+	    genfile_mac(mk, key_id, (uint64_t)gf->gen, m) < 0)
 		return 0;
 	hex_put(want, m, HMAC_LEN);
 	return strcmp(want, gf->mac) == 0 ? (uint64_t)gf->gen : 0;
@@ -1198,7 +1197,6 @@ store_init(struct store *st, char *err, size_t errlen)
 		st->mac_key = mk;
 		dk = mk = NULL;
 		memcpy(st->key_id, key_id, KEYID_LEN);
-		st->format = STORE_FORMAT;
 	}
 out:
 	secmem_free(kfkey, SEAL_KEY_LEN);
@@ -1242,7 +1240,6 @@ open_existing(struct store *st, char *err, size_t errlen)
 		return rc == ST_GROW ? STORE_EIO : rc;
 	}
 	rc = meta_read(st, txn, &mi, err, errlen);
-	st->format = mi.format;
 	/* Committing a read transaction keeps the database handles. */
 	mrc = mdb_txn_commit(txn);
 	if (rc == STORE_OK && mrc != 0)
@@ -1948,7 +1945,6 @@ unlocked:
 	if (mi.format == STORE_FORMAT_V1) {
 		rc = store_write(st, migrate_write, NULL, err, errlen);
 		if (rc == STORE_OK) {
-			st->format = STORE_FORMAT;
 			store_scrub(st);
 		} else {
 			secmem_free(st->data_key, SEAL_KEY_LEN);
@@ -2045,12 +2041,15 @@ field_name(enum secret_field f)
 
 /* The value: the generation in clear (to tell an old copy from damage),
  * then the blob sealed under the data key dk. */
+/* The value: the generation in clear (to tell an older copy from damage),
+ * then the blob sealed under the data key. */
 static int
-secret_put_key(struct store *st, MDB_txn *txn, const uint8_t *dk,
-               const uint8_t *skey, size_t sklen, uint64_t g, const char *pw,
-               enum secret_field f, char *err, size_t errlen)
+secret_put(struct store *st, MDB_txn *txn, const char *akey,
+           enum secret_field f, uint64_t g, const char *pw, char *err,
+           size_t errlen)
 {
-	uint8_t aad[SKEY_MAX + 1 + GEN_LEN], val[SECRET_VALUE_MAX];
+	uint8_t skey[SKEY_MAX], aad[SKEY_MAX + 1 + GEN_LEN], val[SECRET_VALUE_MAX];
+	size_t sklen = secret_key(akey, f, skey);
 	size_t alen = secret_aad(skey, sklen, g, aad);
 	size_t pwlen = strlen(pw);
 	MDB_val k, v;
@@ -2062,7 +2061,7 @@ secret_put_key(struct store *st, MDB_txn *txn, const uint8_t *dk,
 		return STORE_EINVAL;
 	}
 	put_be64(val, g);
-	n = seal(dk, aad, alen, pw, pwlen, val + GEN_LEN, SECRET_BLOB_MAX);
+	n = seal(st->data_key, aad, alen, pw, pwlen, val + GEN_LEN, SECRET_BLOB_MAX);
 	if (n < 0) {
 		set_err(err, errlen, "cannot seal the %s", field_name(f));
 		return STORE_EIO;
@@ -2071,17 +2070,6 @@ secret_put_key(struct store *st, MDB_txn *txn, const uint8_t *dk,
 	v = mval(val, GEN_LEN + (size_t)n);
 	mrc = mdb_put(txn, st->secrets, &k, &v, 0);
 	return mrc ? mdb_fail(mrc, "cannot write a password", err, errlen) : STORE_OK;
-}
-
-static int
-secret_put(struct store *st, MDB_txn *txn, const char *akey,
-           enum secret_field f, uint64_t g, const char *pw, char *err,
-           size_t errlen)
-{
-	uint8_t skey[SKEY_MAX];
-	size_t sklen = secret_key(akey, f, skey);
-
-	return secret_put_key(st, txn, st->data_key, skey, sklen, g, pw, f, err, errlen);
 }
 
 static int
