@@ -563,7 +563,8 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 	}
 	if ((rc = read_passwords(&o, o.a.email, &pw, &ipw)))
 		goto out;
-	if ((rc = cli_open_store(c, true, pw || ipw)))
+	/* Every change needs the key: the record is authenticated with it. */
+	if ((rc = cli_open_store(c, true, true)))
 		goto out;
 	e = store_account_add(c->st, &o.a, pw, ipw, err, sizeof err);
 	if (e != STORE_OK) {
@@ -591,6 +592,31 @@ edit_security(enum security *sec, unsigned *port, enum security new_sec,
 	*sec = new_sec;
 }
 
+/* The edit starts from the record read before the store was unlocked:
+ * it must be the one that verifies now, or the fields not given would
+ * come from unauthenticated data. */
+static int
+same_as_stored(struct cli_ctx *c, const struct account *cur)
+{
+	char a[8192], b[8192];
+	struct account now;
+	int e = store_account_get(c->st, cur->email, &now);
+
+	if (e != STORE_OK) {
+		fprintf(stderr, "fluenzr-tui: %s: %s%s\n", cur->email, store_strerror(e),
+		        e == STORE_ECORRUPT ? " (the record fails its integrity check: "
+		        "remove the account and add it again)" : "");
+		return cli_store_exit(e);
+	}
+	if (account_serialize(cur, a, sizeof a) < 0 ||
+	    account_serialize(&now, b, sizeof b) < 0 || strcmp(a, b) != 0) {
+		fprintf(stderr, "fluenzr-tui: %s changed while it was being edited; "
+		        "nothing changed, try again\n", cur->email);
+		return EX_TEMPFAIL;
+	}
+	return 0;
+}
+
 static int
 account_edit(struct cli_ctx *c, int argc, char **argv)
 {
@@ -608,6 +634,8 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 		fprintf(stderr, "fluenzr-tui: account edit needs the account's address\n");
 		return EX_USAGE;
 	}
+	/* Unlocked only after the passwords are read (from one pipe they come
+	 * first); the record is read again then, verified. */
 	if ((rc = cli_open_store(c, false, false)))
 		return rc;
 	e = store_account_get(c->st, target, &cur);
@@ -672,8 +700,9 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 		return rc;
 	if ((rc = read_passwords(&o, o.a.email, &pw, &ipw)))
 		goto out;
-	/* Renaming re-seals the secrets (they are bound to the address). */
-	if ((rc = cli_open_store(c, false, pw || ipw || strcasecmp(cur.email, o.a.email) != 0)))
+	if ((rc = cli_open_store(c, false, true)))
+		goto out;
+	if ((rc = same_as_stored(c, &cur)))
 		goto out;
 	e = store_account_put(c->st, cur.email, &o.a, pw, ipw, err, sizeof err);
 	if (e != STORE_OK) {
@@ -913,7 +942,7 @@ account_remove(struct cli_ctx *c, int argc, char **argv)
 
 	if ((rc = one_account_arg(c, argc, argv, &target, NULL)))
 		return rc;
-	if ((rc = cli_open_store(c, false, false)))
+	if ((rc = cli_open_store(c, false, true)))
 		return rc;
 	e = store_account_remove(c->st, target);
 	if (e == STORE_ENOENT) {

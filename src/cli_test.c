@@ -636,6 +636,7 @@ struct collect {
 	struct job *v;
 	size_t n, cap;
 	bool oom;
+	size_t bad;               /* records skipped as damaged */
 };
 
 static int
@@ -662,7 +663,9 @@ collect_one(const struct account *a, void *ud)
 static void
 collect_bad(const char *key, const char *problem, void *ud)
 {
-	(void)ud;
+	struct collect *cl = ud;
+
+	cl->bad++;
 	fprintf(stderr, "fluenzr-tui: account %s skipped: %s\n", key, problem);
 }
 
@@ -683,7 +686,7 @@ pool_wait(struct pool *pl)
 static int
 test_all(struct cli_ctx *c, const struct test_opts *o)
 {
-	struct collect cl = { NULL, 0, 0, false };
+	struct collect cl = { NULL, 0, 0, false, 0 };
 	struct sigaction oi, ot;
 	struct pool pl;
 	struct probe **probes = NULL;
@@ -706,7 +709,7 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 		else
 			printf("no accounts to test\n");
 		free(cl.v);
-		return 0;
+		return cl.bad ? EX_DATAERR : 0;
 	}
 	probes = calloc(cl.n, sizeof(*probes));
 	if (!probes) {
@@ -811,7 +814,8 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	fflush(stdout);
 	free(probes);
 	free(cl.v);
-	return rc;
+	/* A damaged account was not tested: that is not a success. */
+	return rc == 0 && cl.bad ? EX_DATAERR : rc;
 }
 
 int

@@ -164,6 +164,39 @@ pbkdf2_sha256(const void *pass, size_t passlen, const uint8_t *salt,
 }
 
 int
+hmac_sha256(const uint8_t key[SEAL_KEY_LEN], const void *const *parts,
+            const size_t *lens, size_t n, uint8_t out[HMAC_LEN])
+{
+	gnutls_hmac_hd_t h;
+
+	if (key == NULL || out == NULL ||
+	    gnutls_hmac_get_len(GNUTLS_MAC_SHA256) != HMAC_LEN ||
+	    gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, key, SEAL_KEY_LEN) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (lens[i] == 0)
+			continue;
+		if (parts[i] == NULL || gnutls_hmac(h, parts[i], lens[i]) < 0) {
+			gnutls_hmac_deinit(h, NULL);
+			return -1;
+		}
+	}
+	gnutls_hmac_deinit(h, out);
+	return 0;
+}
+
+int
+mem_equal(const void *a, const void *b, size_t n)
+{
+	const volatile uint8_t *x = a, *y = b;
+	uint8_t d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+int
 random_bytes(void *out, size_t n)
 {
 	if (n == 0)

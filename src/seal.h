@@ -1,5 +1,5 @@
-/* Sealing secrets with AES-256-GCM and deriving keys with PBKDF2-HMAC-SHA256
- * through GnuTLS. Guards GnuTLS traps: key length is asserted (a 16-byte key
+/* Sealing secrets with AES-256-GCM, authenticating records with HMAC-SHA256
+ * and deriving keys with PBKDF2-HMAC-SHA256 through GnuTLS. Guards GnuTLS traps: key length is asserted (a 16-byte key
  * would silently run AES-128), tag and nonce lengths are checked by us, and
  * PBKDF2 iterations are bounds-checked (0 aborts inside GnuTLS). */
 #ifndef FLUENZR_SEAL_H
@@ -36,6 +36,16 @@ int gcm_encrypt(const uint8_t *key, size_t keylen, const uint8_t *nonce,
 int pbkdf2_sha256(const void *pass, size_t passlen, const uint8_t *salt,
                   size_t saltlen, unsigned iterations, uint8_t *out,
                   size_t outlen);
+
+#define HMAC_LEN 32
+
+/* HMAC-SHA256 with a SEAL_KEY_LEN key over the n parts, one after another
+ * (parts[i] may be NULL when lens[i] is 0). 0 or -1. */
+int hmac_sha256(const uint8_t key[SEAL_KEY_LEN], const void *const *parts,
+                const size_t *lens, size_t n, uint8_t out[HMAC_LEN]);
+
+/* Constant-time comparison of two byte strings of length n: 1 if equal. */
+int mem_equal(const void *a, const void *b, size_t n);
 
 /* Cryptographically random bytes; 0 or -1. */
 int random_bytes(void *out, size_t n);

@@ -1,23 +1,41 @@
 /* The account store: one LMDB environment with three named databases.
  *
- *   meta      "format"          1 byte, STORE_FORMAT
+ *   meta      "format"          1 byte, STORE_FORMAT (2; 1 is migrated)
  *             "keyid"           16 random bytes, changed by every rotation
  *             "slot.keyfile"    seal(key-file key, SLOT_KEYFILE_AAD, data key)
  *             "slot.passphrase" iterations (4, big-endian) | salt (16) |
  *                               seal(PBKDF2 key, SLOT_PASS_AAD|iter|salt, data key)
- *   accounts  account_key(email) -> account_serialize() text
- *   secrets   account key "\0" field byte -> seal(data key,
- *                               STORE_FORMAT | that same key, password)
+ *             "gen"             8 bytes, big-endian: one more at each write
+ *             "mac"             HMAC(mac key, MAC_META_LABEL | format | keyid | gen)
+ *   accounts  account_key(email) -> account_serialize() text | NUL | g (8) |
+ *                               HMAC(mac key, MAC_RECORD_LABEL | key | NUL | g | text)
+ *   secrets   account key "\0" field byte -> g (8) | seal(data key,
+ *                               STORE_FORMAT | that same key | g, password)
  *
- * Only sealed bytes ever reach LMDB for secrets. Unlocking only reads; every
- * change is one write transaction, so a crash leaves the old or the new state.
+ * The mac key is HMAC(data key, MAC_KEY_LABEL). g is the generation at
+ * which the account's settings or passwords last changed: every such change
+ * re-seals its passwords under the new g, so a password opens only with the
+ * record (the server) it was stored with, and an older copy of it no more.
+ *
+ * Only sealed bytes ever reach LMDB for secrets. Unlocking a store of the
+ * current format writes nothing to it; every change is one write
+ * transaction, so a crash leaves the old or the new state, and every change
+ * needs the key.
  *
  * The key file is two lines: KEYFILE_HEADER, then the 32-byte key as 64
- * lowercase hex digits and a newline; anything else is refused. */
+ * lowercase hex digits and a newline; anything else is refused.
+ *
+ * Beside LMDB's files the store directory holds "store.lock", flock()ed
+ * exclusively by the one process creating the store and shared by every
+ * other while it opens, and "creating", which exists from before LMDB's
+ * first byte until the first key slot is committed: whoever takes the lock
+ * next and finds it finishes the creation, or starts it again when the
+ * environment holds nothing yet. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -25,7 +43,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -36,7 +57,8 @@
 #include "store.h"
 #include "util.h"
 
-#define STORE_FORMAT      1
+#define STORE_FORMAT      2
+#define STORE_FORMAT_V1   1       /* unauthenticated records; migrated at unlock */
 #define KEYFILE_HEADER    "fluenzr-store-key v1\n"
 #define KEYFILE_LEN       (sizeof(KEYFILE_HEADER) - 1 + 2 * SEAL_KEY_LEN + 1)
 #define SLOT_KEYFILE_AAD  "fluenzr-slot-keyfile-v1"
@@ -50,10 +72,25 @@
 #define META_KEYID        "keyid"
 #define META_SLOT_KEYFILE "slot.keyfile"
 #define META_SLOT_PASS    "slot.passphrase"
+#define META_GEN          "gen"
+#define META_MAC          "mac"
+
+/* What the data key's HMAC key authenticates; each label also names the
+ * layout, so that a value of one kind never verifies as another. */
+#define MAC_KEY_LABEL     "fluenzr-mac-key-v2"
+#define MAC_META_LABEL    "fluenzr-meta-v2"
+#define MAC_RECORD_LABEL  "fluenzr-record-v2"
+#define MAC_GEN_LABEL     "fluenzr-gen-v2"
+#define GEN_LEN           8
+/* After a record's text: NUL | generation | HMAC. */
+#define RECORD_TRAILER    (1 + GEN_LEN + HMAC_LEN)
+#define GENFILE_HEADER    "fluenzr-store-gen v2\n"
 
 #define RECORD_MAX        8192
 #define SKEY_MAX          (ACCT_EMAIL_MAX + 1 + 2)
 #define SECRET_BLOB_MAX   (ACCT_SECRET_MAX + SEAL_OVERHEAD)
+/* A secret's value (format 2): the generation of its account | sealed blob. */
+#define SECRET_VALUE_MAX  (GEN_LEN + SECRET_BLOB_MAX)
 
 /* A new environment starts with this map; it doubles on MDB_MAP_FULL, and
  * the size reached is kept in the environment for the next open. */
@@ -62,6 +99,8 @@
 
 /* Internal: the write ran out of map; grow and run it again. */
 #define ST_GROW           (-100)
+/* Internal: creating needs the creation lock exclusively. */
+#define ST_NEED_EXCL      (-101)
 
 struct store {
 	MDB_env *env;
@@ -69,7 +108,12 @@ struct store {
 	char dir[1024];
 	char key_file[1024];
 	char data_path[1100];
+	char lock_path[1100];           /* flock()ed around opening and creation */
+	char marker_path[1100];         /* exists while a creation is unfinished */
 	uint8_t *data_key;              /* secmem; NULL while locked */
+	uint8_t *mac_key;               /* secmem, from data_key; NULL while locked */
+	char gen_path[1100];            /* beside the key file: the last generation */
+	uint64_t gen_pending;           /* generation the running write commits */
 	uint8_t key_id[KEYID_LEN];      /* "keyid" when data_key was unwrapped */
 	unsigned readers;               /* read txns held open across callbacks */
 };
@@ -84,6 +128,8 @@ struct meta_info {
 	unsigned iterations;
 	uint8_t salt[PBKDF2_SALT_LEN];
 	uint8_t pass_slot[SLOT_BLOB_LEN];
+	uint64_t gen;                   /* format 2: write transactions so far */
+	uint8_t mac[HMAC_LEN];          /* format 2: over format, key id, gen */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -212,6 +258,23 @@ grow_map(struct store *st, char *err, size_t errlen)
 	return STORE_OK;
 }
 
+static void genfile_write(struct store *st, uint64_t gen);
+
+/* LMDB reports a short write as EIO: on a full disk (the space the partial
+ * write took is gone, so little is left) say so. */
+static void
+disk_full_note(const struct store *st, int mrc, char *err, size_t errlen)
+{
+	struct statvfs vfs;
+
+	if (mrc == ENOSPC || (statvfs(st->dir, &vfs) == 0 &&
+	                      (uint64_t)vfs.f_bavail * vfs.f_frsize < ((uint64_t)256 << 10)))
+		set_err(err, errlen, "cannot commit to the store: %s (on the file "
+		        "system of %s; free some space and try again; nothing was "
+		        "changed)", strerror(ENOSPC), st->dir);
+}
+static void store_scrub(struct store *st);
+
 typedef int (*write_fn)(struct store *st, MDB_txn *txn, void *ctx,
                         char *err, size_t errlen);
 
@@ -222,19 +285,28 @@ store_write(struct store *st, write_fn fn, void *ctx, char *err, size_t errlen)
 {
 	for (int attempt = 0; attempt < 24; attempt++) {
 		MDB_txn *txn;
+		uint64_t gen;
 		int rc = txn_begin(st, 0, &txn, err, errlen);
 
 		if (rc == ST_GROW)
 			rc = STORE_EIO;
 		if (rc != STORE_OK)
 			return rc;
+		st->gen_pending = 0;
 		rc = fn(st, txn, ctx, err, errlen);
+		/* Read while this transaction holds the writer lock. */
+		gen = st->gen_pending;
 		if (rc == STORE_OK) {
 			int mrc = mdb_txn_commit(txn);
 
-			if (mrc == 0)
+			if (mrc == 0) {
+				if (gen)
+					genfile_write(st, gen);
 				return STORE_OK;
+			}
 			rc = mdb_fail(mrc, "cannot commit to the store", err, errlen);
+			if (mrc == EIO || mrc == ENOSPC)
+				disk_full_note(st, mrc, err, errlen);
 		} else {
 			mdb_txn_abort(txn);
 		}
@@ -375,13 +447,95 @@ parent_dir(const char *path, char *out, size_t len)
 	return 0;
 }
 
+/* Removes the temporary key files ("<key file>.tmp<pid>") of processes
+ * that are gone: a kill -9 between creating and linking one leaves it. */
+static void
+keyfile_drop_stale(const char *dir, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char prefix[300], stale[1400];
+	struct dirent *de;
+	size_t plen;
+	DIR *d;
+
+	base = base ? base + 1 : path;
+	if (str_printf(prefix, sizeof(prefix), "%s.tmp", base) < 0)
+		return;
+	plen = strlen(prefix);
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		const char *p = de->d_name + plen;
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, plen) != 0 || *p < '1' || *p > '9')
+			continue;
+		errno = 0;
+		pid = strtol(p, &end, 10);
+		if (*end || errno || pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (str_printf(stale, sizeof(stale), "%s/%s", dir, de->d_name) == 0)
+			(void)unlink(stale);
+	}
+	closedir(d);
+}
+
+/* The key file must stay out of the store directory (a copy of the store
+ * would carry its key), and its directory must be the user's or root's and
+ * not writable by others (who could replace the key file). */
+static int
+keyfile_place_check(const char *store_dir, const char *key_file, char *err,
+                    size_t errlen)
+{
+	char kdir[1024], rk[PATH_MAX], rs[PATH_MAX];
+	struct stat sb;
+	size_t n;
+
+	if (parent_dir(key_file, kdir, sizeof(kdir)) < 0)
+		return STORE_EINVAL;
+	if (stat(kdir, &sb) != 0) {
+		if (errno == ENOENT)
+			return STORE_OK;
+		set_err(err, errlen, "cannot examine %s: %s", kdir, strerror(errno));
+		return STORE_EIO;
+	}
+	if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+		set_err(err, errlen, "the key file's directory %s belongs to another user "
+		        "(uid %u); fix it with: chown %u '%s'", kdir, (unsigned)sb.st_uid,
+		        (unsigned)geteuid(), kdir);
+		return STORE_EPERM;
+	}
+	if (sb.st_mode & 022) {
+		set_err(err, errlen, "the key file's directory %s can be written by group "
+		        "or others (mode %04o), who could replace the key file; fix it "
+		        "with: chmod go-w '%s'", kdir, (unsigned)(sb.st_mode & 07777), kdir);
+		return STORE_EPERM;
+	}
+	if (realpath(kdir, rk) == NULL || realpath(store_dir, rs) == NULL)
+		return STORE_OK;        /* no store directory yet: nothing inside it */
+	n = strlen(rs);
+	if (strncmp(rk, rs, n) == 0 && (rk[n] == '\0' || rk[n] == '/' ||
+	                                 strcmp(rs, "/") == 0)) {
+		set_err(err, errlen, "the key file %s is inside the store directory %s "
+		        "(are the config and data directories the same?): a copy of the "
+		        "store would carry its key; keep it elsewhere with --key-file or "
+		        "FLUENZR_KEY_FILE", key_file, store_dir);
+		return STORE_EPERM;
+	}
+	return STORE_OK;
+}
+
 /* Creates a new key file (mode 0600, in a 0700 directory if we make it).
  * Written under a temporary name and linked into place, so that a crash
  * never leaves a half-written key file, and an existing one is never
  * replaced. */
 static int
-keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
-               size_t errlen)
+keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], bool fresh,
+               char *err, size_t errlen)
 {
 	static const char hex[] = "0123456789abcdef";
 	const size_t hdr = sizeof(KEYFILE_HEADER) - 1;
@@ -403,6 +557,7 @@ keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
 		return STORE_EIO;
 	}
 	(void)unlink(tmp);      /* left by an earlier crash of this pid */
+	keyfile_drop_stale(dir, path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	umask(old);
 	if (fd < 0) {
@@ -414,7 +569,7 @@ keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
 		rc = STORE_ENOMEM;
 		goto fail;
 	}
-	if (fchmod(fd, 0600) != 0 || random_bytes(key, SEAL_KEY_LEN) < 0) {
+	if (fchmod(fd, 0600) != 0 || (fresh && random_bytes(key, SEAL_KEY_LEN) < 0)) {
 		set_err(err, errlen, "cannot create key file %s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -443,6 +598,13 @@ keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
 	}
 	fd = -1;
 	if (link(tmp, path) != 0) {
+		if (errno == EEXIST && fresh) {
+			/* Another program made it first (a second store sharing
+			 * the key file): use that one, never replace it. */
+			(void)unlink(tmp);
+			secmem_free(buf, KEYFILE_LEN);
+			return keyfile_read(path, key, err, errlen);
+		}
 		set_err(err, errlen, "cannot create key file %s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -459,7 +621,8 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	(void)unlink(tmp);
-	secmem_wipe(key, SEAL_KEY_LEN);
+	if (fresh)
+		secmem_wipe(key, SEAL_KEY_LEN);
 	return rc;
 }
 
@@ -478,6 +641,19 @@ static uint32_t
 get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, (uint32_t)(v >> 32));
+	put_be32(p + 4, (uint32_t)v);
+}
+
+static uint64_t
+get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
 static size_t
@@ -511,10 +687,26 @@ meta_read(struct store *st, MDB_txn *txn, struct meta_info *mi, char *err,
 	if (mrc != 0)
 		return mdb_fail(mrc, "cannot read the store's meta data", err, errlen);
 	mi->format = *(const uint8_t *)v.mv_data;
-	if (mi->format != STORE_FORMAT) {
+	if (mi->format != STORE_FORMAT && mi->format != STORE_FORMAT_V1) {
 		set_err(err, errlen, "the store at %s has format %d; this program "
-		        "reads format %d", st->dir, mi->format, STORE_FORMAT);
+		        "reads formats %d and %d", st->dir, mi->format, STORE_FORMAT_V1,
+		        STORE_FORMAT);
 		return STORE_ECORRUPT;
+	}
+	if (mi->format == STORE_FORMAT) {
+		k = mval(META_GEN, sizeof(META_GEN) - 1);
+		mrc = mdb_get(txn, st->meta, &k, &v);
+		if (mrc == 0 && v.mv_size == GEN_LEN) {
+			mi->gen = get_be64(v.mv_data);
+			k = mval(META_MAC, sizeof(META_MAC) - 1);
+			mrc = mdb_get(txn, st->meta, &k, &v);
+		}
+		if (mrc != 0 || v.mv_size != HMAC_LEN) {
+			set_err(err, errlen, "the store at %s is damaged: its generation "
+			        "is missing", st->dir);
+			return STORE_ECORRUPT;
+		}
+		memcpy(mi->mac, v.mv_data, HMAC_LEN);
 	}
 
 	k = mval(META_KEYID, sizeof(META_KEYID) - 1);
@@ -675,11 +867,254 @@ put_pass_slot(struct store *st, MDB_txn *txn, const uint8_t *kek,
 	return put_meta(st, txn, META_SLOT_PASS, val, sizeof(val), err, errlen);
 }
 
+/* ---- authentication ---------------------------------------------------- */
+
+/* Everything that is not a secret (the meta data's generation, account
+ * records, the generation file) is authenticated with HMAC-SHA256 under a
+ * key derived from the data key: without the data key nothing can be
+ * changed so that it still verifies. */
+static int
+mac_key_derive(const uint8_t *dk, uint8_t *mk)
+{
+	const void *p[1] = { MAC_KEY_LABEL };
+	size_t l[1] = { sizeof(MAC_KEY_LABEL) - 1 };
+
+	return hmac_sha256(dk, p, l, 1, mk);
+}
+
+static int
+meta_mac(const uint8_t *mk, const uint8_t key_id[KEYID_LEN], uint64_t gen,
+         uint8_t out[HMAC_LEN])
+{
+	uint8_t fmt = STORE_FORMAT, g[GEN_LEN];
+	const void *p[4] = { MAC_META_LABEL, &fmt, key_id, g };
+	size_t l[4] = { sizeof(MAC_META_LABEL), 1, KEYID_LEN, GEN_LEN };
+
+	put_be64(g, gen);
+	return hmac_sha256(mk, p, l, 4, out);
+}
+
+static bool
+meta_verify(const struct meta_info *mi, const uint8_t *mk)
+{
+	uint8_t want[HMAC_LEN];
+
+	return mi->format == STORE_FORMAT && mi->has_keyid &&
+	       meta_mac(mk, mi->key_id, mi->gen, want) == 0 &&
+	       mem_equal(want, mi->mac, HMAC_LEN);
+}
+
+static int
+put_gen(struct store *st, MDB_txn *txn, const uint8_t *mk,
+        const uint8_t key_id[KEYID_LEN], uint64_t gen, char *err, size_t errlen)
+{
+	uint8_t g[GEN_LEN], mac[HMAC_LEN];
+	int rc;
+
+	put_be64(g, gen);
+	if (meta_mac(mk, key_id, gen, mac) < 0) {
+		set_err(err, errlen, "cannot authenticate the store's meta data");
+		return STORE_EIO;
+	}
+	rc = put_meta(st, txn, META_GEN, g, GEN_LEN, err, errlen);
+	if (rc == STORE_OK)
+		rc = put_meta(st, txn, META_MAC, mac, HMAC_LEN, err, errlen);
+	if (rc == STORE_OK)
+		st->gen_pending = gen;
+	return rc;
+}
+
+/* Every write transaction counts one generation: the store's meta data is
+ * checked, and the new count written and authenticated. */
+static int
+gen_bump(struct store *st, MDB_txn *txn, uint64_t *gen, char *err, size_t errlen)
+{
+	struct meta_info mi;
+	int rc = meta_read(st, txn, &mi, err, errlen);
+
+	if (rc != STORE_OK)
+		return rc;
+	if (!meta_verify(&mi, st->mac_key)) {
+		set_err(err, errlen, "the store at %s is damaged: its meta data fails "
+		        "its integrity check", st->dir);
+		return STORE_ECORRUPT;
+	}
+	*gen = mi.gen + 1;
+	return put_gen(st, txn, st->mac_key, st->key_id, *gen, err, errlen);
+}
+
+static int
+record_mac(const uint8_t *mk, const char *akey, uint64_t g, const void *text,
+           size_t len, uint8_t out[HMAC_LEN])
+{
+	uint8_t gb[GEN_LEN];
+	const void *p[4] = { MAC_RECORD_LABEL, akey, gb, text };
+	size_t l[4] = { sizeof(MAC_RECORD_LABEL), strlen(akey) + 1, GEN_LEN, len };
+
+	put_be64(gb, g);
+	return hmac_sha256(mk, p, l, 4, out);
+}
+
+/* A record's value: its text, NUL, the generation of its settings and
+ * passwords, and the HMAC of all that with the account key. out holds
+ * RECORD_MAX + RECORD_TRAILER bytes. */
+static int
+record_pack(const uint8_t *mk, const char *akey, uint64_t g, const char *text,
+            size_t len, uint8_t *out, size_t *outlen)
+{
+	if (len >= RECORD_MAX)
+		return -1;
+	memcpy(out, text, len);
+	out[len] = 0;
+	put_be64(out + len + 1, g);
+	if (record_mac(mk, akey, g, text, len, out + len + 1 + GEN_LEN) < 0)
+		return -1;
+	*outlen = len + RECORD_TRAILER;
+	return 0;
+}
+
+/* Splits a record's value into its text and generation; with mk, checks
+ * its HMAC. 0; -1 malformed; -2 fails its integrity check. A record of
+ * format 1 (text only) has generation 0 and never verifies. */
+static int
+record_split(const uint8_t *mk, const char *akey, const MDB_val *v,
+             size_t *textlen, uint64_t *g)
+{
+	const uint8_t *p = v->mv_data;
+	const uint8_t *nul = v->mv_size ? memchr(p, 0, v->mv_size) : NULL;
+	uint8_t want[HMAC_LEN];
+	size_t n;
+
+	*g = 0;
+	if (nul == NULL) {
+		*textlen = v->mv_size;
+		return mk ? -2 : 0;
+	}
+	n = (size_t)(nul - p);
+	if (v->mv_size != n + RECORD_TRAILER)
+		return mk ? -2 : -1;
+	*textlen = n;
+	*g = get_be64(p + n + 1);
+	if (mk && (record_mac(mk, akey, *g, p, n, want) < 0 ||
+	           !mem_equal(want, p + n + 1 + GEN_LEN, HMAC_LEN)))
+		return -2;
+	return 0;
+}
+
+/* ---- the generation file -------------------------------------------------- */
+
+/* A copy of data.mdb put back in place of a newer one carries an older
+ * generation, with a valid HMAC. Only state outside the store can tell: the
+ * generation of the last write is kept beside the key file, authenticated
+ * like the meta data and naming the data key (by its id). The unlock of a
+ * store whose generation is older than the file's is refused. The file is
+ * written after each commit: a crash in between only makes the file lag. */
+static void
+hex_put(char *out, const uint8_t *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+genfile_mac(const uint8_t *mk, const uint8_t key_id[KEYID_LEN], uint64_t gen,
+             uint8_t out[HMAC_LEN])
+{
+	uint8_t g[GEN_LEN];
+	const void *p[3] = { MAC_GEN_LABEL, key_id, g };
+	size_t l[3] = { sizeof(MAC_GEN_LABEL), KEYID_LEN, GEN_LEN };
+
+	put_be64(g, gen);
+	return hmac_sha256(mk, p, l, 3, out);
+}
+
+static void
+genfile_write(struct store *st, uint64_t gen)
+{
+	char tmp[1200], kid[2 * KEYID_LEN + 1], mac[2 * HMAC_LEN + 1], line[256];
+	uint8_t m[HMAC_LEN];
+	mode_t old;
+	int fd, n;
+
+	if (st->mac_key == NULL || genfile_mac(st->mac_key, st->key_id, gen, m) < 0 ||
+	    str_printf(tmp, sizeof(tmp), "%s.tmp%ld", st->gen_path, (long)getpid()) < 0)
+		return;
+	hex_put(kid, st->key_id, KEYID_LEN);
+	hex_put(mac, m, HMAC_LEN);
+	n = snprintf(line, sizeof(line), "%s%s %llu %s\n", GENFILE_HEADER, kid,
+	             (unsigned long long)gen, mac);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	old = umask(077);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	umask(old);
+	if (fd < 0)
+		return;
+	if (write(fd, line, (size_t)n) != n || close(fd) != 0 ||
+	    rename(tmp, st->gen_path) != 0)
+		(void)unlink(tmp);
+}
+
+/* What the generation file says, read before the store's meta data (so
+ * that a commit in between can only make the store look newer), and
+ * verified once the HMAC key is known. */
+struct genfile {
+	bool ok;
+	char key_id[2 * KEYID_LEN + 1];
+	unsigned long long gen;
+	char mac[2 * HMAC_LEN + 1];
+};
+
+static void
+genfile_load(const struct store *st, struct genfile *gf)
+{
+	const size_t hdr = sizeof(GENFILE_HEADER) - 1;
+	char buf[256];
+	ssize_t n;
+	int fd = open(st->gen_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	memset(gf, 0, sizeof(*gf));
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= (ssize_t)hdr)
+		return;
+	buf[n] = '\0';
+	gf->ok = memcmp(buf, GENFILE_HEADER, hdr) == 0 &&
+	         sscanf(buf + hdr, "%32s %llu %64s", gf->key_id, &gf->gen, gf->mac) == 3;
+}
+
+/* The generation the file records for this data key, or 0 when there is
+ * no file, or it is of another key or does not verify. */
+static uint64_t
+genfile_verified(const struct genfile *gf, const uint8_t *mk,
+                 const uint8_t key_id[KEYID_LEN])
+{
+	char want[2 * HMAC_LEN + 1];
+	uint8_t m[HMAC_LEN];
+
+	if (!gf->ok)
+		return 0;
+	hex_put(want, key_id, KEYID_LEN);
+	if (strcmp(gf->key_id, want) != 0 ||
+	    genfile_mac(mk, key_id, (uint64_t)gf->gen, m) < 0)
+		return 0;
+	hex_put(want, m, HMAC_LEN);
+	return strcmp(want, gf->mac) == 0 ? (uint64_t)gf->gen : 0;
+}
+
 /* ---- opening ------------------------------------------------------------ */
 
 struct init_ctx {
 	const uint8_t *kfkey;
 	const uint8_t *dk;
+	const uint8_t *mk;
 	const uint8_t *key_id;
 };
 
@@ -709,6 +1144,8 @@ init_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 		rc = put_meta(st, txn, META_KEYID, c->key_id, KEYID_LEN, err, errlen);
 	if (rc == STORE_OK)
 		rc = put_keyfile_slot(st, txn, c->kfkey, c->dk, err, errlen);
+	if (rc == STORE_OK)
+		rc = put_gen(st, txn, c->mk, c->key_id, 0, err, errlen);
 	return rc;
 }
 
@@ -719,36 +1156,52 @@ store_init(struct store *st, char *err, size_t errlen)
 {
 	uint8_t *kfkey = secmem_alloc(SEAL_KEY_LEN);
 	uint8_t *dk = secmem_alloc(SEAL_KEY_LEN);
+	uint8_t *mk = secmem_alloc(SEAL_KEY_LEN);
 	uint8_t key_id[KEYID_LEN];
 	struct init_ctx c;
 	int rc;
 
-	if (kfkey == NULL || dk == NULL) {
+	if (kfkey == NULL || dk == NULL || mk == NULL) {
 		rc = STORE_ENOMEM;
 		goto out;
 	}
-	rc = keyfile_read(st->key_file, kfkey, err, errlen);
+	/* Its directory made first, so that where it ends up is checked. */
+	{
+		char kdir[1024];
+		mode_t old = umask(077);
+
+		if (parent_dir(st->key_file, kdir, sizeof(kdir)) == 0)
+			(void)mkdir_p(kdir);
+		umask(old);
+	}
+	rc = keyfile_place_check(st->dir, st->key_file, err, errlen);
+	if (rc == STORE_OK)
+		rc = keyfile_read(st->key_file, kfkey, err, errlen);
 	if (rc == STORE_ENOENT)
-		rc = keyfile_create(st->key_file, kfkey, err, errlen);
+		rc = keyfile_create(st->key_file, kfkey, true, err, errlen);
 	if (rc != STORE_OK)
 		goto out;
-	if (random_bytes(dk, SEAL_KEY_LEN) < 0 || random_bytes(key_id, KEYID_LEN) < 0) {
+	if (random_bytes(dk, SEAL_KEY_LEN) < 0 || random_bytes(key_id, KEYID_LEN) < 0 ||
+	    mac_key_derive(dk, mk) < 0) {
 		set_err(err, errlen, "the random number generator failed");
 		rc = STORE_EIO;
 		goto out;
 	}
 	c.kfkey = kfkey;
 	c.dk = dk;
+	c.mk = mk;
 	c.key_id = key_id;
 	rc = store_write(st, init_write, &c, err, errlen);
 	if (rc == STORE_OK) {
 		st->data_key = dk;
-		dk = NULL;
+		st->mac_key = mk;
+		dk = mk = NULL;
 		memcpy(st->key_id, key_id, KEYID_LEN);
 	}
 out:
 	secmem_free(kfkey, SEAL_KEY_LEN);
 	secmem_free(dk, SEAL_KEY_LEN);
+	secmem_free(mk, SEAL_KEY_LEN);
 	return rc;
 }
 
@@ -798,11 +1251,19 @@ static int
 stat_private(const char *path, bool dir, struct stat *sb, char *err,
              size_t errlen)
 {
-	if (stat(path, sb) != 0) {
+	/* The store directory may be a link to one's own; its files may not:
+	 * LMDB would write through a linked lock.mdb or data.mdb into
+	 * whatever the link points to. */
+	if ((dir ? stat(path, sb) : lstat(path, sb)) != 0) {
 		if (errno == ENOENT)
 			return STORE_ENOENT;
 		set_err(err, errlen, "cannot examine %s: %s", path, strerror(errno));
 		return STORE_EIO;
+	}
+	if (!dir && S_ISLNK(sb->st_mode)) {
+		set_err(err, errlen, "%s is a symbolic link; the store's files must be "
+		        "regular files in its directory (remove the link)", path);
+		return STORE_EPERM;
 	}
 	if (dir ? !S_ISDIR(sb->st_mode) : !S_ISREG(sb->st_mode)) {
 		set_err(err, errlen, "%s is not a %s", path, dir ? "directory" : "regular file");
@@ -977,17 +1438,196 @@ walk_guarded(struct store *st, char *err, size_t errlen)
 	return STORE_OK;
 }
 
+/* Takes the creation lock: exclusive to create, shared otherwise. A store
+ * made before the lock existed has no lock file: opening it needs none. */
+static int
+lock_take(struct store *st, bool create, bool exclusive, int *fdp, char *err,
+          size_t errlen)
+{
+	mode_t old = umask(077);
+	int fd = open(st->lock_path, (create ? O_RDWR | O_CREAT : O_RDONLY) |
+	              O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+
+	umask(old);
+	*fdp = -1;
+	if (fd < 0) {
+		if (!create && errno == ENOENT)
+			return STORE_OK;
+		set_err(err, errlen, "cannot open %s: %s", st->lock_path, strerror(errno));
+		return errno == ELOOP ? STORE_EPERM : STORE_EIO;
+	}
+	while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+		if (errno == EINTR)
+			continue;
+		set_err(err, errlen, "cannot lock %s: %s", st->lock_path, strerror(errno));
+		close(fd);
+		return STORE_EIO;
+	}
+	*fdp = fd;
+	return STORE_OK;
+}
+
+static void
+dir_sync(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+}
+
+/* Creates path (mode 0600) if missing, never through a symbolic link;
+ * excl: it must not exist. */
+static int
+file_make(const char *path, bool excl, char *err, size_t errlen)
+{
+	mode_t old = umask(077);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	              O_NONBLOCK | (excl ? O_EXCL : 0), 0600);
+	struct stat sb;
+	int rc;
+
+	umask(old);
+	if (fd < 0) {
+		set_err(err, errlen, "cannot create %s: %s", path, errno == ELOOP ?
+		        "it is a symbolic link (remove it)" : strerror(errno));
+		return errno == ELOOP ? STORE_EPERM : STORE_EIO;
+	}
+	rc = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ?
+	     check_private(path, &sb, false, err, errlen) : STORE_EIO;
+	if (rc == STORE_EIO)
+		set_err(err, errlen, "%s is not a regular file", path);
+	close(fd);
+	return rc;
+}
+
+/* Opens the environment (the creation lock is held). With create and the
+ * lock exclusive, a missing store is made, and one whose creation was
+ * interrupted (the marker file is still there) is finished or, when not
+ * even LMDB's own header got written, started again: it holds nothing yet.
+ * ST_NEED_EXCL: a creator holding the lock shared found work to do. */
+static int
+env_setup(struct store *st, bool create, bool exclusive, char *err,
+          size_t errlen)
+{
+	char lock_path[1100];
+	struct stat sb;
+	long psz = sysconf(_SC_PAGESIZE);
+	uint64_t minsize = 2 * (uint64_t)(psz > 0 ? psz : 4096);
+	bool newenv = false, marker = false;
+	mode_t old;
+	int rc, mrc, dead;
+
+	if (str_printf(lock_path, sizeof(lock_path), "%s/lock.mdb", st->dir) < 0)
+		return STORE_EINVAL;
+	if (exclusive) {
+		marker = lstat(st->marker_path, &sb) == 0;
+		if (marker && (lstat(st->data_path, &sb) != 0 ||
+		               (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size < minsize))) {
+			/* Killed before LMDB wrote its header: nothing to keep. */
+			(void)unlink(st->data_path);
+			(void)unlink(lock_path);
+		}
+	}
+	rc = stat_private(st->data_path, false, &sb, err, errlen);
+	if (rc == STORE_ENOENT) {
+		if (!create) {
+			set_err(err, errlen, "no store at %s (%s not found)", st->dir,
+			        st->data_path);
+			return rc;
+		}
+		if (!exclusive)
+			return ST_NEED_EXCL;
+		newenv = true;
+		rc = STORE_OK;
+		if (!marker) {
+			int fd;
+
+			old = umask(077);
+			fd = open(st->marker_path, O_WRONLY | O_CREAT | O_NOFOLLOW |
+			          O_CLOEXEC, 0600);
+			umask(old);
+			if (fd < 0) {
+				set_err(err, errlen, "cannot create %s: %s", st->marker_path,
+				        strerror(errno));
+				return STORE_EIO;
+			}
+			close(fd);
+			dir_sync(st->dir);
+			marker = true;
+		}
+	} else if (rc == STORE_OK && (uint64_t)sb.st_size < minsize) {
+		/* LMDB would silently start a new environment over an empty file. */
+		set_err(err, errlen, "the store at %s is damaged: %s is truncated "
+		        "(move it aside and restore a backup)", st->dir, st->data_path);
+		rc = STORE_ECORRUPT;
+	}
+	if (rc != STORE_OK)
+		return rc;
+	rc = stat_private(lock_path, false, &sb, err, errlen);
+	if (rc != STORE_OK && rc != STORE_ENOENT)
+		return rc;
+	/* LMDB creates its files following links: make them first, without. */
+	rc = file_make(lock_path, false, err, errlen);
+	if (rc == STORE_OK && newenv)
+		rc = file_make(st->data_path, true, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+
+	mrc = mdb_env_create(&st->env);
+	if (mrc == 0)
+		mrc = mdb_env_set_maxdbs(st->env, 4);
+	/* 0 = the size an earlier writer left in the environment. */
+	if (mrc == 0)
+		mrc = mdb_env_set_mapsize(st->env, newenv ? MAP_INITIAL : 0);
+	if (mrc == 0) {
+		old = umask(077);
+		/* MDB_NOTLS: a walk's read transaction may stay open while the
+		 * callback reads or writes through other transactions. */
+		mrc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
+		umask(old);
+	}
+	if (mrc != 0)
+		return env_fail(st, mrc, "open", err, errlen);
+	/* Reader slots of killed processes would pin old pages forever. */
+	(void)mdb_reader_check(st->env, &dead);
+	rc = check_size(st, err, errlen);
+	if (rc == STORE_OK && !newenv)
+		rc = walk_guarded(st, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+
+	rc = open_existing(st, err, errlen);
+	if (rc == STORE_ENOENT) {
+		if (!create) {
+			set_err(err, errlen, "the store at %s was never completely created; "
+			        "create it again", st->dir);
+			return STORE_ECORRUPT;
+		}
+		if (!exclusive)
+			return ST_NEED_EXCL;
+		rc = store_init(st, err, errlen);
+	}
+	if (rc == STORE_OK && marker && exclusive) {
+		/* Complete: only now may the marker go. */
+		(void)unlink(st->marker_path);
+		dir_sync(st->dir);
+	}
+	return rc;
+}
+
 int
 store_open(const struct store_opts *opts, struct store **out, char *err,
            size_t errlen)
 {
-	char lock_path[1100], cfg[1024];
+	char cfg[1024];
 	struct store *st;
 	struct stat sb;
-	bool create = opts && opts->create, newenv = false;
-	long psz = sysconf(_SC_PAGESIZE);
+	bool create = opts && opts->create;
 	mode_t old;
-	int rc, mrc, dead;
+	int rc;
 
 	if (out == NULL)
 		return STORE_EINVAL;
@@ -1020,8 +1660,10 @@ store_open(const struct store_opts *opts, struct store **out, char *err,
 		rc = STORE_EINVAL;
 		goto fail;
 	}
-	if (str_printf(st->data_path, sizeof(st->data_path), "%s/data.mdb", st->dir) < 0 ||
-	    str_printf(lock_path, sizeof(lock_path), "%s/lock.mdb", st->dir) < 0) {
+	if (str_printf(st->gen_path, sizeof(st->gen_path), "%s.gen", st->key_file) < 0 ||
+	    str_printf(st->data_path, sizeof(st->data_path), "%s/data.mdb", st->dir) < 0 ||
+	    str_printf(st->lock_path, sizeof(st->lock_path), "%s/store.lock", st->dir) < 0 ||
+	    str_printf(st->marker_path, sizeof(st->marker_path), "%s/creating", st->dir) < 0) {
 		set_err(err, errlen, "store directory name too long");
 		rc = STORE_EINVAL;
 		goto fail;
@@ -1046,67 +1688,26 @@ store_open(const struct store_opts *opts, struct store **out, char *err,
 	if (rc != STORE_OK)
 		goto fail;
 
-	rc = stat_private(st->data_path, false, &sb, err, errlen);
-	if (rc == STORE_ENOENT) {
-		if (!create) {
-			set_err(err, errlen, "no store at %s (%s not found)", st->dir,
-			        st->data_path);
-			goto fail;
-		}
-		newenv = true;
-		rc = STORE_OK;
-	} else if (rc == STORE_OK &&
-	           (uint64_t)sb.st_size < 2 * (uint64_t)(psz > 0 ? psz : 4096)) {
-		/* LMDB would silently start a new environment over an empty file. */
-		set_err(err, errlen, "the store at %s is damaged: %s is truncated "
-		        "(move it aside and restore a backup)", st->dir, st->data_path);
-		rc = STORE_ECORRUPT;
-	}
-	if (rc != STORE_OK)
-		goto fail;
-	rc = stat_private(lock_path, false, &sb, err, errlen);
-	if (rc != STORE_OK && rc != STORE_ENOENT)
-		goto fail;
+	/* Creation is serialised by an exclusive flock(); everyone else
+	 * holds it shared while opening, so that nobody sees a store that
+	 * is half made. Only a creator that finds no store (or an interrupted
+	 * creation) asks for it exclusively, and looks again once it has it. */
+	for (int attempt = 0;; attempt++) {
+		bool exclusive = create && (attempt > 0 || access(st->data_path, F_OK) != 0 ||
+		                            access(st->marker_path, F_OK) == 0);
+		int lockfd = -1;
 
-	mrc = mdb_env_create(&st->env);
-	if (mrc == 0)
-		mrc = mdb_env_set_maxdbs(st->env, 4);
-	/* 0 = the size an earlier writer left in the environment. */
-	if (mrc == 0)
-		mrc = mdb_env_set_mapsize(st->env, newenv ? MAP_INITIAL : 0);
-	if (mrc == 0) {
-		old = umask(077);
-		/* MDB_NOTLS: a walk's read transaction may stay open while the
-		 * callback reads or writes through other transactions. */
-		mrc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
-		umask(old);
-	}
-	if (mrc != 0) {
-		rc = env_fail(st, mrc, "open", err, errlen);
-		goto fail;
-	}
-	if (newenv && (chmod(st->data_path, 0600) != 0 || chmod(lock_path, 0600) != 0)) {
-		set_err(err, errlen, "cannot restrict %s: %s", st->dir, strerror(errno));
-		rc = STORE_EIO;
-		goto fail;
-	}
-	/* Reader slots of killed processes would pin old pages forever. */
-	(void)mdb_reader_check(st->env, &dead);
-	rc = check_size(st, err, errlen);
-	if (rc == STORE_OK && !newenv)
-		rc = walk_guarded(st, err, errlen);
-	if (rc != STORE_OK)
-		goto fail;
-
-	rc = open_existing(st, err, errlen);
-	if (rc == STORE_ENOENT) {
-		if (!create) {
-			set_err(err, errlen, "the store at %s was never completely created; "
-			        "create it again", st->dir);
-			rc = STORE_ECORRUPT;
-			goto fail;
+		rc = lock_take(st, create, exclusive, &lockfd, err, errlen);
+		if (rc == STORE_OK)
+			rc = env_setup(st, create, exclusive, err, errlen);
+		if (lockfd >= 0)
+			close(lockfd);
+		if (rc == ST_NEED_EXCL && attempt == 0) {
+			mdb_env_close(st->env);
+			st->env = NULL;
+			continue;
 		}
-		rc = store_init(st, err, errlen);
+		break;
 	}
 	if (rc != STORE_OK)
 		goto fail;
@@ -1125,22 +1726,144 @@ store_close(struct store *st)
 	if (st->env)
 		mdb_env_close(st->env);
 	secmem_free(st->data_key, SEAL_KEY_LEN);
+	secmem_free(st->mac_key, SEAL_KEY_LEN);
 	secmem_wipe(st->key_id, sizeof(st->key_id));
 	free(st);
 }
 
 /* ---- unlocking ---------------------------------------------------------- */
 
+/* Format 1 authenticated nothing but the secrets: its records get their
+ * HMAC (generation 1) and its secrets the generation in their AAD, in one
+ * write transaction, with the key. A record or secret that does not read
+ * is left as it is, to be reported by store_check(). */
+static int
+migrate_write(struct store *st, MDB_txn *txn, void *ctx, char *err, size_t errlen)
+{
+	uint8_t *val = NULL, fmt = STORE_FORMAT;
+	struct meta_info mi;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	char *tmp = NULL;
+	int rc, mrc;
+
+	(void)ctx;
+	rc = meta_read(st, txn, &mi, err, errlen);
+	if (rc != STORE_OK || mi.format == STORE_FORMAT)
+		return rc;      /* another program migrated it meanwhile */
+	val = malloc(RECORD_MAX + RECORD_TRAILER + SECRET_VALUE_MAX);
+	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
+	if (val == NULL || tmp == NULL) {
+		rc = STORE_ENOMEM;
+		goto out;
+	}
+	mrc = mdb_cursor_open(txn, st->accounts, &cur);
+	for (mrc = mrc ? mrc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char akey[ACCT_EMAIL_MAX + 1];
+		size_t n;
+
+		if (k.mv_size == 0 || k.mv_size > ACCT_EMAIL_MAX ||
+		    memchr(k.mv_data, 0, k.mv_size) || v.mv_size == 0 ||
+		    v.mv_size >= RECORD_MAX || memchr(v.mv_data, 0, v.mv_size))
+			continue;
+		memcpy(akey, k.mv_data, k.mv_size);
+		akey[k.mv_size] = '\0';
+		if (record_pack(st->mac_key, akey, 1, v.mv_data, v.mv_size, val, &n) < 0) {
+			rc = STORE_EIO;
+			goto out;
+		}
+		v = mval(val, n);
+		mrc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT);
+		if (mrc != 0)
+			break;
+	}
+	if (mrc != MDB_NOTFOUND) {
+		rc = mdb_fail(mrc, "cannot update the account records", err, errlen);
+		goto out;
+	}
+	mdb_cursor_close(cur);
+	mrc = mdb_cursor_open(txn, st->secrets, &cur);
+	if (mrc != 0) {
+		cur = NULL;
+		rc = mdb_fail(mrc, "cannot read the passwords", err, errlen);
+		goto out;
+	}
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint8_t aad[SKEY_MAX + 1 + GEN_LEN];
+		long n;
+
+		if (k.mv_size < 2 || k.mv_size > SKEY_MAX || v.mv_size < SEAL_OVERHEAD ||
+		    v.mv_size > SECRET_BLOB_MAX)
+			continue;
+		aad[0] = STORE_FORMAT_V1;
+		memcpy(aad + 1, k.mv_data, k.mv_size);
+		n = unseal(st->data_key, aad, k.mv_size + 1, v.mv_data, v.mv_size,
+		           (uint8_t *)tmp, ACCT_SECRET_MAX);
+		if (n < 0)
+			continue;
+		aad[0] = STORE_FORMAT;
+		put_be64(aad + 1 + k.mv_size, 1);
+		put_be64(val, 1);
+		n = seal(st->data_key, aad, k.mv_size + 1 + GEN_LEN, tmp, (size_t)n,
+		         val + GEN_LEN, SECRET_BLOB_MAX);
+		secmem_wipe(tmp, ACCT_SECRET_MAX + 1);
+		if (n < 0) {
+			rc = STORE_EIO;
+			goto out;
+		}
+		v = mval(val, GEN_LEN + (size_t)n);
+		mrc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT);
+		if (mrc != 0)
+			break;
+	}
+	if (mrc != MDB_NOTFOUND) {
+		rc = mdb_fail(mrc, "cannot update the passwords", err, errlen);
+		goto out;
+	}
+	rc = put_meta(st, txn, META_FORMAT, &fmt, 1, err, errlen);
+	if (rc == STORE_OK)
+		rc = put_gen(st, txn, st->mac_key, st->key_id, 1, err, errlen);
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	free(val);
+	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	return rc;
+}
+
+/* A rotation writes the new key file as "<key file>.new", commits, then
+ * renames it into place: killed in between, the store opens only with the
+ * new file, which is then put in place here. */
+static int
+keyfile_finish_rotation(struct store *st, const struct meta_info *mi,
+                        uint8_t *kk, uint8_t *dk)
+{
+	char next[1100];
+
+	if (str_printf(next, sizeof(next), "%s.new", st->key_file) < 0 ||
+	    keyfile_read(next, kk, NULL, 0) != STORE_OK ||
+	    slot_open_keyfile(mi, kk, dk) < 0)
+		return -1;
+	if (rename(next, st->key_file) != 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
 int
 store_unlock(struct store *st, const char *passphrase, char *err, size_t errlen)
 {
 	struct meta_info mi;
-	uint8_t *dk, *kk;
+	struct genfile gf;
+	uint8_t *dk, *kk, *mk;
 	char kferr[512] = "";
+	uint64_t seen;
 	int rc, kfrc = STORE_ENOENT;
 
 	if (st == NULL)
 		return STORE_EINVAL;
+	genfile_load(st, &gf);
 	rc = meta_load(st, &mi, err, errlen);
 	if (rc != STORE_OK)
 		return rc;
@@ -1148,14 +1871,18 @@ store_unlock(struct store *st, const char *passphrase, char *err, size_t errlen)
 		return STORE_OK;
 	dk = secmem_alloc(SEAL_KEY_LEN);
 	kk = secmem_alloc(SEAL_KEY_LEN);
-	if (dk == NULL || kk == NULL) {
+	mk = secmem_alloc(SEAL_KEY_LEN);
+	if (dk == NULL || kk == NULL || mk == NULL) {
 		rc = STORE_ENOMEM;
 		goto out;
 	}
 	if (mi.has_keyfile) {
-		kfrc = keyfile_read(st->key_file, kk, kferr, sizeof(kferr));
+		kfrc = keyfile_place_check(st->dir, st->key_file, kferr, sizeof(kferr));
+		if (kfrc == STORE_OK)
+			kfrc = keyfile_read(st->key_file, kk, kferr, sizeof(kferr));
 		if (kfrc == STORE_OK) {
-			if (slot_open_keyfile(&mi, kk, dk) == 0)
+			if (slot_open_keyfile(&mi, kk, dk) == 0 ||
+			    keyfile_finish_rotation(st, &mi, kk, dk) == 0)
 				goto unlocked;
 			kfrc = STORE_EKEY;
 			set_err(kferr, sizeof(kferr), "key file %s does not open this store "
@@ -1188,14 +1915,49 @@ store_unlock(struct store *st, const char *passphrase, char *err, size_t errlen)
 	if (rc != STORE_OK)
 		goto out;
 unlocked:
+	if (mac_key_derive(dk, mk) < 0) {
+		rc = STORE_EIO;
+		goto out;
+	}
+	if (mi.format == STORE_FORMAT && !meta_verify(&mi, mk)) {
+		set_err(err, errlen, "the store at %s is damaged: its meta data fails "
+		        "its integrity check (altered, or key slots from another copy)",
+		        st->dir);
+		rc = STORE_ECORRUPT;
+		goto out;
+	}
+	seen = genfile_verified(&gf, mk, mi.key_id);
+	if (mi.format == STORE_FORMAT && seen > mi.gen) {
+		set_err(err, errlen, "the store at %s is older than the last one written "
+		        "with this key (generation %llu, %s says %llu): an older copy "
+		        "was put back; restore the newest backup", st->dir,
+		        (unsigned long long)mi.gen, st->gen_path, (unsigned long long)seen);
+		rc = STORE_ECORRUPT;
+		goto out;
+	}
 	secmem_free(st->data_key, SEAL_KEY_LEN);
+	secmem_free(st->mac_key, SEAL_KEY_LEN);
 	st->data_key = dk;
-	dk = NULL;
+	st->mac_key = mk;
+	dk = mk = NULL;
 	memcpy(st->key_id, mi.key_id, KEYID_LEN);
 	rc = STORE_OK;
+	if (mi.format == STORE_FORMAT_V1) {
+		rc = store_write(st, migrate_write, NULL, err, errlen);
+		if (rc == STORE_OK) {
+			store_scrub(st);
+		} else {
+			secmem_free(st->data_key, SEAL_KEY_LEN);
+			secmem_free(st->mac_key, SEAL_KEY_LEN);
+			st->data_key = st->mac_key = NULL;
+		}
+	} else if (seen < mi.gen) {
+		genfile_write(st, mi.gen);
+	}
 out:
 	secmem_free(dk, SEAL_KEY_LEN);
 	secmem_free(kk, SEAL_KEY_LEN);
+	secmem_free(mk, SEAL_KEY_LEN);
 	secmem_wipe(&mi, sizeof(mi));
 	return rc;
 }
@@ -1230,8 +1992,9 @@ check_key_current(struct store *st, MDB_txn *txn, char *err, size_t errlen)
 {
 	MDB_val k = mval(META_KEYID, sizeof(META_KEYID) - 1), v;
 
-	if (st->data_key == NULL) {
-		set_err(err, errlen, "the store is locked: unlock it to use passwords");
+	if (st->data_key == NULL || st->mac_key == NULL) {
+		set_err(err, errlen, "the store is locked: unlock it to change it or "
+		        "use passwords");
 		return STORE_ELOCKED;
 	}
 	if (mdb_get(txn, st->meta, &k, &v) != 0 || v.mv_size != KEYID_LEN ||
@@ -1257,14 +2020,17 @@ secret_key(const char *akey, enum secret_field f, uint8_t out[SKEY_MAX])
 	return n + 2;
 }
 
-/* AAD = format version | secrets key: a blob moved to another account or
- * field no longer opens. */
+/* AAD = format version | secrets key | generation of the account: a blob
+ * moved to another account or field no longer opens, nor one put back
+ * from before the account's settings or password last changed. */
 static size_t
-secret_aad(const uint8_t *skey, size_t sklen, uint8_t out[SKEY_MAX + 1])
+secret_aad(const uint8_t *skey, size_t sklen, uint64_t g,
+           uint8_t out[SKEY_MAX + 1 + GEN_LEN])
 {
 	out[0] = STORE_FORMAT;
 	memcpy(out + 1, skey, sklen);
-	return sklen + 1;
+	put_be64(out + 1 + sklen, g);
+	return sklen + 1 + GEN_LEN;
 }
 
 static const char *
@@ -1273,12 +2039,18 @@ field_name(enum secret_field f)
 	return f == SECRET_SMTP ? "SMTP password" : "IMAP password";
 }
 
+/* The value: the generation in clear (to tell an old copy from damage),
+ * then the blob sealed under the data key dk. */
+/* The value: the generation in clear (to tell an older copy from damage),
+ * then the blob sealed under the data key. */
 static int
 secret_put(struct store *st, MDB_txn *txn, const char *akey,
-           enum secret_field f, const char *pw, char *err, size_t errlen)
+           enum secret_field f, uint64_t g, const char *pw, char *err,
+           size_t errlen)
 {
-	uint8_t skey[SKEY_MAX], aad[SKEY_MAX + 1], blob[SECRET_BLOB_MAX];
-	size_t sklen = secret_key(akey, f, skey), alen = secret_aad(skey, sklen, aad);
+	uint8_t skey[SKEY_MAX], aad[SKEY_MAX + 1 + GEN_LEN], val[SECRET_VALUE_MAX];
+	size_t sklen = secret_key(akey, f, skey);
+	size_t alen = secret_aad(skey, sklen, g, aad);
 	size_t pwlen = strlen(pw);
 	MDB_val k, v;
 	long n;
@@ -1288,13 +2060,14 @@ secret_put(struct store *st, MDB_txn *txn, const char *akey,
 		set_err(err, errlen, "the %s is too long", field_name(f));
 		return STORE_EINVAL;
 	}
-	n = seal(st->data_key, aad, alen, pw, pwlen, blob, sizeof(blob));
+	put_be64(val, g);
+	n = seal(st->data_key, aad, alen, pw, pwlen, val + GEN_LEN, SECRET_BLOB_MAX);
 	if (n < 0) {
 		set_err(err, errlen, "cannot seal the %s", field_name(f));
 		return STORE_EIO;
 	}
 	k = mval(skey, sklen);
-	v = mval(blob, (size_t)n);
+	v = mval(val, GEN_LEN + (size_t)n);
 	mrc = mdb_put(txn, st->secrets, &k, &v, 0);
 	return mrc ? mdb_fail(mrc, "cannot write a password", err, errlen) : STORE_OK;
 }
@@ -1312,20 +2085,31 @@ secret_del(struct store *st, MDB_txn *txn, const char *akey,
 	return mdb_fail(mrc, "cannot remove a password", err, errlen);
 }
 
-/* Opens a sealed blob into out (at least ACCT_SECRET_MAX + 1 bytes, NUL
- * terminated). STORE_ENOENT if none, STORE_ECORRUPT if it does not open. */
-static int
-secret_open(struct store *st, MDB_txn *txn, const uint8_t *skey, size_t sklen,
-            const MDB_val *blob, char *out)
+/* The generation written in a secret's value, 0 when it has none. */
+static uint64_t
+secret_gen(const MDB_val *v)
 {
-	uint8_t aad[SKEY_MAX + 1];
-	size_t alen = secret_aad(skey, sklen, aad);
+	return v->mv_size >= GEN_LEN ? get_be64(v->mv_data) : 0;
+}
+
+/* Opens a secret's value into out (at least ACCT_SECRET_MAX + 1 bytes, NUL
+ * terminated), for an account whose verified record has generation g.
+ * STORE_ECORRUPT if it does not open. */
+static int
+secret_open(struct store *st, const uint8_t *skey, size_t sklen, uint64_t g,
+            const MDB_val *val, char *out)
+{
+	uint8_t aad[SKEY_MAX + 1 + GEN_LEN];
+	size_t alen = secret_aad(skey, sklen, g, aad);
+	const uint8_t *blob = (const uint8_t *)val->mv_data + GEN_LEN;
+	size_t blen;
 	long n;
 
-	if (blob->mv_size < SEAL_OVERHEAD || blob->mv_size > SECRET_BLOB_MAX)
+	if (val->mv_size < GEN_LEN + SEAL_OVERHEAD || val->mv_size > SECRET_VALUE_MAX ||
+	    secret_gen(val) != g)
 		return STORE_ECORRUPT;
-	n = unseal(st->data_key, aad, alen, blob->mv_data, blob->mv_size,
-	           (uint8_t *)out, ACCT_SECRET_MAX);
+	blen = val->mv_size - GEN_LEN;
+	n = unseal(st->data_key, aad, alen, blob, blen, (uint8_t *)out, ACCT_SECRET_MAX);
 	if (n < 0)
 		return STORE_ECORRUPT;
 	out[n] = '\0';
@@ -1346,6 +2130,26 @@ secret_exists(struct store *st, MDB_txn *txn, const char *akey, enum secret_fiel
 	return mdb_get(txn, st->secrets, &k, &v) == 0;
 }
 
+/* Reads the record of akey and checks it with the HMAC key (when the
+ * store is unlocked): STORE_OK with its generation, STORE_ENOENT, or
+ * STORE_ECORRUPT. */
+static int
+record_get_gen(struct store *st, MDB_txn *txn, const char *akey, uint64_t *g,
+               MDB_val *val)
+{
+	MDB_val k = mval(akey, strlen(akey)), v;
+	size_t n;
+	int mrc = mdb_get(txn, st->accounts, &k, &v);
+
+	if (mrc != 0)
+		return mrc == MDB_NOTFOUND ? STORE_ENOENT : mdb_to_store(mrc);
+	if (record_split(st->mac_key, akey, &v, &n, g) != 0)
+		return STORE_ECORRUPT;
+	if (val)
+		*val = v;
+	return STORE_OK;
+}
+
 int
 store_secret_get(struct store *st, const char *email, enum secret_field f,
                  char *buf, size_t len)
@@ -1353,6 +2157,7 @@ store_secret_get(struct store *st, const char *email, enum secret_field f,
 	char akey[ACCT_EMAIL_MAX + 1];
 	uint8_t skey[SKEY_MAX];
 	size_t sklen;
+	uint64_t g;
 	char *tmp;
 	MDB_txn *txn;
 	MDB_val k, v;
@@ -1364,7 +2169,7 @@ store_secret_get(struct store *st, const char *email, enum secret_field f,
 	buf[0] = '\0';
 	if (account_key(email, akey, sizeof(akey)) < 0)
 		return STORE_EINVAL;
-	if (st->data_key == NULL)
+	if (st->data_key == NULL || st->mac_key == NULL)
 		return STORE_ELOCKED;
 	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
 	if (tmp == NULL)
@@ -1377,6 +2182,11 @@ store_secret_get(struct store *st, const char *email, enum secret_field f,
 	rc = check_key_current(st, txn, NULL, 0);
 	if (rc != STORE_OK)
 		goto out;
+	/* Never a password for settings that do not verify: the server it
+	 * goes to is in the record. */
+	rc = record_get_gen(st, txn, akey, &g, NULL);
+	if (rc != STORE_OK)
+		goto out;
 	sklen = secret_key(akey, f, skey);
 	k = mval(skey, sklen);
 	mrc = mdb_get(txn, st->secrets, &k, &v);
@@ -1384,7 +2194,7 @@ store_secret_get(struct store *st, const char *email, enum secret_field f,
 		rc = mrc == MDB_NOTFOUND ? STORE_ENOENT : mdb_to_store(mrc);
 		goto out;
 	}
-	rc = secret_open(st, txn, skey, sklen, &v, tmp);
+	rc = secret_open(st, skey, sklen, g, &v, tmp);
 	if (rc == STORE_OK) {
 		if (str_copy(buf, len, tmp) < 0) {
 			secmem_wipe(buf, len);
@@ -1521,6 +2331,10 @@ check_passwords(struct store *st, const char *smtp_pw, const char *imap_pw,
 {
 	const char *pws[2] = { smtp_pw, imap_pw };
 
+	if (st->data_key == NULL) {
+		set_err(err, errlen, "the store is locked: unlock it to change it");
+		return STORE_ELOCKED;
+	}
 	for (int i = 0; i < 2; i++) {
 		const char *why;
 
@@ -1530,10 +2344,6 @@ check_passwords(struct store *st, const char *smtp_pw, const char *imap_pw,
 		if (why) {
 			set_err(err, errlen, "%s: %s", field_name((enum secret_field)i), why);
 			return STORE_EINVAL;
-		}
-		if (st->data_key == NULL) {
-			set_err(err, errlen, "the store is locked: unlock it to save a password");
-			return STORE_ELOCKED;
 		}
 	}
 	return STORE_OK;
@@ -1576,11 +2386,13 @@ struct put_ctx {
 	const char *pw[2];
 };
 
-/* Moves the secret of field f from old_key to new_key, re-sealing it since
- * the AAD binds the account key. */
+/* Carries the secret of field f from (old_key, old_g) to (new_key, new_g),
+ * re-sealed since the AAD binds both: a change of settings makes every
+ * earlier copy of the password useless with them. */
 static int
-secret_move(struct store *st, MDB_txn *txn, const char *old_key,
-            const char *new_key, enum secret_field f, char *err, size_t errlen)
+secret_carry(struct store *st, MDB_txn *txn, const char *old_key, uint64_t old_g,
+             const char *new_key, uint64_t new_g, enum secret_field f,
+             char *err, size_t errlen)
 {
 	uint8_t skey[SKEY_MAX];
 	size_t sklen = secret_key(old_key, f, skey);
@@ -1593,23 +2405,38 @@ secret_move(struct store *st, MDB_txn *txn, const char *old_key,
 		return STORE_OK;
 	if (mrc != 0)
 		return mdb_fail(mrc, "cannot read a password", err, errlen);
-	rc = check_key_current(st, txn, err, errlen);
-	if (rc != STORE_OK)
-		return rc;
 	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
 	if (tmp == NULL)
 		return STORE_ENOMEM;
-	rc = secret_open(st, txn, skey, sklen, &v, tmp);
+	rc = secret_open(st, skey, sklen, old_g, &v, tmp);
 	if (rc != STORE_OK) {
 		set_err(err, errlen, "the %s of %s fails its integrity check; give it "
 		        "again to replace it", field_name(f), old_key);
 	} else {
-		rc = secret_put(st, txn, new_key, f, tmp, err, errlen);
+		rc = secret_put(st, txn, new_key, f, new_g, tmp, err, errlen);
 	}
 	secmem_free(tmp, ACCT_SECRET_MAX + 1);
-	if (rc == STORE_OK)
+	if (rc == STORE_OK && strcmp(old_key, new_key) != 0)
 		rc = secret_del(st, txn, old_key, f, err, errlen);
 	return rc;
+}
+
+static int
+record_put(struct store *st, MDB_txn *txn, const char *akey, uint64_t g,
+           const char *text, size_t len, char *err, size_t errlen)
+{
+	uint8_t val[RECORD_MAX + RECORD_TRAILER];
+	MDB_val k = mval(akey, strlen(akey)), v;
+	size_t n;
+	int mrc;
+
+	if (record_pack(st->mac_key, akey, g, text, len, val, &n) < 0) {
+		set_err(err, errlen, "cannot authenticate the account record");
+		return STORE_EIO;
+	}
+	v = mval(val, n);
+	mrc = mdb_put(txn, st->accounts, &k, &v, 0);
+	return mrc ? mdb_fail(mrc, "cannot write the account", err, errlen) : STORE_OK;
 }
 
 static int
@@ -1617,18 +2444,29 @@ put_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 {
 	const struct put_ctx *c = vctx;
 	bool rename = c->old_key && strcmp(c->old_key, c->new_key) != 0;
+	uint64_t g, old_g = 0;
 	MDB_val k, v;
 	int mrc, rc;
 
+	rc = check_key_current(st, txn, err, errlen);
+	if (rc == STORE_OK)
+		rc = gen_bump(st, txn, &g, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
 	if (c->old_key) {
-		k = mval(c->old_key, strlen(c->old_key));
-		mrc = mdb_get(txn, st->accounts, &k, &v);
-		if (mrc == MDB_NOTFOUND) {
+		rc = record_get_gen(st, txn, c->old_key, &old_g, NULL);
+		if (rc == STORE_ENOENT) {
 			set_err(err, errlen, "no account %s", c->old_key);
-			return STORE_ENOENT;
+			return rc;
 		}
-		if (mrc != 0)
-			return mdb_fail(mrc, "cannot read the account", err, errlen);
+		if (rc == STORE_ECORRUPT) {
+			set_err(err, errlen, "the record of %s fails its integrity check "
+			        "(damaged or altered): remove the account and add it again",
+			        c->old_key);
+			return rc;
+		}
+		if (rc != STORE_OK)
+			return mdb_fail(rc, "cannot read the account", err, errlen);
 	}
 	if (!c->old_key || rename) {
 		k = mval(c->new_key, strlen(c->new_key));
@@ -1640,41 +2478,28 @@ put_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 		if (mrc != MDB_NOTFOUND)
 			return mdb_fail(mrc, "cannot read the account", err, errlen);
 	}
-	if (rename) {
-		for (int f = 0; f < 2; f++) {
-			if (c->pw[f])   /* replaced below: the old one just goes */
-				rc = secret_del(st, txn, c->old_key, (enum secret_field)f, err, errlen);
-			else
-				rc = secret_move(st, txn, c->old_key, c->new_key,
-				                 (enum secret_field)f, err, errlen);
-			if (rc != STORE_OK)
-				return rc;
+	for (int f = 0; f < 2; f++) {
+		enum secret_field fd = (enum secret_field)f;
+
+		if (c->pw[f] == NULL) {
+			rc = c->old_key ? secret_carry(st, txn, c->old_key, old_g, c->new_key,
+			                               g, fd, err, errlen) : STORE_OK;
+		} else {
+			rc = c->old_key ? secret_del(st, txn, c->old_key, fd, err, errlen)
+			                : STORE_OK;
+			if (rc == STORE_OK && c->pw[f][0] != '\0')
+				rc = secret_put(st, txn, c->new_key, fd, g, c->pw[f], err, errlen);
 		}
+		if (rc != STORE_OK)
+			return rc;
+	}
+	if (rename) {
 		k = mval(c->old_key, strlen(c->old_key));
 		mrc = mdb_del(txn, st->accounts, &k, NULL);
 		if (mrc != 0)
 			return mdb_fail(mrc, "cannot rename the account", err, errlen);
 	}
-	k = mval(c->new_key, strlen(c->new_key));
-	v = mval(c->rec, c->reclen);
-	mrc = mdb_put(txn, st->accounts, &k, &v, 0);
-	if (mrc != 0)
-		return mdb_fail(mrc, "cannot write the account", err, errlen);
-	for (int f = 0; f < 2; f++) {
-		if (c->pw[f] == NULL)
-			continue;
-		if (c->pw[f][0] == '\0') {
-			rc = secret_del(st, txn, c->new_key, (enum secret_field)f, err, errlen);
-		} else {
-			rc = check_key_current(st, txn, err, errlen);
-			if (rc == STORE_OK)
-				rc = secret_put(st, txn, c->new_key, (enum secret_field)f,
-				                c->pw[f], err, errlen);
-		}
-		if (rc != STORE_OK)
-			return rc;
-	}
-	return STORE_OK;
+	return record_put(st, txn, c->new_key, g, c->rec, c->reclen, err, errlen);
 }
 
 int
@@ -1736,19 +2561,31 @@ store_account_put(struct store *st, const char *old_email,
 	return rc;
 }
 
-/* Parses a record read from LMDB (bounded, NUL-terminated copy first). */
+/* Parses a record read from LMDB (bounded, NUL-terminated copy first),
+ * checking its HMAC when the store is unlocked: 0, -1 when it does not
+ * parse, -2 when it fails its integrity check. Locked, a record is read
+ * unverified (listing needs no key). */
 static int
-record_parse(const MDB_val *v, const char *akey, struct account *a)
+record_parse(const struct store *st, const MDB_val *v, const char *akey,
+             struct account *a, uint64_t *gp)
 {
 	char rec[RECORD_MAX];
 	char key2[ACCT_EMAIL_MAX + 1];
+	uint64_t g;
+	size_t n;
+	int rc;
 
-	if (v->mv_size == 0 || v->mv_size >= RECORD_MAX)
-		return -1;
-	memcpy(rec, v->mv_data, v->mv_size);
-	rec[v->mv_size] = '\0';
 	account_init(a);
-	if (account_parse(rec, v->mv_size, a) < 0)
+	rc = record_split(st->mac_key, akey, v, &n, &g);
+	if (rc < 0)
+		return rc;
+	if (gp)
+		*gp = g;
+	if (n == 0 || n >= RECORD_MAX)
+		return -1;
+	memcpy(rec, v->mv_data, n);
+	rec[n] = '\0';
+	if (account_parse(rec, n, a) < 0)
 		return -1;
 	/* The record must belong under its key. */
 	if (account_key(a->email, key2, sizeof(key2)) < 0 || strcmp(key2, akey) != 0)
@@ -1775,7 +2612,7 @@ store_account_get(struct store *st, const char *email, struct account *out)
 	mrc = mdb_get(txn, st->accounts, &k, &v);
 	if (mrc != 0) {
 		rc = mrc == MDB_NOTFOUND ? STORE_ENOENT : mdb_to_store(mrc);
-	} else if (record_parse(&v, akey, out) < 0) {
+	} else if (record_parse(st, &v, akey, out, NULL) < 0) {
 		rc = STORE_ECORRUPT;
 	} else {
 		out->has_password = secret_exists(st, txn, akey, SECRET_SMTP);
@@ -1791,8 +2628,15 @@ remove_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 {
 	const char *akey = vctx;
 	MDB_val k = mval(akey, strlen(akey));
-	int mrc = mdb_del(txn, st->accounts, &k, NULL), rc;
+	uint64_t g;
+	int mrc, rc;
 
+	rc = check_key_current(st, txn, err, errlen);
+	if (rc == STORE_OK)
+		rc = gen_bump(st, txn, &g, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	mrc = mdb_del(txn, st->accounts, &k, NULL);
 	if (mrc == MDB_NOTFOUND)
 		return STORE_ENOENT;
 	if (mrc != 0)
@@ -1851,10 +2695,12 @@ key_text(const MDB_val *k, char *out, size_t len)
  * parses the record into a. A row that cannot be read is reported to bad
  * (when given) and gives -1; the walk goes on with the next row. */
 static int
-account_row(const MDB_val *k, const MDB_val *v, char akey[ACCT_EMAIL_MAX + 1],
-            struct account *a, store_bad_cb bad, void *ud)
+account_row(const struct store *st, const MDB_val *k, const MDB_val *v,
+            char akey[ACCT_EMAIL_MAX + 1], struct account *a, store_bad_cb bad,
+            void *ud)
 {
 	char shown[ACCT_EMAIL_MAX + 1];
+	int rc;
 
 	if (k->mv_size == 0 || k->mv_size > ACCT_EMAIL_MAX ||
 	    memchr(k->mv_data, '\0', k->mv_size)) {
@@ -1866,10 +2712,13 @@ account_row(const MDB_val *k, const MDB_val *v, char akey[ACCT_EMAIL_MAX + 1],
 	memcpy(akey, k->mv_data, k->mv_size);
 	akey[k->mv_size] = '\0';
 	account_init(a);
-	if (record_parse(v, akey, a) < 0) {
+	rc = record_parse(st, v, akey, a, NULL);
+	if (rc < 0) {
 		str_sanitize(shown, sizeof(shown), akey, strlen(akey));
 		if (bad)
-			bad(shown, "the account record is damaged and cannot be read", ud);
+			bad(shown, rc == -2 ? "the account record fails its integrity check "
+			    "(damaged or altered): remove the account and add it again"
+			    : "the account record is damaged and cannot be read", ud);
 		return -1;
 	}
 	return 0;
@@ -1901,7 +2750,7 @@ store_account_foreach(struct store *st, store_account_cb cb, store_bad_cb bad,
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		char akey[ACCT_EMAIL_MAX + 1];
 
-		if (account_row(&k, &v, akey, &a, bad, ud) < 0)
+		if (account_row(st, &k, &v, akey, &a, bad, ud) < 0)
 			continue;
 		a.has_password = secret_exists(st, txn, akey, SECRET_SMTP);
 		a.has_imap_password = secret_exists(st, txn, akey, SECRET_IMAP);
@@ -1929,15 +2778,21 @@ result_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	char rec[RECORD_MAX];
 	struct account a;
 	MDB_val k = mval(c->akey, strlen(c->akey)), v;
-	int mrc, n;
+	uint64_t g, rg;
+	int mrc, n, rc;
 
+	rc = check_key_current(st, txn, err, errlen);
+	if (rc == STORE_OK)
+		rc = gen_bump(st, txn, &g, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
 	mrc = mdb_get(txn, st->accounts, &k, &v);
 	if (mrc == MDB_NOTFOUND)
 		return STORE_ENOENT;
 	if (mrc != 0)
 		return mdb_fail(mrc, "cannot read the account", err, errlen);
-	account_init(&a);
-	if (record_parse(&v, c->akey, &a) < 0)
+	/* Re-authenticating a record that does not verify would bless it. */
+	if (record_parse(st, &v, c->akey, &a, &rg) < 0)
 		return STORE_ECORRUPT;
 	a.last_test_time = c->when;
 	if (str_copy(a.last_result, sizeof(a.last_result), c->category) < 0 ||
@@ -1948,9 +2803,8 @@ result_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	n = account_serialize(&a, rec, sizeof(rec));
 	if (n < 0 || (size_t)n >= sizeof(rec))
 		return STORE_EINVAL;
-	v = mval(rec, (size_t)n);
-	mrc = mdb_put(txn, st->accounts, &k, &v, 0);
-	return mrc ? mdb_fail(mrc, "cannot write the account", err, errlen) : STORE_OK;
+	/* The generation stays: the settings and passwords did not change. */
+	return record_put(st, txn, c->akey, rg, rec, (size_t)n, err, errlen);
 }
 
 int
@@ -1994,6 +2848,18 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 	}
 	if (check_key_current(st, txn, NULL, 0) != STORE_OK)
 		goto fail;
+	{
+		struct meta_info mi;
+
+		if (meta_read(st, txn, &mi, NULL, 0) != STORE_OK ||
+		    !meta_verify(&mi, st->mac_key)) {
+			if (report)
+				report("(meta data)", "the store's generation fails its "
+				       "integrity check (damaged or altered)", ud);
+			bad++;
+		}
+		secmem_wipe(&mi, sizeof(mi));
+	}
 
 	if (mdb_cursor_open(txn, st->accounts, &cur) != 0)
 		goto fail;
@@ -2001,7 +2867,7 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		char akey[ACCT_EMAIL_MAX + 1];
 
-		if (account_row(&k, &v, akey, &a, report, ud) < 0)
+		if (account_row(st, &k, &v, akey, &a, report, ud) < 0)
 			bad++;
 	}
 	mdb_cursor_close(cur);
@@ -2018,8 +2884,9 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 		const uint8_t *nul = k.mv_size ? memchr(p, '\0', k.mv_size) : NULL;
 		size_t alen = nul ? (size_t)(nul - p) : 0;
 		enum secret_field f;
-		MDB_val ak, av;
-		char msg[128];
+		uint64_t g;
+		char msg[160];
+		int rrc;
 
 		key_text(&k, shown, sizeof(shown));
 		if (nul == NULL || alen == 0 || alen > ACCT_EMAIL_MAX ||
@@ -2033,18 +2900,26 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 		f = (enum secret_field)p[alen + 1];
 		memcpy(akey, p, alen);
 		akey[alen] = '\0';
-		ak = mval(akey, alen);
-		if (mdb_get(txn, st->accounts, &ak, &av) != 0) {
-			str_printf(msg, sizeof(msg), "%s stored for an account that does "
-			           "not exist", field_name(f));
+		rrc = record_get_gen(st, txn, akey, &g, NULL);
+		if (rrc != STORE_OK) {
+			str_printf(msg, sizeof(msg), rrc == STORE_ENOENT ?
+			           "%s stored for an account that does not exist" :
+			           "%s of an account whose record fails its integrity "
+			           "check: it is not used", field_name(f));
 			if (report)
 				report(shown, msg, ud);
 			bad++;
 			continue;
 		}
-		if (secret_open(st, txn, p, k.mv_size, &v, tmp) != STORE_OK) {
-			str_printf(msg, sizeof(msg), "the %s fails its integrity check "
-			           "(damaged or altered): set it again", field_name(f));
+		if (secret_open(st, p, k.mv_size, g, &v, tmp) != STORE_OK) {
+			if (secret_gen(&v) < g)
+				str_printf(msg, sizeof(msg), "the %s is an older copy put "
+				           "back in place of the current one: set it again",
+				           field_name(f));
+			else
+				str_printf(msg, sizeof(msg), "the %s fails its integrity "
+				           "check (damaged or altered): set it again",
+				           field_name(f));
 			if (report)
 				report(shown, msg, ud);
 			bad++;
@@ -2114,10 +2989,13 @@ pass_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 {
 	const struct pass_ctx *c = vctx;
 	struct meta_info mi;
+	uint64_t g;
 	MDB_val k;
 	int rc, mrc;
 
 	rc = check_key_current(st, txn, err, errlen);
+	if (rc == STORE_OK)
+		rc = gen_bump(st, txn, &g, err, errlen);
 	if (rc == STORE_OK)
 		rc = meta_read(st, txn, &mi, err, errlen);
 	if (rc != STORE_OK)
@@ -2192,6 +3070,7 @@ store_set_passphrase(struct store *st, const char *passphrase,
 
 struct rotate_ctx {
 	const uint8_t *new_dk;
+	const uint8_t *new_mk;
 	const uint8_t *new_id;
 	const uint8_t *kfkey;           /* NULL: no key-file slot */
 	const uint8_t *kek;             /* NULL: no passphrase slot */
@@ -2202,39 +3081,66 @@ static int
 rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 {
 	const struct rotate_ctx *c = vctx;
+	struct meta_info mi;
 	MDB_cursor *cur;
 	MDB_val k, v;
+	uint8_t *val;
 	char *tmp;
 	int rc, mrc;
 
 	rc = check_key_current(st, txn, err, errlen);
+	if (rc == STORE_OK)
+		rc = meta_read(st, txn, &mi, err, errlen);
 	if (rc != STORE_OK)
 		return rc;
+	if (!meta_verify(&mi, st->mac_key)) {
+		set_err(err, errlen, "the store at %s is damaged: its meta data fails "
+		        "its integrity check", st->dir);
+		return STORE_ECORRUPT;
+	}
 	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
-	if (tmp == NULL)
+	val = malloc(RECORD_MAX + RECORD_TRAILER + SECRET_VALUE_MAX);
+	if (tmp == NULL || val == NULL) {
+		secmem_free(tmp, ACCT_SECRET_MAX + 1);
+		free(val);
 		return STORE_ENOMEM;
+	}
+	/* Secrets first: each is checked against its record under the old
+	 * HMAC key, then sealed again under the new data key. */
 	mrc = mdb_cursor_open(txn, st->secrets, &cur);
 	if (mrc != 0) {
-		secmem_free(tmp, ACCT_SECRET_MAX + 1);
-		return mdb_fail(mrc, "cannot read the passwords", err, errlen);
+		rc = mdb_fail(mrc, "cannot read the passwords", err, errlen);
+		goto out;
 	}
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		uint8_t aad[SKEY_MAX + 1], blob[SECRET_BLOB_MAX];
-		char shown[ACCT_EMAIL_MAX + 1];
+		uint8_t aad[SKEY_MAX + 1 + GEN_LEN];
+		char shown[ACCT_EMAIL_MAX + 1], akey[ACCT_EMAIL_MAX + 1];
+		const char *nul = k.mv_size ? memchr(k.mv_data, 0, k.mv_size) : NULL;
 		size_t alen;
+		uint64_t g = 0;
 		long n;
 
 		key_text(&k, shown, sizeof(shown));
-		if (k.mv_size < 2 || k.mv_size > SKEY_MAX ||
-		    secret_open(st, txn, k.mv_data, k.mv_size, &v, tmp) != STORE_OK) {
+		if (nul == NULL || k.mv_size < 2 || k.mv_size > SKEY_MAX ||
+		    (size_t)(nul - (const char *)k.mv_data) + 2 != k.mv_size) {
+			rc = STORE_ECORRUPT;
+		} else {
+			memcpy(akey, k.mv_data, (size_t)(nul - (const char *)k.mv_data) + 1);
+			rc = record_get_gen(st, txn, akey, &g, NULL);
+			if (rc == STORE_OK)
+				rc = secret_open(st, k.mv_data, k.mv_size, g, &v, tmp);
+		}
+		if (rc != STORE_OK) {
 			set_err(err, errlen, "a password of %s fails its integrity check; "
 			        "set it again or remove it before changing the key", shown);
 			rc = STORE_ECORRUPT;
 			break;
 		}
-		alen = secret_aad(k.mv_data, k.mv_size, aad);
-		n = seal(c->new_dk, aad, alen, tmp, strlen(tmp), blob, sizeof(blob));
+		alen = secret_aad(k.mv_data, k.mv_size, g, aad);
+		put_be64(val, g);
+		n = seal(c->new_dk, aad, alen, tmp, strlen(tmp), val + GEN_LEN,
+		         SECRET_BLOB_MAX);
 		secmem_wipe(tmp, ACCT_SECRET_MAX + 1);
 		if (n < 0) {
 			set_err(err, errlen, "cannot seal a password");
@@ -2242,7 +3148,7 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 			break;
 		}
 		/* Same length as before: replaced in place under the cursor. */
-		v = mval(blob, (size_t)n);
+		v = mval(val, GEN_LEN + (size_t)n);
 		mrc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT);
 		if (mrc != 0) {
 			rc = mdb_fail(mrc, "cannot write a password", err, errlen);
@@ -2252,9 +3158,52 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	if (rc == STORE_OK && mrc != MDB_NOTFOUND)
 		rc = mdb_fail(mrc, "cannot read the passwords", err, errlen);
 	mdb_cursor_close(cur);
-	secmem_free(tmp, ACCT_SECRET_MAX + 1);
 	if (rc != STORE_OK)
-		return rc;
+		goto out;
+
+	/* Then every record, authenticated again under the new HMAC key. */
+	mrc = mdb_cursor_open(txn, st->accounts, &cur);
+	if (mrc != 0) {
+		rc = mdb_fail(mrc, "cannot read the accounts", err, errlen);
+		goto out;
+	}
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char akey[ACCT_EMAIL_MAX + 1];
+		size_t tl, n;
+		uint64_t g;
+
+		if (k.mv_size == 0 || k.mv_size > ACCT_EMAIL_MAX ||
+		    memchr(k.mv_data, 0, k.mv_size)) {
+			rc = STORE_ECORRUPT;
+		} else {
+			memcpy(akey, k.mv_data, k.mv_size);
+			akey[k.mv_size] = '\0';
+			rc = record_split(st->mac_key, akey, &v, &tl, &g) == 0 ? STORE_OK
+			     : STORE_ECORRUPT;
+		}
+		if (rc != STORE_OK) {
+			key_text(&k, akey, sizeof(akey));
+			set_err(err, errlen, "the record of %s fails its integrity check; "
+			        "remove the account before changing the key", akey);
+			break;
+		}
+		if (record_pack(c->new_mk, akey, g, v.mv_data, tl, val, &n) < 0) {
+			rc = STORE_EIO;
+			break;
+		}
+		v = mval(val, n);
+		mrc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT);
+		if (mrc != 0) {
+			rc = mdb_fail(mrc, "cannot write the accounts", err, errlen);
+			break;
+		}
+	}
+	if (rc == STORE_OK && mrc != MDB_NOTFOUND)
+		rc = mdb_fail(mrc, "cannot read the accounts", err, errlen);
+	mdb_cursor_close(cur);
+	if (rc != STORE_OK)
+		goto out;
 	if (c->kfkey)
 		rc = put_keyfile_slot(st, txn, c->kfkey, c->new_dk, err, errlen);
 	if (rc == STORE_OK && c->kek)
@@ -2262,6 +3211,12 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 		                   c->new_dk, err, errlen);
 	if (rc == STORE_OK)
 		rc = put_meta(st, txn, META_KEYID, c->new_id, KEYID_LEN, err, errlen);
+	if (rc == STORE_OK)
+		rc = put_gen(st, txn, c->new_mk, c->new_id, mi.gen + 1, err, errlen);
+out:
+	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	free(val);
+	secmem_wipe(&mi, sizeof(mi));
 	return rc;
 }
 
@@ -2271,8 +3226,10 @@ store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
 	struct meta_info mi;
 	struct rotate_ctx c;
 	uint8_t new_id[KEYID_LEN];
-	uint8_t *kfkey, *kek, *new_dk, *check;
-	int rc;
+	uint8_t *kfkey, *kek, *new_dk, *new_mk, *new_kf, *check;
+	char next[1100], kfdir[1024];
+	bool wrote_next = false;
+	int rc, lockfd = -1;
 
 	if (st == NULL)
 		return STORE_EINVAL;
@@ -2280,14 +3237,30 @@ store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
 		set_err(err, errlen, "the store is locked: unlock it first");
 		return STORE_ELOCKED;
 	}
-	rc = meta_load(st, &mi, err, errlen);
+	if (str_printf(next, sizeof(next), "%s.new", st->key_file) < 0 ||
+	    parent_dir(st->key_file, kfdir, sizeof(kfdir)) < 0) {
+		set_err(err, errlen, "key file path too long: %s", st->key_file);
+		return STORE_EINVAL;
+	}
+	/* One rotation at a time: each writes "<key file>.new". One that ran
+	 * while we waited changed the key: take the current one. */
+	rc = lock_take(st, true, true, &lockfd, err, errlen);
 	if (rc != STORE_OK)
 		return rc;
+	rc = store_unlock(st, passphrase, err, errlen);
+	if (rc == STORE_OK)
+		rc = meta_load(st, &mi, err, errlen);
+	if (rc != STORE_OK) {
+		close(lockfd);
+		return rc;
+	}
 	kfkey = secmem_alloc(SEAL_KEY_LEN);
 	kek = secmem_alloc(SEAL_KEY_LEN);
 	new_dk = secmem_alloc(SEAL_KEY_LEN);
+	new_mk = secmem_alloc(SEAL_KEY_LEN);
+	new_kf = secmem_alloc(SEAL_KEY_LEN);
 	check = secmem_alloc(SEAL_KEY_LEN);
-	if (!kfkey || !kek || !new_dk || !check) {
+	if (!kfkey || !kek || !new_dk || !new_mk || !new_kf || !check) {
 		rc = STORE_ENOMEM;
 		goto out;
 	}
@@ -2320,22 +3293,53 @@ store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
 			goto out;
 		c.kek = kek;
 	}
-	if (random_bytes(new_dk, SEAL_KEY_LEN) < 0 || random_bytes(new_id, KEYID_LEN) < 0) {
+	if (random_bytes(new_dk, SEAL_KEY_LEN) < 0 || random_bytes(new_id, KEYID_LEN) < 0 ||
+	    random_bytes(new_kf, SEAL_KEY_LEN) < 0 || mac_key_derive(new_dk, new_mk) < 0) {
 		set_err(err, errlen, "the random number generator failed");
 		rc = STORE_EIO;
 		goto out;
 	}
+	/* A new key-file key too: a copy of the store taken before the
+	 * rotation must not open with the key file kept after it. The new
+	 * file goes in place only once the store is committed. */
+	if (c.kfkey) {
+		(void)unlink(next);
+		rc = keyfile_create(next, new_kf, false, err, errlen);
+		if (rc != STORE_OK)
+			goto out;
+		wrote_next = true;
+		c.kfkey = new_kf;
+	}
 	c.new_dk = new_dk;
+	c.new_mk = new_mk;
 	c.new_id = new_id;
 	rc = store_write(st, rotate_write, &c, err, errlen);
 	if (rc == STORE_OK) {
+		if (wrote_next) {
+			if (rename(next, st->key_file) != 0 && errno != ENOENT) {
+				set_err(err, errlen, "the store was rotated but %s could not "
+				        "replace %s: %s (rename it by hand)", next, st->key_file,
+				        strerror(errno));
+				rc = STORE_EIO;
+			}
+			wrote_next = false;
+			dir_sync(kfdir);
+		}
 		secmem_free(st->data_key, SEAL_KEY_LEN);
+		secmem_free(st->mac_key, SEAL_KEY_LEN);
 		st->data_key = new_dk;
-		new_dk = NULL;
+		st->mac_key = new_mk;
+		new_dk = new_mk = NULL;
 		memcpy(st->key_id, new_id, KEYID_LEN);
+		genfile_write(st, st->gen_pending);
 		store_scrub(st);
 	}
 out:
+	if (wrote_next)
+		(void)unlink(next);
+	close(lockfd);
+	secmem_free(new_mk, SEAL_KEY_LEN);
+	secmem_free(new_kf, SEAL_KEY_LEN);
 	secmem_free(kfkey, SEAL_KEY_LEN);
 	secmem_free(kek, SEAL_KEY_LEN);
 	secmem_free(new_dk, SEAL_KEY_LEN);

@@ -1,5 +1,6 @@
 /* The account store: one LMDB environment holding account records (not
- * secret) and sealed secrets (AES-256-GCM under a data key wrapped in key
+ * secret, authenticated with HMAC-SHA256 under a key derived from the data
+ * key) and sealed secrets (AES-256-GCM under the data key, wrapped in key
  * slots). The only file that includes <lmdb.h>. */
 #ifndef FLUENZR_STORE_H
 #define FLUENZR_STORE_H
@@ -33,21 +34,28 @@ struct store_opts {
 
 struct store;
 
-/* Opens (and with opts->create, creates) the environment. No key is needed
- * to list accounts; store_unlock() is needed for anything secret. */
+/* Opens (and with opts->create, creates) the environment; any number of
+ * processes may create the same store at once. No key is needed to list
+ * accounts (records are then read unverified); store_unlock() is needed
+ * for anything secret and for every change. */
 int store_open(const struct store_opts *opts, struct store **out,
                char *err, size_t errlen);
 void store_close(struct store *st);
 
 /* Unwraps the data key: from the key file if it has a slot, else from the
- * passphrase (NULL: STORE_NEEDPASS). Nothing is written. */
+ * passphrase (NULL: STORE_NEEDPASS), and checks the store's authenticated
+ * generation against the one kept beside the key file (STORE_ECORRUPT when
+ * the store is older). A wrong key writes nothing; the right one may
+ * migrate a format 1 store, finish an interrupted rotation and note the
+ * generation beside the key file. */
 int store_unlock(struct store *st, const char *passphrase,
                  char *err, size_t errlen);
 bool store_is_unlocked(const struct store *st);
 bool store_has_passphrase(const struct store *st);
 bool store_has_keyfile_slot(const struct store *st);
 
-/* Accounts. Passwords: NULL = none (add) / keep as is (put). */
+/* Accounts; every change needs the store unlocked (else STORE_ELOCKED).
+ * Passwords: NULL = none (add) / keep as is (put). */
 int store_account_add(struct store *st, const struct account *a,
                       const char *smtp_pw, const char *imap_pw,
                       char *err, size_t errlen);
@@ -56,6 +64,7 @@ int store_account_put(struct store *st, const char *old_email,
                       const struct account *a,
                       const char *smtp_pw, const char *imap_pw,
                       char *err, size_t errlen);
+/* Unlocked, a record that fails its integrity check is STORE_ECORRUPT. */
 int store_account_get(struct store *st, const char *email, struct account *out);
 int store_account_remove(struct store *st, const char *email);
 size_t store_account_count(struct store *st);
@@ -69,7 +78,8 @@ int store_account_foreach(struct store *st, store_account_cb cb,
                           store_bad_cb bad, void *ud);
 
 /* Opens one secret into buf (NUL-terminated, caller wipes). STORE_ENOENT if
- * none is set, STORE_ECORRUPT if it fails its integrity check. */
+ * none is set, STORE_ECORRUPT if it or its account's record (the server it
+ * is for) fails its integrity check. */
 int store_secret_get(struct store *st, const char *email,
                      enum secret_field f, char *buf, size_t len);
 
@@ -99,8 +109,9 @@ int store_status(struct store *st, struct store_status *out);
  * the store. */
 int store_set_passphrase(struct store *st, const char *passphrase,
                          bool drop_keyfile, char *err, size_t errlen);
-/* New data key; every secret re-sealed and every slot re-wrapped in one
- * write transaction. passphrase is needed when a passphrase slot exists. */
+/* New data key (and key-file key); every secret re-sealed, every record
+ * re-authenticated and every slot re-wrapped in one write transaction.
+ * passphrase is needed when a passphrase slot exists. */
 int store_rotate(struct store *st, const char *passphrase,
                  char *err, size_t errlen);
 

@@ -122,20 +122,22 @@ scan_secrets(const uint8_t *d, size_t n, const char *email, const size_t *lens,
 {
 	static const char *fields[2] = { "smtp", "imap" };
 	char akey[ACCT_EMAIL_MAX + 1];
-	uint8_t aad[ACCT_EMAIL_MAX + 4];
+	uint8_t aad[ACCT_EMAIL_MAX + 12];
 	char pw[ACCT_SECRET_MAX + 1];
 	size_t alen;
 
 	if (account_key(email, akey, sizeof(akey)) < 0)
 		return;
 	alen = strlen(akey);
-	/* STORE_FORMAT | account key | NUL | field */
-	aad[0] = 1;
+	/* STORE_FORMAT | account key | NUL | field | generation; the value
+	 * is the generation (8 bytes, big-endian) then the sealed blob. */
+	aad[0] = 2;
 	memcpy(aad + 1, akey, alen);
 	aad[1 + alen] = 0;
-	for (size_t o = 0; o < n; o++) {
+	for (size_t o = 8; o < n; o++) {
 		if (d[o] != SEAL_VERSION)
 			continue;
+		memcpy(aad + 3 + alen, d + o - 8, 8);
 		for (int l = 0; l < nlens; l++) {
 			size_t bl = lens[l] + SEAL_OVERHEAD;
 
@@ -144,7 +146,7 @@ scan_secrets(const uint8_t *d, size_t n, const char *email, const size_t *lens,
 			for (int f = 0; f < 2; f++) {
 				aad[2 + alen] = (uint8_t)f;
 				for (int k = 0; k < nkeys; k++) {
-					long got = unseal(keys[k], aad, alen + 3, d + o, bl,
+					long got = unseal(keys[k], aad, alen + 11, d + o, bl,
 					                  (uint8_t *)pw, sizeof(pw) - 1);
 
 					if (got >= 0) {
