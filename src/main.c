@@ -11,6 +11,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "console.h"
 #include "secmem.h"
 
 static void

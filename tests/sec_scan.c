@@ -12,7 +12,7 @@
  *   secret EMAIL FIELD PW a password that opens with one of those data keys
  *   clearkey              a data key lying in the file unencrypted
  * then "keys N" (distinct data keys recovered). The sealed formats are those
- * of src/store.c, restated here on purpose: this is the outside view. */
+ * of src/store/store.c, restated here on purpose: this is the outside view. */
 #include "config.h"
 
 #include <stdint.h>

@@ -25,7 +25,7 @@ NENV=(env -i HOME="$U/home" PATH=/usr/bin:/bin LANG=C.UTF-8 TERM="${TERM:-xterm}
 PW='Proc-Canary-Pw-77'
 
 # Under ASan the process stays dumpable on purpose: LeakSanitizer attaches
-# to it with ptrace (see src/secmem.c).
+# to it with ptrace (see src/base/secmem.c).
 SAN=false
 grep -q '^#define FLUENZR_SANITIZERS 1' "$top_builddir/config.h" 2>/dev/null && SAN=true
 

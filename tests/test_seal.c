@@ -1,4 +1,4 @@
-/* Known-answer and tamper tests for src/seal.c. */
+/* Known-answer and tamper tests for src/store/seal.c. */
 #include "config.h"
 
 #include <stdio.h>

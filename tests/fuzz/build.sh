@@ -41,7 +41,11 @@ mkvar() { sed -n "s/^$1 = //p" "$builddir/Makefile"; }
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -std=gnu11 -pthread -fno-omit-frame-pointer $SAN"
-CPPFLAGS="-DHAVE_CONFIG_H -I$builddir -I$srcdir/src -I$srcdir/tests/fuzz \
+layers=
+for d in base model store conn diag probe cli tui; do
+	layers="$layers -I$srcdir/src/$d"
+done
+CPPFLAGS="-DHAVE_CONFIG_H -I$builddir $layers -I$srcdir/tests/fuzz \
 	$(mkvar NCURSES_CFLAGS) $(mkvar GNUTLS_CFLAGS) $(mkvar LMDB_CFLAGS) \
 	$(mkvar LIBETPAN_CFLAGS)"
 LIBS="$(mkvar LIBETPAN_LIBS) $(mkvar LMDB_LIBS) $(mkvar GNUTLS_LIBS) \
@@ -52,7 +56,10 @@ mkdir -p "$out/obj"
 export CC CFLAGS CPPFLAGS out
 # The library, instrumented for coverage but without libFuzzer's main().
 # shellcheck disable=SC2016
-find "$srcdir/src" -maxdepth 1 -name '*.c' ! -name main.c -print0 |
+# The generated built-in presets too (made by the configured tree's make).
+make -C "$builddir" -s src/model/preset_builtin.c
+{ find "$srcdir/src" -mindepth 2 -name '*.c' -print0
+  printf '%s\0' "$builddir/src/model/preset_builtin.c"; } |
 	xargs -0 -n 1 -P "$JOBS" sh -c '
 		o="$out/obj/$(basename "$1" .c).o"
 		# shellcheck disable=SC2086

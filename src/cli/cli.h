@@ -41,10 +41,4 @@ int cmd_presets(struct cli_ctx *c, int argc, char **argv);
 int cmd_store(struct cli_ctx *c, int argc, char **argv);
 int cmd_test(struct cli_ctx *c, int argc, char **argv);   /* cli_test.c */
 
-/* The full-screen console (tui.c). Returns an exit code. */
-int tui_main(struct cli_ctx *c);
-/* The console's keys as the man page's KEYS section (tui_keys.c), printed
- * by the hidden `keys --man` command that keeps the manual true. */
-void tui_keys_print_man(FILE *f);
-
 #endif

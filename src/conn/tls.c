@@ -18,6 +18,24 @@
 #include "tls.h"
 #include "util.h"
 
+static const char *const cert_names[] = {
+	[CERT_OK] = "",
+	[CERT_EXPIRED] = "expired",
+	[CERT_NOT_YET_VALID] = "not_yet_valid",
+	[CERT_HOSTNAME_MISMATCH] = "hostname_mismatch",
+	[CERT_UNTRUSTED] = "untrusted",
+	[CERT_SELF_SIGNED] = "self_signed",
+	[CERT_PIN_MISMATCH] = "pin_mismatch",
+};
+
+const char *
+cert_problem_name(enum cert_problem p)
+{
+	if ((unsigned)p >= sizeof cert_names / sizeof cert_names[0])
+		return "untrusted";
+	return cert_names[p];
+}
+
 struct tls_session {
 	gnutls_session_t s;
 	gnutls_certificate_credentials_t cred;
@@ -226,7 +244,7 @@ dn_copy(gnutls_x509_crt_t crt, bool issuer, char *out, size_t outlen)
 /* Fills the fields that do not depend on trust. */
 static void
 describe(struct tls_session *t, gnutls_x509_crt_t leaf,
-         struct probe_tls_info *info)
+         struct tls_info *info)
 {
 	const char *v = gnutls_protocol_get_name(gnutls_protocol_get_version(t->s));
 	/* The IANA suite name (TLS_AES_256_GCM_SHA384, ...) is what users
@@ -264,7 +282,7 @@ describe(struct tls_session *t, gnutls_x509_crt_t leaf,
 
 enum cert_problem
 tls_verify(struct net_conn *c, const char *host, const char *ca_file,
-           const char *pin, struct probe_tls_info *info, char *why,
+           const char *pin, struct tls_info *info, char *why,
            size_t whylen)
 {
 	struct tls_session *t = c->tls;

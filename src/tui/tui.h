@@ -12,6 +12,7 @@
 #include "tui_keys.h"           /* includes <curses.h> with wide functions */
 #include "account.h"
 #include "cli.h"
+#include "console.h"
 #include "diag.h"
 #include "preset.h"
 #include "probe.h"

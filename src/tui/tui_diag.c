@@ -159,7 +159,7 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 	if (!j->finished)
 		return n;
 	for (size_t i = 0; i < j->res.ntls; i++) {
-		const struct probe_tls_info *ti = &j->res.tls[i];
+		const struct tls_info *ti = &j->res.tls[i];
 
 		ADD(NULL, 0, A_BOLD, "TLS (%s): %s %s%s%s", ti->step, ti->version,
 		    ti->cipher, ti->verified ? "" : "  NOT VERIFIED: ",

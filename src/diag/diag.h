@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "account.h"
+#include "tls.h"   /* enum cert_problem */
 #include "preset.h"
 
 enum diag_cat {
@@ -48,17 +49,6 @@ enum diag_stage {
 	STAGE_IMAP_LOGIN,
 	STAGE_IMAP_SELECT,
 	STAGE_IMAP_SEARCH,
-};
-
-/* Certificate problems, the sub-reasons of invalid_certificate. */
-enum cert_problem {
-	CERT_OK = 0,
-	CERT_EXPIRED,
-	CERT_NOT_YET_VALID,
-	CERT_HOSTNAME_MISMATCH,
-	CERT_UNTRUSTED,
-	CERT_SELF_SIGNED,
-	CERT_PIN_MISMATCH,
 };
 
 /* Everything a probe knows about a failure. */
@@ -130,7 +120,6 @@ bool diag_cat_recorded(enum diag_cat c);
 int diag_cat_from_name(const char *name);
 const char *diag_cat_title(enum diag_cat c);
 const char *diag_stage_name(enum diag_stage s);
-const char *cert_problem_name(enum cert_problem p);
 /* Exit status of `fluenzr-tui test` for a category (sysexits.h). */
 int diag_exit_code(enum diag_cat c);
 

@@ -276,7 +276,7 @@ json_result(struct json *j, const char *email, const struct probe_result *r)
 	json_key(j, "tls");
 	json_arr_begin(j);
 	for (i = 0; i < r->ntls; i++) {
-		const struct probe_tls_info *t = &r->tls[i];
+		const struct tls_info *t = &r->tls[i];
 
 		json_obj_begin(j);
 		json_key(j, "step"); json_str(j, t->step);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "account.h"
 #include "diag.h"
+#include "tls.h"
 #include "preset.h"
 
 #define PROBE_MAX_STEPS  32
@@ -36,19 +37,6 @@ struct probe_step {
 	char detail[PROBE_DETAIL];    /* sanitised, never a secret */
 };
 
-struct probe_tls_info {
-	char step[PROBE_STEP_NAME];   /* which step it belongs to */
-	char version[32];
-	char cipher[96];
-	char subject[256];
-	char issuer[256];
-	char not_before[32];          /* ISO 8601 UTC */
-	char not_after[32];
-	char sha256[ACCT_PIN_LEN + 1];/* "sha256:<hex>" */
-	bool verified;
-	char problem[32];             /* cert_problem_name(), "" when verified */
-};
-
 struct probe_line {
 	int64_t t_ms;                 /* since the start of the run */
 	char dir;                     /* 'C' client, 'S' server, '*' note */
@@ -60,7 +48,7 @@ struct probe_result {
 	struct diagnosis diag;
 	struct probe_step steps[PROBE_MAX_STEPS];
 	size_t nsteps;
-	struct probe_tls_info tls[4];
+	struct tls_info tls[4];
 	size_t ntls;
 	char message_id[256];
 	char token[64];

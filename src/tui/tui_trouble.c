@@ -19,7 +19,7 @@ cur_job(struct tui *t)
 
 /* The certificate that failed: the diagnosis's candidate, else the TLS
  * info that was not verified. */
-static const struct probe_tls_info *
+static const struct tls_info *
 bad_cert(const struct tui_job *j)
 {
 	for (size_t i = 0; i < j->res.ntls; i++)
@@ -31,7 +31,7 @@ bad_cert(const struct tui_job *j)
 static const char *
 pin_candidate(const struct tui_job *j)
 {
-	const struct probe_tls_info *ti;
+	const struct tls_info *ti;
 
 	if (j->res.diag.pin_candidate[0])
 		return j->res.diag.pin_candidate;
@@ -256,7 +256,7 @@ trouble_draw(struct tui *t)
 		    dg->alt_imap ? "IMAP" : "SMTP", dg->alt_port,
 		    sec_name(dg->alt_security));
 	if (j->cat == DIAG_INVALID_CERTIFICATE && (cand = pin_candidate(j))) {
-		const struct probe_tls_info *ti = bad_cert(j);
+		const struct tls_info *ti = bad_cert(j);
 
 		ADD(A_NORMAL, "%s", "");
 		ADD(A_BOLD, "The server's certificate:");

@@ -575,7 +575,7 @@ probe_tls(struct probe *p, struct probe_io *io, bool imap, const char *host,
 	const char *pre = imap ? "imap" : "smtp";
 	struct probe_step *s;
 	struct tls_fail f;
-	struct probe_tls_info info;
+	struct tls_info info;
 	char name[PROBE_STEP_NAME], why[PROBE_DETAIL];
 	enum cert_problem prob;
 

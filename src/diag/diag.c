@@ -64,16 +64,6 @@ static const char *const stage_names[] = {
 	[STAGE_IMAP_SEARCH] = "imap_search",
 };
 
-static const char *const cert_names[] = {
-	[CERT_OK] = "",
-	[CERT_EXPIRED] = "expired",
-	[CERT_NOT_YET_VALID] = "not_yet_valid",
-	[CERT_HOSTNAME_MISMATCH] = "hostname_mismatch",
-	[CERT_UNTRUSTED] = "untrusted",
-	[CERT_SELF_SIGNED] = "self_signed",
-	[CERT_PIN_MISMATCH] = "pin_mismatch",
-};
-
 const char *
 diag_cat_name(enum diag_cat c)
 {
@@ -123,14 +113,6 @@ diag_stage_name(enum diag_stage s)
 	if ((unsigned)s >= sizeof stage_names / sizeof stage_names[0])
 		return "unknown";
 	return stage_names[s];
-}
-
-const char *
-cert_problem_name(enum cert_problem p)
-{
-	if ((unsigned)p >= sizeof cert_names / sizeof cert_names[0])
-		return "untrusted";
-	return cert_names[p];
 }
 
 /* ---- the rules -------------------------------------------------------- */

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "console.h"
 #include "tui_keys.h"
 #include "util.h"
 

@@ -8,11 +8,39 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "diag.h"
+#include "account.h"
 #include "net.h"
-#include "probe.h"
 
 struct tls_session;
+
+/* Certificate problems, the sub-reasons of invalid_certificate. */
+enum cert_problem {
+	CERT_OK = 0,
+	CERT_EXPIRED,
+	CERT_NOT_YET_VALID,
+	CERT_HOSTNAME_MISMATCH,
+	CERT_UNTRUSTED,
+	CERT_SELF_SIGNED,
+	CERT_PIN_MISMATCH,
+};
+
+const char *cert_problem_name(enum cert_problem p);
+
+/* What the handshake and the verification found: the session and the
+ * server's leaf certificate. step is the caller's: which of its steps this
+ * session belongs to. */
+struct tls_info {
+	char step[32];
+	char version[32];
+	char cipher[96];
+	char subject[256];
+	char issuer[256];
+	char not_before[32];          /* ISO 8601 UTC */
+	char not_after[32];
+	char sha256[ACCT_PIN_LEN + 1];/* "sha256:<hex>" */
+	bool verified;
+	char problem[32];             /* cert_problem_name(), "" when verified */
+};
 
 struct tls_fail {
 	char msg[256];           /* GnuTLS's words, e.g. "An unexpected TLS packet..." */
@@ -37,7 +65,7 @@ void tls_free(struct tls_session *s);
  * sentence. */
 enum cert_problem tls_verify(struct net_conn *c, const char *host,
                              const char *ca_file, const char *pin,
-                             struct probe_tls_info *info, char *why,
+                             struct tls_info *info, char *why,
                              size_t whylen);
 
 #endif

@@ -1,0 +1,62 @@
+#!/bin/bash
+# The layers of src/ are enforced by the build (src/layers.am): compiled
+# with a layer's own flags, a header of a layer above is not found, and a
+# third-party library's header fails with the poison's #error unless the
+# layer owns that library; the owned libraries' real headers still compile.
+. "$top_srcdir/tests/lib.sh"
+[ -n "${LAYER_CC:-}" ] || fail "run through make check (LAYER_CC and the layers' flags)"
+
+# compiles LAYER TEXT: 0 when TEXT compiles with LAYER's flags.
+compiles() {
+	local var="LAYER_FLAGS_$1"
+	# shellcheck disable=SC2086
+	printf '%s\n' "$2" | $LAYER_CC -DHAVE_CONFIG_H -I"$top_builddir" ${!var} \
+		-fsyntax-only -x c - 2>"$T/err"
+}
+refused() {
+	! compiles "$1" "$2" && grep -q "$3" "$T/err"
+}
+
+setup_home
+lib_header() {
+	case $1 in
+	lmdb) echo '#include <lmdb.h>' ;;
+	curses) echo '#include <curses.h>' ;;
+	gnutls) echo '#include <gnutls/gnutls.h>' ;;
+	libetpan) echo '#include <libetpan/libetpan.h>' ;;
+	esac
+}
+# Which layer owns which library.
+owns() {
+	case "$1:$2" in
+	store:lmdb | store:gnutls | conn:gnutls | probe:libetpan | tui:curses) return 0 ;;
+	esac
+	return 1
+}
+for layer in base model store conn diag probe cli tui; do
+	for lib in lmdb curses gnutls libetpan; do
+		if owns "$layer" "$lib"; then
+			check "$layer may include $lib" compiles "$layer" "$(lib_header "$lib")"
+		else
+			check "$layer may not include $lib" refused "$layer" "$(lib_header "$lib")" "only src/"
+		fi
+	done
+done
+
+# Headers of the layers above are not on a layer's path.
+up() { refused "$1" "#include \"$2\"" "No such file"; }
+check "base cannot see the model" up base account.h
+check "model cannot see the store" up model store.h
+check "the store cannot see a connection" up store net.h
+check "a connection cannot see the probe" up conn probe.h
+check "a connection cannot see the diagnosis" up conn diag.h
+check "the diagnosis cannot see the probe" up diag probe.h
+check "the probe cannot see the commands" up probe cli.h
+check "the commands cannot see the console" up cli tui.h
+# ... and those below are.
+check "the probe sees the store's seal and TLS" compiles probe '#include "seal.h"
+#include "tls.h"
+#include "probe_int.h"'
+check "the console sees the commands" compiles tui '#include "cli.h"
+#include "tui.h"'
+finish
