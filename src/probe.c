@@ -297,6 +297,130 @@ probe_scrub(const struct probe *p, char *text, size_t cap)
 	}
 }
 
+static const char scrub_mark[] = "<redacted>";
+
+/* The length of the longest tail of text[0..len) that is the start (not
+ * the whole) of form (n bytes), or best if none is longer. */
+static size_t
+tail_of(const char *text, size_t len, const char *form, size_t n, size_t best)
+{
+	size_t l;
+
+	for (l = (n - 1 < len ? n - 1 : len); l > best; l--)
+		if (memcmp(text + len - l, form, l) == 0)
+			return l;
+	return best;
+}
+
+/* The longest tail that is the start of a form: what is left of a secret
+ * where a text was cut. */
+static size_t
+secret_tail(const struct probe *p, const char *text, size_t len)
+{
+	size_t best = 0, i;
+
+	for (i = 0; i < PROBE_SECRET_FORMS && p->forms[i]; i++)
+		best = tail_of(text, len, p->forms[i], strlen(p->forms[i]), best);
+	return best;
+}
+
+/* Replaces such a tail (or a mark that was cut) by the mark, cutting
+ * further back (at a character boundary) when the mark needs the room. */
+static void
+redact_tail(const struct probe *p, char *text, size_t cap)
+{
+	static const char mark[] = "<redacted>";
+	size_t len = strlen(text), t, at;
+
+	t = tail_of(text, len, scrub_mark, sizeof(scrub_mark) - 1,
+	            secret_tail(p, text, len));
+
+	if (t == 0)
+		return;
+	at = len - t;
+	if (cap < sizeof(mark)) {
+		text[0] = '\0';
+		return;
+	}
+	if (at + sizeof(mark) > cap)
+		at = cap - sizeof(mark);
+	while (at > 0 && ((unsigned char)text[at] & 0xc0) == 0x80)
+		at--;
+	memcpy(text + at, mark, sizeof(mark));
+}
+
+void
+probe_clean(const struct probe *p, char *dst, size_t dstlen, const char *src,
+            size_t srclen, bool cut)
+{
+	static const char mark[] = "<redacted>";
+	size_t ml = sizeof(mark) - 1, cap, i = 0, o = 0, f, n = 0;
+	bool secret;
+	char *raw, *clean;
+
+	if (dstlen == 0)
+		return;
+	if (!p || !p->forms[0]) {
+		str_sanitize(dst, dstlen, src, srclen);
+		return;
+	}
+	secret = cut && secret_tail(p, src, srclen) > 0;
+	for (f = 0; !secret && f < PROBE_SECRET_FORMS && p->forms[f]; f++)
+		secret = memmem(src, srclen, p->forms[f], strlen(p->forms[f])) != NULL;
+	if (!secret) {
+		/* The usual case, without copies: sanitised, then scrubbed,
+		 * since replacing a character by '?' could make a password out
+		 * of other text; and if that had to be cut, its tail. */
+		if (str_sanitize(dst, dstlen, src, srclen) < srclen)
+			cut = true;
+		probe_scrub(p, dst, dstlen);
+		if (cut)
+			redact_tail(p, dst, dstlen);
+		return;
+	}
+	/* A form has SCRUB_MIN bytes or more: a mark per SCRUB_MIN bytes of
+	 * src at most, and one more for a cut. Both copies may hold what is
+	 * left of a secret: locked memory. */
+	cap = srclen + (srclen / SCRUB_MIN + 1) * ml + 1;
+	raw = secmem_alloc(cap);
+	clean = secmem_alloc(cap);
+	if (!raw || !clean) {
+		/* Nothing is better than a secret. */
+		str_copy(dst, dstlen, "(not shown: out of locked memory)");
+		goto out;
+	}
+	/* 1. The secrets, on the bytes as they came: a sanitised copy no
+	 *    longer holds a password that contains a character sanitising
+	 *    replaces (U+0085, say). Longest form first (see add_form()). */
+	while (i < srclen) {
+		for (f = 0; f < PROBE_SECRET_FORMS && p->forms[f]; f++) {
+			n = strlen(p->forms[f]);
+			if (n <= srclen - i && memcmp(src + i, p->forms[f], n) == 0)
+				break;
+		}
+		if (f < PROBE_SECRET_FORMS && p->forms[f]) {
+			memcpy(raw + o, mark, ml);
+			o += ml;
+			i += n;
+		} else {
+			raw[o++] = src[i++];
+		}
+	}
+	raw[o] = '\0';
+	/* 2. Where src was cut, what may be the start of a secret. */
+	if (cut)
+		redact_tail(p, raw, cap);
+	/* 3. Sanitised and scrubbed again, as above; cut to fit dst at a
+	 *    character boundary, which is a cut too. */
+	str_sanitize(clean, cap, raw, strlen(raw));
+	probe_scrub(p, clean, cap);
+	if (str_sanitize(dst, dstlen, clean, strlen(clean)) < strlen(clean))
+		redact_tail(p, dst, dstlen);
+out:
+	secmem_free(raw, cap);
+	secmem_free(clean, cap);
+}
+
 /* ---- results and events ---- */
 
 /* Bounds of one run's transcript. A server can send short lines without
@@ -369,6 +493,7 @@ probe_io_init(struct probe *p, struct probe_io *io, bool imap, bool log)
 	net_conn_init(&io->conn, p->cancel_fd);
 	io->log = log;
 	transcript_init(&io->tr, imap, emit_line, p);
+	io->tr.redact = p;
 	io->conn.log = io_log;
 	io->conn.log_ud = io;
 }
@@ -378,11 +503,14 @@ probe_note(struct probe *p, const char *fmt, ...)
 {
 	char buf[TRANSCRIPT_LINE_MAX], clean[TRANSCRIPT_LINE_MAX];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	str_sanitize(clean, sizeof(clean), buf, strlen(buf));
+	probe_clean(p, clean, sizeof(clean), buf, strlen(buf),
+	            n < 0 || (size_t)n >= sizeof(buf));
+	secmem_wipe(buf, sizeof(buf));
 	emit_line('*', clean, p);
 }
 
@@ -416,12 +544,16 @@ probe_step_end(struct probe *p, struct probe_step *s, bool ok,
 	struct probe_event ev;
 	char buf[PROBE_DETAIL];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	str_sanitize(s->detail, sizeof(s->detail), buf, strlen(buf));
-	probe_scrub(p, s->detail, sizeof(s->detail));
+	/* A detail that fills the buffer was most likely cut on its way
+	 * here (a reply joined into PROBE_DETAIL bytes). */
+	probe_clean(p, s->detail, sizeof(s->detail), buf, strlen(buf),
+	            n < 0 || (size_t)n + 1 >= sizeof(buf));
+	secmem_wipe(buf, sizeof(buf));
 	s->ms = now_ms() - s->ms;
 	s->done = true;
 	s->ok = ok;

@@ -27,7 +27,7 @@ imap_text(struct ictx *x, char *buf, size_t len)
 {
 	const char *t = x->imap ? x->imap->imap_response : NULL;
 
-	str_sanitize(buf, len, t ? t : "", t ? strlen(t) : 0);
+	probe_clean(x->p, buf, len, t ? t : "", t ? strlen(t) : 0, false);
 	return buf;
 }
 
@@ -51,9 +51,9 @@ fail_cmd(struct ictx *x, enum diag_stage stage, int r)
 	str_copy(p->ev.reply, sizeof(p->ev.reply), imap_text(x, t, sizeof(t)));
 	if (x->imap && x->imap->imap_response_info &&
 	    x->imap->imap_response_info->rsp_atom)
-		str_sanitize(p->ev.imap_code, sizeof(p->ev.imap_code),
-		             x->imap->imap_response_info->rsp_atom,
-		             strlen(x->imap->imap_response_info->rsp_atom));
+		probe_clean(p, p->ev.imap_code, sizeof(p->ev.imap_code),
+		            x->imap->imap_response_info->rsp_atom,
+		            strlen(x->imap->imap_response_info->rsp_atom), false);
 }
 
 static const char *

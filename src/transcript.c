@@ -19,6 +19,15 @@
 
 #define REDACTED "<redacted>"
 
+/* Every line's text goes out through the probe's cleaner: the passwords
+ * redacted on the raw bytes, then sanitised (see probe_clean()). */
+static void
+clean(const struct transcript *t, char *out, size_t outlen, const char *line,
+      size_t n, bool cut)
+{
+	probe_clean(t->redact, out, outlen, line, n, cut);
+}
+
 void
 transcript_init(struct transcript *t, bool imap, transcript_emit_fn emit,
                 void *ud)
@@ -93,7 +102,7 @@ smtp_client_line(struct transcript *t, const char *line, char *out,
 	}
 	if (strcasecmp(cmd, "DATA") == 0 && !rest)
 		t->data_sent = true;
-	str_sanitize(out, outlen, line, strlen(line));
+	clean(t, out, outlen, line, strlen(line), t->ctrunc);
 	return true;
 }
 
@@ -159,7 +168,7 @@ imap_client_line(struct transcript *t, const char *line, char *out,
 			return true;
 		}
 	}
-	str_sanitize(out, outlen, line, strlen(line));
+	clean(t, out, outlen, line, strlen(line), t->ctrunc);
 	return true;
 }
 
@@ -174,12 +183,12 @@ transcript_client_line(struct transcript *t, const char *line, char *out,
 }
 
 void
-transcript_server_line(struct transcript *t, const char *line, char *out,
-                       size_t outlen)
+transcript_server_line(struct transcript *t, const char *line, size_t n,
+                       char *out, size_t outlen)
 {
 	/* Only the body's start is taken from the server: what ends a login
 	 * is the client's next command (see the top of this file). */
-	if (!t->imap && strlen(line) >= 3 && isdigit((unsigned char)line[0]) &&
+	if (!t->imap && n >= 3 && isdigit((unsigned char)line[0]) &&
 	    isdigit((unsigned char)line[1]) &&
 	    isdigit((unsigned char)line[2]) && line[3] != '-') {
 		/* The last line of a reply decides the state. */
@@ -191,7 +200,7 @@ transcript_server_line(struct transcript *t, const char *line, char *out,
 			}
 		}
 	}
-	str_sanitize(out, outlen, line, strlen(line));
+	clean(t, out, outlen, line, n, t->strunc);
 }
 
 static void
@@ -229,7 +238,7 @@ finish_server(struct transcript *t)
 	t->sbuf[t->slen] = '\0';
 	if (t->slen && t->sbuf[t->slen - 1] == '\r')
 		t->sbuf[--t->slen] = '\0';
-	transcript_server_line(t, t->sbuf, out, sizeof(out));
+	transcript_server_line(t, t->sbuf, t->slen, out, sizeof(out));
 	t->emit('S', out, t->ud);
 	t->slen = 0;
 	t->strunc = false;
