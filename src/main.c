@@ -11,6 +11,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "out.h"
 #include "secmem.h"
 
 static void
@@ -45,6 +46,7 @@ main(int argc, char **argv)
 	secmem_harden_process();
 	umask(077);
 	setlocale(LC_ALL, "");
+	out_init();
 
 	memset(&c, 0, sizeof c);
 	c.passphrase_fd = -1;
@@ -79,6 +81,8 @@ main(int argc, char **argv)
 	}
 
 	if (i >= argc) {
+		/* curses writes to the terminal itself, through the real stdout */
+		out_restore();
 		rc = tui_main(&c);
 	} else {
 		cmd = argv[i];
