@@ -87,6 +87,21 @@ detail(struct ictx *x, int r, char *buf, size_t len)
 	return buf;
 }
 
+/* The reply to LOGIN may quote the password back: once reported, it goes
+ * from libetpan's buffers (which it empties before each response). */
+static void
+wipe_reply(struct ictx *x)
+{
+	MMAPString *b = x->imap ? x->imap->imap_stream_buffer : NULL;
+
+	if (b && b->str) {
+		secmem_wipe(b->str, b->allocated_len);
+		b->len = 0;
+	}
+	if (x->imap && x->imap->imap_response)
+		secmem_wipe(x->imap->imap_response, strlen(x->imap->imap_response));
+}
+
 static struct probe_step *
 begin(struct ictx *x, const char *name)
 {
@@ -262,8 +277,10 @@ probe_imap_run(struct probe *p, bool check_reply)
 	if (r != MAILIMAP_NO_ERROR) {
 		fail_cmd(&x, STAGE_IMAP_LOGIN, r);
 		probe_step_end(p, s, false, "%s", detail(&x, r, d, sizeof(d)));
+		wipe_reply(&x);
 		goto out;
 	}
+	wipe_reply(&x);
 	probe_step_end(p, s, true, "as %s", account_imap_user(&p->a));
 
 	s = begin(&x, "imap.select");

@@ -529,6 +529,12 @@ do_auth(struct sctx *x)
 	if (x->smtp->stream && x->smtp->stream->write_buffer)
 		secmem_wipe(x->smtp->stream->write_buffer,
 		            x->smtp->stream->buffer_max_size);
+	/* The last reply line read may quote the password back; libetpan
+	 * empties this buffer before each line it reads. */
+	if (x->smtp->line_buffer && x->smtp->line_buffer->str) {
+		secmem_wipe(x->smtp->line_buffer->str, x->smtp->line_buffer->allocated_len);
+		x->smtp->line_buffer->len = 0;
+	}
 	if (r.code != 235) {
 		fail_reply(x, STAGE_AUTH, &r);
 		reply_detail(x, &r, d, sizeof(d));

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "probe_int.h"
+#include "secmem.h"
 #include "util.h"
 
 #define REDACTED "<redacted>"
@@ -75,34 +76,48 @@ smtp_verb(const char *cmd)
 	return false;
 }
 
-static bool
-smtp_client_line(struct transcript *t, const char *line, char *out,
-                 size_t outlen)
+static void
+smtp_client_words(struct transcript *t, const char *line, char *out,
+                  size_t outlen, char *cmd, size_t cmdlen, char *raw,
+                  size_t rawlen)
 {
-	char cmd[16], raw[32], mech[32];
+	char mech[32];
 	const char *rest;
 
-	rest = word(line, cmd, sizeof(cmd));
+	rest = word(line, cmd, cmdlen);
 	if (t->in_auth && smtp_verb(cmd))
 		t->in_auth = false;
 	if (strcasecmp(cmd, "AUTH") == 0) {
 		t->in_auth = true;
 		if (!rest) {
 			str_copy(out, outlen, "AUTH");
-			return true;
+			return;
 		}
-		rest = word(rest, raw, sizeof(raw));
+		rest = word(rest, raw, rawlen);
 		str_sanitize(mech, sizeof(mech), raw, strlen(raw));
 		str_printf(out, outlen, "AUTH %s%s", mech, rest ? " " REDACTED : "");
-		return true;
+		return;
 	}
 	if (t->in_auth) {
 		str_copy(out, outlen, REDACTED);
-		return true;
+		return;
 	}
 	if (strcasecmp(cmd, "DATA") == 0 && !rest)
 		t->data_sent = true;
 	clean(t, out, outlen, line, strlen(line), t->ctrunc);
+}
+
+/* The words of a line are copied on the stack: a SASL response's first
+ * bytes among them. Wiped on the way out. */
+static bool
+smtp_client_line(struct transcript *t, const char *line, char *out,
+                 size_t outlen)
+{
+	char cmd[16], raw[32];
+
+	smtp_client_words(t, line, out, outlen, cmd, sizeof(cmd), raw, sizeof(raw));
+	secmem_wipe(cmd, sizeof(cmd));
+	secmem_wipe(raw, sizeof(raw));
 	return true;
 }
 
@@ -226,6 +241,9 @@ finish_client(struct transcript *t, size_t rawlen)
 	} else if (transcript_client_line(t, t->cbuf, out, sizeof(out))) {
 		t->emit('C', out, t->ud);
 	}
+	/* The line may have been a password or its base64: gone once it
+	 * has been redacted. */
+	secmem_wipe(t->cbuf, t->clen + 1);
 	t->clen = 0;
 	t->ctrunc = false;
 }
@@ -240,6 +258,8 @@ finish_server(struct transcript *t)
 		t->sbuf[--t->slen] = '\0';
 	transcript_server_line(t, t->sbuf, t->slen, out, sizeof(out));
 	t->emit('S', out, t->ud);
+	/* A server may quote the password back. */
+	secmem_wipe(t->sbuf, t->slen + 1);
 	t->slen = 0;
 	t->strunc = false;
 }
