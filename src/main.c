@@ -15,6 +15,12 @@
 #include "secmem.h"
 
 static void
+warn_unlocked(void)
+{
+	fputs("fluenzr-tui: " SECMEM_UNLOCKED_MSG "\n", stderr);
+}
+
+static void
 usage(FILE *f)
 {
 	fputs("Usage: fluenzr-tui [GLOBAL OPTIONS] [COMMAND ...]\n"
@@ -44,6 +50,7 @@ main(int argc, char **argv)
 	int i, rc;
 
 	secmem_harden_process();
+	secmem_on_unlocked(warn_unlocked);
 	umask(077);
 	setlocale(LC_ALL, "");
 	out_init();
