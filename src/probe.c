@@ -125,7 +125,16 @@ static int
 drv_close(mailstream_low *s)
 {
 	struct probe_io *io = s->data;
+	mailstream *st = io->stream;
 
+	/* Called by mailstream_close() just before it frees the stream's
+	 * buffers with free(): the locked ones go back here, wiped. */
+	if (st && io->bufcap) {
+		secmem_free(st->read_buffer, io->bufcap);
+		secmem_free(st->write_buffer, io->bufcap);
+		st->read_buffer = st->write_buffer = NULL;
+		io->bufcap = 0;
+	}
 	io->stream = NULL;
 	return 0;
 }
@@ -175,6 +184,27 @@ static mailstream_low_driver probe_driver = {
 	.mailstream_get_certificate_chain = drv_chain,
 };
 
+#define STREAM_BUFFER 8192
+
+void
+probe_stream_wipe(void *stream)
+{
+	mailstream *s = stream;
+
+	if (!s)
+		return;
+	/* Sent: what a failed flush left is dropped too (the connection is
+	 * broken then). Received: what was already read sits after the unread
+	 * bytes, which libetpan keeps first. */
+	if (s->write_buffer) {
+		secmem_wipe(s->write_buffer, s->buffer_max_size);
+		s->write_buffer_len = 0;
+	}
+	if (s->read_buffer && s->read_buffer_len < s->buffer_max_size)
+		secmem_wipe(s->read_buffer + s->read_buffer_len,
+		            s->buffer_max_size - s->read_buffer_len);
+}
+
 int
 probe_stream_open(struct probe_io *io)
 {
@@ -183,10 +213,26 @@ probe_stream_open(struct probe_io *io)
 
 	if (!low)
 		return -1;
-	s = mailstream_new(low, 8192);
+	s = mailstream_new(low, STREAM_BUFFER);
 	if (!s) {
 		mailstream_low_free(low);
 		return -1;
+	}
+	/* The stream's buffers hold the AUTH and LOGIN commands and what the
+	 * server answers to them: locked memory instead of libetpan's. */
+	{
+		char *r = secmem_alloc(STREAM_BUFFER), *w = secmem_alloc(STREAM_BUFFER);
+
+		if (r && w) {
+			free(s->read_buffer);
+			free(s->write_buffer);
+			s->read_buffer = r;
+			s->write_buffer = w;
+			io->bufcap = STREAM_BUFFER;
+		} else {
+			secmem_free(r, STREAM_BUFFER);
+			secmem_free(w, STREAM_BUFFER);
+		}
 	}
 	io->stream = s;
 	return 0;

@@ -271,9 +271,7 @@ probe_imap_run(struct probe *p, bool check_reply)
 
 	s = begin(&x, "imap.login");
 	r = mailimap_login(x.imap, account_imap_user(&p->a), p->imap_pw);
-	if (x.imap->imap_stream && x.imap->imap_stream->write_buffer)
-		secmem_wipe(x.imap->imap_stream->write_buffer,
-		            x.imap->imap_stream->buffer_max_size);
+	probe_stream_wipe(x.imap->imap_stream);
 	if (r != MAILIMAP_NO_ERROR) {
 		fail_cmd(&x, STAGE_IMAP_LOGIN, r);
 		probe_step_end(p, s, false, "%s", detail(&x, r, d, sizeof(d)));

@@ -110,6 +110,7 @@ struct probe_io {
 	struct transcript tr;
 	bool log;                      /* feed the transcript */
 	void *stream;                  /* mailstream *, NULL when not open */
+	size_t bufcap;                 /* its buffers are secmem, this size */
 	/* IMAP: the end of the line being received, to see a literal's
 	 * announced size ("{4294967295}") before libetpan allocates it. */
 	char ltail[24];
@@ -145,8 +146,12 @@ bool probe_is_cancelled(struct probe *p);
 /* Resolve + connect with steps "<proto>.resolve" and "<proto>.connect". */
 int probe_open(struct probe *p, struct probe_io *io, bool imap,
                const char *host, unsigned port);
-/* The libetpan stream over io->conn; 0 or -1. */
+/* The libetpan stream over io->conn, its buffers in locked memory; 0 or
+ * -1. */
 int probe_stream_open(struct probe_io *io);
+/* Wipes what the stream (a mailstream *) has sent and already read: after
+ * a command that carried a credential and its reply. */
+void probe_stream_wipe(void *stream);
 /* Handshake + verification with steps "<proto>.tls" and
  * "<proto>.certificate"; 0 or -1 (evidence filled). */
 int probe_tls(struct probe *p, struct probe_io *io, bool imap,

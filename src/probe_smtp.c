@@ -526,9 +526,7 @@ do_auth(struct sctx *x)
 			}
 		}
 	}
-	if (x->smtp->stream && x->smtp->stream->write_buffer)
-		secmem_wipe(x->smtp->stream->write_buffer,
-		            x->smtp->stream->buffer_max_size);
+	probe_stream_wipe(x->smtp->stream);
 	/* The last reply line read may quote the password back; libetpan
 	 * empties this buffer before each line it reads. */
 	if (x->smtp->line_buffer && x->smtp->line_buffer->str) {
