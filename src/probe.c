@@ -316,11 +316,12 @@ add_forms(struct probe *p, const char *user, const char *pw)
 	secmem_free(raw, rawlen + 1);
 }
 
+static const char scrub_mark[] = "<redacted>";
+
 void
 probe_scrub(const struct probe *p, char *text, size_t cap)
 {
-	static const char mark[] = "<redacted>";
-	size_t i, n, ml = sizeof(mark) - 1, len;
+	size_t i, n, ml = sizeof(scrub_mark) - 1, len;
 	char *at;
 
 	for (i = 0; i < PROBE_SECRET_FORMS && p->forms[i]; i++) {
@@ -337,13 +338,11 @@ probe_scrub(const struct probe *p, char *text, size_t cap)
 				break;
 			}
 			memmove(at + ml, at + n, len - (size_t)(at - text) - n + 1);
-			memcpy(at, mark, ml);
+			memcpy(at, scrub_mark, ml);
 			from = at + ml;
 		}
 	}
 }
-
-static const char scrub_mark[] = "<redacted>";
 
 /* The length of the longest tail of text[0..len) that is the start (not
  * the whole) of form (n bytes), or best if none is longer. */
@@ -375,32 +374,29 @@ secret_tail(const struct probe *p, const char *text, size_t len)
 static void
 redact_tail(const struct probe *p, char *text, size_t cap)
 {
-	static const char mark[] = "<redacted>";
 	size_t len = strlen(text), t, at;
 
 	t = tail_of(text, len, scrub_mark, sizeof(scrub_mark) - 1,
 	            secret_tail(p, text, len));
-
 	if (t == 0)
 		return;
 	at = len - t;
-	if (cap < sizeof(mark)) {
+	if (cap < sizeof(scrub_mark)) {
 		text[0] = '\0';
 		return;
 	}
-	if (at + sizeof(mark) > cap)
-		at = cap - sizeof(mark);
+	if (at + sizeof(scrub_mark) > cap)
+		at = cap - sizeof(scrub_mark);
 	while (at > 0 && ((unsigned char)text[at] & 0xc0) == 0x80)
 		at--;
-	memcpy(text + at, mark, sizeof(mark));
+	memcpy(text + at, scrub_mark, sizeof(scrub_mark));
 }
 
 void
 probe_clean(const struct probe *p, char *dst, size_t dstlen, const char *src,
             size_t srclen, bool cut)
 {
-	static const char mark[] = "<redacted>";
-	size_t ml = sizeof(mark) - 1, cap, i = 0, o = 0, f, n = 0;
+	size_t ml = sizeof(scrub_mark) - 1, cap, i = 0, o = 0, f, n = 0;
 	bool secret;
 	char *raw, *clean;
 
@@ -432,7 +428,7 @@ probe_clean(const struct probe *p, char *dst, size_t dstlen, const char *src,
 	clean = secmem_alloc(cap);
 	if (!raw || !clean) {
 		/* Nothing is better than a secret. */
-		str_copy(dst, dstlen, "(not shown: out of locked memory)");
+		str_copy(dst, dstlen, "(not shown: out of memory)");
 		goto out;
 	}
 	/* 1. The secrets, on the bytes as they came: a sanitised copy no
@@ -445,7 +441,7 @@ probe_clean(const struct probe *p, char *dst, size_t dstlen, const char *src,
 				break;
 		}
 		if (f < PROBE_SECRET_FORMS && p->forms[f]) {
-			memcpy(raw + o, mark, ml);
+			memcpy(raw + o, scrub_mark, ml);
 			o += ml;
 			i += n;
 		} else {
