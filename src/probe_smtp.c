@@ -44,15 +44,20 @@ struct sctx {
 };
 
 /* Each line is cleaned whole (probe_clean()) before it is joined: a
- * password quoted back across the cut of r->text is already redacted. */
+ * password quoted back across the cut of r->text is already redacted, and
+ * where the join is cut, the cut is cleaned too (a mark kept whole). */
 static void
 reply_append(struct sctx *x, struct smtp_reply *r, const char *s, size_t n)
 {
 	size_t k = strlen(r->text);
-	char clean[512];
+	char clean[512], joined[sizeof(r->text)];
 
 	probe_clean(x->p, clean, sizeof(clean), s, n, false);
-	str_printf(r->text + k, sizeof(r->text) - k, "%s%s", k ? " " : "", clean);
+	if (str_printf(r->text + k, sizeof(r->text) - k, "%s%s", k ? " " : "",
+	               clean) < 0) {
+		str_copy(joined, sizeof(joined), r->text);
+		probe_clean(x->p, r->text, sizeof(r->text), joined, strlen(joined), true);
+	}
 }
 
 static int
