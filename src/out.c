@@ -46,9 +46,12 @@ filter_write(void *cookie, const char *buf, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	struct out_filter *f = cookie;
-	char out[1024];
+	char out[4096];
 	size_t i, o = 0;
 
+	/* The usual case: UTF-8 text without a C1 control goes out as is. */
+	if (!f->ascii && !f->pending && !memchr(buf, 0xc2, n))
+		return write_all(f->fd, buf, n) ? (ssize_t)n : -1;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)buf[i];
 
