@@ -7,7 +7,8 @@
 # locale that is not UTF-8 (LANG=C), no byte 0x80..0x9f is written at all,
 # whoever's text it is (a UTF-8 letter such as U+079B is made of such
 # bytes): the commands escape them, the JSON says \uXXXX. Against the
-# scripted server on loopback.
+# scripted server on loopback. Last, a certificate subject with bidi and
+# zero-width characters, from a TLS server on loopback.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need "$PY"
 setup_home
@@ -115,4 +116,53 @@ assert s["display_name"] == "\u0100dam", s' "$D/json.out" "$D/show.out"
 check "C: an unknown option is echoed escaped" grep -qF 'x\xc2\x9by' "$D/usage.err"
 check "utf8: an unknown option is echoed with its C1 control as '?'" \
 	grep -qF "bogus-x?y" "$T/utf8/usage.err"
+
+# ---- a certificate whose subject holds bidi and zero-width characters ----
+need openssl
+RLO=$(printf '\342\200\256') PDF=$(printf '\342\200\254') ZWSP=$(printf '\342\200\213')
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout "$T/key.pem" -out "$T/cert.pem" \
+	-utf8 -subj "/CN=127.0.0.1/O=Evil ${RLO}gnp.exe${PDF} Ltd${ZWSP}" >/dev/null 2>&1 ||
+	fail "openssl req"
+# A TLS server that greets and hangs up: the certificate is what counts.
+"$PY" - "$T/cert.pem" "$T/key.pem" "$T/tlsport" <<'PYEOF' 2>"$T/tls.err" &
+import os, socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+with open(sys.argv[3] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[3] + ".tmp", sys.argv[3])
+while True:
+    c, _ = s.accept()
+    try:
+        t = ctx.wrap_socket(c, server_side=True)
+        t.sendall(b"220 tls.test ESMTP\r\n")
+        t.close()
+    except (OSError, ssl.SSLError):
+        c.close()
+PYEOF
+at_exit "kill $!"
+wait_for -t 10 test -s "$T/tlsport" || fail "the TLS server did not start"
+read -r TP <"$T/tlsport"
+printf '%s\n' "$PW" | "$F" account add --email cert@example.org \
+	--smtp-host 127.0.0.1 --smtp-port "$TP" --smtp-security ssl \
+	--password-stdin >/dev/null 2>&1 || fail "account add cert@example.org"
+D=$T/cert
+mkdir -p "$D"
+"$F" test cert@example.org --transcript >"$D/human.out" 2>"$D/human.err"
+"$F" test cert@example.org --json >"$D/json.out" 2>"$D/json.err"
+check "cert: the certificate is refused (self-signed)" "$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["category"] == "invalid_certificate", d["category"]' "$D/json.out"
+check "cert: the subject is reported, its bidi and zero-width characters as '?'" "$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+subj = [t["subject"] for t in d["tls"]]
+assert any("?gnp.exe? Ltd?" in s for s in subj), subj' "$D/json.out"
+check "cert: no bidi or invisible character in any output" \
+	scan invisible "$D"/*.out "$D"/*.err
 finish
