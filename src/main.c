@@ -12,7 +12,14 @@
 
 #include "cli.h"
 #include "console.h"
+#include "out.h"
 #include "secmem.h"
+
+static void
+warn_unlocked(void)
+{
+	fputs("fluenzr-tui: " SECMEM_UNLOCKED_MSG "\n", stderr);
+}
 
 static void
 usage(FILE *f)
@@ -44,8 +51,10 @@ main(int argc, char **argv)
 	int i, rc;
 
 	secmem_harden_process();
+	secmem_on_unlocked(warn_unlocked);
 	umask(077);
 	setlocale(LC_ALL, "");
+	out_init();
 
 	memset(&c, 0, sizeof c);
 	c.passphrase_fd = -1;
@@ -80,6 +89,8 @@ main(int argc, char **argv)
 	}
 
 	if (i >= argc) {
+		/* curses writes to the terminal itself, through the real stdout */
+		out_restore();
 		rc = tui_main(&c);
 	} else {
 		cmd = argv[i];

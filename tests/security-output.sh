@@ -28,6 +28,15 @@ print(base64.b64encode(b"\0" + u + b"\0" + p).decode())
 print(base64.b64encode(p).decode())
 # a piece of it, in case something splits it at the space
 print(pw.split(" ")[0])
+# as sanitising would show it (C1 controls as '?'), and the pieces around
+# them
+import re
+c1 = "[\x80-\x9f]"
+if re.search(c1, pw):
+    print(re.sub(c1, "?", pw))
+    for piece in re.split(c1, pw):
+        if len(piece) >= 6:
+            print(piece)
 PYEOF
 }
 
@@ -54,6 +63,9 @@ run() {
 	"$F" --store "$d/s" --key-file "$d/k" test $U --json >"$d/json.out" 2>"$d/json.err"
 	"$F" --store "$d/s" --key-file "$d/k" test --all --json >"$d/all.out" 2>"$d/all.err"
 	"$F" --store "$d/s" --key-file "$d/k" account show $U --json >"$d/show.out" 2>"$d/show.err"
+	# the IMAP side alone, for a refusal from the IMAP server
+	"$F" --store "$d/s" --key-file "$d/k" test $U --imap-only --transcript >"$d/imap-tr.out" 2>"$d/imap-tr.err"
+	"$F" --store "$d/s" --key-file "$d/k" test $U --imap-only --json >"$d/imap-json.out" 2>"$d/imap-json.err"
 }
 
 category() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["category"])' "$1"; }
@@ -106,4 +118,45 @@ check "echo: auth_failed" test "$(category "$D/json.out")" = auth_failed
 check "echo: the reply is kept, the password in it redacted" \
 	grep -qF "authentication failed: <redacted> (<redacted>)" "$D/json.out"
 leak_free echo "$BAD"
+
+# ---- a password with a C1 control (U+0085), quoted back ----
+# Sanitising turns the U+0085 into '?': the password must be found on the
+# bytes as they came, before that.
+BADC1="C1-Canary$(printf '\302\205')Pw-Zoë+/YmFy=="
+SECSRV_ECHO=1 serve c1 "PLAIN" "$PW"
+run c1 "$BADC1"
+D=$T/c1
+check "c1: auth_failed" test "$(category "$D/json.out")" = auth_failed
+check "c1: the server quoted the password back, raw" \
+	grep -qaF "$BADC1" "$D/log"
+check "c1: the reply is kept, the password in it redacted" \
+	grep -qF "authentication failed: <redacted> (<redacted>)" "$D/json.out"
+check "c1: IMAP: the refusal is kept, the password in it redacted" \
+	grep -qF "wrong password: <redacted>" "$D/imap-json.out"
+leak_free c1 "$BADC1"
+
+# ---- a password quoted back across a cut ----
+# cut NAME PAD: the server puts PAD bytes before the password it quotes
+# back, so that the password straddles one of the client's bounds (the
+# reply text of 512 bytes, the transcript line of 1024). What is left of
+# it before the cut must not show either.
+BADCUT='Cut-Canary-Pw-31337'
+cut() {
+	SECSRV_ECHO=1 SECSRV_PAD=$2 serve "$1" "PLAIN" "$PW"
+	run "$1" "$BADCUT"
+	D=$T/$1
+	check "$1: auth_failed" test "$(category "$D/json.out")" = auth_failed
+	check "$1: the password crossed the wire" \
+		grep -qF "$(forms "$BADCUT" | sed -n 5p)" "$D/log"
+	check "$1: no start of the password where a text was cut" \
+		sh -c '! grep -qaF "xxxx${2%"${2#???}"}" "$1"/*.out "$1"/*.err' _ "$D" "$BADCUT"
+	check "$1: the cut is marked as redacted" \
+		grep -qaF "xxxx<redacted>" "$D/json.out" "$D/tr.out"
+	leak_free "$1" "$BADCUT"
+}
+# "535 5.7.8 " then the text: the password starts 6 bytes before the end
+# of the 512-byte reply text, and 5 bytes before the end of the transcript
+# line.
+cut cut512 499
+cut cut1024 1008
 finish

@@ -9,7 +9,10 @@ Writes "SMTPPORT IMAPPORT" to PORTFILE, appends every byte received to
 LOGFILE and a line "AUTH-OK smtp|imap" or "AUTH-BAD ..." per attempt.
 With SECSRV_ECHO=1 in the environment, a refusal quotes back what the client
 sent (the password, and for SMTP the base64 it came in), as a hostile or
-careless server might.
+careless server might. SECSRV_PAD=N puts N "x" before the password quoted
+back, so that it falls across a cut of the client's buffers.
+SECSRV_GREETING_HEX=HEX replaces the text of both greetings by those bytes
+(bidi controls, C1 controls, raw 8-bit bytes...).
 """
 import base64
 import os
@@ -19,6 +22,8 @@ import threading
 
 PORTFILE, LOGFILE, USER, PASS, MECHS = sys.argv[1:6]
 ECHO = os.environ.get("SECSRV_ECHO") == "1"
+PAD = "x" * int(os.environ.get("SECSRV_PAD", "0"))
+GREETING = bytes.fromhex(os.environ.get("SECSRV_GREETING_HEX", ""))
 USER_B, PASS_B = USER.encode(), PASS.encode()
 LOCK = threading.Lock()
 
@@ -30,7 +35,10 @@ def log(data):
 
 class Base(socketserver.StreamRequestHandler):
     def out(self, line):
-        self.wfile.write(line.encode() + b"\r\n")
+        self.out_raw(line.encode())
+
+    def out_raw(self, data):
+        self.wfile.write(data + b"\r\n")
         self.wfile.flush()
 
     def raw_line(self):
@@ -46,6 +54,8 @@ class Smtp(Base):
         log(b"AUTH-OK smtp\n" if ok else b"AUTH-BAD smtp\n")
         if ok:
             self.out("235 2.7.0 Authentication successful")
+        elif ECHO and PAD:
+            self.out_raw(b"535 5.7.8 " + PAD.encode() + pw + b" was refused")
         elif ECHO:
             self.out("535 5.7.8 Error: authentication failed: %s (%s)"
                      % (pw.decode(errors="replace"), sent.decode(errors="replace")))
@@ -57,7 +67,10 @@ class Smtp(Base):
         return d.rstrip(b"\r\n") if d else None
 
     def handle(self):
-        self.out("220 secrets.test ESMTP")
+        if GREETING:
+            self.out_raw(b"220 " + GREETING)
+        else:
+            self.out("220 secrets.test ESMTP")
         while True:
             cmd = self.line()
             if cmd is None:
@@ -143,7 +156,10 @@ class Imap(Base):
                 args.append(w)
 
     def handle(self):
-        self.out("* OK [CAPABILITY IMAP4rev1] secrets.test ready")
+        if GREETING:
+            self.out_raw(b"* OK " + GREETING)
+        else:
+            self.out("* OK [CAPABILITY IMAP4rev1] secrets.test ready")
         while True:
             d = self.raw_line()
             if not d:
@@ -161,8 +177,9 @@ class Imap(Base):
                 if ok:
                     self.out(t + " OK LOGIN completed")
                 elif ECHO and len(a) == 2:
-                    self.out(t + " NO [AUTHENTICATIONFAILED] wrong password: "
-                             + a[1].decode(errors="replace"))
+                    self.out_raw(t.encode() + b" NO [AUTHENTICATIONFAILED] "
+                                 + (PAD.encode() if PAD else b"wrong password: ")
+                                 + a[1])
                 else:
                     self.out(t + " NO [AUTHENTICATIONFAILED] Authentication failed.")
             elif cmd in (b"SELECT", b"EXAMINE"):

@@ -230,6 +230,65 @@ test_text(void)
 	      "U+00A0 (not a control) accepted");
 }
 
+/* Bidi controls and invisible characters: refused in names, user names
+ * and addresses (their domain included), with a reason that says so; an
+ * IDN domain stays valid. str_sanitize() turns them into '?'. */
+static void
+test_invisible(void)
+{
+	static const char *const inv[] = {
+		"\xe2\x80\xaa", "\xe2\x80\xae",         /* U+202A, U+202E */
+		"\xe2\x81\xa6", "\xe2\x81\xa9",         /* U+2066, U+2069 */
+		"\xe2\x80\x8b", "\xe2\x80\x8f",         /* U+200B, U+200F */
+		"\xe2\x80\xa8", "\xe2\x80\xa9",         /* U+2028, U+2029 */
+		"\xef\xbb\xbf", "\xd8\x9c",             /* U+FEFF, U+061C */
+		"\xe2\x81\xa0", "\xf3\xa0\x80\x81",     /* U+2060, U+E0001 */
+	};
+	char buf[128], out[128];
+
+	for (size_t i = 0; i < sizeof inv / sizeof inv[0]; i++) {
+		const char *why;
+		struct account a;
+		struct acct_error e = { 0 };
+
+		str_printf(buf, sizeof buf, "Alice%sMartin", inv[i]);
+		why = valid_text(buf, ACCT_NAME_MAX);
+		check(why && strstr(why, "invisible or text-direction"),
+		      "text with invisible character %zu refused (%s)", i,
+		      why ? why : "accepted!");
+		str_printf(buf, sizeof buf, "alice@exa%smple.com", inv[i]);
+		email_bad(buf);
+		str_printf(buf, sizeof buf, "alice@b\xc3\xbc" "cher%s.example", inv[i]);
+		email_bad(buf);
+
+		base(&a);
+		str_printf(a.display_name, sizeof a.display_name, "Alice%s", inv[i]);
+		check(account_validate(&a, &e) == -1 && e.field &&
+		      !strcmp(e.field, "name"), "name with invisible %zu refused", i);
+		base(&a);
+		str_printf(a.username, sizeof a.username, "alice%s", inv[i]);
+		check(account_validate(&a, &e) == -1 && e.field &&
+		      !strcmp(e.field, "username"), "username with invisible %zu refused", i);
+		base(&a);
+		a.imap_port = 993;
+		str_copy(a.imap_host, sizeof a.imap_host, "imap.example.com");
+		str_printf(a.imap_username, sizeof a.imap_username, "%salice", inv[i]);
+		check(account_validate(&a, &e) == -1 && e.field &&
+		      !strcmp(e.field, "imap-username"),
+		      "imap-username with invisible %zu refused", i);
+
+		str_printf(buf, sizeof buf, "ok%sko", inv[i]);
+		str_sanitize(out, sizeof out, buf, strlen(buf));
+		check(strcmp(out, "ok?ko") == 0, "sanitised: invisible %zu -> '%s'", i, out);
+	}
+	email_ok("zoe@b\xc3\xbc" "cher.example");
+	email_ok("zoe@\xe5\xb1\xb1\xe7\x94\xb0.example");
+	check(valid_text("Zo\xc3\xab \xe5\xb1\xb1\xe7\x94\xb0 \xd8\xb9\xd9\x84\xd9\x8a", 100) == NULL,
+	      "Latin, CJK and Arabic letters stay valid");
+	str_sanitize(out, sizeof out, "a\xc2\x9b[31mb\xc2\x85", 9);
+	check(strcmp(out, "a?[31mb?") == 0, "sanitised: C1 CSI and NEL -> '%s'", out);
+}
+
 /* Every text field of the account refuses every control character. */
 static void
 test_fields_controls(void)
@@ -714,6 +773,7 @@ main(void)
 	test_hostname();
 	test_port();
 	test_text();
+	test_invisible();
 	test_fields_controls();
 	test_validate();
 	test_pin();

@@ -285,6 +285,35 @@ test_token(void)
 	check(message_token(a, 10) == -1, "token refuses a short buffer");
 }
 
+/* Once a line is redacted, nothing of it stays in the transcript's line
+ * buffers: neither a SASL response sent nor a password quoted back. */
+static void
+test_wiped(void)
+{
+	struct transcript t;
+	struct sink s;
+	char line[256];
+
+	memset(&s, 0, sizeof(s));
+	transcript_init(&t, false, sink_emit, &s);
+	feed(&t, 'S', "250-mail.test\r\n250 AUTH PLAIN LOGIN\r\n", false);
+	snprintf(line, sizeof(line), "AUTH PLAIN %s\r\n", PLAIN64);
+	feed(&t, 'C', line, false);
+	snprintf(line, sizeof(line), "535 5.7.8 no: %s\r\n", PW);
+	feed(&t, 'S', line, false);
+	feed(&t, 'C', "AUTH LOGIN\r\n", false);
+	feed(&t, 'S', "334 VXNlcm5hbWU6\r\n", false);
+	snprintf(line, sizeof(line), "%s\r\n", USER64);
+	feed(&t, 'C', line, false);
+	snprintf(line, sizeof(line), "%s\r\n", PASS64);
+	feed(&t, 'C', line, false);
+	check(!memmem(&t, sizeof(t), PLAIN64, strlen(PLAIN64)) &&
+	      !memmem(&t, sizeof(t), PASS64, 12) &&
+	      !memmem(&t, sizeof(t), PW, 8),
+	      "the line buffers hold nothing of the secrets after the lines");
+	transcript_flush(&t);
+}
+
 int
 main(void)
 {
@@ -293,6 +322,7 @@ main(void)
 	test_smtp_login();
 	test_body();
 	test_imap();
+	test_wiped();
 	test_sanitize();
 	test_encode_name();
 	test_build();

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -209,6 +210,69 @@ test_scrub(void)
 	probe_free(p);
 }
 
+/* probe_clean(): the secrets go on the raw bytes, before sanitising, and
+ * at a cut what may be the start of one goes too. */
+static void
+test_clean(void)
+{
+	struct probe *p = new_probe("C1-Canary\xc2\x85pw");
+	char out[64], big[600];
+	size_t i;
+
+	probe_clean(p, out, sizeof(out), "535 no: C1-Canary\xc2\x85pw!",
+	            strlen("535 no: C1-Canary\xc2\x85pw!"), false);
+	check(strcmp(out, "535 no: <redacted>!") == 0,
+	      "a password with U+0085 is redacted before U+0085 becomes '?': '%s'", out);
+	probe_clean(p, out, sizeof(out), "535 no: C1-Canary\xc2", 18, true);
+	check(strcmp(out, "535 no: <redacted>") == 0,
+	      "a cut inside the password: what is left of it goes: '%s'", out);
+	probe_clean(p, out, sizeof(out), "535 no: C1-Can", 14, false);
+	check(strcmp(out, "535 no: C1-Can") == 0,
+	      "... but only at a cut: '%s'", out);
+	probe_clean(p, out, sizeof(out), "535 \xe2\x80\xae C1-Canary\xc2\x9bpw", 21, false);
+	check(strstr(out, "\xe2\x80\xae") == NULL && strstr(out, "\xc2\x9b") == NULL,
+	      "bidi and C1 controls are neutralised: '%s'", out);
+	probe_free(p);
+
+	/* A form that sanitising makes: U+0085 and a raw 0x85 both become
+	 * '?', and "ab?cd-pw" is the password. */
+	p = new_probe("ab?cd-pw");
+	probe_clean(p, out, sizeof(out), "535 ab\x85" "cd-pw", 12, false);
+	check(strcmp(out, "535 <redacted>") == 0,
+	      "a password that sanitising spells out is redacted too: '%s'", out);
+	probe_free(p);
+
+	/* A cut inside the AUTH PLAIN base64 of "\0alice@example.org\0pw". */
+	p = new_probe("Cut-Canary-Pw-31337");
+	{
+		static const char raw[] = "\0alice@example.org\0Cut-Canary-Pw-31337";
+		char b64[128], line[160];
+
+		probe_b64_encode((const unsigned char *)raw, sizeof(raw) - 1, b64, sizeof(b64));
+		str_printf(line, sizeof(line), "501 bad: %.20s", b64);
+		probe_clean(p, out, sizeof(out), line, strlen(line), true);
+		check(strcmp(out, "501 bad: <redacted>") == 0,
+		      "a cut inside the AUTH PLAIN base64: what is left goes: '%s'", out);
+	}
+	probe_free(p);
+
+	/* Cut to fit dst: the password straddles the end of out. */
+	p = new_probe("Cut-Canary-Pw-31337");
+	memset(big, 'x', sizeof(big));
+	memcpy(big + 60, "Cut-Canary-Pw-31337", 19);
+	probe_clean(p, out, sizeof(out), big, 79, false);
+	check(strstr(out, "Cut") == NULL && strstr(out, "<redacted>") != NULL &&
+	      strlen(out) < sizeof(out),
+	      "cut to fit: the start of the password does not show: '%s'", out);
+	/* The same, on the bytes as they came: one redaction, kept whole. */
+	memcpy(big + 58, "Cut-Canary-Pw-31337", 19);
+	probe_clean(p, out, sizeof(out), big, 77, false);
+	i = strlen(out);
+	check(i >= 10 && strcmp(out + i - 10, "<redacted>") == 0,
+	      "a mark that does not fit is not cut in the middle: '%s'", out);
+	probe_free(p);
+}
+
 static void
 test_transcript_bound(void)
 {
@@ -230,10 +294,15 @@ test_transcript_bound(void)
 int
 main(void)
 {
+	/* As probe_global_init() does for the program: a flooding peer that
+	 * writes after our end closed gets EPIPE, not the process a SIGPIPE
+	 * (which killed this test now and then). */
+	signal(SIGPIPE, SIG_IGN);
 	test_budget();
 	test_deadline();
 	test_cancel();
 	test_scrub();
+	test_clean();
 	test_transcript_bound();
 	return unit_done();
 }

@@ -1,12 +1,14 @@
 /* Streaming JSON writer. Whatever reaches it (a server's reply, a display
  * name) is escaped, and bytes that are not UTF-8 become U+FFFD, so the output
- * is always valid JSON. */
+ * is always valid JSON; C1 controls and bidi or invisible characters are
+ * written as \u escapes, never raw. */
 #include "config.h"
 
 #include <inttypes.h>
 #include <string.h>
 
 #include "json.h"
+#include "out.h"
 #include "util.h"
 
 void
@@ -15,6 +17,7 @@ json_init(struct json *j, FILE *f, bool pretty)
 	memset(j, 0, sizeof *j);
 	j->f = f;
 	j->pretty = pretty;
+	j->ascii = out_ascii();
 	j->first[0] = true;
 }
 
@@ -85,11 +88,22 @@ void json_obj_end(struct json *j) { close_scope(j, '}'); }
 void json_arr_begin(struct json *j) { open_scope(j, '['); }
 void json_arr_end(struct json *j) { close_scope(j, ']'); }
 
+/* Characters a terminal showing the JSON would act on, or that hide or
+ * reorder text, go out as \u escapes: the data stays exact, the bytes
+ * harmless. In a locale that is not UTF-8 every non-ASCII character does
+ * (see out.h). */
+static bool
+escape_cp(const struct json *j, unsigned cp)
+{
+	return cp >= 0x80 && (j->ascii || cp < 0xa0 || utf8_invisible(cp));
+}
+
 static void
 write_string(struct json *j, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, k;
+	unsigned cp;
 
 	fputc('"', j->f);
 	while (i < n) {
@@ -105,18 +119,21 @@ write_string(struct json *j, const char *s, size_t n)
 		} else if (c < 0x80) {
 			fputc(c, j->f);
 			i++;
+		} else if ((k = utf8_decode(s + i, n - i, &cp)) == 0) {
+			fputs("\\ufffd", j->f);
+			i++;
+		} else if (!escape_cp(j, cp)) {
+			fwrite(s + i, 1, k, j->f);
+			i += k;
+		} else if (cp < 0x10000) {
+			fprintf(j->f, "\\u%04x", cp);
+			i += k;
 		} else {
-			/* find the longest valid UTF-8 prefix of length 2..4 */
-			for (k = 2; k <= 4 && i + k <= n; k++)
-				if (utf8_valid(s + i, k))
-					break;
-			if (k <= 4 && i + k <= n) {
-				fwrite(s + i, 1, k, j->f);
-				i += k;
-			} else {
-				fputs("\\ufffd", j->f);
-				i++;
-			}
+			/* a UTF-16 surrogate pair, as JSON spells it */
+			cp -= 0x10000;
+			fprintf(j->f, "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
+			        0xdc00 + (cp & 0x3ff));
+			i += k;
 		}
 	}
 	fputc('"', j->f);

@@ -15,6 +15,7 @@ struct json {
 	bool first[JSON_MAX_DEPTH];
 	bool after_key;
 	bool pretty;
+	bool ascii;              /* \u escapes for every non-ASCII character */
 };
 
 void json_init(struct json *j, FILE *f, bool pretty);

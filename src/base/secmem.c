@@ -1,6 +1,7 @@
 /* Locked, wiped memory for key material and passwords. */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,21 @@
 #include <unistd.h>
 
 #include "secmem.h"
+
+static atomic_bool unlocked;
+static void (*_Atomic unlocked_cb)(void);
+
+void
+secmem_on_unlocked(void (*cb)(void))
+{
+	atomic_store(&unlocked_cb, cb);
+}
+
+bool
+secmem_unlocked(void)
+{
+	return atomic_load(&unlocked);
+}
 
 void
 secmem_harden_process(void)
@@ -69,8 +85,13 @@ secmem_alloc(size_t n)
 	memset(p, 0, len);
 #ifdef HAVE_MLOCK
 	/* Best effort: RLIMIT_MEMLOCK may be small (64 KiB), and an unlocked
-	 * page is still better than no buffer at all. */
-	(void)mlock(p, len);
+	 * page is still better than no buffer at all; but not in silence. */
+	if (mlock(p, len) != 0 && !atomic_exchange(&unlocked, true)) {
+		void (*cb)(void) = atomic_load(&unlocked_cb);
+
+		if (cb)
+			cb();
+	}
 #endif
 	return p;
 }

@@ -49,17 +49,19 @@ str_printf(char *dst, size_t dstlen, const char *fmt, ...)
 	return (n < 0 || (size_t)n >= dstlen) ? -1 : 0;
 }
 
-/* Length of the UTF-8 sequence starting at s (at most len bytes), or 0 when
- * it is not a valid, shortest-form, non-surrogate sequence. */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
+size_t
+utf8_decode(const char *str, size_t len, unsigned *cpout)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	unsigned c = s[0];
 	size_t n, i;
 	unsigned cp;
 
-	if (c < 0x80)
+	if (c < 0x80) {
+		if (cpout)
+			*cpout = c;
 		return 1;
+	}
 	if (c >= 0xc2 && c <= 0xdf)
 		n = 2, cp = c & 0x1f;
 	else if (c >= 0xe0 && c <= 0xef)
@@ -79,17 +81,54 @@ utf8_seq(const unsigned char *s, size_t len)
 		return 0;
 	if (cp >= 0xd800 && cp <= 0xdfff)
 		return 0;
+	if (cpout)
+		*cpout = cp;
 	return n;
+}
+
+bool
+utf8_invisible(unsigned cp)
+{
+	/* Bidi embeddings, overrides and isolates reorder what follows them
+	 * (a reply can make "ok" out of "failed"); the others are invisible
+	 * and can hide or forge text: zero-width space, joiners and marks,
+	 * line and paragraph separators, word joiner and invisible
+	 * operators, deprecated format controls, BOM, interlinear
+	 * annotations, tag characters, soft hyphen and the Mongolian vowel
+	 * separator. */
+	return cp == 0x00ad || cp == 0x061c || cp == 0x180e ||
+	       (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x2064) ||
+	       (cp >= 0x2066 && cp <= 0x206f) ||
+	       cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
+	       (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+bool
+utf8_has_invisible(const char *s, size_t len)
+{
+	size_t i = 0, n;
+	unsigned cp;
+
+	while (i < len) {
+		n = utf8_decode(s + i, len - i, &cp);
+		if (n == 0)
+			n = 1;
+		else if (utf8_invisible(cp))
+			return true;
+		i += n;
+	}
+	return false;
 }
 
 bool
 utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, n;
 
 	while (i < len) {
-		n = utf8_seq(p + i, len - i);
+		n = utf8_decode(s + i, len - i, NULL);
 		if (n == 0)
 			return false;
 		i += n;
@@ -97,30 +136,27 @@ utf8_valid(const char *s, size_t len)
 	return true;
 }
 
-void
+size_t
 str_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
 	const unsigned char *p = (const unsigned char *)src;
 	size_t i = 0, o = 0, n;
+	unsigned cp;
 
 	if (dstlen == 0)
-		return;
+		return 0;
 	while (i < srclen && o + 1 < dstlen) {
-		n = utf8_seq(p + i, srclen - i);
+		n = utf8_decode(src + i, srclen - i, &cp);
 		if (n == 0) {
 			dst[o++] = '?';
 			i++;
 			continue;
 		}
-		if (n == 1) {
-			dst[o++] = (p[i] < 0x20 || p[i] == 0x7f) ? '?' : (char)p[i];
-			i++;
-			continue;
-		}
-		/* C1 controls (U+0080..U+009F) are two bytes: 0xc2 0x80..0x9f. */
-		if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
+		/* C0, DEL, C1 (U+0080..U+009F: 8-bit CSI and friends) and the
+		 * bidi and invisible format characters. */
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || utf8_invisible(cp)) {
 			dst[o++] = '?';
-			i += 2;
+			i += n;
 			continue;
 		}
 		if (o + n >= dstlen)
@@ -130,6 +166,7 @@ str_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 		i += n;
 	}
 	dst[o] = '\0';
+	return i;
 }
 
 int64_t

@@ -59,7 +59,8 @@ static unsigned char to_lower(unsigned char c)
 
 /* Control characters become header or command injection once a value reaches
  * a mail header, an SMTP/IMAP command or a terminal: C0 (with TAB, CR, LF),
- * DEL, and C1 (U+0080..U+009F, encoded C2 80..C2 9F in valid UTF-8). */
+ * DEL, and C1 (U+0080..U+009F, encoded C2 80..C2 9F in valid UTF-8); bidi
+ * and invisible format characters (utf8_invisible()) disguise a value. */
 static const char *
 check_text(const char *s, size_t n, size_t max)
 {
@@ -77,6 +78,13 @@ check_text(const char *s, size_t n, size_t max)
 			return "contains a control character (U+0080..U+009F), "
 			       "which is not allowed";
 	}
+	/* Bidi controls reorder what a terminal or a mail client shows after
+	 * them, and zero-width characters make two different values look
+	 * the same: neither has a place in a name or an address. */
+	if (utf8_has_invisible(s, n))
+		return "contains an invisible or text-direction character "
+		       "(U+200B..U+200F, U+202A..U+202E, U+2066..U+2069, U+FEFF, "
+		       "...), which is not allowed";
 	return NULL;
 }
 

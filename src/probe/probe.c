@@ -125,7 +125,16 @@ static int
 drv_close(mailstream_low *s)
 {
 	struct probe_io *io = s->data;
+	mailstream *st = io->stream;
 
+	/* Called by mailstream_close() just before it frees the stream's
+	 * buffers with free(): the locked ones go back here, wiped. */
+	if (st && io->bufcap) {
+		secmem_free(st->read_buffer, io->bufcap);
+		secmem_free(st->write_buffer, io->bufcap);
+		st->read_buffer = st->write_buffer = NULL;
+		io->bufcap = 0;
+	}
 	io->stream = NULL;
 	return 0;
 }
@@ -175,6 +184,27 @@ static mailstream_low_driver probe_driver = {
 	.mailstream_get_certificate_chain = drv_chain,
 };
 
+#define STREAM_BUFFER 8192
+
+void
+probe_stream_wipe(void *stream)
+{
+	mailstream *s = stream;
+
+	if (!s)
+		return;
+	/* Sent: what a failed flush left is dropped too (the connection is
+	 * broken then). Received: what was already read sits after the unread
+	 * bytes, which libetpan keeps first. */
+	if (s->write_buffer) {
+		secmem_wipe(s->write_buffer, s->buffer_max_size);
+		s->write_buffer_len = 0;
+	}
+	if (s->read_buffer && s->read_buffer_len < s->buffer_max_size)
+		secmem_wipe(s->read_buffer + s->read_buffer_len,
+		            s->buffer_max_size - s->read_buffer_len);
+}
+
 int
 probe_stream_open(struct probe_io *io)
 {
@@ -183,10 +213,26 @@ probe_stream_open(struct probe_io *io)
 
 	if (!low)
 		return -1;
-	s = mailstream_new(low, 8192);
+	s = mailstream_new(low, STREAM_BUFFER);
 	if (!s) {
 		mailstream_low_free(low);
 		return -1;
+	}
+	/* The stream's buffers hold the AUTH and LOGIN commands and what the
+	 * server answers to them: locked memory instead of libetpan's. */
+	{
+		char *r = secmem_alloc(STREAM_BUFFER), *w = secmem_alloc(STREAM_BUFFER);
+
+		if (r && w) {
+			free(s->read_buffer);
+			free(s->write_buffer);
+			s->read_buffer = r;
+			s->write_buffer = w;
+			io->bufcap = STREAM_BUFFER;
+		} else {
+			secmem_free(r, STREAM_BUFFER);
+			secmem_free(w, STREAM_BUFFER);
+		}
 	}
 	io->stream = s;
 	return 0;
@@ -270,11 +316,12 @@ add_forms(struct probe *p, const char *user, const char *pw)
 	secmem_free(raw, rawlen + 1);
 }
 
+static const char scrub_mark[] = "<redacted>";
+
 void
 probe_scrub(const struct probe *p, char *text, size_t cap)
 {
-	static const char mark[] = "<redacted>";
-	size_t i, n, ml = sizeof(mark) - 1, len;
+	size_t i, n, ml = sizeof(scrub_mark) - 1, len;
 	char *at;
 
 	for (i = 0; i < PROBE_SECRET_FORMS && p->forms[i]; i++) {
@@ -291,10 +338,129 @@ probe_scrub(const struct probe *p, char *text, size_t cap)
 				break;
 			}
 			memmove(at + ml, at + n, len - (size_t)(at - text) - n + 1);
-			memcpy(at, mark, ml);
+			memcpy(at, scrub_mark, ml);
 			from = at + ml;
 		}
 	}
+}
+
+/* The length of the longest tail of text[0..len) that is the start (not
+ * the whole) of form (n bytes), or best if none is longer. */
+static size_t
+tail_of(const char *text, size_t len, const char *form, size_t n, size_t best)
+{
+	size_t l;
+
+	for (l = (n - 1 < len ? n - 1 : len); l > best; l--)
+		if (memcmp(text + len - l, form, l) == 0)
+			return l;
+	return best;
+}
+
+/* The longest tail that is the start of a form: what is left of a secret
+ * where a text was cut. */
+static size_t
+secret_tail(const struct probe *p, const char *text, size_t len)
+{
+	size_t best = 0, i;
+
+	for (i = 0; i < PROBE_SECRET_FORMS && p->forms[i]; i++)
+		best = tail_of(text, len, p->forms[i], strlen(p->forms[i]), best);
+	return best;
+}
+
+/* Replaces such a tail (or a mark that was cut) by the mark, cutting
+ * further back (at a character boundary) when the mark needs the room. */
+static void
+redact_tail(const struct probe *p, char *text, size_t cap)
+{
+	size_t len = strlen(text), t, at;
+
+	t = tail_of(text, len, scrub_mark, sizeof(scrub_mark) - 1,
+	            secret_tail(p, text, len));
+	if (t == 0)
+		return;
+	at = len - t;
+	if (cap < sizeof(scrub_mark)) {
+		text[0] = '\0';
+		return;
+	}
+	if (at + sizeof(scrub_mark) > cap)
+		at = cap - sizeof(scrub_mark);
+	while (at > 0 && ((unsigned char)text[at] & 0xc0) == 0x80)
+		at--;
+	memcpy(text + at, scrub_mark, sizeof(scrub_mark));
+}
+
+void
+probe_clean(const struct probe *p, char *dst, size_t dstlen, const char *src,
+            size_t srclen, bool cut)
+{
+	size_t ml = sizeof(scrub_mark) - 1, cap, i = 0, o = 0, f, n = 0;
+	bool secret;
+	char *raw, *clean;
+
+	if (dstlen == 0)
+		return;
+	if (!p || !p->forms[0]) {
+		str_sanitize(dst, dstlen, src, srclen);
+		return;
+	}
+	secret = cut && secret_tail(p, src, srclen) > 0;
+	for (f = 0; !secret && f < PROBE_SECRET_FORMS && p->forms[f]; f++)
+		secret = memmem(src, srclen, p->forms[f], strlen(p->forms[f])) != NULL;
+	if (!secret) {
+		/* The usual case, without copies: sanitised, then scrubbed,
+		 * since replacing a character by '?' could make a password out
+		 * of other text; and if that had to be cut, its tail. */
+		if (str_sanitize(dst, dstlen, src, srclen) < srclen)
+			cut = true;
+		probe_scrub(p, dst, dstlen);
+		if (cut)
+			redact_tail(p, dst, dstlen);
+		return;
+	}
+	/* A form has SCRUB_MIN bytes or more: a mark per SCRUB_MIN bytes of
+	 * src at most, and one more for a cut. Both copies may hold what is
+	 * left of a secret: locked memory. */
+	cap = srclen + (srclen / SCRUB_MIN + 1) * ml + 1;
+	raw = secmem_alloc(cap);
+	clean = secmem_alloc(cap);
+	if (!raw || !clean) {
+		/* Nothing is better than a secret. */
+		str_copy(dst, dstlen, "(not shown: out of memory)");
+		goto out;
+	}
+	/* 1. The secrets, on the bytes as they came: a sanitised copy no
+	 *    longer holds a password that contains a character sanitising
+	 *    replaces (U+0085, say). Longest form first (see add_form()). */
+	while (i < srclen) {
+		for (f = 0; f < PROBE_SECRET_FORMS && p->forms[f]; f++) {
+			n = strlen(p->forms[f]);
+			if (n <= srclen - i && memcmp(src + i, p->forms[f], n) == 0)
+				break;
+		}
+		if (f < PROBE_SECRET_FORMS && p->forms[f]) {
+			memcpy(raw + o, scrub_mark, ml);
+			o += ml;
+			i += n;
+		} else {
+			raw[o++] = src[i++];
+		}
+	}
+	raw[o] = '\0';
+	/* 2. Where src was cut, what may be the start of a secret. */
+	if (cut)
+		redact_tail(p, raw, cap);
+	/* 3. Sanitised and scrubbed again, as above; cut to fit dst at a
+	 *    character boundary, which is a cut too. */
+	str_sanitize(clean, cap, raw, strlen(raw));
+	probe_scrub(p, clean, cap);
+	if (str_sanitize(dst, dstlen, clean, strlen(clean)) < strlen(clean))
+		redact_tail(p, dst, dstlen);
+out:
+	secmem_free(raw, cap);
+	secmem_free(clean, cap);
 }
 
 /* ---- results and events ---- */
@@ -369,6 +535,7 @@ probe_io_init(struct probe *p, struct probe_io *io, bool imap, bool log)
 	net_conn_init(&io->conn, p->cancel_fd);
 	io->log = log;
 	transcript_init(&io->tr, imap, emit_line, p);
+	io->tr.redact = p;
 	io->conn.log = io_log;
 	io->conn.log_ud = io;
 }
@@ -378,11 +545,14 @@ probe_note(struct probe *p, const char *fmt, ...)
 {
 	char buf[TRANSCRIPT_LINE_MAX], clean[TRANSCRIPT_LINE_MAX];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	str_sanitize(clean, sizeof(clean), buf, strlen(buf));
+	probe_clean(p, clean, sizeof(clean), buf, strlen(buf),
+	            n < 0 || (size_t)n >= sizeof(buf));
+	secmem_wipe(buf, sizeof(buf));
 	emit_line('*', clean, p);
 }
 
@@ -416,12 +586,16 @@ probe_step_end(struct probe *p, struct probe_step *s, bool ok,
 	struct probe_event ev;
 	char buf[PROBE_DETAIL];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	str_sanitize(s->detail, sizeof(s->detail), buf, strlen(buf));
-	probe_scrub(p, s->detail, sizeof(s->detail));
+	/* A detail that fills the buffer was most likely cut on its way
+	 * here (a reply joined into PROBE_DETAIL bytes). */
+	probe_clean(p, s->detail, sizeof(s->detail), buf, strlen(buf),
+	            n < 0 || (size_t)n + 1 >= sizeof(buf));
+	secmem_wipe(buf, sizeof(buf));
 	s->ms = now_ms() - s->ms;
 	s->done = true;
 	s->ok = ok;

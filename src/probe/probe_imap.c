@@ -27,7 +27,7 @@ imap_text(struct ictx *x, char *buf, size_t len)
 {
 	const char *t = x->imap ? x->imap->imap_response : NULL;
 
-	str_sanitize(buf, len, t ? t : "", t ? strlen(t) : 0);
+	probe_clean(x->p, buf, len, t ? t : "", t ? strlen(t) : 0, false);
 	return buf;
 }
 
@@ -51,9 +51,9 @@ fail_cmd(struct ictx *x, enum diag_stage stage, int r)
 	str_copy(p->ev.reply, sizeof(p->ev.reply), imap_text(x, t, sizeof(t)));
 	if (x->imap && x->imap->imap_response_info &&
 	    x->imap->imap_response_info->rsp_atom)
-		str_sanitize(p->ev.imap_code, sizeof(p->ev.imap_code),
-		             x->imap->imap_response_info->rsp_atom,
-		             strlen(x->imap->imap_response_info->rsp_atom));
+		probe_clean(p, p->ev.imap_code, sizeof(p->ev.imap_code),
+		            x->imap->imap_response_info->rsp_atom,
+		            strlen(x->imap->imap_response_info->rsp_atom), false);
 }
 
 static const char *
@@ -85,6 +85,21 @@ detail(struct ictx *x, int r, char *buf, size_t len)
 	else
 		str_copy(buf, len, imap_text(x, t, sizeof(t)));
 	return buf;
+}
+
+/* The reply to LOGIN may quote the password back: once reported, it goes
+ * from libetpan's buffers (which it empties before each response). */
+static void
+wipe_reply(struct ictx *x)
+{
+	MMAPString *b = x->imap ? x->imap->imap_stream_buffer : NULL;
+
+	if (b && b->str) {
+		secmem_wipe(b->str, b->allocated_len);
+		b->len = 0;
+	}
+	if (x->imap && x->imap->imap_response)
+		secmem_wipe(x->imap->imap_response, strlen(x->imap->imap_response));
 }
 
 static struct probe_step *
@@ -256,14 +271,14 @@ probe_imap_run(struct probe *p, bool check_reply)
 
 	s = begin(&x, "imap.login");
 	r = mailimap_login(x.imap, account_imap_user(&p->a), p->imap_pw);
-	if (x.imap->imap_stream && x.imap->imap_stream->write_buffer)
-		secmem_wipe(x.imap->imap_stream->write_buffer,
-		            x.imap->imap_stream->buffer_max_size);
+	probe_stream_wipe(x.imap->imap_stream);
 	if (r != MAILIMAP_NO_ERROR) {
 		fail_cmd(&x, STAGE_IMAP_LOGIN, r);
 		probe_step_end(p, s, false, "%s", detail(&x, r, d, sizeof(d)));
+		wipe_reply(&x);
 		goto out;
 	}
+	wipe_reply(&x);
 	probe_step_end(p, s, true, "as %s", account_imap_user(&p->a));
 
 	s = begin(&x, "imap.select");

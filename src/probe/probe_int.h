@@ -25,6 +25,7 @@ struct transcript {
 	bool imap;               /* IMAP rules (LOGIN) instead of SMTP (AUTH) */
 	transcript_emit_fn emit;
 	void *ud;
+	const struct probe *redact;  /* whose secrets to redact; NULL: none */
 	/* Partial lines per direction: the stream hands over arbitrary chunks. */
 	char cbuf[TRANSCRIPT_LINE_MAX];
 	size_t clen;
@@ -50,7 +51,8 @@ void transcript_flush(struct transcript *t);
  * Returns false when the line is swallowed (message body). */
 bool transcript_client_line(struct transcript *t, const char *line,
                             char *out, size_t outlen);
-void transcript_server_line(struct transcript *t, const char *line,
+/* line: n raw bytes (t->strunc: cut). */
+void transcript_server_line(struct transcript *t, const char *line, size_t n,
                             char *out, size_t outlen);
 
 /* ---- message.c: the test message ---- */
@@ -108,6 +110,7 @@ struct probe_io {
 	struct transcript tr;
 	bool log;                      /* feed the transcript */
 	void *stream;                  /* mailstream *, NULL when not open */
+	size_t bufcap;                 /* its buffers are secmem, this size */
 	/* IMAP: the end of the line being received, to see a literal's
 	 * announced size ("{4294967295}") before libetpan allocates it. */
 	char ltail[24];
@@ -119,6 +122,13 @@ void probe_io_init(struct probe *p, struct probe_io *io, bool imap, bool log);
 /* Replaces every form of the passwords in text (NUL-terminated, cap bytes)
  * by "<redacted>". */
 void probe_scrub(const struct probe *p, char *text, size_t cap);
+/* Copies srclen bytes a server sent (or text built from them) to dst for
+ * output: every form of the passwords redacted on the raw bytes first, then
+ * sanitised (str_sanitize), then scrubbed again; where src was cut (cut) or
+ * is cut to fit dst, a tail that could be the start of a form is redacted
+ * too. p may be NULL: sanitising only. */
+void probe_clean(const struct probe *p, char *dst, size_t dstlen,
+                 const char *src, size_t srclen, bool cut);
 /* Standard base64 of in; the length written, 0 if out is too small. */
 size_t probe_b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen);
 struct probe_step *probe_step_begin(struct probe *p, const char *name);
@@ -136,8 +146,12 @@ bool probe_is_cancelled(struct probe *p);
 /* Resolve + connect with steps "<proto>.resolve" and "<proto>.connect". */
 int probe_open(struct probe *p, struct probe_io *io, bool imap,
                const char *host, unsigned port);
-/* The libetpan stream over io->conn; 0 or -1. */
+/* The libetpan stream over io->conn, its buffers in locked memory; 0 or
+ * -1. */
 int probe_stream_open(struct probe_io *io);
+/* Wipes what the stream (a mailstream *) has sent and already read: after
+ * a command that carried a credential and its reply. */
+void probe_stream_wipe(void *stream);
 /* Handshake + verification with steps "<proto>.tls" and
  * "<proto>.certificate"; 0 or -1 (evidence filled). */
 int probe_tls(struct probe *p, struct probe_io *io, bool imap,

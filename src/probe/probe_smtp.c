@@ -43,14 +43,21 @@ struct sctx {
 	char ehlo_name[300];
 };
 
+/* Each line is cleaned whole (probe_clean()) before it is joined: a
+ * password quoted back across the cut of r->text is already redacted, and
+ * where the join is cut, the cut is cleaned too (a mark kept whole). */
 static void
-reply_append(struct smtp_reply *r, const char *s)
+reply_append(struct sctx *x, struct smtp_reply *r, const char *s, size_t n)
 {
 	size_t k = strlen(r->text);
-	char clean[512];
+	char clean[512], joined[sizeof(r->text)];
 
-	str_sanitize(clean, sizeof(clean), s, strlen(s));
-	str_printf(r->text + k, sizeof(r->text) - k, "%s%s", k ? " " : "", clean);
+	probe_clean(x->p, clean, sizeof(clean), s, n, false);
+	if (str_printf(r->text + k, sizeof(r->text) - k, "%s%s", k ? " " : "",
+	               clean) < 0) {
+		str_copy(joined, sizeof(joined), r->text);
+		probe_clean(x->p, r->text, sizeof(r->text), joined, strlen(joined), true);
+	}
 }
 
 static int
@@ -84,14 +91,11 @@ smtp_read(struct sctx *x, struct smtp_reply *r)
 		if (n < 3 || !isdigit((unsigned char)line[0]) ||
 		    !isdigit((unsigned char)line[1]) || !isdigit((unsigned char)line[2]) ||
 		    (n > 3 && line[3] != ' ' && line[3] != '-') || strlen(line) != n) {
-			char clean[256];
-
-			str_sanitize(clean, sizeof(clean), line, n);
-			str_copy(r->text, sizeof(r->text), clean);
+			probe_clean(x->p, r->text, sizeof(r->text), line, n, false);
 			r->code = -1;
 			return -1;
 		}
-		reply_append(r, n > 4 ? line + 4 : "");
+		reply_append(x, r, n > 4 ? line + 4 : "", n > 4 ? n - 4 : 0);
 		if (n == 3 || line[3] == ' ') {
 			r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 			return 0;
@@ -132,7 +136,7 @@ etpan_reply(struct sctx *x, struct smtp_reply *r)
 		nl = strchr(t, '\n');
 		if (nl)
 			*nl = '\0';
-		reply_append(r, t);
+		reply_append(x, r, t, strlen(t));
 		if (!nl)
 			break;
 		*nl = '\n';
@@ -213,10 +217,10 @@ step_end(struct sctx *x, struct probe_step *s, bool ok, const char *detail)
 		probe_step_end(x->p, s, ok, "%s", detail);
 }
 
+/* raw_cut: the last line of raw was cut. */
 static void
-parse_ehlo(struct sctx *x, const struct smtp_reply *r, const char *raw)
+parse_ehlo(struct sctx *x, const char *raw, bool raw_cut)
 {
-	(void)r;
 	x->has_starttls = x->has_auth = x->has_plain = x->has_login = false;
 	x->auth_line[0] = '\0';
 	/* raw: the lines of the reply as libetpan-free text, one per \n. */
@@ -224,9 +228,12 @@ parse_ehlo(struct sctx *x, const struct smtp_reply *r, const char *raw)
 		const char *nl = strchr(raw, '\n');
 		size_t n = nl ? (size_t)(nl - raw) : strlen(raw);
 		char line[256];
+		bool cut = !nl && raw_cut;
 
-		if (n >= sizeof(line))
+		if (n >= sizeof(line)) {
 			n = sizeof(line) - 1;
+			cut = true;
+		}
 		memcpy(line, raw, n);
 		line[n] = '\0';
 		if (strcasecmp(line, "STARTTLS") == 0)
@@ -236,8 +243,8 @@ parse_ehlo(struct sctx *x, const struct smtp_reply *r, const char *raw)
 			char *tok, *save = NULL;
 
 			x->has_auth = true;
-			str_sanitize(x->auth_line, sizeof(x->auth_line), line + 5,
-			             strlen(line + 5));
+			probe_clean(x->p, x->auth_line, sizeof(x->auth_line),
+			            line + 5, strlen(line + 5), cut);
 			for (tok = strtok_r(line + 5, " ", &save); tok;
 			     tok = strtok_r(NULL, " ", &save)) {
 				if (strcasecmp(tok, "PLAIN") == 0)
@@ -258,6 +265,7 @@ do_ehlo(struct sctx *x, const char *stepname)
 	struct smtp_reply r;
 	char cmd[320], raw[4096], d[PROBE_DETAIL];
 	size_t rl = 0;
+	bool raw_cut = false;
 
 	str_printf(cmd, sizeof(cmd), "EHLO %s", x->ehlo_name);
 	raw[0] = '\0';
@@ -276,15 +284,16 @@ do_ehlo(struct sctx *x, const char *stepname)
 			if (n < 3 || !isdigit((unsigned char)line[0]) ||
 			    (n > 3 && line[3] != ' ' && line[3] != '-')) {
 				r.code = -1;
-				str_sanitize(r.text, sizeof(r.text), line, n);
+				probe_clean(x->p, r.text, sizeof(r.text), line, n, false);
 				break;
 			}
 			if (rl)
 				str_printf(raw + rl, sizeof(raw) - rl, "\n");
 			rl = strlen(raw);
-			str_copy(raw + rl, sizeof(raw) - rl, n > 4 ? line + 4 : "");
+			if (str_copy(raw + rl, sizeof(raw) - rl, n > 4 ? line + 4 : "") < 0)
+				raw_cut = true;
 			rl = strlen(raw);
-			reply_append(&r, n > 4 ? line + 4 : "");
+			reply_append(x, &r, n > 4 ? line + 4 : "", n > 4 ? n - 4 : 0);
 			if (n == 3 || line[3] == ' ') {
 				r.code = atoi(line);
 				break;
@@ -300,7 +309,7 @@ do_ehlo(struct sctx *x, const char *stepname)
 	{
 		const char *caps = strchr(raw, '\n');
 
-		parse_ehlo(x, &r, caps ? caps + 1 : NULL);
+		parse_ehlo(x, caps ? caps + 1 : NULL, raw_cut);
 	}
 	str_printf(d, sizeof(d), "%s%s%s%s", x->has_starttls ? "STARTTLS, " : "",
 	           x->has_auth ? "AUTH " : "no AUTH", x->auth_line,
@@ -522,9 +531,13 @@ do_auth(struct sctx *x)
 			}
 		}
 	}
-	if (x->smtp->stream && x->smtp->stream->write_buffer)
-		secmem_wipe(x->smtp->stream->write_buffer,
-		            x->smtp->stream->buffer_max_size);
+	probe_stream_wipe(x->smtp->stream);
+	/* The last reply line read may quote the password back; libetpan
+	 * empties this buffer before each line it reads. */
+	if (x->smtp->line_buffer && x->smtp->line_buffer->str) {
+		secmem_wipe(x->smtp->line_buffer->str, x->smtp->line_buffer->allocated_len);
+		x->smtp->line_buffer->len = 0;
+	}
 	if (r.code != 235) {
 		fail_reply(x, STAGE_AUTH, &r);
 		reply_detail(x, &r, d, sizeof(d));

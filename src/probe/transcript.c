@@ -15,9 +15,19 @@
 #include <strings.h>
 
 #include "probe_int.h"
+#include "secmem.h"
 #include "util.h"
 
 #define REDACTED "<redacted>"
+
+/* Every line's text goes out through the probe's cleaner: the passwords
+ * redacted on the raw bytes, then sanitised (see probe_clean()). */
+static void
+clean(const struct transcript *t, char *out, size_t outlen, const char *line,
+      size_t n, bool cut)
+{
+	probe_clean(t->redact, out, outlen, line, n, cut);
+}
 
 void
 transcript_init(struct transcript *t, bool imap, transcript_emit_fn emit,
@@ -66,34 +76,48 @@ smtp_verb(const char *cmd)
 	return false;
 }
 
-static bool
-smtp_client_line(struct transcript *t, const char *line, char *out,
-                 size_t outlen)
+static void
+smtp_client_words(struct transcript *t, const char *line, char *out,
+                  size_t outlen, char *cmd, size_t cmdlen, char *raw,
+                  size_t rawlen)
 {
-	char cmd[16], raw[32], mech[32];
+	char mech[32];
 	const char *rest;
 
-	rest = word(line, cmd, sizeof(cmd));
+	rest = word(line, cmd, cmdlen);
 	if (t->in_auth && smtp_verb(cmd))
 		t->in_auth = false;
 	if (strcasecmp(cmd, "AUTH") == 0) {
 		t->in_auth = true;
 		if (!rest) {
 			str_copy(out, outlen, "AUTH");
-			return true;
+			return;
 		}
-		rest = word(rest, raw, sizeof(raw));
+		rest = word(rest, raw, rawlen);
 		str_sanitize(mech, sizeof(mech), raw, strlen(raw));
 		str_printf(out, outlen, "AUTH %s%s", mech, rest ? " " REDACTED : "");
-		return true;
+		return;
 	}
 	if (t->in_auth) {
 		str_copy(out, outlen, REDACTED);
-		return true;
+		return;
 	}
 	if (strcasecmp(cmd, "DATA") == 0 && !rest)
 		t->data_sent = true;
-	str_sanitize(out, outlen, line, strlen(line));
+	clean(t, out, outlen, line, strlen(line), t->ctrunc);
+}
+
+/* The words of a line are copied on the stack: a SASL response's first
+ * bytes among them. Wiped on the way out. */
+static bool
+smtp_client_line(struct transcript *t, const char *line, char *out,
+                 size_t outlen)
+{
+	char cmd[16], raw[32];
+
+	smtp_client_words(t, line, out, outlen, cmd, sizeof(cmd), raw, sizeof(raw));
+	secmem_wipe(cmd, sizeof(cmd));
+	secmem_wipe(raw, sizeof(raw));
 	return true;
 }
 
@@ -159,7 +183,7 @@ imap_client_line(struct transcript *t, const char *line, char *out,
 			return true;
 		}
 	}
-	str_sanitize(out, outlen, line, strlen(line));
+	clean(t, out, outlen, line, strlen(line), t->ctrunc);
 	return true;
 }
 
@@ -174,12 +198,12 @@ transcript_client_line(struct transcript *t, const char *line, char *out,
 }
 
 void
-transcript_server_line(struct transcript *t, const char *line, char *out,
-                       size_t outlen)
+transcript_server_line(struct transcript *t, const char *line, size_t n,
+                       char *out, size_t outlen)
 {
 	/* Only the body's start is taken from the server: what ends a login
 	 * is the client's next command (see the top of this file). */
-	if (!t->imap && strlen(line) >= 3 && isdigit((unsigned char)line[0]) &&
+	if (!t->imap && n >= 3 && isdigit((unsigned char)line[0]) &&
 	    isdigit((unsigned char)line[1]) &&
 	    isdigit((unsigned char)line[2]) && line[3] != '-') {
 		/* The last line of a reply decides the state. */
@@ -191,7 +215,7 @@ transcript_server_line(struct transcript *t, const char *line, char *out,
 			}
 		}
 	}
-	str_sanitize(out, outlen, line, strlen(line));
+	clean(t, out, outlen, line, n, t->strunc);
 }
 
 static void
@@ -217,6 +241,9 @@ finish_client(struct transcript *t, size_t rawlen)
 	} else if (transcript_client_line(t, t->cbuf, out, sizeof(out))) {
 		t->emit('C', out, t->ud);
 	}
+	/* The line may have been a password or its base64: gone once it
+	 * has been redacted. */
+	secmem_wipe(t->cbuf, t->clen + 1);
 	t->clen = 0;
 	t->ctrunc = false;
 }
@@ -229,8 +256,10 @@ finish_server(struct transcript *t)
 	t->sbuf[t->slen] = '\0';
 	if (t->slen && t->sbuf[t->slen - 1] == '\r')
 		t->sbuf[--t->slen] = '\0';
-	transcript_server_line(t, t->sbuf, out, sizeof(out));
+	transcript_server_line(t, t->sbuf, t->slen, out, sizeof(out));
 	t->emit('S', out, t->ud);
+	/* A server may quote the password back. */
+	secmem_wipe(t->sbuf, t->slen + 1);
 	t->slen = 0;
 	t->strunc = false;
 }

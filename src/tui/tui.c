@@ -728,6 +728,8 @@ tui_main(struct cli_ctx *c)
 			tui_message(t, true, "The store is locked (%s): passwords can "
 			            "be neither saved nor tested.",
 			            err[0] ? err : store_strerror(rc));
+		else if (secmem_unlocked())
+			tui_message(t, true, "%s.", SECMEM_UNLOCKED_MSG);
 		if (tui_accounts_load(t) != 0) {
 			t->quit = true;
 			t->exit_code = EX_SOFTWARE;

@@ -1,7 +1,8 @@
 /* Fuzz target: utf8_valid(), str_sanitize() and the JSON writer on arbitrary
  * bytes. utf8_valid() must agree with a reference decoder written from the
  * Unicode table of well-formed byte sequences; str_sanitize() must give
- * short, valid, control-free text and keep clean text as it is; a document
+ * short, valid text free of controls and bidi or invisible characters, and
+ * keep clean text as it is; a document
  * built from arbitrary strings must parse as strict JSON (RFC 8259), be
  * valid UTF-8, and give back every string (invalid bytes as U+FFFD) and
  * number. */
@@ -384,9 +385,11 @@ check_sanitize(struct fuzz_in *in)
 	FUZZ_ASSERT(o < dstlen && o <= n);
 	FUZZ_ASSERT(ref_valid((const unsigned char *)dst, o));
 	FUZZ_ASSERT(!fuzz_has_ctl(dst, o, false));
+	FUZZ_ASSERT(!utf8_has_invisible(dst, o));
 	/* Clean text that fits comes out as it went in. */
 	if (n < dstlen && ref_valid(src, n) && !memchr(src, '\0', n) &&
-	    !fuzz_has_ctl((const char *)src, n, false))
+	    !fuzz_has_ctl((const char *)src, n, false) &&
+	    !utf8_has_invisible((const char *)src, n))
 		FUZZ_ASSERT(o == n && memcmp(dst, src, n) == 0);
 	free(dst);
 }

@@ -37,6 +37,7 @@ check_email(const char *s)
 	FUZZ_ASSERT(n > 0 && n <= ACCT_EMAIL_MAX);
 	FUZZ_ASSERT(utf8_valid(s, n));
 	FUZZ_ASSERT(!fuzz_has_ctl(s, n, false));
+	FUZZ_ASSERT(!utf8_has_invisible(s, n));
 	FUZZ_ASSERT(!strchr(s, ' ') && !strchr(s, '<') && !strchr(s, '>'));
 	at = strrchr(s, '@');
 	FUZZ_ASSERT(at && at > s && strchr(s, '@') == at);
@@ -115,6 +116,7 @@ check_text(const char *s)
 		FUZZ_ASSERT(n <= maxes[i]);
 		FUZZ_ASSERT(utf8_valid(s, n));
 		FUZZ_ASSERT(!fuzz_has_ctl(s, n, false));
+		FUZZ_ASSERT(!utf8_has_invisible(s, n));
 	}
 }
 
