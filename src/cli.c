@@ -14,6 +14,7 @@
 
 #include "account.h"
 #include "cli.h"
+#include "file.h"
 #include "json.h"
 #include "preset.h"
 #include "secmem.h"
@@ -398,6 +399,22 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 				fprintf(stderr, "fluenzr-tui: invalid ca-file: cannot read %s: %s\n",
 				        v, strerror(errno));
 				return EX_NOINPUT;
+			}
+			/* The same check as at test time, now, so that nothing
+			 * unsafe is saved (the test checks it again). */
+			{
+				char fwhy[FILE_WHY_MAX], sreal[PATH_MAX];
+				size_t n;
+				char *pem = file_read_checked(real, FILE_CA_MAX, &n, fwhy,
+				                              sizeof fwhy);
+
+				if (!pem) {
+					str_sanitize(sreal, sizeof sreal, real, strlen(real));
+					fprintf(stderr, "fluenzr-tui: invalid ca-file: %s: %s\n",
+					        sreal, fwhy);
+					return EX_NOINPUT;
+				}
+				free(pem);
 			}
 			if (str_copy(o->a.ca_file, sizeof o->a.ca_file, real) < 0)
 				return bad_field("ca-file", "path too long");

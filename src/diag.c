@@ -145,6 +145,7 @@ enum {
 	F_NO_REPLY     = 1u << 10, /* the server said nothing */
 	F_BAD_CODE     = 1u << 11, /* a reply code outside 200..599 */
 	F_GARBLED      = 1u << 12, /* SMTP text without a reply code */
+	F_CA_FILE      = 1u << 13, /* the account's CA file was refused */
 };
 
 enum { P_ANY = 0, P_SMTP, P_IMAP };
@@ -186,6 +187,10 @@ static const struct diag_rule rules[] = {
 	 * its plugins AUTH fails before a byte is sent. Not a wrong password. */
 	{ .name = "sasl_mechanism_missing", .need = F_AUTH_LOCAL,
 	  .cat = DIAG_INTERNAL_ERROR, .reason = "sasl_mechanism_missing" },
+
+	/* -- The CA file was unsafe or unreadable: nothing was sent. */
+	{ .name = "ca_file_refused", .need = F_CA_FILE,
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "ca_file_refused" },
 
 	/* -- Certificates: the verification result is exact. */
 	{ .name = "cert_pin_mismatch", .cert = CERT_PIN_MISMATCH,
@@ -701,6 +706,8 @@ facts_gather(const struct diag_evidence *ev, enum security sec,
 		f->flags |= F_AUTH_LOCAL;
 	if (ev->internal)
 		f->flags |= F_INTERNAL;
+	if (ev->ca_file_why[0])
+		f->flags |= F_CA_FILE;
 	if (sec == SEC_SSL)
 		f->flags |= F_SEC_SSL;
 	if (port == 465 || port == 993)
@@ -997,6 +1004,15 @@ fixes_certificate(struct ctx *c)
 {
 	const char *pin = c->out->pin_candidate;
 
+	if (reason_is(c, "ca_file_refused")) {
+		fix(c, "%s.", c->ev->ca_file_why);
+		fix(c, "Nothing was sent: the CA file decides which server gets "
+		    "the password, so it must be a regular file that only you "
+		    "or root can change.");
+		fix(c, "Or stop using it: account edit %s --ca-file ''.",
+		    c->a && c->a->email[0] ? c->a->email : "EMAIL");
+		return;
+	}
 	if (reason_is(c, "pin_mismatch")) {
 		fix(c, "The certificate changed since you pinned it: check with "
 		    "your provider before re-pinning.");

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "preset.h"
 #include "util.h"
 
@@ -401,7 +402,7 @@ list_add(struct preset_list *l, size_t *cap, const struct preset *p,
 }
 
 static int
-load_dir(const char *dir, bool quiet_missing, struct preset_list *l,
+load_dir(const char *dir, bool user, struct preset_list *l,
          size_t *cap, preset_warn_cb warn, void *ud)
 {
 	char sdir[512];
@@ -414,7 +415,7 @@ load_dir(const char *dir, bool quiet_missing, struct preset_list *l,
 
 	str_sanitize(sdir, sizeof sdir, dir, strlen(dir));
 	if (!d) {
-		if (!(quiet_missing && errno == ENOENT))
+		if (!(user && errno == ENOENT))
 			warnf(warn, ud, "preset directory %s: %s", sdir, strerror(errno));
 		return 0;
 	}
@@ -461,7 +462,19 @@ load_dir(const char *dir, bool quiet_missing, struct preset_list *l,
 			continue;
 		}
 		str_sanitize(spath, sizeof spath, path, strlen(path));
-		if (read_small(path, buf, &len, &why)) {
+		if (user) {
+			/* A user preset overrides a shipped one (gmail's
+			 * servers): only its user or root may write it. */
+			char *data = file_read_checked(path, PRESET_FILE_MAX, &len,
+			                               err, sizeof err);
+
+			if (!data) {
+				warnf(warn, ud, "%s: %s; skipped", spath, err);
+				continue;
+			}
+			memcpy(buf, data, len + 1);
+			free(data);
+		} else if (read_small(path, buf, &len, &why)) {
 			warnf(warn, ud, "%s: %s; skipped", spath, why);
 			continue;
 		}

@@ -263,9 +263,9 @@ describe(struct tls_session *t, gnutls_x509_crt_t leaf,
 }
 
 enum cert_problem
-tls_verify(struct net_conn *c, const char *host, const char *ca_file,
-           const char *pin, struct probe_tls_info *info, char *why,
-           size_t whylen)
+tls_verify(struct net_conn *c, const char *host, const char *ca_pem,
+           size_t ca_len, const char *ca_name, const char *pin,
+           struct probe_tls_info *info, char *why, size_t whylen)
 {
 	struct tls_session *t = c->tls;
 	const gnutls_datum_t *peers;
@@ -312,11 +312,18 @@ tls_verify(struct net_conn *c, const char *host, const char *ca_file,
 		goto out;
 	}
 	gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
-	if (ca_file && ca_file[0] &&
-	    gnutls_x509_trust_list_add_trust_file(tl, ca_file, NULL,
-	                                          GNUTLS_X509_FMT_PEM, 0, 0) <= 0)
-		str_printf(why, whylen, "no certificate could be read from %s; ",
-		           ca_file);
+	if (ca_pem) {
+		gnutls_datum_t d = { (unsigned char *)ca_pem, (unsigned)ca_len };
+		char sname[256];
+
+		if (gnutls_x509_trust_list_add_trust_mem(tl, &d, NULL,
+		                                         GNUTLS_X509_FMT_PEM, 0, 0) <= 0) {
+			str_sanitize(sname, sizeof sname, ca_name ? ca_name : "",
+			             strlen(ca_name ? ca_name : ""));
+			str_printf(why, whylen, "no certificate could be read from %s; ",
+			           sname);
+		}
+	}
 	vd[0].type = GNUTLS_DT_KEY_PURPOSE_OID;
 	vd[0].data = (void *)GNUTLS_KP_TLS_WWW_SERVER;
 	vd[0].size = 0;

@@ -32,11 +32,13 @@ void tls_free(struct tls_session *s);
 
 /* Fills version, cipher and the leaf certificate's fields, then verifies:
  * with a pin ("sha256:<hex>") only the pin decides; otherwise the chain
- * against the system trust and ca_file (may be ""), the host name / IP
- * address and the dates. Returns CERT_OK or the problem; why gets a
- * sentence. */
+ * against the system trust and the CA file's contents (ca_pem, ca_len
+ * bytes of PEM, read and checked by the caller; NULL for none; ca_name
+ * names it in messages), the host name / IP address and the dates.
+ * Returns CERT_OK or the problem; why gets a sentence. */
 enum cert_problem tls_verify(struct net_conn *c, const char *host,
-                             const char *ca_file, const char *pin,
+                             const char *ca_pem, size_t ca_len,
+                             const char *ca_name, const char *pin,
                              struct probe_tls_info *info, char *why,
                              size_t whylen);
 
