@@ -584,10 +584,11 @@ probe_tls(struct probe *p, struct probe_io *io, bool imap, const char *host,
 	str_printf(name, sizeof(name), "%s.tls", pre);
 	s = probe_step_begin(p, name);
 	net_set_timeout(&io->conn, p->opts.timeout_s);
-	if (tls_handshake(&io->conn, host, &f) < 0) {
+	if (tls_handshake(&io->conn, host, p->a.allow_old_tls, &f) < 0) {
 		probe_fail_conn(p, imap, STAGE_TLS, &io->conn);
 		p->ev.tls_handshake_failed = true;
 		p->ev.peer_spoke_plain = f.peer_spoke_plain;
+		p->ev.tls_version_refused = f.version_refused;
 		if (f.peer_spoke_plain)
 			probe_note(p, "the server answered in clear text where TLS was expected");
 		probe_note(p, "TLS: %s", f.msg);
@@ -601,6 +602,10 @@ probe_tls(struct probe *p, struct probe_io *io, bool imap, const char *host,
 	probe_step_end(p, s, true, "%s %s", info.version, info.cipher);
 	if (io->log)
 		probe_note(p, "TLS %s %s", info.version, info.cipher);
+	if (p->a.allow_old_tls && (strcmp(info.version, "TLS1.0") == 0 ||
+	                           strcmp(info.version, "TLS1.1") == 0))
+		probe_note(p, "warning: %s is obsolete (RFC 8996) and allowed for "
+		           "this account only by --allow-old-tls", info.version);
 
 	str_printf(name, sizeof(name), "%s.certificate", pre);
 	s = probe_step_begin(p, name);

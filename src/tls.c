@@ -72,8 +72,22 @@ tls_free(struct tls_session *t)
 	free(t);
 }
 
+/* The system's policy minus TLS 1.0 and 1.1 (RFC 8996), or the system's
+ * policy as it is when the account allows old versions. */
+static int
+set_priority(gnutls_session_t s, bool allow_old)
+{
+	const char *err = NULL;
+
+	if (allow_old)
+		return gnutls_set_default_priority(s);
+	return gnutls_set_default_priority_append(s, "-VERS-TLS1.1:-VERS-TLS1.0",
+	                                          &err, 0);
+}
+
 int
-tls_handshake(struct net_conn *c, const char *host, struct tls_fail *f)
+tls_handshake(struct net_conn *c, const char *host, bool allow_old,
+              struct tls_fail *f)
 {
 	struct tls_session *t;
 	int r;
@@ -97,7 +111,7 @@ tls_handshake(struct net_conn *c, const char *host, struct tls_fail *f)
 		str_copy(f->msg, sizeof(f->msg), gnutls_strerror(r));
 		return -1;
 	}
-	if ((r = gnutls_set_default_priority(t->s)) < 0 ||
+	if ((r = set_priority(t->s, allow_old)) < 0 ||
 	    (r = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0 ||
 	    (!is_ip(host) &&
 	     (r = gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, host,
@@ -138,6 +152,16 @@ tls_handshake(struct net_conn *c, const char *host, struct tls_fail *f)
 			         "the server sent too much during the TLS handshake");
 		else
 			str_copy(f->msg, sizeof(f->msg), gnutls_strerror(r));
+		/* A server that knows only TLS 1.0/1.1 answers our hello with
+		 * its old version, or with a protocol_version alert. */
+		if (!allow_old &&
+		    (r == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
+		     (r == GNUTLS_E_FATAL_ALERT_RECEIVED &&
+		      gnutls_alert_get(t->s) == GNUTLS_A_PROTOCOL_VERSION))) {
+			f->version_refused = true;
+			str_printf(f->msg, sizeof(f->msg), "%s (the server offers no "
+			           "TLS 1.2 or later)", gnutls_strerror(r));
+		}
 		if (c->nfirst >= 3 && c->first[0] >= 0x20 && c->first[0] < 0x7f &&
 		    c->first[1] >= 0x20 && c->first[1] < 0x7f)
 			f->peer_spoke_plain = true;

@@ -17,13 +17,18 @@ struct tls_session;
 struct tls_fail {
 	char msg[256];           /* GnuTLS's words, e.g. "An unexpected TLS packet..." */
 	bool peer_spoke_plain;   /* the server answered in clear text */
+	bool version_refused;    /* no common version: the server is older
+	                          * than TLS 1.2 (when old ones are off) */
 };
 
 int tls_global_init(void);
 
 /* Runs the handshake on c (already connected) until c's deadline. host is
- * sent as SNI unless it is an IP address. On success c->tls is set. */
-int tls_handshake(struct net_conn *c, const char *host, struct tls_fail *f);
+ * sent as SNI unless it is an IP address. TLS 1.2 or later only, unless
+ * allow_old (RFC 8996: a credential never goes over TLS 1.0/1.1 unless the
+ * user said so). On success c->tls is set. */
+int tls_handshake(struct net_conn *c, const char *host, bool allow_old,
+                  struct tls_fail *f);
 ssize_t tls_read(struct tls_session *s, struct net_conn *c, void *buf,
                  size_t n);
 ssize_t tls_write(struct tls_session *s, struct net_conn *c, const void *buf,
