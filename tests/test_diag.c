@@ -17,7 +17,8 @@
 enum {
 	T_TIMEOUT = 1 << 0, T_CANCELLED = 1 << 1, T_HS = 1 << 2,
 	T_PLAIN = 1 << 3, T_TLS = 1 << 4, T_NOAUTH = 1 << 5,
-	T_LOCAL = 1 << 6, T_INTERNAL = 1 << 7,
+	T_LOCAL = 1 << 6, T_INTERNAL = 1 << 7, T_OLDTLS = 1 << 8,
+	T_CAFILE = 1 << 9,
 };
 
 struct tcase {
@@ -47,6 +48,10 @@ static const struct tcase cases[] = {
 	{ "sasl_mechanism_missing", DIAG_INTERNAL_ERROR, "sasl_mechanism_missing",
 	  SMTP(AUTH), .flags = T_LOCAL, .code = 250, .reply = "mail.example.com" },
 
+	{ "ca_file_refused", DIAG_INVALID_CERTIFICATE, "ca_file_refused",
+	  SMTP(CERT), .flags = T_CAFILE },
+	{ "ca_file_refused", DIAG_INVALID_CERTIFICATE, "ca_file_refused",
+	  IMAP(CERT), .flags = T_CAFILE },
 	{ "cert_pin_mismatch", DIAG_INVALID_CERTIFICATE, "pin_mismatch",
 	  SMTP(CERT), .cert = CERT_PIN_MISMATCH },
 	{ "cert_expired", DIAG_INVALID_CERTIFICATE, "expired", SMTP(CERT),
@@ -88,6 +93,12 @@ static const struct tcase cases[] = {
 	{ "connect_other", DIAG_CONNECTION_REFUSED, "connect_failed",
 	  SMTP(CONNECT), .err = ECONNRESET },
 
+	{ "tls_old_version", DIAG_TLS_MISMATCH, "old_tls_only", SMTP(TLS),
+	  .flags = T_HS | T_OLDTLS, .port = 465, .sec = SEC_SSL },
+	{ "tls_old_version", DIAG_TLS_MISMATCH, "old_tls_only", SMTP(TLS),
+	  .flags = T_HS | T_OLDTLS, .port = 587, .sec = SEC_STARTTLS },
+	{ "tls_old_version", DIAG_TLS_MISMATCH, "old_tls_only", IMAP(TLS),
+	  .flags = T_HS | T_OLDTLS, .port = 993, .sec = SEC_SSL },
 	{ "tls_server_speaks_plain", DIAG_TLS_MISMATCH, "server_speaks_plain",
 	  SMTP(TLS), .flags = T_PLAIN | T_HS, .code = 220,
 	  .reply = "mail.example.com ESMTP Postfix", .port = 587, .sec = SEC_SSL },
@@ -347,6 +358,10 @@ evidence_from(const struct tcase *t, struct diag_evidence *ev)
 	ev->auth_not_offered = t->flags & T_NOAUTH;
 	ev->auth_local_failure = t->flags & T_LOCAL;
 	ev->internal = t->flags & T_INTERNAL;
+	ev->tls_version_refused = t->flags & T_OLDTLS;
+	if (t->flags & T_CAFILE)
+		snprintf(ev->ca_file_why, sizeof ev->ca_file_why,
+		         "CA file /tmp/ca.pem: it is a FIFO, not a regular file");
 	ev->cert = t->cert;
 	ev->reply_code = t->code;
 	if (t->reply)
@@ -480,6 +495,24 @@ test_rules(void)
 	}
 	check(diag_rule_name(diag_rule_count()) == NULL,
 	      "diag_rule_name past the end is NULL");
+
+	/* The fixes of the two local refusals say what to do. */
+	memset(&ev, 0, sizeof ev);
+	ev.stage = STAGE_TLS;
+	ev.tls_handshake_failed = ev.tls_version_refused = true;
+	memset(&d, 0, sizeof d);
+	diag_classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "--allow-old-tls") && has_fix(&d, "RFC 8996") &&
+	      has_fix(&d, a.email), "old TLS: the fixes name the option, the "
+	      "risk and the account");
+	memset(&ev, 0, sizeof ev);
+	ev.stage = STAGE_CERT;
+	snprintf(ev.ca_file_why, sizeof ev.ca_file_why, "CA file /x: it is a "
+	         "FIFO, not a regular file");
+	memset(&d, 0, sizeof d);
+	diag_classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "CA file /x: it is a FIFO") && has_fix(&d, "--ca-file"),
+	      "CA file refused: the fixes quote why and how to stop using it");
 
 	diag_ok(&d);
 	reached[d.cat] = true;

@@ -239,18 +239,21 @@ read_secret(int fd, const char *prompt, char *buf, size_t len)
 		errno = EINVAL;
 		return -1;
 	}
-	if (fd >= 0) {
+	if (fd >= 0 && !isatty(fd)) {
 		rc = read_line_fd(fd, buf, len, NULL);
 		if (rc < 0)
 			secmem_wipe(buf, len);
 		return rc;
 	}
-	tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	/* A descriptor that is a terminal (--password-fd 0 typed by hand)
+	 * is read like the prompt: without echo. */
+	tty = fd >= 0 ? fd : open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (tty < 0)
 		return -1;
 	if (tcgetattr(tty, &old) < 0) {
 		saved = errno;
-		close(tty);
+		if (tty != fd)
+			close(tty);
 		errno = saved;
 		return -1;
 	}
@@ -294,7 +297,8 @@ again:
 		if (rc < 0)
 			saved = EINTR;
 	}
-	close(tty);
+	if (tty != fd)
+		close(tty);
 	if (rc < 0) {
 		secmem_wipe(buf, len);
 		errno = saved;

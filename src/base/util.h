@@ -33,7 +33,8 @@ bool utf8_has_invisible(const char *s, size_t len);
 int64_t now_ms(void);
 
 /* Reads a password: from fd (to EOF or the first newline), or, when fd < 0,
- * from the terminal without echo after printing prompt on it. Returns 0, or
+ * from the terminal without echo after printing prompt on it; an fd that is
+ * a terminal is read like the terminal. Returns 0, or
  * -1 with errno (EMSGSIZE: too long, EILSEQ: a NUL byte); buf is wiped on
  * failure. */
 int read_secret(int fd, const char *prompt, char *buf, size_t len);

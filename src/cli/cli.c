@@ -14,6 +14,7 @@
 
 #include "account.h"
 #include "cli.h"
+#include "file.h"
 #include "json.h"
 #include "preset.h"
 #include "secmem.h"
@@ -224,6 +225,7 @@ struct acct_opts {
 	unsigned given;           /* PRESET_GIVEN_* for server fields */
 	bool name_given, user_given, imap_user_given, ca_given, pin_given;
 	bool allow_plain_given;
+	int old_tls;              /* -1 not given, 0 --no-allow-old-tls, 1 --allow-old-tls */
 	const char *preset_id;
 	enum pw_source pw;
 	int pw_fd;
@@ -295,6 +297,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 	account_init(&o->a);
 	o->a.smtp_port = 0;
 	o->imap_pw_fd = -1;
+	o->old_tls = -1;
 	for (i = first; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		bool m = false;
@@ -315,6 +318,12 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 		if (strcmp(a, "--allow-plain") == 0) {
 			o->a.allow_plain = true;
 			o->allow_plain_given = true;
+			continue;
+		}
+		if (strcmp(a, "--allow-old-tls") == 0 ||
+		    strcmp(a, "--no-allow-old-tls") == 0) {
+			o->old_tls = a[2] == 'a';
+			o->a.allow_old_tls = o->old_tls == 1;
 			continue;
 		}
 		if (strcmp(a, "--json") == 0) {
@@ -398,6 +407,22 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 				fprintf(stderr, "fluenzr-tui: invalid ca-file: cannot read %s: %s\n",
 				        v, strerror(errno));
 				return EX_NOINPUT;
+			}
+			/* The same check as at test time, now, so that nothing
+			 * unsafe is saved (the test checks it again). */
+			{
+				char fwhy[FILE_WHY_MAX], sreal[PATH_MAX];
+				size_t n;
+				char *pem = file_read_checked(real, FILE_CA_MAX, &n, fwhy,
+				                              sizeof fwhy);
+
+				if (!pem) {
+					str_sanitize(sreal, sizeof sreal, real, strlen(real));
+					fprintf(stderr, "fluenzr-tui: invalid ca-file: %s: %s\n",
+					        sreal, fwhy);
+					return EX_NOINPUT;
+				}
+				free(pem);
 			}
 			if (str_copy(o->a.ca_file, sizeof o->a.ca_file, real) < 0)
 				return bad_field("ca-file", "path too long");
@@ -516,6 +541,9 @@ finish_account(struct acct_opts *o)
 		fprintf(stderr, "fluenzr-tui: warning: encryption 'none': the password will "
 		        "cross the network in clear\n");
 	}
+	if (o->a.allow_old_tls)
+		fprintf(stderr, "fluenzr-tui: warning: --allow-old-tls: TLS 1.0 and 1.1 "
+		        "are broken (RFC 8996); the password may be read on the way\n");
 	if (account_validate(&o->a, &e) < 0)
 		return bad_field(e.field, e.msg);
 	return 0;
@@ -691,6 +719,8 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 			str_copy(n.pin, sizeof n.pin, o.a.pin);
 		if (o.allow_plain_given)
 			n.allow_plain = true;
+		if (o.old_tls >= 0)
+			n.allow_old_tls = o.old_tls == 1;
 		fill_defaults(&n, o.given | PRESET_GIVEN_SMTP_PORT);
 		if (n.smtp_port == 0)
 			n.smtp_port = security_default_port(n.smtp_security, false);
@@ -751,6 +781,7 @@ json_account(struct json *j, const struct account *a)
 	json_key(j, "ca_file"); a->ca_file[0] ? json_str(j, a->ca_file) : json_null(j);
 	json_key(j, "pin"); a->pin[0] ? json_str(j, a->pin) : json_null(j);
 	json_key(j, "allow_plain"); json_bool(j, a->allow_plain);
+	json_key(j, "allow_old_tls"); json_bool(j, a->allow_old_tls);
 	json_key(j, "last_test");
 	if (a->last_test_time) {
 		json_obj_begin(j);
@@ -928,6 +959,8 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 		printf("ca file:       %s\n", a.ca_file);
 	if (a.pin[0])
 		printf("pinned:        %s\n", a.pin);
+	if (a.allow_old_tls)
+		printf("old tls:       allowed (TLS 1.0/1.1, insecure)\n");
 	printf("preset:        %s\n", a.preset[0] ? a.preset : "none");
 	printf("last test:     %s%s%s\n", when, a.last_test_time ? ", " : "",
 	       a.last_test_time ? a.last_result : "");

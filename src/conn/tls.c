@@ -90,8 +90,22 @@ tls_free(struct tls_session *t)
 	free(t);
 }
 
+/* The system's policy minus TLS 1.0 and 1.1 (RFC 8996), or the system's
+ * policy as it is when the account allows old versions. */
+static int
+set_priority(gnutls_session_t s, bool allow_old)
+{
+	const char *err = NULL;
+
+	if (allow_old)
+		return gnutls_set_default_priority(s);
+	return gnutls_set_default_priority_append(s, "-VERS-TLS1.1:-VERS-TLS1.0",
+	                                          &err, 0);
+}
+
 int
-tls_handshake(struct net_conn *c, const char *host, struct tls_fail *f)
+tls_handshake(struct net_conn *c, const char *host, bool allow_old,
+              struct tls_fail *f)
 {
 	struct tls_session *t;
 	int r;
@@ -115,7 +129,7 @@ tls_handshake(struct net_conn *c, const char *host, struct tls_fail *f)
 		str_copy(f->msg, sizeof(f->msg), gnutls_strerror(r));
 		return -1;
 	}
-	if ((r = gnutls_set_default_priority(t->s)) < 0 ||
+	if ((r = set_priority(t->s, allow_old)) < 0 ||
 	    (r = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0 ||
 	    (!is_ip(host) &&
 	     (r = gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, host,
@@ -156,6 +170,16 @@ tls_handshake(struct net_conn *c, const char *host, struct tls_fail *f)
 			         "the server sent too much during the TLS handshake");
 		else
 			str_copy(f->msg, sizeof(f->msg), gnutls_strerror(r));
+		/* A server that knows only TLS 1.0/1.1 answers our hello with
+		 * its old version, or with a protocol_version alert. */
+		if (!allow_old &&
+		    (r == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
+		     (r == GNUTLS_E_FATAL_ALERT_RECEIVED &&
+		      gnutls_alert_get(t->s) == GNUTLS_A_PROTOCOL_VERSION))) {
+			f->version_refused = true;
+			str_printf(f->msg, sizeof(f->msg), "%s (the server offers no "
+			           "TLS 1.2 or later)", gnutls_strerror(r));
+		}
 		if (c->nfirst >= 3 && c->first[0] >= 0x20 && c->first[0] < 0x7f &&
 		    c->first[1] >= 0x20 && c->first[1] < 0x7f)
 			f->peer_spoke_plain = true;
@@ -281,9 +305,9 @@ describe(struct tls_session *t, gnutls_x509_crt_t leaf,
 }
 
 enum cert_problem
-tls_verify(struct net_conn *c, const char *host, const char *ca_file,
-           const char *pin, struct tls_info *info, char *why,
-           size_t whylen)
+tls_verify(struct net_conn *c, const char *host, const char *ca_pem,
+           size_t ca_len, const char *ca_name, const char *pin,
+           struct tls_info *info, char *why, size_t whylen)
 {
 	struct tls_session *t = c->tls;
 	const gnutls_datum_t *peers;
@@ -330,11 +354,18 @@ tls_verify(struct net_conn *c, const char *host, const char *ca_file,
 		goto out;
 	}
 	gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
-	if (ca_file && ca_file[0] &&
-	    gnutls_x509_trust_list_add_trust_file(tl, ca_file, NULL,
-	                                          GNUTLS_X509_FMT_PEM, 0, 0) <= 0)
-		str_printf(why, whylen, "no certificate could be read from %s; ",
-		           ca_file);
+	if (ca_pem) {
+		gnutls_datum_t d = { (unsigned char *)ca_pem, (unsigned)ca_len };
+		char sname[256];
+
+		if (gnutls_x509_trust_list_add_trust_mem(tl, &d, NULL,
+		                                         GNUTLS_X509_FMT_PEM, 0, 0) <= 0) {
+			str_sanitize(sname, sizeof sname, ca_name ? ca_name : "",
+			             strlen(ca_name ? ca_name : ""));
+			str_printf(why, whylen, "no certificate could be read from %s; ",
+			           sname);
+		}
+	}
 	vd[0].type = GNUTLS_DT_KEY_PURPOSE_OID;
 	vd[0].data = (void *)GNUTLS_KP_TLS_WWW_SERVER;
 	vd[0].size = 0;

@@ -45,13 +45,18 @@ struct tls_info {
 struct tls_fail {
 	char msg[256];           /* GnuTLS's words, e.g. "An unexpected TLS packet..." */
 	bool peer_spoke_plain;   /* the server answered in clear text */
+	bool version_refused;    /* no common version: the server is older
+	                          * than TLS 1.2 (when old ones are off) */
 };
 
 int tls_global_init(void);
 
 /* Runs the handshake on c (already connected) until c's deadline. host is
- * sent as SNI unless it is an IP address. On success c->tls is set. */
-int tls_handshake(struct net_conn *c, const char *host, struct tls_fail *f);
+ * sent as SNI unless it is an IP address. TLS 1.2 or later only, unless
+ * allow_old (RFC 8996: a credential never goes over TLS 1.0/1.1 unless the
+ * user said so). On success c->tls is set. */
+int tls_handshake(struct net_conn *c, const char *host, bool allow_old,
+                  struct tls_fail *f);
 ssize_t tls_read(struct tls_session *s, struct net_conn *c, void *buf,
                  size_t n);
 ssize_t tls_write(struct tls_session *s, struct net_conn *c, const void *buf,
@@ -60,11 +65,13 @@ void tls_free(struct tls_session *s);
 
 /* Fills version, cipher and the leaf certificate's fields, then verifies:
  * with a pin ("sha256:<hex>") only the pin decides; otherwise the chain
- * against the system trust and ca_file (may be ""), the host name / IP
- * address and the dates. Returns CERT_OK or the problem; why gets a
- * sentence. */
+ * against the system trust and the CA file's contents (ca_pem, ca_len
+ * bytes of PEM, read and checked by the caller; NULL for none; ca_name
+ * names it in messages), the host name / IP address and the dates.
+ * Returns CERT_OK or the problem; why gets a sentence. */
 enum cert_problem tls_verify(struct net_conn *c, const char *host,
-                             const char *ca_file, const char *pin,
+                             const char *ca_pem, size_t ca_len,
+                             const char *ca_name, const char *pin,
                              struct tls_info *info, char *why,
                              size_t whylen);
 

@@ -133,6 +133,8 @@ enum {
 	F_NO_REPLY     = 1u << 10, /* the server said nothing */
 	F_BAD_CODE     = 1u << 11, /* a reply code outside 200..599 */
 	F_GARBLED      = 1u << 12, /* SMTP text without a reply code */
+	F_OLD_TLS      = 1u << 13, /* the server offers no TLS 1.2 or later */
+	F_CA_FILE      = 1u << 14, /* the account's CA file was refused */
 };
 
 enum { P_ANY = 0, P_SMTP, P_IMAP };
@@ -174,6 +176,10 @@ static const struct diag_rule rules[] = {
 	 * its plugins AUTH fails before a byte is sent. Not a wrong password. */
 	{ .name = "sasl_mechanism_missing", .need = F_AUTH_LOCAL,
 	  .cat = DIAG_INTERNAL_ERROR, .reason = "sasl_mechanism_missing" },
+
+	/* -- The CA file was unsafe or unreadable: nothing was sent. */
+	{ .name = "ca_file_refused", .need = F_CA_FILE,
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "ca_file_refused" },
 
 	/* -- Certificates: the verification result is exact. */
 	{ .name = "cert_pin_mismatch", .cert = CERT_PIN_MISMATCH,
@@ -234,6 +240,11 @@ static const struct diag_rule rules[] = {
 	  .cat = DIAG_CONNECTION_REFUSED, .reason = "blocked_locally" },
 	{ .name = "connect_other", .stages = S(STAGE_CONNECT),
 	  .cat = DIAG_CONNECTION_REFUSED, .reason = "connect_failed" },
+
+	/* -- A server older than TLS 1.2: the password is not sent to it
+	 * unless the account allows old TLS (RFC 8996). */
+	{ .name = "tls_old_version", .stages = S(STAGE_TLS), .need = F_OLD_TLS,
+	  .cat = DIAG_TLS_MISMATCH, .reason = "old_tls_only" },
 
 	/* -- Encryption that does not match the port. */
 	{ .name = "tls_server_speaks_plain", .need = F_PEER_PLAIN,
@@ -689,6 +700,10 @@ facts_gather(const struct diag_evidence *ev, enum security sec,
 		f->flags |= F_AUTH_LOCAL;
 	if (ev->internal)
 		f->flags |= F_INTERNAL;
+	if (ev->tls_version_refused)
+		f->flags |= F_OLD_TLS;
+	if (ev->ca_file_why[0])
+		f->flags |= F_CA_FILE;
 	if (sec == SEC_SSL)
 		f->flags |= F_SEC_SSL;
 	if (port == 465 || port == 993)
@@ -937,6 +952,17 @@ fixes_tls_mismatch(struct ctx *c)
 	const char *stream = c->imap ? "IMAP" : "SMTP";
 	unsigned port;
 
+	if (reason_is(c, "old_tls_only")) {
+		fix(c, "The server %s:%u offers only TLS 1.0 or 1.1, which are "
+		    "broken (RFC 8996): ask your provider for TLS 1.2 or later.",
+		    c->host, c->port);
+		fix(c, "Test another port of this server: one may speak a newer "
+		    "TLS.");
+		fix(c, "Only if you accept that an attacker on the network may "
+		    "read your password: account edit %s --allow-old-tls.",
+		    c->a && c->a->email[0] ? c->a->email : "EMAIL");
+		return;
+	}
 	if (c->sec == SEC_SSL) {
 		/* Implicit TLS met plain text. A greeting means this very port
 		 * speaks the protocol, so STARTTLS on it; else the usual port.
@@ -985,6 +1011,15 @@ fixes_certificate(struct ctx *c)
 {
 	const char *pin = c->out->pin_candidate;
 
+	if (reason_is(c, "ca_file_refused")) {
+		fix(c, "%s.", c->ev->ca_file_why);
+		fix(c, "Nothing was sent: the CA file decides which server gets "
+		    "the password, so it must be a regular file that only you "
+		    "or root can change.");
+		fix(c, "Or stop using it: account edit %s --ca-file ''.",
+		    c->a && c->a->email[0] ? c->a->email : "EMAIL");
+		return;
+	}
 	if (reason_is(c, "pin_mismatch")) {
 		fix(c, "The certificate changed since you pinned it: check with "
 		    "your provider before re-pinning.");

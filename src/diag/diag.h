@@ -69,6 +69,8 @@ struct diag_evidence {
 	bool auth_not_offered;     /* server offered no mechanism we speak */
 	bool auth_local_failure;   /* SASL failed locally, nothing was sent */
 	bool internal;             /* our own bug or resource failure */
+	bool tls_version_refused;  /* the server offers no TLS 1.2 or later */
+	char ca_file_why[512];     /* the CA file was refused: why (our words) */
 	char host[ACCT_HOST_MAX + 1];
 	unsigned port;
 	enum security security;

@@ -523,6 +523,7 @@ static const struct field fields[] = {
 	FS("pin", pin),
 	FS("preset", preset),
 	FO("allow-plain", F_BOOL, allow_plain),
+	FO("allow-old-tls", F_BOOL, allow_old_tls),
 	FO("last-test-time", F_TIME, last_test_time),
 	FS("last-result", last_result),
 };

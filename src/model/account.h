@@ -40,6 +40,7 @@ struct account {
 	char pin[ACCT_PIN_LEN + 1];                 /* "sha256:<64 lowercase hex>" */
 	char preset[ACCT_PRESET_MAX + 1];
 	bool allow_plain;                           /* user accepted SEC_NONE */
+	bool allow_old_tls;                         /* user accepted TLS 1.0/1.1 */
 	int64_t last_test_time;                     /* unix seconds; 0 = never */
 	char last_result[ACCT_RESULT_MAX + 1];      /* diag category name */
 	/* Filled by the store when reading; never serialised by the model. */

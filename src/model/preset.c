@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "preset.h"
 #include "preset_builtin.h"
 #include "util.h"
@@ -448,8 +449,11 @@ load_builtin(struct preset_list *l, size_t *cap, preset_warn_cb warn, void *ud)
 	return rc;
 }
 
+/* Loads a directory's *.preset files. quiet_missing: a directory that does
+ * not exist is no warning. user: the files are the user's, checked like the
+ * key file before they may override a shipped preset. */
 static int
-load_dir(const char *dir, bool quiet_missing, struct preset_list *l,
+load_dir(const char *dir, bool quiet_missing, bool user, struct preset_list *l,
          size_t *cap, preset_warn_cb warn, void *ud)
 {
 	char sdir[512];
@@ -498,7 +502,7 @@ load_dir(const char *dir, bool quiet_missing, struct preset_list *l,
 	if (rc == 0 && (!buf || !p))
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < nnames; i++) {
-		char path[1024], spath[1024];
+		char path[1024], spath[1024], err[600];
 		const char *why;
 		size_t len;
 
@@ -508,7 +512,19 @@ load_dir(const char *dir, bool quiet_missing, struct preset_list *l,
 			continue;
 		}
 		str_sanitize(spath, sizeof spath, path, strlen(path));
-		if (read_small(path, buf, &len, &why)) {
+		if (user) {
+			/* A user preset overrides a shipped one (gmail's
+			 * servers): only its user or root may write it. */
+			char *data = file_read_checked(path, PRESET_FILE_MAX, &len,
+			                               err, sizeof err);
+
+			if (!data) {
+				warnf(warn, ud, "%s: %s; skipped", spath, err);
+				continue;
+			}
+			memcpy(buf, data, len + 1);
+			free(data);
+		} else if (read_small(path, buf, &len, &why)) {
 			warnf(warn, ud, "%s: %s; skipped", spath, why);
 			continue;
 		}
@@ -549,12 +565,12 @@ preset_load_all(struct preset_list *out, preset_warn_cb warn, void *ud)
 	bool named = shipped && shipped[0];
 	if (!named)
 		shipped = PRESETDIR;
-	if (load_dir(shipped, !named, out, &cap, warn, ud))
+	if (load_dir(shipped, !named, false, out, &cap, warn, ud))
 		goto oom;
 	if (default_config_dir(user, sizeof user) == 0 &&
 	    strlen(user) + sizeof "/presets" <= sizeof user) {
 		strcat(user, "/presets");
-		if (load_dir(user, true, out, &cap, warn, ud))
+		if (load_dir(user, true, true, out, &cap, warn, ud))
 			goto oom;
 	}
 	if (out->n > 1)

@@ -18,6 +18,7 @@
 
 #include <libetpan/libetpan.h>
 
+#include "file.h"
 #include "probe_int.h"
 #include "secmem.h"
 #include "tls.h"
@@ -757,10 +758,11 @@ probe_tls(struct probe *p, struct probe_io *io, bool imap, const char *host,
 	str_printf(name, sizeof(name), "%s.tls", pre);
 	s = probe_step_begin(p, name);
 	net_set_timeout(&io->conn, p->opts.timeout_s);
-	if (tls_handshake(&io->conn, host, &f) < 0) {
+	if (tls_handshake(&io->conn, host, p->a.allow_old_tls, &f) < 0) {
 		probe_fail_conn(p, imap, STAGE_TLS, &io->conn);
 		p->ev.tls_handshake_failed = true;
 		p->ev.peer_spoke_plain = f.peer_spoke_plain;
+		p->ev.tls_version_refused = f.version_refused;
 		if (f.peer_spoke_plain)
 			probe_note(p, "the server answered in clear text where TLS was expected");
 		probe_note(p, "TLS: %s", f.msg);
@@ -769,11 +771,15 @@ probe_tls(struct probe *p, struct probe_io *io, bool imap, const char *host,
 		return -1;
 	}
 	memset(&info, 0, sizeof(info));
-	prob = tls_verify(&io->conn, host, p->a.ca_file, p->a.pin, &info, why,
-	                  sizeof(why));
+	prob = tls_verify(&io->conn, host, p->ca_pem, p->ca_len, p->a.ca_file,
+	                  p->a.pin, &info, why, sizeof(why));
 	probe_step_end(p, s, true, "%s %s", info.version, info.cipher);
 	if (io->log)
 		probe_note(p, "TLS %s %s", info.version, info.cipher);
+	if (p->a.allow_old_tls && (strcmp(info.version, "TLS1.0") == 0 ||
+	                           strcmp(info.version, "TLS1.1") == 0))
+		probe_note(p, "warning: %s is obsolete (RFC 8996) and allowed for "
+		           "this account only by --allow-old-tls", info.version);
 
 	str_printf(name, sizeof(name), "%s.certificate", pre);
 	s = probe_step_begin(p, name);
@@ -886,6 +892,7 @@ probe_free(struct probe *p)
 		secmem_free(p->forms[i], p->formcap[i]);
 	if (p->cancel_fd >= 0)
 		close(p->cancel_fd);
+	free(p->ca_pem);
 	for (i = 0; i < p->res.ntranscript; i++)
 		free(p->res.transcript[i].text);
 	free(p->res.transcript);
@@ -988,6 +995,31 @@ find_alternatives(struct probe *p)
 	probe_step_end(p, s, false, "no other port answered with working TLS");
 }
 
+/* The CA file decides whom the password goes to: it is read once, before
+ * any connection, and only if it is safe (file_read_checked). It may have
+ * changed since the account was saved. */
+static int
+read_ca_file(struct probe *p)
+{
+	struct probe_step *s;
+	char why[FILE_WHY_MAX];
+	bool imap = p->opts.imap_only;
+
+	if (!p->a.ca_file[0])
+		return 0;
+	p->ca_pem = file_read_checked(p->a.ca_file, FILE_CA_MAX, &p->ca_len, why,
+	                              sizeof(why));
+	if (p->ca_pem)
+		return 0;
+	s = probe_step_begin(p, imap ? "imap.ca_file" : "smtp.ca_file");
+	probe_fail(p, imap, STAGE_CERT);
+	str_printf(p->ev.ca_file_why, sizeof(p->ev.ca_file_why), "CA file %s: %s",
+	           p->a.ca_file, why);
+	probe_note(p, "%s", p->ev.ca_file_why);
+	probe_step_end(p, s, false, "%s", p->ev.ca_file_why);
+	return -1;
+}
+
 enum diag_cat
 probe_run(struct probe *p, probe_cb cb, void *ud)
 {
@@ -1004,6 +1036,8 @@ probe_run(struct probe *p, probe_cb cb, void *ud)
 		p->ev.internal = true;
 		r = -1;
 	}
+	if (r == 0)
+		r = read_ca_file(p);
 	if (r == 0 && !p->opts.imap_only)
 		r = probe_smtp_run(p);
 	if (r == 0 && !p->opts.smtp_only && p->a.imap_host[0])

@@ -96,6 +96,10 @@ struct probe {
 	bool failed;
 	char leaf_sha256[ACCT_PIN_LEN + 1];   /* of a certificate that failed */
 	int64_t sent_ms;               /* now_ms() when DATA was accepted */
+	/* The account's CA file, read and checked before any connection so
+	 * that the TLS step never opens a file (a FIFO there would hang it). */
+	char *ca_pem;
+	size_t ca_len;
 	/* The forms the passwords take on the wire (as typed, IMAP-quoted,
 	 * base64 for AUTH LOGIN and AUTH PLAIN), so that a server echoing
 	 * one back cannot put it in a detail, a reply or the transcript. */

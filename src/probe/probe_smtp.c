@@ -338,7 +338,9 @@ sniff_tls(struct sctx *x)
 		net_set_timeout(&c, t);
 		if (net_connect(&c, ai) != NET_OK)
 			continue;
-		if (tls_handshake(&c, x->host, &f) == 0)
+		/* An old server's version refusal is TLS too. */
+		if (tls_handshake(&c, x->host, x->p->a.allow_old_tls, &f) == 0 ||
+		    f.version_refused)
 			yes = true;
 		net_close(&c);
 		break;
@@ -380,7 +382,8 @@ do_tls(struct sctx *x)
 		struct tls_fail f;
 
 		net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
-		if (tls_handshake(&x->io.conn, x->host, &f) < 0)
+		if (tls_handshake(&x->io.conn, x->host, x->p->a.allow_old_tls,
+		                  &f) < 0)
 			return -1;
 	} else if (probe_tls(x->p, &x->io, false, x->host, x->port) < 0) {
 		return -1;

@@ -626,10 +626,13 @@ start_curses(struct tui *t)
 	t->curses_on = true;
 }
 
-static void
+/* Returns false when a test's worker would not end: the caller must end
+ * the process rather than return into code that frees what it uses. */
+static bool
 cleanup(struct tui *t)
 {
-	tui_jobs_fini(t);
+	bool joined = tui_jobs_fini(t);
+
 	tui_diag_free(t);
 	tui_store_free(t);
 	tui_form_close(t);
@@ -648,6 +651,7 @@ cleanup(struct tui *t)
 	if (t->exit_code != 0 && t->exit_code < 128 && t->errlog_len)
 		fprintf(stderr, "%s", t->errlog);
 	free(t->errlog);
+	return joined;
 }
 
 int
@@ -739,6 +743,15 @@ tui_main(struct cli_ctx *c)
 	}
 	t->dirty = true;
 	loop(t);
-	cleanup(t);
+	if (!cleanup(t)) {
+		/* A worker is stuck where no cancel reaches (a blocking system
+		 * call). The terminal is restored: leave without waiting. */
+		fprintf(stderr, "fluenzr-tui: a test did not stop in time; "
+		        "quitting anyway\n");
+		cli_close(c);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(t->exit_code);
+	}
 	return t->exit_code;
 }

@@ -306,7 +306,9 @@ void tui_form_set_pin(struct tui *t, const char *pin);
 
 /* tui_jobs.c */
 int tui_jobs_init(struct tui *t);
-void tui_jobs_fini(struct tui *t);
+/* Cancels and joins every test, waiting a bounded time; false when a
+ * worker is still running (the caller must end the process). */
+bool tui_jobs_fini(struct tui *t);
 /* Starts a probe of a on a worker thread; 0 when none could start. */
 unsigned tui_job_start(struct tui *t, enum job_kind kind,
                        const struct account *a, const char *pw,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "file.h"
 #include "secmem.h"
 #include "tui.h"
 #include "util.h"
@@ -275,6 +276,22 @@ collect(struct tui *t, struct account *a)
 		check_field(f, i);
 		if (f->err[i][0] && first < 0)
 			first = i;
+	}
+	/* The CA file decides who gets the password: the test's own check,
+	 * now (a message in the bottom line has room for the fix). */
+	if (first < 0 && f->in[FF_CA].buf[0]) {
+		char why[FILE_WHY_MAX];
+		size_t n;
+		char *pem = file_read_checked(f->in[FF_CA].buf, FILE_CA_MAX, &n,
+		                              why, sizeof why);
+
+		if (!pem) {
+			f->focus = FF_CA;
+			str_copy(f->err[FF_CA], sizeof f->err[FF_CA], why);
+			tui_message(t, true, "CA file: %s", why);
+			return -1;
+		}
+		free(pem);
 	}
 	if (first >= 0) {
 		f->focus = first;

@@ -116,23 +116,45 @@ msg_free(struct tui_msg *m)
 	free(m);
 }
 
-void
+/* How long quitting waits for cancelled tests. A cancelled probe ends
+ * within a second; one stuck in a system call that no cancel reaches must
+ * not keep the console from quitting. */
+#define JOINS_MAX_MS 2000
+
+bool
 tui_jobs_fini(struct tui *t)
 {
 	struct tui_msg *m, *next;
+	struct timespec until;
+	bool all = true;
 
 	if (t->job_pipe[0] < 0)
-		return;
+		return true;
 	for (int i = 0; i < TUI_MAX_JOBS; i++)
 		if (t->jobs[i].used && t->jobs[i].running)
 			probe_cancel(t->jobs[i].probe);
-	/* Cancelled probes end within a second. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += JOINS_MAX_MS / 1000;
+	until.tv_nsec += (JOINS_MAX_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
 	for (int i = 0; i < TUI_MAX_JOBS; i++) {
-		if (t->jobs[i].used && t->jobs[i].running)
-			pthread_join(t->jobs[i].thread, NULL);
+		if (t->jobs[i].used && t->jobs[i].running) {
+			if (pthread_timedjoin_np(t->jobs[i].thread, NULL, &until) != 0) {
+				/* Still running: its probe, the queue and the
+				 * pipe stay valid; the process ends next. */
+				all = false;
+				continue;
+			}
+			t->jobs[i].running = false;
+		}
 		if (t->jobs[i].used)
 			job_free(&t->jobs[i]);
 	}
+	if (!all)
+		return false;
 	for (m = t->qhead; m; m = next) {
 		next = m->next;
 		msg_free(m);
@@ -142,6 +164,7 @@ tui_jobs_fini(struct tui *t)
 	close(t->job_pipe[1]);
 	t->job_pipe[0] = t->job_pipe[1] = -1;
 	pthread_mutex_destroy(&t->qlock);
+	return true;
 }
 
 struct tui_job *
