@@ -17,7 +17,7 @@
 enum {
 	T_TIMEOUT = 1 << 0, T_CANCELLED = 1 << 1, T_HS = 1 << 2,
 	T_PLAIN = 1 << 3, T_TLS = 1 << 4, T_NOAUTH = 1 << 5,
-	T_LOCAL = 1 << 6, T_INTERNAL = 1 << 7, T_OLDTLS = 1 << 8,
+	T_INTERNAL = 1 << 7, T_OLDTLS = 1 << 8,
 	T_CAFILE = 1 << 9,
 };
 
@@ -45,8 +45,6 @@ static const struct tcase cases[] = {
 	{ "cancelled", DIAG_CANCELLED, "user", SMTP(AUTH), .flags = T_CANCELLED,
 	  .code = 535, .reply = "5.7.8 Error: authentication failed" },
 	{ "internal", DIAG_INTERNAL_ERROR, "bug", SMTP(MAIL), .flags = T_INTERNAL },
-	{ "sasl_mechanism_missing", DIAG_INTERNAL_ERROR, "sasl_mechanism_missing",
-	  SMTP(AUTH), .flags = T_LOCAL, .code = 250, .reply = "mail.example.com" },
 
 	{ "ca_file_refused", DIAG_INVALID_CERTIFICATE, "ca_file_refused",
 	  SMTP(CERT), .flags = T_CAFILE },
@@ -356,7 +354,6 @@ evidence_from(const struct tcase *t, struct diag_evidence *ev)
 	ev->peer_spoke_plain = t->flags & T_PLAIN;
 	ev->peer_spoke_tls = t->flags & T_TLS;
 	ev->auth_not_offered = t->flags & T_NOAUTH;
-	ev->auth_local_failure = t->flags & T_LOCAL;
 	ev->internal = t->flags & T_INTERNAL;
 	ev->tls_version_refused = t->flags & T_OLDTLS;
 	if (t->flags & T_CAFILE)
@@ -816,13 +813,6 @@ test_fixes(void)
 	ev.cert = CERT_UNTRUSTED;
 	classify(&ev, &a, NULL, &d);
 	check(has_fix(&d, "--ca-file"), "untrusted: --ca-file or pin");
-
-	/* SASL without its plugins is no wrong password. */
-	smtp_ev(&ev, STAGE_AUTH, 250, "mail.example.com", 587, SEC_STARTTLS);
-	ev.auth_local_failure = true;
-	classify(&ev, &a, NULL, &d);
-	check(d.cat == DIAG_INTERNAL_ERROR && has_fix(&d, "libsasl2-modules"),
-	      "local SASL failure: install libsasl2-modules");
 
 	/* A working alternative the probe found comes first. */
 	smtp_ev(&ev, STAGE_CONNECT, 0, "", 587, SEC_STARTTLS);

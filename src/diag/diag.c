@@ -126,7 +126,6 @@ enum {
 	F_PEER_PLAIN   = 1u << 3,  /* plain text where TLS was expected */
 	F_PEER_TLS     = 1u << 4,  /* TLS where plain text was expected */
 	F_AUTH_NONE    = 1u << 5,  /* no mechanism we speak was offered */
-	F_AUTH_LOCAL   = 1u << 6,  /* SASL failed before sending anything */
 	F_INTERNAL     = 1u << 7,
 	F_SEC_SSL      = 1u << 8,  /* the dialogue uses implicit TLS */
 	F_TLS_PORT     = 1u << 9,  /* 465 or 993: implicit-TLS ports */
@@ -172,10 +171,6 @@ static const struct diag_rule rules[] = {
 	  .cat = DIAG_CANCELLED, .reason = "user" },
 	{ .name = "internal", .need = F_INTERNAL,
 	  .cat = DIAG_INTERNAL_ERROR, .reason = "bug" },
-	/* libetpan 1.9.4 runs every SMTP mechanism through Cyrus SASL; without
-	 * its plugins AUTH fails before a byte is sent. Not a wrong password. */
-	{ .name = "sasl_mechanism_missing", .need = F_AUTH_LOCAL,
-	  .cat = DIAG_INTERNAL_ERROR, .reason = "sasl_mechanism_missing" },
 
 	/* -- The CA file was unsafe or unreadable: nothing was sent. */
 	{ .name = "ca_file_refused", .need = F_CA_FILE,
@@ -696,8 +691,6 @@ facts_gather(const struct diag_evidence *ev, enum security sec,
 		f->flags |= F_PEER_TLS;
 	if (ev->auth_not_offered)
 		f->flags |= F_AUTH_NONE;
-	if (ev->auth_local_failure)
-		f->flags |= F_AUTH_LOCAL;
 	if (ev->internal)
 		f->flags |= F_INTERNAL;
 	if (ev->tls_version_refused)
@@ -1142,7 +1135,6 @@ fixes_auth_unsupported(struct ctx *c)
 		    "method without it.");
 	fix(c, "Ask your provider which login methods %s:%u accepts (PLAIN "
 	    "and LOGIN are supported).", c->host, c->port);
-	fix(c, "Make sure the Debian package libsasl2-modules is installed.");
 }
 
 static void
@@ -1300,12 +1292,6 @@ fixes_protocol(struct ctx *c)
 static void
 fixes_internal(struct ctx *c)
 {
-	if (reason_is(c, "sasl_mechanism_missing")) {
-		fix(c, "Install the Debian package libsasl2-modules: the login "
-		    "methods PLAIN and LOGIN are missing on this machine.");
-		fix(c, "Run the test again: nothing was sent to the server.");
-		return;
-	}
 	fix(c, "Run the test again; if it fails the same way, report a bug "
 	    "with the transcript (it holds no password).");
 }

@@ -67,7 +67,6 @@ struct diag_evidence {
 	char reply[512];           /* server's words, already sanitised */
 	char imap_code[64];        /* IMAP response code, e.g. AUTHENTICATIONFAILED */
 	bool auth_not_offered;     /* server offered no mechanism we speak */
-	bool auth_local_failure;   /* SASL failed locally, nothing was sent */
 	bool internal;             /* our own bug or resource failure */
 	bool tls_version_refused;  /* the server offers no TLS 1.2 or later */
 	char ca_file_why[512];     /* the CA file was refused: why (our words) */

@@ -70,7 +70,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ev.peer_spoke_plain = flags & 0x20;
 	ev.peer_spoke_tls = flags & 0x40;
 	ev.auth_not_offered = flags & 0x80;
-	ev.auth_local_failure = (flags2 & 0x03) == 0x03;
 	ev.internal = (flags2 & 0x0c) == 0x0c;
 	/* Small values hit the tables; big ones must not index past them. */
 	small = fuzz_byte(&in);
