@@ -1368,90 +1368,127 @@ reply_copy(char *dst, size_t dstlen, const char *src)
 	}
 }
 
-const char *
-diag_classify_rule(const struct diag_evidence *ev, const struct account *a,
-                   const struct preset *p, struct diagnosis *out)
+void
+diag_input_init(struct diag_input *in, const struct diag_evidence *ev,
+                const struct account *a, const struct preset *p)
 {
-	static const struct diag_evidence none = { .internal = true };
-	char pin[sizeof out->pin_candidate], suggestion[sizeof out->suggestion];
-	unsigned alt_port;
-	enum security alt_security;
-	bool alt_imap;
+	memset(in, 0, sizeof *in);
+	in->ev = ev;
+	in->a = a;
+	in->preset = p;
+}
+
+/* The server the failing dialogue talked to: the evidence names it; the
+ * account's when the probe left it out. */
+static void
+ctx_target(struct ctx *c, const struct diag_evidence *ev,
+           const struct account *a)
+{
+	c->host = ev->host;
+	c->port = ev->port;
+	c->sec = (unsigned)ev->security <= SEC_NONE ? ev->security : SEC_STARTTLS;
+	if (c->host[0] == '\0' && a != NULL) {
+		c->host = ev->imap ? a->imap_host : a->smtp_host;
+		c->port = ev->imap ? a->imap_port : a->smtp_port;
+		c->sec = ev->imap ? a->imap_security : a->smtp_security;
+	}
+}
+
+static const struct diag_evidence no_evidence = { .internal = true };
+
+/* The first rule that matches; the table ends with one that matches
+ * anything. */
+static const struct diag_rule *
+rule_find(const struct diag_evidence *ev, const struct ctx *c)
+{
 	struct facts f;
-	struct ctx c;
 	size_t i;
+
+	facts_gather(ev, c->sec, c->port, &f);
+	for (i = 0; i < NRULES; i++)
+		if (rule_matches(&rules[i], ev, &f))
+			return &rules[i];
+	return &rules[NRULES - 1];
+}
+
+bool
+diag_wants_alternatives(const struct diag_input *in)
+{
+	const struct diag_evidence *ev = in && in->ev ? in->ev : &no_evidence;
+	const struct diag_rule *r;
+	struct ctx c;
+
+	if (ev->imap)
+		return false;
+	memset(&c, 0, sizeof c);
+	ctx_target(&c, ev, in ? in->a : NULL);
+	r = rule_find(ev, &c);
+	return r->cat == DIAG_CONNECTION_REFUSED || r->cat == DIAG_TIMEOUT ||
+	       r->cat == DIAG_TLS_MISMATCH;
+}
+
+const char *
+diag_classify_rule(const struct diag_input *in, struct diagnosis *out)
+{
+	const struct diag_evidence *ev;
+	const struct diag_rule *r;
+	const struct preset *p;
+	struct ctx c;
 
 	if (out == NULL)
 		return NULL;
-	if (ev == NULL)
-		ev = &none;
-	/* Keep what the probe put in out; the rest is ours. */
-	memcpy(pin, out->pin_candidate, sizeof pin);
-	pin[sizeof pin - 1] = '\0';
-	memcpy(suggestion, out->suggestion, sizeof suggestion);
-	suggestion[sizeof suggestion - 1] = '\0';
-	alt_port = out->alt_port;
-	alt_security = out->alt_security;
-	alt_imap = out->alt_imap;
 	memset(out, 0, sizeof *out);
-	str_sanitize(out->pin_candidate, sizeof out->pin_candidate, pin,
-	             strlen(pin));
-	str_sanitize(out->suggestion, sizeof out->suggestion, suggestion,
-	             strlen(suggestion));
-	if (alt_port != 0 && alt_port <= 65535 &&
-	    (unsigned)alt_security <= SEC_NONE) {
-		out->alt_port = alt_port;
-		out->alt_security = alt_security;
-		out->alt_imap = alt_imap;
-		if (out->suggestion[0] == '\0')
-			str_printf(out->suggestion, sizeof out->suggestion,
-			           "port %u with %s works", alt_port,
-			           sec_name(alt_security));
-	}
+	ev = in && in->ev ? in->ev : &no_evidence;
+	p = in ? in->preset : NULL;
 
 	memset(&c, 0, sizeof c);
 	c.ev = ev;
-	c.a = a;
+	c.a = in ? in->a : NULL;
 	c.p = p;
 	c.out = out;
 	c.imap = ev->imap;
 	c.proto = ev->imap ? "IMAP" : "SMTP";
-	/* The evidence names the server of the failing dialogue; fall back
-	 * to the account's when the probe left it out. */
-	c.host = ev->host;
-	c.port = ev->port;
-	c.sec = (unsigned)ev->security <= SEC_NONE ? ev->security : SEC_STARTTLS;
-	if (c.host[0] == '\0' && a != NULL) {
-		c.host = ev->imap ? a->imap_host : a->smtp_host;
-		c.port = ev->imap ? a->imap_port : a->smtp_port;
-		c.sec = ev->imap ? a->imap_security : a->smtp_security;
-	}
+	ctx_target(&c, ev, c.a);
 	if (p != NULL) {
 		c.pname = p->name[0] ? p->name : p->id;
 		c.bridge = strcmp(p->id, "protonmail-bridge") == 0;
 	}
+	r = rule_find(ev, &c);
 
-	facts_gather(ev, c.sec, c.port, &f);
-	for (i = 0; i < NRULES; i++)
-		if (rule_matches(&rules[i], ev, &f))
-			break;
-	/* The table ends with a rule that matches anything. */
-	if (i == NRULES)
-		i = NRULES - 1;
-
-	out->cat = rules[i].cat;
-	str_copy(out->reason, sizeof out->reason, rules[i].reason);
+	out->cat = r->cat;
+	str_copy(out->reason, sizeof out->reason, r->reason);
 	out->stage = ev->stage;
 	reply_copy(out->reply, sizeof out->reply, ev->reply);
 	str_copy(out->title, sizeof out->title, cats[out->cat].title);
+	/* What the probe found, checked: it reaches the screen and may be
+	 * applied to the account. */
+	if (in != NULL) {
+		if (out->cat == DIAG_INVALID_CERTIFICATE)
+			str_sanitize(out->pin_candidate, sizeof out->pin_candidate,
+			             in->pin_candidate,
+			             strnlen(in->pin_candidate,
+			                     sizeof in->pin_candidate));
+		str_sanitize(out->suggestion, sizeof out->suggestion,
+		             in->suggestion,
+		             strnlen(in->suggestion, sizeof in->suggestion));
+		if (in->alt_port != 0 && in->alt_port <= 65535 &&
+		    (unsigned)in->alt_security <= SEC_NONE) {
+			out->alt_port = in->alt_port;
+			out->alt_security = in->alt_security;
+			out->alt_imap = in->alt_imap;
+			if (out->suggestion[0] == '\0')
+				str_printf(out->suggestion, sizeof out->suggestion,
+				           "port %u with %s works", in->alt_port,
+				           sec_name(in->alt_security));
+		}
+	}
 	c.reason = out->reason;
 	fixes_write(&c);
-	return rules[i].name;
+	return r->name;
 }
 
 void
-diag_classify(const struct diag_evidence *ev, const struct account *a,
-              const struct preset *p, struct diagnosis *out)
+diag_classify(const struct diag_input *in, struct diagnosis *out)
 {
-	(void)diag_classify_rule(ev, a, p, out);
+	(void)diag_classify_rule(in, out);
 }

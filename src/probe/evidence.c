@@ -184,17 +184,21 @@ probe_fail_no_auth(struct probe_sink *k, int code, const char *text,
 	ev->auth_not_offered = not_offered;
 }
 
-const struct diag_evidence *
-probe_sink_close(struct probe_sink *k)
+bool
+probe_sink_close(struct probe_sink *k, struct diag_input *in)
 {
+	struct probe *p = k->p;
+
 	if (!k->failed)
-		return NULL;
+		return false;
 	/* A failure of a run that was stopped says only that it was. */
-	if (probe_is_cancelled(k->p))
+	if (probe_is_cancelled(p))
 		k->ev.cancelled = true;
 	/* A last pass for the passwords' forms over the server's words
 	 * (each part was cleaned where it was read). */
-	probe_scrub(k->p, k->ev.reply, sizeof(k->ev.reply));
-	probe_scrub(k->p, k->ev.imap_code, sizeof(k->ev.imap_code));
-	return &k->ev;
+	probe_scrub(p, k->ev.reply, sizeof(k->ev.reply));
+	probe_scrub(p, k->ev.imap_code, sizeof(k->ev.imap_code));
+	diag_input_init(in, &k->ev, &p->a, p->has_preset ? &p->preset : NULL);
+	str_copy(in->pin_candidate, sizeof(in->pin_candidate), k->leaf_sha256);
+	return true;
 }

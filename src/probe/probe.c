@@ -910,8 +910,9 @@ add_alt(struct alt *v, size_t *n, size_t max, struct probe *p,
 	(*n)++;
 }
 
+/* The finding goes to in: the first alternative that works. */
 static void
-find_alternatives(struct probe *p)
+find_alternatives(struct probe *p, struct diag_input *in)
 {
 	struct alt v[2 + PRESET_MAX_SERVERS];
 	size_t n = 0, i;
@@ -943,17 +944,17 @@ find_alternatives(struct probe *p)
 		if (v[i].rc != 0)
 			continue;
 		if (strcasecmp(v[i].host, p->a.smtp_host) == 0)
-			str_printf(p->res.diag.suggestion, sizeof(p->res.diag.suggestion),
+			str_printf(in->suggestion, sizeof(in->suggestion),
 			           "port %u with %s answers and its TLS works", v[i].port,
 			           security_name(v[i].sec));
 		else
-			str_printf(p->res.diag.suggestion, sizeof(p->res.diag.suggestion),
+			str_printf(in->suggestion, sizeof(in->suggestion),
 			           "%s port %u with %s answers and its TLS works",
 			           v[i].host, v[i].port, security_name(v[i].sec));
-		p->res.diag.alt_port = v[i].port;
-		p->res.diag.alt_security = v[i].sec;
-		p->res.diag.alt_imap = false;
-		probe_step_end(p, s, true, "%s", p->res.diag.suggestion);
+		in->alt_port = v[i].port;
+		in->alt_security = v[i].sec;
+		in->alt_imap = false;
+		probe_step_end(p, s, true, "%s", in->suggestion);
 		return;
 	}
 	probe_step_end(p, s, false, "no other port answered with working TLS");
@@ -987,8 +988,7 @@ enum diag_cat
 probe_run(struct probe *p, probe_cb cb, void *ud)
 {
 	struct probe_event ev;
-	const struct preset *pre = p->has_preset ? &p->preset : NULL;
-	const struct diag_evidence *ev_fail;
+	struct diag_input in;
 	int r = 0;
 
 	p->cb = cb;
@@ -1011,27 +1011,16 @@ probe_run(struct probe *p, probe_cb cb, void *ud)
 		probe_step_end(p, s, false, "this account has no IMAP server");
 		probe_fail_internal(&p->sink, true, STAGE_NONE);
 	}
-	ev_fail = probe_sink_close(&p->sink);
-	if (!ev_fail) {
+	if (!probe_sink_close(&p->sink, &in)) {
 		diag_ok(&p->res.diag);
 		p->res.ok = true;
 	} else {
-		struct diagnosis first;
-
-		/* The probe's own findings (fingerprint, a working alternative)
-		 * go in before classifying, so the fixes can name them. */
-		memset(&p->res.diag, 0, sizeof(p->res.diag));
-		memset(&first, 0, sizeof(first));
-		diag_classify(ev_fail, &p->a, pre, &first);
-		if (first.cat == DIAG_INVALID_CERTIFICATE && p->sink.leaf_sha256[0])
-			str_copy(p->res.diag.pin_candidate,
-			         sizeof(p->res.diag.pin_candidate), p->sink.leaf_sha256);
-		if (p->opts.find_alternatives && !ev_fail->imap && !probe_is_cancelled(p) &&
-		    (first.cat == DIAG_CONNECTION_REFUSED ||
-		     first.cat == DIAG_TIMEOUT ||
-		     first.cat == DIAG_TLS_MISMATCH))
-			find_alternatives(p);
-		diag_classify(ev_fail, &p->a, pre, &p->res.diag);
+		/* What the probe finds besides goes into the input first, so
+		 * that the fixes can name it. */
+		if (p->opts.find_alternatives && !probe_is_cancelled(p) &&
+		    diag_wants_alternatives(&in))
+			find_alternatives(p, &in);
+		diag_classify(&in, &p->res.diag);
 	}
 	if (cb) {
 		memset(&ev, 0, sizeof(ev));

@@ -126,10 +126,11 @@ void probe_fail_reply(struct probe_sink *k, bool imap, enum diag_stage stage,
  * unless that answer asks for encryption first. */
 void probe_fail_no_auth(struct probe_sink *k, int code, const char *text,
                         bool not_offered);
-/* Ends the run's evidence: a failure of a cancelled run is cancelled, the
- * passwords' forms are scrubbed from the server's words. The evidence, or
- * NULL when nothing failed. */
-const struct diag_evidence *probe_sink_close(struct probe_sink *k);
+/* Ends the run's evidence (a failure of a cancelled run is cancelled, the
+ * passwords' forms are scrubbed from the server's words) and makes it, the
+ * account, the preset and the failed certificate's fingerprint the input
+ * of the diagnosis. false when nothing failed. */
+bool probe_sink_close(struct probe_sink *k, struct diag_input *in);
 
 /* ---- probe.c: the run, its steps and its evidence ---- */
 
