@@ -18,6 +18,7 @@
 
 #include <libetpan/libetpan.h>
 
+#include "base64.h"
 #include "file.h"
 #include "probe_int.h"
 #include "secmem.h"
@@ -306,12 +307,12 @@ add_forms(struct probe *p, const char *user, const char *pw)
 			buf[o++] = pw[i];
 		}
 		add_form(p, buf, o);
-		add_form(p, buf, probe_b64_encode((const unsigned char *)pw, pl, buf, cap));
+		add_form(p, buf, base64_encode((const unsigned char *)pw, pl, buf, cap));
 		raw[0] = '\0';
 		memcpy(raw + 1, user, ul);
 		raw[1 + ul] = '\0';
 		memcpy(raw + 2 + ul, pw, pl);
-		add_form(p, buf, probe_b64_encode((const unsigned char *)raw, rawlen, buf, cap));
+		add_form(p, buf, base64_encode((const unsigned char *)raw, rawlen, buf, cap));
 	}
 	secmem_free(buf, cap);
 	secmem_free(raw, rawlen + 1);

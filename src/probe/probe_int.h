@@ -192,8 +192,6 @@ void probe_scrub(const struct probe *p, char *text, size_t cap);
  * too. p may be NULL: sanitising only. */
 void probe_clean(const struct probe *p, char *dst, size_t dstlen,
                  const char *src, size_t srclen, bool cut);
-/* Standard base64 of in; the length written, 0 if out is too small. */
-size_t probe_b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen);
 struct probe_step *probe_step_begin(struct probe *p, const char *name);
 /* s may be NULL: a step not shown (probe_sink_step()). */
 void probe_step_end(struct probe *p, struct probe_step *s, bool ok,

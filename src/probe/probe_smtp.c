@@ -19,6 +19,7 @@
 
 #include <libetpan/libetpan.h>
 
+#include "base64.h"
 #include "probe_int.h"
 #include "secmem.h"
 #include "tls.h"
@@ -435,36 +436,6 @@ do_starttls(struct sctx *x)
 	return do_tls(x);
 }
 
-size_t
-probe_b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen)
-{
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, o = 0;
-
-	if (outlen < ((n + 2) / 3) * 4 + 1)
-		return 0;
-	for (i = 0; i + 2 < n; i += 3) {
-		out[o++] = tab[in[i] >> 2];
-		out[o++] = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		out[o++] = tab[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-		out[o++] = tab[in[i + 2] & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = tab[in[i] >> 2];
-		out[o++] = tab[(in[i] & 3) << 4];
-		out[o++] = '=';
-		out[o++] = '=';
-	} else if (n - i == 2) {
-		out[o++] = tab[in[i] >> 2];
-		out[o++] = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		out[o++] = tab[(in[i + 1] & 15) << 2];
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-	return o;
-}
-
 /* AUTH is done here rather than with mailesmtp_auth_sasl(): PLAIN and
  * LOGIN are a few base64 lines, and doing them ourselves removes the
  * dependency on Cyrus SASL plugins (whose absence fails locally and looks
@@ -522,16 +493,16 @@ do_auth(struct sctx *x)
 		memcpy(raw + 1, user, ul);
 		raw[1 + ul] = '\0';
 		memcpy(raw + 2 + ul, pw, pl);
-		probe_b64_encode(raw, ul + pl + 2, b64, b64cap);
+		base64_encode(raw, ul + pl + 2, b64, b64cap);
 		str_printf(line, b64cap + 32, "AUTH PLAIN %s", b64);
 		if (smtp_cmd(x, line, &r) == 0 && r.code == 334)
 			smtp_cmd(x, b64, &r);
 	} else {
 		mech = "LOGIN";
 		if (smtp_cmd(x, "AUTH LOGIN", &r) == 0 && r.code == 334) {
-			probe_b64_encode((const unsigned char *)user, ul, b64, b64cap);
+			base64_encode((const unsigned char *)user, ul, b64, b64cap);
 			if (smtp_cmd(x, b64, &r) == 0 && r.code == 334) {
-				probe_b64_encode((const unsigned char *)pw, pl, b64, b64cap);
+				base64_encode((const unsigned char *)pw, pl, b64, b64cap);
 				smtp_cmd(x, b64, &r);
 			}
 		}
