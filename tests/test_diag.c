@@ -17,7 +17,7 @@
 enum {
 	T_TIMEOUT = 1 << 0, T_CANCELLED = 1 << 1, T_HS = 1 << 2,
 	T_PLAIN = 1 << 3, T_TLS = 1 << 4, T_NOAUTH = 1 << 5,
-	T_LOCAL = 1 << 6, T_INTERNAL = 1 << 7, T_OLDTLS = 1 << 8,
+	T_INTERNAL = 1 << 7, T_OLDTLS = 1 << 8,
 	T_CAFILE = 1 << 9,
 };
 
@@ -45,8 +45,6 @@ static const struct tcase cases[] = {
 	{ "cancelled", DIAG_CANCELLED, "user", SMTP(AUTH), .flags = T_CANCELLED,
 	  .code = 535, .reply = "5.7.8 Error: authentication failed" },
 	{ "internal", DIAG_INTERNAL_ERROR, "bug", SMTP(MAIL), .flags = T_INTERNAL },
-	{ "sasl_mechanism_missing", DIAG_INTERNAL_ERROR, "sasl_mechanism_missing",
-	  SMTP(AUTH), .flags = T_LOCAL, .code = 250, .reply = "mail.example.com" },
 
 	{ "ca_file_refused", DIAG_INVALID_CERTIFICATE, "ca_file_refused",
 	  SMTP(CERT), .flags = T_CAFILE },
@@ -342,6 +340,26 @@ test_account(struct account *a)
 	a->imap_security = SEC_SSL;
 }
 
+/* The diagnosis of ev, a and p with nothing found besides; out is filled
+ * with garbage first: the diagnosis writes all of it. */
+static const char *
+classify_rule(const struct diag_evidence *ev, const struct account *a,
+              const struct preset *p, struct diagnosis *d)
+{
+	struct diag_input in;
+
+	diag_input_init(&in, ev, a, p);
+	memset(d, 0x5a, sizeof *d);
+	return diag_classify_rule(&in, d);
+}
+
+static void
+classify(const struct diag_evidence *ev, const struct account *a,
+         const struct preset *p, struct diagnosis *d)
+{
+	(void)classify_rule(ev, a, p, d);
+}
+
 static void
 evidence_from(const struct tcase *t, struct diag_evidence *ev)
 {
@@ -356,7 +374,6 @@ evidence_from(const struct tcase *t, struct diag_evidence *ev)
 	ev->peer_spoke_plain = t->flags & T_PLAIN;
 	ev->peer_spoke_tls = t->flags & T_TLS;
 	ev->auth_not_offered = t->flags & T_NOAUTH;
-	ev->auth_local_failure = t->flags & T_LOCAL;
 	ev->internal = t->flags & T_INTERNAL;
 	ev->tls_version_refused = t->flags & T_OLDTLS;
 	if (t->flags & T_CAFILE)
@@ -461,8 +478,7 @@ test_rules(void)
 				found = true;
 		check(found, "case %zu names an existing rule %s", i, t->rule);
 		evidence_from(t, &ev);
-		memset(&d, 0, sizeof d);
-		rule = diag_classify_rule(&ev, &a, NULL, &d);
+		rule = classify_rule(&ev, &a, NULL, &d);
 		oneline(shown, sizeof shown, t->reply);
 		check(rule != NULL && strcmp(rule, t->rule) == 0 &&
 		      d.cat == t->cat && strcmp(d.reason, t->reason) == 0,
@@ -500,8 +516,7 @@ test_rules(void)
 	memset(&ev, 0, sizeof ev);
 	ev.stage = STAGE_TLS;
 	ev.tls_handshake_failed = ev.tls_version_refused = true;
-	memset(&d, 0, sizeof d);
-	diag_classify(&ev, &a, NULL, &d);
+	classify(&ev, &a, NULL, &d);
 	check(has_fix(&d, "--allow-old-tls") && has_fix(&d, "RFC 8996") &&
 	      has_fix(&d, a.email), "old TLS: the fixes name the option, the "
 	      "risk and the account");
@@ -509,8 +524,7 @@ test_rules(void)
 	ev.stage = STAGE_CERT;
 	snprintf(ev.ca_file_why, sizeof ev.ca_file_why, "CA file /x: it is a "
 	         "FIFO, not a regular file");
-	memset(&d, 0, sizeof d);
-	diag_classify(&ev, &a, NULL, &d);
+	classify(&ev, &a, NULL, &d);
 	check(has_fix(&d, "CA file /x: it is a FIFO") && has_fix(&d, "--ca-file"),
 	      "CA file refused: the fixes quote why and how to stop using it");
 
@@ -564,8 +578,7 @@ test_rate_limits(void)
 		snprintf(ev.reply, sizeof ev.reply, "%s", texts[i].reply);
 		strcpy(ev.host, "mail.example.com");
 		ev.port = 587;
-		memset(&d, 0, sizeof d);
-		rule = diag_classify_rule(&ev, &a, NULL, &d);
+		rule = classify_rule(&ev, &a, NULL, &d);
 		check(d.cat == DIAG_RATE_LIMITED, "%d at %s \"%s\" is rate_limited "
 		      "(got %s by %s)", texts[i].code,
 		      diag_stage_name(ev.stage), texts[i].reply,
@@ -579,14 +592,6 @@ test_rate_limits(void)
 		      texts[i].code);
 		check(diag_exit_code(d.cat) == EX_TEMPFAIL, "rate_limited exits 75");
 	}
-}
-
-static void
-classify(struct diag_evidence *ev, const struct account *a,
-         const struct preset *p, struct diagnosis *d)
-{
-	memset(d, 0, sizeof *d);
-	diag_classify(ev, a, p, d);
 }
 
 static void
@@ -669,6 +674,7 @@ static void
 test_fixes(void)
 {
 	struct diag_evidence ev;
+	struct diag_input in;
 	struct diagnosis d;
 	struct account a;
 	struct preset bridge, zoho;
@@ -788,10 +794,10 @@ test_fixes(void)
 	/* Certificates. */
 	smtp_ev(&ev, STAGE_CERT, 0, "", 1025, SEC_STARTTLS);
 	ev.cert = CERT_SELF_SIGNED;
-	memset(&d, 0, sizeof d);
-	strcpy(d.pin_candidate, "sha256:0123456789abcdef0123456789abcdef"
+	diag_input_init(&in, &ev, &a, &bridge);
+	strcpy(in.pin_candidate, "sha256:0123456789abcdef0123456789abcdef"
 	       "0123456789abcdef0123456789abcdef");
-	diag_classify(&ev, &a, &bridge, &d);
+	diag_classify(&in, &d);
 	check(strcmp(d.reason, "self_signed") == 0 &&
 	      strncmp(d.pin_candidate, "sha256:0123", 11) == 0 &&
 	      has_fix(&d, "pin its fingerprint") &&
@@ -799,7 +805,8 @@ test_fixes(void)
 	      "self-signed: keeps the probe's pin candidate and shows it");
 	dump_fixes(&d);
 	ev.cert = CERT_PIN_MISMATCH;
-	diag_classify(&ev, &a, NULL, &d);
+	in.preset = NULL;
+	diag_classify(&in, &d);
 	check(has_fix(&d, "changed since you pinned it: check with your "
 	              "provider before re-pinning"),
 	      "pin mismatch: check with the provider before re-pinning");
@@ -817,31 +824,24 @@ test_fixes(void)
 	classify(&ev, &a, NULL, &d);
 	check(has_fix(&d, "--ca-file"), "untrusted: --ca-file or pin");
 
-	/* SASL without its plugins is no wrong password. */
-	smtp_ev(&ev, STAGE_AUTH, 250, "mail.example.com", 587, SEC_STARTTLS);
-	ev.auth_local_failure = true;
-	classify(&ev, &a, NULL, &d);
-	check(d.cat == DIAG_INTERNAL_ERROR && has_fix(&d, "libsasl2-modules"),
-	      "local SASL failure: install libsasl2-modules");
-
 	/* A working alternative the probe found comes first. */
 	smtp_ev(&ev, STAGE_CONNECT, 0, "", 587, SEC_STARTTLS);
 	ev.sys_errno = ETIMEDOUT;
-	memset(&d, 0, sizeof d);
-	d.alt_port = 465;
-	d.alt_security = SEC_SSL;
-	diag_classify(&ev, &a, NULL, &d);
+	diag_input_init(&in, &ev, &a, NULL);
+	in.alt_port = 465;
+	in.alt_security = SEC_SSL;
+	diag_classify(&in, &d);
 	check(d.cat == DIAG_TIMEOUT && d.alt_port == 465 &&
 	      strstr(d.fixes[0], "port 465 with ssl") != NULL &&
 	      strcmp(d.suggestion, "port 465 with ssl works") == 0,
 	      "the probe's alternative is kept and is the first fix");
 
-	memset(&d, 0, sizeof d);
-	d.alt_port = 465;
-	d.alt_security = SEC_SSL;
-	strcpy(d.suggestion, "smtp.zoho.com port 465 with ssl answers and its "
+	diag_input_init(&in, &ev, &a, NULL);
+	in.alt_port = 465;
+	in.alt_security = SEC_SSL;
+	strcpy(in.suggestion, "smtp.zoho.com port 465 with ssl answers and its "
 	       "TLS works");
-	diag_classify(&ev, &a, NULL, &d);
+	diag_classify(&in, &d);
 	check(strstr(d.fixes[0], "smtp.zoho.com port 465 with ssl") != NULL &&
 	      strncmp(d.suggestion, "smtp.zoho.com", 13) == 0,
 	      "the probe's suggestion naming another host is kept and shown");
@@ -878,6 +878,85 @@ test_fixes(void)
 	classify(&ev, &a, NULL, &d);
 	check(has_fix(&d, "mail.example.com:587"),
 	      "falls back to the account's server and port");
+}
+
+/* The diagnosis is a function of its input: the same input gives the same
+ * output, whatever out held; what the probe found is shown only where it
+ * fits; which failures another port would fix. */
+static void
+test_input(void)
+{
+	static const struct {
+		bool imap;
+		enum diag_stage stage;
+		int err;
+		bool timed_out;
+		bool plain;
+		int code;
+		const char *reply;
+		bool want;
+	} alts[] = {
+		{ false, STAGE_CONNECT, ECONNREFUSED, false, false, 0, "", true },
+		{ false, STAGE_CONNECT, ETIMEDOUT, true, false, 0, "", true },
+		{ false, STAGE_TLS, 0, false, true, 220, "mail.example.com", true },
+		{ false, STAGE_GREETING, 0, true, false, 0, "", true },
+		{ true, STAGE_CONNECT, ECONNREFUSED, false, false, 0, "", false },
+		{ false, STAGE_AUTH, 0, false, false, 535, "5.7.8 bad", false },
+		{ false, STAGE_RESOLVE, 0, false, false, 0, "", false },
+	};
+	struct diag_evidence ev;
+	struct diag_input in;
+	struct diagnosis d1, d2;
+	struct account a;
+	size_t i;
+
+	test_account(&a);
+	smtp_ev(&ev, STAGE_AUTH, 535, "5.7.8 Error: authentication failed", 587,
+	        SEC_STARTTLS);
+	diag_input_init(&in, &ev, &a, NULL);
+	strcpy(in.pin_candidate, "sha256:00");
+	memset(&d1, 0x00, sizeof d1);
+	memset(&d2, 0xa5, sizeof d2);
+	diag_classify(&in, &d1);
+	diag_classify(&in, &d2);
+	check(memcmp(&d1, &d2, sizeof d1) == 0,
+	      "the same input gives the same diagnosis, whatever out held");
+	check(d1.cat == DIAG_AUTH_FAILED && d1.pin_candidate[0] == '\0',
+	      "a fingerprint is not offered for a failure that is no certificate's");
+	ev.stage = STAGE_CERT;
+	ev.cert = CERT_SELF_SIGNED;
+	diag_classify(&in, &d1);
+	check(d1.cat == DIAG_INVALID_CERTIFICATE &&
+	      strcmp(d1.pin_candidate, "sha256:00") == 0,
+	      "a certificate's failure offers the probe's fingerprint");
+	in.alt_port = 70000;
+	in.alt_security = SEC_SSL;
+	diag_classify(&in, &d1);
+	check(d1.alt_port == 0 && d1.suggestion[0] == '\0',
+	      "an alternative port past 65535 is dropped");
+	check(!diag_wants_alternatives(NULL), "no input wants no alternatives");
+	diag_classify(NULL, &d1);
+	check(d1.cat == DIAG_INTERNAL_ERROR && d1.nfixes > 0,
+	      "no input at all is an internal error with a fix");
+
+	for (i = 0; i < sizeof alts / sizeof alts[0]; i++) {
+		smtp_ev(&ev, alts[i].stage, alts[i].code, alts[i].reply,
+		        587,
+		        alts[i].plain ? SEC_SSL : SEC_STARTTLS);
+		ev.imap = alts[i].imap;
+		ev.sys_errno = alts[i].err;
+		ev.timed_out = alts[i].timed_out;
+		ev.peer_spoke_plain = ev.tls_handshake_failed = alts[i].plain;
+		if (alts[i].stage == STAGE_GREETING)
+			ev.port = 465;
+		diag_input_init(&in, &ev, &a, NULL);
+		diag_classify(&in, &d1);
+		check(diag_wants_alternatives(&in) == alts[i].want,
+		      "case %zu (%s%s at %s): another port %s", i,
+		      alts[i].imap ? "IMAP " : "", diag_cat_name(d1.cat),
+		      diag_stage_name(alts[i].stage),
+		      alts[i].want ? "is looked for" : "is not looked for");
+	}
 }
 
 static void
@@ -956,5 +1035,6 @@ main(void)
 	test_rate_limits();
 	test_not_limits();
 	test_fixes();
+	test_input();
 	return unit_done();
 }

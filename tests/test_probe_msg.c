@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "base64.h"
 #include "probe_int.h"
 #include "util.h"
 #include "unit.h"
@@ -314,6 +315,36 @@ test_wiped(void)
 	transcript_flush(&t);
 }
 
+/* The encoder of AUTH and the encoded-words: RFC 4648's vectors, and no
+ * write when the room is short. */
+static void
+test_base64(void)
+{
+	static const char *const vec[][2] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+		{ "foobar", "Zm9vYmFy" },
+	};
+	char out[16];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		n = base64_encode((const unsigned char *)vec[i][0],
+		                  strlen(vec[i][0]), out, sizeof(out));
+		check(n == strlen(vec[i][1]) && strcmp(out, vec[i][1]) == 0,
+		      "base64 of \"%s\" is \"%s\"", vec[i][0], vec[i][1]);
+	}
+	n = base64_encode((const unsigned char *)"\xff\xfe\x00", 3, out,
+	                  sizeof(out));
+	check(n == 4 && strcmp(out, "//4A") == 0, "base64 of bytes with a NUL");
+	strcpy(out, "unchanged");
+	check(base64_encode((const unsigned char *)"foo", 3, out, 4) == 0 &&
+	      strcmp(out, "unchanged") == 0,
+	      "base64 without room for the NUL writes nothing");
+	check(base64_encode((const unsigned char *)"foo", 3, out, 5) == 4,
+	      "base64 fits BASE64_LEN(n) bytes exactly (%d)", BASE64_LEN(3));
+}
+
 int
 main(void)
 {
@@ -327,5 +358,6 @@ main(void)
 	test_encode_name();
 	test_build();
 	test_token();
+	test_base64();
 	return unit_done();
 }

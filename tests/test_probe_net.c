@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "base64.h"
 #include "net.h"
 #include "probe_int.h"
 #include "util.h"
@@ -248,7 +249,7 @@ test_clean(void)
 		static const char raw[] = "\0alice@example.org\0Cut-Canary-Pw-31337";
 		char b64[128], line[160];
 
-		probe_b64_encode((const unsigned char *)raw, sizeof(raw) - 1, b64, sizeof(b64));
+		base64_encode((const unsigned char *)raw, sizeof(raw) - 1, b64, sizeof(b64));
 		str_printf(line, sizeof(line), "501 bad: %.20s", b64);
 		probe_clean(p, out, sizeof(out), line, strlen(line), true);
 		check(strcmp(out, "501 bad: <redacted>") == 0,

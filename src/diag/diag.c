@@ -115,6 +115,108 @@ diag_stage_name(enum diag_stage s)
 	return stage_names[s];
 }
 
+/* ---- reasons ---------------------------------------------------------- */
+
+/* The sub-reasons the rules give, each with its name in the diagnosis (the
+ * JSON's "reason", the console's troubleshooting panel). A rule or a fix
+ * that names a reason missing here does not compile; NONE, the zero, is
+ * what a rule without a reason would give, and no rule does. */
+#define DIAG_REASONS(X) \
+	X(NONE, "") \
+	X(USER, "user") \
+	X(BUG, "bug") \
+	X(CA_FILE_REFUSED, "ca_file_refused") \
+	X(PIN_MISMATCH, "pin_mismatch") \
+	X(EXPIRED, "expired") \
+	X(NOT_YET_VALID, "not_yet_valid") \
+	X(HOSTNAME_MISMATCH, "hostname_mismatch") \
+	X(SELF_SIGNED, "self_signed") \
+	X(UNTRUSTED, "untrusted") \
+	X(NO_SUCH_HOST, "no_such_host") \
+	X(NO_ADDRESS, "no_address") \
+	X(RESOLVER_UNAVAILABLE, "resolver_unavailable") \
+	X(RESOLVER_FAILURE, "resolver_failure") \
+	X(RESOLVE_FAILED, "resolve_failed") \
+	X(REFUSED, "refused") \
+	X(NO_ANSWER, "no_answer") \
+	X(UNREACHABLE, "unreachable") \
+	X(NETWORK_UNREACHABLE, "network_unreachable") \
+	X(BLOCKED_LOCALLY, "blocked_locally") \
+	X(CONNECT_FAILED, "connect_failed") \
+	X(OLD_TLS_ONLY, "old_tls_only") \
+	X(SERVER_SPEAKS_PLAIN, "server_speaks_plain") \
+	X(SERVER_SPEAKS_TLS, "server_speaks_tls") \
+	X(PLAIN_TO_TLS_PORT, "plain_to_tls_port") \
+	X(HANDSHAKE_FAILED, "handshake_failed") \
+	X(NO_GREETING, "no_greeting") \
+	X(HANDSHAKE, "handshake") \
+	X(NO_REPLY, "no_reply") \
+	X(TLS_HANDSHAKE_FAILED, "tls_handshake_failed") \
+	X(MAILBOX_FULL, "mailbox_full") \
+	X(CONNECTIONS, "connections") \
+	X(RECIPIENTS, "recipients") \
+	X(LOGIN_ATTEMPTS, "login_attempts") \
+	X(QUOTA, "quota") \
+	X(MESSAGES, "messages") \
+	X(DEFERRED, "deferred") \
+	X(LIMIT, "limit") \
+	X(TOO_MANY, "too_many") \
+	X(TEMPORARY, "temporary") \
+	X(NOT_SUPPORTED, "not_supported") \
+	X(DATA_AFTER_STARTTLS, "data_after_starttls") \
+	X(UNPARSEABLE_REPLY, "unparseable_reply") \
+	X(NOT_OFFERED, "not_offered") \
+	X(APP_PASSWORD_REQUIRED, "app_password_required") \
+	X(WEB_LOGIN_REQUIRED, "web_login_required") \
+	X(STARTTLS_FIRST, "starttls_first") \
+	X(ENCRYPTION_REQUIRED, "encryption_required") \
+	X(PRIVACY_REQUIRED, "privacy_required") \
+	X(PLAINTEXT_DISALLOWED, "plaintext_disallowed") \
+	X(MECHANISM_TOO_WEAK, "mechanism_too_weak") \
+	X(MECHANISM_NOT_SUPPORTED, "mechanism_not_supported") \
+	X(AUTH_REQUIRED, "auth_required") \
+	X(BAD_CREDENTIALS, "bad_credentials") \
+	X(NOT_AUTHORIZED, "not_authorized") \
+	X(PASSWORD_EXPIRED, "password_expired") \
+	X(ACCOUNT_DISABLED, "account_disabled") \
+	X(TEMPORARY_AUTH_FAILURE, "temporary_auth_failure") \
+	X(EHLO_REJECTED, "ehlo_rejected") \
+	X(SEND_AS_DENIED, "send_as_denied") \
+	X(NOT_OWNED, "not_owned") \
+	X(CLIENT_BLOCKED, "client_blocked") \
+	X(ADDRESS_NOT_ALLOWED, "address_not_allowed") \
+	X(BAD_ADDRESS, "bad_address") \
+	X(RELAY_DENIED, "relay_denied") \
+	X(UNKNOWN_USER, "unknown_user") \
+	X(MESSAGE_REJECTED, "message_rejected") \
+	X(CLOSING, "closing") \
+	X(NO_SERVICE, "no_service") \
+	X(BAD_REPLY, "bad_reply") \
+	X(REPLY_WITHOUT_END, "reply_without_end") \
+	X(CONNECTION_CLOSED, "connection_closed") \
+	X(UNEXPECTED_GREETING, "unexpected_greeting") \
+	X(EHLO_FAILED, "ehlo_failed") \
+	X(REJECTED, "rejected") \
+	X(DATA_FAILED, "data_failed") \
+	X(QUIT_FAILED, "quit_failed") \
+	X(SELECT_FAILED, "select_failed") \
+	X(SEARCH_FAILED, "search_failed") \
+	X(NO_STAGE, "no_stage") \
+	X(UNCLASSIFIED, "unclassified")
+
+enum diag_reason {
+#define X(id, name) R_##id,
+	DIAG_REASONS(X)
+#undef X
+	R_NREASONS
+};
+
+static const char *const reason_names[R_NREASONS] = {
+#define X(id, name) [R_##id] = name,
+	DIAG_REASONS(X)
+#undef X
+};
+
 /* ---- the rules -------------------------------------------------------- */
 
 /* Facts derived from the evidence, so that rules can require or exclude
@@ -126,7 +228,6 @@ enum {
 	F_PEER_PLAIN   = 1u << 3,  /* plain text where TLS was expected */
 	F_PEER_TLS     = 1u << 4,  /* TLS where plain text was expected */
 	F_AUTH_NONE    = 1u << 5,  /* no mechanism we speak was offered */
-	F_AUTH_LOCAL   = 1u << 6,  /* SASL failed before sending anything */
 	F_INTERNAL     = 1u << 7,
 	F_SEC_SSL      = 1u << 8,  /* the dialogue uses implicit TLS */
 	F_TLS_PORT     = 1u << 9,  /* 465 or 993: implicit-TLS ports */
@@ -163,66 +264,62 @@ struct diag_rule {
 	unsigned need;          /* F_* that must all be set */
 	unsigned deny;          /* F_* that must all be clear */
 	enum diag_cat cat;
-	const char *reason;
+	enum diag_reason reason;
 };
 
 static const struct diag_rule rules[] = {
 	/* -- The run itself: nothing else matters once it was stopped. */
 	{ .name = "cancelled", .need = F_CANCELLED,
-	  .cat = DIAG_CANCELLED, .reason = "user" },
+	  .cat = DIAG_CANCELLED, .reason = R_USER },
 	{ .name = "internal", .need = F_INTERNAL,
-	  .cat = DIAG_INTERNAL_ERROR, .reason = "bug" },
-	/* libetpan 1.9.4 runs every SMTP mechanism through Cyrus SASL; without
-	 * its plugins AUTH fails before a byte is sent. Not a wrong password. */
-	{ .name = "sasl_mechanism_missing", .need = F_AUTH_LOCAL,
-	  .cat = DIAG_INTERNAL_ERROR, .reason = "sasl_mechanism_missing" },
+	  .cat = DIAG_INTERNAL_ERROR, .reason = R_BUG },
 
 	/* -- The CA file was unsafe or unreadable: nothing was sent. */
 	{ .name = "ca_file_refused", .need = F_CA_FILE,
-	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "ca_file_refused" },
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = R_CA_FILE_REFUSED },
 
 	/* -- Certificates: the verification result is exact. */
 	{ .name = "cert_pin_mismatch", .cert = CERT_PIN_MISMATCH,
-	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "pin_mismatch" },
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = R_PIN_MISMATCH },
 	{ .name = "cert_expired", .cert = CERT_EXPIRED,
-	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "expired" },
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = R_EXPIRED },
 	{ .name = "cert_not_yet_valid", .cert = CERT_NOT_YET_VALID,
-	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "not_yet_valid" },
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = R_NOT_YET_VALID },
 	{ .name = "cert_hostname_mismatch", .cert = CERT_HOSTNAME_MISMATCH,
-	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "hostname_mismatch" },
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = R_HOSTNAME_MISMATCH },
 	{ .name = "cert_self_signed", .cert = CERT_SELF_SIGNED,
-	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "self_signed" },
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = R_SELF_SIGNED },
 	{ .name = "cert_untrusted", .cert = CERT_UNTRUSTED,
-	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "untrusted" },
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = R_UNTRUSTED },
 
 	/* -- Name resolution. */
 	{ .name = "dns_no_such_host", .stages = S(STAGE_RESOLVE),
 	  .gai = { EAI_NONAME },
-	  .cat = DIAG_DNS_FAILURE, .reason = "no_such_host" },
+	  .cat = DIAG_DNS_FAILURE, .reason = R_NO_SUCH_HOST },
 	{ .name = "dns_no_address", .stages = S(STAGE_RESOLVE),
 	  .gai = { EAI_NODATA, EAI_ADDRFAMILY },
-	  .cat = DIAG_DNS_FAILURE, .reason = "no_address" },
+	  .cat = DIAG_DNS_FAILURE, .reason = R_NO_ADDRESS },
 	{ .name = "dns_resolver_unavailable", .stages = S(STAGE_RESOLVE),
 	  .gai = { EAI_AGAIN },
-	  .cat = DIAG_DNS_FAILURE, .reason = "resolver_unavailable" },
+	  .cat = DIAG_DNS_FAILURE, .reason = R_RESOLVER_UNAVAILABLE },
 	/* getaddrinfo() outlasted the step timeout and was abandoned: the
 	 * resolver did not answer, whatever the name. */
 	{ .name = "dns_resolver_timeout", .stages = S(STAGE_RESOLVE),
 	  .need = F_TIMEOUT,
-	  .cat = DIAG_DNS_FAILURE, .reason = "resolver_unavailable" },
+	  .cat = DIAG_DNS_FAILURE, .reason = R_RESOLVER_UNAVAILABLE },
 	{ .name = "dns_resolver_failure", .stages = S(STAGE_RESOLVE),
 	  .gai = { EAI_FAIL },
-	  .cat = DIAG_DNS_FAILURE, .reason = "resolver_failure" },
+	  .cat = DIAG_DNS_FAILURE, .reason = R_RESOLVER_FAILURE },
 	{ .name = "dns_other", .stages = S(STAGE_RESOLVE),
-	  .cat = DIAG_DNS_FAILURE, .reason = "resolve_failed" },
+	  .cat = DIAG_DNS_FAILURE, .reason = R_RESOLVE_FAILED },
 
 	/* -- Connecting. */
 	{ .name = "connect_refused", .stages = S(STAGE_CONNECT),
 	  .errnos = { ECONNREFUSED },
-	  .cat = DIAG_CONNECTION_REFUSED, .reason = "refused" },
+	  .cat = DIAG_CONNECTION_REFUSED, .reason = R_REFUSED },
 	{ .name = "connect_timeout", .stages = S(STAGE_CONNECT),
 	  .need = F_TIMEOUT,
-	  .cat = DIAG_TIMEOUT, .reason = "no_answer" },
+	  .cat = DIAG_TIMEOUT, .reason = R_NO_ANSWER },
 	/* EHOSTUNREACH / ENETUNREACH come back at once (an ICMP error, a
 	 * firewall's REJECT rule, no route): the attempt was answered with a
 	 * no, unlike a timeout where packets vanish and waiting may help. What
@@ -231,61 +328,61 @@ static const struct diag_rule rules[] = {
 	 * reason that says which. */
 	{ .name = "connect_host_unreachable", .stages = S(STAGE_CONNECT),
 	  .errnos = { EHOSTUNREACH, EHOSTDOWN },
-	  .cat = DIAG_CONNECTION_REFUSED, .reason = "unreachable" },
+	  .cat = DIAG_CONNECTION_REFUSED, .reason = R_UNREACHABLE },
 	{ .name = "connect_network_unreachable", .stages = S(STAGE_CONNECT),
 	  .errnos = { ENETUNREACH, ENETDOWN, EADDRNOTAVAIL },
-	  .cat = DIAG_CONNECTION_REFUSED, .reason = "network_unreachable" },
+	  .cat = DIAG_CONNECTION_REFUSED, .reason = R_NETWORK_UNREACHABLE },
 	{ .name = "connect_blocked_locally", .stages = S(STAGE_CONNECT),
 	  .errnos = { EACCES, EPERM },
-	  .cat = DIAG_CONNECTION_REFUSED, .reason = "blocked_locally" },
+	  .cat = DIAG_CONNECTION_REFUSED, .reason = R_BLOCKED_LOCALLY },
 	{ .name = "connect_other", .stages = S(STAGE_CONNECT),
-	  .cat = DIAG_CONNECTION_REFUSED, .reason = "connect_failed" },
+	  .cat = DIAG_CONNECTION_REFUSED, .reason = R_CONNECT_FAILED },
 
 	/* -- A server older than TLS 1.2: the password is not sent to it
 	 * unless the account allows old TLS (RFC 8996). */
 	{ .name = "tls_old_version", .stages = S(STAGE_TLS), .need = F_OLD_TLS,
-	  .cat = DIAG_TLS_MISMATCH, .reason = "old_tls_only" },
+	  .cat = DIAG_TLS_MISMATCH, .reason = R_OLD_TLS_ONLY },
 
 	/* -- Encryption that does not match the port. */
 	{ .name = "tls_server_speaks_plain", .need = F_PEER_PLAIN,
-	  .cat = DIAG_TLS_MISMATCH, .reason = "server_speaks_plain" },
+	  .cat = DIAG_TLS_MISMATCH, .reason = R_SERVER_SPEAKS_PLAIN },
 	{ .name = "tls_server_speaks_tls", .need = F_PEER_TLS,
-	  .cat = DIAG_TLS_MISMATCH, .reason = "server_speaks_tls" },
+	  .cat = DIAG_TLS_MISMATCH, .reason = R_SERVER_SPEAKS_TLS },
 	/* Plain text to an implicit-TLS port: the server waits for a TLS hello
 	 * and we wait for a greeting, until a timeout or a close. */
 	{ .name = "tls_plain_to_tls_port", .stages = S(STAGE_GREETING),
 	  .need = F_TLS_PORT | F_NO_REPLY, .deny = F_SEC_SSL,
-	  .cat = DIAG_TLS_MISMATCH, .reason = "plain_to_tls_port" },
+	  .cat = DIAG_TLS_MISMATCH, .reason = R_PLAIN_TO_TLS_PORT },
 	{ .name = "tls_implicit_failed", .stages = S(STAGE_TLS),
 	  .need = F_SEC_SSL, .deny = F_TIMEOUT,
-	  .cat = DIAG_TLS_MISMATCH, .reason = "handshake_failed" },
+	  .cat = DIAG_TLS_MISMATCH, .reason = R_HANDSHAKE_FAILED },
 
 	/* -- Silence. A stale reply from an earlier step may still be in the
 	 * evidence, so timeouts come before any rule on replies. */
 	{ .name = "timeout_greeting", .stages = S(STAGE_GREETING),
 	  .need = F_TIMEOUT,
-	  .cat = DIAG_TIMEOUT, .reason = "no_greeting" },
+	  .cat = DIAG_TIMEOUT, .reason = R_NO_GREETING },
 	{ .name = "timeout_handshake",
 	  .stages = S(STAGE_TLS) | S(STAGE_CERT),
 	  .need = F_TIMEOUT,
-	  .cat = DIAG_TIMEOUT, .reason = "handshake" },
+	  .cat = DIAG_TIMEOUT, .reason = R_HANDSHAKE },
 	{ .name = "timeout_reply", .need = F_TIMEOUT,
-	  .cat = DIAG_TIMEOUT, .reason = "no_reply" },
+	  .cat = DIAG_TIMEOUT, .reason = R_NO_REPLY },
 
 	/* After STARTTLS was accepted the port is right; the two TLS stacks did
 	 * not agree (versions, ciphers) or the server broke off. */
 	{ .name = "tls_starttls_failed", .stages = S(STAGE_TLS),
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "tls_handshake_failed" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_TLS_HANDSHAKE_FAILED },
 
 	/* -- A recipient's full mailbox speaks of quotas too: before limits. */
 	{ .name = "rcpt_mailbox_full_esc",
 	  .stages = S(STAGE_RCPT) | S(STAGE_DATA), .esc = "5.2.2|4.2.2",
-	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "mailbox_full" },
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = R_MAILBOX_FULL },
 	{ .name = "rcpt_mailbox_full_words",
 	  .stages = S(STAGE_RCPT) | S(STAGE_DATA),
 	  .words = "mailbox full|mailbox is full|tried to reach is over quota|"
 	           "mailbox over quota|mailbox size limit",
-	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "mailbox_full" },
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = R_MAILBOX_FULL },
 
 	/* -- Sending limits. Servers say it with 421, 450, 451, 452, 550, 554
 	 * and many words; the words decide, before any rule on codes alone. */
@@ -293,232 +390,232 @@ static const struct diag_rule rules[] = {
 	  .words = "too many connections|too many concurrent|"
 	           "too many simultaneous|too many sessions|connection limit|"
 	           "connection rate|maximum number of connections",
-	  .cat = DIAG_RATE_LIMITED, .reason = "connections" },
+	  .cat = DIAG_RATE_LIMITED, .reason = R_CONNECTIONS },
 	{ .name = "rate_recipients",
 	  .words = "too many recipients|recipient limit|recipients limit",
-	  .cat = DIAG_RATE_LIMITED, .reason = "recipients" },
+	  .cat = DIAG_RATE_LIMITED, .reason = R_RECIPIENTS },
 	{ .name = "rate_recipients_esc", .esc = "4.5.3|5.5.3",
-	  .cat = DIAG_RATE_LIMITED, .reason = "recipients" },
+	  .cat = DIAG_RATE_LIMITED, .reason = R_RECIPIENTS },
 	{ .name = "rate_login_attempts",
 	  .words = "too many login|too many auth|too many failed|"
 	           "too many invalid|too many bad|too many unsuccessful",
-	  .cat = DIAG_RATE_LIMITED, .reason = "login_attempts" },
+	  .cat = DIAG_RATE_LIMITED, .reason = R_LOGIN_ATTEMPTS },
 	{ .name = "rate_quota",
 	  .words = "quota exceeded|quotaexceeded|exceeded quota|"
 	           "exceeded the quota|over quota|sending quota",
-	  .cat = DIAG_RATE_LIMITED, .reason = "quota" },
+	  .cat = DIAG_RATE_LIMITED, .reason = R_QUOTA },
 	{ .name = "rate_messages",
 	  .words = "too much mail|too many messages|too many mails|"
 	           "too many emails|sending limit|rate limit|ratelimit|"
 	           "rate-limit|throttl|limit exceeded|exceeded the limit|"
 	           "exceeded limit|unusual rate|message rate|sending rate|"
 	           "slow down",
-	  .cat = DIAG_RATE_LIMITED, .reason = "messages" },
+	  .cat = DIAG_RATE_LIMITED, .reason = R_MESSAGES },
 	/* Postfix and others defer a sender over its budget with a bare "try
 	 * again later" under 4.7.x. */
 	{ .name = "rate_try_later", .code_lo = 450, .code_hi = 452,
 	  .esc = "4.7.", .words = "try again later|try later|retry later",
-	  .cat = DIAG_RATE_LIMITED, .reason = "deferred" },
+	  .cat = DIAG_RATE_LIMITED, .reason = R_DEFERRED },
 	{ .name = "rate_imap_limit", .imap_code = "LIMIT",
-	  .cat = DIAG_RATE_LIMITED, .reason = "limit" },
+	  .cat = DIAG_RATE_LIMITED, .reason = R_LIMIT },
 	{ .name = "rate_too_many", .words = "too many",
-	  .cat = DIAG_RATE_LIMITED, .reason = "too_many" },
+	  .cat = DIAG_RATE_LIMITED, .reason = R_TOO_MANY },
 
 	/* -- STARTTLS. */
 	{ .name = "starttls_temporary", .stages = S(STAGE_STARTTLS),
 	  .code_lo = 400, .code_hi = 499,
-	  .cat = DIAG_STARTTLS_UNAVAILABLE, .reason = "temporary" },
+	  .cat = DIAG_STARTTLS_UNAVAILABLE, .reason = R_TEMPORARY },
 	{ .name = "starttls_not_supported", .stages = S(STAGE_STARTTLS),
 	  .code_lo = 500, .code_hi = 504,
-	  .cat = DIAG_STARTTLS_UNAVAILABLE, .reason = "not_supported" },
+	  .cat = DIAG_STARTTLS_UNAVAILABLE, .reason = R_NOT_SUPPORTED },
 	/* The probe's own words: bytes that came after the STARTTLS reply,
 	 * where a man in the middle could have injected them. */
 	{ .name = "starttls_injected", .stages = S(STAGE_STARTTLS),
 	  .words = "clear-text data after",
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "data_after_starttls" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_DATA_AFTER_STARTTLS },
 	{ .name = "starttls_garbled", .stages = S(STAGE_STARTTLS),
 	  .proto = P_SMTP, .need = F_GARBLED,
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "unparseable_reply" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_UNPARSEABLE_REPLY },
 	{ .name = "starttls_not_offered", .stages = S(STAGE_STARTTLS),
-	  .cat = DIAG_STARTTLS_UNAVAILABLE, .reason = "not_offered" },
+	  .cat = DIAG_STARTTLS_UNAVAILABLE, .reason = R_NOT_OFFERED },
 
 	/* -- Logging in. Gmail says "app password" under 534 5.7.9, others
 	 * under 535 or an IMAP [ALERT]: the words decide. */
 	{ .name = "auth_app_password", .stages = S_LOGIN,
 	  .words = "application-specific password|app password|"
 	           "app-specific password|apppassword|application password",
-	  .cat = DIAG_AUTH_FAILED, .reason = "app_password_required" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_APP_PASSWORD_REQUIRED },
 	{ .name = "auth_web_login", .stages = S_LOGIN, .esc = "5.7.14|4.7.14",
-	  .cat = DIAG_AUTH_FAILED, .reason = "web_login_required" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_WEB_LOGIN_REQUIRED },
 	{ .name = "auth_imap_webalert", .imap_code = "WEBALERT",
-	  .cat = DIAG_AUTH_FAILED, .reason = "web_login_required" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_WEB_LOGIN_REQUIRED },
 	{ .name = "enc_starttls_first", .code_lo = 530, .code_hi = 530,
 	  .words = "starttls|tls|encrypt|ssl|secure",
-	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = "starttls_first" },
+	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = R_STARTTLS_FIRST },
 	{ .name = "enc_538", .code_lo = 538, .code_hi = 538,
-	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = "encryption_required" },
+	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = R_ENCRYPTION_REQUIRED },
 	{ .name = "enc_esc_5_7_11", .esc = "5.7.11",
-	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = "encryption_required" },
+	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = R_ENCRYPTION_REQUIRED },
 	{ .name = "enc_imap_privacy", .imap_code = "PRIVACYREQUIRED",
-	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = "privacy_required" },
+	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = R_PRIVACY_REQUIRED },
 	{ .name = "enc_words", .stages = S_LOGIN,
 	  .words = "plaintext authentication|non-secure|without ssl|"
 	           "without tls|requires encryption|encryption required|"
 	           "must use tls|must use ssl|logindisabled",
-	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = "plaintext_disallowed" },
+	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = R_PLAINTEXT_DISALLOWED },
 	{ .name = "auth_not_offered", .need = F_AUTH_NONE,
-	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = "not_offered" },
+	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = R_NOT_OFFERED },
 	{ .name = "auth_too_weak", .stages = S_LOGIN,
 	  .code_lo = 534, .code_hi = 534,
-	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = "mechanism_too_weak" },
+	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = R_MECHANISM_TOO_WEAK },
 	{ .name = "auth_mechanism_504", .stages = S_LOGIN,
 	  .code_lo = 504, .code_hi = 504,
-	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = "mechanism_not_supported" },
+	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = R_MECHANISM_NOT_SUPPORTED },
 	{ .name = "auth_mechanism_words", .stages = S_LOGIN,
 	  .words = "mechanism not supported|unrecognized authentication type|"
 	           "unsupported authentication|unknown authentication|"
 	           "mechanism not available|mechanism is not supported",
-	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = "mechanism_not_supported" },
+	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = R_MECHANISM_NOT_SUPPORTED },
 	/* 530 without words of encryption: we sent mail without logging in. */
 	{ .name = "auth_required_530", .code_lo = 530, .code_hi = 530,
-	  .cat = DIAG_AUTH_FAILED, .reason = "auth_required" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_AUTH_REQUIRED },
 	{ .name = "auth_bad_535", .code_lo = 535, .code_hi = 535,
-	  .cat = DIAG_AUTH_FAILED, .reason = "bad_credentials" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_BAD_CREDENTIALS },
 	{ .name = "auth_bad_esc", .esc = "5.7.8",
-	  .cat = DIAG_AUTH_FAILED, .reason = "bad_credentials" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_BAD_CREDENTIALS },
 	{ .name = "auth_imap_failed", .imap_code = "AUTHENTICATIONFAILED",
-	  .cat = DIAG_AUTH_FAILED, .reason = "bad_credentials" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_BAD_CREDENTIALS },
 	{ .name = "auth_imap_authorization", .imap_code = "AUTHORIZATIONFAILED",
-	  .cat = DIAG_AUTH_FAILED, .reason = "not_authorized" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_NOT_AUTHORIZED },
 	{ .name = "auth_imap_expired", .imap_code = "EXPIRED",
-	  .cat = DIAG_AUTH_FAILED, .reason = "password_expired" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_PASSWORD_EXPIRED },
 	{ .name = "auth_imap_contactadmin", .imap_code = "CONTACTADMIN",
-	  .cat = DIAG_AUTH_FAILED, .reason = "account_disabled" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_ACCOUNT_DISABLED },
 	{ .name = "imap_unavailable", .imap_code = "UNAVAILABLE|SERVERBUG",
-	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "temporary" },
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_TEMPORARY },
 	/* 454 4.7.0 "Temporary authentication failure": the server's password
 	 * backend is down; the password may well be right. */
 	{ .name = "auth_temporary", .stages = S_LOGIN,
 	  .code_lo = 400, .code_hi = 499,
-	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "temporary_auth_failure" },
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_TEMPORARY_AUTH_FAILURE },
 	{ .name = "auth_words", .stages = S_LOGIN,
 	  .words = "authentication failed|invalid credentials|not accepted|"
 	           "login failed|incorrect|invalid login|invalid password|"
 	           "bad password|wrong password|invalid user",
-	  .cat = DIAG_AUTH_FAILED, .reason = "bad_credentials" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_BAD_CREDENTIALS },
 
 	/* -- The envelope. Postfix checks the sender at RCPT time
 	 * (smtpd_delay_reject), so sender words count at RCPT too. */
 	{ .name = "helo_rejected", .stages = S(STAGE_EHLO) | S_ENVELOPE,
 	  .words = "helo command rejected|ehlo command rejected|"
 	           "need fully-qualified hostname|invalid helo|invalid ehlo",
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "ehlo_rejected" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_EHLO_REJECTED },
 	{ .name = "sender_send_as_esc", .stages = S_ENVELOPE, .esc = "5.7.60",
-	  .cat = DIAG_SENDER_REJECTED, .reason = "send_as_denied" },
+	  .cat = DIAG_SENDER_REJECTED, .reason = R_SEND_AS_DENIED },
 	{ .name = "sender_send_as_words", .stages = S_ENVELOPE,
 	  .words = "sendasdenied|send as denied|send as permission|"
 	           "send-as permission",
-	  .cat = DIAG_SENDER_REJECTED, .reason = "send_as_denied" },
+	  .cat = DIAG_SENDER_REJECTED, .reason = R_SEND_AS_DENIED },
 	{ .name = "sender_not_owned", .stages = S_ENVELOPE,
 	  .words = "not owned by user|sender address rejected|"
 	           "sender not allowed|not allowed to send as|"
 	           "not authorized to send|sender rejected|sender mismatch",
-	  .cat = DIAG_SENDER_REJECTED, .reason = "not_owned" },
+	  .cat = DIAG_SENDER_REJECTED, .reason = R_NOT_OWNED },
 	{ .name = "client_blocked", .stages = S_DIALOGUE,
 	  .words = "client host rejected|blocklist|blacklist|block list|"
 	           "black list|spamhaus|dnsbl|blocked using|listed at",
-	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "client_blocked" },
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_CLIENT_BLOCKED },
 	{ .name = "sender_mail_553", .stages = S(STAGE_MAIL),
 	  .code_lo = 553, .code_hi = 553,
-	  .cat = DIAG_SENDER_REJECTED, .reason = "address_not_allowed" },
+	  .cat = DIAG_SENDER_REJECTED, .reason = R_ADDRESS_NOT_ALLOWED },
 	{ .name = "sender_mail_syntax", .stages = S(STAGE_MAIL),
 	  .code_lo = 501, .code_hi = 501,
-	  .cat = DIAG_SENDER_REJECTED, .reason = "bad_address" },
+	  .cat = DIAG_SENDER_REJECTED, .reason = R_BAD_ADDRESS },
 	{ .name = "rcpt_relay_denied", .stages = S(STAGE_RCPT),
 	  .words = "relay access denied|relaying denied|relay not permitted|"
 	           "unable to relay|not permitted to relay|relay denied|"
 	           "relaying not allowed",
-	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "relay_denied" },
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = R_RELAY_DENIED },
 	{ .name = "rcpt_unknown_esc", .stages = S(STAGE_RCPT),
 	  .esc = "5.1.1|4.1.1",
-	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "unknown_user" },
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = R_UNKNOWN_USER },
 	{ .name = "rcpt_unknown_words", .stages = S(STAGE_RCPT),
 	  .words = "user unknown|unknown user|no such user|does not exist|"
 	           "mailbox unavailable|no mailbox|invalid recipient|"
 	           "unknown recipient|recipient not found",
-	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "unknown_user" },
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = R_UNKNOWN_USER },
 	{ .name = "rcpt_bad_address_esc", .stages = S(STAGE_RCPT),
 	  .esc = "5.1.",
-	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "bad_address" },
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = R_BAD_ADDRESS },
 	{ .name = "data_rejected", .stages = S(STAGE_DATA),
 	  .code_lo = 500, .code_hi = 599,
-	  .cat = DIAG_SENDER_REJECTED, .reason = "message_rejected" },
+	  .cat = DIAG_SENDER_REJECTED, .reason = R_MESSAGE_REJECTED },
 
 	/* -- The server's state. A 421 or 554 greeting without limit words is
 	 * a server not taking mail now. */
 	{ .name = "greeting_421", .stages = S(STAGE_GREETING),
 	  .code_lo = 421, .code_hi = 421,
-	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "closing" },
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_CLOSING },
 	{ .name = "greeting_554", .stages = S(STAGE_GREETING),
 	  .code_lo = 554, .code_hi = 554,
-	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "no_service" },
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_NO_SERVICE },
 	{ .name = "greeting_5xx", .stages = S(STAGE_GREETING),
 	  .code_lo = 500, .code_hi = 599,
-	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "no_service" },
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_NO_SERVICE },
 	{ .name = "imap_bye", .proto = P_IMAP, .words = "bye",
 	  .stages = S(STAGE_GREETING),
-	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "closing" },
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_CLOSING },
 	{ .name = "any_421", .code_lo = 421, .code_hi = 421,
-	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "closing" },
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_CLOSING },
 	{ .name = "any_4xx", .proto = P_SMTP, .code_lo = 400, .code_hi = 499,
-	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "temporary" },
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_TEMPORARY },
 
 	/* -- Replies that are not SMTP. */
 	{ .name = "bad_reply_code", .proto = P_SMTP, .need = F_BAD_CODE,
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "bad_reply" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_BAD_REPLY },
 	{ .name = "unparseable_reply", .proto = P_SMTP, .need = F_GARBLED,
 	  .stages = S_DIALOGUE,
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "unparseable_reply" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_UNPARSEABLE_REPLY },
 	{ .name = "ehlo_rejected", .stages = S(STAGE_EHLO),
 	  .code_lo = 500, .code_hi = 599,
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "ehlo_rejected" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_EHLO_REJECTED },
 	/* A reply that never ended (the probe stops reading at its budget):
 	 * the server is not speaking the protocol, it did not hang up. */
 	{ .name = "reply_without_end", .stages = S_DIALOGUE,
 	  .errnos = { EMSGSIZE },
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "reply_without_end" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_REPLY_WITHOUT_END },
 	/* The server hung up without a word (before the stage's own rule:
 	 * an empty login failure is not a wrong password). */
 	{ .name = "connection_closed", .stages = S_DIALOGUE,
 	  .need = F_NO_REPLY,
-	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = "connection_closed" },
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_CONNECTION_CLOSED },
 
 	/* -- One catch-all per stage. */
 	{ .name = "greeting_other", .stages = S(STAGE_GREETING),
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "unexpected_greeting" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_UNEXPECTED_GREETING },
 	{ .name = "ehlo_other", .stages = S(STAGE_EHLO),
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "ehlo_failed" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_EHLO_FAILED },
 	{ .name = "cert_other", .stages = S(STAGE_CERT),
-	  .cat = DIAG_INVALID_CERTIFICATE, .reason = "untrusted" },
+	  .cat = DIAG_INVALID_CERTIFICATE, .reason = R_UNTRUSTED },
 	{ .name = "login_other", .stages = S_LOGIN,
-	  .cat = DIAG_AUTH_FAILED, .reason = "rejected" },
+	  .cat = DIAG_AUTH_FAILED, .reason = R_REJECTED },
 	{ .name = "mail_other", .stages = S(STAGE_MAIL),
-	  .cat = DIAG_SENDER_REJECTED, .reason = "rejected" },
+	  .cat = DIAG_SENDER_REJECTED, .reason = R_REJECTED },
 	{ .name = "rcpt_other", .stages = S(STAGE_RCPT),
-	  .cat = DIAG_RECIPIENT_REJECTED, .reason = "rejected" },
+	  .cat = DIAG_RECIPIENT_REJECTED, .reason = R_REJECTED },
 	{ .name = "data_other", .stages = S(STAGE_DATA),
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "data_failed" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_DATA_FAILED },
 	{ .name = "quit_other", .stages = S(STAGE_QUIT),
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "quit_failed" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_QUIT_FAILED },
 	{ .name = "imap_select_other", .stages = S(STAGE_IMAP_SELECT),
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "select_failed" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_SELECT_FAILED },
 	{ .name = "imap_search_other", .stages = S(STAGE_IMAP_SEARCH),
-	  .cat = DIAG_PROTOCOL_ERROR, .reason = "search_failed" },
+	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_SEARCH_FAILED },
 	{ .name = "no_stage", .stages = S(STAGE_NONE),
-	  .cat = DIAG_INTERNAL_ERROR, .reason = "no_stage" },
+	  .cat = DIAG_INTERNAL_ERROR, .reason = R_NO_STAGE },
 	/* Only a stage outside the enum gets here. */
 	{ .name = "unclassified",
-	  .cat = DIAG_INTERNAL_ERROR, .reason = "unclassified" },
+	  .cat = DIAG_INTERNAL_ERROR, .reason = R_UNCLASSIFIED },
 };
 
 #define NRULES (sizeof rules / sizeof rules[0])
@@ -696,8 +793,6 @@ facts_gather(const struct diag_evidence *ev, enum security sec,
 		f->flags |= F_PEER_TLS;
 	if (ev->auth_not_offered)
 		f->flags |= F_AUTH_NONE;
-	if (ev->auth_local_failure)
-		f->flags |= F_AUTH_LOCAL;
 	if (ev->internal)
 		f->flags |= F_INTERNAL;
 	if (ev->tls_version_refused)
@@ -772,7 +867,7 @@ struct ctx {
 	const struct account *a;
 	const struct preset *p;
 	struct diagnosis *out;
-	const char *reason;
+	enum diag_reason reason;
 	bool imap;
 	const char *proto;      /* "SMTP" or "IMAP" */
 	const char *host;
@@ -811,9 +906,9 @@ fix(struct ctx *c, const char *fmt, ...)
 }
 
 static bool
-reason_is(const struct ctx *c, const char *r)
+reason_is(const struct ctx *c, enum diag_reason r)
 {
-	return strcmp(c->reason, r) == 0;
+	return c->reason == r;
 }
 
 static const char *
@@ -865,17 +960,17 @@ login_name(const struct ctx *c)
 static void
 fixes_dns(struct ctx *c)
 {
-	if (reason_is(c, "resolver_unavailable")) {
+	if (reason_is(c, R_RESOLVER_UNAVAILABLE)) {
 		fix(c, "Check this machine's network connection and DNS "
 		    "settings: the name server did not answer for %s.", c->host);
 		fix(c, "Try again in a moment: a resolver that does not answer "
 		    "is usually a temporary problem.");
 		return;
 	}
-	if (reason_is(c, "no_address"))
+	if (reason_is(c, R_NO_ADDRESS))
 		fix(c, "Check the server name with your provider: %s exists but "
 		    "has no address.", c->host);
-	else if (reason_is(c, "no_such_host"))
+	else if (reason_is(c, R_NO_SUCH_HOST))
 		fix(c, "Check the server name \"%s\": it does not exist in DNS "
 		    "(look for a typo).", c->host);
 	else
@@ -901,13 +996,13 @@ fixes_refused(struct ctx *c)
 		fix(c, "Check the port in Bridge's settings (usually 1025 for "
 		    "SMTP, 1143 for IMAP); this account uses %u.", c->port);
 	}
-	if (reason_is(c, "unreachable"))
+	if (reason_is(c, R_UNREACHABLE))
 		fix(c, "Check the server %s: this machine has no route to it, "
 		    "or a firewall on the way rejects it.", c->host);
-	else if (reason_is(c, "network_unreachable"))
+	else if (reason_is(c, R_NETWORK_UNREACHABLE))
 		fix(c, "Check this machine's network connection: it has no route "
 		    "to %s.", c->host);
-	else if (reason_is(c, "blocked_locally"))
+	else if (reason_is(c, R_BLOCKED_LOCALLY))
 		fix(c, "Allow outgoing connections to port %u: a firewall or "
 		    "security policy on this machine blocked it.", c->port);
 	else
@@ -922,7 +1017,7 @@ fixes_refused(struct ctx *c)
 static void
 fixes_timeout(struct ctx *c)
 {
-	if (reason_is(c, "no_answer")) {
+	if (reason_is(c, R_NO_ANSWER)) {
 		fix(c, "Check the server and the port: nothing answered on "
 		    "%s:%u in time.", c->host, c->port);
 		if (c->port == 25 && !c->imap)
@@ -934,7 +1029,7 @@ fixes_timeout(struct ctx *c)
 		fix_try_other_port(c);
 		return;
 	}
-	if (reason_is(c, "no_greeting") && c->sec != SEC_SSL) {
+	if (reason_is(c, R_NO_GREETING) && c->sec != SEC_SSL) {
 		fix(c, "Check the encryption: a server on %s:%u that says "
 		    "nothing may expect ssl from the first byte.", c->host,
 		    c->port);
@@ -952,7 +1047,7 @@ fixes_tls_mismatch(struct ctx *c)
 	const char *stream = c->imap ? "IMAP" : "SMTP";
 	unsigned port;
 
-	if (reason_is(c, "old_tls_only")) {
+	if (reason_is(c, R_OLD_TLS_ONLY)) {
 		fix(c, "The server %s:%u offers only TLS 1.0 or 1.1, which are "
 		    "broken (RFC 8996): ask your provider for TLS 1.2 or later.",
 		    c->host, c->port);
@@ -996,7 +1091,7 @@ fixes_tls_mismatch(struct ctx *c)
 static void
 fixes_starttls(struct ctx *c)
 {
-	if (reason_is(c, "temporary"))
+	if (reason_is(c, R_TEMPORARY))
 		fix(c, "Try again later: the server could not start encryption "
 		    "just now.");
 	fix(c, "Use port %u with ssl: the server on %s:%u does not offer "
@@ -1011,7 +1106,7 @@ fixes_certificate(struct ctx *c)
 {
 	const char *pin = c->out->pin_candidate;
 
-	if (reason_is(c, "ca_file_refused")) {
+	if (reason_is(c, R_CA_FILE_REFUSED)) {
 		fix(c, "%s.", c->ev->ca_file_why);
 		fix(c, "Nothing was sent: the CA file decides which server gets "
 		    "the password, so it must be a regular file that only you "
@@ -1020,7 +1115,7 @@ fixes_certificate(struct ctx *c)
 		    c->a && c->a->email[0] ? c->a->email : "EMAIL");
 		return;
 	}
-	if (reason_is(c, "pin_mismatch")) {
+	if (reason_is(c, R_PIN_MISMATCH)) {
 		fix(c, "The certificate changed since you pinned it: check with "
 		    "your provider before re-pinning.");
 		if (pin[0])
@@ -1030,14 +1125,14 @@ fixes_certificate(struct ctx *c)
 	}
 	fix(c, "Make sure you use the right encryption type and server name "
 	    "for port %u.", c->port);
-	if (reason_is(c, "expired")) {
+	if (reason_is(c, R_EXPIRED)) {
 		fix(c, "Contact your provider: the certificate of %s has "
 		    "expired.", c->host);
 		fix(c, "Check this machine's date and time.");
-	} else if (reason_is(c, "not_yet_valid")) {
+	} else if (reason_is(c, R_NOT_YET_VALID)) {
 		fix(c, "Check this machine's date and time: the certificate is "
 		    "not valid yet.");
-	} else if (reason_is(c, "hostname_mismatch")) {
+	} else if (reason_is(c, R_HOSTNAME_MISMATCH)) {
 		fix(c, "The certificate is for another name: use the server name "
 		    "on the certificate instead of %s.", c->host);
 		if (c->p != NULL) {
@@ -1049,7 +1144,7 @@ fixes_certificate(struct ctx *c)
 				fix(c, "Use %s's server %s.", c->pname,
 				    ps[0].host);
 		}
-	} else if (reason_is(c, "self_signed")) {
+	} else if (reason_is(c, R_SELF_SIGNED)) {
 		fix(c, "The server uses a self-signed certificate (ProtonMail "
 		    "Bridge does): pin its fingerprint instead of turning "
 		    "checks off.");
@@ -1074,7 +1169,7 @@ fixes_auth_failed(struct ctx *c)
 	const char *user = login_name(c);
 	const char *email = c->a ? c->a->email : "";
 
-	if (reason_is(c, "app_password_required")) {
+	if (reason_is(c, R_APP_PASSWORD_REQUIRED)) {
 		if (c->pname)
 			fix(c, "%s requires an app password: create one in %s's "
 			    "security settings.", c->pname, c->pname);
@@ -1085,25 +1180,25 @@ fixes_auth_failed(struct ctx *c)
 		fix(c, "Use the app password instead of your main password.");
 		return;
 	}
-	if (reason_is(c, "web_login_required")) {
+	if (reason_is(c, R_WEB_LOGIN_REQUIRED)) {
 		fix(c, "Sign in once on your provider's web page: it blocked this "
 		    "login until you confirm it.");
 		fix(c, "Use an app password if two-factor authentication (2FA) "
 		    "is enabled.");
 		return;
 	}
-	if (reason_is(c, "password_expired")) {
+	if (reason_is(c, R_PASSWORD_EXPIRED)) {
 		fix(c, "Change your password in your provider's web interface: "
 		    "it has expired.");
 		return;
 	}
-	if (reason_is(c, "not_authorized") || reason_is(c, "account_disabled")) {
+	if (reason_is(c, R_NOT_AUTHORIZED) || reason_is(c, R_ACCOUNT_DISABLED)) {
 		fix(c, "Enable %s access for this account in your provider's "
 		    "settings, or ask your administrator.", c->proto);
 		fix(c, "Contact your provider: the account may be disabled.");
 		return;
 	}
-	if (reason_is(c, "auth_required")) {
+	if (reason_is(c, R_AUTH_REQUIRED)) {
 		fix(c, "Set the username and password: the server only accepts "
 		    "mail after login.");
 		return;
@@ -1131,18 +1226,17 @@ fixes_auth_failed(struct ctx *c)
 static void
 fixes_auth_unsupported(struct ctx *c)
 {
-	if (reason_is(c, "not_offered") && c->sec == SEC_NONE)
+	if (reason_is(c, R_NOT_OFFERED) && c->sec == SEC_NONE)
 		fix(c, "Turn encryption on: most servers offer login only after "
 		    "TLS (port 587 with starttls, or 465 with ssl).");
-	if (reason_is(c, "not_offered"))
+	if (reason_is(c, R_NOT_OFFERED))
 		fix(c, "Use a submission port (587 or 465): port 25 often offers "
 		    "no login; this account uses %u.", c->port);
-	if (reason_is(c, "mechanism_too_weak"))
+	if (reason_is(c, R_MECHANISM_TOO_WEAK))
 		fix(c, "Use an encrypted connection: the server refuses this login "
 		    "method without it.");
 	fix(c, "Ask your provider which login methods %s:%u accepts (PLAIN "
 	    "and LOGIN are supported).", c->host, c->port);
-	fix(c, "Make sure the Debian package libsasl2-modules is installed.");
 }
 
 static void
@@ -1166,12 +1260,12 @@ fixes_rate_limited(struct ctx *c)
 
 	if (temporary)
 		fix(c, "Wait and retry later: this limit is temporary.");
-	if (reason_is(c, "connections"))
+	if (reason_is(c, R_CONNECTIONS))
 		fix(c, "Close other mail programs using this account: the server "
 		    "allows few connections at a time.");
-	else if (reason_is(c, "recipients"))
+	else if (reason_is(c, R_RECIPIENTS))
 		fix(c, "Send to fewer recipients per message.");
-	else if (reason_is(c, "login_attempts"))
+	else if (reason_is(c, R_LOGIN_ATTEMPTS))
 		fix(c, "Wait before trying again, and check the password: too "
 		    "many failed logins lock the account for a while.");
 	fix(c, "Check your provider's sending limits%s%s.",
@@ -1186,20 +1280,20 @@ fixes_sender(struct ctx *c)
 	const char *email = c->a ? c->a->email : "";
 	const char *user = login_name(c);
 
-	if (reason_is(c, "send_as_denied")) {
+	if (reason_is(c, R_SEND_AS_DENIED)) {
 		fix(c, "Ask your administrator to give %s \"Send As\" permission "
 		    "for %s.", user[0] ? user : "your login",
 		    email[0] ? email : "this address");
 		fix(c, "Or send from the mailbox you log in as.");
 		return;
 	}
-	if (reason_is(c, "message_rejected")) {
+	if (reason_is(c, R_MESSAGE_REJECTED)) {
 		fix(c, "Read the server's reply: it refused the message itself "
 		    "(content or size).");
 		fix(c, "Check with your provider why the message was refused.");
 		return;
 	}
-	if (reason_is(c, "bad_address")) {
+	if (reason_is(c, R_BAD_ADDRESS)) {
 		fix(c, "Check the email address %s.", email);
 		return;
 	}
@@ -1218,11 +1312,11 @@ fixes_recipient(struct ctx *c)
 {
 	const char *email = c->a ? c->a->email : "";
 
-	if (reason_is(c, "mailbox_full")) {
+	if (reason_is(c, R_MAILBOX_FULL)) {
 		fix(c, "Free space in the mailbox %s: it is full.", email);
 		return;
 	}
-	if (reason_is(c, "relay_denied")) {
+	if (reason_is(c, R_RELAY_DENIED)) {
 		fix(c, "Log in to send: the server relays only for authenticated "
 		    "users (set the username and password).");
 		fix(c, "Use your provider's submission server (port 587 or 465), "
@@ -1237,17 +1331,17 @@ fixes_recipient(struct ctx *c)
 static void
 fixes_unavailable(struct ctx *c)
 {
-	if (reason_is(c, "client_blocked")) {
+	if (reason_is(c, R_CLIENT_BLOCKED)) {
 		fix(c, "Check whether your network's address is on a blocklist: "
 		    "the server refuses it.");
 		fix(c, "Send through your provider's submission port (587 or "
 		    "465) with login, not port 25.");
 		return;
 	}
-	if (reason_is(c, "connection_closed"))
+	if (reason_is(c, R_CONNECTION_CLOSED))
 		fix(c, "Check the server and the port: %s:%u closed the "
 		    "connection without a word.", c->host, c->port);
-	if (reason_is(c, "temporary_auth_failure"))
+	if (reason_is(c, R_TEMPORARY_AUTH_FAILURE))
 		fix(c, "Try again later: the server could not check passwords "
 		    "just now (your password may be right).");
 	else
@@ -1260,28 +1354,28 @@ fixes_unavailable(struct ctx *c)
 static void
 fixes_protocol(struct ctx *c)
 {
-	if (reason_is(c, "tls_handshake_failed")) {
+	if (reason_is(c, R_TLS_HANDSHAKE_FAILED)) {
 		fix(c, "Try port %u with ssl: encryption after STARTTLS could "
 		    "not be agreed on.", c->imap ? 993 : 465);
 		fix(c, "Ask your provider which TLS versions the server "
 		    "supports.");
 		return;
 	}
-	if (reason_is(c, "data_after_starttls")) {
+	if (reason_is(c, R_DATA_AFTER_STARTTLS)) {
 		fix(c, "Do not trust this network path: data arrived before "
 		    "encryption started, as a man in the middle would send it.");
 		fix(c, "Use port %u with ssl, which encrypts from the first byte.",
 		    c->imap ? 993 : 465);
 		return;
 	}
-	if (reason_is(c, "ehlo_rejected")) {
+	if (reason_is(c, R_EHLO_REJECTED)) {
 		fix(c, "Give this machine a fully-qualified host name: the "
 		    "server refused the name it sent in EHLO.");
 		fix(c, "Use your provider's submission port (587 with starttls "
 		    "or 465 with ssl): it accepts any client name after login.");
 		return;
 	}
-	if (reason_is(c, "select_failed") || reason_is(c, "search_failed")) {
+	if (reason_is(c, R_SELECT_FAILED) || reason_is(c, R_SEARCH_FAILED)) {
 		fix(c, "Check that the mailbox INBOX exists and that %s may "
 		    "read it.", login_name(c)[0] ? login_name(c) : "this login");
 		fix(c, "Set up IMAP only for reply detection; the SMTP test does "
@@ -1300,12 +1394,6 @@ fixes_protocol(struct ctx *c)
 static void
 fixes_internal(struct ctx *c)
 {
-	if (reason_is(c, "sasl_mechanism_missing")) {
-		fix(c, "Install the Debian package libsasl2-modules: the login "
-		    "methods PLAIN and LOGIN are missing on this machine.");
-		fix(c, "Run the test again: nothing was sent to the server.");
-		return;
-	}
 	fix(c, "Run the test again; if it fails the same way, report a bug "
 	    "with the transcript (it holds no password).");
 }
@@ -1382,90 +1470,127 @@ reply_copy(char *dst, size_t dstlen, const char *src)
 	}
 }
 
-const char *
-diag_classify_rule(const struct diag_evidence *ev, const struct account *a,
-                   const struct preset *p, struct diagnosis *out)
+void
+diag_input_init(struct diag_input *in, const struct diag_evidence *ev,
+                const struct account *a, const struct preset *p)
 {
-	static const struct diag_evidence none = { .internal = true };
-	char pin[sizeof out->pin_candidate], suggestion[sizeof out->suggestion];
-	unsigned alt_port;
-	enum security alt_security;
-	bool alt_imap;
+	memset(in, 0, sizeof *in);
+	in->ev = ev;
+	in->a = a;
+	in->preset = p;
+}
+
+/* The server the failing dialogue talked to: the evidence names it; the
+ * account's when the probe left it out. */
+static void
+ctx_target(struct ctx *c, const struct diag_evidence *ev,
+           const struct account *a)
+{
+	c->host = ev->host;
+	c->port = ev->port;
+	c->sec = (unsigned)ev->security <= SEC_NONE ? ev->security : SEC_STARTTLS;
+	if (c->host[0] == '\0' && a != NULL) {
+		c->host = ev->imap ? a->imap_host : a->smtp_host;
+		c->port = ev->imap ? a->imap_port : a->smtp_port;
+		c->sec = ev->imap ? a->imap_security : a->smtp_security;
+	}
+}
+
+static const struct diag_evidence no_evidence = { .internal = true };
+
+/* The first rule that matches; the table ends with one that matches
+ * anything. */
+static const struct diag_rule *
+rule_find(const struct diag_evidence *ev, const struct ctx *c)
+{
 	struct facts f;
-	struct ctx c;
 	size_t i;
+
+	facts_gather(ev, c->sec, c->port, &f);
+	for (i = 0; i < NRULES; i++)
+		if (rule_matches(&rules[i], ev, &f))
+			return &rules[i];
+	return &rules[NRULES - 1];
+}
+
+bool
+diag_wants_alternatives(const struct diag_input *in)
+{
+	const struct diag_evidence *ev = in && in->ev ? in->ev : &no_evidence;
+	const struct diag_rule *r;
+	struct ctx c;
+
+	if (ev->imap)
+		return false;
+	memset(&c, 0, sizeof c);
+	ctx_target(&c, ev, in ? in->a : NULL);
+	r = rule_find(ev, &c);
+	return r->cat == DIAG_CONNECTION_REFUSED || r->cat == DIAG_TIMEOUT ||
+	       r->cat == DIAG_TLS_MISMATCH;
+}
+
+const char *
+diag_classify_rule(const struct diag_input *in, struct diagnosis *out)
+{
+	const struct diag_evidence *ev;
+	const struct diag_rule *r;
+	const struct preset *p;
+	struct ctx c;
 
 	if (out == NULL)
 		return NULL;
-	if (ev == NULL)
-		ev = &none;
-	/* Keep what the probe put in out; the rest is ours. */
-	memcpy(pin, out->pin_candidate, sizeof pin);
-	pin[sizeof pin - 1] = '\0';
-	memcpy(suggestion, out->suggestion, sizeof suggestion);
-	suggestion[sizeof suggestion - 1] = '\0';
-	alt_port = out->alt_port;
-	alt_security = out->alt_security;
-	alt_imap = out->alt_imap;
 	memset(out, 0, sizeof *out);
-	str_sanitize(out->pin_candidate, sizeof out->pin_candidate, pin,
-	             strlen(pin));
-	str_sanitize(out->suggestion, sizeof out->suggestion, suggestion,
-	             strlen(suggestion));
-	if (alt_port != 0 && alt_port <= 65535 &&
-	    (unsigned)alt_security <= SEC_NONE) {
-		out->alt_port = alt_port;
-		out->alt_security = alt_security;
-		out->alt_imap = alt_imap;
-		if (out->suggestion[0] == '\0')
-			str_printf(out->suggestion, sizeof out->suggestion,
-			           "port %u with %s works", alt_port,
-			           sec_name(alt_security));
-	}
+	ev = in && in->ev ? in->ev : &no_evidence;
+	p = in ? in->preset : NULL;
 
 	memset(&c, 0, sizeof c);
 	c.ev = ev;
-	c.a = a;
+	c.a = in ? in->a : NULL;
 	c.p = p;
 	c.out = out;
 	c.imap = ev->imap;
 	c.proto = ev->imap ? "IMAP" : "SMTP";
-	/* The evidence names the server of the failing dialogue; fall back
-	 * to the account's when the probe left it out. */
-	c.host = ev->host;
-	c.port = ev->port;
-	c.sec = (unsigned)ev->security <= SEC_NONE ? ev->security : SEC_STARTTLS;
-	if (c.host[0] == '\0' && a != NULL) {
-		c.host = ev->imap ? a->imap_host : a->smtp_host;
-		c.port = ev->imap ? a->imap_port : a->smtp_port;
-		c.sec = ev->imap ? a->imap_security : a->smtp_security;
-	}
+	ctx_target(&c, ev, c.a);
 	if (p != NULL) {
 		c.pname = p->name[0] ? p->name : p->id;
 		c.bridge = strcmp(p->id, "protonmail-bridge") == 0;
 	}
+	r = rule_find(ev, &c);
 
-	facts_gather(ev, c.sec, c.port, &f);
-	for (i = 0; i < NRULES; i++)
-		if (rule_matches(&rules[i], ev, &f))
-			break;
-	/* The table ends with a rule that matches anything. */
-	if (i == NRULES)
-		i = NRULES - 1;
-
-	out->cat = rules[i].cat;
-	str_copy(out->reason, sizeof out->reason, rules[i].reason);
+	out->cat = r->cat;
+	str_copy(out->reason, sizeof out->reason, reason_names[r->reason]);
 	out->stage = ev->stage;
 	reply_copy(out->reply, sizeof out->reply, ev->reply);
 	str_copy(out->title, sizeof out->title, cats[out->cat].title);
-	c.reason = out->reason;
+	/* What the probe found, checked: it reaches the screen and may be
+	 * applied to the account. */
+	if (in != NULL) {
+		if (out->cat == DIAG_INVALID_CERTIFICATE)
+			str_sanitize(out->pin_candidate, sizeof out->pin_candidate,
+			             in->pin_candidate,
+			             strnlen(in->pin_candidate,
+			                     sizeof in->pin_candidate));
+		str_sanitize(out->suggestion, sizeof out->suggestion,
+		             in->suggestion,
+		             strnlen(in->suggestion, sizeof in->suggestion));
+		if (in->alt_port != 0 && in->alt_port <= 65535 &&
+		    (unsigned)in->alt_security <= SEC_NONE) {
+			out->alt_port = in->alt_port;
+			out->alt_security = in->alt_security;
+			out->alt_imap = in->alt_imap;
+			if (out->suggestion[0] == '\0')
+				str_printf(out->suggestion, sizeof out->suggestion,
+				           "port %u with %s works", in->alt_port,
+				           sec_name(in->alt_security));
+		}
+	}
+	c.reason = r->reason;
 	fixes_write(&c);
-	return rules[i].name;
+	return r->name;
 }
 
 void
-diag_classify(const struct diag_evidence *ev, const struct account *a,
-              const struct preset *p, struct diagnosis *out)
+diag_classify(const struct diag_input *in, struct diagnosis *out)
 {
-	(void)diag_classify_rule(ev, a, p, out);
+	(void)diag_classify_rule(in, out);
 }

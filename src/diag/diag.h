@@ -1,6 +1,7 @@
-/* The troubleshooting knowledge base: evidence gathered by a probe goes in,
- * exactly one category with its title, reason and fixes comes out. The rules
- * are a table (diag.c); no I/O. */
+/* The troubleshooting knowledge base: what a probe found (the evidence of a
+ * failure and what it learnt besides) goes in, exactly one category with its
+ * title, reason and fixes comes out. The rules are a table (diag.c); no I/O,
+ * no state: the diagnosis is a function of its input. */
 #ifndef FLUENZR_DIAG_H
 #define FLUENZR_DIAG_H
 
@@ -67,7 +68,6 @@ struct diag_evidence {
 	char reply[512];           /* server's words, already sanitised */
 	char imap_code[64];        /* IMAP response code, e.g. AUTHENTICATIONFAILED */
 	bool auth_not_offered;     /* server offered no mechanism we speak */
-	bool auth_local_failure;   /* SASL failed locally, nothing was sent */
 	bool internal;             /* our own bug or resource failure */
 	bool tls_version_refused;  /* the server offers no TLS 1.2 or later */
 	char ca_file_why[512];     /* the CA file was refused: why (our words) */
@@ -76,8 +76,29 @@ struct diag_evidence {
 	enum security security;
 };
 
+/* The whole input of a diagnosis. */
+struct diag_input {
+	const struct diag_evidence *ev;   /* NULL: none (an internal error) */
+	const struct account *a;          /* may be NULL */
+	const struct preset *preset;      /* the provider's hints; may be NULL */
+	/* What the probe found besides the failure. The fingerprint of the
+	 * certificate that failed, to pin ("" if none): shown only when the
+	 * diagnosis is invalid_certificate. */
+	char pin_candidate[ACCT_PIN_LEN + 1];
+	/* A working alternative: port 0 = none. */
+	unsigned alt_port;
+	enum security alt_security;
+	bool alt_imap;
+	char suggestion[256];     /* e.g. "port 465 with ssl answers ..." or "" */
+};
+
+/* An input of ev, a and p, with nothing found besides. */
+void diag_input_init(struct diag_input *in, const struct diag_evidence *ev,
+                     const struct account *a, const struct preset *p);
+
 #define DIAG_MAX_FIXES 8
 
+/* The diagnosis, output only. */
 struct diagnosis {
 	enum diag_cat cat;
 	char reason[32];          /* sub-reason (cert problem name) or "" */
@@ -86,6 +107,7 @@ struct diagnosis {
 	char title[128];
 	char fixes[DIAG_MAX_FIXES][256];
 	size_t nfixes;
+	/* The input's findings, sanitised and checked: */
 	char suggestion[256];     /* e.g. "port 465 with ssl works" or "" */
 	/* A working alternative found by the probe, to apply: port 0 = none. */
 	unsigned alt_port;
@@ -95,18 +117,17 @@ struct diagnosis {
 	char pin_candidate[ACCT_PIN_LEN + 1];
 };
 
-/* Classifies the evidence; p (may be NULL) adds the provider's hints.
- * a may be NULL. out's suggestion, alt_* and pin_candidate belong to the
- * probe and are kept as they are (zero out before filling them); the fixes
- * name a working alternative or the fingerprint when the probe set them. */
-void diag_classify(const struct diag_evidence *ev, const struct account *a,
-                   const struct preset *p, struct diagnosis *out);
+/* Classifies in into out (all of it written); the fixes name a working
+ * alternative or the fingerprint when the input has them. */
+void diag_classify(const struct diag_input *in, struct diagnosis *out);
 /* The same, returning the name of the rule that decided (for tests and
  * --verbose output). */
-const char *diag_classify_rule(const struct diag_evidence *ev,
-                               const struct account *a,
-                               const struct preset *p,
+const char *diag_classify_rule(const struct diag_input *in,
                                struct diagnosis *out);
+/* Whether a working other port would be the fix for in's failure (an SMTP
+ * connection refused, timed out or of the wrong encryption): the probe
+ * looks for one before the diagnosis is made. */
+bool diag_wants_alternatives(const struct diag_input *in);
 /* The rules table, in matching order. NULL past the end. */
 size_t diag_rule_count(void);
 const char *diag_rule_name(size_t i);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base64.h"
 #include "probe_int.h"
 #include "seal.h"
 #include "util.h"
@@ -111,7 +112,7 @@ message_encode_name(const char *name, char *out, size_t outlen)
 			take = 1;
 		if (i + take > n)
 			take = n - i;
-		probe_b64_encode(s + i, take, enc, sizeof(enc));
+		base64_encode(s + i, take, enc, sizeof(enc));
 		if (str_printf(out + o, outlen - o, "%s=?UTF-8?B?%s?=",
 		               i ? "\r\n " : "", enc) < 0)
 			return -1;

@@ -18,6 +18,7 @@
 
 #include <libetpan/libetpan.h>
 
+#include "base64.h"
 #include "file.h"
 #include "probe_int.h"
 #include "secmem.h"
@@ -306,12 +307,12 @@ add_forms(struct probe *p, const char *user, const char *pw)
 			buf[o++] = pw[i];
 		}
 		add_form(p, buf, o);
-		add_form(p, buf, probe_b64_encode((const unsigned char *)pw, pl, buf, cap));
+		add_form(p, buf, base64_encode((const unsigned char *)pw, pl, buf, cap));
 		raw[0] = '\0';
 		memcpy(raw + 1, user, ul);
 		raw[1 + ul] = '\0';
 		memcpy(raw + 2 + ul, pw, pl);
-		add_form(p, buf, probe_b64_encode((const unsigned char *)raw, rawlen, buf, cap));
+		add_form(p, buf, base64_encode((const unsigned char *)raw, rawlen, buf, cap));
 	}
 	secmem_free(buf, cap);
 	secmem_free(raw, rawlen + 1);
@@ -589,6 +590,8 @@ probe_step_end(struct probe *p, struct probe_step *s, bool ok,
 	va_list ap;
 	int n;
 
+	if (!s)
+		return;
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -615,39 +618,7 @@ probe_is_cancelled(struct probe *p)
 	return atomic_load(&p->cancelled);
 }
 
-void
-probe_fail(struct probe *p, bool imap, enum diag_stage stage)
-{
-	if (p->failed)
-		return;
-	p->failed = true;
-	p->ev.imap = imap;
-	p->ev.stage = stage;
-	if (probe_is_cancelled(p))
-		p->ev.cancelled = true;
-}
-
-void
-probe_fail_conn(struct probe *p, bool imap, enum diag_stage stage,
-                const struct net_conn *c)
-{
-	if (p->failed)
-		return;
-	probe_fail(p, imap, stage);
-	p->ev.sys_errno = c->err;
-	p->ev.timed_out = c->timed_out;
-	p->ev.cancelled = c->cancelled || probe_is_cancelled(p);
-}
-
 /* ---- shared steps ---- */
-
-static void
-set_target(struct probe *p, const char *host, unsigned port, enum security sec)
-{
-	str_copy(p->ev.host, sizeof(p->ev.host), host);
-	p->ev.port = port;
-	p->ev.security = sec;
-}
 
 int
 probe_open(struct probe *p, struct probe_io *io, bool imap, const char *host,
@@ -659,18 +630,16 @@ probe_open(struct probe *p, struct probe_io *io, bool imap, const char *host,
 	char name[PROBE_STEP_NAME], list[PROBE_DETAIL], one[80];
 	char errs[PROBE_DETAIL];
 	int gai = 0, r, best_err = 0;
-	bool any_timeout = false, any_refused = false;
+	bool any_timeout = false, any_refused = false, cancelled;
 
-	set_target(p, host, port, imap ? p->a.imap_security : p->a.smtp_security);
+	probe_sink_target(&p->sink, host, port,
+	                  imap ? p->a.imap_security : p->a.smtp_security);
 	str_printf(name, sizeof(name), "%s.resolve", pre);
 	s = probe_step_begin(p, name);
 	r = net_resolve(host, port, p->cancel_fd, p->opts.timeout_s * 1000, &res,
 	                &gai);
 	if (r != NET_OK) {
-		probe_fail(p, imap, STAGE_RESOLVE);
-		p->ev.gai_error = gai;
-		p->ev.timed_out = r == NET_TIMEOUT;
-		p->ev.cancelled = r == NET_CANCELLED || probe_is_cancelled(p);
+		probe_fail_resolve(&p->sink, imap, r, gai);
 		if (r == NET_TIMEOUT)
 			probe_step_end(p, s, false, "%s: the resolver did not answer within %d s",
 			               host, p->opts.timeout_s);
@@ -722,14 +691,14 @@ probe_open(struct probe *p, struct probe_io *io, bool imap, const char *host,
 	}
 	freeaddrinfo(res);
 	if (io->conn.fd < 0) {
-		probe_fail(p, imap, STAGE_CONNECT);
+		cancelled = io->conn.cancelled || probe_is_cancelled(p);
 		/* A refusal proves the host is up and the port closed: it is the
 		 * most useful answer when addresses disagree. */
-		p->ev.sys_errno = any_refused ? ECONNREFUSED :
-		                  any_timeout ? ETIMEDOUT : best_err;
-		p->ev.timed_out = !any_refused && any_timeout;
-		p->ev.cancelled = io->conn.cancelled || probe_is_cancelled(p);
-		probe_step_end(p, s, false, "%s", p->ev.cancelled ? "cancelled" : errs);
+		probe_fail_connect(&p->sink, imap,
+		                   any_refused ? ECONNREFUSED :
+		                   any_timeout ? ETIMEDOUT : best_err,
+		                   !any_refused && any_timeout, cancelled);
+		probe_step_end(p, s, false, "%s", cancelled ? "cancelled" : errs);
 		return -1;
 	}
 	/* Name the addresses that failed first: a dead address in DNS is
@@ -759,10 +728,7 @@ probe_tls(struct probe *p, struct probe_io *io, bool imap, const char *host,
 	s = probe_step_begin(p, name);
 	net_set_timeout(&io->conn, p->opts.timeout_s);
 	if (tls_handshake(&io->conn, host, p->a.allow_old_tls, &f) < 0) {
-		probe_fail_conn(p, imap, STAGE_TLS, &io->conn);
-		p->ev.tls_handshake_failed = true;
-		p->ev.peer_spoke_plain = f.peer_spoke_plain;
-		p->ev.tls_version_refused = f.version_refused;
+		probe_fail_tls(&p->sink, imap, &io->conn, &f);
 		if (f.peer_spoke_plain)
 			probe_note(p, "the server answered in clear text where TLS was expected");
 		probe_note(p, "TLS: %s", f.msg);
@@ -787,9 +753,7 @@ probe_tls(struct probe *p, struct probe_io *io, bool imap, const char *host,
 	if (p->res.ntls < sizeof(p->res.tls) / sizeof(p->res.tls[0]))
 		p->res.tls[p->res.ntls++] = info;
 	if (prob != CERT_OK) {
-		probe_fail(p, imap, STAGE_CERT);
-		p->ev.cert = prob;
-		str_copy(p->leaf_sha256, sizeof(p->leaf_sha256), info.sha256);
+		probe_fail_cert(&p->sink, imap, prob, info.sha256);
 		probe_note(p, "certificate: %s", why);
 		probe_step_end(p, s, false, "%s: %s", cert_problem_name(prob), why);
 		return -1;
@@ -858,6 +822,7 @@ probe_new(const struct account *a, const char *smtp_pw, const char *imap_pw,
 		p->opts.reply_wait_s = 15;
 	p->res.reply_detection = -1;
 	atomic_init(&p->cancelled, false);
+	probe_sink_init(&p->sink, p);
 	return p;
 }
 
@@ -946,8 +911,9 @@ add_alt(struct alt *v, size_t *n, size_t max, struct probe *p,
 	(*n)++;
 }
 
+/* The finding goes to in: the first alternative that works. */
 static void
-find_alternatives(struct probe *p)
+find_alternatives(struct probe *p, struct diag_input *in)
 {
 	struct alt v[2 + PRESET_MAX_SERVERS];
 	size_t n = 0, i;
@@ -979,17 +945,17 @@ find_alternatives(struct probe *p)
 		if (v[i].rc != 0)
 			continue;
 		if (strcasecmp(v[i].host, p->a.smtp_host) == 0)
-			str_printf(p->res.diag.suggestion, sizeof(p->res.diag.suggestion),
+			str_printf(in->suggestion, sizeof(in->suggestion),
 			           "port %u with %s answers and its TLS works", v[i].port,
 			           security_name(v[i].sec));
 		else
-			str_printf(p->res.diag.suggestion, sizeof(p->res.diag.suggestion),
+			str_printf(in->suggestion, sizeof(in->suggestion),
 			           "%s port %u with %s answers and its TLS works",
 			           v[i].host, v[i].port, security_name(v[i].sec));
-		p->res.diag.alt_port = v[i].port;
-		p->res.diag.alt_security = v[i].sec;
-		p->res.diag.alt_imap = false;
-		probe_step_end(p, s, true, "%s", p->res.diag.suggestion);
+		in->alt_port = v[i].port;
+		in->alt_security = v[i].sec;
+		in->alt_imap = false;
+		probe_step_end(p, s, true, "%s", in->suggestion);
 		return;
 	}
 	probe_step_end(p, s, false, "no other port answered with working TLS");
@@ -1002,7 +968,7 @@ static int
 read_ca_file(struct probe *p)
 {
 	struct probe_step *s;
-	char why[FILE_WHY_MAX];
+	char why[FILE_WHY_MAX], msg[PROBE_DETAIL];
 	bool imap = p->opts.imap_only;
 
 	if (!p->a.ca_file[0])
@@ -1012,11 +978,10 @@ read_ca_file(struct probe *p)
 	if (p->ca_pem)
 		return 0;
 	s = probe_step_begin(p, imap ? "imap.ca_file" : "smtp.ca_file");
-	probe_fail(p, imap, STAGE_CERT);
-	str_printf(p->ev.ca_file_why, sizeof(p->ev.ca_file_why), "CA file %s: %s",
-	           p->a.ca_file, why);
-	probe_note(p, "%s", p->ev.ca_file_why);
-	probe_step_end(p, s, false, "%s", p->ev.ca_file_why);
+	str_printf(msg, sizeof(msg), "CA file %s: %s", p->a.ca_file, why);
+	probe_fail_ca_file(&p->sink, imap, msg);
+	probe_note(p, "%s", msg);
+	probe_step_end(p, s, false, "%s", msg);
 	return -1;
 }
 
@@ -1024,7 +989,7 @@ enum diag_cat
 probe_run(struct probe *p, probe_cb cb, void *ud)
 {
 	struct probe_event ev;
-	const struct preset *pre = p->has_preset ? &p->preset : NULL;
+	struct diag_input in;
 	int r = 0;
 
 	p->cb = cb;
@@ -1032,8 +997,7 @@ probe_run(struct probe *p, probe_cb cb, void *ud)
 	p->t0 = now_ms();
 	p->res.started = time(NULL);
 	if (message_token(p->res.token, sizeof(p->res.token)) < 0) {
-		probe_fail(p, false, STAGE_NONE);
-		p->ev.internal = true;
+		probe_fail_internal(&p->sink, false, STAGE_NONE);
 		r = -1;
 	}
 	if (r == 0)
@@ -1042,37 +1006,22 @@ probe_run(struct probe *p, probe_cb cb, void *ud)
 		r = probe_smtp_run(p);
 	if (r == 0 && !p->opts.smtp_only && p->a.imap_host[0])
 		r = probe_imap_run(p, !p->opts.imap_only && !p->opts.no_send);
-	if (!p->failed && p->opts.imap_only && !p->a.imap_host[0]) {
+	if (!probe_sink_failed(&p->sink) && p->opts.imap_only && !p->a.imap_host[0]) {
 		struct probe_step *s = probe_step_begin(p, "imap.resolve");
 
 		probe_step_end(p, s, false, "this account has no IMAP server");
-		probe_fail(p, true, STAGE_NONE);
-		p->ev.internal = true;
+		probe_fail_internal(&p->sink, true, STAGE_NONE);
 	}
-	if (probe_is_cancelled(p) && p->failed)
-		p->ev.cancelled = true;
-	if (!p->failed) {
+	if (!probe_sink_close(&p->sink, &in)) {
 		diag_ok(&p->res.diag);
 		p->res.ok = true;
 	} else {
-		struct diagnosis first;
-
-		probe_scrub(p, p->ev.reply, sizeof(p->ev.reply));
-		probe_scrub(p, p->ev.imap_code, sizeof(p->ev.imap_code));
-		/* The probe's own findings (fingerprint, a working alternative)
-		 * go in before classifying, so the fixes can name them. */
-		memset(&p->res.diag, 0, sizeof(p->res.diag));
-		memset(&first, 0, sizeof(first));
-		diag_classify(&p->ev, &p->a, pre, &first);
-		if (first.cat == DIAG_INVALID_CERTIFICATE && p->leaf_sha256[0])
-			str_copy(p->res.diag.pin_candidate,
-			         sizeof(p->res.diag.pin_candidate), p->leaf_sha256);
-		if (p->opts.find_alternatives && !p->ev.imap && !probe_is_cancelled(p) &&
-		    (first.cat == DIAG_CONNECTION_REFUSED ||
-		     first.cat == DIAG_TIMEOUT ||
-		     first.cat == DIAG_TLS_MISMATCH))
-			find_alternatives(p);
-		diag_classify(&p->ev, &p->a, pre, &p->res.diag);
+		/* What the probe finds besides goes into the input first, so
+		 * that the fixes can name it. */
+		if (p->opts.find_alternatives && !probe_is_cancelled(p) &&
+		    diag_wants_alternatives(&in))
+			find_alternatives(p, &in);
+		diag_classify(&in, &p->res.diag);
 	}
 	if (cb) {
 		memset(&ev, 0, sizeof(ev));

@@ -37,23 +37,20 @@ static void
 fail_cmd(struct ictx *x, enum diag_stage stage, int r)
 {
 	struct probe *p = x->p;
-	char t[512];
+	char t[512], code[64] = "";
 
 	if (r == MAILIMAP_ERROR_STREAM || x->io.conn.timed_out ||
 	    x->io.conn.cancelled || x->io.conn.eof ||
 	    x->io.conn.err == EMSGSIZE) {
-		probe_fail_conn(p, true, stage, &x->io.conn);
-		if (x->io.conn.eof && !p->ev.sys_errno)
-			p->ev.sys_errno = ECONNRESET;
+		probe_fail_stream(&p->sink, true, stage, &x->io.conn, NULL, false);
 		return;
 	}
-	probe_fail(p, true, stage);
-	str_copy(p->ev.reply, sizeof(p->ev.reply), imap_text(x, t, sizeof(t)));
 	if (x->imap && x->imap->imap_response_info &&
 	    x->imap->imap_response_info->rsp_atom)
-		probe_clean(p, p->ev.imap_code, sizeof(p->ev.imap_code),
+		probe_clean(p, code, sizeof(code),
 		            x->imap->imap_response_info->rsp_atom,
 		            strlen(x->imap->imap_response_info->rsp_atom), false);
+	probe_fail_reply(&p->sink, true, stage, 0, imap_text(x, t, sizeof(t)), code);
 }
 
 static const char *
@@ -232,8 +229,7 @@ probe_imap_run(struct probe *p, bool check_reply)
 	if (sec == SEC_SSL && probe_tls(p, &x.io, true, host, p->a.imap_port) < 0)
 		goto out;
 	if (probe_stream_open(&x.io) < 0 || !(x.imap = mailimap_new(0, NULL))) {
-		probe_fail(p, true, STAGE_CONNECT);
-		p->ev.internal = true;
+		probe_fail_internal(&p->sink, true, STAGE_CONNECT);
 		goto out;
 	}
 	s = begin(&x, "imap.greeting");
@@ -255,9 +251,8 @@ probe_imap_run(struct probe *p, bool check_reply)
 		}
 		/* Bytes buffered before the handshake could be injected. */
 		if (x.imap->imap_stream && x.imap->imap_stream->read_buffer_len > 0) {
-			probe_fail(p, true, STAGE_STARTTLS);
-			str_copy(p->ev.reply, sizeof(p->ev.reply),
-			         "clear-text data after the STARTTLS reply");
+			probe_fail_reply(&p->sink, true, STAGE_STARTTLS, 0,
+			                 "clear-text data after the STARTTLS reply", NULL);
 			probe_step_end(p, s, false,
 			               "the server sent clear-text data after STARTTLS (refused)");
 			goto out;

@@ -1,5 +1,5 @@
-/* Internals shared by the probe files (probe.c, probe_smtp.c, probe_imap.c,
- * transcript.c, message.c). Only the probe files include libetpan; this
+/* Internals shared by the probe files (probe.c, evidence.c, probe_smtp.c,
+ * probe_imap.c, transcript.c, message.c). Only the probe files include libetpan; this
  * header does not, so the unit tests of the transcript and the message can
  * use it without the library's types. */
 #ifndef FLUENZR_PROBE_INT_H
@@ -13,6 +13,7 @@
 #include <time.h>
 #include "net.h"
 #include "probe.h"
+#include "tls.h"
 
 /* ---- transcript.c: one redacting funnel for every byte on the wire ---- */
 
@@ -71,6 +72,66 @@ void message_date(time_t t, char *out, size_t outlen);
 char *message_build(const struct account *a, const char *token, time_t when,
                     char *msgid, size_t msgidlen, size_t *len);
 
+/* ---- evidence.c: the one sink of a failure's evidence ---- */
+
+/* Where a dialogue reports its steps and the evidence of its failure. The
+ * test's dialogues report to their run's sink (struct probe's); a check of
+ * an alternative port passes NULL, a sink that keeps nothing: no step, no
+ * evidence, only the check's answer counts. Each probe_fail_*() records
+ * one kind of failure; the first one a run records is kept, later ones are
+ * ignored. Nothing else writes the evidence. */
+struct probe_sink {
+	struct probe *p;
+	bool failed;
+	struct diag_evidence ev;
+	char leaf_sha256[ACCT_PIN_LEN + 1];   /* of a certificate that failed */
+};
+
+void probe_sink_init(struct probe_sink *k, struct probe *p);
+/* A step shown for the sink; NULL (nothing shown, probe_step_end() takes
+ * it) for a NULL sink. */
+struct probe_step *probe_sink_step(struct probe_sink *k, const char *name);
+/* Whether a failure now would be kept: evidence that costs a detour
+ * (another connection) is gathered only then. */
+bool probe_sink_keeps(const struct probe_sink *k);
+bool probe_sink_failed(const struct probe_sink *k);
+/* The server of the dialogue under way, named by a failure's evidence. */
+void probe_sink_target(struct probe_sink *k, const char *host, unsigned port,
+                       enum security sec);
+/* Our own failure (memory, a bug): nothing the server did. */
+void probe_fail_internal(struct probe_sink *k, bool imap, enum diag_stage stage);
+/* Name resolution failed; net_rc is net_resolve()'s, gai getaddrinfo()'s. */
+void probe_fail_resolve(struct probe_sink *k, bool imap, int net_rc, int gai);
+/* No address took the connection; err is the most telling errno. */
+void probe_fail_connect(struct probe_sink *k, bool imap, int err,
+                        bool timed_out, bool cancelled);
+/* The dialogue's stream failed at stage (c's errno, timeout, cancel; a
+ * hang-up is ECONNRESET), or the peer said what is not the protocol: said
+ * (cleaned, or NULL), peer_tls when it was TLS. */
+void probe_fail_stream(struct probe_sink *k, bool imap, enum diag_stage stage,
+                       const struct net_conn *c, const char *said, bool peer_tls);
+/* The TLS handshake on c failed as f tells. */
+void probe_fail_tls(struct probe_sink *k, bool imap, const struct net_conn *c,
+                    const struct tls_fail *f);
+/* The certificate (its fingerprint: sha256) did not verify. */
+void probe_fail_cert(struct probe_sink *k, bool imap, enum cert_problem prob,
+                     const char *sha256);
+/* The account's CA file was refused: why, in our words. */
+void probe_fail_ca_file(struct probe_sink *k, bool imap, const char *why);
+/* The server answered, not as hoped: its SMTP code (0 for IMAP or our own
+ * words), its words and IMAP response code (cleaned; NULL for none). */
+void probe_fail_reply(struct probe_sink *k, bool imap, enum diag_stage stage,
+                      int code, const char *text, const char *imap_code);
+/* SMTP AUTH cannot start: the answer to a bare AUTH PLAIN; not_offered
+ * unless that answer asks for encryption first. */
+void probe_fail_no_auth(struct probe_sink *k, int code, const char *text,
+                        bool not_offered);
+/* Ends the run's evidence (a failure of a cancelled run is cancelled, the
+ * passwords' forms are scrubbed from the server's words) and makes it, the
+ * account, the preset and the failed certificate's fingerprint the input
+ * of the diagnosis. false when nothing failed. */
+bool probe_sink_close(struct probe_sink *k, struct diag_input *in);
+
 /* ---- probe.c: the run, its steps and its evidence ---- */
 
 #define PROBE_SECRET_FORMS 8
@@ -92,9 +153,7 @@ struct probe {
 	probe_cb cb;
 	void *ud;
 	int64_t t0;
-	struct diag_evidence ev;
-	bool failed;
-	char leaf_sha256[ACCT_PIN_LEN + 1];   /* of a certificate that failed */
+	struct probe_sink sink;        /* the run's evidence (evidence.c) */
 	int64_t sent_ms;               /* now_ms() when DATA was accepted */
 	/* The account's CA file, read and checked before any connection so
 	 * that the TLS step never opens a file (a FIFO there would hang it). */
@@ -133,18 +192,12 @@ void probe_scrub(const struct probe *p, char *text, size_t cap);
  * too. p may be NULL: sanitising only. */
 void probe_clean(const struct probe *p, char *dst, size_t dstlen,
                  const char *src, size_t srclen, bool cut);
-/* Standard base64 of in; the length written, 0 if out is too small. */
-size_t probe_b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen);
 struct probe_step *probe_step_begin(struct probe *p, const char *name);
+/* s may be NULL: a step not shown (probe_sink_step()). */
 void probe_step_end(struct probe *p, struct probe_step *s, bool ok,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void probe_note(struct probe *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Records the failure (first one wins). */
-void probe_fail(struct probe *p, bool imap, enum diag_stage stage);
-/* Copies the connection's errno/timeout/cancel into the evidence. */
-void probe_fail_conn(struct probe *p, bool imap, enum diag_stage stage,
-                     const struct net_conn *c);
 bool probe_is_cancelled(struct probe *p);
 
 /* Resolve + connect with steps "<proto>.resolve" and "<proto>.connect". */
@@ -167,7 +220,8 @@ void probe_ehlo_name(const struct net_conn *c, char *out, size_t outlen);
 /* probe_smtp.c */
 int probe_smtp_run(struct probe *p);
 /* A quick check that host:port with sec answers: connect, greeting, TLS,
- * EHLO; no credentials. 0 when it works. */
+ * EHLO; no credentials, no step, no evidence (a NULL sink). 0 when it
+ * works. */
 int probe_smtp_quick(struct probe *p, const char *host, unsigned port,
                      enum security sec, int timeout_s);
 /* probe_imap.c */

@@ -19,6 +19,7 @@
 
 #include <libetpan/libetpan.h>
 
+#include "base64.h"
 #include "probe_int.h"
 #include "secmem.h"
 #include "tls.h"
@@ -36,7 +37,12 @@ struct sctx {
 	const char *host;
 	unsigned port;
 	enum security sec;
-	bool quick;               /* alternative check: no steps, no evidence */
+	/* Where the steps and the failure go: the run's sink for the test,
+	 * NULL (nowhere) for an alternative's check. */
+	struct probe_sink *sink;
+	/* The TLS handshake: verified, with its steps, for the test; bare for
+	 * an alternative's check, whose question is whether TLS works. */
+	int (*tls)(struct sctx *x);
 	bool tls_on;
 	bool has_starttls, has_auth, has_plain, has_login;
 	char auth_line[256];
@@ -151,31 +157,26 @@ looks_tls(const struct net_conn *c)
 	       c->first[1] == 0x03;
 }
 
-/* Records a failed reply (or the stream failure behind it). */
+/* Records a failed reply (or the stream failure behind it); peer_tls:
+ * the peer is known to speak TLS here. */
 static void
-fail_reply(struct sctx *x, enum diag_stage stage, const struct smtp_reply *r)
+fail_reply(struct sctx *x, enum diag_stage stage, const struct smtp_reply *r,
+           bool peer_tls)
 {
-	struct probe *p = x->p;
+	char said[sizeof(r->text)];
 
-	if (x->quick)
-		return;
 	if (r->code > 0) {
-		probe_fail(p, false, stage);
-		p->ev.reply_code = r->code;
-		str_copy(p->ev.reply, sizeof(p->ev.reply), r->text);
+		probe_fail_reply(x->sink, false, stage, r->code, r->text, NULL);
+	} else if (r->code < 0) {
+		probe_fail_stream(x->sink, false, stage, &x->io.conn, r->text,
+		                  peer_tls || looks_tls(&x->io.conn));
+	} else if (x->io.conn.err == EMSGSIZE) {
+		/* It spoke without end: a broken reply, not a hang-up. */
+		str_printf(said, sizeof(said), "(no end of reply after %llu KiB)",
+		           (unsigned long long)(NET_STEP_RX_MAX / 1024));
+		probe_fail_stream(x->sink, false, stage, &x->io.conn, said, peer_tls);
 	} else {
-		probe_fail_conn(p, false, stage, &x->io.conn);
-		if (r->code < 0) {
-			str_copy(p->ev.reply, sizeof(p->ev.reply), r->text);
-			p->ev.peer_spoke_tls = looks_tls(&x->io.conn);
-		} else if (x->io.conn.err == EMSGSIZE) {
-			/* It spoke without end: a broken reply, not a hang-up. */
-			str_printf(p->ev.reply, sizeof(p->ev.reply),
-			           "(no end of reply after %llu KiB)",
-			           (unsigned long long)(NET_STEP_RX_MAX / 1024));
-		}
-		if (x->io.conn.eof && !p->ev.sys_errno)
-			p->ev.sys_errno = ECONNRESET;
+		probe_fail_stream(x->sink, false, stage, &x->io.conn, NULL, peer_tls);
 	}
 }
 
@@ -207,14 +208,13 @@ static struct probe_step *
 step_begin(struct sctx *x, const char *name)
 {
 	net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
-	return x->quick ? NULL : probe_step_begin(x->p, name);
+	return probe_sink_step(x->sink, name);
 }
 
 static void
 step_end(struct sctx *x, struct probe_step *s, bool ok, const char *detail)
 {
-	if (s)
-		probe_step_end(x->p, s, ok, "%s", detail);
+	probe_step_end(x->p, s, ok, "%s", detail);
 }
 
 /* raw_cut: the last line of raw was cut. */
@@ -301,7 +301,7 @@ do_ehlo(struct sctx *x, const char *stepname)
 		}
 	}
 	if (r.code != 250) {
-		fail_reply(x, STAGE_EHLO, &r);
+		fail_reply(x, STAGE_EHLO, &r, false);
 		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
 		return -1;
 	}
@@ -358,16 +358,21 @@ do_greeting(struct sctx *x)
 
 	x->smtp->stream = x->io.stream;
 	if (smtp_read(x, &r) < 0 || r.code != 220) {
-		fail_reply(x, STAGE_GREETING, &r);
-		if (!x->quick && r.code == 0) {
+		bool tls = false;
+
+		/* Silence where no TLS was expected may be a server waiting for
+		 * a TLS hello: asked on another connection, only when the
+		 * failure is kept (not for an alternative's check). */
+		if (r.code == 0 && probe_sink_keeps(x->sink)) {
 			if (looks_tls(&x->io.conn)) {
-				x->p->ev.peer_spoke_tls = true;
+				tls = true;
 			} else if (x->io.conn.timed_out && x->sec != SEC_SSL &&
 			           x->io.conn.rx_bytes == 0 && sniff_tls(x)) {
-				x->p->ev.peer_spoke_tls = true;
+				tls = true;
 				probe_note(x->p, "this port answers a TLS handshake: it expects implicit TLS (ssl)");
 			}
 		}
+		fail_reply(x, STAGE_GREETING, &r, tls);
 		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
 		return -1;
 	}
@@ -376,18 +381,25 @@ do_greeting(struct sctx *x)
 }
 
 static int
+tls_verified(struct sctx *x)
+{
+	return probe_tls(x->p, &x->io, false, x->host, x->port);
+}
+
+static int
+tls_bare(struct sctx *x)
+{
+	struct tls_fail f;
+
+	net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
+	return tls_handshake(&x->io.conn, x->host, x->p->a.allow_old_tls, &f);
+}
+
+static int
 do_tls(struct sctx *x)
 {
-	if (x->quick) {
-		struct tls_fail f;
-
-		net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
-		if (tls_handshake(&x->io.conn, x->host, x->p->a.allow_old_tls,
-		                  &f) < 0)
-			return -1;
-	} else if (probe_tls(x->p, &x->io, false, x->host, x->port) < 0) {
+	if (x->tls(x) < 0)
 		return -1;
-	}
 	x->tls_on = true;
 	return 0;
 }
@@ -401,16 +413,13 @@ do_starttls(struct sctx *x)
 	mailstream *st;
 
 	if (!x->has_starttls) {
-		if (!x->quick) {
-			probe_fail(x->p, false, STAGE_STARTTLS);
-			/* The EHLO reply was a 250 without STARTTLS in it. */
-			x->p->ev.reply_code = 250;
-		}
+		/* The EHLO reply was a 250 without STARTTLS in it. */
+		probe_fail_reply(x->sink, false, STAGE_STARTTLS, 250, "", NULL);
 		step_end(x, s, false, "the server does not offer STARTTLS");
 		return -1;
 	}
 	if (smtp_cmd(x, "STARTTLS", &r) < 0 || r.code != 220) {
-		fail_reply(x, STAGE_STARTTLS, &r);
+		fail_reply(x, STAGE_STARTTLS, &r, false);
 		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
 		return -1;
 	}
@@ -418,46 +427,13 @@ do_starttls(struct sctx *x)
 	 * could be injected by a man in the middle: refuse it. */
 	st = x->smtp->stream;
 	if (st->read_buffer_len > 0) {
-		if (!x->quick) {
-			probe_fail(x->p, false, STAGE_STARTTLS);
-			str_copy(x->p->ev.reply, sizeof(x->p->ev.reply),
-			         "clear-text data after the STARTTLS reply");
-		}
+		probe_fail_reply(x->sink, false, STAGE_STARTTLS, 0,
+		                 "clear-text data after the STARTTLS reply", NULL);
 		step_end(x, s, false, "the server sent clear-text data after 220 (refused)");
 		return -1;
 	}
 	step_end(x, s, true, reply_detail(x, &r, d, sizeof(d)));
 	return do_tls(x);
-}
-
-size_t
-probe_b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen)
-{
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, o = 0;
-
-	if (outlen < ((n + 2) / 3) * 4 + 1)
-		return 0;
-	for (i = 0; i + 2 < n; i += 3) {
-		out[o++] = tab[in[i] >> 2];
-		out[o++] = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		out[o++] = tab[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-		out[o++] = tab[in[i + 2] & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = tab[in[i] >> 2];
-		out[o++] = tab[(in[i] & 3) << 4];
-		out[o++] = '=';
-		out[o++] = '=';
-	} else if (n - i == 2) {
-		out[o++] = tab[in[i] >> 2];
-		out[o++] = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		out[o++] = tab[(in[i + 1] & 15) << 2];
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-	return o;
 }
 
 /* AUTH is done here rather than with mailesmtp_auth_sasl(): PLAIN and
@@ -485,8 +461,7 @@ do_auth(struct sctx *x)
 
 	memset(&r, 0, sizeof(r));
 	if (!raw || !b64 || !line) {
-		probe_fail(p, false, STAGE_AUTH);
-		p->ev.internal = true;
+		probe_fail_internal(x->sink, false, STAGE_AUTH);
 		step_end(x, s, false, "out of locked memory");
 		goto out;
 	}
@@ -498,10 +473,8 @@ do_auth(struct sctx *x)
 
 			smtp_cmd(x, "*", &r2);
 		}
-		probe_fail(p, false, STAGE_AUTH);
-		p->ev.reply_code = r.code > 0 ? r.code : 0;
-		str_copy(p->ev.reply, sizeof(p->ev.reply), r.text);
-		p->ev.auth_not_offered = r.code != 530 && r.code != 538;
+		probe_fail_no_auth(x->sink, r.code > 0 ? r.code : 0, r.text,
+		                   r.code != 530 && r.code != 538);
 		if (x->has_auth)
 			str_printf(d, sizeof(d), "no mechanism we speak (PLAIN, LOGIN) among: %s",
 			           x->auth_line);
@@ -520,16 +493,16 @@ do_auth(struct sctx *x)
 		memcpy(raw + 1, user, ul);
 		raw[1 + ul] = '\0';
 		memcpy(raw + 2 + ul, pw, pl);
-		probe_b64_encode(raw, ul + pl + 2, b64, b64cap);
+		base64_encode(raw, ul + pl + 2, b64, b64cap);
 		str_printf(line, b64cap + 32, "AUTH PLAIN %s", b64);
 		if (smtp_cmd(x, line, &r) == 0 && r.code == 334)
 			smtp_cmd(x, b64, &r);
 	} else {
 		mech = "LOGIN";
 		if (smtp_cmd(x, "AUTH LOGIN", &r) == 0 && r.code == 334) {
-			probe_b64_encode((const unsigned char *)user, ul, b64, b64cap);
+			base64_encode((const unsigned char *)user, ul, b64, b64cap);
 			if (smtp_cmd(x, b64, &r) == 0 && r.code == 334) {
-				probe_b64_encode((const unsigned char *)pw, pl, b64, b64cap);
+				base64_encode((const unsigned char *)pw, pl, b64, b64cap);
 				smtp_cmd(x, b64, &r);
 			}
 		}
@@ -542,7 +515,7 @@ do_auth(struct sctx *x)
 		x->smtp->line_buffer->len = 0;
 	}
 	if (r.code != 235) {
-		fail_reply(x, STAGE_AUTH, &r);
+		fail_reply(x, STAGE_AUTH, &r, false);
 		reply_detail(x, &r, d, sizeof(d));
 		step_end(x, s, false, d);
 		goto out;
@@ -573,7 +546,7 @@ do_envelope(struct sctx *x)
 	e = mailsmtp_mail(x->smtp, p->a.email);
 	etpan_reply(x, &r);
 	if (e != MAILSMTP_NO_ERROR || r.code != 250) {
-		fail_reply(x, STAGE_MAIL, &r);
+		fail_reply(x, STAGE_MAIL, &r, false);
 		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
 		return -1;
 	}
@@ -584,7 +557,7 @@ do_envelope(struct sctx *x)
 	e = mailsmtp_rcpt(x->smtp, p->a.email);
 	etpan_reply(x, &r);
 	if (e != MAILSMTP_NO_ERROR || (r.code != 250 && r.code != 251)) {
-		fail_reply(x, STAGE_RCPT, &r);
+		fail_reply(x, STAGE_RCPT, &r, false);
 		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
 		return -1;
 	}
@@ -593,8 +566,7 @@ do_envelope(struct sctx *x)
 	s = step_begin(x, "smtp.data");
 	msg = message_build(&p->a, p->res.token, time(NULL), msgid, sizeof(msgid), &len);
 	if (!msg) {
-		probe_fail(p, false, STAGE_DATA);
-		p->ev.internal = true;
+		probe_fail_internal(x->sink, false, STAGE_DATA);
 		step_end(x, s, false, "cannot build the test message");
 		return -1;
 	}
@@ -609,7 +581,7 @@ do_envelope(struct sctx *x)
 	}
 	free(msg);
 	if (e != MAILSMTP_NO_ERROR || r.code != 250) {
-		fail_reply(x, STAGE_DATA, &r);
+		fail_reply(x, STAGE_DATA, &r, false);
 		step_end(x, s, false, reply_detail(x, &r, d, sizeof(d)));
 		return -1;
 	}
@@ -661,18 +633,12 @@ smtp_connect_phase(struct sctx *x)
 	if (x->sec == SEC_SSL && do_tls(x) < 0)
 		return -1;
 	if (probe_stream_open(&x->io) < 0) {
-		if (!x->quick) {
-			probe_fail(x->p, false, STAGE_CONNECT);
-			x->p->ev.internal = true;
-		}
+		probe_fail_internal(x->sink, false, STAGE_CONNECT);
 		return -1;
 	}
 	x->smtp = mailsmtp_new(0, NULL);
 	if (!x->smtp) {
-		if (!x->quick) {
-			probe_fail(x->p, false, STAGE_CONNECT);
-			x->p->ev.internal = true;
-		}
+		probe_fail_internal(x->sink, false, STAGE_CONNECT);
 		return -1;
 	}
 	if (do_greeting(x) < 0)
@@ -700,6 +666,8 @@ probe_smtp_run(struct probe *p)
 	x.host = p->a.smtp_host;
 	x.port = p->a.smtp_port;
 	x.sec = p->a.smtp_security;
+	x.sink = &p->sink;
+	x.tls = tls_verified;
 	probe_io_init(p, &x.io, false, true);
 	if (probe_open(p, &x.io, false, x.host, x.port) < 0)
 		goto out;
@@ -733,7 +701,8 @@ probe_smtp_quick(struct probe *p, const char *host, unsigned port,
 	x.host = host;
 	x.port = port;
 	x.sec = sec;
-	x.quick = true;
+	x.sink = NULL;
+	x.tls = tls_bare;
 	probe_io_init(p, &x.io, false, false);
 	if (net_resolve(host, port, p->cancel_fd, timeout_s * 1000, &res, &gai) != NET_OK)
 		return -1;

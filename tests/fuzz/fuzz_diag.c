@@ -1,6 +1,6 @@
 /* Fuzz target: diag_classify() on arbitrary evidence (reply text, codes,
- * flags, stages), with what the probe may have put in the diagnosis, an
- * account and a preset. Every outcome has a known category, its title, a
+ * flags, stages), with what the probe may have found besides, an account
+ * and a preset. Every outcome has a known category, its title, a
  * known rule, at least one fix, and no control character anywhere the user
  * reads (the reply keeps its line breaks). */
 #include "config.h"
@@ -51,16 +51,19 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct diag_evidence ev;
+	static struct diag_input din;
 	static struct diagnosis out;
 	static struct account a;
 	static struct preset p;
 	struct fuzz_in in = { data, size };
 	uint8_t flags, flags2, small;
 	const char *rule;
-	bool known = false;
+	bool known = false, alts;
 
 	memset(&ev, 0, sizeof ev);
-	memset(&out, 0, sizeof out);
+	diag_input_init(&din, &ev, NULL, NULL);
+	/* The diagnosis writes all of out: what it held must not show. */
+	memset(&out, 0xff, sizeof out);
 	flags = fuzz_byte(&in);
 	flags2 = fuzz_byte(&in);
 	ev.imap = flags & 1;
@@ -70,7 +73,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ev.peer_spoke_plain = flags & 0x20;
 	ev.peer_spoke_tls = flags & 0x40;
 	ev.auth_not_offered = flags & 0x80;
-	ev.auth_local_failure = (flags2 & 0x03) == 0x03;
 	ev.internal = (flags2 & 0x0c) == 0x0c;
 	/* Small values hit the tables; big ones must not index past them. */
 	small = fuzz_byte(&in);
@@ -93,11 +95,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* What the probe found: kept, sanitised. */
 	if (flags2 & 0x10) {
-		out.alt_port = (unsigned)fill_int(&in);
-		out.alt_security = (enum security)(fuzz_byte(&in) % 5);
-		out.alt_imap = fuzz_byte(&in) & 1;
-		fill_str(&in, out.suggestion, sizeof out.suggestion);
-		fill_str(&in, out.pin_candidate, sizeof out.pin_candidate);
+		din.alt_port = (unsigned)fill_int(&in);
+		din.alt_security = (enum security)(fuzz_byte(&in) % 5);
+		din.alt_imap = fuzz_byte(&in) & 1;
+		fill_str(&in, din.suggestion, sizeof din.suggestion);
+		fill_str(&in, din.pin_candidate, sizeof din.pin_candidate);
 	}
 	/* An account: the strings of a stored one are validated, but the
 	 * classifier must not rely on that. */
@@ -129,8 +131,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fill_str(&in, p.imap[i].host, sizeof p.imap[i].host);
 	}
 
-	rule = diag_classify_rule(&ev, flags2 & 0x20 ? &a : NULL,
-	                          flags2 & 0x40 ? &p : NULL, &out);
+	din.a = flags2 & 0x20 ? &a : NULL;
+	din.preset = flags2 & 0x40 ? &p : NULL;
+	rule = diag_classify_rule(&din, &out);
+	alts = diag_wants_alternatives(&din);
 	FUZZ_ASSERT(rule != NULL);
 	for (size_t i = 0; i < diag_rule_count(); i++)
 		if (strcmp(diag_rule_name(i), rule) == 0)
@@ -154,6 +158,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_text(out.pin_candidate, sizeof out.pin_candidate, false);
 	FUZZ_ASSERT(out.alt_port <= 65535);
 	FUZZ_ASSERT(out.alt_port == 0 || (unsigned)out.alt_security <= SEC_NONE);
+	FUZZ_ASSERT(out.pin_candidate[0] == '\0' ||
+	            out.cat == DIAG_INVALID_CERTIFICATE);
+	/* Another port is looked for exactly where the diagnosis would
+	 * take it as the fix. */
+	FUZZ_ASSERT(alts == (!ev.imap && (out.cat == DIAG_CONNECTION_REFUSED ||
+	                                  out.cat == DIAG_TIMEOUT ||
+	                                  out.cat == DIAG_TLS_MISMATCH)));
 	/* Names of whatever the evidence holds stay within their tables. */
 	FUZZ_ASSERT(diag_stage_name(ev.stage) != NULL);
 	FUZZ_ASSERT(cert_problem_name(ev.cert) != NULL);

@@ -1,0 +1,17 @@
+/* Base64 (RFC 4648, the standard alphabet, with padding): the one encoder
+ * of the program, for SMTP AUTH, the redaction of a password's encoded
+ * forms and RFC 2047 encoded-words. */
+#ifndef FLUENZR_BASE64_H
+#define FLUENZR_BASE64_H
+
+#include <stddef.h>
+
+/* The room base64_encode() needs for n bytes, the NUL included. */
+#define BASE64_LEN(n) ((((n) + 2) / 3) * 4 + 1)
+
+/* Writes the base64 of in[0..n) and a NUL to out; the length written, or
+ * 0 (out untouched) when out is shorter than BASE64_LEN(n). */
+size_t base64_encode(const unsigned char *in, size_t n, char *out,
+                     size_t outlen);
+
+#endif
