@@ -53,6 +53,12 @@ check "a connection cannot see the diagnosis" up conn diag.h
 check "the diagnosis cannot see the probe" up diag probe.h
 check "the probe cannot see the commands" up probe cli.h
 check "the commands cannot see the console" up cli tui.h
+# The probe sees the store's seal, not its internals (they carry LMDB).
+check "the probe cannot see the store's internals" refused probe \
+	'#include "store_int.h"' "only src/"
+# TLS wraps a connection (net_ops); the socket code never calls it.
+check "the socket code does not include TLS" \
+	eval '! grep -Eq "#include \"tls\.h\"|tls_" "$top_srcdir/src/conn/net.c"'
 # ... and those below are.
 check "the probe sees the store's seal and TLS" compiles probe '#include "seal.h"
 #include "tls.h"

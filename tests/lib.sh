@@ -71,6 +71,37 @@ wait_for() {
 	return 0
 }
 
+# slow_ms MS: a wall-time bound of MS for the program, widened in a
+# sanitizer build, whose start and leak-checked exit each add a few hundred
+# milliseconds under load. What the bound guards (a deadline kept, a cancel
+# obeyed) must also be asserted by the outcome; precise timing is bench/'s.
+slow_ms() {
+	if grep -q '^#define FLUENZR_SANITIZERS 1' "$top_builddir/config.h" 2>/dev/null; then
+		echo $(($1 + 2000))
+	else
+		echo "$1"
+	fi
+}
+
+# in_wait PID [N]: N threads of PID (1 if not given) sleep in poll(2) or
+# ppoll(2): probes waiting for their socket or the cancel descriptor, the
+# moment a test means by "under way", seen instead of slept for.
+in_wait() {
+	local f n w arch found=0
+	arch=$(uname -m)
+	for f in /proc/"$1"/task/*/syscall; do
+		read -r n _ <"$f" 2>/dev/null || continue
+		case $arch:$n in
+		x86_64:7 | x86_64:271 | aarch64:73 | i?86:168 | i?86:309)
+			found=$((found + 1))
+			continue ;;
+		esac
+		w=$(cat "${f%/syscall}/wchan" 2>/dev/null) || continue
+		case $w in *poll*) found=$((found + 1)) ;; esac
+	done
+	[ "$found" -ge "${2:-1}" ]
+}
+
 # Cleanups run at exit, last registered first. Temporary directories are
 # listed in a file, since mktemp_dir usually runs in a $(...) subshell.
 _cleanups=()

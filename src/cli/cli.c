@@ -278,20 +278,81 @@ set_security(enum security *dst, const char *field, const char *v)
 	return 0;
 }
 
+/* The options of add and edit, each once: its name, whether a value
+ * follows it (as the next argument or after '='), and the id the parser
+ * dispatches on, so that adding one shifts no other. A flag matches only
+ * its exact name. */
+#define ACCOUNT_OPTIONS(X) \
+	X("--email",            true,  AOPT_EMAIL) \
+	X("--name",             true,  AOPT_NAME) \
+	X("--preset",           true,  AOPT_PRESET) \
+	X("--smtp-host",        true,  AOPT_SMTP_HOST) \
+	X("--smtp-port",        true,  AOPT_SMTP_PORT) \
+	X("--smtp-security",    true,  AOPT_SMTP_SECURITY) \
+	X("--username",         true,  AOPT_USERNAME) \
+	X("--password-fd",      true,  AOPT_PASSWORD_FD) \
+	X("--imap-host",        true,  AOPT_IMAP_HOST) \
+	X("--imap-port",        true,  AOPT_IMAP_PORT) \
+	X("--imap-security",    true,  AOPT_IMAP_SECURITY) \
+	X("--imap-username",    true,  AOPT_IMAP_USERNAME) \
+	X("--ca-file",          true,  AOPT_CA_FILE) \
+	X("--pin",              true,  AOPT_PIN) \
+	X("--imap-password-fd", true,  AOPT_IMAP_PASSWORD_FD) \
+	X("--password-stdin",   false, AOPT_PASSWORD_STDIN) \
+	X("--no-password",      false, AOPT_NO_PASSWORD) \
+	X("--allow-plain",      false, AOPT_ALLOW_PLAIN) \
+	X("--allow-old-tls",    false, AOPT_ALLOW_OLD_TLS) \
+	X("--no-allow-old-tls", false, AOPT_NO_ALLOW_OLD_TLS) \
+	X("--json",             false, AOPT_JSON)
+
+enum account_opt {
+#define X(name, arg, id) id,
+	ACCOUNT_OPTIONS(X)
+#undef X
+};
+
+static const struct account_option {
+	const char *name;
+	bool arg;
+	enum account_opt id;
+} account_options[] = {
+#define X(name, arg, id) { name, arg, id },
+	ACCOUNT_OPTIONS(X)
+#undef X
+};
+
+/* Finds argv[*i] in account_options: the entry, with its value in *v (and
+ * *i past it) when it takes one, or NULL. A value missing is said here and
+ * leaves *v NULL. */
+static const struct account_option *
+account_option_find(int argc, char **argv, int *i, const char **v)
+{
+	const char *a = argv[*i];
+	bool m = false;
+
+	*v = NULL;
+	for (size_t k = 0; k < sizeof account_options / sizeof account_options[0];
+	     k++) {
+		const struct account_option *op = &account_options[k];
+
+		if (op->arg)
+			*v = opt_value(argc, argv, i, op->name, &m);
+		else
+			m = strcmp(a, op->name) == 0;
+		if (m)
+			return op;
+	}
+	return NULL;
+}
+
 /* Parses the options shared by add and edit into o, which starts empty
  * (smtp_port 0: not given). Returns 0 or an exit code. */
 static int
 parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
                    struct acct_opts *o, const char **positional)
 {
-	static const char *valued[] = {
-		"--email", "--name", "--preset", "--smtp-host", "--smtp-port",
-		"--smtp-security", "--username", "--password-fd", "--imap-host",
-		"--imap-port", "--imap-security", "--imap-username", "--ca-file",
-		"--pin", "--imap-password-fd",
-	};
+	const struct account_option *op;
 	int i, rc;
-	size_t k;
 
 	memset(o, 0, sizeof *o);
 	account_init(&o->a);
@@ -300,48 +361,20 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 	o->old_tls = -1;
 	for (i = first; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
-		bool m = false;
 
 		rc = cli_global_option(c, argc, argv, &i);
 		if (rc < 0)
 			return EX_USAGE;
 		if (rc > 0)
 			continue;
-		if (strcmp(a, "--password-stdin") == 0) {
-			o->pw = PW_STDIN;
-			continue;
-		}
-		if (strcmp(a, "--no-password") == 0) {
-			o->pw = PW_NOPASS;
-			continue;
-		}
-		if (strcmp(a, "--allow-plain") == 0) {
-			o->a.allow_plain = true;
-			o->allow_plain_given = true;
-			continue;
-		}
-		if (strcmp(a, "--allow-old-tls") == 0 ||
-		    strcmp(a, "--no-allow-old-tls") == 0) {
-			o->old_tls = a[2] == 'a';
-			o->a.allow_old_tls = o->old_tls == 1;
-			continue;
-		}
-		if (strcmp(a, "--json") == 0) {
-			o->json = true;
-			continue;
-		}
 		if (strcmp(a, "--password") == 0 || strncmp(a, "--password=", 11) == 0) {
 			fprintf(stderr, "fluenzr-tui: passwords are never taken from the command line "
 			        "(they would show in ps and shell history): use --password-stdin, "
 			        "--password-fd N or the prompt\n");
 			return EX_USAGE;
 		}
-		for (k = 0; k < sizeof valued / sizeof valued[0]; k++) {
-			v = opt_value(argc, argv, &i, valued[k], &m);
-			if (m)
-				break;
-		}
-		if (!m) {
+		op = account_option_find(argc, argv, &i, &v);
+		if (!op) {
 			if (a[0] == '-' || (positional && *positional)) {
 				fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", a);
 				return EX_USAGE;
@@ -353,46 +386,85 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 			*positional = a;
 			continue;
 		}
-		if (!v)
+		if (op->arg && !v)
 			return EX_USAGE;
 		rc = 0;
-		switch (k) {
-		case 0: {
+		switch (op->id) {
+		case AOPT_PASSWORD_STDIN:
+			o->pw = PW_STDIN;
+			break;
+		case AOPT_NO_PASSWORD:
+			o->pw = PW_NOPASS;
+			break;
+		case AOPT_ALLOW_PLAIN:
+			o->a.allow_plain = true;
+			o->allow_plain_given = true;
+			break;
+		case AOPT_ALLOW_OLD_TLS:
+		case AOPT_NO_ALLOW_OLD_TLS:
+			o->old_tls = op->id == AOPT_ALLOW_OLD_TLS;
+			o->a.allow_old_tls = o->old_tls == 1;
+			break;
+		case AOPT_JSON:
+			o->json = true;
+			break;
+		case AOPT_EMAIL: {
 			const char *why = valid_email(v);
 			if (why)
 				return bad_field("email", why);
 			str_copy(o->a.email, sizeof o->a.email, v);
 			break;
 		}
-		case 1: rc = set_text(o->a.display_name, sizeof o->a.display_name, "name", v);
-			o->name_given = true; break;
-		case 2: o->preset_id = v; break;
-		case 3: rc = set_host(o->a.smtp_host, "smtp-host", v);
+		case AOPT_NAME:
+			rc = set_text(o->a.display_name, sizeof o->a.display_name, "name", v);
+			o->name_given = true;
+			break;
+		case AOPT_PRESET:
+			o->preset_id = v;
+			break;
+		case AOPT_SMTP_HOST:
+			rc = set_host(o->a.smtp_host, "smtp-host", v);
 			if (!*v)
 				rc = bad_field("smtp-host", "must not be empty");
-			o->given |= PRESET_GIVEN_SMTP_HOST; break;
-		case 4: rc = set_port(&o->a.smtp_port, "smtp-port", v);
-			o->given |= PRESET_GIVEN_SMTP_PORT; break;
-		case 5: rc = set_security(&o->a.smtp_security, "smtp-security", v);
-			o->given |= PRESET_GIVEN_SMTP_SEC; break;
-		case 6: rc = set_text(o->a.username, sizeof o->a.username, "username", v);
+			o->given |= PRESET_GIVEN_SMTP_HOST;
+			break;
+		case AOPT_SMTP_PORT:
+			rc = set_port(&o->a.smtp_port, "smtp-port", v);
+			o->given |= PRESET_GIVEN_SMTP_PORT;
+			break;
+		case AOPT_SMTP_SECURITY:
+			rc = set_security(&o->a.smtp_security, "smtp-security", v);
+			o->given |= PRESET_GIVEN_SMTP_SEC;
+			break;
+		case AOPT_USERNAME:
+			rc = set_text(o->a.username, sizeof o->a.username, "username", v);
 			if (!rc && !*v)
 				rc = bad_field("username", "must not be empty");
-			o->user_given = true; break;
-		case 7: o->pw = PW_FD;
+			o->user_given = true;
+			break;
+		case AOPT_PASSWORD_FD:
+			o->pw = PW_FD;
 			if (parse_fd("--password-fd", v, &o->pw_fd) < 0)
 				return EX_USAGE;
 			break;
-		case 8: rc = set_host(o->a.imap_host, "imap-host", v);
-			o->given |= PRESET_GIVEN_IMAP_HOST; break;
-		case 9: rc = set_port(&o->a.imap_port, "imap-port", v);
-			o->given |= PRESET_GIVEN_IMAP_PORT; break;
-		case 10: rc = set_security(&o->a.imap_security, "imap-security", v);
-			o->given |= PRESET_GIVEN_IMAP_SEC; break;
-		case 11: rc = set_text(o->a.imap_username, sizeof o->a.imap_username,
-			               "imap-username", v);
-			o->imap_user_given = true; break;
-		case 12: {
+		case AOPT_IMAP_HOST:
+			rc = set_host(o->a.imap_host, "imap-host", v);
+			o->given |= PRESET_GIVEN_IMAP_HOST;
+			break;
+		case AOPT_IMAP_PORT:
+			rc = set_port(&o->a.imap_port, "imap-port", v);
+			o->given |= PRESET_GIVEN_IMAP_PORT;
+			break;
+		case AOPT_IMAP_SECURITY:
+			rc = set_security(&o->a.imap_security, "imap-security", v);
+			o->given |= PRESET_GIVEN_IMAP_SEC;
+			break;
+		case AOPT_IMAP_USERNAME:
+			rc = set_text(o->a.imap_username, sizeof o->a.imap_username,
+			              "imap-username", v);
+			o->imap_user_given = true;
+			break;
+		case AOPT_CA_FILE: {
 			char real[PATH_MAX];
 			const char *why = valid_text(v, ACCT_PATH_MAX);
 
@@ -428,7 +500,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 				return bad_field("ca-file", "path too long");
 			break;
 		}
-		case 13: {
+		case AOPT_PIN: {
 			const char *why = *v ? valid_pin(v, o->a.pin) : NULL;
 
 			if (!*v)
@@ -438,7 +510,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 			o->pin_given = true;
 			break;
 		}
-		case 14:
+		case AOPT_IMAP_PASSWORD_FD:
 			if (parse_fd("--imap-password-fd", v, &o->imap_pw_fd) < 0)
 				return EX_USAGE;
 			break;

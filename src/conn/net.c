@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "net.h"
-#include "tls.h"
 #include "util.h"
 
 void
@@ -363,8 +362,8 @@ net_read(struct net_conn *c, void *buf, size_t n)
 
 	if (c->fd < 0 || c->cancelled)
 		return -1;
-	if (c->tls) {
-		r = tls_read(c->tls, c, buf, n);
+	if (c->ops) {
+		r = c->ops->read(c, buf, n);
 	} else {
 		for (;;) {
 			r = net_raw_recv(c, buf, n);
@@ -395,8 +394,8 @@ net_write(struct net_conn *c, const void *buf, size_t n)
 		return -1;
 	if (c->log && n > 0)
 		c->log(c->log_ud, 'C', buf, n);
-	if (c->tls)
-		return tls_write(c->tls, c, buf, n);
+	if (c->ops)
+		return c->ops->write(c, buf, n);
 	while (done < n) {
 		ssize_t r = net_raw_send(c, p + done, n - done);
 
@@ -417,10 +416,10 @@ net_write(struct net_conn *c, const void *buf, size_t n)
 void
 net_close(struct net_conn *c)
 {
-	if (c->tls) {
-		tls_free(c->tls);
-		c->tls = NULL;
-	}
+	if (c->ops)
+		c->ops->close(c);
+	c->ops = NULL;
+	c->layer = NULL;
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;

@@ -12,10 +12,23 @@
 #include <sys/socket.h>
 #include <netdb.h>
 
-struct tls_session;
+struct net_conn;
 
 /* Called with every byte read or written (plain text: after TLS). */
 typedef void (*net_log_fn)(void *ud, char dir, const void *buf, size_t n);
+
+/* How a connection's bytes move. NULL is the plain socket; a layer on top
+ * of it (TLS, which moves its own records with net_raw_recv/net_raw_send)
+ * installs its table and its state in layer, so that the socket code never
+ * calls the layer (neomutt's Connection, curl's connection filters). */
+struct net_ops {
+	/* >0, 0 at EOF, -1 on error, timeout or cancel (c's flags set). */
+	ssize_t (*read)(struct net_conn *c, void *buf, size_t n);
+	/* Writes everything or fails: n or -1. */
+	ssize_t (*write)(struct net_conn *c, const void *buf, size_t n);
+	/* Ends the layer and puts the plain socket back; the socket stays open. */
+	void (*close)(struct net_conn *c);
+};
 
 struct net_conn {
 	int fd;                 /* -1 when closed */
@@ -27,7 +40,8 @@ struct net_conn {
 	bool eof;               /* the peer closed the connection */
 	uint64_t rx_bytes;
 	uint64_t step_rx;       /* bytes received since net_set_timeout() */
-	struct tls_session *tls;/* NULL while the dialogue is plain text */
+	const struct net_ops *ops;/* NULL while the dialogue is plain text */
+	void *layer;            /* the state of ops (the TLS session) */
 	net_log_fn log;
 	void *log_ud;
 	char peer[80];          /* "127.0.0.1:587", "[::1]:587" */
@@ -77,7 +91,7 @@ ssize_t net_write(struct net_conn *c, const void *buf, size_t n);
  * its deadline holds. */
 ssize_t net_raw_recv(struct net_conn *c, void *buf, size_t n);
 ssize_t net_raw_send(struct net_conn *c, const void *buf, size_t n);
-/* Ends TLS (if any) and closes the socket. */
+/* Ends the layer (TLS) if any, and closes the socket. */
 void net_close(struct net_conn *c);
 
 /* Sleeps ms milliseconds unless cancelled first: 0, or NET_CANCELLED. */

@@ -72,6 +72,18 @@ push_fn(gnutls_transport_ptr_t ptr, const void *buf, size_t n)
 	return r;
 }
 
+static ssize_t tls_read(struct net_conn *c, void *buf, size_t n);
+static ssize_t tls_write(struct net_conn *c, const void *buf, size_t n);
+static void tls_close(struct net_conn *c);
+
+/* What tls_handshake() installs on the connection: from then on its reads
+ * and writes are TLS records, and closing it ends the session first. */
+static const struct net_ops tls_ops = {
+	.read = tls_read,
+	.write = tls_write,
+	.close = tls_close,
+};
+
 static bool
 is_ip(const char *host)
 {
@@ -80,7 +92,7 @@ is_ip(const char *host)
 	return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
 }
 
-void
+static void
 tls_free(struct tls_session *t)
 {
 	if (!t)
@@ -186,13 +198,16 @@ tls_handshake(struct net_conn *c, const char *host, bool allow_old,
 		tls_free(t);
 		return -1;
 	}
-	c->tls = t;
+	c->layer = t;
+	c->ops = &tls_ops;
 	return 0;
 }
 
-ssize_t
-tls_read(struct tls_session *t, struct net_conn *c, void *buf, size_t n)
+static ssize_t
+tls_read(struct net_conn *c, void *buf, size_t n)
 {
+	struct tls_session *t = c->layer;
+
 	for (;;) {
 		ssize_t r = gnutls_record_recv(t->s, buf, n);
 
@@ -215,9 +230,10 @@ tls_read(struct tls_session *t, struct net_conn *c, void *buf, size_t n)
 	}
 }
 
-ssize_t
-tls_write(struct tls_session *t, struct net_conn *c, const void *buf, size_t n)
+static ssize_t
+tls_write(struct net_conn *c, const void *buf, size_t n)
 {
+	struct tls_session *t = c->layer;
 	const char *p = buf;
 	size_t done = 0;
 
@@ -236,6 +252,14 @@ tls_write(struct tls_session *t, struct net_conn *c, const void *buf, size_t n)
 		done += (size_t)r;
 	}
 	return (ssize_t)n;
+}
+
+static void
+tls_close(struct net_conn *c)
+{
+	tls_free(c->layer);
+	c->layer = NULL;
+	c->ops = NULL;
 }
 
 static void
@@ -309,7 +333,7 @@ tls_verify(struct net_conn *c, const char *host, const char *ca_pem,
            size_t ca_len, const char *ca_name, const char *pin,
            struct tls_info *info, char *why, size_t whylen)
 {
-	struct tls_session *t = c->tls;
+	struct tls_session *t = c->ops == &tls_ops ? c->layer : NULL;
 	const gnutls_datum_t *peers;
 	unsigned npeers = 0, i, status = 0;
 	gnutls_x509_crt_t crts[16];

@@ -1,5 +1,5 @@
 /* TLS for the probes, done with GnuTLS directly: the handshake (SNI, system
- * trust plus the account's CA file), reads and writes over a net_conn, and
+ * trust plus the account's CA file) that wraps a net_conn in TLS, and
  * our own verification of the peer's certificate (chain, host name or IP
  * address, dates, or a pin). Nothing is ever written to stderr. */
 #ifndef FLUENZR_TLS_H
@@ -10,8 +10,6 @@
 #include <sys/types.h>
 #include "account.h"
 #include "net.h"
-
-struct tls_session;
 
 /* Certificate problems, the sub-reasons of invalid_certificate. */
 enum cert_problem {
@@ -54,14 +52,10 @@ int tls_global_init(void);
 /* Runs the handshake on c (already connected) until c's deadline. host is
  * sent as SNI unless it is an IP address. TLS 1.2 or later only, unless
  * allow_old (RFC 8996: a credential never goes over TLS 1.0/1.1 unless the
- * user said so). On success c->tls is set. */
+ * user said so). On success the session wraps c: net_read(), net_write()
+ * and net_close() go through it (c->ops, c->layer). */
 int tls_handshake(struct net_conn *c, const char *host, bool allow_old,
                   struct tls_fail *f);
-ssize_t tls_read(struct tls_session *s, struct net_conn *c, void *buf,
-                 size_t n);
-ssize_t tls_write(struct tls_session *s, struct net_conn *c, const void *buf,
-                  size_t n);
-void tls_free(struct tls_session *s);
 
 /* Fills version, cipher and the leaf certificate's fields, then verifies:
  * with a pin ("sha256:<hex>") only the pin decides; otherwise the chain

@@ -1,7 +1,7 @@
 /* The account store: one LMDB environment holding account records (not
  * secret, authenticated with HMAC-SHA256 under a key derived from the data
  * key) and sealed secrets (AES-256-GCM under the data key, wrapped in key
- * slots). The only file that includes <lmdb.h>. */
+ * slots). Only the files of src/store/ include <lmdb.h>. */
 #ifndef FLUENZR_STORE_H
 #define FLUENZR_STORE_H
 
