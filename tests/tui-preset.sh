@@ -10,7 +10,7 @@ tui_env
 tui_start "$FLUENZR"
 wait_screen "No accounts yet."
 keys a
-wait_screen "+ SMTP"
+wait_title "Email Accounts > + SMTP"
 type_text "dave@zoho.com"
 keys Tab
 wait_screen "Use preset Zoho Mail? y/n"
@@ -48,7 +48,7 @@ PY
 tui_start "$FLUENZR"
 wait_screen "dave@zoho.com"
 keys a
-wait_screen "+ SMTP"
+wait_title "Email Accounts > + SMTP"
 type_text "erin@example.net"
 keys C-p
 wait_screen "Presets"
