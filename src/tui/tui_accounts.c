@@ -458,32 +458,33 @@ body_rows(void)
 	return LINES - 5;       /* title, header, filter line, message, hints */
 }
 
-static void
-accounts_key(struct tui *t, int key)
+static enum tui_result
+accounts_key(struct tui *t, void *priv, int key)
 {
 	struct tui_accounts *acc = &t->acc;
 	struct tui_row *r;
 	bool changed;
 
+	(void)priv;
 	if (acc->filtering) {
 		if (key == TUI_ESC) {
 			tui_input_set(&acc->filter, "");
 			acc->filtering = false;
 			refilter(t);
-			return;
+			return TUI_REDRAW;
 		}
 		if (key == '\n' || key == '\r' || key == TUI_FN(KEY_ENTER)) {
 			acc->filtering = false;
-			return;
+			return TUI_REDRAW;
 		}
 		if (tui_input_key(&acc->filter, key, &changed)) {
 			if (changed)
 				refilter(t);
-			return;
+			return TUI_REDRAW;
 		}
 	}
 	if (tui_global_key(t, key))
-		return;
+		return TUI_REDRAW;
 	switch (tui_keys_lookup(KS_ACCOUNTS, key)) {
 	case ACT_ADD:
 		tui_form_open(t, NULL);
@@ -523,8 +524,7 @@ accounts_key(struct tui *t, int key)
 		tui_store_open(t);
 		break;
 	case ACT_QUIT:
-		t->quit = true;
-		break;
+		return TUI_QUIT;
 	case ACT_UP:
 		move_sel(t, -1);
 		break;
@@ -547,6 +547,7 @@ accounts_key(struct tui *t, int key)
 	default:
 		break;
 	}
+	return TUI_REDRAW;
 }
 
 /* ---- drawing ------------------------------------------------------------ */
@@ -619,13 +620,14 @@ draw_row(struct tui *t, int y, const struct tui_row *r, bool sel,
 }
 
 static void
-accounts_draw(struct tui *t)
+accounts_draw(struct tui *t, void *priv)
 {
 	struct tui_accounts *acc = &t->acc;
 	int x[C_N], w[C_N], rows = body_rows();
 	int64_t now = (int64_t)time(NULL);
 	char line[256];
 
+	(void)priv;
 	columns(x, w);
 	attron(A_BOLD);
 	tui_put(t, 1, x[C_STATUS], w[C_STATUS], "Status", false, true);
@@ -690,5 +692,6 @@ accounts_draw(struct tui *t)
 }
 
 const struct screen_ops tui_scr_accounts = {
-	KS_ACCOUNTS, "Email Accounts", accounts_draw, accounts_key,
+	.ks = KS_ACCOUNTS, .title = "Email Accounts",
+	.draw = accounts_draw, .key = accounts_key,
 };

@@ -32,7 +32,7 @@ start_job(struct tui *t)
 		tui_job_abandon(t, d->job);
 	d->job = tui_job_start(t, JOB_DIAG, &d->acct, d->pw, d->imap_pw,
 	                       d->stored);
-	d->scroll = d->tscroll = d->trouble_scroll = 0;
+	d->scroll = d->tscroll = 0;
 	d->follow = true;
 	if (!d->job)
 		tui_message(t, true, "The test could not start (too many running, "
@@ -56,10 +56,8 @@ tui_diag_start(struct tui *t, const struct account *a, const char *pw,
 	d->stored = stored;
 	d->from_form = from_form;
 	start_job(t);
-	if (tui_top(t) == &tui_scr_trouble)
-		tui_pop(t);
-	if (tui_top(t) != &tui_scr_diag)
-		tui_push(t, &tui_scr_diag);
+	/* From troubleshooting, back to the test; else the test opens. */
+	tui_raise(t, &tui_scr_diag, NULL);
 }
 
 void
@@ -86,8 +84,7 @@ tui_diag_retry(struct tui *t)
 		}
 	}
 	start_job(t);
-	if (tui_top(t) == &tui_scr_trouble)
-		tui_pop(t);
+	tui_raise(t, &tui_scr_diag, NULL);
 }
 
 void
@@ -184,7 +181,7 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 }
 
 static void
-diag_draw(struct tui *t)
+diag_draw(struct tui *t, void *priv)
 {
 	struct tui_diag *d = &t->dg;
 	struct tui_job *j = tui_job_get(t, d->job);
@@ -193,6 +190,7 @@ diag_draw(struct tui *t)
 	char buf[512];
 	int y0 = 4, ybottom = LINES - 3, rows, trows = 0;
 
+	(void)priv;
 	str_printf(buf, sizeof buf, "%s  %s:%u %s%s%s", d->acct.email,
 	           d->acct.smtp_host, d->acct.smtp_port,
 	           sec_label(d->acct.smtp_security),
@@ -294,14 +292,15 @@ scroll_by(struct tui *t, int delta)
 	}
 }
 
-static void
-diag_key(struct tui *t, int key)
+static enum tui_result
+diag_key(struct tui *t, void *priv, int key)
 {
 	struct tui_diag *d = &t->dg;
 	struct tui_job *j = tui_job_get(t, d->job);
 
+	(void)priv;
 	if (tui_global_key(t, key))
-		return;
+		return TUI_REDRAW;
 	switch (tui_keys_lookup(KS_DIAG, key)) {
 	case ACT_BACK:
 		/* A running probe is cancelled and forgotten: its thread ends
@@ -309,14 +308,13 @@ diag_key(struct tui *t, int key)
 		if (j && j->running)
 			tui_message(t, false, "Test cancelled.");
 		tui_diag_free(t);
-		tui_pop(t);
-		break;
+		return TUI_POP;
 	case ACT_TROUBLE:
 		if (!j || !j->finished)
 			tui_message(t, true, "The test is still running.");
 		else {
 			tui_message(t, false, "%s", "");
-			tui_push(t, &tui_scr_trouble);
+			tui_push(t, &tui_scr_trouble, NULL);
 		}
 		break;
 	case ACT_RETRY:
@@ -341,8 +339,45 @@ diag_key(struct tui *t, int key)
 	default:
 		break;
 	}
+	return TUI_REDRAW;
 }
 
 const struct screen_ops tui_scr_diag = {
-	KS_DIAG, "Live diagnostics", diag_draw, diag_key,
+	.ks = KS_DIAG, .title = "Live diagnostics",
+	.draw = diag_draw, .key = diag_key,
 };
+
+/* ---- what troubleshooting reads and changes of the test ----------------- */
+
+struct tui_job *
+tui_diag_result(struct tui *t)
+{
+	struct tui_job *j = tui_job_get(t, t->dg.job);
+
+	return j && j->finished ? j : NULL;
+}
+
+const struct account *
+tui_diag_account(const struct tui *t)
+{
+	return &t->dg.acct;
+}
+
+bool
+tui_diag_stored(const struct tui *t)
+{
+	return t->dg.stored;
+}
+
+bool
+tui_diag_from_form(const struct tui *t)
+{
+	return t->dg.from_form;
+}
+
+void
+tui_diag_changed(struct tui *t, const struct account *a, bool stored)
+{
+	t->dg.acct = *a;
+	t->dg.stored = stored;
+}
