@@ -70,13 +70,24 @@ save_change(struct tui *t, const struct account *a, bool *stored)
 }
 
 /* The account to change: as saved now when the test was of the stored
- * one (another screen may have changed it), else as tested. */
+ * one (another screen may have changed it), else as tested. A failed read
+ * is said and changes nothing: a stale or empty copy must not be saved. */
 static int
 tested_account(struct tui *t, struct account *a)
 {
+	int rc;
+
 	*a = *tui_diag_account(t);
-	if (tui_diag_stored(t))
-		store_account_get(t->st, a->email, a);
+	if (!tui_diag_stored(t))
+		return 0;
+	rc = store_account_get(t->st, a->email, a);
+	if (rc != STORE_OK) {
+		tui_message(t, true, "Cannot read %s from the store: %s; nothing "
+		            "was changed.", tui_diag_account(t)->email,
+		            store_strerror(rc));
+		*a = *tui_diag_account(t);
+		return -1;
+	}
 	return 0;
 }
 
