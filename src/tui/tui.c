@@ -623,6 +623,36 @@ read_keys(struct tui *t)
 	return n;
 }
 
+/* The log kept for the exit path: what libraries wrote to stderr and
+ * the presets that were skipped. */
+static void
+errlog_append(struct tui *t, const char *buf, size_t n)
+{
+	if (!t->errlog)
+		t->errlog = calloc(1, TUI_ERRLOG_MAX);
+	if (!t->errlog)
+		return;
+	if (t->errlog_len + n > TUI_ERRLOG_MAX - 1) {
+		/* Keep the newest: drop the oldest half. */
+		size_t keep = (TUI_ERRLOG_MAX - 1) / 2;
+
+		if (n > keep)
+			n = keep;
+		memmove(t->errlog, t->errlog + t->errlog_len - keep / 2,
+		        keep / 2);
+		t->errlog_len = keep / 2;
+	}
+	memcpy(t->errlog + t->errlog_len, buf, n);
+	t->errlog_len += n;
+	t->errlog[t->errlog_len] = '\0';
+}
+
+static void
+errlog_add(struct tui *t, const char *s)
+{
+	errlog_append(t, s, strlen(s));
+}
+
 static void
 drain_stderr(struct tui *t)
 {
@@ -631,25 +661,38 @@ drain_stderr(struct tui *t)
 
 	if (t->err_pipe < 0)
 		return;
-	while ((n = read(t->err_pipe, buf, sizeof buf)) > 0) {
-		if (!t->errlog)
-			t->errlog = calloc(1, TUI_ERRLOG_MAX);
-		if (!t->errlog)
-			continue;
-		if (t->errlog_len + (size_t)n > TUI_ERRLOG_MAX - 1) {
-			/* Keep the newest: drop the oldest half. */
-			size_t keep = (TUI_ERRLOG_MAX - 1) / 2;
+	while ((n = read(t->err_pipe, buf, sizeof buf)) > 0)
+		errlog_append(t, buf, (size_t)n);
+}
 
-			if ((size_t)n > keep)
-				n = (ssize_t)keep;
-			memmove(t->errlog, t->errlog + t->errlog_len - keep / 2,
-			        keep / 2);
-			t->errlog_len = keep / 2;
-		}
-		memcpy(t->errlog + t->errlog_len, buf, (size_t)n);
-		t->errlog_len += (size_t)n;
-		t->errlog[t->errlog_len] = '\0';
-	}
+/* preset_load_all()'s warnings: kept for the exit path like the CLI's
+ * (printed when the console fails), and told on the status line. */
+static void
+preset_warned(const char *msg, void *ud)
+{
+	struct tui *t = ud;
+	const char *colon = strstr(msg, ": "), *shown = msg;
+	char line[1700];
+
+	str_printf(line, sizeof line, "fluenzr-tui: preset skipped: %s\n", msg);
+	errlog_add(t, line);
+	/* On one line, a file's name says enough; the log has its path. */
+	if (msg[0] == '/' && colon)
+		for (const char *q = msg; q < colon; q++)
+			if (*q == '/')
+				shown = q + 1;
+	if (t->preset_skipped++ == 0)
+		str_copy(t->preset_first, sizeof t->preset_first, shown);
+}
+
+static void
+presets_note(struct tui *t)
+{
+	if (t->preset_skipped == 1)
+		tui_message(t, true, "Preset skipped: %s", t->preset_first);
+	else
+		tui_message(t, true, "%u presets skipped; the first: %s",
+		            t->preset_skipped, t->preset_first);
 }
 
 static void
@@ -865,6 +908,7 @@ cleanup(struct tui *t)
 	if (t->exit_code != 0 && t->exit_code < 128 && t->errlog_len)
 		fprintf(stderr, "%s", t->errlog);
 	free(t->errlog);
+	preset_list_free(&t->preset_list);
 	return joined;
 }
 
@@ -918,9 +962,11 @@ tui_main(struct cli_ctx *c)
 	}
 	probe_global_init();
 	capture_stderr(t);
-	/* Presets' warnings go to the captured log, not over the screen. */
-	if (cli_load_presets(c) == 0)
-		t->presets = &c->presets;
+	/* Presets' warnings come to preset_warned(), not over the screen. */
+	if (preset_load_all(&t->preset_list, preset_warned, t) == 0)
+		t->presets = &t->preset_list;
+	else
+		errlog_add(t, "fluenzr-tui: cannot load presets\n");
 
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
@@ -929,6 +975,7 @@ tui_main(struct cli_ctx *c)
 		        getenv("TERM") ? getenv("TERM") : "(unset)");
 		restore_signals(t);
 		tui_jobs_fini(t);
+		preset_list_free(&t->preset_list);
 		return EX_UNAVAILABLE;
 	}
 	set_term(scr);
@@ -945,6 +992,8 @@ tui_main(struct cli_ctx *c)
 			            err[0] ? err : store_strerror(rc));
 		else if (secmem_unlocked())
 			tui_message(t, true, "%s.", SECMEM_UNLOCKED_MSG);
+		else if (t->preset_skipped)
+			presets_note(t);
 		if (tui_accounts_load(t) != 0) {
 			t->quit = true;
 			t->exit_code = EX_SOFTWARE;

@@ -228,7 +228,10 @@ typedef void (*tui_ask_cb)(struct tui *t, const char *value, void *ud);
 struct tui {
 	struct cli_ctx *c;
 	struct store *st;
-	const struct preset_list *presets;
+	const struct preset_list *presets;      /* &preset_list, or NULL */
+	struct preset_list preset_list;
+	unsigned preset_skipped;                /* warnings at load */
+	char preset_first[256];                 /* the first of them */
 	bool utf8, color;
 	int sig_pipe[2], job_pipe[2], err_pipe, saved_stderr;
 	char *errlog;
