@@ -887,7 +887,6 @@ cleanup(struct tui *t)
 	tui_diag_free(t);
 	tui_store_free(t);
 	tui_form_close(t);
-	tui_accounts_free(t);
 	while (t->depth > 0) {
 		struct tui_screen *sc = &t->stack[--t->depth];
 

@@ -251,7 +251,6 @@ struct tui {
 
 	int unlock_tries;
 
-	struct tui_accounts acc;
 	struct tui_form form;
 	struct tui_diag dg;
 	struct tui_store_scr ss;
@@ -315,9 +314,9 @@ void tui_reltime(int64_t when, int64_t now, char *out, size_t len);
 /* Draws a framed box (ACS lines; curses falls back to ASCII). */
 void tui_box(int y, int x, int h, int w);
 
-/* tui_accounts.c */
+/* tui_accounts.c: the list's state is its screen's (tui_scr_accounts);
+ * these do nothing while the list is not open. */
 int tui_accounts_load(struct tui *t);
-void tui_accounts_free(struct tui *t);
 void tui_accounts_upsert(struct tui *t, const struct account *a);
 void tui_accounts_remove(struct tui *t, const char *email);
 struct tui_row *tui_accounts_find(struct tui *t, const char *email);
