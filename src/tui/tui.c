@@ -884,7 +884,6 @@ cleanup(struct tui *t)
 {
 	bool joined = tui_jobs_fini(t);
 
-	tui_diag_free(t);
 	tui_store_free(t);
 	tui_form_close(t);
 	while (t->depth > 0) {

@@ -201,6 +201,7 @@ struct tui_msg {
 
 /* ---- the live test and troubleshooting screens -------------------------- */
 
+/* The live test's screen state (its private state; tui_diag.c only). */
 struct tui_diag {
 	unsigned job;                   /* 0: none */
 	struct account acct;
@@ -252,7 +253,6 @@ struct tui {
 	int unlock_tries;
 
 	struct tui_form form;
-	struct tui_diag dg;
 	struct tui_store_scr ss;
 
 	struct tui_job jobs[TUI_MAX_JOBS];
@@ -361,7 +361,6 @@ void tui_diag_start(struct tui *t, const struct account *a, const char *pw,
 void tui_diag_job_event(struct tui *t, struct tui_job *j);
 /* Runs the test again (re-reading a stored account and its passwords). */
 void tui_diag_retry(struct tui *t);
-void tui_diag_free(struct tui *t);
 /* What troubleshooting reads of the test it explains: the finished job
  * (NULL while it runs), the account as tested, whether it is the stored
  * one, whether it came from the form; and the account after a change. */

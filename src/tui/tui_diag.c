@@ -11,11 +11,17 @@
 #include "tui.h"
 #include "util.h"
 
-void
-tui_diag_free(struct tui *t)
+/* The test's state is the screen's own (struct tui_diag). Troubleshooting,
+ * just above it, reads it through the accessors at the end. */
+static struct tui_diag *
+diag_of(const struct tui *t)
 {
-	struct tui_diag *d = &t->dg;
+	return tui_find(t, &tui_scr_diag);
+}
 
+static void
+diag_free(struct tui *t, struct tui_diag *d)
+{
 	if (d->job)
 		tui_job_abandon(t, d->job);
 	d->job = 0;
@@ -24,10 +30,14 @@ tui_diag_free(struct tui *t)
 }
 
 static void
-start_job(struct tui *t)
+diag_close(struct tui *t, void *priv)
 {
-	struct tui_diag *d = &t->dg;
+	diag_free(t, priv);
+}
 
+static void
+start_job(struct tui *t, struct tui_diag *d)
+{
 	if (d->job)
 		tui_job_abandon(t, d->job);
 	d->job = tui_job_start(t, JOB_DIAG, &d->acct, d->pw, d->imap_pw,
@@ -45,27 +55,35 @@ void
 tui_diag_start(struct tui *t, const struct account *a, const char *pw,
                const char *imap_pw, bool stored, bool from_form)
 {
-	struct tui_diag *d = &t->dg;
+	struct tui_diag *d;
 	char *npw = tui_secdup(pw), *nipw = tui_secdup(imap_pw);
 
-	/* pw may be d->pw itself: copy before freeing. */
-	tui_diag_free(t);
+	/* From troubleshooting, back to the test; else the test opens. */
+	tui_raise(t, &tui_scr_diag, NULL);
+	if (tui_top(t) != &tui_scr_diag) {
+		tui_secfree(&npw);
+		tui_secfree(&nipw);
+		return;
+	}
+	d = diag_of(t);
+	/* pw may be d->pw itself: copied before freeing. */
+	diag_free(t, d);
 	d->pw = npw;
 	d->imap_pw = nipw;
 	d->acct = *a;
 	d->stored = stored;
 	d->from_form = from_form;
-	start_job(t);
-	/* From troubleshooting, back to the test; else the test opens. */
-	tui_raise(t, &tui_scr_diag, NULL);
+	start_job(t, d);
 }
 
 void
 tui_diag_retry(struct tui *t)
 {
-	struct tui_diag *d = &t->dg;
+	struct tui_diag *d = diag_of(t);
 	struct account a;
 
+	if (!d)
+		return;
 	/* A stored account may have changed (pin, port, password): test what
 	 * is saved now. */
 	if (d->stored && store_account_get(t->st, d->acct.email, &a) == STORE_OK) {
@@ -83,14 +101,16 @@ tui_diag_retry(struct tui *t)
 			tui_secfree(&ipw);
 		}
 	}
-	start_job(t);
+	start_job(t, d);
 	tui_raise(t, &tui_scr_diag, NULL);
 }
 
 void
 tui_diag_job_event(struct tui *t, struct tui_job *j)
 {
-	if (j->id != t->dg.job)
+	struct tui_diag *d = diag_of(t);
+
+	if (!d || j->id != d->job)
 		return;
 	if (j->finished) {
 		tui_record_result(t, j);
@@ -183,14 +203,13 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 static void
 diag_draw(struct tui *t, void *priv)
 {
-	struct tui_diag *d = &t->dg;
+	struct tui_diag *d = priv;
 	struct tui_job *j = tui_job_get(t, d->job);
 	static struct dline lines[PROBE_MAX_STEPS + 32];
 	size_t n = body_lines(t, j, lines, sizeof lines / sizeof lines[0]);
 	char buf[512];
 	int y0 = 4, ybottom = LINES - 3, rows, trows = 0;
 
-	(void)priv;
 	str_printf(buf, sizeof buf, "%s  %s:%u %s%s%s", d->acct.email,
 	           d->acct.smtp_host, d->acct.smtp_port,
 	           sec_label(d->acct.smtp_security),
@@ -276,9 +295,8 @@ diag_draw(struct tui *t, void *priv)
 }
 
 static void
-scroll_by(struct tui *t, int delta)
+scroll_by(struct tui *t, struct tui_diag *d, int delta)
 {
-	struct tui_diag *d = &t->dg;
 	struct tui_job *j = tui_job_get(t, d->job);
 
 	if (d->show_transcript) {
@@ -295,10 +313,9 @@ scroll_by(struct tui *t, int delta)
 static enum tui_result
 diag_key(struct tui *t, void *priv, int key)
 {
-	struct tui_diag *d = &t->dg;
+	struct tui_diag *d = priv;
 	struct tui_job *j = tui_job_get(t, d->job);
 
-	(void)priv;
 	if (tui_global_key(t, key))
 		return TUI_REDRAW;
 	switch (tui_keys_lookup(KS_DIAG, key)) {
@@ -307,8 +324,7 @@ diag_key(struct tui *t, void *priv, int key)
 		 * within a second, unseen. */
 		if (j && j->running)
 			tui_message(t, false, "Test cancelled.");
-		tui_diag_free(t);
-		return TUI_POP;
+		return TUI_POP;         /* diag_close() forgets the test */
 	case ACT_TROUBLE:
 		if (!j || !j->finished)
 			tui_message(t, true, "The test is still running.");
@@ -325,16 +341,16 @@ diag_key(struct tui *t, void *priv, int key)
 		d->follow = true;
 		break;
 	case ACT_PGUP:
-		scroll_by(t, -(LINES / 2 - 4));
+		scroll_by(t, d, -(LINES / 2 - 4));
 		break;
 	case ACT_PGDN:
-		scroll_by(t, LINES / 2 - 4);
+		scroll_by(t, d, LINES / 2 - 4);
 		break;
 	case ACT_UP:
-		scroll_by(t, -1);
+		scroll_by(t, d, -1);
 		break;
 	case ACT_DOWN:
-		scroll_by(t, 1);
+		scroll_by(t, d, 1);
 		break;
 	default:
 		break;
@@ -344,7 +360,8 @@ diag_key(struct tui *t, void *priv, int key)
 
 const struct screen_ops tui_scr_diag = {
 	.ks = KS_DIAG, .title = "Live diagnostics",
-	.draw = diag_draw, .key = diag_key,
+	.private_size = sizeof(struct tui_diag),
+	.draw = diag_draw, .key = diag_key, .close = diag_close,
 };
 
 /* ---- what troubleshooting reads and changes of the test ----------------- */
@@ -352,32 +369,37 @@ const struct screen_ops tui_scr_diag = {
 struct tui_job *
 tui_diag_result(struct tui *t)
 {
-	struct tui_job *j = tui_job_get(t, t->dg.job);
+	struct tui_diag *d = diag_of(t);
+	struct tui_job *j = d ? tui_job_get(t, d->job) : NULL;
 
 	return j && j->finished ? j : NULL;
 }
 
+/* Troubleshooting opens over a test only (trouble_open checks), so these
+ * always find one. */
 const struct account *
 tui_diag_account(const struct tui *t)
 {
-	return &t->dg.acct;
+	return &diag_of(t)->acct;
 }
 
 bool
 tui_diag_stored(const struct tui *t)
 {
-	return t->dg.stored;
+	return diag_of(t)->stored;
 }
 
 bool
 tui_diag_from_form(const struct tui *t)
 {
-	return t->dg.from_form;
+	return diag_of(t)->from_form;
 }
 
 void
 tui_diag_changed(struct tui *t, const struct account *a, bool stored)
 {
-	t->dg.acct = *a;
-	t->dg.stored = stored;
+	struct tui_diag *d = diag_of(t);
+
+	d->acct = *a;
+	d->stored = stored;
 }

@@ -170,8 +170,8 @@ static void
 edit(struct tui *t)
 {
 	if (tui_diag_from_form(t) && tui_form_active(t)) {
-		/* Back to the form the test came from. */
-		tui_diag_free(t);
+		/* Back to the form the test came from; closing the test's
+		 * screen forgets it. */
 		tui_pop_to(t, &tui_scr_form);
 		return;
 	}
@@ -339,8 +339,17 @@ trouble_key(struct tui *t, void *priv, int key)
 	return TUI_REDRAW;
 }
 
+/* Only over a test: the accessors of tui_diag.c need one. */
+static int
+trouble_open(struct tui *t, void *priv, const void *arg)
+{
+	(void)priv;
+	(void)arg;
+	return tui_top(t) == &tui_scr_diag ? 0 : -1;
+}
+
 const struct screen_ops tui_scr_trouble = {
 	.ks = KS_TROUBLE, .title = "Troubleshooting",
-	.private_size = sizeof(struct trouble),
+	.private_size = sizeof(struct trouble), .open = trouble_open,
 	.draw = trouble_draw, .key = trouble_key,
 };
