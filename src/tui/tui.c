@@ -885,7 +885,6 @@ cleanup(struct tui *t)
 	bool joined = tui_jobs_fini(t);
 
 	tui_store_free(t);
-	tui_form_close(t);
 	while (t->depth > 0) {
 		struct tui_screen *sc = &t->stack[--t->depth];
 

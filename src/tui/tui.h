@@ -140,8 +140,8 @@ enum form_field {
 	FF_N
 };
 
+/* The form screen's state (its private state; tui_form.c only). */
 struct tui_form {
-	bool active;
 	bool editing;                   /* an existing account */
 	char old_email[ACCT_EMAIL_MAX + 1];
 	struct account orig;            /* as loaded, for "changed?" and keep */
@@ -252,7 +252,6 @@ struct tui {
 
 	int unlock_tries;
 
-	struct tui_form form;
 	struct tui_store_scr ss;
 
 	struct tui_job jobs[TUI_MAX_JOBS];
@@ -327,7 +326,6 @@ bool tui_accounts_busy(const struct tui *t);
 
 /* tui_form.c */
 void tui_form_open(struct tui *t, const char *email);   /* NULL: new */
-void tui_form_close(struct tui *t);
 /* Applies a working alternative found by a test to the form. */
 void tui_form_apply_alt(struct tui *t, unsigned port, enum security sec,
                         bool imap);

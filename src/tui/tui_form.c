@@ -15,6 +15,14 @@
 
 enum ftype { FT_TEXT, FT_SECRET, FT_PORT, FT_CHOICE };
 
+/* The form's state is its screen's own; the nearest open form is the one
+ * a test or troubleshooting above it changes. */
+static struct tui_form *
+form_of(const struct tui *t)
+{
+	return tui_find(t, &tui_scr_form);
+}
+
 static const struct {
 	const char *label;
 	enum ftype type;
@@ -70,9 +78,11 @@ is_text(int f)
 static const struct preset *
 cur_preset(struct tui *t)
 {
-	if (!t->presets || !t->form.preset[0])
+	const struct tui_form *f = form_of(t);
+
+	if (!t->presets || !f || !f->preset[0])
 		return NULL;
-	return preset_find(t->presets, t->form.preset);
+	return preset_find(t->presets, f->preset);
 }
 
 static const char *
@@ -141,23 +151,35 @@ fill_from(struct tui_form *f, const struct account *a)
 	}
 }
 
-void
-tui_form_open(struct tui *t, const char *email)
+static void
+form_free(struct tui_form *f)
 {
-	struct tui_form *f = &t->form;
+	/* Wipe the passwords as soon as the form is gone. */
+	for (int i = 0; i < FF_N; i++)
+		tui_input_free(&f->in[i]);
+}
+
+/* arg: the address of the account to edit, or NULL for a new one. */
+static int
+form_open(struct tui *t, void *priv, const void *arg)
+{
+	struct tui_form *f = priv;
+	const char *email = arg;
 	struct account a;
 
 	if (form_alloc(f) != 0) {
+		form_free(f);
 		tui_message(t, true, "Out of memory.");
-		return;
+		return -1;
 	}
 	account_init(&a);
 	f->editing = false;
 	f->old_email[0] = '\0';
 	if (email) {
 		if (store_account_get(t->st, email, &a) != STORE_OK) {
+			form_free(f);
 			tui_message(t, true, "Cannot read %s from the store.", email);
-			return;
+			return -1;
 		}
 		f->editing = true;
 		str_copy(f->old_email, sizeof f->old_email, a.email);
@@ -174,26 +196,20 @@ tui_form_open(struct tui *t, const char *email)
 	                     a.imap_port != security_default_port(a.imap_security, true);
 	f->user_typed = f->editing && strcmp(a.username, a.email) != 0;
 	str_copy(f->last_offer_email, sizeof f->last_offer_email, a.email);
-	f->active = true;
 	tui_message(t, false, "%s", "");
-	tui_push(t, &tui_scr_form, NULL);
+	return 0;
 }
 
 void
-tui_form_close(struct tui *t)
+tui_form_open(struct tui *t, const char *email)
 {
-	struct tui_form *f = &t->form;
-
-	/* Wipe the passwords as soon as the form is gone. */
-	for (int i = 0; i < FF_N; i++)
-		tui_input_free(&f->in[i]);
-	f->active = false;
+	tui_push(t, &tui_scr_form, email);
 }
 
 bool
 tui_form_active(const struct tui *t)
 {
-	return t->form.active;
+	return form_of(t) != NULL;
 }
 
 /* The form is on top: closing its screen closes it (form_close). */
@@ -267,7 +283,7 @@ check_field(struct tui_form *f, int i)
 static int
 collect(struct tui *t, struct account *a)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	struct acct_error e;
 	int first = -1;
 	unsigned port = 0;
@@ -340,7 +356,7 @@ secret_or_null(const struct tui_input *in)
 static void
 save(struct tui *t)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	struct account a;
 	char err[256] = "";
 	int rc;
@@ -386,7 +402,7 @@ save(struct tui *t)
 static void
 test_form(struct tui *t)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	struct account a;
 	char *pw = NULL, *ipw = NULL;
 
@@ -417,7 +433,7 @@ test_form(struct tui *t)
 static void
 apply_preset(struct tui *t, const struct preset *p)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	struct account a;
 
 	account_init(&a);
@@ -446,7 +462,7 @@ offer_answer(struct tui *t, bool yes, void *ud)
 {
 	const struct preset *p = ud;
 
-	if (yes && t->form.active)
+	if (yes && form_of(t))
 		apply_preset(t, p);
 }
 
@@ -454,7 +470,7 @@ offer_answer(struct tui *t, bool yes, void *ud)
 static void
 offer_preset(struct tui *t)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	const struct preset *p;
 
 	if (!t->presets || !f->in[FF_EMAIL].len ||
@@ -511,7 +527,7 @@ picker_refilter(struct tui *t, struct picker *pk)
 static int
 picker_open(struct tui *t, void *priv, const void *arg)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	struct picker *pk = priv;
 	const struct preset *want = cur_preset(t);
 
@@ -625,7 +641,7 @@ static const struct screen_ops scr_picker = {
 static void
 after_change(struct tui *t, int i)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 
 	f->dirty = true;
 	f->err[i][0] = '\0';
@@ -656,7 +672,7 @@ after_change(struct tui *t, int i)
 static void
 cycle(struct tui *t, int dir)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	/* TLS/STARTTLS -> SSL -> none, and back. */
 	static const enum security order[3] = { SEC_STARTTLS, SEC_SSL, SEC_NONE };
 	static const enum security iorder[3] = { SEC_SSL, SEC_STARTTLS, SEC_NONE };
@@ -698,7 +714,7 @@ cycle(struct tui *t, int dir)
 static void
 move_focus(struct tui *t, int dir)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	int old = f->focus;
 
 	f->focus = (f->focus + FF_N + dir) % FF_N;
@@ -723,10 +739,9 @@ discard_answer(struct tui *t, bool yes, void *ud)
 static enum tui_result
 form_key(struct tui *t, void *priv, int key)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = priv;
 	bool changed;
 
-	(void)priv;
 	if (is_text(f->focus)) {
 		/* Ports take digits only; anything else is refused quietly. */
 		if (fdef[f->focus].type == FT_PORT && !TUI_IS_FN(key) &&
@@ -781,9 +796,9 @@ form_key(struct tui *t, void *priv, int key)
 void
 tui_form_apply_alt(struct tui *t, unsigned port, enum security sec, bool imap)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 
-	if (!f->active)
+	if (!f)
 		return;
 	if (imap) {
 		f->imap_sec = sec;
@@ -801,10 +816,12 @@ tui_form_apply_alt(struct tui *t, unsigned port, enum security sec, bool imap)
 void
 tui_form_set_pin(struct tui *t, const char *pin)
 {
-	if (!t->form.active)
+	struct tui_form *f = form_of(t);
+
+	if (!f)
 		return;
-	tui_input_set(&t->form.in[FF_PIN], pin);
-	t->form.dirty = true;
+	tui_input_set(&f->in[FF_PIN], pin);
+	f->dirty = true;
 }
 
 /* ---- drawing ------------------------------------------------------------ */
@@ -812,14 +829,13 @@ tui_form_set_pin(struct tui *t, const char *pin)
 static void
 form_draw(struct tui *t, void *priv)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = priv;
 	const struct preset *p = cur_preset(t);
 	int lx = 2, vx = 20, vw = 36, ex = vx + vw + 2;
 	int ny;
 	/* Under the picker, no field has the focus. */
 	bool picker = tui_find(t, &scr_picker) != NULL;
 
-	(void)priv;
 
 	attron(A_BOLD | A_UNDERLINE);
 	tui_put(t, field_row(FF_IMAP_HOST) - 1, lx, COLS - 4,
@@ -923,19 +939,22 @@ form_draw(struct tui *t, void *priv)
 static const char *
 form_title(struct tui *t, void *priv)
 {
-	(void)priv;
-	return t->form.editing ? "Email Accounts > Edit account"
+	const struct tui_form *f = priv;
+
+	(void)t;
+	return f->editing ? "Email Accounts > Edit account"
 	       : "Email Accounts > + SMTP";
 }
 
 static void
 form_close(struct tui *t, void *priv)
 {
-	(void)priv;
-	tui_form_close(t);
+	(void)t;
+	form_free(priv);
 }
 
 const struct screen_ops tui_scr_form = {
 	.ks = KS_FORM, .title = "Account", .title_of = form_title,
+	.private_size = sizeof(struct tui_form), .open = form_open,
 	.draw = form_draw, .key = form_key, .close = form_close,
 };
