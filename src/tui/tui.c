@@ -562,9 +562,11 @@ resize(struct tui *t)
 static void
 dispatch(struct tui *t, int key)
 {
-	t->dirty = true;
+	bool had_msg = t->msg[0] != '\0';
+
 	if (key == TUI_FN(KEY_RESIZE)) {
 		resize(t);
+		t->dirty = true;
 		return;
 	}
 	/* Ctrl-C always quits, whatever is open: raw mode made it a key. */
@@ -575,6 +577,7 @@ dispatch(struct tui *t, int key)
 	if (too_small()) {
 		if (key == 'q')
 			t->quit = true;
+		t->dirty = true;
 		return;
 	}
 	/* A message lasts until the next key. */
@@ -583,8 +586,13 @@ dispatch(struct tui *t, int key)
 		struct tui_screen *sc = &t->stack[t->depth - 1];
 		unsigned id = sc->id;
 		int at = t->depth - 1;
+		enum tui_result r = sc->ops->key(t, sc->priv, key);
 
-		switch (sc->ops->key(t, sc->priv, key)) {
+		/* Only a key that changed nothing (not even the message line)
+		 * goes without a redraw. */
+		if (r != TUI_HANDLED || had_msg)
+			t->dirty = true;
+		switch (r) {
 		case TUI_HANDLED:
 		case TUI_REDRAW:
 			return;

@@ -44,11 +44,6 @@ bool tui_input_key(struct tui_input *in, int key, bool *changed);
 
 /* ---- screens ----------------------------------------------------------- */
 
-enum tui_scr {
-	SCR_UNLOCK, SCR_ACCOUNTS, SCR_FORM, SCR_DIAG, SCR_TROUBLE, SCR_STORE,
-	SCR_N
-};
-
 struct tui;
 
 /* What a key handler asks of the screen manager (htop's HandlerResult);

@@ -746,7 +746,7 @@ form_key(struct tui *t, void *priv, int key)
 		/* Ports take digits only; anything else is refused quietly. */
 		if (fdef[f->focus].type == FT_PORT && !TUI_IS_FN(key) &&
 		    key >= 0x20 && key != 0x7f && (key < '0' || key > '9'))
-			return TUI_REDRAW;
+			return TUI_HANDLED;
 		if (tui_input_key(&f->in[f->focus], key, &changed)) {
 			if (changed)
 				after_change(t, f->focus);
