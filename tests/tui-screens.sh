@@ -1,9 +1,9 @@
 #!/bin/bash
 # Golden screens: every main screen of the console, whole, at 80x24 — the
 # account list, the form and its preset picker, a live test that passes and
-# one that fails, troubleshooting, the store screen, the help overlay and
-# the bottom-line question and passphrase prompt — compared with
-# tests/screens/*.txt. What varies from run to run (ports, durations,
+# one that fails, troubleshooting, the store screen, the help overlay, the
+# bottom-line question and passphrase prompt, and the unlock screen —
+# compared with tests/screens/*.txt. What varies from run to run (ports, durations,
 # times, the temp directory) is normalised by screen_normalise in
 # tests/tuilib.sh; FLUENZR_REGEN_SCREENS=1 rewrites the files.
 . "$top_srcdir/tests/lib.sh"
@@ -85,4 +85,18 @@ wait_title "Email Accounts"
 
 keys q
 check "exit 0" [ "$(wait_exit)" = 0 ]
+
+# A store only a passphrase opens: the unlock screen, and a wrong try.
+"$FLUENZR" store passphrase --new-passphrase-fd 3 --drop-key-file \
+	3<<<"screens passphrase" >/dev/null || fail "store passphrase"
+tui_start "$FLUENZR"
+wait_title "Unlock the store"
+wait_screen "Store passphrase:"
+expect_screen unlock
+type_text "wrong"
+keys Enter
+wait_screen "Wrong passphrase (2 of 3 tries left)."
+expect_screen unlock-wrong
+keys Escape
+check "Esc leaves with 77" [ "$(wait_exit)" = 77 ]
 finish

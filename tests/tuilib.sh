@@ -88,7 +88,7 @@ wait_screen() {
 wait_title() {
 	local title=$1 limit=${2:-10} start
 	start=$(date +%s%N)
-	while ! screen | head -n 1 | grep -qE -- "^ $(re_quote "$title") +(\[store locked\] +)?fluenzr-tui *$"; do
+	while ! screen | head -n 1 | grep -qE -- "^ $(re_quote "$title") +(\[store locked\]|fluenzr-tui) *$"; do
 		if [ $(( ($(date +%s%N) - start) / 1000000 )) -ge $((limit * 1000)) ]; then
 			echo "--- screen while waiting for the title: $title" >&2
 			screen >&2
