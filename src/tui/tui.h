@@ -245,8 +245,10 @@ struct tui {
 	char msg[512];
 	bool msg_error;
 
+	/* Still shared, left for the store-opening and passphrase work
+	 * that is changing them: the unlock screen's tries and the store
+	 * screen's state. The other screens' state is their own. */
 	int unlock_tries;
-
 	struct tui_store_scr ss;
 
 	struct tui_job jobs[TUI_MAX_JOBS];
