@@ -11,7 +11,7 @@ tui_env
 tui_start "$FLUENZR"
 wait_screen "No accounts yet."
 keys a
-wait_screen "+ SMTP"
+wait_title "Email Accounts > + SMTP"
 type_text "carol@example.org"
 keys Tab
 type_text "Carol 山田太郎"
@@ -28,7 +28,7 @@ wait_screen "Carol 山"
 # Inline validation, with the CLI's rules: a bad address is flagged when the
 # field is left, and saving refuses a form with a required field empty.
 keys a
-wait_screen "+ SMTP"
+wait_title "Email Accounts > + SMTP"
 type_text "not-an-address"
 keys Tab
 wait_screen "Email has no '@'"

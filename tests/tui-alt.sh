@@ -43,11 +43,11 @@ PY
 tui_start -x 100 -y 50 "$FLUENZR"
 wait_screen "$MAILSTACK_ALICE_USER"
 keys t
-wait_screen "Live diagnostics"
+wait_title "Live diagnostics"
 wait_screen "press f for troubleshooting" 60
 check "the test failed with tls_mismatch" grep -qF "tls_mismatch" <<<"$(screen)"
 keys f
-wait_screen "Troubleshooting"
+wait_title "Troubleshooting"
 s=$(screen)
 check "category tls_mismatch in the panel" grep -qF "category tls_mismatch" <<<"$s"
 check "the working alternative is offered" \
@@ -74,7 +74,7 @@ check "the header shows the new port and encryption" \
 	grep -qF "$MAILSTACK_ALICE_USER  localhost:$S0 TLS (STARTTLS)" <<<"$s"
 check_steps_passed "$s" $SMTP_STEPS
 keys Escape
-wait_screen "Email Accounts"
+wait_title "Email Accounts"
 wait_screen "✓ ok"
 
 # bob, from his edit form: Ctrl-T tests the form's values (the saved ones),
@@ -82,7 +82,7 @@ wait_screen "✓ ok"
 # retest tests the form's values, now with the applied port.
 keys j
 keys Enter
-wait_screen "Edit account"
+wait_title "Email Accounts > Edit account"
 wait_screen "Port              $closed"
 keys C-t
 wait_screen "press f for troubleshooting" 60
@@ -103,12 +103,12 @@ keys r
 wait_screen "Everything works." 60
 check "bob: the retest used the applied port" grep -qF "$MAILSTACK_BOB_USER  localhost:$S0 TLS (STARTTLS)" <<<"$(screen)"
 keys Escape
-wait_screen "Edit account"
+wait_title "Email Accounts > Edit account"
 check "bob: the form holds the applied port" grep -qE "Port +$S0 " <<<"$(screen)"
 keys C-s
 wait_screen "Saved $MAILSTACK_BOB_USER."
 keys Escape
-wait_screen "Email Accounts"
+wait_title "Email Accounts"
 keys q
 check "exit 0" [ "$(wait_exit)" = 0 ]
 

@@ -20,7 +20,7 @@ keys t
 wait_screen "Authentication failed" 30
 wait_screen "press f for troubleshooting"
 keys f
-wait_screen "Troubleshooting"
+wait_title "Troubleshooting"
 s=$(screen)
 check "category auth_failed" grep -qF "auth_failed" <<<"$s"
 check "the server's words" grep -qF "What the server said:" <<<"$s"
@@ -29,9 +29,9 @@ check "fix: username" grep -qF "[ ] Check the username" <<<"$s"
 check "fix: app password" grep -qiF "app password" <<<"$s"
 check "the wrong password is not on screen" lacks 'Not-Alice-Password' "$s"
 keys Escape
-wait_screen "Live diagnostics"
+wait_title "Live diagnostics"
 keys Escape
-wait_screen "Email Accounts"
+wait_title "Email Accounts"
 wait_screen "auth_failed"
 
 keys T

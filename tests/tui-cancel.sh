@@ -28,7 +28,7 @@ wait_screen "smtp.greeting"
 start=$(date +%s%N)
 keys Escape
 wait_screen "Test cancelled." 5
-wait_screen "Status"
+wait_title "Email Accounts"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "# back at the list after $ms ms"
 check "back at the list within 1500 ms ($ms ms)" [ "$ms" -lt 1500 ]

@@ -14,7 +14,7 @@ before=$(maildir_count "$MAILSTACK_ALICE_MAILDIR")
 tui_start -x 100 -y 50 "$FLUENZR"
 wait_screen "No accounts yet."
 keys a
-wait_screen "+ SMTP"
+wait_title "Email Accounts > + SMTP"
 type_text "$MAILSTACK_ALICE_USER"
 keys Tab
 type_text "Alice"
@@ -33,7 +33,7 @@ wait_screen "$(basename "$MAILSTACK_CA_FILE")"
 check "the password is masked on the form" sh -c "! tmux -u -L '$TUI_SOCK' capture-pane -p | grep -qF '$MAILSTACK_ALICE_PASS'"
 
 keys C-t
-wait_screen "Live diagnostics"
+wait_title "Live diagnostics"
 wait_screen "Everything works." 60
 s=$(screen)
 check "the values on screen were tested" \
@@ -45,7 +45,7 @@ check "the unsaved account is not in the store during the test" \
 	test "$(list_json | tr -d ' \n')" = "[]"
 
 keys Escape
-wait_screen "+ SMTP"
+wait_title "Email Accounts > + SMTP"
 s=$(screen)
 check "back on the form: the server kept" grep -qE "SMTP server +localhost" <<<"$s"
 check "back on the form: the port kept" grep -qE "Port +$S0 " <<<"$s"
@@ -55,7 +55,7 @@ check "still not in the store after the test" test "$(list_json | tr -d ' \n')" 
 
 keys C-s
 wait_screen "Saved $MAILSTACK_ALICE_USER."
-wait_screen "Email Accounts"
+wait_title "Email Accounts"
 keys q
 check "exit 0" [ "$(wait_exit)" = 0 ]
 

@@ -37,6 +37,26 @@ keys r
 wait_screen "Everything works." 30
 keys Escape
 wait_screen "✓ ok"
+
+# The account removed (by the CLI) while its troubleshooting is open:
+# pinning cannot re-read it, says so, and writes nothing back.
+add_account "$MAILSTACK_BOB_USER" "$MAILSTACK_BOB_PASS" \
+	--smtp-host 127.0.0.1 --smtp-port "$MAILSTACK_SMTP_SELFSIGNED_PORT"
 keys q
+check "exit 0" [ "$(wait_exit)" = 0 ]
+tui_start -y 40 "$FLUENZR"
+wait_screen "$MAILSTACK_BOB_USER"
+keys j t
+wait_screen "Invalid certificate" 30
+keys f
+wait_title "Troubleshooting"
+"$FLUENZR" account remove "$MAILSTACK_BOB_USER" >/dev/null || fail "account remove"
+keys p
+wait_screen "Trust this certificate from now on"
+keys y
+wait_screen "Cannot read $MAILSTACK_BOB_USER from the store"
+check "the removed account is not written back" \
+	sh -c "! '$FLUENZR' account show '$MAILSTACK_BOB_USER' >/dev/null 2>&1"
+keys q q q
 check "exit 0" [ "$(wait_exit)" = 0 ]
 finish

@@ -10,7 +10,7 @@ tui_env
 tui_start "$FLUENZR"
 wait_screen "No accounts yet."
 keys a
-wait_screen "+ SMTP"
+wait_title "Email Accounts > + SMTP"
 type_text "dave@zoho.com"
 keys Tab
 wait_screen "Use preset Zoho Mail? y/n"
@@ -48,7 +48,7 @@ PY
 tui_start "$FLUENZR"
 wait_screen "dave@zoho.com"
 keys a
-wait_screen "+ SMTP"
+wait_title "Email Accounts > + SMTP"
 type_text "erin@example.net"
 keys C-p
 wait_screen "Presets"
@@ -64,4 +64,28 @@ wait_screen "Changes discarded."
 keys q
 check "exit 0 after the picker" [ "$(wait_exit)" = 0 ]
 check "the discarded form was not saved" sh -c "! '$FLUENZR' account show erin@example.net >/dev/null 2>&1"
+
+# A user preset that is not safe (writable by everyone) is skipped: the
+# console says so on its status line, and nothing is written over the
+# screen; the shipped preset of the same id stays in use.
+P=$XDG_CONFIG_HOME/fluenzr/presets
+mkdir -p "$P"
+chmod 755 "$XDG_CONFIG_HOME/fluenzr" "$P"
+sed 's/smtp\.gmail\.com/evil.example.net/' "$top_srcdir/presets/gmail.preset" >"$P/gmail.preset"
+chmod 666 "$P/gmail.preset"
+tui_start "$FLUENZR"
+wait_title "Email Accounts"
+wait_screen "Preset skipped: "
+s=$(screen)
+check "the warning names the file" grep -qF "gmail.preset" <<<"$s"
+check "no warning drawn over the title" grep -qE '^ Email Accounts +fluenzr-tui' <<<"$s"
+keys a
+wait_title "Email Accounts > + SMTP"
+type_text "frank@gmail.com"
+keys Tab
+wait_screen "Use preset Gmail? y/n"
+keys y
+check "the shipped Gmail preset is used" wait_for -t 5 sh -c "tmux -u -L '$TUI_SOCK' capture-pane -p | grep -qE 'SMTP server +smtp\.gmail\.com'"
+keys C-c
+check "exit 0 after Ctrl-C" [ "$(wait_exit)" = 0 ]
 finish

@@ -34,7 +34,7 @@ start_fifo_test() {
 		{ screen >&2; fail "the test did not start"; }
 	wait_for -t 3 sh -c 'tmux -u -L "$1" capture-pane -p -J | grep -qE "smtp\.ca_file|smtp\.certificate"' _ "$TUI_SOCK" || true
 	keys Escape
-	wait_screen "Status"
+	wait_title "Email Accounts"
 }
 
 start_fifo_test

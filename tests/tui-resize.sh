@@ -13,12 +13,12 @@ wait_screen "Terminal too small (need 80x24, have 60x20)"
 check "nothing else is drawn" sh -c "! tmux -u -L '$TUI_SOCK' capture-pane -p | grep -qF 'frank@example.com'"
 tm resize-window -x 80 -y 24
 wait_screen "frank@example.com"
-wait_screen "Email Accounts"
+wait_title "Email Accounts"
 check "hint bar back" grep -qF "q quit" <<<"$(screen)"
 
 # In the form, with text typed.
 keys a
-wait_screen "+ SMTP"
+wait_title "Email Accounts > + SMTP"
 type_text "gina@example.com"
 tm resize-window -x 79 -y 30
 wait_screen "Terminal too small (need 80x24, have 79x30)"

@@ -14,7 +14,7 @@ h0=$(db_hash)
 tui_start "$FLUENZR"
 wait_screen "judy@example.com"
 keys e
-wait_screen "Edit account"
+wait_title "Email Accounts > Edit account"
 keys C-u
 type_text "kim@example.com"
 keys Tab
@@ -42,7 +42,7 @@ check "SIGTERM: stty restored" cmp -s "$T/stty.before" "$T/stty.after"
 tui_start "$FLUENZR"
 wait_screen "judy@example.com"
 keys a
-wait_screen "+ SMTP"
+wait_title "Email Accounts > + SMTP"
 type_text "lee@example.com"
 pid=$(cat "$T/pid")
 tm kill-server

@@ -56,7 +56,7 @@ LANG=C.UTF-8 LC_ALL=C.UTF-8 $(shq "$FLUENZR")"
 tui_start ssh -tt -i "$S/client_key" -p "$port" \
 	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
 	-o BatchMode=yes root@127.0.0.1 "$remote"
-wait_screen "Email Accounts" 20
+wait_title "Email Accounts" 20
 wait_screen "mia@example.com"
 check "the row is complete" grep -qE 'mia@example\.com +Mia +smtp\.example\.com:5' <<<"$(screen)"
 keys '?'

@@ -6,7 +6,7 @@
 tui_env
 
 tui_start "$FLUENZR"
-wait_screen "Email Accounts"
+wait_title "Email Accounts"
 wait_screen "No accounts yet. Press a to add one."
 s=$(screen)
 check "hint bar" grep -qF "a add" <<<"$s"

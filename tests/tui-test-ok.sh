@@ -19,7 +19,7 @@ before=$(maildir_count "$MAILSTACK_ALICE_MAILDIR")
 tui_start -y 50 "$FLUENZR"
 wait_screen "$MAILSTACK_ALICE_USER"
 keys t
-wait_screen "Live diagnostics"
+wait_title "Live diagnostics"
 wait_screen "Everything works." 30
 s=$(screen)
 check_steps_passed "$s" $SMTP_STEPS imap.login
@@ -36,7 +36,7 @@ check "the transcript pane never shows the password" \
 check "the test email arrived in alice's maildir" \
 	wait_for -t 10 sh -c "[ \$(find '$MAILSTACK_ALICE_MAILDIR/new' '$MAILSTACK_ALICE_MAILDIR/cur' -type f | wc -l) -gt $before ]"
 keys Escape
-wait_screen "Email Accounts"
+wait_title "Email Accounts"
 wait_screen "✓ ok"
 keys q
 check "exit 0" [ "$(wait_exit)" = 0 ]

@@ -82,6 +82,94 @@ wait_screen() {
 	done
 }
 
+# wait_title TITLE [SECONDS]: until the title bar (the top line) names
+# TITLE. A screen is identified by its title, not by a word of its body
+# that another screen may show too ("Status" is also on the store screen).
+wait_title() {
+	local title=$1 limit=${2:-10} start
+	start=$(date +%s%N)
+	while ! screen | head -n 1 | grep -qE -- "^ $(re_quote "$title") +(\[store locked\]|fluenzr-tui) *$"; do
+		if [ $(( ($(date +%s%N) - start) / 1000000 )) -ge $((limit * 1000)) ]; then
+			echo "--- screen while waiting for the title: $title" >&2
+			screen >&2
+			echo "---" >&2
+			fail "the title '$title' did not appear within ${limit}s"
+		fi
+		sleep 0.05
+	done
+}
+
+# re_quote STRING: STRING as an extended regular expression of itself.
+re_quote() { printf %s "$1" | sed 's/[][\\.*^$+?(){}|/]/\\&/g'; }
+
+# Golden screens: expect_screen NAME [SECONDS] waits until the whole pane,
+# normalised, equals tests/screens/NAME.txt, and shows the difference when
+# it does not within SECONDS. Only what truly varies from run to run is
+# normalised (screen_normalise); with FLUENZR_REGEN_SCREENS=1 the file is
+# written from the screen instead (the screen is first left to settle).
+SCREENS_DIR=$top_srcdir/tests/screens
+
+# screen_normalise: filters a capture. Each mail stack port and the temp
+# directory become names; durations (right-aligned), relative times
+# (left-aligned), dates, clock times, Message-IDs and certificate
+# fingerprints, the mail server's queue ids become placeholders that keep
+# the columns where they were; trailing blanks go.
+screen_normalise() {
+	T=${T:-} "$PY" -c '
+import os, re, sys
+ports = sorted({v for k, v in os.environ.items()
+                if re.fullmatch(r"MAILSTACK_[A-Z_]+_PORT", k) and v.isdigit()},
+               key=len, reverse=True)
+tdir = os.environ.get("T", "")
+def keep(width, text, right):
+    text = text[:width] if len(text) > width else text
+    return text.rjust(width) if right else text.ljust(width)
+for line in sys.stdin.read().splitlines():
+    if tdir:
+        line = line.replace(tdir, "<T>")
+    for p in ports:
+        line = re.sub(r"(?<![0-9])%s(?![0-9])" % p, "P" * len(p), line)
+    line = re.sub(r"( *)([0-9]+) ms\b",
+                  lambda m: keep(len(m.group(0)), "N ms", True), line)
+    line = re.sub(r"\b(just now|[0-9]+[mhd] ago)( *)",
+                  lambda m: keep(len(m.group(0)), "<when>", False), line)
+    line = re.sub(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "YYYY-MM-DD", line)
+    line = re.sub(r"[0-9]{2}:[0-9]{2}:[0-9]{2}", "HH:MM:SS", line)
+    line = re.sub(r"(?i)\b([0-9a-f]{2}:){8,}[0-9a-f]{0,2}",
+                  lambda m: "X" * len(m.group(0)), line)
+    line = re.sub(r"<[^<>@ ]+@[^<>@ ]+>",
+                  lambda m: "<" + "x" * (len(m.group(0)) - 2) + ">", line)
+    line = re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "x" * 64, line)
+    line = re.sub(r"queued as [0-9A-Z]+.*", "queued as <id>...", line)
+    # Trailing blanks are not seen, and curses writes them or not.
+    print(line.rstrip(" "))
+'
+}
+
+expect_screen() {
+	local name=$1 limit=${2:-10} file start
+	file=$SCREENS_DIR/$name.txt
+	if [ -n "${FLUENZR_REGEN_SCREENS:-}" ]; then
+		sleep 1
+		mkdir -p "$SCREENS_DIR"
+		screen | screen_normalise > "$file"
+		echo "# wrote $file"
+		return 0
+	fi
+	[ -f "$file" ] || fail "no golden screen $file (FLUENZR_REGEN_SCREENS=1 writes it)"
+	start=$(date +%s%N)
+	while ! screen | screen_normalise | cmp -s - "$file"; do
+		if [ $(( ($(date +%s%N) - start) / 1000000 )) -ge $((limit * 1000)) ]; then
+			echo "--- screen $name differs from $file:" >&2
+			screen | screen_normalise | diff -u "$file" - >&2
+			echo "---" >&2
+			fail "screen $name is not as expected"
+		fi
+		sleep 0.05
+	done
+	echo "# screen $name as expected"
+}
+
 # wait_gone TEXT [SECONDS]: until TEXT is no longer on the screen.
 wait_gone() {
 	local text=$1 limit=${2:-10} start

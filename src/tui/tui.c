@@ -68,30 +68,112 @@ tui_secfree(char **p)
 	}
 }
 
-/* ---- screens and prompts ------------------------------------------------ */
+/* ---- the screen manager ------------------------------------------------ */
 
-void
-tui_push(struct tui *t, const struct screen_ops *s)
+static void
+screen_close(struct tui *t, struct tui_screen *sc)
 {
-	if (t->depth < TUI_STACK)
-		t->stack[t->depth++] = s;
-	else
-		t->stack[t->depth - 1] = s;
+	if (sc->ops->close)
+		sc->ops->close(t, sc->priv);
+	free(sc->priv);
+	sc->priv = NULL;
+	sc->ops = NULL;
+}
+
+void *
+tui_push(struct tui *t, const struct screen_ops *s, const void *arg)
+{
+	struct tui_screen *sc;
+	/* One byte at least: priv is also the screen's identity. */
+	void *priv = calloc(1, s->private_size ? s->private_size : 1);
+
+	if (!priv) {
+		tui_message(t, true, "Out of memory.");
+		return NULL;
+	}
+	if (t->depth >= TUI_STACK) {
+		free(priv);
+		tui_message(t, true, "Too many screens open.");
+		return NULL;
+	}
+	if (s->open && s->open(t, priv, arg) != 0) {
+		free(priv);
+		return NULL;
+	}
+	sc = &t->stack[t->depth++];
+	sc->ops = s;
+	sc->priv = priv;
+	sc->id = ++t->next_screen_id;
 	t->dirty = true;
+	return priv;
 }
 
 void
 tui_pop(struct tui *t)
 {
 	if (t->depth > 1)
-		t->depth--;
+		screen_close(t, &t->stack[--t->depth]);
 	t->dirty = true;
+}
+
+static int
+find_index(const struct tui *t, const struct screen_ops *s)
+{
+	for (int i = t->depth - 1; i >= 0; i--)
+		if (t->stack[i].ops == s)
+			return i;
+	return -1;
+}
+
+void *
+tui_find(const struct tui *t, const struct screen_ops *s)
+{
+	int i = find_index(t, s);
+
+	return i < 0 ? NULL : t->stack[i].priv;
+}
+
+bool
+tui_pop_to(struct tui *t, const struct screen_ops *s)
+{
+	int i = find_index(t, s);
+
+	if (i < 0)
+		return false;
+	while (t->depth > i + 1)
+		tui_pop(t);
+	return true;
+}
+
+void
+tui_raise(struct tui *t, const struct screen_ops *s, const void *arg)
+{
+	if (tui_top(t) == s)
+		return;
+	if (t->depth >= 2 && t->stack[t->depth - 2].ops == s) {
+		tui_pop(t);
+		return;
+	}
+	tui_push(t, s, arg);
+}
+
+void
+tui_reset(struct tui *t, const struct screen_ops *s, const void *arg)
+{
+	while (t->depth > 0)
+		screen_close(t, &t->stack[--t->depth]);
+	if (!tui_push(t, s, arg)) {
+		t->quit = true;
+		t->exit_code = EX_OSERR;
+		str_copy(t->exit_msg, sizeof t->exit_msg,
+		         "fluenzr-tui: cannot open a screen (out of memory)");
+	}
 }
 
 const struct screen_ops *
 tui_top(const struct tui *t)
 {
-	return t->stack[t->depth - 1];
+	return t->depth ? t->stack[t->depth - 1].ops : NULL;
 }
 
 void
@@ -106,41 +188,16 @@ tui_message(struct tui *t, bool error, const char *fmt, ...)
 	t->dirty = true;
 }
 
-void
-tui_yesno(struct tui *t, bool passthrough, tui_yesno_cb cb, void *ud,
-          const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(t->yn.text, sizeof t->yn.text, fmt, ap);
-	va_end(ap);
-	t->yn.active = true;
-	t->yn.passthrough = passthrough;
-	t->yn.cb = cb;
-	t->yn.ud = ud;
-	t->dirty = true;
-}
-
-void
-tui_ask_secret(struct tui *t, const char *label, tui_ask_cb cb, void *ud)
-{
-	str_copy(t->ask.label, sizeof t->ask.label, label);
-	tui_input_set(&t->ask.in, "");
-	t->ask.cb = cb;
-	t->ask.ud = ud;
-	t->ask.active = true;
-	t->dirty = true;
-}
-
 bool
 tui_global_key(struct tui *t, int key)
 {
 	switch (tui_keys_lookup(KS_ALL, key)) {
-	case ACT_HELP:
-		t->help = true;
-		t->help_scroll = 0;
+	case ACT_HELP: {
+		enum tui_keyscreen ks = tui_top(t)->ks;
+
+		tui_push(t, &tui_scr_help, &ks);
 		return true;
+	}
 	case ACT_QUIT_NOW:
 		t->quit = true;
 		return true;
@@ -150,6 +207,159 @@ tui_global_key(struct tui *t, int key)
 	default:
 		return false;
 	}
+}
+
+/* ---- the question and the passphrase prompt: screens at the bottom ------- */
+
+struct yesno {
+	bool passthrough;
+	char text[512];
+	tui_yesno_cb cb;
+	void *ud;
+};
+
+/* A question or a prompt has no body: the screen below shows through. */
+static void
+bottom_only_draw(struct tui *t, void *priv)
+{
+	(void)t;
+	(void)priv;
+}
+
+static void
+yesno_bottom(struct tui *t, void *priv)
+{
+	struct yesno *q = priv;
+
+	attron(tui_attr(t, CP_WARN) | A_BOLD);
+	tui_put(t, LINES - 1, 0, COLS, q->text, true, true);
+	attroff(tui_attr(t, CP_WARN) | A_BOLD);
+	t->cur_y = -1;
+}
+
+static enum tui_result
+yesno_key(struct tui *t, void *priv, int key)
+{
+	struct yesno q = *(struct yesno *)priv;
+
+	/* Closed before the answer runs: the answer may ask again. */
+	tui_pop(t);
+	if (key == 'y' || key == 'Y') {
+		q.cb(t, true, q.ud);
+		return TUI_REDRAW;
+	}
+	q.cb(t, false, q.ud);
+	if (!q.passthrough || key == 'n' || key == 'N' || key == TUI_ESC)
+		return TUI_REDRAW;
+	return TUI_PASS;
+}
+
+static const struct screen_ops scr_yesno = {
+	.ks = KS_ALL, .private_size = sizeof(struct yesno), .overlay = true,
+	.draw = bottom_only_draw, .key = yesno_key, .bottom = yesno_bottom,
+};
+
+void
+tui_yesno(struct tui *t, bool passthrough, tui_yesno_cb cb, void *ud,
+          const char *fmt, ...)
+{
+	struct yesno *q = tui_push(t, &scr_yesno, NULL);
+	va_list ap;
+
+	if (!q) {
+		cb(t, false, ud);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(q->text, sizeof q->text, fmt, ap);
+	va_end(ap);
+	q->passthrough = passthrough;
+	q->cb = cb;
+	q->ud = ud;
+}
+
+struct ask {
+	char label[160];
+	struct tui_input in;
+	tui_ask_cb cb;
+	void *ud;
+};
+
+static int
+ask_open(struct tui *t, void *priv, const void *arg)
+{
+	struct ask *q = priv;
+
+	(void)t;
+	(void)arg;
+	return tui_input_init(&q->in, ACCT_SECRET_MAX, true);
+}
+
+static void
+ask_close(struct tui *t, void *priv)
+{
+	struct ask *q = priv;
+
+	(void)t;
+	tui_input_free(&q->in);
+}
+
+static void
+ask_bottom(struct tui *t, void *priv)
+{
+	struct ask *q = priv;
+	int y = LINES - 1, lw;
+
+	attron(A_BOLD);
+	lw = tui_put(t, y, 0, COLS / 2, q->label, false, true);
+	attroff(A_BOLD);
+	tui_draw_input(t, &q->in, y, lw, COLS - lw - 1, true, true);
+}
+
+static enum tui_result
+ask_key(struct tui *t, void *priv, int key)
+{
+	struct ask *q = priv;
+	tui_ask_cb cb = q->cb;
+	void *ud = q->ud;
+	bool changed;
+
+	if (key == TUI_ESC) {
+		tui_pop(t);
+		cb(t, NULL, ud);
+		return TUI_REDRAW;
+	}
+	if (key == '\n' || key == '\r' || key == TUI_FN(KEY_ENTER)) {
+		char *v = tui_secdup(q->in.buf);
+
+		/* Closing wipes the entry; the copy is wiped after the answer. */
+		tui_pop(t);
+		cb(t, v ? v : "", ud);
+		tui_secfree(&v);
+		return TUI_REDRAW;
+	}
+	tui_input_key(&q->in, key, &changed);
+	return TUI_REDRAW;
+}
+
+static const struct screen_ops scr_ask = {
+	.ks = KS_FIELD, .private_size = sizeof(struct ask), .overlay = true,
+	.open = ask_open, .close = ask_close, .draw = bottom_only_draw,
+	.key = ask_key, .bottom = ask_bottom,
+};
+
+void
+tui_ask_secret(struct tui *t, const char *label, tui_ask_cb cb, void *ud)
+{
+	struct ask *q = tui_push(t, &scr_ask, NULL);
+
+	if (!q) {
+		cb(t, NULL, ud);
+		return;
+	}
+	str_copy(q->label, sizeof q->label, label);
+	q->cb = cb;
+	q->ud = ud;
 }
 
 /* ---- the unlock screen -------------------------------------------------- */
@@ -172,8 +382,7 @@ unlock_answer(struct tui *t, const char *pass, void *ud)
 	}
 	rc = store_unlock(t->st, pass, err, sizeof err);
 	if (rc == STORE_OK) {
-		t->stack[0] = &tui_scr_accounts;
-		t->depth = 1;
+		tui_reset(t, &tui_scr_accounts, NULL);
 		tui_message(t, false, "Store unlocked.");
 		if (tui_accounts_load(t) != 0) {
 			t->quit = true;
@@ -208,8 +417,9 @@ unlock_ask(struct tui *t)
 }
 
 static void
-unlock_draw(struct tui *t)
+unlock_draw(struct tui *t, void *priv)
 {
+	(void)priv;
 	tui_put(t, 3, 2, COLS - 4, "This account store is protected by a passphrase.",
 	        false, true);
 	tui_put(t, 5, 2, COLS - 4,
@@ -219,16 +429,20 @@ unlock_draw(struct tui *t)
 	        true);
 }
 
-static void
-unlock_key(struct tui *t, int key)
+/* The prompt is on top whenever it is open: a key reaching the screen
+ * means it was closed, so ask again. */
+static enum tui_result
+unlock_key(struct tui *t, void *priv, int key)
 {
+	(void)priv;
 	(void)key;
-	if (!t->ask.active)
-		unlock_ask(t);
+	unlock_ask(t);
+	return TUI_REDRAW;
 }
 
 const struct screen_ops tui_scr_unlock = {
-	KS_ALL, "Unlock the store", unlock_draw, unlock_key,
+	.ks = KS_ALL, .title = "Unlock the store",
+	.draw = unlock_draw, .key = unlock_key,
 };
 
 /* ---- drawing ------------------------------------------------------------ */
@@ -239,44 +453,59 @@ too_small(void)
 	return COLS < TUI_MIN_COLS || LINES < TUI_MIN_LINES;
 }
 
+/* The screens that show: the topmost full screen and the overlays above
+ * it, bottom first. */
+static int
+first_shown(const struct tui *t)
+{
+	int i = t->depth - 1;
+
+	while (i > 0 && t->stack[i].ops->overlay)
+		i--;
+	return i;
+}
+
 static void
 draw_bottom(struct tui *t)
 {
 	char hints[512];
-	int y = LINES - 1;
+	int y = LINES - 1, i = t->depth - 1;
+	struct tui_screen *top = &t->stack[i];
 
 	move(y, 0);
 	clrtoeol();
-	if (t->ask.active) {
-		int lw;
-
-		attron(A_BOLD);
-		lw = tui_put(t, y, 0, COLS / 2, t->ask.label, false, true);
-		attroff(A_BOLD);
-		tui_draw_input(t, &t->ask.in, y, lw, COLS - lw - 1, true, true);
+	if (top->ops->bottom) {
+		top->ops->bottom(t, top->priv);
 		return;
 	}
-	if (t->yn.active) {
-		attron(tui_attr(t, CP_WARN) | A_BOLD);
-		tui_put(t, y, 0, COLS, t->yn.text, true, true);
-		attroff(tui_attr(t, CP_WARN) | A_BOLD);
-		t->cur_y = -1;
-		return;
-	}
-	if (t->help)
-		tui_keys_hints(KS_HELP, hints, sizeof hints);
-	else
-		tui_keys_hints(tui_top(t)->ks, hints, sizeof hints);
+	while (i > 0 && t->stack[i].ops->keep_hints)
+		i--;
+	tui_keys_hints(t->stack[i].ops->ks, hints, sizeof hints);
 	attron(tui_attr(t, CP_TITLE));
 	tui_put(t, y, 0, COLS, hints, true, true);
 	attroff(tui_attr(t, CP_TITLE));
 }
 
 static void
+draw_title(struct tui *t, struct tui_screen *sc)
+{
+	char title[256];
+
+	attron(tui_attr(t, CP_TITLE) | A_BOLD);
+	str_printf(title, sizeof title, " %s", sc->ops->title_of
+	           ? sc->ops->title_of(t, sc->priv) : sc->ops->title);
+	tui_put(t, 0, 0, COLS, title, true, true);
+	if (t->st && !store_is_unlocked(t->st))
+		tui_put(t, 0, COLS - 22, 21, "[store locked]", false, false);
+	else
+		tui_put(t, 0, COLS - 12, 12, "fluenzr-tui", false, false);
+	attroff(tui_attr(t, CP_TITLE) | A_BOLD);
+}
+
+static void
 draw(struct tui *t)
 {
-	const struct screen_ops *s = tui_top(t);
-	char title[256];
+	int first = first_shown(t);
 
 	erase();
 	t->cur_y = t->cur_x = -1;
@@ -298,17 +527,9 @@ draw(struct tui *t)
 		return;
 	}
 
-	/* Title bar. */
-	attron(tui_attr(t, CP_TITLE) | A_BOLD);
-	str_printf(title, sizeof title, " %s", s->title);
-	tui_put(t, 0, 0, COLS, title, true, true);
-	if (t->st && !store_is_unlocked(t->st))
-		tui_put(t, 0, COLS - 22, 21, "[store locked]", false, false);
-	else
-		tui_put(t, 0, COLS - 12, 12, "fluenzr-tui", false, false);
-	attroff(tui_attr(t, CP_TITLE) | A_BOLD);
-
-	s->draw(t);
+	draw_title(t, &t->stack[first]);
+	for (int i = first; i < t->depth; i++)
+		t->stack[i].ops->draw(t, t->stack[i].priv);
 
 	if (t->msg[0]) {
 		attr_t a = t->msg_error ? tui_attr(t, CP_FAIL) | A_BOLD : A_NORMAL;
@@ -317,10 +538,8 @@ draw(struct tui *t)
 		tui_put(t, LINES - 2, 0, COLS, t->msg, true, true);
 		attroff(a);
 	}
-	if (t->help)
-		tui_help_draw(t);
 	draw_bottom(t);
-	if (t->cur_y >= 0 && !t->help) {
+	if (t->cur_y >= 0) {
 		curs_set(1);
 		move(t->cur_y, t->cur_x);
 	} else {
@@ -332,36 +551,24 @@ draw(struct tui *t)
 /* ---- input -------------------------------------------------------------- */
 
 static void
-ask_key(struct tui *t, int key)
+resize(struct tui *t)
 {
-	bool changed;
-	tui_ask_cb cb = t->ask.cb;
-	void *ud = t->ask.ud;
-
-	if (key == TUI_ESC) {
-		t->ask.active = false;
-		tui_input_set(&t->ask.in, "");
-		cb(t, NULL, ud);
-		return;
-	}
-	if (key == '\n' || key == '\r' || key == TUI_FN(KEY_ENTER)) {
-		char *v = tui_secdup(t->ask.in.buf);
-
-		t->ask.active = false;
-		tui_input_set(&t->ask.in, "");
-		cb(t, v ? v : "", ud);
-		tui_secfree(&v);
-		return;
-	}
-	tui_input_key(&t->ask.in, key, &changed);
+	for (int i = 0; i < t->depth; i++)
+		if (t->stack[i].ops->resize)
+			t->stack[i].ops->resize(t, t->stack[i].priv);
 }
 
+/* The top screen has the key; the manager does what its answer asks. */
 static void
 dispatch(struct tui *t, int key)
 {
-	t->dirty = true;
-	if (key == TUI_FN(KEY_RESIZE))
+	bool had_msg = t->msg[0] != '\0';
+
+	if (key == TUI_FN(KEY_RESIZE)) {
+		resize(t);
+		t->dirty = true;
 		return;
+	}
 	/* Ctrl-C always quits, whatever is open: raw mode made it a key. */
 	if (key == TUI_CTRL('c')) {
 		t->quit = true;
@@ -370,33 +577,42 @@ dispatch(struct tui *t, int key)
 	if (too_small()) {
 		if (key == 'q')
 			t->quit = true;
+		t->dirty = true;
 		return;
 	}
 	/* A message lasts until the next key. */
 	t->msg[0] = '\0';
-	if (t->ask.active) {
-		ask_key(t, key);
-		return;
-	}
-	if (t->yn.active) {
-		tui_yesno_cb cb = t->yn.cb;
-		void *ud = t->yn.ud;
+	for (int pass = 0; pass < TUI_STACK && t->depth > 0; pass++) {
+		struct tui_screen *sc = &t->stack[t->depth - 1];
+		unsigned id = sc->id;
+		int at = t->depth - 1;
+		enum tui_result r = sc->ops->key(t, sc->priv, key);
 
-		t->yn.active = false;
-		if (key == 'y' || key == 'Y') {
-			cb(t, true, ud);
+		/* Only a key that changed nothing (not even the message line)
+		 * goes without a redraw. */
+		if (r != TUI_HANDLED || had_msg)
+			t->dirty = true;
+		switch (r) {
+		case TUI_HANDLED:
+		case TUI_REDRAW:
 			return;
+		case TUI_POP:
+			/* Unless the handler closed it already. */
+			if (at < t->depth && t->stack[at].id == id) {
+				while (t->depth > at + 1)
+					tui_pop(t);
+				tui_pop(t);
+			}
+			return;
+		case TUI_QUIT:
+			t->quit = true;
+			return;
+		case TUI_PASS:
+			if (t->depth > at && t->stack[at].id == id)
+				return;         /* still open: nothing to pass to */
+			continue;
 		}
-		cb(t, false, ud);
-		if (!t->yn.passthrough || key == 'n' || key == 'N' ||
-		    key == TUI_ESC)
-			return;
 	}
-	if (t->help) {
-		tui_help_key(t, key);
-		return;
-	}
-	tui_top(t)->key(t, key);
 }
 
 /* Returns the number of keys read. */
@@ -415,6 +631,36 @@ read_keys(struct tui *t)
 	return n;
 }
 
+/* The log kept for the exit path: what libraries wrote to stderr and
+ * the presets that were skipped. */
+static void
+errlog_append(struct tui *t, const char *buf, size_t n)
+{
+	if (!t->errlog)
+		t->errlog = calloc(1, TUI_ERRLOG_MAX);
+	if (!t->errlog)
+		return;
+	if (t->errlog_len + n > TUI_ERRLOG_MAX - 1) {
+		/* Keep the newest: drop the oldest half. */
+		size_t keep = (TUI_ERRLOG_MAX - 1) / 2;
+
+		if (n > keep)
+			n = keep;
+		memmove(t->errlog, t->errlog + t->errlog_len - keep / 2,
+		        keep / 2);
+		t->errlog_len = keep / 2;
+	}
+	memcpy(t->errlog + t->errlog_len, buf, n);
+	t->errlog_len += n;
+	t->errlog[t->errlog_len] = '\0';
+}
+
+static void
+errlog_add(struct tui *t, const char *s)
+{
+	errlog_append(t, s, strlen(s));
+}
+
 static void
 drain_stderr(struct tui *t)
 {
@@ -423,25 +669,38 @@ drain_stderr(struct tui *t)
 
 	if (t->err_pipe < 0)
 		return;
-	while ((n = read(t->err_pipe, buf, sizeof buf)) > 0) {
-		if (!t->errlog)
-			t->errlog = calloc(1, TUI_ERRLOG_MAX);
-		if (!t->errlog)
-			continue;
-		if (t->errlog_len + (size_t)n > TUI_ERRLOG_MAX - 1) {
-			/* Keep the newest: drop the oldest half. */
-			size_t keep = (TUI_ERRLOG_MAX - 1) / 2;
+	while ((n = read(t->err_pipe, buf, sizeof buf)) > 0)
+		errlog_append(t, buf, (size_t)n);
+}
 
-			if ((size_t)n > keep)
-				n = (ssize_t)keep;
-			memmove(t->errlog, t->errlog + t->errlog_len - keep / 2,
-			        keep / 2);
-			t->errlog_len = keep / 2;
-		}
-		memcpy(t->errlog + t->errlog_len, buf, (size_t)n);
-		t->errlog_len += (size_t)n;
-		t->errlog[t->errlog_len] = '\0';
-	}
+/* preset_load_all()'s warnings: kept for the exit path like the CLI's
+ * (printed when the console fails), and told on the status line. */
+static void
+preset_warned(const char *msg, void *ud)
+{
+	struct tui *t = ud;
+	const char *colon = strstr(msg, ": "), *shown = msg;
+	char line[1700];
+
+	str_printf(line, sizeof line, "fluenzr-tui: preset skipped: %s\n", msg);
+	errlog_add(t, line);
+	/* On one line, a file's name says enough; the log has its path. */
+	if (msg[0] == '/' && colon)
+		for (const char *q = msg; q < colon; q++)
+			if (*q == '/')
+				shown = q + 1;
+	if (t->preset_skipped++ == 0)
+		str_copy(t->preset_first, sizeof t->preset_first, shown);
+}
+
+static void
+presets_note(struct tui *t)
+{
+	if (t->preset_skipped == 1)
+		tui_message(t, true, "Preset skipped: %s", t->preset_first);
+	else
+		tui_message(t, true, "%u presets skipped; the first: %s",
+		            t->preset_skipped, t->preset_first);
 }
 
 static void
@@ -633,11 +892,14 @@ cleanup(struct tui *t)
 {
 	bool joined = tui_jobs_fini(t);
 
-	tui_diag_free(t);
 	tui_store_free(t);
-	tui_form_close(t);
-	tui_accounts_free(t);
-	tui_input_free(&t->ask.in);
+	while (t->depth > 0) {
+		struct tui_screen *sc = &t->stack[--t->depth];
+
+		if (sc->ops->close)
+			sc->ops->close(t, sc->priv);
+		free(sc->priv);
+	}
 	if (t->curses_on) {
 		curs_set(1);
 		endwin();
@@ -651,6 +913,7 @@ cleanup(struct tui *t)
 	if (t->exit_code != 0 && t->exit_code < 128 && t->errlog_len)
 		fprintf(stderr, "%s", t->errlog);
 	free(t->errlog);
+	preset_list_free(&t->preset_list);
 	return joined;
 }
 
@@ -697,17 +960,18 @@ tui_main(struct cli_ctx *c)
 	/* STORE_NEEDPASS is asked in the console; another failure leaves the
 	 * store locked: the list still works, secrets do not. */
 
-	if (tui_input_init(&t->ask.in, ACCT_SECRET_MAX, true) != 0 ||
-	    tui_jobs_init(t) != 0 || install_signals(t) != 0) {
+	if (tui_jobs_init(t) != 0 || install_signals(t) != 0) {
 		fprintf(stderr, "fluenzr-tui: cannot set up the console: %s\n",
 		        strerror(errno));
 		return EX_OSERR;
 	}
 	probe_global_init();
 	capture_stderr(t);
-	/* Presets' warnings go to the captured log, not over the screen. */
-	if (cli_load_presets(c) == 0)
-		t->presets = &c->presets;
+	/* Presets' warnings come to preset_warned(), not over the screen. */
+	if (preset_load_all(&t->preset_list, preset_warned, t) == 0)
+		t->presets = &t->preset_list;
+	else
+		errlog_add(t, "fluenzr-tui: cannot load presets\n");
 
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
@@ -716,24 +980,25 @@ tui_main(struct cli_ctx *c)
 		        getenv("TERM") ? getenv("TERM") : "(unset)");
 		restore_signals(t);
 		tui_jobs_fini(t);
+		preset_list_free(&t->preset_list);
 		return EX_UNAVAILABLE;
 	}
 	set_term(scr);
 	start_curses(t);
 
 	if (rc == STORE_NEEDPASS) {
-		t->stack[0] = &tui_scr_unlock;
-		t->depth = 1;
+		tui_reset(t, &tui_scr_unlock, NULL);
 		unlock_ask(t);
 	} else {
-		t->stack[0] = &tui_scr_accounts;
-		t->depth = 1;
+		tui_reset(t, &tui_scr_accounts, NULL);
 		if (rc != STORE_OK)
 			tui_message(t, true, "The store is locked (%s): passwords can "
 			            "be neither saved nor tested.",
 			            err[0] ? err : store_strerror(rc));
 		else if (secmem_unlocked())
 			tui_message(t, true, "%s.", SECMEM_UNLOCKED_MSG);
+		else if (t->preset_skipped)
+			presets_note(t);
 		if (tui_accounts_load(t) != 0) {
 			t->quit = true;
 			t->exit_code = EX_SOFTWARE;

@@ -44,24 +44,54 @@ bool tui_input_key(struct tui_input *in, int key, bool *changed);
 
 /* ---- screens ----------------------------------------------------------- */
 
-enum tui_scr {
-	SCR_UNLOCK, SCR_ACCOUNTS, SCR_FORM, SCR_DIAG, SCR_TROUBLE, SCR_STORE,
-	SCR_N
-};
-
 struct tui;
 
-/* tig's view_ops / htop's panel class: each screen draws its body (rows 1 to
- * LINES-3) and handles the keys that reach it; only the main loop redraws. */
+/* What a key handler asks of the screen manager (htop's HandlerResult);
+ * only the manager redraws and closes screens in answer. */
+enum tui_result {
+	TUI_HANDLED,    /* consumed; the screen looks the same */
+	TUI_REDRAW,     /* consumed; draw again */
+	TUI_POP,        /* close this screen */
+	TUI_PASS,       /* this screen closed itself: the key goes on to the
+	                 * screen now on top (a question a key dismisses) */
+	TUI_QUIT,       /* leave the console */
+};
+
+/* A screen (tig's view_ops with its private_size): the manager allocates
+ * private_size zeroed bytes for each screen it opens and hands them to
+ * every call; open() sets them up from its argument and close() frees what
+ * open() took. draw() paints the body (rows 1 to LINES-3) and may place
+ * the cursor (t->cur_y, t->cur_x). The manager paints the title bar from
+ * the topmost full screen's title, the message line, and the bottom line:
+ * the top screen's bottom() if it has one, else the hints of its keys.
+ * An overlay (a question, a prompt, help, a picker) is drawn over the
+ * screen below it; every screen is on the one stack tui.c owns. */
 struct screen_ops {
-	enum tui_keyscreen ks;
-	const char *title;
-	void (*draw)(struct tui *t);
-	void (*key)(struct tui *t, int key);
+	enum tui_keyscreen ks;          /* its keys, for the hints and help */
+	const char *title;              /* full screens; NULL for overlays */
+	size_t private_size;
+	bool overlay;
+	bool keep_hints;                /* the bottom line stays the hints of
+	                                 * the screen below */
+	int (*open)(struct tui *t, void *priv, const void *arg);   /* 0 or -1 */
+	void (*draw)(struct tui *t, void *priv);
+	enum tui_result (*key)(struct tui *t, void *priv, int key);
+	void (*bottom)(struct tui *t, void *priv);      /* optional */
+	void (*resize)(struct tui *t, void *priv);      /* optional */
+	void (*close)(struct tui *t, void *priv);       /* optional */
+	/* A title that depends on the state (optional; else title). */
+	const char *(*title_of)(struct tui *t, void *priv);
+};
+
+struct tui_screen {
+	const struct screen_ops *ops;
+	void *priv;
+	unsigned id;                    /* never reused: tells a reopened one */
 };
 
 extern const struct screen_ops tui_scr_unlock, tui_scr_accounts,
-	tui_scr_form, tui_scr_diag, tui_scr_trouble, tui_scr_store;
+	tui_scr_form, tui_scr_diag, tui_scr_trouble, tui_scr_store,
+	tui_scr_help;
 
 /* ---- the account list -------------------------------------------------- */
 
@@ -105,8 +135,8 @@ enum form_field {
 	FF_N
 };
 
+/* The form screen's state (its private state; tui_form.c only). */
 struct tui_form {
-	bool active;
 	bool editing;                   /* an existing account */
 	char old_email[ACCT_EMAIL_MAX + 1];
 	struct account orig;            /* as loaded, for "changed?" and keep */
@@ -121,10 +151,6 @@ struct tui_form {
 	bool offered_preset;            /* asked once for this address */
 	char last_offer_email[ACCT_EMAIL_MAX + 1];
 	char err[FF_N][160];            /* inline validation messages */
-	/* the preset picker overlay */
-	bool picker;
-	struct tui_input pfilter;
-	size_t *pvis, npvis, psel, ptop;
 };
 
 /* ---- probe jobs -------------------------------------------------------- */
@@ -170,6 +196,7 @@ struct tui_msg {
 
 /* ---- the live test and troubleshooting screens -------------------------- */
 
+/* The live test's screen state (its private state; tui_diag.c only). */
 struct tui_diag {
 	unsigned job;                   /* 0: none */
 	struct account acct;
@@ -180,7 +207,6 @@ struct tui_diag {
 	int scroll;                     /* lines from the top of the body */
 	bool follow;                    /* transcript sticks to the end */
 	int tscroll;
-	int trouble_scroll;
 };
 
 struct tui_store_scr {
@@ -198,7 +224,10 @@ typedef void (*tui_ask_cb)(struct tui *t, const char *value, void *ud);
 struct tui {
 	struct cli_ctx *c;
 	struct store *st;
-	const struct preset_list *presets;
+	const struct preset_list *presets;      /* &preset_list, or NULL */
+	struct preset_list preset_list;
+	unsigned preset_skipped;                /* warnings at load */
+	char preset_first[256];                 /* the first of them */
 	bool utf8, color;
 	int sig_pipe[2], job_pipe[2], err_pipe, saved_stderr;
 	char *errlog;
@@ -208,37 +237,18 @@ struct tui {
 	int exit_code;
 	char exit_msg[256];
 
-	const struct screen_ops *stack[TUI_STACK];
+	/* The screens, bottom first; only tui.c changes it. */
+	struct tui_screen stack[TUI_STACK];
 	int depth;
-
-	bool help;
-	int help_scroll;
+	unsigned next_screen_id;
 
 	char msg[512];
 	bool msg_error;
 
-	/* A one-line question at the bottom. passthrough: a key other than
-	 * y/n/Esc dismisses it as "no" and is then handled as usual. */
-	struct {
-		bool active, passthrough;
-		char text[512];
-		tui_yesno_cb cb;
-		void *ud;
-	} yn;
-	/* A one-line no-echo entry at the bottom (passphrases). */
-	struct {
-		bool active;
-		char label[160];
-		struct tui_input in;
-		tui_ask_cb cb;
-		void *ud;
-	} ask;
-
+	/* Still shared, left for the store-opening and passphrase work
+	 * that is changing them: the unlock screen's tries and the store
+	 * screen's state. The other screens' state is their own. */
 	int unlock_tries;
-
-	struct tui_accounts acc;
-	struct tui_form form;
-	struct tui_diag dg;
 	struct tui_store_scr ss;
 
 	struct tui_job jobs[TUI_MAX_JOBS];
@@ -249,14 +259,29 @@ struct tui {
 	int cur_y, cur_x;               /* where the cursor goes; -1 hidden */
 };
 
-/* tui.c */
-void tui_push(struct tui *t, const struct screen_ops *s);
+/* tui.c: the screen manager. */
+/* Opens s over the others with arg for its open(); returns its private
+ * state, or NULL (out of memory, a full stack, or open() refused). */
+void *tui_push(struct tui *t, const struct screen_ops *s, const void *arg);
+/* Closes the top screen (never the last one). */
 void tui_pop(struct tui *t);
+/* Closes every screen above the nearest s; false when s is not open. */
+bool tui_pop_to(struct tui *t, const struct screen_ops *s);
+/* Brings s to the top: it is there, or just below a screen it opened
+ * (which closes), or it opens. */
+void tui_raise(struct tui *t, const struct screen_ops *s, const void *arg);
+/* Closes every screen and opens s alone. */
+void tui_reset(struct tui *t, const struct screen_ops *s, const void *arg);
 const struct screen_ops *tui_top(const struct tui *t);
+/* The nearest open s's private state, or NULL when s is not open. */
+void *tui_find(const struct tui *t, const struct screen_ops *s);
 void tui_message(struct tui *t, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A one-line question at the bottom, a screen of its own. passthrough: a
+ * key other than y/n/Esc answers "no" and then reaches the screen below. */
 void tui_yesno(struct tui *t, bool passthrough, tui_yesno_cb cb, void *ud,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A one-line no-echo entry at the bottom (passphrases); NULL on Esc. */
 void tui_ask_secret(struct tui *t, const char *label, tui_ask_cb cb,
                     void *ud);
 /* Common keys of a screen (help, redraw, quit at once); true if handled. */
@@ -285,9 +310,9 @@ void tui_reltime(int64_t when, int64_t now, char *out, size_t len);
 /* Draws a framed box (ACS lines; curses falls back to ASCII). */
 void tui_box(int y, int x, int h, int w);
 
-/* tui_accounts.c */
+/* tui_accounts.c: the list's state is its screen's (tui_scr_accounts);
+ * these do nothing while the list is not open. */
 int tui_accounts_load(struct tui *t);
-void tui_accounts_free(struct tui *t);
 void tui_accounts_upsert(struct tui *t, const struct account *a);
 void tui_accounts_remove(struct tui *t, const char *email);
 struct tui_row *tui_accounts_find(struct tui *t, const char *email);
@@ -298,11 +323,12 @@ bool tui_accounts_busy(const struct tui *t);
 
 /* tui_form.c */
 void tui_form_open(struct tui *t, const char *email);   /* NULL: new */
-void tui_form_close(struct tui *t);
 /* Applies a working alternative found by a test to the form. */
 void tui_form_apply_alt(struct tui *t, unsigned port, enum security sec,
                         bool imap);
 void tui_form_set_pin(struct tui *t, const char *pin);
+/* Whether the form is open (under a test it started, say). */
+bool tui_form_active(const struct tui *t);
 
 /* tui_jobs.c */
 int tui_jobs_init(struct tui *t);
@@ -330,15 +356,20 @@ void tui_diag_start(struct tui *t, const struct account *a, const char *pw,
 void tui_diag_job_event(struct tui *t, struct tui_job *j);
 /* Runs the test again (re-reading a stored account and its passwords). */
 void tui_diag_retry(struct tui *t);
-void tui_diag_free(struct tui *t);
+/* What troubleshooting reads of the test it explains: the finished job
+ * (NULL while it runs), the account as tested, whether it is the stored
+ * one, whether it came from the form; and the account after a change. */
+struct tui_job *tui_diag_result(struct tui *t);
+const struct account *tui_diag_account(const struct tui *t);
+bool tui_diag_stored(const struct tui *t);
+bool tui_diag_from_form(const struct tui *t);
+void tui_diag_changed(struct tui *t, const struct account *a, bool stored);
 
 /* tui_store.c */
 void tui_store_open(struct tui *t);
 void tui_store_free(struct tui *t);
 
-/* tui_help.c */
-void tui_help_draw(struct tui *t);
-void tui_help_key(struct tui *t, int key);
+/* tui_help.c: tui_scr_help, opened with the keyscreen it explains. */
 
 /* Records a finished test's outcome on the stored account. */
 void tui_record_result(struct tui *t, struct tui_job *j);

@@ -13,6 +13,15 @@
 #include "tui.h"
 #include "util.h"
 
+/* The list's state is the screen's own. Other screens and the job runner
+ * reach it through the functions in tui.h, which do nothing while the
+ * list is not open (behind the unlock screen). */
+static struct tui_accounts *
+accounts_of(const struct tui *t)
+{
+	return tui_find(t, &tui_scr_accounts);
+}
+
 static const char *
 sec_label(enum security s)
 {
@@ -69,7 +78,7 @@ static int
 load_cb(const struct account *a, void *ud)
 {
 	struct tui *t = ud;
-	struct tui_accounts *acc = &t->acc;
+	struct tui_accounts *acc = accounts_of(t);
 
 	if (grow(acc, acc->n + 1) != 0)
 		return -1;
@@ -86,7 +95,7 @@ bad_cb(const char *key, const char *problem, void *ud)
 
 	(void)key;
 	(void)problem;
-	t->acc.bad++;
+	accounts_of(t)->bad++;
 }
 
 static bool
@@ -105,7 +114,7 @@ contains(const char *hay, const char *needle)
 static void
 refilter(struct tui *t)
 {
-	struct tui_accounts *acc = &t->acc;
+	struct tui_accounts *acc = accounts_of(t);
 	const char *f = acc->filter.buf ? acc->filter.buf : "";
 	size_t selrow = acc->nvis ? acc->vis[acc->sel] : (size_t)-1;
 
@@ -128,8 +137,10 @@ refilter(struct tui *t)
 int
 tui_accounts_load(struct tui *t)
 {
-	struct tui_accounts *acc = &t->acc;
+	struct tui_accounts *acc = accounts_of(t);
 
+	if (!acc)
+		return -1;
 	if (!acc->filter.buf && tui_input_init(&acc->filter, 128, false) != 0)
 		return -1;
 	acc->n = 0;
@@ -146,30 +157,32 @@ tui_accounts_load(struct tui *t)
 	return 0;
 }
 
-void
-tui_accounts_free(struct tui *t)
+static void
+accounts_close(struct tui *t, void *priv)
 {
-	free(t->acc.rows);
-	free(t->acc.vis);
-	free(t->acc.pending);
-	tui_input_free(&t->acc.filter);
-	memset(&t->acc, 0, sizeof t->acc);
+	struct tui_accounts *acc = priv;
+
+	(void)t;
+	free(acc->rows);
+	free(acc->vis);
+	free(acc->pending);
+	tui_input_free(&acc->filter);
 }
 
 /* Binary search in key order; *pos gets the insertion point. */
 static struct tui_row *
-find_key(struct tui *t, const char *key, size_t *pos)
+find_key(struct tui_accounts *acc, const char *key, size_t *pos)
 {
-	size_t lo = 0, hi = t->acc.n;
+	size_t lo = 0, hi = acc->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(t->acc.rows[mid].key, key);
+		int c = strcmp(acc->rows[mid].key, key);
 
 		if (c == 0) {
 			if (pos)
 				*pos = mid;
-			return &t->acc.rows[mid];
+			return &acc->rows[mid];
 		}
 		if (c < 0)
 			lo = mid + 1;
@@ -184,42 +197,45 @@ find_key(struct tui *t, const char *key, size_t *pos)
 struct tui_row *
 tui_accounts_find(struct tui *t, const char *email)
 {
+	struct tui_accounts *acc = accounts_of(t);
 	char key[ACCT_EMAIL_MAX + 1];
 
-	if (account_key(email, key, sizeof key) != 0)
+	if (!acc || account_key(email, key, sizeof key) != 0)
 		return NULL;
-	return find_key(t, key, NULL);
+	return find_key(acc, key, NULL);
 }
 
 void
 tui_accounts_select(struct tui *t, const char *email)
 {
+	struct tui_accounts *acc = accounts_of(t);
 	struct tui_row *r = tui_accounts_find(t, email);
 
 	if (!r)
 		return;
-	for (size_t i = 0; i < t->acc.nvis; i++)
-		if (&t->acc.rows[t->acc.vis[i]] == r)
-			t->acc.sel = i;
+	for (size_t i = 0; i < acc->nvis; i++)
+		if (&acc->rows[acc->vis[i]] == r)
+			acc->sel = i;
 }
 
 void
 tui_accounts_upsert(struct tui *t, const struct account *a)
 {
+	struct tui_accounts *acc = accounts_of(t);
 	char key[ACCT_EMAIL_MAX + 1];
 	struct tui_row *r;
 	size_t pos;
 
-	if (account_key(a->email, key, sizeof key) != 0)
+	if (!acc || account_key(a->email, key, sizeof key) != 0)
 		return;
-	r = find_key(t, key, &pos);
+	r = find_key(acc, key, &pos);
 	if (!r) {
-		if (grow(&t->acc, t->acc.n + 1) != 0)
+		if (grow(acc, acc->n + 1) != 0)
 			return;
-		memmove(&t->acc.rows[pos + 1], &t->acc.rows[pos],
-		        (t->acc.n - pos) * sizeof t->acc.rows[0]);
-		t->acc.n++;
-		r = &t->acc.rows[pos];
+		memmove(&acc->rows[pos + 1], &acc->rows[pos],
+		        (acc->n - pos) * sizeof acc->rows[0]);
+		acc->n++;
+		r = &acc->rows[pos];
 		r->state = ROW_IDLE;
 	}
 	row_from_account(r, a);
@@ -230,18 +246,19 @@ tui_accounts_upsert(struct tui *t, const struct account *a)
 void
 tui_accounts_remove(struct tui *t, const char *email)
 {
+	struct tui_accounts *acc = accounts_of(t);
 	char key[ACCT_EMAIL_MAX + 1];
 	size_t pos;
 
-	if (account_key(email, key, sizeof key) != 0 ||
-	    !find_key(t, key, &pos))
+	if (!acc || account_key(email, key, sizeof key) != 0 ||
+	    !find_key(acc, key, &pos))
 		return;
-	memmove(&t->acc.rows[pos], &t->acc.rows[pos + 1],
-	        (t->acc.n - pos - 1) * sizeof t->acc.rows[0]);
-	t->acc.n--;
+	memmove(&acc->rows[pos], &acc->rows[pos + 1],
+	        (acc->n - pos - 1) * sizeof acc->rows[0]);
+	acc->n--;
 	refilter(t);
-	if (pos > 0 && t->acc.nvis)
-		t->acc.sel = pos - 1 < t->acc.nvis ? pos - 1 : t->acc.nvis - 1;
+	if (pos > 0 && acc->nvis)
+		acc->sel = pos - 1 < acc->nvis ? pos - 1 : acc->nvis - 1;
 }
 
 /* ---- "test all" --------------------------------------------------------- */
@@ -249,14 +266,16 @@ tui_accounts_remove(struct tui *t, const char *email)
 bool
 tui_accounts_busy(const struct tui *t)
 {
-	return t->acc.pending_pos < t->acc.npending ||
+	const struct tui_accounts *acc = accounts_of(t);
+
+	return (acc && acc->pending_pos < acc->npending) ||
 	       tui_jobs_count(t, JOB_BATCH) > 0;
 }
 
 static void
 batch_fill(struct tui *t)
 {
-	struct tui_accounts *acc = &t->acc;
+	struct tui_accounts *acc = accounts_of(t);
 
 	while (acc->pending_pos < acc->npending &&
 	       tui_jobs_count(t, JOB_BATCH) < TUI_POOL) {
@@ -296,7 +315,7 @@ batch_fill(struct tui *t)
 static void
 batch_status(struct tui *t)
 {
-	struct tui_accounts *acc = &t->acc;
+	struct tui_accounts *acc = accounts_of(t);
 
 	if (tui_accounts_busy(t))
 		tui_message(t, false, "Testing: %zu of %zu done, %zu ok. Esc stops.",
@@ -317,16 +336,19 @@ batch_status(struct tui *t)
 void
 tui_accounts_job_done(struct tui *t, struct tui_job *j)
 {
+	struct tui_accounts *acc = accounts_of(t);
 	struct tui_row *r = tui_accounts_find(t, j->acct.email);
 
 	tui_record_result(t, j);
+	if (!acc)
+		return;
 	if (r)
 		r->state = ROW_IDLE;
-	t->acc.batch_done++;
+	acc->batch_done++;
 	if (j->cat == DIAG_OK)
-		t->acc.batch_ok++;
+		acc->batch_ok++;
 	else if (j->cat == DIAG_CANCELLED)
-		t->acc.batch_stopped++;
+		acc->batch_stopped++;
 	batch_fill(t);
 	batch_status(t);
 }
@@ -334,8 +356,10 @@ tui_accounts_job_done(struct tui *t, struct tui_job *j)
 void
 tui_accounts_cancel_batch(struct tui *t)
 {
-	struct tui_accounts *acc = &t->acc;
+	struct tui_accounts *acc = accounts_of(t);
 
+	if (!acc)
+		return;
 	for (size_t i = acc->pending_pos; i < acc->npending; i++) {
 		struct tui_row *r = tui_accounts_find(t, acc->pending[i]);
 
@@ -352,7 +376,7 @@ tui_accounts_cancel_batch(struct tui *t)
 static void
 test_all(struct tui *t)
 {
-	struct tui_accounts *acc = &t->acc;
+	struct tui_accounts *acc = accounts_of(t);
 
 	if (tui_accounts_busy(t)) {
 		tui_message(t, true, "A test of all accounts is running; Esc stops it.");
@@ -391,9 +415,11 @@ test_all(struct tui *t)
 static struct tui_row *
 selected(struct tui *t)
 {
-	if (t->acc.nvis == 0)
+	struct tui_accounts *acc = accounts_of(t);
+
+	if (acc->nvis == 0)
 		return NULL;
-	return &t->acc.rows[t->acc.vis[t->acc.sel]];
+	return &acc->rows[acc->vis[acc->sel]];
 }
 
 static void
@@ -440,7 +466,7 @@ test_one(struct tui *t)
 static void
 move_sel(struct tui *t, long delta)
 {
-	struct tui_accounts *acc = &t->acc;
+	struct tui_accounts *acc = accounts_of(t);
 	long s = (long)acc->sel + delta;
 
 	if (acc->nvis == 0)
@@ -458,10 +484,10 @@ body_rows(void)
 	return LINES - 5;       /* title, header, filter line, message, hints */
 }
 
-static void
-accounts_key(struct tui *t, int key)
+static enum tui_result
+accounts_key(struct tui *t, void *priv, int key)
 {
-	struct tui_accounts *acc = &t->acc;
+	struct tui_accounts *acc = priv;
 	struct tui_row *r;
 	bool changed;
 
@@ -470,20 +496,20 @@ accounts_key(struct tui *t, int key)
 			tui_input_set(&acc->filter, "");
 			acc->filtering = false;
 			refilter(t);
-			return;
+			return TUI_REDRAW;
 		}
 		if (key == '\n' || key == '\r' || key == TUI_FN(KEY_ENTER)) {
 			acc->filtering = false;
-			return;
+			return TUI_REDRAW;
 		}
 		if (tui_input_key(&acc->filter, key, &changed)) {
 			if (changed)
 				refilter(t);
-			return;
+			return TUI_REDRAW;
 		}
 	}
 	if (tui_global_key(t, key))
-		return;
+		return TUI_REDRAW;
 	switch (tui_keys_lookup(KS_ACCOUNTS, key)) {
 	case ACT_ADD:
 		tui_form_open(t, NULL);
@@ -523,8 +549,7 @@ accounts_key(struct tui *t, int key)
 		tui_store_open(t);
 		break;
 	case ACT_QUIT:
-		t->quit = true;
-		break;
+		return TUI_QUIT;
 	case ACT_UP:
 		move_sel(t, -1);
 		break;
@@ -547,6 +572,7 @@ accounts_key(struct tui *t, int key)
 	default:
 		break;
 	}
+	return TUI_REDRAW;
 }
 
 /* ---- drawing ------------------------------------------------------------ */
@@ -619,9 +645,9 @@ draw_row(struct tui *t, int y, const struct tui_row *r, bool sel,
 }
 
 static void
-accounts_draw(struct tui *t)
+accounts_draw(struct tui *t, void *priv)
 {
-	struct tui_accounts *acc = &t->acc;
+	struct tui_accounts *acc = priv;
 	int x[C_N], w[C_N], rows = body_rows();
 	int64_t now = (int64_t)time(NULL);
 	char line[256];
@@ -690,5 +716,7 @@ accounts_draw(struct tui *t)
 }
 
 const struct screen_ops tui_scr_accounts = {
-	KS_ACCOUNTS, "Email Accounts", accounts_draw, accounts_key,
+	.ks = KS_ACCOUNTS, .title = "Email Accounts",
+	.private_size = sizeof(struct tui_accounts),
+	.draw = accounts_draw, .key = accounts_key, .close = accounts_close,
 };

@@ -11,11 +11,17 @@
 #include "tui.h"
 #include "util.h"
 
-void
-tui_diag_free(struct tui *t)
+/* The test's state is the screen's own (struct tui_diag). Troubleshooting,
+ * just above it, reads it through the accessors at the end. */
+static struct tui_diag *
+diag_of(const struct tui *t)
 {
-	struct tui_diag *d = &t->dg;
+	return tui_find(t, &tui_scr_diag);
+}
 
+static void
+diag_free(struct tui *t, struct tui_diag *d)
+{
 	if (d->job)
 		tui_job_abandon(t, d->job);
 	d->job = 0;
@@ -24,15 +30,19 @@ tui_diag_free(struct tui *t)
 }
 
 static void
-start_job(struct tui *t)
+diag_close(struct tui *t, void *priv)
 {
-	struct tui_diag *d = &t->dg;
+	diag_free(t, priv);
+}
 
+static void
+start_job(struct tui *t, struct tui_diag *d)
+{
 	if (d->job)
 		tui_job_abandon(t, d->job);
 	d->job = tui_job_start(t, JOB_DIAG, &d->acct, d->pw, d->imap_pw,
 	                       d->stored);
-	d->scroll = d->tscroll = d->trouble_scroll = 0;
+	d->scroll = d->tscroll = 0;
 	d->follow = true;
 	if (!d->job)
 		tui_message(t, true, "The test could not start (too many running, "
@@ -45,29 +55,35 @@ void
 tui_diag_start(struct tui *t, const struct account *a, const char *pw,
                const char *imap_pw, bool stored, bool from_form)
 {
-	struct tui_diag *d = &t->dg;
+	struct tui_diag *d;
 	char *npw = tui_secdup(pw), *nipw = tui_secdup(imap_pw);
 
-	/* pw may be d->pw itself: copy before freeing. */
-	tui_diag_free(t);
+	/* From troubleshooting, back to the test; else the test opens. */
+	tui_raise(t, &tui_scr_diag, NULL);
+	if (tui_top(t) != &tui_scr_diag) {
+		tui_secfree(&npw);
+		tui_secfree(&nipw);
+		return;
+	}
+	d = diag_of(t);
+	/* pw may be d->pw itself: copied before freeing. */
+	diag_free(t, d);
 	d->pw = npw;
 	d->imap_pw = nipw;
 	d->acct = *a;
 	d->stored = stored;
 	d->from_form = from_form;
-	start_job(t);
-	if (tui_top(t) == &tui_scr_trouble)
-		tui_pop(t);
-	if (tui_top(t) != &tui_scr_diag)
-		tui_push(t, &tui_scr_diag);
+	start_job(t, d);
 }
 
 void
 tui_diag_retry(struct tui *t)
 {
-	struct tui_diag *d = &t->dg;
+	struct tui_diag *d = diag_of(t);
 	struct account a;
 
+	if (!d)
+		return;
 	/* A stored account may have changed (pin, port, password): test what
 	 * is saved now. */
 	if (d->stored && store_account_get(t->st, d->acct.email, &a) == STORE_OK) {
@@ -85,15 +101,16 @@ tui_diag_retry(struct tui *t)
 			tui_secfree(&ipw);
 		}
 	}
-	start_job(t);
-	if (tui_top(t) == &tui_scr_trouble)
-		tui_pop(t);
+	start_job(t, d);
+	tui_raise(t, &tui_scr_diag, NULL);
 }
 
 void
 tui_diag_job_event(struct tui *t, struct tui_job *j)
 {
-	if (j->id != t->dg.job)
+	struct tui_diag *d = diag_of(t);
+
+	if (!d || j->id != d->job)
 		return;
 	if (j->finished) {
 		tui_record_result(t, j);
@@ -184,9 +201,9 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 }
 
 static void
-diag_draw(struct tui *t)
+diag_draw(struct tui *t, void *priv)
 {
-	struct tui_diag *d = &t->dg;
+	struct tui_diag *d = priv;
 	struct tui_job *j = tui_job_get(t, d->job);
 	static struct dline lines[PROBE_MAX_STEPS + 32];
 	size_t n = body_lines(t, j, lines, sizeof lines / sizeof lines[0]);
@@ -278,9 +295,8 @@ diag_draw(struct tui *t)
 }
 
 static void
-scroll_by(struct tui *t, int delta)
+scroll_by(struct tui *t, struct tui_diag *d, int delta)
 {
-	struct tui_diag *d = &t->dg;
 	struct tui_job *j = tui_job_get(t, d->job);
 
 	if (d->show_transcript) {
@@ -294,29 +310,27 @@ scroll_by(struct tui *t, int delta)
 	}
 }
 
-static void
-diag_key(struct tui *t, int key)
+static enum tui_result
+diag_key(struct tui *t, void *priv, int key)
 {
-	struct tui_diag *d = &t->dg;
+	struct tui_diag *d = priv;
 	struct tui_job *j = tui_job_get(t, d->job);
 
 	if (tui_global_key(t, key))
-		return;
+		return TUI_REDRAW;
 	switch (tui_keys_lookup(KS_DIAG, key)) {
 	case ACT_BACK:
 		/* A running probe is cancelled and forgotten: its thread ends
 		 * within a second, unseen. */
 		if (j && j->running)
 			tui_message(t, false, "Test cancelled.");
-		tui_diag_free(t);
-		tui_pop(t);
-		break;
+		return TUI_POP;         /* diag_close() forgets the test */
 	case ACT_TROUBLE:
 		if (!j || !j->finished)
 			tui_message(t, true, "The test is still running.");
 		else {
 			tui_message(t, false, "%s", "");
-			tui_push(t, &tui_scr_trouble);
+			tui_push(t, &tui_scr_trouble, NULL);
 		}
 		break;
 	case ACT_RETRY:
@@ -327,22 +341,65 @@ diag_key(struct tui *t, int key)
 		d->follow = true;
 		break;
 	case ACT_PGUP:
-		scroll_by(t, -(LINES / 2 - 4));
+		scroll_by(t, d, -(LINES / 2 - 4));
 		break;
 	case ACT_PGDN:
-		scroll_by(t, LINES / 2 - 4);
+		scroll_by(t, d, LINES / 2 - 4);
 		break;
 	case ACT_UP:
-		scroll_by(t, -1);
+		scroll_by(t, d, -1);
 		break;
 	case ACT_DOWN:
-		scroll_by(t, 1);
+		scroll_by(t, d, 1);
 		break;
 	default:
 		break;
 	}
+	return TUI_REDRAW;
 }
 
 const struct screen_ops tui_scr_diag = {
-	KS_DIAG, "Live diagnostics", diag_draw, diag_key,
+	.ks = KS_DIAG, .title = "Live diagnostics",
+	.private_size = sizeof(struct tui_diag),
+	.draw = diag_draw, .key = diag_key, .close = diag_close,
 };
+
+/* ---- what troubleshooting reads and changes of the test ----------------- */
+
+struct tui_job *
+tui_diag_result(struct tui *t)
+{
+	struct tui_diag *d = diag_of(t);
+	struct tui_job *j = d ? tui_job_get(t, d->job) : NULL;
+
+	return j && j->finished ? j : NULL;
+}
+
+/* Troubleshooting opens over a test only (trouble_open checks), so these
+ * always find one. */
+const struct account *
+tui_diag_account(const struct tui *t)
+{
+	return &diag_of(t)->acct;
+}
+
+bool
+tui_diag_stored(const struct tui *t)
+{
+	return diag_of(t)->stored;
+}
+
+bool
+tui_diag_from_form(const struct tui *t)
+{
+	return diag_of(t)->from_form;
+}
+
+void
+tui_diag_changed(struct tui *t, const struct account *a, bool stored)
+{
+	struct tui_diag *d = diag_of(t);
+
+	d->acct = *a;
+	d->stored = stored;
+}

@@ -15,6 +15,14 @@
 
 enum ftype { FT_TEXT, FT_SECRET, FT_PORT, FT_CHOICE };
 
+/* The form's state is its screen's own; the nearest open form is the one
+ * a test or troubleshooting above it changes. */
+static struct tui_form *
+form_of(const struct tui *t)
+{
+	return tui_find(t, &tui_scr_form);
+}
+
 static const struct {
 	const char *label;
 	enum ftype type;
@@ -70,9 +78,11 @@ is_text(int f)
 static const struct preset *
 cur_preset(struct tui *t)
 {
-	if (!t->presets || !t->form.preset[0])
+	const struct tui_form *f = form_of(t);
+
+	if (!t->presets || !f || !f->preset[0])
 		return NULL;
-	return preset_find(t->presets, t->form.preset);
+	return preset_find(t->presets, f->preset);
 }
 
 static const char *
@@ -113,8 +123,6 @@ form_alloc(struct tui_form *f)
 		                   fdef[i].type == FT_SECRET) != 0)
 			return -1;
 	}
-	if (!f->pfilter.buf && tui_input_init(&f->pfilter, 64, false) != 0)
-		return -1;
 	return 0;
 }
 
@@ -143,23 +151,35 @@ fill_from(struct tui_form *f, const struct account *a)
 	}
 }
 
-void
-tui_form_open(struct tui *t, const char *email)
+static void
+form_free(struct tui_form *f)
 {
-	struct tui_form *f = &t->form;
+	/* Wipe the passwords as soon as the form is gone. */
+	for (int i = 0; i < FF_N; i++)
+		tui_input_free(&f->in[i]);
+}
+
+/* arg: the address of the account to edit, or NULL for a new one. */
+static int
+form_open(struct tui *t, void *priv, const void *arg)
+{
+	struct tui_form *f = priv;
+	const char *email = arg;
 	struct account a;
 
 	if (form_alloc(f) != 0) {
+		form_free(f);
 		tui_message(t, true, "Out of memory.");
-		return;
+		return -1;
 	}
 	account_init(&a);
 	f->editing = false;
 	f->old_email[0] = '\0';
 	if (email) {
 		if (store_account_get(t->st, email, &a) != STORE_OK) {
+			form_free(f);
 			tui_message(t, true, "Cannot read %s from the store.", email);
-			return;
+			return -1;
 		}
 		f->editing = true;
 		str_copy(f->old_email, sizeof f->old_email, a.email);
@@ -169,7 +189,6 @@ tui_form_open(struct tui *t, const char *email)
 	f->focus = FF_EMAIL;
 	f->reveal = false;
 	f->dirty = false;
-	f->picker = false;
 	/* An existing account's typed values are the user's own. */
 	f->port_typed = f->editing && a.smtp_port !=
 	                security_default_port(a.smtp_security, false);
@@ -177,29 +196,26 @@ tui_form_open(struct tui *t, const char *email)
 	                     a.imap_port != security_default_port(a.imap_security, true);
 	f->user_typed = f->editing && strcmp(a.username, a.email) != 0;
 	str_copy(f->last_offer_email, sizeof f->last_offer_email, a.email);
-	f->active = true;
 	tui_message(t, false, "%s", "");
-	tui_push(t, &tui_scr_form);
+	return 0;
 }
 
 void
-tui_form_close(struct tui *t)
+tui_form_open(struct tui *t, const char *email)
 {
-	struct tui_form *f = &t->form;
-
-	/* Wipe the passwords as soon as the form is gone. */
-	for (int i = 0; i < FF_N; i++)
-		tui_input_free(&f->in[i]);
-	tui_input_free(&f->pfilter);
-	free(f->pvis);
-	f->pvis = NULL;
-	f->active = false;
+	tui_push(t, &tui_scr_form, email);
 }
 
+bool
+tui_form_active(const struct tui *t)
+{
+	return form_of(t) != NULL;
+}
+
+/* The form is on top: closing its screen closes it (form_close). */
 static void
 leave(struct tui *t)
 {
-	tui_form_close(t);
 	tui_pop(t);
 }
 
@@ -267,7 +283,7 @@ check_field(struct tui_form *f, int i)
 static int
 collect(struct tui *t, struct account *a)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	struct acct_error e;
 	int first = -1;
 	unsigned port = 0;
@@ -340,7 +356,7 @@ secret_or_null(const struct tui_input *in)
 static void
 save(struct tui *t)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	struct account a;
 	char err[256] = "";
 	int rc;
@@ -386,7 +402,7 @@ save(struct tui *t)
 static void
 test_form(struct tui *t)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	struct account a;
 	char *pw = NULL, *ipw = NULL;
 
@@ -417,7 +433,7 @@ test_form(struct tui *t)
 static void
 apply_preset(struct tui *t, const struct preset *p)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	struct account a;
 
 	account_init(&a);
@@ -446,7 +462,7 @@ offer_answer(struct tui *t, bool yes, void *ud)
 {
 	const struct preset *p = ud;
 
-	if (yes && t->form.active)
+	if (yes && form_of(t))
 		apply_preset(t, p);
 }
 
@@ -454,7 +470,7 @@ offer_answer(struct tui *t, bool yes, void *ud)
 static void
 offer_preset(struct tui *t)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	const struct preset *p;
 
 	if (!t->presets || !f->in[FF_EMAIL].len ||
@@ -491,86 +507,97 @@ preset_matches(const struct preset *p, const char *q)
 	return false;
 }
 
-static void
-picker_refilter(struct tui *t)
-{
-	struct tui_form *f = &t->form;
+/* The preset picker: a screen over the form, with its own search field
+ * and list; choosing applies the preset to the form. */
+struct picker {
+	struct tui_input filter;
+	size_t *vis, nvis, sel, top;
+};
 
-	f->npvis = 0;
-	f->psel = f->ptop = 0;
-	if (!t->presets)
-		return;
+static void
+picker_refilter(struct tui *t, struct picker *pk)
+{
+	pk->nvis = 0;
+	pk->sel = pk->top = 0;
 	for (size_t i = 0; i < t->presets->n; i++)
-		if (preset_matches(&t->presets->v[i], f->pfilter.buf))
-			f->pvis[f->npvis++] = i;
+		if (preset_matches(&t->presets->v[i], pk->filter.buf))
+			pk->vis[pk->nvis++] = i;
 }
 
-static void
-picker_open(struct tui *t)
+static int
+picker_open(struct tui *t, void *priv, const void *arg)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
+	struct picker *pk = priv;
+	const struct preset *want = cur_preset(t);
 
+	(void)arg;
 	if (!t->presets || t->presets->n == 0) {
 		tui_message(t, true, "No presets are installed.");
-		return;
+		return -1;
 	}
-	free(f->pvis);
-	f->pvis = calloc(t->presets->n, sizeof *f->pvis);
-	if (!f->pvis)
-		return;
-	tui_input_set(&f->pfilter, "");
-	picker_refilter(t);
+	pk->vis = calloc(t->presets->n, sizeof *pk->vis);
+	if (!pk->vis || tui_input_init(&pk->filter, 64, false) != 0) {
+		free(pk->vis);
+		return -1;
+	}
+	picker_refilter(t, pk);
 	/* Start on the current preset, or the one the address matches. */
-	{
-		const struct preset *want = cur_preset(t);
-
-		if (!want && f->in[FF_EMAIL].len)
-			want = preset_match(t->presets, f->in[FF_EMAIL].buf);
-		for (size_t i = 0; want && i < f->npvis; i++)
-			if (&t->presets->v[f->pvis[i]] == want)
-				f->psel = i;
-	}
-	f->picker = true;
+	if (!want && f->in[FF_EMAIL].len)
+		want = preset_match(t->presets, f->in[FF_EMAIL].buf);
+	for (size_t i = 0; want && i < pk->nvis; i++)
+		if (&t->presets->v[pk->vis[i]] == want)
+			pk->sel = i;
+	return 0;
 }
 
 static void
-picker_key(struct tui *t, int key)
+picker_close(struct tui *t, void *priv)
 {
-	struct tui_form *f = &t->form;
+	struct picker *pk = priv;
+
+	(void)t;
+	tui_input_free(&pk->filter);
+	free(pk->vis);
+}
+
+static enum tui_result
+picker_key(struct tui *t, void *priv, int key)
+{
+	struct picker *pk = priv;
 	bool changed;
 
 	switch (tui_keys_lookup(KS_PICKER, key)) {
 	case ACT_UP:
-		if (f->psel > 0)
-			f->psel--;
-		return;
+		if (pk->sel > 0)
+			pk->sel--;
+		return TUI_REDRAW;
 	case ACT_DOWN:
-		if (f->psel + 1 < f->npvis)
-			f->psel++;
-		return;
+		if (pk->sel + 1 < pk->nvis)
+			pk->sel++;
+		return TUI_REDRAW;
 	case ACT_SELECT:
-		if (f->npvis)
-			apply_preset(t, &t->presets->v[f->pvis[f->psel]]);
-		f->picker = false;
-		return;
+		if (pk->nvis)
+			apply_preset(t, &t->presets->v[pk->vis[pk->sel]]);
+		return TUI_POP;
 	case ACT_BACK:
-		f->picker = false;
-		return;
+		return TUI_POP;
 	default:
 		break;
 	}
-	if (tui_input_key(&f->pfilter, key, &changed)) {
+	if (tui_input_key(&pk->filter, key, &changed)) {
 		if (changed)
-			picker_refilter(t);
-		return;
+			picker_refilter(t, pk);
+		return TUI_REDRAW;
 	}
 	tui_global_key(t, key);
+	return TUI_REDRAW;
 }
 
 static void
-picker_draw(struct tui *t)
+picker_draw(struct tui *t, void *priv)
 {
-	struct tui_form *f = &t->form;
+	struct picker *pk = priv;
 	int h = LINES - 6, w = 60, y0 = 3, x0 = (COLS - 60) / 2;
 	int rows = h - 4;
 
@@ -579,17 +606,17 @@ picker_draw(struct tui *t)
 	tui_put(t, y0, x0 + 2, w - 4, " Presets ", false, false);
 	attroff(A_BOLD);
 	tui_put(t, y0 + 1, x0 + 2, 8, "Search:", false, false);
-	tui_draw_input(t, &f->pfilter, y0 + 1, x0 + 10, w - 12, true, false);
-	if (f->psel < f->ptop)
-		f->ptop = f->psel;
-	if (f->psel >= f->ptop + (size_t)rows)
-		f->ptop = f->psel - (size_t)rows + 1;
-	if (f->npvis == 0)
+	tui_draw_input(t, &pk->filter, y0 + 1, x0 + 10, w - 12, true, false);
+	if (pk->sel < pk->top)
+		pk->top = pk->sel;
+	if (pk->sel >= pk->top + (size_t)rows)
+		pk->top = pk->sel - (size_t)rows + 1;
+	if (pk->nvis == 0)
 		tui_put(t, y0 + 3, x0 + 2, w - 4, "No preset matches.", false, true);
-	for (int r = 0; r < rows && f->ptop + (size_t)r < f->npvis; r++) {
-		const struct preset *p = &t->presets->v[f->pvis[f->ptop + (size_t)r]];
+	for (int r = 0; r < rows && pk->top + (size_t)r < pk->nvis; r++) {
+		const struct preset *p = &t->presets->v[pk->vis[pk->top + (size_t)r]];
 		char line[256];
-		bool sel = f->ptop + (size_t)r == f->psel;
+		bool sel = pk->top + (size_t)r == pk->sel;
 
 		str_printf(line, sizeof line, " %-24s %s:%u", p->name,
 		           p->nsmtp ? p->smtp[0].host : "",
@@ -602,12 +629,19 @@ picker_draw(struct tui *t)
 	}
 }
 
+/* The bottom line keeps the form's hints, as it always did. */
+static const struct screen_ops scr_picker = {
+	.ks = KS_PICKER, .private_size = sizeof(struct picker), .overlay = true,
+	.keep_hints = true, .open = picker_open, .close = picker_close,
+	.draw = picker_draw, .key = picker_key,
+};
+
 /* ---- keys --------------------------------------------------------------- */
 
 static void
 after_change(struct tui *t, int i)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 
 	f->dirty = true;
 	f->err[i][0] = '\0';
@@ -638,7 +672,7 @@ after_change(struct tui *t, int i)
 static void
 cycle(struct tui *t, int dir)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	/* TLS/STARTTLS -> SSL -> none, and back. */
 	static const enum security order[3] = { SEC_STARTTLS, SEC_SSL, SEC_NONE };
 	static const enum security iorder[3] = { SEC_SSL, SEC_STARTTLS, SEC_NONE };
@@ -648,7 +682,7 @@ cycle(struct tui *t, int dir)
 
 	if (f->focus == FF_PRESET) {
 		if (dir > 0) {
-			picker_open(t);
+			tui_push(t, &scr_picker, NULL);
 		} else if (f->preset[0]) {
 			f->preset[0] = '\0';
 			f->dirty = true;
@@ -680,7 +714,7 @@ cycle(struct tui *t, int dir)
 static void
 move_focus(struct tui *t, int dir)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 	int old = f->focus;
 
 	f->focus = (f->focus + FF_N + dir) % FF_N;
@@ -702,29 +736,25 @@ discard_answer(struct tui *t, bool yes, void *ud)
 	}
 }
 
-static void
-form_key(struct tui *t, int key)
+static enum tui_result
+form_key(struct tui *t, void *priv, int key)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = priv;
 	bool changed;
 
-	if (f->picker) {
-		picker_key(t, key);
-		return;
-	}
 	if (is_text(f->focus)) {
 		/* Ports take digits only; anything else is refused quietly. */
 		if (fdef[f->focus].type == FT_PORT && !TUI_IS_FN(key) &&
 		    key >= 0x20 && key != 0x7f && (key < '0' || key > '9'))
-			return;
+			return TUI_HANDLED;
 		if (tui_input_key(&f->in[f->focus], key, &changed)) {
 			if (changed)
 				after_change(t, f->focus);
-			return;
+			return TUI_REDRAW;
 		}
 	}
 	if (tui_global_key(t, key))
-		return;
+		return TUI_REDRAW;
 	switch (tui_keys_lookup(KS_FORM, key)) {
 	case ACT_NEXT:
 		move_focus(t, 1);
@@ -739,7 +769,7 @@ form_key(struct tui *t, int key)
 		cycle(t, -1);
 		break;
 	case ACT_PRESETS:
-		picker_open(t);
+		tui_push(t, &scr_picker, NULL);
 		break;
 	case ACT_REVEAL:
 		f->reveal = !f->reveal;
@@ -760,14 +790,15 @@ form_key(struct tui *t, int key)
 	default:
 		break;
 	}
+	return TUI_REDRAW;
 }
 
 void
 tui_form_apply_alt(struct tui *t, unsigned port, enum security sec, bool imap)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = form_of(t);
 
-	if (!f->active)
+	if (!f)
 		return;
 	if (imap) {
 		f->imap_sec = sec;
@@ -785,26 +816,26 @@ tui_form_apply_alt(struct tui *t, unsigned port, enum security sec, bool imap)
 void
 tui_form_set_pin(struct tui *t, const char *pin)
 {
-	if (!t->form.active)
+	struct tui_form *f = form_of(t);
+
+	if (!f)
 		return;
-	tui_input_set(&t->form.in[FF_PIN], pin);
-	t->form.dirty = true;
+	tui_input_set(&f->in[FF_PIN], pin);
+	f->dirty = true;
 }
 
 /* ---- drawing ------------------------------------------------------------ */
 
 static void
-form_draw(struct tui *t)
+form_draw(struct tui *t, void *priv)
 {
-	struct tui_form *f = &t->form;
+	struct tui_form *f = priv;
 	const struct preset *p = cur_preset(t);
 	int lx = 2, vx = 20, vw = 36, ex = vx + vw + 2;
 	int ny;
+	/* Under the picker, no field has the focus. */
+	bool picker = tui_find(t, &scr_picker) != NULL;
 
-	attron(tui_attr(t, CP_TITLE) | A_BOLD);
-	tui_put(t, 0, 0, COLS - 14, f->editing ? " Email Accounts > Edit account"
-	        : " Email Accounts > + SMTP", true, true);
-	attroff(tui_attr(t, CP_TITLE) | A_BOLD);
 
 	attron(A_BOLD | A_UNDERLINE);
 	tui_put(t, field_row(FF_IMAP_HOST) - 1, lx, COLS - 4,
@@ -815,7 +846,7 @@ form_draw(struct tui *t)
 
 	for (int i = 0; i < FF_N; i++) {
 		int y = field_row(i);
-		bool focus = i == f->focus && !f->picker;
+		bool focus = i == f->focus && !picker;
 
 		if (focus)
 			attron(A_BOLD);
@@ -892,7 +923,7 @@ form_draw(struct tui *t)
 		attroff(tui_attr(t, CP_FAIL) | A_BOLD);
 	}
 	/* The focused field: its full problem, or what it is for. */
-	if (!f->picker) {
+	if (!picker) {
 		if (f->err[f->focus][0]) {
 			attron(tui_attr(t, CP_FAIL) | A_BOLD);
 			tui_put(t, LINES - 3, lx, COLS - 4, f->err[f->focus], false, true);
@@ -903,10 +934,27 @@ form_draw(struct tui *t)
 			attroff(tui_attr(t, CP_DIM));
 		}
 	}
-	if (f->picker)
-		picker_draw(t);
+}
+
+static const char *
+form_title(struct tui *t, void *priv)
+{
+	const struct tui_form *f = priv;
+
+	(void)t;
+	return f->editing ? "Email Accounts > Edit account"
+	       : "Email Accounts > + SMTP";
+}
+
+static void
+form_close(struct tui *t, void *priv)
+{
+	(void)t;
+	form_free(priv);
 }
 
 const struct screen_ops tui_scr_form = {
-	KS_FORM, "Account", form_draw, form_key,
+	.ks = KS_FORM, .title = "Account", .title_of = form_title,
+	.private_size = sizeof(struct tui_form), .open = form_open,
+	.draw = form_draw, .key = form_key, .close = form_close,
 };

@@ -14,12 +14,17 @@ struct help_line {
 	const char *text;
 };
 
+/* The overlay's own state: the screen it explains, and how far down. */
+struct help {
+	enum tui_keyscreen of;
+	int scroll;
+};
+
 static size_t
-help_lines(const struct tui *t, struct help_line *out, size_t max)
+help_lines(enum tui_keyscreen top, struct help_line *out, size_t max)
 {
 	enum tui_keyscreen list[3];
 	size_t nl = 0, n = 0;
-	enum tui_keyscreen top = t->form.picker ? KS_PICKER : tui_top(t)->ks;
 
 	if (top != KS_ALL)
 		list[nl++] = top;
@@ -42,24 +47,36 @@ help_lines(const struct tui *t, struct help_line *out, size_t max)
 	return n;
 }
 
-void
-tui_help_draw(struct tui *t)
+static int
+help_open(struct tui *t, void *priv, const void *arg)
 {
+	struct help *h = priv;
+
+	(void)t;
+	h->of = *(const enum tui_keyscreen *)arg;
+	return 0;
+}
+
+static void
+help_draw(struct tui *t, void *priv)
+{
+	struct help *hs = priv;
 	struct help_line lines[128];
-	size_t n = help_lines(t, lines, 128);
+	size_t n = help_lines(hs->of, lines, 128);
 	int h = LINES - 4, w = COLS - 8, y0 = 2, x0 = 4;
 	int rows = h - 2;
 
-	if (t->help_scroll > (int)n - rows)
-		t->help_scroll = (int)n - rows;
-	if (t->help_scroll < 0)
-		t->help_scroll = 0;
+	if (hs->scroll > (int)n - rows)
+		hs->scroll = (int)n - rows;
+	if (hs->scroll < 0)
+		hs->scroll = 0;
+	t->cur_y = -1;          /* no cursor over the box */
 	tui_box(y0, x0, h, w);
 	attron(A_BOLD);
 	tui_put(t, y0, x0 + 2, w - 4, " Keys ", false, false);
 	attroff(A_BOLD);
-	for (int r = 0; r < rows && (size_t)(r + t->help_scroll) < n; r++) {
-		const struct help_line *l = &lines[r + t->help_scroll];
+	for (int r = 0; r < rows && (size_t)(r + hs->scroll) < n; r++) {
+		const struct help_line *l = &lines[r + hs->scroll];
 		int y = y0 + 1 + r;
 
 		if (!l->keys_of) {
@@ -76,25 +93,32 @@ tui_help_draw(struct tui *t)
 			tui_put(t, y, x0 + 21, w - 23, l->text, false, true);
 		}
 	}
-	if ((size_t)(t->help_scroll + rows) < n)
+	if ((size_t)(hs->scroll + rows) < n)
 		tui_put(t, y0 + h - 1, x0 + w - 12, 10, " more... ", false, false);
 }
 
-void
-tui_help_key(struct tui *t, int key)
+static enum tui_result
+help_key(struct tui *t, void *priv, int key)
 {
+	struct help *hs = priv;
+
+	(void)t;
 	switch (tui_keys_lookup(KS_HELP, key)) {
 	case ACT_BACK:
-		t->help = false;
-		break;
+		return TUI_POP;
 	case ACT_UP:
-		t->help_scroll--;
+		hs->scroll--;
 		break;
 	case ACT_DOWN:
-		t->help_scroll++;
+		hs->scroll++;
 		break;
 	default:
 		break;
 	}
-	t->dirty = true;
+	return TUI_REDRAW;
 }
+
+const struct screen_ops tui_scr_help = {
+	.ks = KS_HELP, .private_size = sizeof(struct help), .overlay = true,
+	.open = help_open, .draw = help_draw, .key = help_key,
+};

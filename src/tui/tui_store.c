@@ -20,7 +20,7 @@ void
 tui_store_open(struct tui *t)
 {
 	refresh_status(t);
-	tui_push(t, &tui_scr_store);
+	tui_push(t, &tui_scr_store, NULL);
 }
 
 void
@@ -164,7 +164,7 @@ rotate(struct tui *t)
 /* ---- screen ------------------------------------------------------------- */
 
 static void
-store_draw(struct tui *t)
+store_draw(struct tui *t, void *priv)
 {
 	const struct store_status *s = &t->ss.status;
 	char b[1200];
@@ -176,6 +176,7 @@ store_draw(struct tui *t)
 		"Prefer OAuth (Gmail, Outlook) when possible.",
 	};
 
+	(void)priv;
 	if (!t->ss.have_status) {
 		tui_put(t, y, 2, COLS - 4, "The store's status cannot be read.",
 		        false, true);
@@ -226,11 +227,12 @@ store_draw(struct tui *t)
 	}
 }
 
-static void
-store_key(struct tui *t, int key)
+static enum tui_result
+store_key(struct tui *t, void *priv, int key)
 {
+	(void)priv;
 	if (tui_global_key(t, key))
-		return;
+		return TUI_REDRAW;
 	switch (tui_keys_lookup(KS_STORE, key)) {
 	case ACT_PASSPHRASE:
 		set_passphrase(t);
@@ -239,13 +241,13 @@ store_key(struct tui *t, int key)
 		rotate(t);
 		break;
 	case ACT_BACK:
-		tui_pop(t);
-		break;
+		return TUI_POP;
 	default:
 		break;
 	}
+	return TUI_REDRAW;
 }
 
 const struct screen_ops tui_scr_store = {
-	KS_STORE, "Store", store_draw, store_key,
+	.ks = KS_STORE, .title = "Store", .draw = store_draw, .key = store_key,
 };

@@ -9,13 +9,11 @@
 #include "tui.h"
 #include "util.h"
 
-static struct tui_job *
-cur_job(struct tui *t)
-{
-	struct tui_job *j = tui_job_get(t, t->dg.job);
-
-	return j && j->finished ? j : NULL;
-}
+/* The screen's own state. The test it explains is the live diagnostics'
+ * (tui_diag_result() and the others), never that screen's fields. */
+struct trouble {
+	int scroll;
+};
 
 /* The certificate that failed: the diagnosis's candidate, else the TLS
  * info that was not verified. */
@@ -46,21 +44,23 @@ sec_name(enum security s)
 }
 
 /* Saves a changed copy of the tested account: in the store (keeping its
- * passwords) and, when the test came from the form, in the form too. */
+ * passwords) and, when the test came from the form, in the form too.
+ * *stored tells whether the test now stands for the stored account. */
 static int
-save_change(struct tui *t, const struct account *a)
+save_change(struct tui *t, const struct account *a, bool *stored)
 {
 	char err[256] = "";
 	int rc;
 
+	*stored = tui_diag_stored(t);
 	/* From the form, the change goes into the form only: a retest must
 	 * test it, not re-read the saved account, and records nothing. */
-	if (t->dg.from_form && t->form.active) {
-		t->dg.stored = false;
+	if (tui_diag_from_form(t) && tui_form_active(t)) {
+		*stored = false;
 		return 0;
 	}
-	rc = store_account_put(t->st, t->dg.acct.email, a, NULL, NULL, err,
-	                       sizeof err);
+	rc = store_account_put(t->st, tui_diag_account(t)->email, a, NULL, NULL,
+	                       err, sizeof err);
 	if (rc != STORE_OK) {
 		tui_message(t, true, "Not saved: %s", err[0] ? err : store_strerror(rc));
 		return -1;
@@ -69,21 +69,43 @@ save_change(struct tui *t, const struct account *a)
 	return 0;
 }
 
+/* The account to change: as saved now when the test was of the stored
+ * one (another screen may have changed it), else as tested. A failed read
+ * is said and changes nothing: a stale or empty copy must not be saved. */
+static int
+tested_account(struct tui *t, struct account *a)
+{
+	int rc;
+
+	*a = *tui_diag_account(t);
+	if (!tui_diag_stored(t))
+		return 0;
+	rc = store_account_get(t->st, a->email, a);
+	if (rc != STORE_OK) {
+		tui_message(t, true, "Cannot read %s from the store: %s; nothing "
+		            "was changed.", tui_diag_account(t)->email,
+		            store_strerror(rc));
+		*a = *tui_diag_account(t);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 apply_alt(struct tui *t)
 {
-	struct tui_job *j = cur_job(t);
+	struct tui_job *j = tui_diag_result(t);
 	struct account a;
 	const struct diagnosis *dg;
+	bool stored;
 
 	if (!j || j->res.diag.alt_port == 0) {
 		tui_message(t, true, "The test found no working alternative to apply.");
 		return;
 	}
 	dg = &j->res.diag;
-	a = t->dg.acct;
-	if (t->dg.stored)
-		store_account_get(t->st, a.email, &a);
+	if (tested_account(t, &a) != 0)
+		return;
 	if (dg->alt_imap) {
 		a.imap_port = dg->alt_port;
 		a.imap_security = dg->alt_security;
@@ -93,47 +115,47 @@ apply_alt(struct tui *t)
 	}
 	if (dg->alt_security == SEC_NONE)
 		a.allow_plain = true;
-	if (save_change(t, &a) != 0)
+	if (save_change(t, &a, &stored) != 0)
 		return;
-	if (t->dg.from_form)
+	if (tui_diag_from_form(t))
 		tui_form_apply_alt(t, dg->alt_port, dg->alt_security, dg->alt_imap);
-	t->dg.acct = a;
+	tui_diag_changed(t, &a, stored);
 	tui_message(t, false, "%s now uses port %u with %s%s. Press r to test again.",
 	            dg->alt_imap ? "IMAP" : "SMTP", dg->alt_port,
 	            sec_name(dg->alt_security),
-	            t->dg.from_form ? " (in the form: Ctrl-S saves it)" : "");
+	            tui_diag_from_form(t) ? " (in the form: Ctrl-S saves it)" : "");
 }
 
 static void
 pin_answer(struct tui *t, bool yes, void *ud)
 {
-	struct tui_job *j = cur_job(t);
+	struct tui_job *j = tui_diag_result(t);
 	const char *cand;
 	struct account a;
+	bool stored;
 
 	(void)ud;
 	if (!yes || !j || !(cand = pin_candidate(j)))
 		return;
-	a = t->dg.acct;
-	if (t->dg.stored)
-		store_account_get(t->st, a.email, &a);
+	if (tested_account(t, &a) != 0)
+		return;
 	if (valid_pin(cand, a.pin)) {
 		tui_message(t, true, "The fingerprint is not usable as a pin.");
 		return;
 	}
-	if (save_change(t, &a) != 0)
+	if (save_change(t, &a, &stored) != 0)
 		return;
-	if (t->dg.from_form)
+	if (tui_diag_from_form(t))
 		tui_form_set_pin(t, a.pin);
-	t->dg.acct = a;
+	tui_diag_changed(t, &a, stored);
 	tui_message(t, false, "Certificate pinned%s. Press r to test again.",
-	            t->dg.from_form ? " in the form (Ctrl-S saves it)" : "");
+	            tui_diag_from_form(t) ? " in the form (Ctrl-S saves it)" : "");
 }
 
 static void
 pin(struct tui *t)
 {
-	struct tui_job *j = cur_job(t);
+	struct tui_job *j = tui_diag_result(t);
 	const char *cand;
 
 	if (!j || j->cat != DIAG_INVALID_CERTIFICATE || !(cand = pin_candidate(j))) {
@@ -147,18 +169,17 @@ pin(struct tui *t)
 static void
 edit(struct tui *t)
 {
-	if (t->dg.from_form && t->form.active) {
-		/* Back to the form the test came from. */
-		tui_diag_free(t);
-		tui_pop(t);     /* troubleshooting */
-		tui_pop(t);     /* diagnostics */
+	if (tui_diag_from_form(t) && tui_form_active(t)) {
+		/* Back to the form the test came from; closing the test's
+		 * screen forgets it. */
+		tui_pop_to(t, &tui_scr_form);
 		return;
 	}
-	if (!t->dg.stored) {
+	if (!tui_diag_stored(t)) {
 		tui_message(t, true, "This account is not saved yet.");
 		return;
 	}
-	tui_form_open(t, t->dg.acct.email);
+	tui_form_open(t, tui_diag_account(t)->email);
 }
 
 struct tlines {
@@ -206,9 +227,10 @@ add_wrapped(const struct tui *t, struct tlines *L, attr_t a, const char *first,
 }
 
 static void
-trouble_draw(struct tui *t)
+trouble_draw(struct tui *t, void *priv)
 {
-	struct tui_job *j = cur_job(t);
+	struct trouble *tr = priv;
+	struct tui_job *j = tui_diag_result(t);
 	const struct diagnosis *dg;
 	static struct tlines L;
 	int rows = LINES - 5, w = COLS - 4;
@@ -270,12 +292,12 @@ trouble_draw(struct tui *t)
 		    "press p to pin it.");
 	}
 #undef ADD
-	if (t->dg.trouble_scroll > L.n - rows)
-		t->dg.trouble_scroll = L.n - rows;
-	if (t->dg.trouble_scroll < 0)
-		t->dg.trouble_scroll = 0;
-	for (int r = 0; r < rows && r + t->dg.trouble_scroll < L.n; r++) {
-		int i = r + t->dg.trouble_scroll;
+	if (tr->scroll > L.n - rows)
+		tr->scroll = L.n - rows;
+	if (tr->scroll < 0)
+		tr->scroll = 0;
+	for (int r = 0; r < rows && r + tr->scroll < L.n; r++) {
+		int i = r + tr->scroll;
 
 		attron(L.attr[i]);
 		tui_put(t, 2 + r, 2, COLS - 4, L.text[i], false, true);
@@ -283,11 +305,13 @@ trouble_draw(struct tui *t)
 	}
 }
 
-static void
-trouble_key(struct tui *t, int key)
+static enum tui_result
+trouble_key(struct tui *t, void *priv, int key)
 {
+	struct trouble *tr = priv;
+
 	if (tui_global_key(t, key))
-		return;
+		return TUI_REDRAW;
 	switch (tui_keys_lookup(KS_TROUBLE, key)) {
 	case ACT_APPLY_ALT:
 		apply_alt(t);
@@ -302,19 +326,30 @@ trouble_key(struct tui *t, int key)
 		tui_diag_retry(t);
 		break;
 	case ACT_BACK:
-		tui_pop(t);
-		break;
+		return TUI_POP;
 	case ACT_UP:
-		t->dg.trouble_scroll--;
+		tr->scroll--;
 		break;
 	case ACT_DOWN:
-		t->dg.trouble_scroll++;
+		tr->scroll++;
 		break;
 	default:
 		break;
 	}
+	return TUI_REDRAW;
+}
+
+/* Only over a test: the accessors of tui_diag.c need one. */
+static int
+trouble_open(struct tui *t, void *priv, const void *arg)
+{
+	(void)priv;
+	(void)arg;
+	return tui_top(t) == &tui_scr_diag ? 0 : -1;
 }
 
 const struct screen_ops tui_scr_trouble = {
-	KS_TROUBLE, "Troubleshooting", trouble_draw, trouble_key,
+	.ks = KS_TROUBLE, .title = "Troubleshooting",
+	.private_size = sizeof(struct trouble), .open = trouble_open,
+	.draw = trouble_draw, .key = trouble_key,
 };
