@@ -15,6 +15,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "app.h"
 #include "cli.h"
 #include "diag.h"
 #include "json.h"
@@ -360,61 +361,27 @@ struct job {
 static int
 job_prepare(struct cli_ctx *c, struct job *jb, const struct test_opts *o)
 {
-	const struct preset *pre = NULL;
-	char *pw = secmem_alloc(PW_LEN), *ipw = secmem_alloc(PW_LEN);
-	bool have_ipw = false;
-	int e, rc = 0;
+	const struct preset_list *presets = NULL;
+	char err[APP_ERR_MAX];
+	int rc;
 
-	if (!pw || !ipw) {
-		fprintf(stderr, "fluenzr-tui: out of memory\n");
-		rc = EX_OSERR;
-		goto out;
-	}
-	e = store_secret_get(c->st, jb->a.email, SECRET_SMTP, pw, PW_LEN);
-	if (e == STORE_ENOENT) {
-		pw[0] = '\0';
-	} else if (e != STORE_OK) {
-		fprintf(stderr, "fluenzr-tui: %s: password: %s\n", jb->a.email, store_strerror(e));
-		rc = cli_store_exit(e);
-		goto out;
-	}
-	if (jb->a.has_imap_password) {
-		e = store_secret_get(c->st, jb->a.email, SECRET_IMAP, ipw, PW_LEN);
-		if (e == STORE_OK)
-			have_ipw = true;
-		else if (e != STORE_ENOENT) {
-			fprintf(stderr, "fluenzr-tui: %s: IMAP password: %s\n", jb->a.email,
-			        store_strerror(e));
-			rc = cli_store_exit(e);
-			goto out;
-		}
-	}
 	if (jb->a.preset[0] && cli_load_presets(c) == 0)
-		pre = preset_find(&c->presets, jb->a.preset);
-	jb->p = probe_new(&jb->a, pw, have_ipw ? ipw : NULL, pre, &o->po);
-	if (!jb->p) {
-		fprintf(stderr, "fluenzr-tui: %s: cannot set up the test: %s\n",
-		        jb->a.email, strerror(errno));
-		rc = EX_OSERR;
-	}
-out:
-	secmem_free(pw, PW_LEN);
-	secmem_free(ipw, PW_LEN);
+		presets = &c->presets;
+	rc = app_run_prepare(c->st, &jb->a, presets, &o->po, &jb->p, err,
+	                     sizeof err);
+	if (rc != 0)
+		fprintf(stderr, "fluenzr-tui: %s\n", err);
 	return rc;
 }
 
 static void
 save_result(struct cli_ctx *c, const struct job *jb)
 {
-	int e;
+	char err[APP_ERR_MAX];
 
-	if (!diag_cat_recorded(jb->cat))
-		return;
-	e = store_set_result(c->st, jb->a.email, (int64_t)time(NULL),
-	                     diag_cat_name(jb->cat));
-	if (e != STORE_OK)
-		fprintf(stderr, "fluenzr-tui: %s: cannot record the result: %s\n",
-		        jb->a.email, store_strerror(e));
+	if (app_result_record(c->st, jb->a.email, (int64_t)time(NULL), jb->cat,
+	                      err, sizeof err) < 0)
+		fprintf(stderr, "fluenzr-tui: %s\n", err);
 }
 
 static int

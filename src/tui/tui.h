@@ -11,6 +11,7 @@
 
 #include "tui_keys.h"           /* includes <curses.h> with wide functions */
 #include "account.h"
+#include "app.h"
 #include "cli.h"
 #include "console.h"
 #include "diag.h"
@@ -320,8 +321,10 @@ void tui_job_abandon(struct tui *t, unsigned id);
 void tui_jobs_drain(struct tui *t);
 bool tui_jobs_running(const struct tui *t);
 size_t tui_jobs_count(const struct tui *t, enum job_kind kind);
-/* Opens the stored passwords of an account into secmem (NULL if none). */
-void tui_open_passwords(struct tui *t, const char *email, char **pw,
+/* Opens the stored passwords of an account into secmem (app_secrets_open();
+ * both NULL when the store is locked). When they do not open, says why and
+ * returns an exit status: the test must not run. */
+int tui_open_passwords(struct tui *t, const char *email, char **pw,
                         char **imap_pw);
 
 /* tui_diag.c */

@@ -272,7 +272,11 @@ batch_fill(struct tui *t)
 			acc->batch_done++;
 			continue;
 		}
-		tui_open_passwords(t, email, &pw, &ipw);
+		if (tui_open_passwords(t, email, &pw, &ipw) != 0) {
+			r->state = ROW_IDLE;    /* not tested: a failure */
+			acc->batch_done++;
+			continue;
+		}
 		id = tui_job_start(t, JOB_BATCH, &a, pw, ipw, true);
 		tui_secfree(&pw);
 		tui_secfree(&ipw);
@@ -428,7 +432,8 @@ test_one(struct tui *t)
 		tui_message(t, true, "Cannot read %s from the store.", r->email);
 		return;
 	}
-	tui_open_passwords(t, r->email, &pw, &ipw);
+	if (tui_open_passwords(t, r->email, &pw, &ipw) != 0)
+		return;
 	if (!pw && !store_is_unlocked(t->st))
 		tui_message(t, true, "The store is locked: testing without the "
 		            "password.");

@@ -74,7 +74,8 @@ tui_diag_retry(struct tui *t)
 		char *pw, *ipw;
 
 		d->acct = a;
-		tui_open_passwords(t, a.email, &pw, &ipw);
+		if (tui_open_passwords(t, a.email, &pw, &ipw) != 0)
+			return;
 		if (pw || !d->pw) {
 			tui_secfree(&d->pw);
 			tui_secfree(&d->imap_pw);

@@ -9,10 +9,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "secmem.h"
+#include "app.h"
 #include "tui.h"
 #include "util.h"
 
@@ -206,7 +207,7 @@ tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
 	struct tui_job *j = NULL;
 	struct worker_arg *w;
 	struct probe_opts opts;
-	const struct preset *pr = NULL;
+	char err[APP_ERR_MAX];
 	sigset_t block, old;
 	int rc;
 
@@ -220,8 +221,6 @@ tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
 	probe_opts_default(&opts);
 	/* The troubleshooting panel can offer what works instead. */
 	opts.find_alternatives = kind == JOB_DIAG;
-	if (t->presets && a->preset[0])
-		pr = preset_find(t->presets, a->preset);
 
 	w = calloc(1, sizeof *w);
 	if (w)
@@ -233,8 +232,8 @@ tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
 		return 0;
 	}
 	memset(j, 0, sizeof *j);
-	j->probe = probe_new(a, pw, imap_pw, pr, &opts);
-	if (!j->probe) {
+	if (app_probe_new(a, pw, imap_pw, t->presets, &opts, &j->probe, err,
+	                  sizeof err) != 0) {
 		free(w->finished);
 		free(w);
 		return 0;
@@ -328,19 +327,27 @@ void
 tui_record_result(struct tui *t, struct tui_job *j)
 {
 	struct tui_row *r;
+	char err[APP_ERR_MAX];
 	int64_t when;
-	const char *cat;
 
-	if (!j->stored || !diag_cat_recorded(j->cat))
+	if (!j->stored)
 		return;
 	when = j->res.started > 0 ? j->res.started : (int64_t)time(NULL);
-	cat = diag_cat_name(j->cat);
-	if (store_set_result(t->st, j->acct.email, when, cat) != STORE_OK)
+	switch (app_result_record(t->st, j->acct.email, when, j->cat, err,
+	                          sizeof err)) {
+	case 1:
+		break;
+	case 0:
 		return;
+	default:
+		tui_message(t, true, "%s.", err);
+		return;
+	}
 	r = tui_accounts_find(t, j->acct.email);
 	if (r) {
 		r->last_time = when;
-		str_copy(r->last_result, sizeof r->last_result, cat);
+		str_copy(r->last_result, sizeof r->last_result,
+		         diag_cat_name(j->cat));
 	}
 }
 
@@ -419,22 +426,35 @@ tui_jobs_drain(struct tui *t)
 	}
 }
 
-void
+int
 tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
 {
+	struct app_secrets sec;
+	struct account a;
+	char err[APP_ERR_MAX];
+	int e, rc;
+
 	*pw = *imap_pw = NULL;
+	/* Locked, the console tests without the passwords and says so. */
 	if (!store_is_unlocked(t->st))
-		return;
-	*pw = secmem_alloc(ACCT_SECRET_MAX + 1);
-	if (*pw && store_secret_get(t->st, email, SECRET_SMTP, *pw,
-	                            ACCT_SECRET_MAX + 1) != STORE_OK) {
-		secmem_free(*pw, ACCT_SECRET_MAX + 1);
-		*pw = NULL;
+		return 0;
+	e = store_account_get(t->st, email, &a);
+	if (e != STORE_OK) {
+		tui_message(t, true, "Not tested: %s: %s.", email, store_strerror(e));
+		return app_store_exit(e);
 	}
-	*imap_pw = secmem_alloc(ACCT_SECRET_MAX + 1);
-	if (*imap_pw && store_secret_get(t->st, email, SECRET_IMAP, *imap_pw,
-	                                 ACCT_SECRET_MAX + 1) != STORE_OK) {
-		secmem_free(*imap_pw, ACCT_SECRET_MAX + 1);
-		*imap_pw = NULL;
+	rc = app_secrets_open(t->st, &a, &sec, err, sizeof err);
+	if (rc != 0) {
+		tui_message(t, true, "Not tested: %s.", err);
+		return rc;
 	}
+	*pw = tui_secdup(sec.smtp);
+	*imap_pw = tui_secdup(sec.imap);
+	app_secrets_free(&sec);
+	if (!*pw) {
+		tui_secfree(imap_pw);
+		tui_message(t, true, "Not tested: out of memory.");
+		return EX_OSERR;
+	}
+	return 0;
 }
