@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "file.h"
 #include "json.h"
+#include "policy.h"
 #include "preset.h"
 #include "secmem.h"
 #include "store.h"
@@ -1115,6 +1116,7 @@ static char *
 read_new_passphrase(int fd)
 {
 	char *a = secmem_alloc(PASS_MAX), *b = NULL;
+	const char *why;
 
 	if (!a)
 		return NULL;
@@ -1132,9 +1134,9 @@ read_new_passphrase(int fd)
 		}
 		secmem_free(b, PASS_MAX);
 	}
-	if (strlen(a) < 8) {
-		fprintf(stderr, "fluenzr-tui: invalid passphrase: use at least 8 characters; "
-		        "nothing changed\n");
+	if ((why = policy_passphrase(a))) {
+		fprintf(stderr, "fluenzr-tui: invalid passphrase: %s; nothing changed\n",
+		        why);
 		secmem_free(a, PASS_MAX);
 		return NULL;
 	}

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "console.h"
 #include "diag.h"
+#include "policy.h"
 #include "preset.h"
 #include "probe.h"
 #include "store.h"

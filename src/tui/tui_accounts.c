@@ -16,14 +16,7 @@
 static const char *
 sec_label(enum security s)
 {
-	switch (s) {
-	case SEC_STARTTLS:
-		return "TLS";
-	case SEC_SSL:
-		return "SSL";
-	default:
-		return "none";
-	}
+	return security_spell(s, SPELL_SHORT);
 }
 
 static void

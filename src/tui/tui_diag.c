@@ -112,7 +112,7 @@ tui_diag_job_event(struct tui *t, struct tui_job *j)
 static const char *
 sec_label(enum security s)
 {
-	return s == SEC_STARTTLS ? "TLS (STARTTLS)" : s == SEC_SSL ? "SSL" : "none";
+	return security_spell(s, SPELL_LABEL);
 }
 
 struct dline {

@@ -78,14 +78,8 @@ cur_preset(struct tui *t)
 static const char *
 sec_choice(enum security s, bool imap)
 {
-	switch (s) {
-	case SEC_STARTTLS:
-		return imap ? "TLS (STARTTLS)" : "TLS (STARTTLS)";
-	case SEC_SSL:
-		return "SSL (implicit TLS)";
-	default:
-		return "none (clear text!)";
-	}
+	(void)imap;
+	return security_spell(s, SPELL_CHOICE);
 }
 
 static void
