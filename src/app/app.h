@@ -83,4 +83,35 @@ int app_run_prepare(struct store *st, const struct account *a,
 int app_result_record(struct store *st, const char *email, int64_t when,
                       enum diag_cat cat, char *err, size_t errlen);
 
+/* ---- the runner (app_runner.c) ------------------------------------------- */
+
+/* At most max jobs run at once, each on a worker thread started with
+ * SIGINT, SIGTERM, SIGHUP and SIGWINCH blocked (the caller's thread
+ * handles them); the others wait in a queue. A finished job is put on a
+ * done queue and a byte written to notify_fd (the caller's own pipe), or,
+ * with notify_fd -1, to the runner's pipe (app_runner_fd()). A worker ends
+ * when the queue is empty: an idle program has only its own thread. */
+struct app_runner;
+
+struct app_runner *app_runner_new(unsigned max, int notify_fd);
+/* The descriptor to poll when the runner has its own pipe, else -1. */
+int app_runner_fd(const struct app_runner *r);
+/* Queues run(arg). 0, or -1 (out of memory, or stopping). */
+int app_runner_submit(struct app_runner *r, void (*run)(void *arg), void *arg);
+/* A finished job's arg (ran: whether it ran, false when the runner
+ * stopped first), or NULL when none is finished yet. Never blocks long. */
+void *app_runner_done(struct app_runner *r, bool *ran);
+/* Like app_runner_done() but waits on the runner's pipe for one; NULL when
+ * nothing is queued or running. A signal's handler may run meanwhile. */
+void *app_runner_wait(struct app_runner *r, bool *ran);
+/* Jobs submitted and not yet collected. */
+size_t app_runner_inflight(struct app_runner *r);
+/* Runs nothing more (what waits comes back as not run) and waits at most
+ * timeout_ms for the running jobs to end (cancel them first). false when
+ * one still runs: then the runner must not be freed (end the process). */
+bool app_runner_stop(struct app_runner *r, int timeout_ms);
+/* After app_runner_stop() returned true, or with nothing in flight. Jobs
+ * not collected are dropped: collect them first to free their args. */
+void app_runner_free(struct app_runner *r);
+
 #endif
