@@ -144,8 +144,7 @@ struct tui_job {
 	unsigned id;
 	enum job_kind kind;
 	struct probe *probe;
-	pthread_t thread;
-	bool running;           /* thread not joined yet */
+	bool running;           /* not handed back by the runner yet */
 	bool finished;          /* res is complete */
 	bool abandoned;         /* nobody looks at it: free when it ends */
 	bool stored;            /* tests the stored account: record the result */
@@ -159,15 +158,14 @@ struct tui_job {
 	enum diag_cat cat;
 };
 
-/* A message from a worker: copies, never pointers into the probe. */
-enum { TUI_MSG_FINISHED = 100 };
+/* A message from a worker: copies, never pointers into the probe. A job's
+ * end comes back through the runner, not as a message. */
 struct tui_msg {
 	struct tui_msg *next;
 	unsigned job;
-	int type;                       /* probe_event_type or FINISHED */
+	int type;                       /* probe_event_type */
 	struct probe_step step;
 	struct tui_tline line;
-	enum diag_cat cat;
 };
 
 /* ---- the live test and troubleshooting screens -------------------------- */
@@ -247,6 +245,7 @@ struct tui {
 	unsigned next_job_id;
 	pthread_mutex_t qlock;
 	struct tui_msg *qhead, *qtail;
+	struct app_runner *runner;      /* runs the jobs (tui_jobs.c) */
 
 	int cur_y, cur_x;               /* where the cursor goes; -1 hidden */
 };

@@ -1,12 +1,13 @@
-/* Probe jobs: each test runs probe_run() on a worker thread started with the
- * console's signals blocked. The probe's callback copies each event into a
- * locked queue and writes a byte to a self-pipe; the UI thread, woken by
- * poll(), drains the queue here. Workers never touch curses or the store. */
+/* Probe jobs: each test runs probe_run() on a worker of the bounded runner
+ * (app_runner.c), whose workers have the console's signals blocked. The
+ * probe's callback copies each event into a locked queue and writes a byte
+ * to a self-pipe, and the runner signals a finished job on the same pipe;
+ * the UI thread, woken by poll(), drains both here. Workers never touch
+ * curses or the store. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -18,11 +19,12 @@
 #include "util.h"
 
 struct worker_arg {
+	struct worker_arg *next;        /* finished ones, while drained */
 	struct tui *t;
 	unsigned id;
 	enum job_kind kind;
 	struct probe *p;
-	struct tui_msg *finished;       /* preallocated: the end always arrives */
+	enum diag_cat cat;              /* the outcome, once run */
 };
 
 static void
@@ -68,18 +70,13 @@ on_event(const struct probe_event *ev, void *ud)
 	post(w->t, m);
 }
 
-static void *
-worker(void *arg)
+/* On a worker: the runner hands w back when this returns. */
+static void
+run_job(void *arg)
 {
 	struct worker_arg *w = arg;
-	struct tui_msg *m = w->finished;
 
-	m->cat = probe_run(w->p, on_event, w);
-	m->job = w->id;
-	m->type = TUI_MSG_FINISHED;
-	post(w->t, m);
-	free(w);
-	return NULL;
+	w->cat = probe_run(w->p, on_event, w);
 }
 
 int
@@ -96,7 +93,9 @@ tui_jobs_init(struct tui *t)
 		fcntl(t->job_pipe[i], F_SETFD, FD_CLOEXEC);
 	}
 	t->next_job_id = 1;
-	return 0;
+	/* Finished jobs are signalled on the same pipe as the events. */
+	t->runner = app_runner_new(TUI_MAX_JOBS, t->job_pipe[1]);
+	return t->runner ? 0 : -1;
 }
 
 static void
@@ -126,36 +125,26 @@ bool
 tui_jobs_fini(struct tui *t)
 {
 	struct tui_msg *m, *next;
-	struct timespec until;
-	bool all = true;
+	struct worker_arg *w;
 
 	if (t->job_pipe[0] < 0)
 		return true;
 	for (int i = 0; i < TUI_MAX_JOBS; i++)
 		if (t->jobs[i].used && t->jobs[i].running)
 			probe_cancel(t->jobs[i].probe);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += JOINS_MAX_MS / 1000;
-	until.tv_nsec += (JOINS_MAX_MS % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
+	/* Still running: its probe, the queue and the pipe stay valid; the
+	 * process ends next. */
+	if (t->runner && !app_runner_stop(t->runner, JOINS_MAX_MS))
+		return false;
+	if (t->runner) {
+		while ((w = app_runner_done(t->runner, NULL)))
+			free(w);
+		app_runner_free(t->runner);
+		t->runner = NULL;
 	}
-	for (int i = 0; i < TUI_MAX_JOBS; i++) {
-		if (t->jobs[i].used && t->jobs[i].running) {
-			if (pthread_timedjoin_np(t->jobs[i].thread, NULL, &until) != 0) {
-				/* Still running: its probe, the queue and the
-				 * pipe stay valid; the process ends next. */
-				all = false;
-				continue;
-			}
-			t->jobs[i].running = false;
-		}
+	for (int i = 0; i < TUI_MAX_JOBS; i++)
 		if (t->jobs[i].used)
 			job_free(&t->jobs[i]);
-	}
-	if (!all)
-		return false;
 	for (m = t->qhead; m; m = next) {
 		next = m->next;
 		msg_free(m);
@@ -208,8 +197,6 @@ tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
 	struct worker_arg *w;
 	struct probe_opts opts;
 	char err[APP_ERR_MAX];
-	sigset_t block, old;
-	int rc;
 
 	for (int i = 0; i < TUI_MAX_JOBS; i++)
 		if (!t->jobs[i].used) {
@@ -223,18 +210,11 @@ tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
 	opts.find_alternatives = kind == JOB_DIAG;
 
 	w = calloc(1, sizeof *w);
-	if (w)
-		w->finished = calloc(1, sizeof *w->finished);
-	if (!w || !w->finished) {
-		if (w)
-			free(w->finished);
-		free(w);
+	if (!w)
 		return 0;
-	}
 	memset(j, 0, sizeof *j);
 	if (app_probe_new(a, pw, imap_pw, t->presets, &opts, &j->probe, err,
 	                  sizeof err) != 0) {
-		free(w->finished);
 		free(w);
 		return 0;
 	}
@@ -251,18 +231,10 @@ tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
 	w->id = j->id;
 	w->kind = kind;
 	w->p = j->probe;
+	w->cat = DIAG_INTERNAL_ERROR;
 
-	/* Signals stay with the UI thread. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGWINCH);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	rc = pthread_create(&j->thread, NULL, worker, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		free(w->finished);
+	/* Signals stay with the UI thread (the runner's workers block them). */
+	if (app_runner_submit(t->runner, run_job, w) != 0) {
 		free(w);
 		job_free(j);
 		return 0;
@@ -356,7 +328,6 @@ finish(struct tui *t, struct tui_job *j, enum diag_cat cat)
 {
 	const struct probe_result *r;
 
-	pthread_join(j->thread, NULL);
 	j->running = false;
 	j->finished = true;
 	j->cat = cat;
@@ -373,11 +344,38 @@ finish(struct tui *t, struct tui_job *j, enum diag_cat cat)
 	j->probe = NULL;
 }
 
+/* What follows a message or the end of job j. */
+static void
+job_changed(struct tui *t, struct tui_job *j)
+{
+	if (j->kind == JOB_BATCH) {
+		if (j->finished) {
+			tui_accounts_job_done(t, j);
+			job_free(j);
+		}
+	} else {
+		tui_diag_job_event(t, j);
+	}
+	t->dirty = true;
+}
+
 void
 tui_jobs_drain(struct tui *t)
 {
 	struct tui_msg *m, *next;
+	struct worker_arg *done = NULL, **tail = &done, *w;
+	bool ran;
 
+	/* The finished jobs first: every event of theirs was queued before
+	 * they ended, so it is in the queue taken next and is shown before
+	 * the end, never after. */
+	while ((w = app_runner_done(t->runner, &ran))) {
+		if (!ran)
+			w->cat = DIAG_CANCELLED;
+		w->next = NULL;
+		*tail = w;
+		tail = &w->next;
+	}
 	pthread_mutex_lock(&t->qlock);
 	m = t->qhead;
 	t->qhead = t->qtail = NULL;
@@ -388,7 +386,7 @@ tui_jobs_drain(struct tui *t)
 		struct probe_step *s;
 
 		next = m->next;
-		if (!j) {
+		if (!j || j->finished) {
 			msg_free(m);
 			continue;
 		}
@@ -401,28 +399,28 @@ tui_jobs_drain(struct tui *t)
 		case PROBE_EV_TRANSCRIPT:
 			add_line(j, &m->line);
 			break;
-		case TUI_MSG_FINISHED:
-			finish(t, j, m->cat);
-			if (j->abandoned) {
-				job_free(j);
-				j = NULL;
-			}
-			break;
 		default:
 			break;
 		}
 		msg_free(m);
+		job_changed(t, j);
+	}
+	for (w = done; w; w = w->next) {
+		struct tui_job *j = tui_job_get(t, w->id);
+
 		if (!j)
 			continue;
-		if (j->kind == JOB_BATCH) {
-			if (j->finished) {
-				tui_accounts_job_done(t, j);
-				job_free(j);
-			}
-		} else {
-			tui_diag_job_event(t, j);
+		finish(t, j, w->cat);
+		if (j->abandoned) {
+			job_free(j);
+			continue;
 		}
-		t->dirty = true;
+		job_changed(t, j);
+	}
+	while (done) {
+		w = done->next;
+		free(done);
+		done = w;
 	}
 }
 
