@@ -33,7 +33,7 @@ owns() {
 	esac
 	return 1
 }
-for layer in base model store conn diag probe cli tui; do
+for layer in base model store conn diag probe app cli tui; do
 	for lib in lmdb curses gnutls libetpan; do
 		if owns "$layer" "$lib"; then
 			check "$layer may include $lib" compiles "$layer" "$(lib_header "$lib")"
@@ -51,7 +51,9 @@ check "the store cannot see a connection" up store net.h
 check "a connection cannot see the probe" up conn probe.h
 check "a connection cannot see the diagnosis" up conn diag.h
 check "the diagnosis cannot see the probe" up diag probe.h
-check "the probe cannot see the commands" up probe cli.h
+check "the probe cannot see what the commands and the console share" up probe app.h
+check "the shared layer cannot see the commands" up app cli.h
+check "the shared layer cannot see the console" up app tui.h
 check "the commands cannot see the console" up cli tui.h
 # The probe sees the store's seal, not its internals (they carry LMDB).
 check "the probe cannot see the store's internals" refused probe \
@@ -63,6 +65,11 @@ check "the socket code does not include TLS" \
 check "the probe sees the store's seal and TLS" compiles probe '#include "seal.h"
 #include "tls.h"
 #include "probe_int.h"'
+check "the shared layer sees the probe and the store" compiles app '#include "probe.h"
+#include "store.h"
+#include "app.h"'
+check "the commands see the shared layer" compiles cli '#include "app.h"
+#include "cli.h"'
 check "the console sees the commands" compiles tui '#include "cli.h"
 #include "tui.h"'
 finish

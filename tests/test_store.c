@@ -817,6 +817,10 @@ test_passphrase_rotate(void)
 	rc = store_set_passphrase(st, NULL, true, err, sizeof(err));
 	check(rc == STORE_EINVAL && store_has_keyfile_slot(st),
 	      "drop the key file without a passphrase: refused (%s)", err);
+	rc = store_set_passphrase(st, "7 bytes", false, err, sizeof(err));
+	check(rc == STORE_EINVAL && !store_has_passphrase(st) &&
+	      strstr(err, "at least 8 characters"),
+	      "a passphrase policy_passphrase() refuses: refused (%s)", err);
 	rc = store_set_passphrase(st, "first pass", false, err, sizeof(err));
 	check(rc == STORE_OK && store_has_passphrase(st) && store_has_keyfile_slot(st),
 	      "set a passphrase (%s)", err);

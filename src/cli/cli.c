@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "app.h"
 #include "cli.h"
 #include "file.h"
 #include "json.h"
+#include "policy.h"
 #include "preset.h"
 #include "secmem.h"
 #include "store.h"
@@ -102,40 +104,19 @@ cli_global_option(struct cli_ctx *c, int argc, char **argv, int *i)
 const char *
 cli_passphrase(struct cli_ctx *c, const char *prompt)
 {
-	if (c->passphrase)
-		return c->passphrase;
-	c->passphrase = secmem_alloc(PASS_MAX);
-	if (!c->passphrase) {
-		fprintf(stderr, "fluenzr-tui: out of memory\n");
-		return NULL;
-	}
-	if (c->passphrase_fd < 0 && !isatty(STDIN_FILENO)) {
-		/* no terminal to ask on: read_secret would still try /dev/tty,
-		 * which is right for a user, so only a missing tty fails */
-	}
-	if (read_secret(c->passphrase_fd, prompt, c->passphrase, PASS_MAX) < 0) {
-		fprintf(stderr, "fluenzr-tui: cannot read the store passphrase: %s\n",
-		        secret_read_error(errno, "too long"));
-		secmem_free(c->passphrase, PASS_MAX);
-		c->passphrase = NULL;
-		return NULL;
-	}
-	return c->passphrase;
+	char err[APP_ERR_MAX];
+	const char *pass = app_passphrase(&c->passphrase, c->passphrase_fd,
+	                                  prompt, err, sizeof err);
+
+	if (!pass)
+		fprintf(stderr, "fluenzr-tui: %s\n", err);
+	return pass;
 }
 
 int
 cli_store_exit(int e)
 {
-	switch (e) {
-	case STORE_OK: return 0;
-	case STORE_ENOENT: return EX_NOINPUT;
-	case STORE_EXISTS: return EX_CANTCREAT;
-	case STORE_EPERM: case STORE_EKEY: case STORE_NEEDPASS: return EX_NOPERM;
-	case STORE_ECORRUPT: case STORE_EINVAL: return EX_DATAERR;
-	case STORE_EIO: return EX_IOERR;
-	case STORE_ENOMEM: return EX_OSERR;
-	default: return EX_SOFTWARE;
-	}
+	return app_store_exit(e);
 }
 
 static int
@@ -148,38 +129,24 @@ store_fail(int e, const char *err)
 int
 cli_open_store(struct cli_ctx *c, bool create, bool unlock)
 {
-	struct store_opts o = { c->store_dir, c->key_file, create };
-	char err[512] = "";
-	const char *pass;
-	int e;
+	char err[APP_ERR_MAX];
+	int rc;
 
 	if (!c->st) {
-		e = store_open(&o, &c->st, err, sizeof err);
-		if (e != STORE_OK) {
-			c->st = NULL;
-			if (e == STORE_ENOENT && !err[0])
-				str_copy(err, sizeof err, "no account store yet (add an account first)");
-			return store_fail(e, err);
+		rc = app_store_open(c->store_dir, c->key_file, create, &c->st, err,
+		                    sizeof err);
+		if (rc != 0) {
+			fprintf(stderr, "fluenzr-tui: %s\n", err);
+			return rc;
 		}
 	}
-	if (!unlock || store_is_unlocked(c->st))
+	if (!unlock)
 		return 0;
-	/* A passphrase given on a descriptor is used even when a key file
-	 * exists, so scripts can rely on it. */
-	pass = c->passphrase_fd >= 0 ? cli_passphrase(c, NULL) : NULL;
-	if (c->passphrase_fd >= 0 && !pass)
-		return EX_NOINPUT;
-	e = store_unlock(c->st, pass, err, sizeof err);
-	if (e == STORE_NEEDPASS && !pass) {
-		pass = cli_passphrase(c, "Store passphrase: ");
-		if (!pass)
-			return EX_NOPERM;
-		err[0] = '\0';
-		e = store_unlock(c->st, pass, err, sizeof err);
-	}
-	if (e != STORE_OK)
-		return store_fail(e, err);
-	return 0;
+	rc = app_store_unlock(c->st, c->passphrase_fd, &c->passphrase, true, NULL,
+	                      err, sizeof err);
+	if (rc != 0)
+		fprintf(stderr, "fluenzr-tui: %s\n", err);
+	return rc;
 }
 
 static void
@@ -211,9 +178,7 @@ cli_close(struct cli_ctx *c)
 	if (c->presets_loaded)
 		preset_list_free(&c->presets);
 	c->presets_loaded = false;
-	if (c->passphrase)
-		secmem_free(c->passphrase, PASS_MAX);
-	c->passphrase = NULL;
+	app_passphrase_free(&c->passphrase);
 }
 
 /* ---- account ---------------------------------------------------------- */
@@ -1223,6 +1188,7 @@ static char *
 read_new_passphrase(int fd)
 {
 	char *a = secmem_alloc(PASS_MAX), *b = NULL;
+	const char *why;
 
 	if (!a)
 		return NULL;
@@ -1240,9 +1206,9 @@ read_new_passphrase(int fd)
 		}
 		secmem_free(b, PASS_MAX);
 	}
-	if (strlen(a) < 8) {
-		fprintf(stderr, "fluenzr-tui: invalid passphrase: use at least 8 characters; "
-		        "nothing changed\n");
+	if ((why = policy_passphrase(a))) {
+		fprintf(stderr, "fluenzr-tui: invalid passphrase: %s; nothing changed\n",
+		        why);
 		secmem_free(a, PASS_MAX);
 		return NULL;
 	}

@@ -1,5 +1,5 @@
 /* `fluenzr-tui test`: runs the probe on one account (printing each step as
- * it happens) or on every account with a pool of threads, prints the
+ * it happens) or on every account through the bounded runner, prints the
  * diagnosis or JSON, records the outcome on the account and exits with the
  * category's status. */
 #include "config.h"
@@ -15,6 +15,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "app.h"
 #include "cli.h"
 #include "diag.h"
 #include "json.h"
@@ -354,67 +355,34 @@ struct job {
 	int64_t ms;
 	int prep_rc;            /* --all: exit status when it could not start */
 	bool done;              /* --all: finished (or never started) */
+	struct pool *pl;        /* --all: the run it belongs to */
 };
 
 /* Reads the account's passwords and makes its probe (which copies them). */
 static int
 job_prepare(struct cli_ctx *c, struct job *jb, const struct test_opts *o)
 {
-	const struct preset *pre = NULL;
-	char *pw = secmem_alloc(PW_LEN), *ipw = secmem_alloc(PW_LEN);
-	bool have_ipw = false;
-	int e, rc = 0;
+	const struct preset_list *presets = NULL;
+	char err[APP_ERR_MAX];
+	int rc;
 
-	if (!pw || !ipw) {
-		fprintf(stderr, "fluenzr-tui: out of memory\n");
-		rc = EX_OSERR;
-		goto out;
-	}
-	e = store_secret_get(c->st, jb->a.email, SECRET_SMTP, pw, PW_LEN);
-	if (e == STORE_ENOENT) {
-		pw[0] = '\0';
-	} else if (e != STORE_OK) {
-		fprintf(stderr, "fluenzr-tui: %s: password: %s\n", jb->a.email, store_strerror(e));
-		rc = cli_store_exit(e);
-		goto out;
-	}
-	if (jb->a.has_imap_password) {
-		e = store_secret_get(c->st, jb->a.email, SECRET_IMAP, ipw, PW_LEN);
-		if (e == STORE_OK)
-			have_ipw = true;
-		else if (e != STORE_ENOENT) {
-			fprintf(stderr, "fluenzr-tui: %s: IMAP password: %s\n", jb->a.email,
-			        store_strerror(e));
-			rc = cli_store_exit(e);
-			goto out;
-		}
-	}
 	if (jb->a.preset[0] && cli_load_presets(c) == 0)
-		pre = preset_find(&c->presets, jb->a.preset);
-	jb->p = probe_new(&jb->a, pw, have_ipw ? ipw : NULL, pre, &o->po);
-	if (!jb->p) {
-		fprintf(stderr, "fluenzr-tui: %s: cannot set up the test: %s\n",
-		        jb->a.email, strerror(errno));
-		rc = EX_OSERR;
-	}
-out:
-	secmem_free(pw, PW_LEN);
-	secmem_free(ipw, PW_LEN);
+		presets = &c->presets;
+	rc = app_run_prepare(c->st, &jb->a, presets, &o->po, &jb->p, err,
+	                     sizeof err);
+	if (rc != 0)
+		fprintf(stderr, "fluenzr-tui: %s\n", err);
 	return rc;
 }
 
 static void
 save_result(struct cli_ctx *c, const struct job *jb)
 {
-	int e;
+	char err[APP_ERR_MAX];
 
-	if (!diag_cat_recorded(jb->cat))
-		return;
-	e = store_set_result(c->st, jb->a.email, (int64_t)time(NULL),
-	                     diag_cat_name(jb->cat));
-	if (e != STORE_OK)
-		fprintf(stderr, "fluenzr-tui: %s: cannot record the result: %s\n",
-		        jb->a.email, store_strerror(e));
+	if (app_result_record(c->st, jb->a.email, (int64_t)time(NULL), jb->cat,
+	                      err, sizeof err) < 0)
+		fprintf(stderr, "fluenzr-tui: %s\n", err);
 }
 
 static int
@@ -482,30 +450,30 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 /* ---- every account ---- */
 
 /* The main thread reads the secrets and makes the probes (the store stays
- * on one thread), the workers run them, and the main thread prints,
- * records and frees each result in account order. Only a window of
- * probes exists at a time: each holds locked pages and a descriptor, and
- * making all of them first failed at a few hundred accounts under a
- * common `ulimit -n` of 1024. An account whose test cannot start (its
- * password does not open) is reported and the others still run. */
+ * on one thread), the runner's workers run them (app_runner.c: at most
+ * --jobs at once), and the main thread prints, records and frees each
+ * result in account order. Only a window of probes exists at a time: each
+ * holds locked pages and a descriptor, and making all of them first
+ * failed at a few hundred accounts under a common `ulimit -n` of 1024. An
+ * account whose test cannot start (its password does not open) is
+ * reported and the others still run. */
 struct pool {
 	struct job *jobs;
 	size_t n;
 	size_t nready;           /* jobs [0, nready) are set up (or failed) */
-	size_t next_run;         /* the next one a worker takes */
 	size_t next_out;         /* the next one to print */
 	size_t alive;            /* probes made and not yet freed */
-	size_t ndone;            /* ends so far, to wake the main thread */
-	bool stop;               /* nothing more will be set up */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct app_runner *r;
 	pthread_mutex_t out_mu;  /* stdout, between the workers' lines */
 	bool json;
 };
 
+/* On a worker: runs one probe and prints its line as it ends. */
 static void
-pool_run_job(struct pool *pl, struct job *jb)
+pool_run_job(void *arg)
 {
+	struct job *jb = arg;
+	struct pool *pl = jb->pl;
 	int64_t t0 = now_ms();
 
 	jb->cat = probe_run(jb->p, NULL, NULL);
@@ -516,42 +484,6 @@ pool_run_job(struct pool *pl, struct job *jb)
 		       jb->a.email, diag_cat_name(jb->cat), (long long)jb->ms);
 		fflush(stdout);
 		pthread_mutex_unlock(&pl->out_mu);
-	}
-	pthread_mutex_lock(&pl->mu);
-	jb->done = true;
-	pl->ndone++;
-	pthread_cond_broadcast(&pl->cv);
-	pthread_mutex_unlock(&pl->mu);
-}
-
-static void *
-pool_worker(void *arg)
-{
-	struct pool *pl = arg;
-
-	for (;;) {
-		struct job *jb = NULL;
-
-		pthread_mutex_lock(&pl->mu);
-		while (pl->next_run == pl->nready && !pl->stop)
-			pthread_cond_wait(&pl->cv, &pl->mu);
-		while (pl->next_run < pl->nready && !jb) {
-			jb = &pl->jobs[pl->next_run++];
-			if (!jb->p)
-				jb = NULL;       /* did not start: nothing to run */
-		}
-		pthread_mutex_unlock(&pl->mu);
-		if (!jb) {
-			bool end;
-
-			pthread_mutex_lock(&pl->mu);
-			end = pl->stop && pl->next_run == pl->nready;
-			pthread_mutex_unlock(&pl->mu);
-			if (end)
-				return NULL;
-			continue;
-		}
-		pool_run_job(pl, jb);
 	}
 }
 
@@ -588,13 +520,11 @@ pool_collect(struct cli_ctx *c, struct pool *pl, struct json *j, int *rc,
 		struct job *jb;
 		struct probe *p;
 
-		pthread_mutex_lock(&pl->mu);
-		if (pl->next_out >= pl->nready || !pl->jobs[pl->next_out].done) {
-			pthread_mutex_unlock(&pl->mu);
+		while ((jb = app_runner_done(pl->r, NULL)))
+			jb->done = true;
+		if (pl->next_out >= pl->nready || !pl->jobs[pl->next_out].done)
 			return;
-		}
 		jb = &pl->jobs[pl->next_out];
-		pthread_mutex_unlock(&pl->mu);
 
 		p = jb->p;
 		if (pl->json) {
@@ -624,11 +554,9 @@ pool_collect(struct cli_ctx *c, struct pool *pl, struct json *j, int *rc,
 			jb->p = NULL;
 			probe_free(p);
 		}
-		pthread_mutex_lock(&pl->mu);
 		pl->next_out++;
 		if (p)
 			pl->alive--;
-		pthread_mutex_unlock(&pl->mu);
 	}
 }
 
@@ -674,13 +602,10 @@ collect_bad(const char *key, const char *problem, void *ud)
 static void
 pool_wait(struct pool *pl)
 {
-	size_t seen;
+	struct job *jb = app_runner_wait(pl->r, NULL);
 
-	pthread_mutex_lock(&pl->mu);
-	seen = pl->ndone;
-	while (pl->ndone == seen && pl->alive > 0)
-		pthread_cond_wait(&pl->cv, &pl->mu);
-	pthread_mutex_unlock(&pl->mu);
+	if (jb)
+		jb->done = true;
 }
 
 static int
@@ -691,9 +616,7 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	struct pool pl;
 	struct probe **probes = NULL;
 	struct json j;
-	pthread_t th[64];
 	size_t i, nth, window, nok = 0;
-	sigset_t all, old;
 	int e, rc = 0;
 
 	e = store_account_foreach(c->st, collect_one, collect_bad, &cl);
@@ -711,57 +634,46 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 		free(cl.v);
 		return cl.bad ? EX_DATAERR : 0;
 	}
+	nth = (size_t)o->jobs < cl.n ? (size_t)o->jobs : cl.n;
+	memset(&pl, 0, sizeof(pl));
 	probes = calloc(cl.n, sizeof(*probes));
-	if (!probes) {
+	pl.r = probes ? app_runner_new((unsigned)nth, -1) : NULL;
+	if (!pl.r) {
+		free(probes);
 		free(cl.v);
+		fprintf(stderr, "fluenzr-tui: cannot start the tests: %s\n",
+		        strerror(errno));
 		return EX_OSERR;
 	}
-	memset(&pl, 0, sizeof(pl));
 	memset(&j, 0, sizeof(j));
 	pl.jobs = cl.v;
 	pl.n = cl.n;
-	pthread_mutex_init(&pl.mu, NULL);
-	pthread_cond_init(&pl.cv, NULL);
 	pthread_mutex_init(&pl.out_mu, NULL);
 	pl.json = o->json;
 	if (o->json) {
 		json_init(&j, stdout, true);
 		json_arr_begin(&j);
 	}
-	nth = (size_t)o->jobs < cl.n ? (size_t)o->jobs : cl.n;
 	/* Enough set up ahead that a slow account at the head of the list
 	 * (printed first) does not leave the workers idle for long. */
 	window = nth * 4;
 	(void)mark(true);            /* settle the locale check before threads */
 	sig_probes = probes;
 	sig_nprobes = cl.n;
+	/* The runner's workers never take the signals: the main thread
+	 * handles them, so the handler never runs while it frees a probe. */
 	catch_sigint(&oi, &ot);
-	/* Workers never take the signals: the main thread handles them, so
-	 * the handler never runs while the main thread frees a probe. */
-	sigemptyset(&all);
-	sigaddset(&all, SIGINT);
-	sigaddset(&all, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (i = 0; i < nth; i++)
-		if (pthread_create(&th[i], NULL, pool_worker, &pl) != 0)
-			break;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	nth = i;
 
 	for (i = 0; i < cl.n; i++) {
 		struct job *jb = &cl.v[i];
 
 		for (;;) {
-			size_t alive;
-
 			pool_collect(c, &pl, &j, &rc, &nok);
-			pthread_mutex_lock(&pl.mu);
-			alive = pl.alive;
-			pthread_mutex_unlock(&pl.mu);
-			if (alive < window)
+			if (pl.alive < window)
 				break;
 			pool_wait(&pl);
 		}
+		jb->pl = &pl;
 		if (sig_seen) {
 			jb->cat = DIAG_CANCELLED;
 		} else if ((jb->prep_rc = job_prepare(c, jb, o)) != 0) {
@@ -772,37 +684,27 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 			if (sig_seen)
 				probe_cancel(jb->p);
 		}
-		pthread_mutex_lock(&pl.mu);
-		if (jb->p)
-			pl.alive++;
-		else
-			jb->done = true;
 		pl.nready = i + 1;
-		pthread_cond_broadcast(&pl.cv);
-		pthread_mutex_unlock(&pl.mu);
-		if (jb->p && nth == 0)
-			pool_run_job(&pl, jb);   /* no thread could start */
+		if (!jb->p) {
+			jb->done = true;
+			continue;
+		}
+		pl.alive++;
+		if (app_runner_submit(pl.r, pool_run_job, jb) != 0) {
+			pool_run_job(jb);        /* out of memory: here, then */
+			jb->done = true;
+		}
 	}
-	pthread_mutex_lock(&pl.mu);
-	pl.stop = true;
-	pthread_cond_broadcast(&pl.cv);
-	pthread_mutex_unlock(&pl.mu);
 	for (;;) {
-		size_t alive;
-
 		pool_collect(c, &pl, &j, &rc, &nok);
-		pthread_mutex_lock(&pl.mu);
-		alive = pl.alive;
-		pthread_mutex_unlock(&pl.mu);
-		if (alive == 0)
+		if (pl.alive == 0)
 			break;
 		pool_wait(&pl);
 	}
-	for (i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
+	/* Every job is collected: only ending workers are left. */
+	if (app_runner_stop(pl.r, 10000))
+		app_runner_free(pl.r);
 	release_sigint(&oi, &ot);
-	pthread_cond_destroy(&pl.cv);
-	pthread_mutex_destroy(&pl.mu);
 	pthread_mutex_destroy(&pl.out_mu);
 
 	if (o->json) {

@@ -914,12 +914,7 @@ reason_is(const struct ctx *c, enum diag_reason r)
 static const char *
 sec_name(enum security s)
 {
-	switch (s) {
-	case SEC_STARTTLS: return "starttls";
-	case SEC_SSL: return "ssl";
-	case SEC_NONE: return "none";
-	}
-	return "starttls";
+	return security_name(s);
 }
 
 /* The usual other way in: implicit TLS becomes STARTTLS on the submission

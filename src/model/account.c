@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "account.h"
+#include "policy.h"
 #include "util.h"
 
 void
@@ -337,12 +338,7 @@ security_parse(const char *s, enum security *out)
 const char *
 security_name(enum security s)
 {
-	switch (s) {
-	case SEC_STARTTLS: return "starttls";
-	case SEC_SSL: return "ssl";
-	case SEC_NONE: return "none";
-	}
-	return "unknown";
+	return security_spell(s, SPELL_NAME);
 }
 
 unsigned

@@ -80,7 +80,7 @@ const char *valid_secret(const char *s);
 
 /* "starttls"/"tls", "ssl", "none" (case-insensitive). 0 or -1. */
 int security_parse(const char *s, enum security *out);
-const char *security_name(enum security s);
+const char *security_name(enum security s);     /* security_spell() SPELL_NAME */
 unsigned security_default_port(enum security s, bool imap);
 
 #endif

@@ -18,6 +18,7 @@
 #include <lmdb.h>
 
 #include "account.h"
+#include "policy.h"
 #include "seal.h"
 #include "secmem.h"
 #include "store.h"
@@ -1033,6 +1034,7 @@ store_set_passphrase(struct store *st, const char *passphrase,
 	uint8_t salt[PBKDF2_SALT_LEN];
 	uint8_t *kek = NULL;
 	struct pass_ctx c;
+	const char *why;
 	int rc;
 
 	if (st == NULL)
@@ -1045,10 +1047,9 @@ store_set_passphrase(struct store *st, const char *passphrase,
 		set_err(err, errlen, "no passphrase given");
 		return STORE_EINVAL;
 	}
-	if (passphrase && (passphrase[0] == '\0' || strlen(passphrase) > PASS_MAX ||
-	                   !utf8_valid(passphrase, strlen(passphrase)))) {
-		set_err(err, errlen, "the passphrase must be 1 to %d bytes of UTF-8",
-		        PASS_MAX);
+	/* The one rule of the commands and the console (model/policy.c). */
+	if (passphrase && (why = policy_passphrase(passphrase))) {
+		set_err(err, errlen, "invalid passphrase: %s", why);
 		return STORE_EINVAL;
 	}
 	memset(&c, 0, sizeof(c));

@@ -25,7 +25,6 @@
 #define SLOT_BLOB_LEN     (SEAL_KEY_LEN + SEAL_OVERHEAD)
 #define PASS_SLOT_LEN     (4 + PBKDF2_SALT_LEN + SLOT_BLOB_LEN)
 #define KEYID_LEN         16
-#define PASS_MAX          1024
 
 #define META_FORMAT       "format"
 #define META_KEYID        "keyid"

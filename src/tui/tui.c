@@ -392,7 +392,7 @@ unlock_answer(struct tui *t, const char *pass, void *ud)
 	}
 	if (rc != STORE_EKEY) {
 		t->quit = true;
-		t->exit_code = cli_store_exit(rc);
+		t->exit_code = app_store_exit(rc);
 		str_printf(t->exit_msg, sizeof t->exit_msg, "fluenzr-tui: %s",
 		           err[0] ? err : store_strerror(rc));
 		return;
@@ -923,8 +923,8 @@ tui_main(struct cli_ctx *c)
 	static struct tui tui;   /* big (job results): not on the stack */
 	struct tui *t = &tui;
 	SCREEN *scr;
-	char err[256];
-	int rc;
+	char err[APP_ERR_MAX];
+	int rc, xrc;
 
 	setlocale(LC_ALL, "");
 	if (!isatty(0) || !isatty(1)) {
@@ -944,21 +944,16 @@ tui_main(struct cli_ctx *c)
 		return rc;
 	t->st = c->st;
 
-	rc = store_unlock(t->st, NULL, err, sizeof err);
-	if (rc == STORE_NEEDPASS && c->passphrase_fd >= 0) {
-		const char *pass = cli_passphrase(c, "Store passphrase: ");
-
-		if (!pass)
-			return EX_NOPERM;
-		rc = store_unlock(t->st, pass, err, sizeof err);
-		if (rc != STORE_OK) {
-			fprintf(stderr, "fluenzr-tui: %s\n",
-			        err[0] ? err : store_strerror(rc));
-			return cli_store_exit(rc);
-		}
+	/* The commands' rule (app_store_unlock()): a passphrase on
+	 * --passphrase-fd must open the store. Without one, STORE_NEEDPASS is
+	 * asked in the console, not on the terminal; another failure leaves
+	 * the store locked: the list still works, secrets do not. */
+	xrc = app_store_unlock(t->st, c->passphrase_fd, &c->passphrase, false,
+	                       &rc, err, sizeof err);
+	if (xrc != 0 && c->passphrase_fd >= 0) {
+		fprintf(stderr, "fluenzr-tui: %s\n", err);
+		return xrc;
 	}
-	/* STORE_NEEDPASS is asked in the console; another failure leaves the
-	 * store locked: the list still works, secrets do not. */
 
 	if (tui_jobs_init(t) != 0 || install_signals(t) != 0) {
 		fprintf(stderr, "fluenzr-tui: cannot set up the console: %s\n",

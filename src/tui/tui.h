@@ -11,9 +11,11 @@
 
 #include "tui_keys.h"           /* includes <curses.h> with wide functions */
 #include "account.h"
+#include "app.h"
 #include "cli.h"
 #include "console.h"
 #include "diag.h"
+#include "policy.h"
 #include "preset.h"
 #include "probe.h"
 #include "store.h"
@@ -168,8 +170,7 @@ struct tui_job {
 	unsigned id;
 	enum job_kind kind;
 	struct probe *probe;
-	pthread_t thread;
-	bool running;           /* thread not joined yet */
+	bool running;           /* not handed back by the runner yet */
 	bool finished;          /* res is complete */
 	bool abandoned;         /* nobody looks at it: free when it ends */
 	bool stored;            /* tests the stored account: record the result */
@@ -183,15 +184,14 @@ struct tui_job {
 	enum diag_cat cat;
 };
 
-/* A message from a worker: copies, never pointers into the probe. */
-enum { TUI_MSG_FINISHED = 100 };
+/* A message from a worker: copies, never pointers into the probe. A job's
+ * end comes back through the runner, not as a message. */
 struct tui_msg {
 	struct tui_msg *next;
 	unsigned job;
-	int type;                       /* probe_event_type or FINISHED */
+	int type;                       /* probe_event_type */
 	struct probe_step step;
 	struct tui_tline line;
-	enum diag_cat cat;
 };
 
 /* ---- the live test and troubleshooting screens -------------------------- */
@@ -255,6 +255,7 @@ struct tui {
 	unsigned next_job_id;
 	pthread_mutex_t qlock;
 	struct tui_msg *qhead, *qtail;
+	struct app_runner *runner;      /* runs the jobs (tui_jobs.c) */
 
 	int cur_y, cur_x;               /* where the cursor goes; -1 hidden */
 };
@@ -346,8 +347,10 @@ void tui_job_abandon(struct tui *t, unsigned id);
 void tui_jobs_drain(struct tui *t);
 bool tui_jobs_running(const struct tui *t);
 size_t tui_jobs_count(const struct tui *t, enum job_kind kind);
-/* Opens the stored passwords of an account into secmem (NULL if none). */
-void tui_open_passwords(struct tui *t, const char *email, char **pw,
+/* Opens the stored passwords of an account into secmem (app_secrets_open();
+ * both NULL when the store is locked). When they do not open, says why and
+ * returns an exit status: the test must not run. */
+int tui_open_passwords(struct tui *t, const char *email, char **pw,
                         char **imap_pw);
 
 /* tui_diag.c */

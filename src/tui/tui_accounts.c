@@ -25,14 +25,7 @@ accounts_of(const struct tui *t)
 static const char *
 sec_label(enum security s)
 {
-	switch (s) {
-	case SEC_STARTTLS:
-		return "TLS";
-	case SEC_SSL:
-		return "SSL";
-	default:
-		return "none";
-	}
+	return security_spell(s, SPELL_SHORT);
 }
 
 static void
@@ -291,7 +284,11 @@ batch_fill(struct tui *t)
 			acc->batch_done++;
 			continue;
 		}
-		tui_open_passwords(t, email, &pw, &ipw);
+		if (tui_open_passwords(t, email, &pw, &ipw) != 0) {
+			r->state = ROW_IDLE;    /* not tested: a failure */
+			acc->batch_done++;
+			continue;
+		}
 		id = tui_job_start(t, JOB_BATCH, &a, pw, ipw, true);
 		tui_secfree(&pw);
 		tui_secfree(&ipw);
@@ -454,7 +451,8 @@ test_one(struct tui *t)
 		tui_message(t, true, "Cannot read %s from the store.", r->email);
 		return;
 	}
-	tui_open_passwords(t, r->email, &pw, &ipw);
+	if (tui_open_passwords(t, r->email, &pw, &ipw) != 0)
+		return;
 	if (!pw && !store_is_unlocked(t->st))
 		tui_message(t, true, "The store is locked: testing without the "
 		            "password.");

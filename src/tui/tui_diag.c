@@ -90,7 +90,8 @@ tui_diag_retry(struct tui *t)
 		char *pw, *ipw;
 
 		d->acct = a;
-		tui_open_passwords(t, a.email, &pw, &ipw);
+		if (tui_open_passwords(t, a.email, &pw, &ipw) != 0)
+			return;
 		if (pw || !d->pw) {
 			tui_secfree(&d->pw);
 			tui_secfree(&d->imap_pw);
@@ -128,7 +129,7 @@ tui_diag_job_event(struct tui *t, struct tui_job *j)
 static const char *
 sec_label(enum security s)
 {
-	return s == SEC_STARTTLS ? "TLS (STARTTLS)" : s == SEC_SSL ? "SSL" : "none";
+	return security_spell(s, SPELL_LABEL);
 }
 
 struct dline {

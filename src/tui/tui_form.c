@@ -88,14 +88,8 @@ cur_preset(struct tui *t)
 static const char *
 sec_choice(enum security s, bool imap)
 {
-	switch (s) {
-	case SEC_STARTTLS:
-		return imap ? "TLS (STARTTLS)" : "TLS (STARTTLS)";
-	case SEC_SSL:
-		return "SSL (implicit TLS)";
-	default:
-		return "none (clear text!)";
-	}
+	(void)imap;
+	return security_spell(s, SPELL_CHOICE);
 }
 
 static void
@@ -409,12 +403,13 @@ test_form(struct tui *t)
 	if (collect(t, &a) != 0)
 		return;
 	if (f->editing && !f->in[FF_PASS].touched && !f->in[FF_IMAP_PASS].touched) {
-		tui_open_passwords(t, f->old_email, &pw, &ipw);
+		if (tui_open_passwords(t, f->old_email, &pw, &ipw) != 0)
+			return;
 	} else {
 		char *spw = NULL, *sipw = NULL;
 
-		if (f->editing)
-			tui_open_passwords(t, f->old_email, &spw, &sipw);
+		if (f->editing && tui_open_passwords(t, f->old_email, &spw, &sipw) != 0)
+			return;
 		pw = tui_secdup(f->in[FF_PASS].touched ? secret_or_null(&f->in[FF_PASS]) : spw);
 		ipw = tui_secdup(f->in[FF_IMAP_PASS].touched
 		                 ? secret_or_null(&f->in[FF_IMAP_PASS]) : sipw);

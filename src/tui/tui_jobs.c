@@ -1,27 +1,30 @@
-/* Probe jobs: each test runs probe_run() on a worker thread started with the
- * console's signals blocked. The probe's callback copies each event into a
- * locked queue and writes a byte to a self-pipe; the UI thread, woken by
- * poll(), drains the queue here. Workers never touch curses or the store. */
+/* Probe jobs: each test runs probe_run() on a worker of the bounded runner
+ * (app_runner.c), whose workers have the console's signals blocked. The
+ * probe's callback copies each event into a locked queue and writes a byte
+ * to a self-pipe, and the runner signals a finished job on the same pipe;
+ * the UI thread, woken by poll(), drains both here. Workers never touch
+ * curses or the store. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "secmem.h"
+#include "app.h"
 #include "tui.h"
 #include "util.h"
 
 struct worker_arg {
+	struct worker_arg *next;        /* finished ones, while drained */
 	struct tui *t;
 	unsigned id;
 	enum job_kind kind;
 	struct probe *p;
-	struct tui_msg *finished;       /* preallocated: the end always arrives */
+	enum diag_cat cat;              /* the outcome, once run */
 };
 
 static void
@@ -67,18 +70,13 @@ on_event(const struct probe_event *ev, void *ud)
 	post(w->t, m);
 }
 
-static void *
-worker(void *arg)
+/* On a worker: the runner hands w back when this returns. */
+static void
+run_job(void *arg)
 {
 	struct worker_arg *w = arg;
-	struct tui_msg *m = w->finished;
 
-	m->cat = probe_run(w->p, on_event, w);
-	m->job = w->id;
-	m->type = TUI_MSG_FINISHED;
-	post(w->t, m);
-	free(w);
-	return NULL;
+	w->cat = probe_run(w->p, on_event, w);
 }
 
 int
@@ -95,7 +93,9 @@ tui_jobs_init(struct tui *t)
 		fcntl(t->job_pipe[i], F_SETFD, FD_CLOEXEC);
 	}
 	t->next_job_id = 1;
-	return 0;
+	/* Finished jobs are signalled on the same pipe as the events. */
+	t->runner = app_runner_new(TUI_MAX_JOBS, t->job_pipe[1]);
+	return t->runner ? 0 : -1;
 }
 
 static void
@@ -125,36 +125,26 @@ bool
 tui_jobs_fini(struct tui *t)
 {
 	struct tui_msg *m, *next;
-	struct timespec until;
-	bool all = true;
+	struct worker_arg *w;
 
 	if (t->job_pipe[0] < 0)
 		return true;
 	for (int i = 0; i < TUI_MAX_JOBS; i++)
 		if (t->jobs[i].used && t->jobs[i].running)
 			probe_cancel(t->jobs[i].probe);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += JOINS_MAX_MS / 1000;
-	until.tv_nsec += (JOINS_MAX_MS % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
+	/* Still running: its probe, the queue and the pipe stay valid; the
+	 * process ends next. */
+	if (t->runner && !app_runner_stop(t->runner, JOINS_MAX_MS))
+		return false;
+	if (t->runner) {
+		while ((w = app_runner_done(t->runner, NULL)))
+			free(w);
+		app_runner_free(t->runner);
+		t->runner = NULL;
 	}
-	for (int i = 0; i < TUI_MAX_JOBS; i++) {
-		if (t->jobs[i].used && t->jobs[i].running) {
-			if (pthread_timedjoin_np(t->jobs[i].thread, NULL, &until) != 0) {
-				/* Still running: its probe, the queue and the
-				 * pipe stay valid; the process ends next. */
-				all = false;
-				continue;
-			}
-			t->jobs[i].running = false;
-		}
+	for (int i = 0; i < TUI_MAX_JOBS; i++)
 		if (t->jobs[i].used)
 			job_free(&t->jobs[i]);
-	}
-	if (!all)
-		return false;
 	for (m = t->qhead; m; m = next) {
 		next = m->next;
 		msg_free(m);
@@ -206,9 +196,7 @@ tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
 	struct tui_job *j = NULL;
 	struct worker_arg *w;
 	struct probe_opts opts;
-	const struct preset *pr = NULL;
-	sigset_t block, old;
-	int rc;
+	char err[APP_ERR_MAX];
 
 	for (int i = 0; i < TUI_MAX_JOBS; i++)
 		if (!t->jobs[i].used) {
@@ -220,22 +208,13 @@ tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
 	probe_opts_default(&opts);
 	/* The troubleshooting panel can offer what works instead. */
 	opts.find_alternatives = kind == JOB_DIAG;
-	if (t->presets && a->preset[0])
-		pr = preset_find(t->presets, a->preset);
 
 	w = calloc(1, sizeof *w);
-	if (w)
-		w->finished = calloc(1, sizeof *w->finished);
-	if (!w || !w->finished) {
-		if (w)
-			free(w->finished);
-		free(w);
+	if (!w)
 		return 0;
-	}
 	memset(j, 0, sizeof *j);
-	j->probe = probe_new(a, pw, imap_pw, pr, &opts);
-	if (!j->probe) {
-		free(w->finished);
+	if (app_probe_new(a, pw, imap_pw, t->presets, &opts, &j->probe, err,
+	                  sizeof err) != 0) {
 		free(w);
 		return 0;
 	}
@@ -252,18 +231,10 @@ tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
 	w->id = j->id;
 	w->kind = kind;
 	w->p = j->probe;
+	w->cat = DIAG_INTERNAL_ERROR;
 
-	/* Signals stay with the UI thread. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGWINCH);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	rc = pthread_create(&j->thread, NULL, worker, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		free(w->finished);
+	/* Signals stay with the UI thread (the runner's workers block them). */
+	if (app_runner_submit(t->runner, run_job, w) != 0) {
 		free(w);
 		job_free(j);
 		return 0;
@@ -328,19 +299,27 @@ void
 tui_record_result(struct tui *t, struct tui_job *j)
 {
 	struct tui_row *r;
+	char err[APP_ERR_MAX];
 	int64_t when;
-	const char *cat;
 
-	if (!j->stored || !diag_cat_recorded(j->cat))
+	if (!j->stored)
 		return;
 	when = j->res.started > 0 ? j->res.started : (int64_t)time(NULL);
-	cat = diag_cat_name(j->cat);
-	if (store_set_result(t->st, j->acct.email, when, cat) != STORE_OK)
+	switch (app_result_record(t->st, j->acct.email, when, j->cat, err,
+	                          sizeof err)) {
+	case 1:
+		break;
+	case 0:
 		return;
+	default:
+		tui_message(t, true, "%s.", err);
+		return;
+	}
 	r = tui_accounts_find(t, j->acct.email);
 	if (r) {
 		r->last_time = when;
-		str_copy(r->last_result, sizeof r->last_result, cat);
+		str_copy(r->last_result, sizeof r->last_result,
+		         diag_cat_name(j->cat));
 	}
 }
 
@@ -349,7 +328,6 @@ finish(struct tui *t, struct tui_job *j, enum diag_cat cat)
 {
 	const struct probe_result *r;
 
-	pthread_join(j->thread, NULL);
 	j->running = false;
 	j->finished = true;
 	j->cat = cat;
@@ -366,11 +344,38 @@ finish(struct tui *t, struct tui_job *j, enum diag_cat cat)
 	j->probe = NULL;
 }
 
+/* What follows a message or the end of job j. */
+static void
+job_changed(struct tui *t, struct tui_job *j)
+{
+	if (j->kind == JOB_BATCH) {
+		if (j->finished) {
+			tui_accounts_job_done(t, j);
+			job_free(j);
+		}
+	} else {
+		tui_diag_job_event(t, j);
+	}
+	t->dirty = true;
+}
+
 void
 tui_jobs_drain(struct tui *t)
 {
 	struct tui_msg *m, *next;
+	struct worker_arg *done = NULL, **tail = &done, *w;
+	bool ran;
 
+	/* The finished jobs first: every event of theirs was queued before
+	 * they ended, so it is in the queue taken next and is shown before
+	 * the end, never after. */
+	while ((w = app_runner_done(t->runner, &ran))) {
+		if (!ran)
+			w->cat = DIAG_CANCELLED;
+		w->next = NULL;
+		*tail = w;
+		tail = &w->next;
+	}
 	pthread_mutex_lock(&t->qlock);
 	m = t->qhead;
 	t->qhead = t->qtail = NULL;
@@ -381,7 +386,7 @@ tui_jobs_drain(struct tui *t)
 		struct probe_step *s;
 
 		next = m->next;
-		if (!j) {
+		if (!j || j->finished) {
 			msg_free(m);
 			continue;
 		}
@@ -394,47 +399,60 @@ tui_jobs_drain(struct tui *t)
 		case PROBE_EV_TRANSCRIPT:
 			add_line(j, &m->line);
 			break;
-		case TUI_MSG_FINISHED:
-			finish(t, j, m->cat);
-			if (j->abandoned) {
-				job_free(j);
-				j = NULL;
-			}
-			break;
 		default:
 			break;
 		}
 		msg_free(m);
+		job_changed(t, j);
+	}
+	for (w = done; w; w = w->next) {
+		struct tui_job *j = tui_job_get(t, w->id);
+
 		if (!j)
 			continue;
-		if (j->kind == JOB_BATCH) {
-			if (j->finished) {
-				tui_accounts_job_done(t, j);
-				job_free(j);
-			}
-		} else {
-			tui_diag_job_event(t, j);
+		finish(t, j, w->cat);
+		if (j->abandoned) {
+			job_free(j);
+			continue;
 		}
-		t->dirty = true;
+		job_changed(t, j);
+	}
+	while (done) {
+		w = done->next;
+		free(done);
+		done = w;
 	}
 }
 
-void
+int
 tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
 {
+	struct app_secrets sec;
+	struct account a;
+	char err[APP_ERR_MAX];
+	int e, rc;
+
 	*pw = *imap_pw = NULL;
+	/* Locked, the console tests without the passwords and says so. */
 	if (!store_is_unlocked(t->st))
-		return;
-	*pw = secmem_alloc(ACCT_SECRET_MAX + 1);
-	if (*pw && store_secret_get(t->st, email, SECRET_SMTP, *pw,
-	                            ACCT_SECRET_MAX + 1) != STORE_OK) {
-		secmem_free(*pw, ACCT_SECRET_MAX + 1);
-		*pw = NULL;
+		return 0;
+	e = store_account_get(t->st, email, &a);
+	if (e != STORE_OK) {
+		tui_message(t, true, "Not tested: %s: %s.", email, store_strerror(e));
+		return app_store_exit(e);
 	}
-	*imap_pw = secmem_alloc(ACCT_SECRET_MAX + 1);
-	if (*imap_pw && store_secret_get(t->st, email, SECRET_IMAP, *imap_pw,
-	                                 ACCT_SECRET_MAX + 1) != STORE_OK) {
-		secmem_free(*imap_pw, ACCT_SECRET_MAX + 1);
-		*imap_pw = NULL;
+	rc = app_secrets_open(t->st, &a, &sec, err, sizeof err);
+	if (rc != 0) {
+		tui_message(t, true, "Not tested: %s.", err);
+		return rc;
 	}
+	*pw = tui_secdup(sec.smtp);
+	*imap_pw = tui_secdup(sec.imap);
+	app_secrets_free(&sec);
+	if (!*pw) {
+		tui_secfree(imap_pw);
+		tui_message(t, true, "Not tested: out of memory.");
+		return EX_OSERR;
+	}
+	return 0;
 }

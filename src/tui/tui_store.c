@@ -4,6 +4,7 @@
  * typed in no-echo fields and kept in locked memory. */
 #include "config.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "secmem.h"
@@ -84,12 +85,9 @@ first_answer(struct tui *t, const char *pass, void *ud)
 		tui_message(t, false, "Passphrase unchanged.");
 		return;
 	}
-	if ((why = valid_secret(pass))) {
-		tui_message(t, true, "The passphrase %s.", why);
-		return;
-	}
-	if (strlen(pass) < 8) {
-		tui_message(t, true, "Use at least 8 characters.");
+	/* The commands' rule (policy_passphrase()), as a sentence. */
+	if ((why = policy_passphrase(pass))) {
+		tui_message(t, true, "%c%s.", toupper((unsigned char)why[0]), why + 1);
 		return;
 	}
 	tui_secfree(&t->ss.pass1);

@@ -40,7 +40,7 @@ pin_candidate(const struct tui_job *j)
 static const char *
 sec_name(enum security s)
 {
-	return s == SEC_STARTTLS ? "TLS (STARTTLS)" : s == SEC_SSL ? "SSL" : "none";
+	return security_spell(s, SPELL_LABEL);
 }
 
 /* Saves a changed copy of the tested account: in the store (keeping its

@@ -1,0 +1,117 @@
+/* What the commands and the console share: opening and unlocking the
+ * store, preparing a test (its secrets, its probe) and recording its
+ * result. Nothing here prints: each call returns an exit status
+ * (sysexits.h, 0 = done) and the reason in words, and its caller shows
+ * them, so that both say the same thing for the same failure. */
+#ifndef FLUENZR_APP_H
+#define FLUENZR_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "account.h"
+#include "diag.h"
+#include "preset.h"
+#include "probe.h"
+#include "store.h"
+
+#define APP_PASS_MAX 1024       /* a store passphrase's buffer, NUL included */
+#define APP_ERR_MAX  512        /* room for any reason given here */
+
+/* ---- the store (app_store.c) -------------------------------------------- */
+
+/* The exit status of a store error. */
+int app_store_exit(int store_err);
+
+/* The store passphrase, read once into *cache (locked memory, freed by
+ * app_passphrase_free()) from fd, or from the terminal with prompt when
+ * fd < 0. NULL with the reason in err when none can be had. */
+const char *app_passphrase(char **cache, int fd, const char *prompt,
+                           char *err, size_t errlen);
+void app_passphrase_free(char **cache);
+
+/* Opens the store in dir with key_file (NULL: the defaults), creating it
+ * when create. 0 or an exit status, the reason in err. */
+int app_store_open(const char *dir, const char *key_file, bool create,
+                   struct store **st, char *err, size_t errlen);
+
+/* Unlocks st. A passphrase given on passphrase_fd (>= 0) is read into
+ * *cache and used even when a key file exists, so scripts can rely on it;
+ * without one the key file is tried, then, when ask, the terminal.
+ * *store_err (may be NULL) gets the store's own result: the console asks
+ * in its own prompt when it is STORE_NEEDPASS. 0 or an exit status, the
+ * reason in err. */
+int app_store_unlock(struct store *st, int passphrase_fd, char **cache,
+                     bool ask, int *store_err, char *err, size_t errlen);
+
+/* ---- a test (app_run.c) -------------------------------------------------- */
+
+/* An account's stored passwords, in locked memory. imap NULL: none of its
+ * own (the SMTP one is used). */
+struct app_secrets {
+	char *smtp;
+	char *imap;
+};
+
+/* Opens a's SMTP and IMAP passwords into s. A password not set is empty
+ * (SMTP) or NULL (IMAP); one that does not open (damaged record, no key)
+ * is an error naming it: "EMAIL: password: why" or "EMAIL: IMAP password:
+ * why". 0 or an exit status. */
+int app_secrets_open(struct store *st, const struct account *a,
+                     struct app_secrets *s, char *err, size_t errlen);
+void app_secrets_free(struct app_secrets *s);
+
+/* The probe of a with passwords pw and imap_pw (see probe_new()) and a's
+ * preset from presets (may be NULL). 0 or an exit status. */
+int app_probe_new(const struct account *a, const char *pw, const char *imap_pw,
+                  const struct preset_list *presets,
+                  const struct probe_opts *po, struct probe **p,
+                  char *err, size_t errlen);
+
+/* Prepares a test of the stored account a: opens its passwords and makes
+ * its probe (which copies them; they are wiped before this returns).
+ * 0 or an exit status, the reason in err. */
+int app_run_prepare(struct store *st, const struct account *a,
+                    const struct preset_list *presets,
+                    const struct probe_opts *po, struct probe **p,
+                    char *err, size_t errlen);
+
+/* Records the outcome cat of a test of the stored account email, at when,
+ * if it is one that is recorded (diag_cat_recorded(): a cancelled test
+ * says nothing about the account). Returns 1 when recorded, 0 when not to
+ * be, -1 with the reason in err when the store refused. */
+int app_result_record(struct store *st, const char *email, int64_t when,
+                      enum diag_cat cat, char *err, size_t errlen);
+
+/* ---- the runner (app_runner.c) ------------------------------------------- */
+
+/* At most max jobs run at once, each on a worker thread started with
+ * SIGINT, SIGTERM, SIGHUP and SIGWINCH blocked (the caller's thread
+ * handles them); the others wait in a queue. A finished job is put on a
+ * done queue and a byte written to notify_fd (the caller's own pipe), or,
+ * with notify_fd -1, to the runner's pipe (app_runner_fd()). A worker ends
+ * when the queue is empty: an idle program has only its own thread. */
+struct app_runner;
+
+struct app_runner *app_runner_new(unsigned max, int notify_fd);
+/* The descriptor to poll when the runner has its own pipe, else -1. */
+int app_runner_fd(const struct app_runner *r);
+/* Queues run(arg). 0, or -1 (out of memory, or stopping). */
+int app_runner_submit(struct app_runner *r, void (*run)(void *arg), void *arg);
+/* A finished job's arg (ran: whether it ran, false when the runner
+ * stopped first), or NULL when none is finished yet. Never blocks long. */
+void *app_runner_done(struct app_runner *r, bool *ran);
+/* Like app_runner_done() but waits on the runner's pipe for one; NULL when
+ * nothing is queued or running. A signal's handler may run meanwhile. */
+void *app_runner_wait(struct app_runner *r, bool *ran);
+/* Jobs submitted and not yet collected. */
+size_t app_runner_inflight(struct app_runner *r);
+/* Runs nothing more (what waits comes back as not run) and waits at most
+ * timeout_ms for the running jobs to end (cancel them first). false when
+ * one still runs: then the runner must not be freed (end the process). */
+bool app_runner_stop(struct app_runner *r, int timeout_ms);
+/* After app_runner_stop() returned true, or with nothing in flight. Jobs
+ * not collected are dropped: collect them first to free their args. */
+void app_runner_free(struct app_runner *r);
+
+#endif

@@ -1,0 +1,120 @@
+/* Preparing a test of a stored account and recording its outcome, the same
+ * way for `test` and the console: which password did not open and why, and
+ * which outcomes are written on the account. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "app.h"
+#include "secmem.h"
+#include "util.h"
+
+#define PW_LEN (ACCT_SECRET_MAX + 1)
+
+void
+app_secrets_free(struct app_secrets *s)
+{
+	if (s->smtp)
+		secmem_free(s->smtp, PW_LEN);
+	if (s->imap)
+		secmem_free(s->imap, PW_LEN);
+	s->smtp = s->imap = NULL;
+}
+
+int
+app_secrets_open(struct store *st, const struct account *a,
+                 struct app_secrets *s, char *err, size_t errlen)
+{
+	int e;
+
+	s->smtp = secmem_alloc(PW_LEN);
+	s->imap = NULL;
+	err[0] = '\0';
+	if (!s->smtp) {
+		str_copy(err, errlen, "out of memory");
+		return EX_OSERR;
+	}
+	e = store_secret_get(st, a->email, SECRET_SMTP, s->smtp, PW_LEN);
+	if (e == STORE_ENOENT) {
+		s->smtp[0] = '\0';
+	} else if (e != STORE_OK) {
+		str_printf(err, errlen, "%s: password: %s", a->email,
+		           store_strerror(e));
+		app_secrets_free(s);
+		return app_store_exit(e);
+	}
+	if (!a->has_imap_password)
+		return 0;
+	s->imap = secmem_alloc(PW_LEN);
+	if (!s->imap) {
+		app_secrets_free(s);
+		str_copy(err, errlen, "out of memory");
+		return EX_OSERR;
+	}
+	e = store_secret_get(st, a->email, SECRET_IMAP, s->imap, PW_LEN);
+	if (e == STORE_ENOENT) {
+		secmem_free(s->imap, PW_LEN);
+		s->imap = NULL;
+	} else if (e != STORE_OK) {
+		str_printf(err, errlen, "%s: IMAP password: %s", a->email,
+		           store_strerror(e));
+		app_secrets_free(s);
+		return app_store_exit(e);
+	}
+	return 0;
+}
+
+int
+app_probe_new(const struct account *a, const char *pw, const char *imap_pw,
+              const struct preset_list *presets, const struct probe_opts *po,
+              struct probe **p, char *err, size_t errlen)
+{
+	const struct preset *pre = NULL;
+
+	err[0] = '\0';
+	if (presets && a->preset[0])
+		pre = preset_find(presets, a->preset);
+	*p = probe_new(a, pw, imap_pw, pre, po);
+	if (!*p) {
+		str_printf(err, errlen, "%s: cannot set up the test: %s", a->email,
+		           strerror(errno));
+		return EX_OSERR;
+	}
+	return 0;
+}
+
+int
+app_run_prepare(struct store *st, const struct account *a,
+                const struct preset_list *presets, const struct probe_opts *po,
+                struct probe **p, char *err, size_t errlen)
+{
+	struct app_secrets s;
+	int rc;
+
+	*p = NULL;
+	if ((rc = app_secrets_open(st, a, &s, err, errlen)) != 0)
+		return rc;
+	rc = app_probe_new(a, s.smtp, s.imap, presets, po, p, err, errlen);
+	app_secrets_free(&s);
+	return rc;
+}
+
+int
+app_result_record(struct store *st, const char *email, int64_t when,
+                  enum diag_cat cat, char *err, size_t errlen)
+{
+	int e;
+
+	err[0] = '\0';
+	if (!diag_cat_recorded(cat))
+		return 0;
+	e = store_set_result(st, email, when, diag_cat_name(cat));
+	if (e != STORE_OK) {
+		str_printf(err, errlen, "%s: cannot record the result: %s", email,
+		           store_strerror(e));
+		return -1;
+	}
+	return 1;
+}
