@@ -1,0 +1,32 @@
+/* What the command files share with each other and nobody else: option
+ * parsing and error reporting helpers (cli.c). */
+#ifndef FLUENZR_CLI_INT_H
+#define FLUENZR_CLI_INT_H
+
+#include <stdbool.h>
+#include "account.h"
+#include "json.h"
+
+/* The longest passphrase read from a descriptor or the terminal, NUL
+ * included. */
+#define PASS_MAX 1024
+
+/* Why read_secret() failed, in words; too_long for EMSGSIZE. */
+const char *cli_secret_error(int e, const char *too_long);
+/* A file descriptor number for option opt; -1 with a message if s is not one. */
+int cli_parse_fd(const char *opt, const char *s, int *out);
+/* "--opt VALUE" or "--opt=VALUE": the value, advancing *i; NULL if absent
+ * (*matched false) or with a message if the value is missing. */
+const char *cli_opt_value(int argc, char **argv, int *i, const char *name,
+                          bool *matched);
+/* Prints a store error (err, else the code's words); returns its exit code. */
+int cli_store_fail(int e, const char *err);
+
+/* Reports an invalid field value; returns EX_DATAERR. */
+int cli_bad_field(const char *field, const char *why);
+/* One server as JSON: host, port, security and, when user is not NULL, the
+ * user name. */
+void cli_json_server(struct json *j, const char *host, unsigned port,
+                     enum security sec, const char *user);
+
+#endif
