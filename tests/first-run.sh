@@ -57,7 +57,7 @@ export LANG=C.UTF-8 LC_ALL=C.UTF-8
 tui_start "$FLUENZR"
 wait_screen "jean@monentreprise"
 keys a
-wait_screen "+ SMTP"
+wait_title "Email Accounts > + SMTP"
 keys C-p
 wait_screen "Presets"
 s=$(screen)
@@ -76,7 +76,7 @@ pick_shows zoho "smtp.zoho.eu:587"
 pick_shows proton "127.0.0.1:1025"
 keys Escape
 keys Escape
-wait_screen "Email Accounts"
+wait_title "Email Accounts"
 keys q
 check "exit 0" [ "$(wait_exit)" = 0 ]
 finish
