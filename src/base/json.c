@@ -117,8 +117,14 @@ write_string(struct json *j, const char *s, size_t n)
 			fprintf(j->f, "\\u%04x", c);
 			i++;
 		} else if (c < 0x80) {
-			fputc(c, j->f);
-			i++;
+			/* A run of plain ASCII in one write: most of a listing. */
+			size_t e = i + 1;
+
+			while (e < n && p[e] >= 0x20 && p[e] < 0x7f && p[e] != '"' &&
+			       p[e] != '\\')
+				e++;
+			fwrite(s + i, 1, e - i, j->f);
+			i = e;
 		} else if ((k = utf8_decode(s + i, n - i, &cp)) == 0) {
 			fputs("\\ufffd", j->f);
 			i++;

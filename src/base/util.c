@@ -112,6 +112,12 @@ utf8_has_invisible(const char *s, size_t len)
 	unsigned cp;
 
 	while (i < len) {
+		/* Every invisible code point is above U+007F: ASCII, the
+		 * usual text, needs no decoding. */
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
+			continue;
+		}
 		n = utf8_decode(s + i, len - i, &cp);
 		if (n == 0)
 			n = 1;
@@ -128,6 +134,10 @@ utf8_valid(const char *s, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
+			continue;
+		}
 		n = utf8_decode(s + i, len - i, NULL);
 		if (n == 0)
 			return false;
