@@ -95,6 +95,24 @@ push_done(struct app_runner *r, struct node *n)
 	(void)!write(r->notify, "j", 1);
 }
 
+/* Called with r->mu held and a job queued: takes the first job off the
+ * queue, runs it with the lock released, and returns it with the lock held
+ * again. */
+static struct node *
+run_first(struct app_runner *r)
+{
+	struct node *n = r->qhead;
+
+	r->qhead = n->next;
+	if (!r->qhead)
+		r->qtail = NULL;
+	pthread_mutex_unlock(&r->mu);
+	n->run(n->arg);
+	n->ran = true;
+	pthread_mutex_lock(&r->mu);
+	return n;
+}
+
 static void *
 worker(void *arg)
 {
@@ -103,16 +121,9 @@ worker(void *arg)
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		n = r->qhead;
-		if (!n || r->stopping)
+		if (!r->qhead || r->stopping)
 			break;
-		r->qhead = n->next;
-		if (!r->qhead)
-			r->qtail = NULL;
-		pthread_mutex_unlock(&r->mu);
-		n->run(n->arg);
-		n->ran = true;
-		pthread_mutex_lock(&r->mu);
+		n = run_first(r);
 		if (!r->qhead || r->stopping) {
 			/* The last job of this worker: whoever collects it
 			 * joins the thread, which has nothing left to do. */
@@ -186,15 +197,9 @@ app_runner_submit(struct app_runner *r, void (*run)(void *arg), void *arg)
 			r->live++;
 	}
 	if (rc != 0 && r->live == 0) {
-		/* No worker at all: run it here rather than never. */
-		r->qhead = n->next;
-		if (!r->qhead)
-			r->qtail = NULL;
-		pthread_mutex_unlock(&r->mu);
-		n->run(n->arg);
-		n->ran = true;
-		pthread_mutex_lock(&r->mu);
-		push_done(r, n);
+		/* No worker at all: run it here rather than never (it is the
+		 * only job queued, since none could be started before). */
+		push_done(r, run_first(r));
 	}
 	pthread_mutex_unlock(&r->mu);
 	return 0;
