@@ -32,6 +32,8 @@ usage(FILE *f)
 	      "  account add|list|show|edit|remove   manage sending accounts\n"
 	      "  test ACCOUNT | test --all           sign in, send a test email, diagnose\n"
 	      "  presets [--json] [--domain DOMAIN]  provider presets\n"
+	      "  discover ADDRESS [--json] [--timeout S] [--allow-http] [--ca-file F]\n"
+	      "                                      find the settings of an address\n"
 	      "  store status|check|passphrase|rotate\n"
 	      "\n"
 	      "Global options:\n"
@@ -102,6 +104,8 @@ main(int argc, char **argv)
 			rc = cmd_test(&c, argc, argv);
 		else if (strcmp(cmd, "presets") == 0)
 			rc = cmd_presets(&c, argc, argv);
+		else if (strcmp(cmd, "discover") == 0)
+			rc = cmd_discover(&c, argc, argv);
 		else if (strcmp(cmd, "store") == 0)
 			rc = cmd_store(&c, argc, argv);
 		else if (strcmp(cmd, "keys") == 0 && argc == 2 &&
