@@ -1,0 +1,161 @@
+#!/bin/bash
+# `fluenzr-tui discover` against a DNS server and autoconfig servers
+# (tests/discover-server.py) on loopback in the test's own network and mount
+# namespaces: port 53, 80 and 443 are the namespace's own, and the program's
+# resolver reads the namespace's /etc/resolv.conf. The HTTPS servers' CA is
+# given with --ca-file, as a user with a private CA would. Nothing leaves
+# loopback.
+. "$top_srcdir/tests/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip_or_fail "unshare and port 53 need root"
+need unshare ip mount certtool
+unshare --mount --net true 2>/dev/null || skip_or_fail "unshare --mount --net does not work here"
+
+if [ -z "${DISCOVER_IN_NS:-}" ]; then
+	# Once more, inside fresh namespaces.
+	DISCOVER_IN_NS=1 exec unshare --mount --net -- bash "$0" "$@"
+fi
+ip link set lo up || fail "cannot bring up lo"
+setup_home
+printf 'nameserver 127.0.0.1\n' >"$T/resolv.conf"
+mount --bind "$T/resolv.conf" /etc/resolv.conf || fail "cannot bind-mount resolv.conf"
+# The build's own presets and ISPDB, not an older installed copy (which
+# would override them): this namespace sees no installed data.
+for d in /usr/local/share/fluenzr /usr/share/fluenzr; do
+	[ -d "$d" ] && { mount -t tmpfs none "$d" || fail "cannot hide $d"; }
+done
+
+# ---- a test CA and one certificate for the autoconfig hosts ----
+C=$T/certs
+mkdir -p "$C"
+certtool --generate-privkey --key-type=ecdsa --no-text --outfile="$C/key.pem" 2>/dev/null
+printf 'cn = "discover test CA"\nca\ncert_signing_key\nexpiration_days = 30\n' >"$C/ca.tmpl"
+certtool --generate-self-signed --load-privkey="$C/key.pem" --template="$C/ca.tmpl" \
+	--no-text --outfile="$C/ca.pem" 2>/dev/null
+{
+	echo 'cn = "autoconfig.isp.test"'
+	for h in autoconfig.isp.test autoconfig.stale.test wk.test autoconfig.trickle.test \
+		autoconfig.big.test autoconfig.bomb.test autoconfig.badxml.test \
+		autoconfig.loop.test autoconfig.plain.test autoconfig.doctype.test; do
+		echo "dns_name = \"$h\""
+	done
+	printf 'tls_www_server\nexpiration_days = 30\n'
+} >"$C/srv.tmpl"
+certtool --generate-certificate --load-privkey="$C/key.pem" --load-ca-certificate="$C/ca.pem" \
+	--load-ca-privkey="$C/key.pem" --template="$C/srv.tmpl" --no-text \
+	--outfile="$C/srv.pem" 2>/dev/null
+[ -s "$C/srv.pem" ] || fail "certificate generation failed"
+
+$PY "$top_srcdir/tests/discover-server.py" "$C/srv.pem" "$C/key.pem" "$T/ready" 2>"$T/server.err" &
+SERVER=$!
+at_exit "kill $SERVER 2>/dev/null"
+wait_for -t 10 test -s "$T/ready" || { cat "$T/server.err" >&2; fail "the servers did not start"; }
+
+# disc NAME EMAIL [options]: runs discover --json; RC, MS, and D/out.json.
+disc() {
+	local name=$1 email=$2 t0
+	shift 2
+	D=$T/$name
+	mkdir -p "$D"
+	RC=0
+	t0=$(date +%s%N)
+	"$FLUENZR" discover "$email" --json --ca-file "$C/ca.pem" "$@" >"$D/out.json" 2>"$D/err" || RC=$?
+	MS=$((($(date +%s%N) - t0) / 1000000))
+	echo "# $name: rc $RC in $MS ms: $(jget "[(c['source'], c['smtp']['host']) for c in j['candidates']]" 2>/dev/null)"
+}
+jget() {
+	$PY -c 'import json, sys
+j = json.load(open(sys.argv[2]))
+print(eval(sys.argv[1]))' "$1" "$D/out.json"
+}
+first() { jget "j['candidates'][0]$1"; }
+is() { [ "$1" = "$2" ] || { echo "  expected '$2', got '$1'" >&2; return 1; }; }
+within() { [ "$MS" -lt "$(slow_ms "$1")" ] || { echo "  took $MS ms" >&2; return 1; }; }
+has_note() { jget "j['notes']" | grep -qF "$1" || { echo "  notes: $(jget "j['notes']")" >&2; return 1; }; }
+
+# ---- found ----
+disc mx jean@monentreprise.test
+check "a custom domain whose MX is at OVH gets the OVH preset" is "$(first "['preset']")" ovh
+check "  its source says why" is "$(first "['why']")" "OVH Mail preset, because the MX is mx1.mail.ovh.net"
+check "  the server is OVH's" is "$(first "['smtp']['host']")" ssl0.ovh.net
+check "  and is flagged as outside the address's domain" is "$(first "['foreign_domain']")" True
+check "  found fast" within 2000
+
+disc ispmx someone@viaispdb.test
+check "an MX at a provider the ISPDB knows gets its entry" is "$(first "['source']")" mx-ispdb
+check "  its source says why" is "$(first "['why']")" "ISPDB entry for a1.net, because the MX is mx.a1.net"
+
+disc isp ana@isp.test
+check "an ISP's autoconfig over HTTPS is found" is "$(first "['source']")" autoconfig
+check "  with its server" is "$(first "['smtp']['host']") $(first "['smtp']['port']") $(first "['smtp']['security']")" "smtp.isp.test 465 ssl"
+check "  the placeholders replaced" is "$(first "['smtp']['username']") $(first "['imap']['username']")" "ana@isp.test ana"
+check "  its source says where" is "$(first "['why']")" "autoconfig.isp.test over HTTPS"
+check "  inside the address's domain, not flagged" is "$(first "['foreign_domain']")" False
+
+disc wk bo@wk.test
+check "the well-known autoconfig URL is found" is "$(first "['why']") $(first "['smtp']['host']")" "wk.test over HTTPS smtp.wk.test"
+
+disc srv cy@srvonly.test
+check "a domain with only SRV records is found" is "$(first "['source']")" srv
+check "  submission on 587 with STARTTLS, IMAP on 993" is "$(first "['smtp']['host']") $(first "['smtp']['port']") $(first "['smtp']['security']") $(first "['imap']['host']") $(first "['imap']['port']")" \
+	"mail.srvonly.test 587 starttls imap.srvonly.test 993"
+
+disc stale di@stale.test
+check "a correct MX beats a stale autoconfig" is "$(first "['source']") $(first "['smtp']['host']")" "mx-preset ssl0.ovh.net"
+check "  the stale one is still offered, below" is "$(jget "j['candidates'][1]['source'] + ' ' + j['candidates'][1]['smtp']['host']")" "autoconfig old-smtp.stale.test"
+
+disc plain ed@plain.test
+check "plain HTTP is not used without --allow-http" is "$RC" 69
+disc plainok ed@plain.test --allow-http
+check "with --allow-http it is, and said" is "$(first "['over_http']") $(first "['smtp']['host']")" "True smtp.plain.test"
+check "  with a warning" grep -q "plain HTTP" "$D/err"
+
+disc nothing fy@nowhere.test
+check "nothing found: exit 69" is "$RC" 69
+disc nothingtext fy@nowhere.test
+"$FLUENZR" discover fy@nowhere.test --timeout 2 >"$D/text" 2>&1
+check "  a clear message and the manual form" grep -q "No settings found for fy@nowhere.test" "$D/text"
+check "  naming the command to enter it by hand" grep -q "account add --email fy@nowhere.test --smtp-host" "$D/text"
+
+# ---- hostile: each ends within the deadline, with a reason ----
+disc silent ga@silent.test --timeout 1.5
+check "a resolver that never answers: nothing found" is "$RC" 69
+check "  within the deadline" within 2500
+check "  and said" has_note "did not answer"
+
+disc garbage ha@garbage.test --timeout 2
+check "a malformed DNS answer is refused" has_note "MX of garbage.test"
+check "  at once" within 2500
+
+disc chain ia@chain.test --timeout 2
+check "a long CNAME chain is refused" has_note "CNAME chain"
+
+disc trunc ja@trunc.test --timeout 2
+check "a truncated answer whose TCP retry is malformed ends" is "$RC" 69
+check "  within the deadline" within 3000
+
+disc trickle ka@trickle.test --timeout 2
+check "an HTTPS server that trickles is abandoned at the deadline" is "$RC" 69
+check "  within it" within 3000
+
+disc big la@big.test --timeout 3
+check "a 1 GB document is refused" has_note "autoconfig.big.test"
+check "  within the deadline" within 4000
+
+disc bomb ma@bomb.test
+check "an XML bomb is refused" has_note "DOCTYPE"
+check "  at once" within 2500
+disc doctype na@doctype.test
+check "an external DTD is refused" has_note "DOCTYPE"
+disc badxml oa@badxml.test
+check "malformed XML is refused with its line" has_note "malformed XML at line"
+disc loop pa@loop.test --timeout 3
+check "a redirect loop ends" is "$RC" 69
+check "  within the deadline" within 4000
+
+# ---- the CLI's edges ----
+"$FLUENZR" discover not-an-address >"$T/o" 2>&1
+check "an invalid address is refused" is "$?" 65
+"$FLUENZR" discover a@b.test --timeout 0 >"$T/o" 2>&1
+check "a zero timeout is refused" is "$?" 64
+finish
