@@ -153,6 +153,23 @@ disc loop pa@loop.test --timeout 3
 check "a redirect loop ends" is "$RC" 69
 check "  within the deadline" within 4000
 
+# ---- account add with no server and no preset ----
+add() { echo pw | "$FLUENZR" account add --email "$1" --password-stdin "${@:2}" >"$T/add.out" 2>"$T/add.err"; }
+show() { "$FLUENZR" account show "$1" --json | $PY -c 'import json, sys
+j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"; }
+add ana@isp.test --ca-file "$C/ca.pem"
+check "account add discovers the server when none is given" is "$(show ana@isp.test "j['smtp']['host'], j['smtp']['port']")" "('smtp.isp.test', 465)"
+check "  and says where it came from" grep -q "found: autoconfig.isp.test over HTTPS" "$T/add.err"
+add jean@monentreprise.test; RC=$?
+check "a discovered server outside the domain is not saved without confirmation" is "$RC" 65
+check "  the warning says why" grep -q "ssl0.ovh.net is not in monentreprise.test and was found through DNS or HTTP" "$T/add.err"
+check "  and nothing was saved" sh -c '! "$1" account show jean@monentreprise.test >/dev/null 2>&1' _ "$FLUENZR"
+add jean@monentreprise.test --trust-discovered
+check "with --trust-discovered it is, with the preset" is "$(show jean@monentreprise.test "j['smtp']['host'], j.get('preset')")" "('ssl0.ovh.net', 'ovh')"
+add fy@nowhere.test; RC=$?
+check "nothing discovered: account add asks for the server" is "$RC" 65
+check "  naming discover" grep -q "none found for fy@nowhere.test" "$T/add.err"
+
 # ---- the CLI's edges ----
 "$FLUENZR" discover not-an-address >"$T/o" 2>&1
 check "an invalid address is refused" is "$?" 65

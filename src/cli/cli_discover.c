@@ -9,6 +9,7 @@
 #include <sysexits.h>
 
 #include "account.h"
+#include "app.h"
 #include "cli.h"
 #include "cli_int.h"
 #include "discover.h"
@@ -68,7 +69,7 @@ print_json(const struct disc_result *r, const char *email)
 static void
 print_text(const struct disc_result *r, const char *email)
 {
-	const char *dom = strrchr(email, '@') + 1;
+	char warn[600];
 
 	if (r->n == 0) {
 		printf("No settings found for %s.\n", email);
@@ -88,10 +89,8 @@ print_text(const struct disc_result *r, const char *email)
 			       security_name(c->imap.security));
 		if (c->preset[0])
 			printf("  preset %s\n", c->preset);
-		if (c->foreign)
-			printf("  warning: %s is not in %s and this answer came from DNS "
-			       "or HTTP, which can be spoofed: check it is your provider "
-			       "before sending your password there\n", c->smtp.host, dom);
+		if (app_discover_warning(c, email, warn, sizeof warn))
+			printf("  warning: %s\n", warn);
 	}
 }
 
