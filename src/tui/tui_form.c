@@ -427,6 +427,19 @@ test_form(struct tui *t)
 
 /* ---- presets ------------------------------------------------------------ */
 
+/* The server fields from a, as a preset or a discovered candidate
+ * filled it. */
+static void
+set_servers(struct tui_form *f, const struct account *a)
+{
+	tui_input_set(&f->in[FF_SMTP_HOST], a->smtp_host);
+	set_port(&f->in[FF_SMTP_PORT], a->smtp_port);
+	f->smtp_sec = a->smtp_security;
+	tui_input_set(&f->in[FF_IMAP_HOST], a->imap_host);
+	set_port(&f->in[FF_IMAP_PORT], a->imap_host[0] ? a->imap_port : 0);
+	f->imap_sec = a->imap_security;
+}
+
 static void
 apply_preset(struct tui *t, const struct preset *p)
 {
@@ -438,12 +451,7 @@ apply_preset(struct tui *t, const struct preset *p)
 	a.imap_security = f->imap_sec;
 	/* The user chose the preset: its servers replace what is there. */
 	preset_apply(p, &a, 0);
-	tui_input_set(&f->in[FF_SMTP_HOST], a.smtp_host);
-	set_port(&f->in[FF_SMTP_PORT], a.smtp_port);
-	f->smtp_sec = a.smtp_security;
-	tui_input_set(&f->in[FF_IMAP_HOST], a.imap_host);
-	set_port(&f->in[FF_IMAP_PORT], a.imap_host[0] ? a.imap_port : 0);
-	f->imap_sec = a.imap_security;
+	set_servers(f, &a);
 	f->allow_plain = f->smtp_sec == SEC_NONE ||
 	                 (a.imap_host[0] && f->imap_sec == SEC_NONE);
 	str_copy(f->preset, sizeof f->preset, p->id);
@@ -508,12 +516,7 @@ apply_candidate(struct tui *t, struct tui_form *f, const struct disc_candidate *
 
 	account_init(&a);
 	app_discover_apply(c, &a, 0);
-	tui_input_set(&f->in[FF_SMTP_HOST], a.smtp_host);
-	set_port(&f->in[FF_SMTP_PORT], a.smtp_port);
-	f->smtp_sec = a.smtp_security;
-	tui_input_set(&f->in[FF_IMAP_HOST], a.imap_host);
-	set_port(&f->in[FF_IMAP_PORT], a.imap_host[0] ? a.imap_port : 0);
-	f->imap_sec = a.imap_security;
+	set_servers(f, &a);
 	if (a.username[0] && !f->user_typed)
 		tui_input_set(&f->in[FF_USER], a.username);
 	if (a.imap_username[0])
