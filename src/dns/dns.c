@@ -342,7 +342,9 @@ dns_query(const char *name, enum dns_type t, int timeout_ms, int cancel_fd,
 	while (!q.done) {
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 		struct pollfd pfd[ARES_GETSOCK_MAXNUM + 1];
-		int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM), np = 0;
+		/* Unsigned: c-ares's own macros shift a signed 1 into bit 31. */
+		unsigned bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		int np = 0;
 		int64_t left = deadline - now_ms();
 		struct timeval tv, maxtv, *tvp;
 
@@ -354,9 +356,9 @@ dns_query(const char *name, enum dns_type t, int timeout_ms, int cancel_fd,
 		}
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			short ev = 0;
-			if (ARES_GETSOCK_READABLE(bits, i))
+			if (bits >> i & 1u)
 				ev |= POLLIN;
-			if (ARES_GETSOCK_WRITABLE(bits, i))
+			if (bits >> (i + ARES_GETSOCK_MAXNUM) & 1u)
 				ev |= POLLOUT;
 			if (ev)
 				pfd[np++] = (struct pollfd){ .fd = socks[i], .events = ev };
