@@ -33,6 +33,7 @@ usage(FILE *f)
 	      "  test ACCOUNT | test --all           sign in, send a test email, diagnose\n"
 	      "  presets [--json] [--domain DOMAIN]  provider presets\n"
 	      "  discover ADDRESS [--json] [--timeout S] [--allow-http] [--ca-file F]\n"
+	      "           [--guess-ports SSL,STARTTLS] [--no-guess]\n"
 	      "                                      find the settings of an address\n"
 	      "  store status|check|passphrase|rotate\n"
 	      "\n"

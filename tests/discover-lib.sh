@@ -32,7 +32,8 @@ certtool --generate-self-signed --load-privkey="$C/key.pem" --template="$C/ca.tm
 	echo 'cn = "autoconfig.isp.test"'
 	for h in autoconfig.isp.test autoconfig.stale.test wk.test autoconfig.trickle.test \
 		autoconfig.big.test autoconfig.bomb.test autoconfig.badxml.test \
-		autoconfig.loop.test autoconfig.plain.test autoconfig.doctype.test; do
+		autoconfig.loop.test autoconfig.plain.test autoconfig.doctype.test \
+		smtp.guess.test smtp.wrongcert.test smtp.noauth.test; do
 		echo "dns_name = \"$h\""
 	done
 	printf 'tls_www_server\nexpiration_days = 30\n'

@@ -33,7 +33,11 @@ ZONE = {
     ("srv", "_submissions._tcp.srvonly.test"): [(0, 0, 0, ".")],
 }
 # Hosts with an A record (the HTTPS server for each).
-HOSTS = ["autoconfig.isp.test", "autoconfig.stale.test", "wk.test",
+# Guessing: these answer SMTP (see smtp_serve); mail.wrongcert.test is on
+# 127.0.0.2 with a certificate that does not name it.
+ADDR = {"mail.wrongcert.test": "127.0.0.2"}
+HOSTS = ["smtp.guess.test", "smtp.wrongcert.test", "mail.wrongcert.test",
+         "smtp.noauth.test", "autoconfig.isp.test", "autoconfig.stale.test", "wk.test",
          "autoconfig.trickle.test", "autoconfig.big.test",
          "autoconfig.bomb.test", "autoconfig.badxml.test",
          "autoconfig.loop.test", "autoconfig.wronghost.test",
@@ -131,7 +135,7 @@ def answer(msg, tcp):
             n += 1
         rcode = 0
     elif qtype == 1 and qname in HOSTS:
-        rrs, n, rcode = rr(ptr, 1, socket.inet_aton(L)), 1, 0
+        rrs, n, rcode = rr(ptr, 1, socket.inet_aton(ADDR.get(qname, L))), 1, 0
     elif any(qname == k[1] or qname.endswith("." + k[1]) for k in ZONE) or qname in HOSTS:
         rcode = 0                               # exists, no such record
     hdr = struct.pack("!HHHHHH", qid, 0x8400 | (flags & 0x0100) | 0x0080 | tc | rcode,
@@ -228,6 +232,67 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.body(404, b"no")
 
 
+def smtp_conn(c, ctx, implicit, auth, log):
+    """A submission server's dialogue up to the point a client would send
+    AUTH: greeting, EHLO, STARTTLS; any AUTH attempt is logged (the test
+    asserts there is none) and refused."""
+    try:
+        if implicit:
+            c = ctx.wrap_socket(c, server_side=True)
+        f = c.makefile("rwb")
+        tls = implicit
+        f.write(b"220 guess.test ESMTP\r\n"); f.flush()
+        while True:
+            line = f.readline(1000)
+            if not line:
+                return
+            cmd = line.strip().upper()
+            if cmd.startswith(b"EHLO"):
+                caps = [b"guess.test", b"8BITMIME"]
+                if not tls:
+                    caps.append(b"STARTTLS")
+                elif auth:
+                    caps.append(b"AUTH PLAIN LOGIN")
+                out = b"".join(b"250-" + x + b"\r\n" for x in caps[:-1])
+                f.write(out + b"250 " + caps[-1] + b"\r\n"); f.flush()
+            elif cmd == b"STARTTLS" and not tls:
+                f.write(b"220 go ahead\r\n"); f.flush()
+                f.close()
+                c = ctx.wrap_socket(c, server_side=True)
+                f = c.makefile("rwb")
+                tls = True
+            elif cmd.startswith(b"AUTH"):
+                with open(log, "a") as lf:
+                    lf.write("AUTH received\n")
+                f.write(b"535 no\r\n"); f.flush()
+            elif cmd == b"QUIT":
+                f.write(b"221 bye\r\n"); f.flush()
+                return
+            else:
+                f.write(b"502 no\r\n"); f.flush()
+    except (OSError, ssl.SSLError):
+        pass
+    finally:
+        try:
+            c.close()
+        except OSError:
+            pass
+
+
+def smtp_listen(addr, port, ctx, implicit, auth, log):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(16)
+
+    def loop():
+        while True:
+            c, _ = s.accept()
+            threading.Thread(target=smtp_conn, args=(c, ctx, implicit, auth, log),
+                             daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+
+
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -248,6 +313,14 @@ def main():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     https.socket = ctx.wrap_socket(https.socket, server_side=True)
+    # Guessing's servers, on the ports the test gives with --guess-ports:
+    # 2465 implicit TLS, 2587 STARTTLS; 3587 STARTTLS with no AUTH after
+    # TLS (the test's --guess-ports 3465,3587 for noauth.test).
+    log = ready + ".auth"
+    for addr in (L, "127.0.0.2"):
+        smtp_listen(addr, 2465, ctx, True, True, log)
+        smtp_listen(addr, 2587, ctx, False, True, log)
+    smtp_listen(L, 3587, ctx, False, False, log)
     plain = Server((L, 80), Handler)
     plain.plain = True
     threading.Thread(target=https.serve_forever, daemon=True).start()

@@ -26,6 +26,7 @@ jget() {
 j = json.load(open(sys.argv[2]))
 print(eval(sys.argv[1]))' "$1" "$D/out.json"
 }
+contains() { grep -qF -- "$2" <<<"$1" || { echo "  '$1' lacks '$2'" >&2; return 1; }; }
 first() { jget "j['candidates'][0]$1"; }
 is() { [ "$1" = "$2" ] || { echo "  expected '$2', got '$1'" >&2; return 1; }; }
 within() { [ "$MS" -lt "$(slow_ms "$1")" ] || { echo "  took $MS ms" >&2; return 1; }; }
@@ -74,6 +75,21 @@ disc nothingtext fy@nowhere.test
 "$FLUENZR" discover fy@nowhere.test --timeout 2 >"$D/text" 2>&1
 check "  a clear message and the manual form" grep -q "No settings found for fy@nowhere.test" "$D/text"
 check "  naming the command to enter it by hand" grep -q "account add --email fy@nowhere.test --smtp-host" "$D/text"
+
+# ---- guessing: usual names checked with EHLO, TLS and the certificate ----
+disc guess gi@guess.test --guess-ports 2465,2587
+check "a domain found only by guessing" is "$(first "['source']") $(first "['smtp']['host']")" "guess smtp.guess.test"
+check "  implicit TLS preferred when both answer" is "$(first "['smtp']['port']") $(first "['smtp']['security']")" "2465 ssl"
+check "  its source says what answered" is "$(first "['why']")" "guessed: smtp.guess.test answered EHLO with implicit TLS and AUTH PLAIN LOGIN"
+disc wrongcert wc@wrongcert.test --guess-ports 2465,2587
+check "a guessed host whose certificate names another host ranks below one that passes" \
+	is "$(jget "[c['smtp']['host'] for c in j['candidates']]")" "['smtp.wrongcert.test', 'mail.wrongcert.test']"
+check "  and says why" contains "$(jget "j['candidates'][1]['why']")" "certificate failed the check"
+disc noauth na@noauth.test --guess-ports 3465,3587
+check "a guessed server that offers no AUTH is said so" is "$(first "['why']")" "guessed: smtp.noauth.test answered EHLO with STARTTLS, but offers no AUTH"
+check "no credential, no AUTH, was ever sent during discovery" test ! -e "$T/ready.auth"
+disc noguess gi@guess.test --guess-ports 2465,2587 --no-guess
+check "--no-guess skips guessing" is "$RC" 69
 
 # ---- hostile: each ends within the deadline, with a reason ----
 disc silent ga@silent.test --timeout 1.5

@@ -123,6 +123,19 @@ cmd_discover(struct cli_ctx *cx, int argc, char **argv)
 			o.timeout_ms = (int)(s * 1000);
 			if (o.timeout_ms < 1)
 				o.timeout_ms = 1;
+		} else if ((v = cli_opt_value(argc, argv, &i, "--guess-ports", &m)) || m) {
+			unsigned a1, a2;
+			char tail;
+			if (!v || sscanf(v, "%u,%u%c", &a1, &a2, &tail) != 2 || !a1 || !a2 ||
+			    a1 > 65535 || a2 > 65535) {
+				fprintf(stderr, "fluenzr-tui: --guess-ports wants SSL,STARTTLS "
+				        "ports, like 465,587\n");
+				return EX_USAGE;
+			}
+			o.guess_ssl_port = a1;
+			o.guess_starttls_port = a2;
+		} else if (!strcmp(a, "--no-guess")) {
+			o.no_guess = true;
 		} else if ((v = cli_opt_value(argc, argv, &i, "--ca-file", &m)) || m) {
 			if (!v)
 				return EX_USAGE;
@@ -139,7 +152,8 @@ cmd_discover(struct cli_ctx *cx, int argc, char **argv)
 	}
 	if (!email) {
 		fprintf(stderr, "Usage: fluenzr-tui discover ADDRESS [--json] [--timeout S] "
-		        "[--allow-http] [--ca-file FILE]\n");
+		        "[--allow-http] [--ca-file FILE] [--guess-ports SSL,STARTTLS] "
+		        "[--no-guess]\n");
 		return EX_USAGE;
 	}
 	if ((why = valid_email(email)))

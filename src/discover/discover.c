@@ -3,6 +3,9 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,12 +13,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "autoconfig.h"
 #include "discover.h"
 #include "dns.h"
 #include "file.h"
 #include "http.h"
+#include "probe.h"
 #include "util.h"
 
 #ifndef ISPDBDIR
@@ -34,7 +39,12 @@
 static const int rank_of[] = {
 	[DISC_PRESET] = 100, [DISC_ISPDB] = 90, [DISC_MX_PRESET] = 85,
 	[DISC_MX_ISPDB] = 80, [DISC_AUTOCONFIG] = 60, [DISC_SRV] = 50,
+	[DISC_GUESS] = 40,
 };
+/* A guessed server that fails its certificate check, or offers no AUTH
+ * after TLS, is worth less than one that passes. */
+#define GUESS_BAD_CERT  (-30)
+#define GUESS_NO_AUTH   (-20)
 
 const char *
 discover_source_name(enum disc_source s)
@@ -46,6 +56,7 @@ discover_source_name(enum disc_source s)
 	case DISC_MX_ISPDB: return "mx-ispdb";
 	case DISC_AUTOCONFIG: return "autoconfig";
 	case DISC_SRV: return "srv";
+	case DISC_GUESS: return "guess";
 	}
 	return "?";
 }
@@ -71,6 +82,8 @@ struct source {
 	size_t nnotes;
 	bool cancelled;
 	int kind;
+	int stop_fd;             /* guessing: readable = stop (see wait_guess) */
+	int done_fd;             /* guessing: written when it ends */
 	pthread_t th;
 };
 
@@ -393,7 +406,69 @@ src_srv(struct source *s)
 	}
 }
 
-enum { K_MX, K_AUTOCONFIG, K_WELLKNOWN, K_SRV, K_COUNT };
+/* smtp., mail. and the bare domain on the implicit-TLS and STARTTLS
+ * ports, each checked for real: the best that answers per host is kept. */
+static void
+src_guess(struct source *s)
+{
+	static const char *const prefix[] = { "smtp.", "mail.", "" };
+	unsigned ports[2] = { s->o->guess_ssl_port ? s->o->guess_ssl_port : 465,
+	                      s->o->guess_starttls_port ? s->o->guess_starttls_port : 587 };
+	const enum security secs[2] = { SEC_SSL, SEC_STARTTLS };
+	char host[ACCT_HOST_MAX + 8];
+	unsigned tried = 0;
+
+	for (size_t h = 0; h < 3 && left_ms(s) > 0; h++) {
+		struct dns_answer a;
+		if (str_printf(host, sizeof host, "%s%s", prefix[h], s->domain) < 0 ||
+		    strlen(host) > ACCT_HOST_MAX)
+			continue;
+		/* Only names that exist are worth a connection. */
+		if (dns_query(host, DNS_A, left_ms(s), s->stop_fd, &a) != DNS_OK)
+			continue;
+		struct disc_candidate best = { .score = -1000 };
+		for (int k = 0; k < 2 && left_ms(s) > 0; k++) {
+			struct probe_check pc;
+			int secs_left = (left_ms(s) + 999) / 1000;
+			tried++;
+			probe_check_smtp(host, ports[k], secs[k], s->o->ca_file, secs_left,
+			                 s->stop_fd, &pc);
+			if (!pc.reached || !pc.tls)
+				continue;
+			struct disc_candidate c = { .source = DISC_GUESS, .score = rank_of[DISC_GUESS] };
+			str_copy(c.smtp.host, sizeof c.smtp.host, host);
+			c.smtp.port = ports[k];
+			c.smtp.security = secs[k];
+			const char *how = secs[k] == SEC_SSL ? "implicit TLS" : "STARTTLS";
+			if (!pc.cert_ok) {
+				c.score += GUESS_BAD_CERT;
+				str_printf(c.why, sizeof c.why, "guessed: %s answered EHLO with %s, "
+				           "but its certificate failed the check (%s)", host, how, pc.why);
+			} else if (!pc.auth[0]) {
+				c.score += GUESS_NO_AUTH;
+				str_printf(c.why, sizeof c.why, "guessed: %s answered EHLO with %s, "
+				           "but offers no AUTH", host, how);
+			} else {
+				str_printf(c.why, sizeof c.why, "guessed: %s answered EHLO with %s "
+				           "and AUTH %s", host, how, pc.auth);
+			}
+			/* Implicit TLS first when both pass (RFC 8314). */
+			if (c.score > best.score)
+				best = c;
+		}
+		struct disc_candidate *c;
+		if (best.score > -1000 && (c = add(s, DISC_GUESS))) {
+			int score = best.score;
+			*c = best;
+			c->score = score;
+		}
+	}
+	if (s->n == 0)
+		note(s, "guessing: none of smtp.%s, mail.%s or %s answered with TLS "
+		     "(%u tried)", s->domain, s->domain, s->domain, tried);
+}
+
+enum { K_MX, K_AUTOCONFIG, K_WELLKNOWN, K_SRV, K_GUESS, K_COUNT };
 
 static void *
 run_source(void *arg)
@@ -404,11 +479,35 @@ run_source(void *arg)
 	case K_AUTOCONFIG: src_autoconfig(s); break;
 	case K_WELLKNOWN: src_wellknown(s); break;
 	case K_SRV: src_srv(s); break;
+	case K_GUESS:
+		src_guess(s);
+		(void)!write(s->done_fd, "d", 1);
+		break;
 	}
 	return NULL;
 }
 
 /* ---- ranking ------------------------------------------------------------- */
+
+/* Guessing runs probes, whose steps each have their own timeout: it is
+ * stopped through its own descriptor at the deadline or on the caller's
+ * cancel, whichever comes first, so that the whole run keeps its deadline. */
+static void
+wait_guess(const struct disc_options *o, int done_fd, int stop_fd_w,
+           int64_t deadline)
+{
+	struct pollfd pf[2] = { { .fd = done_fd, .events = POLLIN },
+	                        { .fd = o->cancel_fd, .events = POLLIN } };
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			break;
+		if (poll(pf, o->cancel_fd >= 0 ? 2 : 1, (int)left) < 0 && errno == EINTR)
+			continue;
+		break;      /* guessing ended, the caller cancelled, or the deadline */
+	}
+	(void)!write(stop_fd_w, "s", 1);
+}
 
 static bool
 same_server(const struct disc_candidate *a, const struct disc_candidate *b)
@@ -478,13 +577,20 @@ discover_run(const struct disc_options *o, struct disc_result *out)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
 
+	int stop[2] = { -1, -1 }, done[2] = { -1, -1 };
+	bool guess = !o->no_guess && pipe2(stop, O_CLOEXEC | O_NONBLOCK) == 0 &&
+	             pipe2(done, O_CLOEXEC | O_NONBLOCK) == 0;
+
 	memset(src, 0, sizeof src);
 	for (int k = 0; k < K_COUNT; k++) {
 		src[k].o = o;
 		src[k].domain = domain;
 		src[k].deadline = t0 + timeout;
 		src[k].kind = k;
-		if (pthread_create(&src[k].th, NULL, run_source, &src[k]) != 0)
+		src[k].stop_fd = stop[0];
+		src[k].done_fd = done[1];
+		if ((k == K_GUESS && !guess) ||
+		    pthread_create(&src[k].th, NULL, run_source, &src[k]) != 0)
 			src[k].kind = -1;
 	}
 
@@ -511,6 +617,8 @@ discover_run(const struct disc_options *o, struct disc_result *out)
 	for (int k = 0; k < K_COUNT; k++) {
 		if (src[k].kind < 0)
 			continue;
+		if (k == K_GUESS)
+			wait_guess(o, done[0], stop[1], t0 + timeout);
 		pthread_join(src[k].th, NULL);
 		for (size_t i = 0; i < src[k].n; i++)
 			merge(out, &src[k].c[i]);
@@ -522,6 +630,12 @@ discover_run(const struct disc_options *o, struct disc_result *out)
 		struct disc_candidate *d = &out->c[i];
 		bool spoofable = d->source != DISC_PRESET && d->source != DISC_ISPDB;
 		d->foreign = spoofable && !within(d->smtp.host, domain);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (stop[i] >= 0)
+			close(stop[i]);
+		if (done[i] >= 0)
+			close(done[i]);
 	}
 	qsort(out->c, out->n, sizeof out->c[0], cmp_cand);
 	out->elapsed_ms = now_ms() - t0;

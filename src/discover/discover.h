@@ -2,7 +2,9 @@
  * sources run in parallel under one deadline and stop on a cancel: the
  * presets by domain, the domain's MX matched against the presets' MX
  * suffixes and its base domain looked up in the ISPDB, the ISPDB by
- * domain, the ISP's autoconfig over HTTPS, and DNS SRV (RFC 6186/8314).
+ * domain, the ISP's autoconfig over HTTPS, DNS SRV (RFC 6186/8314), and
+ * usual host names checked with a real greeting, EHLO and a certificate
+ * check (no AUTH is sent).
  * Results are data, ranked, each saying where it came from; nothing here
  * prints and no credential is ever sent. */
 #ifndef FLUENZR_DISCOVER_H
@@ -25,6 +27,7 @@ enum disc_source {
 	DISC_MX_ISPDB,      /* the MX's base domain is in the ISPDB */
 	DISC_AUTOCONFIG,    /* the ISP's autoconfig document */
 	DISC_SRV,           /* DNS SRV records */
+	DISC_GUESS,         /* a usual host name that answered EHLO */
 };
 
 struct disc_server {
@@ -56,6 +59,9 @@ struct disc_options {
 	const char *ca_file;                /* PEM for HTTPS; NULL: the system's */
 	const char *ispdb_dir;              /* NULL: discover_ispdb_dir() */
 	const struct preset_list *presets;
+	/* The ports guessing tries, implicit TLS and STARTTLS; 0: 465, 587. */
+	unsigned guess_ssl_port, guess_starttls_port;
+	bool no_guess;                      /* skip guessing */
 };
 
 struct disc_result {
@@ -72,7 +78,8 @@ struct disc_result {
  * with out->notes[0] saying why (an invalid address). Finding nothing is
  * 0 with out->n == 0. */
 int discover_run(const struct disc_options *opts, struct disc_result *out);
-/* A stable name: "preset", "ispdb", "mx-preset", "mx-ispdb", "autoconfig", "srv". */
+/* A stable name: "preset", "ispdb", "mx-preset", "mx-ispdb", "autoconfig",
+ * "srv", "guess". */
 const char *discover_source_name(enum disc_source s);
 /* Where the shipped ISPDB is: the installed directory, else the one of the
  * source tree the program was built from (an uninstalled build). */

@@ -719,3 +719,30 @@ probe_smtp_quick(struct probe *p, const char *host, unsigned port,
 	sctx_close(&x);
 	return rc;
 }
+
+int
+probe_smtp_check(struct probe *p, struct probe_check *out)
+{
+	struct sctx x;
+	int rc = -1;
+
+	memset(&x, 0, sizeof(x));
+	x.p = p;
+	x.host = p->a.smtp_host;
+	x.port = p->a.smtp_port;
+	x.sec = p->a.smtp_security;
+	x.sink = &p->sink;
+	x.tls = tls_verified;
+	probe_io_init(p, &x.io, false, false);
+	if (probe_open(p, &x.io, false, x.host, x.port) == 0) {
+		rc = smtp_connect_phase(&x);
+		out->starttls = x.has_starttls;
+		out->tls = x.tls_on || p->res.ntls > 0;
+		if (rc == 0 && x.tls_on && x.has_auth)
+			str_copy(out->auth, sizeof(out->auth), x.auth_line);
+		if (x.smtp)
+			do_quit(&x, false);
+	}
+	sctx_close(&x);
+	return rc;
+}
