@@ -591,7 +591,8 @@ static const struct diag_rule rules[] = {
 	           "hourly limit|per hour|an hour|/ 1h|sending activity|"
 	           "exceeded the maximum|maximum number of messages|"
 	           "messages per|emails per|mails per|thread limit|"
-	           "threads limit|concurrent limit|too fast",
+	           "threads limit|concurrent limit|too fast|"
+	           "allowed outgoing messages|limit on the number",
 	  .cat = DIAG_RATE_LIMITED, .reason = R_MESSAGES },
 	/* Postfix and others defer a sender over its budget with a bare "try
 	 * again later" under 4.7.x. */
@@ -625,7 +626,8 @@ static const struct diag_rule rules[] = {
 	 * under 535 or an IMAP [ALERT]: the words decide. */
 	{ .name = "auth_app_password", .stages = S_LOGIN,
 	  .words = "application-specific password|app password|"
-	           "app-specific password|apppassword|application password",
+	           "app-specific password|apppassword|application password|"
+	           "authorization code",
 	  .cat = DIAG_AUTH_FAILED, .reason = R_APP_PASSWORD_REQUIRED },
 	{ .name = "auth_web_login", .stages = S_LOGIN, .esc = "5.7.14|4.7.14",
 	  .cat = DIAG_AUTH_FAILED, .reason = R_WEB_LOGIN_REQUIRED },
@@ -762,7 +764,8 @@ static const struct diag_rule rules[] = {
 	           "account is blocked|account has been blocked|"
 	           "account disabled|account has been disabled|"
 	           "account is disabled|blocked for sending|"
-	           "suspended for sending|unblock",
+	           "suspended for sending|unblock|has been suspended|"
+	           "is suspended",
 	  .cat = DIAG_SENDER_REJECTED, .reason = R_ACCOUNT_BLOCKED },
 	{ .name = "sender_not_owned", .stages = S_ENVELOPE,
 	  .words = "not owned by user|sender address rejected|"
@@ -1665,6 +1668,7 @@ fixes_rate_limited(struct ctx *c)
 	bool temporary = c->ev->reply_code >= 400 && c->ev->reply_code < 500;
 	bool quota = true;      /* a budget the provider could raise */
 
+	/* What the reason says first, then the page's general advice. */
 	if (reason_is(c, R_DAILY_LIMIT)) {
 		fix(c, "Wait until the daily sending limit resets (usually 24 "
 		    "hours after the first message): the account sent as much "
@@ -1677,10 +1681,7 @@ fixes_rate_limited(struct ctx *c)
 		    "server defers this sender for its volume or its "
 		    "recipients' complaints.");
 		quota = false;
-	} else if (temporary) {
-		fix(c, "Wait and retry later: this limit is temporary.");
-	}
-	if (reason_is(c, R_CONNECTIONS)) {
+	} else if (reason_is(c, R_CONNECTIONS)) {
 		fix(c, "Close other mail programs using this account: the server "
 		    "allows few connections at a time.");
 		quota = false;
@@ -1691,6 +1692,8 @@ fixes_rate_limited(struct ctx *c)
 		    "many failed logins lock the account for a while.");
 		quota = false;
 	}
+	if (temporary && !reason_is(c, R_DAILY_LIMIT))
+		fix(c, "Wait and retry later: this limit is temporary.");
 	fix(c, "Check your provider's sending limits%s%s.",
 	    c->pname ? " for " : "", c->pname ? c->pname : "");
 	fix(c, "Space out your sending.");
@@ -1714,6 +1717,15 @@ fixes_sender(struct ctx *c)
 	const char *email = c->a ? c->a->email : "";
 	const char *user = login_name(c);
 
+	if (reason_is(c, R_UNVERIFIED_SENDER) &&
+	    ci_contains(c->ev->reply, "sandbox", 7)) {
+		fix(c, "Leave the sandbox: add and verify your own domain with the "
+		    "sending service, or add each recipient to its authorized "
+		    "recipients.");
+		fix(c, "Verify the sender address %s with the sending service.",
+		    email[0] ? email : "you use");
+		return;
+	}
 	if (reason_is(c, R_UNVERIFIED_SENDER)) {
 		fix(c, "Verify the sender address %s with the sending service "
 		    "(its sender identities or verified domains): it refuses "
@@ -2023,19 +2035,21 @@ evidence_write(const struct diag_rule *r, const struct diag_evidence *ev,
 	const char *hit = NULL, *words = r->words;
 	size_t n = 0, o = 0, i;
 	char sep = '|';
+	bool on_reply;
 
 	buf[0] = '\0';
 	if (r->hint && f->hint) {
 		words = f->hint->words[0] ? f->hint->words : NULL;
 		sep = ';';
 	}
-	if (ev->reply_code > 0 &&
-	    (r->code_lo || r->esc || r->words || r->hint || r->fallback))
+	on_reply = r->code_lo || r->esc || r->words || r->imap_code ||
+	                r->hint || r->fallback;
+
+	if (ev->reply_code > 0 && on_reply)
 		o = ev_printf(buf, len, o, "%d", ev->reply_code);
-	if (f->esc[0] && (r->esc || r->words || r->hint || r->fallback))
+	if (f->esc[0] && on_reply)
 		o = ev_printf(buf, len, o, "%s%s", o ? " " : "", f->esc);
-	if (f->imap_code[0] && (r->imap_code || r->words || r->hint ||
-	                        r->fallback))
+	if (f->imap_code[0] && on_reply)
 		o = ev_printf(buf, len, o, "%s[%s]", o ? " " : "", f->imap_code);
 	if (words && list_find(words, sep, ev->reply, 'w', &hit, &n)) {
 		/* The server's spelling of the words, not the rule's. */
