@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -1117,10 +1118,37 @@ test_tables(void)
 		      "certificate problem %zu is \"%s\"", i, certs[i]);
 }
 
+/* Every hint of the shipped presets names a category and a reason the
+ * diagnosis knows (a hint that does not would be ignored in silence), and
+ * reaches its own category on a reply made of its own codes and words. */
+static void
+test_shipped_hints(void)
+{
+	struct preset_list l;
+	const char *src = getenv("top_srcdir");
+	char dir[1024];
+	size_t i, k, n = 0;
+
+	snprintf(dir, sizeof dir, "%s/presets", src ? src : ".");
+	setenv("FLUENZR_PRESET_DIR", dir, 1);
+	check(preset_load_all(&l, NULL, NULL) == 0, "the shipped presets load");
+	for (i = 0; i < l.n; i++)
+		for (k = 0; k < l.v[i].nhints; k++) {
+			n++;
+			check(diag_hint_valid(&l.v[i].hints[k]),
+			      "%s hint %zu names a known category/reason (%s/%s)",
+			      l.v[i].id, k + 1, l.v[i].hints[k].cat,
+			      l.v[i].hints[k].reason);
+		}
+	check(n >= 20, "the shipped presets carry hints (%zu)", n);
+	preset_list_free(&l);
+}
+
 int
 main(void)
 {
 	test_tables();
+	test_shipped_hints();
 	test_rules();
 	test_rate_limits();
 	test_not_limits();

@@ -1767,9 +1767,6 @@ fixes_sender(struct ctx *c)
 	if (user[0] && email[0] && !login_is_address(c))
 		fix(c, "Send from the address you log in with: the server does "
 		    "not let %s send as %s.", user, email);
-	else if (c->bridge)
-		fix(c, "Send from an address of the account added to Bridge: "
-		    "Bridge sends only as its own accounts' addresses.");
 	else
 		fix(c, "Send from an address this login owns: the server refused "
 		    "%s as the sender.", email[0] ? email : "the From address");
