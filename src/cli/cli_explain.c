@@ -82,14 +82,16 @@ parse_explain(struct cli_ctx *c, int argc, char **argv, struct explain_opts *o)
 	return 0;
 }
 
-/* The reply on stdin, whole; NULL with a message. */
+/* The reply on stdin, whole; NULL with a message and the exit status in
+ * *rc (EX_DATAERR for a reply that is no text, EX_IOERR, EX_OSERR). */
 static char *
-read_stdin(void)
+read_stdin(int *rc)
 {
 	size_t n = 0, cap = 4096;
 	char *buf = malloc(cap + 1);
 	ssize_t k;
 
+	*rc = EX_OSERR;
 	if (!buf) {
 		fprintf(stderr, "fluenzr-tui explain: out of memory\n");
 		return NULL;
@@ -101,6 +103,7 @@ read_stdin(void)
 			if (cap >= EXPLAIN_MAX) {
 				fprintf(stderr, "fluenzr-tui explain: the reply is longer "
 				        "than %d bytes\n", EXPLAIN_MAX);
+				*rc = EX_DATAERR;
 				free(buf);
 				return NULL;
 			}
@@ -116,6 +119,7 @@ read_stdin(void)
 		k = read(STDIN_FILENO, buf + n, cap - n);
 		if (k < 0) {
 			perror("fluenzr-tui explain: stdin");
+			*rc = EX_IOERR;
 			free(buf);
 			return NULL;
 		}
@@ -127,6 +131,7 @@ read_stdin(void)
 	if (strlen(buf) != n) {
 		fprintf(stderr, "fluenzr-tui explain: the reply contains a NUL "
 		        "byte\n");
+		*rc = EX_DATAERR;
 		free(buf);
 		return NULL;
 	}
@@ -186,8 +191,8 @@ cmd_explain(struct cli_ctx *c, int argc, char **argv)
 		if (!o.reply && isatty(STDIN_FILENO))
 			return explain_usage("give the server's reply as an argument "
 			                     "or on stdin");
-		if (!(text = read_stdin()))
-			return EX_IOERR;
+		if (!(text = read_stdin(&rc)))
+			return rc;
 	} else if (strlen(o.reply) > EXPLAIN_MAX) {
 		return explain_usage("the reply is too long");
 	}
