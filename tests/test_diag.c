@@ -1144,10 +1144,85 @@ test_shipped_hints(void)
 	preset_list_free(&l);
 }
 
+/* What the diagnosis rests on, the server's words when no rule knows
+ * them, and no fix that contradicts what was seen. */
+static void
+test_honest(void)
+{
+	struct diag_evidence ev;
+	struct diagnosis d;
+	struct account a;
+
+	test_account(&a);
+	smtp_ev(&ev, STAGE_AUTH, 535, "5.7.139 Authentication unsuccessful, "
+	        "SmtpClientAuthentication is disabled for the Tenant.", 587,
+	        SEC_STARTTLS);
+	ev.tls_on = true;
+	classify(&ev, &a, NULL, &d);
+	check(strcmp(d.evidence, "535 5.7.139") == 0, "evidence: the codes "
+	      "an enhanced-code rule rests on (%s)", d.evidence);
+	check(!has_fix(&d, "Caps Lock") && !has_fix(&d, "app password"),
+	      "SMTP AUTH disabled: no password advice");
+	smtp_ev(&ev, STAGE_DATA, 550, "Your account has Reached Its Limit "
+	        "for today", 587, SEC_STARTTLS);
+	classify(&ev, &a, NULL, &d);
+	check(strcmp(d.evidence, "550 \"Reached Its Limit\"") == 0,
+	      "evidence: the words as the server wrote them (%s)", d.evidence);
+
+	/* No rule knows it: the first fix quotes the server. */
+	smtp_ev(&ev, STAGE_MAIL, 550, "5.7.1 The moon is in the wrong phase",
+	        587, SEC_STARTTLS);
+	ev.auth_ok = true;
+	classify(&ev, &a, NULL, &d);
+	check(d.nfixes > 0 && strstr(d.fixes[0], "own words") &&
+	      strstr(d.fixes[0], "The moon is in the wrong phase"),
+	      "a reply no rule knows: its words are the first fix (%s)",
+	      d.nfixes ? d.fixes[0] : "none");
+	check(strstr(d.evidence, "no rule knows") != NULL,
+	      "a reply no rule knows: the evidence says so (%s)", d.evidence);
+
+	/* No AUTH on a submission port that is not 25. */
+	smtp_ev(&ev, STAGE_AUTH, 503, "5.5.1 Error: authentication not enabled",
+	        587, SEC_STARTTLS);
+	ev.auth_not_offered = true;
+	ev.tls_on = true;
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_AUTH_UNSUPPORTED && !has_fix(&d, "port 25") &&
+	      !has_fix(&d, "Turn encryption on"),
+	      "no AUTH after TLS on 587: neither 'port 25' nor 'encryption on'");
+	ev.port = 25;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "port 25"), "no AUTH on port 25: says port 25");
+
+	/* Send As refused while the login is the address. */
+	strcpy(a.username, a.email);
+	smtp_ev(&ev, STAGE_DATA, 554, "5.2.252 SendAsDenied; bob@example.com "
+	        "not allowed to send as x@example.org", 587, SEC_STARTTLS);
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_SENDER_REJECTED && !has_fix(&d, "give bob@example.com"),
+	      "Send As with login = address: no 'give X Send As for X'");
+	/* Greylisting and connection limits: no quota to increase. */
+	smtp_ev(&ev, STAGE_RCPT, 450, "4.2.0 <x@example.org>: Recipient address "
+	        "rejected: Greylisted", 587, SEC_STARTTLS);
+	classify(&ev, &a, NULL, &d);
+	check(!has_fix(&d, "quota") && !has_fix(&d, "does not exist"),
+	      "greylisting: no quota, no missing mailbox");
+	ev.imap = true;
+	ev.stage = STAGE_IMAP_LOGIN;
+	ev.reply_code = 0;
+	snprintf(ev.reply, sizeof ev.reply, "Maximum number of connections from "
+	         "user+IP exceeded");
+	snprintf(ev.imap_code, sizeof ev.imap_code, "UNAVAILABLE");
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_RATE_LIMITED && !has_fix(&d, "quota"),
+	      "IMAP connection limit: no quota");
+}
+
 int
 main(void)
 {
 	test_tables();
+	test_honest();
 	test_shipped_hints();
 	test_rules();
 	test_rate_limits();

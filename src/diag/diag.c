@@ -373,7 +373,6 @@ enum {
 	F_OFFER_TLS    = 1u << 15, /* the last EHLO offered STARTTLS */
 	F_TLS_ON       = 1u << 16, /* the dialogue was encrypted */
 	F_AUTH_OK      = 1u << 17, /* the login succeeded */
-	F_SEC_NONE     = 1u << 18, /* the account is set to no encryption */
 };
 
 enum { P_ANY = 0, P_SMTP, P_IMAP };
@@ -1180,8 +1179,6 @@ facts_gather(const struct diag_evidence *ev, enum security sec,
 		f->flags |= F_TLS_ON;
 	if (ev->auth_ok)
 		f->flags |= F_AUTH_OK;
-	if (sec == SEC_NONE)
-		f->flags |= F_SEC_NONE;
 	if (sec == SEC_SSL)
 		f->flags |= F_SEC_SSL;
 	if (port == 465 || port == 993)
@@ -2050,10 +2047,15 @@ evidence_write(const struct diag_rule *r, const struct diag_evidence *ev,
 		o = ev_printf(buf, len, o, "%s[%s]", o ? " " : "", f->imap_code);
 	if (words && list_find(words, sep, ev->reply, 'w', &hit, &n)) {
 		/* The server's spelling of the words, not the rule's. */
-		for (i = 0; ev->reply[i]; i++)
-			if (ci_contains(ev->reply + i, hit, n) &&
-			    (lower(ev->reply[i]) == lower(hit[0])))
+		for (i = 0; ev->reply[i]; i++) {
+			size_t k;
+
+			for (k = 0; k < n && ev->reply[i + k]; k++)
+				if (lower(ev->reply[i + k]) != lower(hit[k]))
+					break;
+			if (k == n)
 				break;
+		}
 		if (ev->reply[i]) {
 			char w[96];
 
@@ -2069,8 +2071,7 @@ evidence_write(const struct diag_rule *r, const struct diag_evidence *ev,
 	if (r->need & F_AUTH_OK)
 		o = ev_printf(buf, len, o, "%safter a successful login",
 		              o ? ", " : "");
-	else if (r->words && strcmp(r->name, "imap_post_login_rejected") == 0 &&
-	         ev->auth_ok)
+	else if (r->reason == R_POST_LOGIN_REJECTED && ev->auth_ok)
 		o = ev_printf(buf, len, o, "%safter a LOGIN that succeeded",
 		              o ? ", " : "");
 	if (r->fallback && ev->reply[0])
