@@ -34,6 +34,9 @@ usage(FILE *f)
 	      "  explain [--step STEP] [--imap] [--preset ID] [--account A] [--json]\n"
 	      "          ['REPLY' | -]               diagnose a server's reply from a log\n"
 	      "  presets [--json] [--domain DOMAIN]  provider presets\n"
+	      "  discover ADDRESS [--json] [--timeout S] [--allow-http] [--ca-file F]\n"
+	      "           [--guess-ports SSL,STARTTLS] [--no-guess]\n"
+	      "                                      find the settings of an address\n"
 	      "  store status|check|passphrase|rotate\n"
 	      "\n"
 	      "Global options:\n"
@@ -106,6 +109,8 @@ main(int argc, char **argv)
 			rc = cmd_explain(&c, argc, argv);
 		else if (strcmp(cmd, "presets") == 0)
 			rc = cmd_presets(&c, argc, argv);
+		else if (strcmp(cmd, "discover") == 0)
+			rc = cmd_discover(&c, argc, argv);
 		else if (strcmp(cmd, "store") == 0)
 			rc = cmd_store(&c, argc, argv);
 		else if (strcmp(cmd, "keys") == 0 && argc == 2 &&

@@ -407,6 +407,12 @@ test_hostile(void)
 	           strlen(GOOD_HEAD "domains = 192.0.2.1\n"), "x", "line 3:");
 	expect_bad("duplicate domain", GOOD_HEAD "domains = a.com b.com A.com\n",
 	           strlen(GOOD_HEAD "domains = a.com b.com A.com\n"), "x", "line 3:");
+	expect_bad("IP as MX suffix", GOOD_HEAD "mx = 192.0.2.1\n",
+	           strlen(GOOD_HEAD "mx = 192.0.2.1\n"), "x", "line 3:");
+	expect_bad("bad MX suffix", GOOD_HEAD "mx = mail..ovh.net\n",
+	           strlen(GOOD_HEAD "mx = mail..ovh.net\n"), "x", "line 3:");
+	expect_bad("duplicate MX suffix", GOOD_HEAD "mx = a.com\nmx = A.com\n",
+	           strlen(GOOD_HEAD "mx = a.com\nmx = A.com\n"), "x", "line 4:");
 	expect_bad("NUL byte", GOOD_HEAD "note = a\0b\n",
 	           strlen(GOOD_HEAD) + 11, "x", "line 3:");
 	expect_bad("escape sequence", GOOD_HEAD "note = \x1b[2J\n",
@@ -565,6 +571,25 @@ test_match_apply(void)
 	str_printf(cfg, sizeof cfg, "%s/empty-config", tmpdir);
 	setenv("XDG_CONFIG_HOME", cfg, 1);
 	check(preset_load_all(&l, NULL, NULL) == 0, "load for matching");
+
+	/* MX hosts against the presets' mx suffixes, on label boundaries. */
+	struct { const char *mx, *id; } x[] = {
+		{ "mx1.mail.ovh.net", "ovh" },
+		{ "MX2.MAIL.OVH.NET.", "ovh" },
+		{ "aspmx.l.google.com", "gmail" },
+		{ "example-com.mail.protection.outlook.com", "office365" },
+		{ "mx.zoho.eu", "zoho-eu" },
+		{ "mx1.infomaniak.ch", "infomaniak" },
+		{ "spool.mail.gandi.net", "gandi" },
+		{ "mx.notovh.net", NULL },
+		{ "ovh.net.evil.test", NULL },
+		{ "", NULL },
+	};
+	for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) {
+		const struct preset *p = preset_match_mx(&l, x[i].mx);
+		check(x[i].id ? p && !strcmp(p->id, x[i].id) : !p,
+		      "MX %s -> %s", x[i].mx, x[i].id ? x[i].id : "none");
+	}
 
 	struct { const char *in, *id; } m[] = {
 		{ "someone@gmail.com", "gmail" },

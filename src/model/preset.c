@@ -117,32 +117,37 @@ parse_server(char *v, struct preset_server *out, unsigned line,
 	return 0;
 }
 
+/* Domains (mx false) or MX host suffixes (mx true): the same syntax. */
 static int
-parse_domains(char *v, struct preset *out, unsigned line,
+parse_domains(char *v, struct preset *out, bool mx, unsigned line,
               char *err, size_t errlen)
 {
 	char *d;
 	size_t n;
 	const char *why;
+	char (*list)[ACCT_HOST_MAX + 1] = mx ? out->mx : out->domains;
+	size_t *count = mx ? &out->nmx : &out->ndomains;
+	size_t max = mx ? PRESET_MAX_MX : PRESET_MAX_DOMAINS;
+	const char *what = mx ? "MX suffix" : "domain";
 
 	while ((n = next_token(&v, true, &d)) > 0) {
 		for (size_t i = 0; i < n; i++)
 			if (d[i] >= 'A' && d[i] <= 'Z')
 				d[i] = (char)(d[i] - 'A' + 'a');
 		if ((why = valid_hostname(d)))
-			return perr(err, errlen, line, "the domain %s", why);
+			return perr(err, errlen, line, "the %s %s", what, why);
 		if (!strchr(d, '.') || strchr(d, ':') ||
 		    strspn(d, "0123456789.") == n)
-			return perr(err, errlen, line, "a domain looks like "
-			            "example.com (no IP address, at least one dot)");
-		for (size_t i = 0; i < out->ndomains; i++)
-			if (!strcmp(out->domains[i], d))
-				return perr(err, errlen, line, "the domain %s is listed "
-				            "twice", d);
-		if (out->ndomains >= PRESET_MAX_DOMAINS)
-			return perr(err, errlen, line, "too many domains (at most %d)",
-			            PRESET_MAX_DOMAINS);
-		str_copy(out->domains[out->ndomains++], ACCT_HOST_MAX + 1, d);
+			return perr(err, errlen, line, "a %s looks like "
+			            "example.com (no IP address, at least one dot)", what);
+		for (size_t i = 0; i < *count; i++)
+			if (!strcmp(list[i], d))
+				return perr(err, errlen, line, "the %s %s is listed "
+				            "twice", what, d);
+		if (*count >= max)
+			return perr(err, errlen, line, "too many %ss (at most %zu)",
+			            what, max);
+		str_copy(list[(*count)++], ACCT_HOST_MAX + 1, d);
 	}
 	return 0;
 }
@@ -316,7 +321,9 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		str_copy(out->name, sizeof out->name, v);
 		*seen_name = true;
 	} else if (!strcmp(k, "domains")) {
-		return parse_domains(v, out, ln, err, errlen);
+		return parse_domains(v, out, false, ln, err, errlen);
+	} else if (!strcmp(k, "mx")) {
+		return parse_domains(v, out, true, ln, err, errlen);
 	} else if (!strcmp(k, "smtp") || !strcmp(k, "imap")) {
 		bool smtp = k[0] == 's';
 		size_t *n = smtp ? &out->nsmtp : &out->nimap;
@@ -359,7 +366,7 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		out->nhints++;
 	} else {
 		return perr(err, errlen, ln, "unknown key '%s' (expected id, name, "
-		            "domains, smtp, imap, app_password, local_app, note or hint)", k);
+		            "domains, smtp, imap, app_password, local_app, note, hint or mx)", k);
 	}
 	return 0;
 }
@@ -719,38 +726,64 @@ preset_find(const struct preset_list *l, const char *id)
 	return NULL;
 }
 
+/* The length of the longest of the count suffixes in v that name (of
+ * length n) equals or ends in on a label boundary; 0 if none.
+ * strncasecmp folds ASCII only, as domains are compared. */
+static size_t
+suffix_match(char (*v)[ACCT_HOST_MAX + 1], size_t count, const char *name,
+             size_t n)
+{
+	size_t best = 0;
+
+	for (size_t j = 0; j < count; j++) {
+		size_t dn = strlen(v[j]);
+		bool match = false;
+		if (dn == n)
+			match = !strncasecmp(name, v[j], n);
+		else if (dn < n && name[n - dn - 1] == '.')
+			match = !strncasecmp(name + n - dn, v[j], dn);
+		if (match && dn > best)
+			best = dn;
+	}
+	return best;
+}
+
+/* The preset with the most specific match of name among its domains (mx
+ * false) or MX suffixes: mail.example.com over example.com. */
+static const struct preset *
+match_best(const struct preset_list *l, const char *name, bool mx)
+{
+	const struct preset *best = NULL;
+	size_t best_len = 0, n = strlen(name);
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	if (n == 0 || n > ACCT_HOST_MAX)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++) {
+		struct preset *p = &l->v[i];
+		size_t m = mx ? suffix_match(p->mx, p->nmx, name, n)
+		              : suffix_match(p->domains, p->ndomains, name, n);
+		if (m > best_len) {
+			best = p;
+			best_len = m;
+		}
+	}
+	return best;
+}
+
 const struct preset *
 preset_match(const struct preset_list *l,
              const char *email_or_domain)
 {
 	const char *at = strrchr(email_or_domain, '@');
-	const char *dom = at ? at + 1 : email_or_domain;
-	const struct preset *best = NULL;
-	size_t best_len = 0;
-	size_t n = strlen(dom);
+	return match_best(l, at ? at + 1 : email_or_domain, false);
+}
 
-	if (n > 0 && dom[n - 1] == '.')
-		n--;
-	if (n == 0 || n > ACCT_HOST_MAX)
-		return NULL;
-	/* The most specific listed domain wins: mail.example.com over
-	 * example.com. strncasecmp folds ASCII only, as domains are compared. */
-	for (size_t i = 0; i < l->n; i++) {
-		const struct preset *p = &l->v[i];
-		for (size_t j = 0; j < p->ndomains; j++) {
-			size_t dn = strlen(p->domains[j]);
-			bool match = false;
-			if (dn == n)
-				match = !strncasecmp(dom, p->domains[j], n);
-			else if (dn < n && dom[n - dn - 1] == '.')
-				match = !strncasecmp(dom + n - dn, p->domains[j], dn);
-			if (match && dn > best_len) {
-				best = p;
-				best_len = dn;
-			}
-		}
-	}
-	return best;
+const struct preset *
+preset_match_mx(const struct preset_list *l, const char *mx)
+{
+	return match_best(l, mx, true);
 }
 
 /* ---- applying ------------------------------------------------------------ */

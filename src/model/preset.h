@@ -11,6 +11,7 @@
 #define PRESET_MAX_SERVERS  4
 #define PRESET_MAX_DOMAINS  32
 #define PRESET_MAX_NOTES    4
+#define PRESET_MAX_MX       16
 #define PRESET_MAX_HINTS    12
 
 /* A provider's knowledge of one of its replies (presets/README, "hint"):
@@ -38,6 +39,10 @@ struct preset {
 	char name[128];
 	char domains[PRESET_MAX_DOMAINS][ACCT_HOST_MAX + 1];
 	size_t ndomains;
+	/* Host name suffixes of the MX servers the provider runs: a custom
+	 * domain whose MX ends in one is hosted there (discovery). */
+	char mx[PRESET_MAX_MX][ACCT_HOST_MAX + 1];
+	size_t nmx;
 	struct preset_server smtp[PRESET_MAX_SERVERS];   /* [0] is the default */
 	size_t nsmtp;
 	struct preset_server imap[PRESET_MAX_SERVERS];
@@ -75,6 +80,11 @@ const struct preset *preset_find(const struct preset_list *l, const char *id);
 /* The preset serving the address's (or a bare) domain, or NULL. */
 const struct preset *preset_match(const struct preset_list *l,
                                   const char *email_or_domain);
+
+/* The preset whose MX suffixes serve the MX host mx (a label-aligned suffix,
+ * without regard to case), or NULL. */
+const struct preset *preset_match_mx(const struct preset_list *l,
+                                     const char *mx);
 
 /* Which server fields the user gave; preset_apply() leaves those alone. */
 enum {

@@ -230,6 +230,9 @@ int probe_smtp_run(struct probe *p);
  * works. */
 int probe_smtp_quick(struct probe *p, const char *host, unsigned port,
                      enum security sec, int timeout_s);
+/* The connect phase of probe_check_smtp() on p's account, certificate
+ * verified; fills out's tls, starttls, auth. 0 when it all worked. */
+int probe_smtp_check(struct probe *p, struct probe_check *out);
 /* probe_imap.c */
 int probe_imap_run(struct probe *p, bool check_reply);
 

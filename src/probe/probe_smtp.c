@@ -658,20 +658,28 @@ smtp_connect_phase(struct sctx *x)
 	return 0;
 }
 
+/* A dialogue with the account's server, its certificate verified; log:
+ * the transcript is kept. */
+static void
+sctx_for_account(struct sctx *x, struct probe *p, bool log)
+{
+	memset(x, 0, sizeof(*x));
+	x->p = p;
+	x->host = p->a.smtp_host;
+	x->port = p->a.smtp_port;
+	x->sec = p->a.smtp_security;
+	x->sink = &p->sink;
+	x->tls = tls_verified;
+	probe_io_init(p, &x->io, false, log);
+}
+
 int
 probe_smtp_run(struct probe *p)
 {
 	struct sctx x;
 	int rc = -1;
 
-	memset(&x, 0, sizeof(x));
-	x.p = p;
-	x.host = p->a.smtp_host;
-	x.port = p->a.smtp_port;
-	x.sec = p->a.smtp_security;
-	x.sink = &p->sink;
-	x.tls = tls_verified;
-	probe_io_init(p, &x.io, false, true);
+	sctx_for_account(&x, p, true);
 	if (probe_open(p, &x.io, false, x.host, x.port) < 0)
 		goto out;
 	if (smtp_connect_phase(&x) < 0)
@@ -718,6 +726,26 @@ probe_smtp_quick(struct probe *p, const char *host, unsigned port,
 	if (x.io.conn.fd >= 0 && smtp_connect_phase(&x) == 0 && x.tls_on) {
 		rc = 0;
 		do_quit(&x, false);
+	}
+	sctx_close(&x);
+	return rc;
+}
+
+int
+probe_smtp_check(struct probe *p, struct probe_check *out)
+{
+	struct sctx x;
+	int rc = -1;
+
+	sctx_for_account(&x, p, false);
+	if (probe_open(p, &x.io, false, x.host, x.port) == 0) {
+		rc = smtp_connect_phase(&x);
+		out->starttls = x.has_starttls;
+		out->tls = x.tls_on || p->res.ntls > 0;
+		if (rc == 0 && x.tls_on && x.has_auth)
+			str_copy(out->auth, sizeof(out->auth), x.auth_line);
+		if (x.smtp)
+			do_quit(&x, false);
 	}
 	sctx_close(&x);
 	return rc;
