@@ -55,6 +55,15 @@ case_ok() {
 		fail "ok: the test message did not arrive in $MAILSTACK_ALICE_MAILDIR"
 	check "ok: delivered by Exim" sh -c "grep -rl 'Subject: fluenzr-tui test $TOKEN' '$MAILSTACK_ALICE_MAILDIR' | xargs grep -l 'with esmtpsa' | grep -q ."
 }
+# The whole round trip: sent through Exim, delivered over LMTP, found over
+# IMAP by the reply check.
+case_imap_ok() {
+	ex imap_ok "$E0" starttls --imap-host localhost --imap-port "$MAILSTACK_IMAPS_PORT" \
+		--imap-security ssl
+	run imap_ok $A
+	expect imap_ok ok
+	check "imap_ok: the message sent through Exim was found over IMAP" test "$(jget "j['reply_detection']")" = True
+}
 case_implicit_ok() {
 	ex implicit_ok "$E1" ssl
 	run implicit_ok $A
@@ -193,6 +202,7 @@ case_rl_rcpt_bare() {
 
 CASES="
 ok
+imap_ok
 implicit_ok
 badpw
 clear_auth
