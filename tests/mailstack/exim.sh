@@ -66,6 +66,9 @@ fetch() {
 			  echo "mailstack/exim: apt-get download $EXIM_PKG failed" >&2; exit 3; }
 		dpkg-deb -x "$tmp"/${EXIM_PKG}_*.deb "$tmp/root" ||
 			{ rm -rf "$tmp"; die "dpkg-deb -x failed"; }
+		# The package's binary is setuid root; this copy is run by
+		# root only and must not lie in a cache as a way to root.
+		chmod 0755 "$tmp/root/usr/sbin/exim4"
 		rm -rf "$CACHE"
 		mkdir -p "$CACHE"
 		mv "$tmp/root" "$CACHE/root"
@@ -309,6 +312,9 @@ grep -q '^Exim version 4\.96' "$ED/version.out" ||
 setsid unshare --mount --propagation private -- "$ED/run.sh" -bdf \
 	</dev/null >"$ED/daemon.out" 2>&1 &
 daemon=$!
+# A start that fails leaves no daemon behind.
+started=no
+trap '[ $started = yes ] || kill -TERM $daemon 2>/dev/null || true' EXIT
 
 deadline=$(($(date +%s) + 30))
 for o in $EXIM_OFFSETS; do
@@ -325,8 +331,11 @@ until [ -s "$ED/exim.pid" ]; do
 	sleep 0.05
 done
 read -r PID_EXIM <"$ED/exim.pid"
+[ "$PID_EXIM" = "$daemon" ] || die "the pid file names $PID_EXIM, not the daemon $daemon"
 
 q() { printf "'%s'" "$1"; }
+# A restart replaces the lines of the previous start.
+grep -v -e '^# SMTP (Exim' -e '^export MAILSTACK_EXIM_' "$D/env.sh" >"$D/env.sh.tmp" || true
 {
 	echo "# SMTP (Exim, tests/mailstack/exim.sh)"
 	echo "export MAILSTACK_EXIM_VERSION=$(q "$(sed -n 's/^Exim version \([^ ]*\).*/\1/p' "$ED/version.out")")"
@@ -344,5 +353,7 @@ q() { printf "'%s'" "$1"; }
 	echo "export MAILSTACK_EXIM_RL_DATA_PORT=$P11"
 	echo "export MAILSTACK_EXIM_PID=$PID_EXIM"
 	echo "export MAILSTACK_EXIM_LOG=$(q "$ED/log/mainlog")"
-} >>"$D/env.sh"
+} >>"$D/env.sh.tmp"
+mv "$D/env.sh.tmp" "$D/env.sh"
+started=yes
 echo "mailstack: Exim $(sed -n 's/^Exim version \([^ ]*\).*/\1/p' "$ED/version.out") up on 127.0.0.1:$E-$((E + 11))"
