@@ -198,6 +198,7 @@ case_rl_rcpt_bare() {
 	at rl_rcpt_bare rcpt
 	auth_ok rl_rcpt_bare
 	said rl_rcpt_bare "Administrative prohibition"
+	check "rl_rcpt_bare: no doubt about the login's own mailbox" test "$(jget "any('mailbox exists at' in f for f in j['diagnosis']['fixes'])")" = False
 }
 
 CASES="
