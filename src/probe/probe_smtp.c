@@ -684,7 +684,10 @@ probe_smtp_run(struct probe *p)
 		goto out;
 	if (smtp_connect_phase(&x) < 0)
 		goto quit;
-	if (do_auth(&x) < 0)
+	/* An account without a password (a server that needs no AUTH, such
+	 * as a relay that trusts the sending host) does not log in: AUTH
+	 * with an empty password would fail where the server never asked. */
+	if (p->smtp_pw[0] && do_auth(&x) < 0)
 		goto quit;
 	if (!p->opts.no_send && do_envelope(&x) < 0)
 		goto quit;

@@ -29,6 +29,7 @@
 #   B+11 IMAP (STARTTLS)   B+12 IMAPS   B+13 IMAPS with the self-signed cert
 #   B+14 Dovecot LMTP      B+15 Dovecot auth (SASL for Postfix)
 #   B+20.. faultd modes, in the order of MODES in faultd.py
+#   B+40..B+51 Exim, when tests/mailstack/exim.sh DIR adds it (its port map)
 # Every SMTP port: unknown local user "550 5.1.1 <x@mail.test>: Recipient
 # address rejected: User unknown in virtual mailbox table"; other domains
 # without AUTH "554 5.7.1 <x@example.com>: Relay access denied"; with AUTH
