@@ -4,6 +4,7 @@
 #define FLUENZR_CLI_INT_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include "account.h"
 #include "json.h"
 
@@ -28,5 +29,21 @@ int cli_bad_field(const char *field, const char *why);
  * user name. */
 void cli_json_server(struct json *j, const char *host, unsigned port,
                      enum security sec, const char *user);
+
+/* The members of a test's JSON object (account, ok, category, steps, tls,
+ * diagnosis, ..., transcript), for `test` and `send` alike; the caller
+ * opens and closes the object. cli_test.c. */
+struct probe_result;
+struct probe_event;
+void cli_json_result_fields(struct json *j, const char *email,
+                            const struct probe_result *r);
+/* The mark of a step or a result: a check or a cross in UTF-8, else
+ * "ok  " or "FAIL". cli_test.c. */
+const char *cli_mark(bool ok);
+/* A step's line as `test` prints it, for a probe's callback; ud is
+ * the FILE * to print to (NULL: stdout). cli_test.c. */
+void cli_print_step(const struct probe_event *ev, void *ud);
+/* A diagnosis as `test` prints it. cli_test.c. */
+void cli_print_diagnosis(FILE *f, const struct probe_result *r);
 
 #endif

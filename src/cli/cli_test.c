@@ -17,6 +17,7 @@
 
 #include "app.h"
 #include "cli.h"
+#include "cli_int.h"
 #include "diag.h"
 #include "json.h"
 #include "probe.h"
@@ -185,8 +186,8 @@ utf8_locale(void)
 	return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 }
 
-static const char *
-mark(bool ok)
+const char *
+cli_mark(bool ok)
 {
 	static int u = -1;
 
@@ -197,48 +198,49 @@ mark(bool ok)
 	return ok ? "ok  " : "FAIL";
 }
 
-static void
-print_event(const struct probe_event *ev, void *ud)
+void
+cli_print_step(const struct probe_event *ev, void *ud)
 {
-	(void)ud;
+	FILE *f = ud ? ud : stdout;
+
 	if (ev->type != PROBE_EV_STEP_END)
 		return;
-	printf("%s %-18s %5lld ms  %s\n", mark(ev->step->ok), ev->step->name,
+	fprintf(f, "%s %-18s %5lld ms  %s\n", cli_mark(ev->step->ok), ev->step->name,
 	       (long long)ev->step->ms, ev->step->detail);
-	fflush(stdout);
+	fflush(f);
 }
 
-static void
-print_diagnosis(const struct probe_result *r)
+void
+cli_print_diagnosis(FILE *f, const struct probe_result *r)
 {
 	const struct diagnosis *d = &r->diag;
 	size_t i;
 
-	putchar('\n');
+	fputc('\n', f);
 	if (d->cat == DIAG_OK) {
-		printf("%s %s\n", mark(true), d->title[0] ? d->title : diag_cat_title(DIAG_OK));
+		fprintf(f, "%s %s\n", cli_mark(true), d->title[0] ? d->title : diag_cat_title(DIAG_OK));
 		if (r->message_id[0])
-			printf("  test message: %s\n", r->message_id);
+			fprintf(f, "  test message: %s\n", r->message_id);
 		if (r->reply_detection == 1)
-			printf("  seen in INBOX after %lld ms\n", (long long)r->reply_ms);
+			fprintf(f, "  seen in INBOX after %lld ms\n", (long long)r->reply_ms);
 		else if (r->reply_detection == 0)
-			printf("  not seen in INBOX in time\n");
+			fprintf(f, "  not seen in INBOX in time\n");
 		return;
 	}
-	printf("%s %s (%s%s%s)\n", mark(false),
+	fprintf(f, "%s %s (%s%s%s)\n", cli_mark(false),
 	       d->title[0] ? d->title : diag_cat_title(d->cat), diag_cat_name(d->cat),
 	       d->reason[0] ? ": " : "", d->reason);
 	if (d->reply[0])
-		printf("  server said: %s\n", d->reply);
+		fprintf(f, "  server said: %s\n", d->reply);
 	if (d->nfixes) {
-		printf("  what to check:\n");
+		fprintf(f, "  what to check:\n");
 		for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
-			printf("   - %s\n", d->fixes[i]);
+			fprintf(f, "   - %s\n", d->fixes[i]);
 	}
 	if (d->suggestion[0])
-		printf("  suggestion: %s\n", d->suggestion);
+		fprintf(f, "  suggestion: %s\n", d->suggestion);
 	if (d->pin_candidate[0])
-		printf("  certificate fingerprint: %s\n", d->pin_candidate);
+		fprintf(f, "  certificate fingerprint: %s\n", d->pin_candidate);
 }
 
 static void
@@ -252,14 +254,14 @@ print_transcript(const struct probe_result *r)
 		       r->transcript[i].dir, r->transcript[i].text);
 }
 
-static void
-json_result(struct json *j, const char *email, const struct probe_result *r)
+void
+cli_json_result_fields(struct json *j, const char *email,
+                       const struct probe_result *r)
 {
 	const struct diagnosis *d = &r->diag;
 	char dir[2] = { 0, 0 };
 	size_t i;
 
-	json_obj_begin(j);
 	json_key(j, "account"); json_str(j, email);
 	json_key(j, "ok"); json_bool(j, r->ok);
 	json_key(j, "category"); json_str(j, diag_cat_name(d->cat));
@@ -343,6 +345,13 @@ json_result(struct json *j, const char *email, const struct probe_result *r)
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+}
+
+static void
+json_result(struct json *j, const char *email, const struct probe_result *r)
+{
+	json_obj_begin(j);
+	cli_json_result_fields(j, email, r);
 	json_obj_end(j);
 }
 
@@ -428,7 +437,7 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 	sig_probes = arr;
 	sig_nprobes = 1;
 	catch_sigint(&oi, &ot);
-	jb.cat = probe_run(jb.p, o->json ? NULL : print_event, NULL);
+	jb.cat = probe_run(jb.p, o->json ? NULL : cli_print_step, NULL);
 	release_sigint(&oi, &ot);
 	if (o->json) {
 		struct json j;
@@ -437,7 +446,7 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 		json_result(&j, jb.a.email, probe_result(jb.p));
 		json_end(&j);
 	} else {
-		print_diagnosis(probe_result(jb.p));
+		cli_print_diagnosis(stdout, probe_result(jb.p));
 		if (o->transcript)
 			print_transcript(probe_result(jb.p));
 	}
@@ -480,7 +489,7 @@ pool_run_job(void *arg)
 	jb->ms = now_ms() - t0;
 	if (!pl->json) {
 		pthread_mutex_lock(&pl->out_mu);
-		printf("%s %-40s %-22s %6lld ms\n", mark(jb->cat == DIAG_OK),
+		printf("%s %-40s %-22s %6lld ms\n", cli_mark(jb->cat == DIAG_OK),
 		       jb->a.email, diag_cat_name(jb->cat), (long long)jb->ms);
 		fflush(stdout);
 		pthread_mutex_unlock(&pl->out_mu);
@@ -535,7 +544,7 @@ pool_collect(struct cli_ctx *c, struct pool *pl, struct json *j, int *rc,
 			json_result(j, jb->a.email, p ? probe_result(p) : &nr);
 		} else if (!p) {
 			pthread_mutex_lock(&pl->out_mu);
-			printf("%s %-40s %-22s %s\n", mark(false), jb->a.email,
+			printf("%s %-40s %-22s %s\n", cli_mark(false), jb->a.email,
 			       diag_cat_name(jb->cat), jb->cat == DIAG_CANCELLED ?
 			       "not tested" : "not tested: password unreadable");
 			fflush(stdout);
@@ -657,7 +666,7 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	/* Enough set up ahead that a slow account at the head of the list
 	 * (printed first) does not leave the workers idle for long. */
 	window = nth * 4;
-	(void)mark(true);            /* settle the locale check before threads */
+	(void)cli_mark(true);            /* settle the locale check before threads */
 	sig_probes = probes;
 	sig_nprobes = cl.n;
 	/* The runner's workers never take the signals: the main thread
