@@ -31,6 +31,7 @@ usage(FILE *f)
 	      "Commands:\n"
 	      "  account add|list|show|edit|remove   manage sending accounts\n"
 	      "  test ACCOUNT | test --all           sign in, send a test email, diagnose\n"
+	      "  check --all [--changed] [--json]    check every account, keep its history\n"
 	      "  send --account ACCOUNT [-t] [-f ADDR] [-F NAME] [-i] [--batch] [RCPT...]\n"
 	      "                                      send stdin through an account (sendmail flags)\n"
 	      "  presets [--json] [--domain DOMAIN]  provider presets\n"
@@ -102,6 +103,8 @@ main(int argc, char **argv)
 			rc = cmd_account(&c, argc, argv);
 		else if (strcmp(cmd, "test") == 0)
 			rc = cmd_test(&c, argc, argv);
+		else if (strcmp(cmd, "check") == 0)
+			rc = cmd_check(&c, argc, argv);
 		else if (strcmp(cmd, "send") == 0)
 			rc = cmd_send(&c, argc, argv);
 		else if (strcmp(cmd, "presets") == 0)

@@ -76,12 +76,53 @@ int app_run_prepare(struct store *st, const struct account *a,
                     const struct probe_opts *po, struct probe **p,
                     char *err, size_t errlen);
 
-/* Records the outcome cat of a test of the stored account email, at when,
- * if it is one that is recorded (diag_cat_recorded(): a cancelled test
- * says nothing about the account). Returns 1 when recorded, 0 when not to
- * be, -1 with the reason in err when the store refused. */
+/* Records the outcome cat of a test, a check or a send of the stored
+ * account email, at when, if it is one that is recorded
+ * (diag_cat_recorded(): a cancelled test says nothing about the account):
+ * the record's last result and a line of its history (the reason of its
+ * diagnosis d, may be NULL; ms, how long it took), in one transaction; the history
+ * after it into *after (may be NULL). Returns 1 when recorded, 0 when not
+ * to be, -1 with the reason in err when the store refused. */
 int app_result_record(struct store *st, const char *email, int64_t when,
-                      enum diag_cat cat, char *err, size_t errlen);
+                      enum diag_cat cat, const struct diagnosis *d, int64_t ms,
+                      struct store_history *after, char *err, size_t errlen);
+
+/* ---- health (app_health.c) ----------------------------------------------- */
+
+/* Healthy: the last result passed and the two before it too. Needs
+ * attention: it passed after a recent failure, or failed once for a
+ * reason that may pass by itself (timeout, limit, server busy), or its
+ * password is older than the reminder. Failing: failed twice in a row,
+ * or once for a reason that will not pass by itself, since the first
+ * failure of that streak. */
+enum app_health {
+	APP_HEALTH_UNTESTED = 0,
+	APP_HEALTH_OK,
+	APP_HEALTH_ATTENTION,
+	APP_HEALTH_FAILING,
+};
+
+#define APP_SECRET_DAYS_DEFAULT 180
+
+struct app_health_info {
+	enum app_health state;
+	int64_t since;                    /* failing: since when */
+	char strip[STORE_HISTORY_MAX + 1];   /* oldest first: '+' passed,
+	                                      * '~' temporary failure, 'x' failed */
+	int secret_age_days;              /* -1: not known */
+	bool secret_old;                  /* at or past the reminder */
+	char why[STORE_REASON_MAX + 64];
+};
+
+void app_health_of(const struct store_history *h, int64_t now, int remind_days,
+                   struct app_health_info *out);
+/* "healthy", "attention", "failing", "untested" (JSON, scripts). */
+const char *app_health_name(enum app_health s);
+/* "Healthy", "Needs attention", "Failing", "Not checked yet". */
+const char *app_health_title(enum app_health s);
+/* The days after which a password is to be changed: FLUENZR_SECRET_DAYS
+ * (0: no reminder), else APP_SECRET_DAYS_DEFAULT. */
+int app_secret_remind_days(void);
 
 /* ---- the runner (app_runner.c) ------------------------------------------- */
 

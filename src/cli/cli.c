@@ -204,3 +204,50 @@ cli_json_server(struct json *j, const char *host, unsigned port,
 	}
 	json_obj_end(j);
 }
+
+void
+cli_health_text(const struct app_health_info *h, char *out, size_t outlen)
+{
+	char since[64] = "", pw[64] = "";
+
+	if (h->state == APP_HEALTH_FAILING && h->since > 0) {
+		time_t t = (time_t)h->since;
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm))
+			strftime(since, sizeof since, " since %Y-%m-%d %H:%M UTC", &tm);
+	}
+	if (h->secret_old)
+		str_printf(pw, sizeof pw, "; password %d days old", h->secret_age_days);
+	str_printf(out, outlen, "%s%s [%s]%s", app_health_title(h->state), since,
+	           h->strip, pw);
+}
+
+void
+cli_json_health(struct json *j, const struct app_health_info *h,
+                const struct store_history *hist)
+{
+	size_t i;
+
+	json_key(j, "state"); json_str(j, app_health_name(h->state));
+	json_key(j, "since");
+	h->state == APP_HEALTH_FAILING && h->since > 0 ? json_int(j, h->since) : json_null(j);
+	json_key(j, "why"); json_str(j, h->why);
+	json_key(j, "strip"); json_str(j, h->strip);
+	json_key(j, "secret_age_days");
+	h->secret_age_days >= 0 ? json_int(j, h->secret_age_days) : json_null(j);
+	json_key(j, "secret_reminder"); json_bool(j, h->secret_old);
+	if (!hist)
+		return;
+	json_key(j, "history");
+	json_arr_begin(j);
+	for (i = 0; i < hist->n; i++) {
+		json_obj_begin(j);
+		json_key(j, "time"); json_int(j, hist->ev[i].when);
+		json_key(j, "category"); json_str(j, hist->ev[i].category);
+		json_key(j, "reason"); json_str(j, hist->ev[i].reason);
+		json_key(j, "ms"); json_int(j, hist->ev[i].ms);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}

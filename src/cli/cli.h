@@ -40,6 +40,7 @@ int cmd_account(struct cli_ctx *c, int argc, char **argv);
 int cmd_presets(struct cli_ctx *c, int argc, char **argv);
 int cmd_store(struct cli_ctx *c, int argc, char **argv);
 int cmd_test(struct cli_ctx *c, int argc, char **argv);   /* cli_test.c */
+int cmd_check(struct cli_ctx *c, int argc, char **argv);  /* cli_test.c */
 int cmd_send(struct cli_ctx *c, int argc, char **argv);   /* cli_send.c */
 
 #endif

@@ -619,7 +619,8 @@ out:
 }
 
 static void
-json_account(struct json *j, const struct account *a)
+json_account(struct json *j, const struct account *a,
+             const struct app_health_info *h, const struct store_history *hist)
 {
 	json_obj_begin(j);
 	json_key(j, "email"); json_str(j, a->email);
@@ -648,6 +649,12 @@ json_account(struct json *j, const struct account *a)
 	} else {
 		json_null(j);
 	}
+	if (h) {
+		json_key(j, "health");
+		json_obj_begin(j);
+		cli_json_health(j, h, hist);
+		json_obj_end(j);
+	}
 	json_obj_end(j);
 }
 
@@ -656,22 +663,41 @@ struct list_ctx {
 	bool json;
 	size_t n;
 	int bad;
+	struct store *st;
+	int64_t now;
+	int remind_days;
 };
+
+/* The health of a listed account; a history that does not parse counts
+ * as none. */
+static void
+list_health(const struct list_ctx *l, const struct account *a,
+            struct app_health_info *h)
+{
+	struct store_history hist;
+
+	(void)store_history_get(l->st, a->email, &hist);
+	app_health_of(&hist, l->now, l->remind_days, h);
+}
 
 static int
 list_one(const struct account *a, void *ud)
 {
 	struct list_ctx *l = ud;
+	struct app_health_info h;
+	char ht[256];
 
 	l->n++;
+	list_health(l, a, &h);
 	if (l->json) {
-		json_account(&l->j, a);
+		json_account(&l->j, a, &h, NULL);
 		return 0;
 	}
-	printf("%-6s %-32s %s:%u %s%s\n",
+	cli_health_text(&h, ht, sizeof ht);
+	printf("%-6s %-32s %s:%u %s%s  %s\n",
 	       a->last_test_time ? (strcmp(a->last_result, "ok") == 0 ? "ok" : "FAIL") : "-",
 	       a->email, a->smtp_host, a->smtp_port, security_name(a->smtp_security),
-	       a->imap_host[0] ? " +imap" : "");
+	       a->imap_host[0] ? " +imap" : "", ht);
 	return 0;
 }
 
@@ -718,6 +744,9 @@ account_list(struct cli_ctx *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	setvbuf(stdout, buf, _IOFBF, sizeof buf);
+	l.st = c->st;
+	l.now = (int64_t)time(NULL);
+	l.remind_days = app_secret_remind_days();
 	if (l.json) {
 		json_init(&l.j, stdout, false);
 		json_arr_begin(&l.j);
@@ -770,9 +799,11 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 {
 	struct account a;
 	const char *target;
-	char when[64] = "never";
+	char when[64] = "never", ht[256];
 	bool json = false;
 	struct json j;
+	struct store_history hist;
+	struct app_health_info h;
 	int rc, e;
 
 	if ((rc = one_account_arg(c, argc, argv, &target, &json)))
@@ -786,9 +817,11 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 	}
 	if (e != STORE_OK)
 		return cli_store_fail(e, NULL);
+	(void)store_history_get(c->st, a.email, &hist);
+	app_health_of(&hist, (int64_t)time(NULL), app_secret_remind_days(), &h);
 	if (json) {
 		json_init(&j, stdout, true);
-		json_account(&j, &a);
+		json_account(&j, &a, &h, &hist);
 		json_end(&j);
 		return 0;
 	}
@@ -821,6 +854,11 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 	printf("preset:        %s\n", a.preset[0] ? a.preset : "none");
 	printf("last test:     %s%s%s\n", when, a.last_test_time ? ", " : "",
 	       a.last_test_time ? a.last_result : "");
+	cli_health_text(&h, ht, sizeof ht);
+	printf("health:        %s\n", ht);
+	if (h.secret_age_days >= 0)
+		printf("password age:  %d days%s\n", h.secret_age_days,
+		       h.secret_old ? " (change it)" : "");
 	return 0;
 }
 

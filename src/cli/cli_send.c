@@ -485,6 +485,7 @@ cmd_send(struct cli_ctx *c, int argc, char **argv)
 	struct probe *p = NULL;
 	char err[APP_ERR_MAX];
 	enum diag_cat cat;
+	int64_t t0;
 	int rc, e;
 
 	if ((rc = parse_args(c, argc, argv, &o)) != 0 || (rc = check_args(&o)) != 0) {
@@ -554,6 +555,7 @@ cmd_send(struct cli_ctx *c, int argc, char **argv)
 	sig_probe = p;
 	sigaction(SIGINT, &sa, &oi);
 	sigaction(SIGTERM, &sa, &ot);
+	t0 = now_ms();
 	cat = probe_send(p, &ps, o.verbose && !o.json ? cli_print_step : NULL,
 	                 stderr);
 	sigaction(SIGINT, &oi, NULL);
@@ -586,8 +588,10 @@ cmd_send(struct cli_ctx *c, int argc, char **argv)
 			print_messages(stderr, &s);
 	}
 	fflush(stdout);
-	if (diag_cat_recorded(cat)) {
-		if (app_result_record(c->st, a.email, (int64_t)time(NULL), cat, err,
+	/* A line in the account's history, as a test leaves one. */
+	{
+		if (app_result_record(c->st, a.email, (int64_t)time(NULL), cat,
+		                      &probe_result(p)->diag, now_ms() - t0, NULL, err,
 		                      sizeof err) < 0)
 			fprintf(stderr, "fluenzr-tui: %s\n", err);
 	}

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -523,7 +524,7 @@ env_setup(struct store *st, bool create, bool exclusive, char *err,
 
 	mrc = mdb_env_create(&st->env);
 	if (mrc == 0)
-		mrc = mdb_env_set_maxdbs(st->env, 4);
+		mrc = mdb_env_set_maxdbs(st->env, 8);
 	/* 0 = the size an earlier writer left in the environment. */
 	if (mrc == 0)
 		mrc = mdb_env_set_mapsize(st->env, newenv ? MAP_INITIAL : 0);
@@ -1155,6 +1156,17 @@ put_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 		if (mrc != 0)
 			return mdb_fail(mrc, "cannot rename the account", err, errlen);
 	}
+	/* The history follows a renamed account; a new one starts without
+	 * what an account of that name left. */
+	if (rename || !c->old_key)
+		rc = activity_move(st, txn, c->old_key ? c->old_key : c->new_key,
+		                   c->old_key ? c->new_key : NULL, err, errlen);
+	/* When the password was set (never what it is): its age. */
+	if (rc == STORE_OK && c->pw[SECRET_SMTP] && c->pw[SECRET_SMTP][0])
+		rc = activity_secret_set(st, txn, c->new_key, (int64_t)time(NULL),
+		                         err, errlen);
+	if (rc != STORE_OK)
+		return rc;
 	return record_put(st, txn, c->new_key, g, c->rec, c->reclen, err, errlen);
 }
 
@@ -1300,6 +1312,8 @@ remove_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	rc = secret_del(st, txn, akey, SECRET_SMTP, err, errlen);
 	if (rc == STORE_OK)
 		rc = secret_del(st, txn, akey, SECRET_IMAP, err, errlen);
+	if (rc == STORE_OK)
+		rc = activity_move(st, txn, akey, NULL, err, errlen);
 	return rc;
 }
 
@@ -1427,13 +1441,13 @@ struct result_ctx {
 	const char *category;
 };
 
-static int
-result_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+int
+result_write_txn(struct store *st, MDB_txn *txn, const char *akey,
+                 int64_t when, const char *category, char *err, size_t errlen)
 {
-	const struct result_ctx *c = vctx;
 	char rec[RECORD_MAX];
 	struct account a;
-	MDB_val k = mval(c->akey, strlen(c->akey)), v;
+	MDB_val k = mval(akey, strlen(akey)), v;
 	uint64_t g, rg;
 	int mrc, n, rc;
 
@@ -1448,10 +1462,10 @@ result_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	if (mrc != 0)
 		return mdb_fail(mrc, "cannot read the account", err, errlen);
 	/* Re-authenticating a record that does not verify would bless it. */
-	if (record_parse(st, &v, c->akey, &a, &rg) < 0)
+	if (record_parse(st, &v, akey, &a, &rg) < 0)
 		return STORE_ECORRUPT;
-	a.last_test_time = c->when;
-	if (str_copy(a.last_result, sizeof(a.last_result), c->category) < 0 ||
+	a.last_test_time = when;
+	if (str_copy(a.last_result, sizeof(a.last_result), category) < 0 ||
 	    account_validate(&a, NULL) < 0) {
 		set_err(err, errlen, "invalid test result");
 		return STORE_EINVAL;
@@ -1460,7 +1474,15 @@ result_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	if (n < 0 || (size_t)n >= sizeof(rec))
 		return STORE_EINVAL;
 	/* The generation stays: the settings and passwords did not change. */
-	return record_put(st, txn, c->akey, rg, rec, (size_t)n, err, errlen);
+	return record_put(st, txn, akey, rg, rec, (size_t)n, err, errlen);
+}
+
+static int
+result_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	const struct result_ctx *c = vctx;
+
+	return result_write_txn(st, txn, c->akey, c->when, c->category, err, errlen);
 }
 
 int

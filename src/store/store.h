@@ -87,6 +87,34 @@ int store_secret_get(struct store *st, const char *email,
 int store_set_result(struct store *st, const char *email,
                      int64_t when, const char *category);
 
+/* What happened to an account (activity.c): its last results and when its
+ * password was set, kept beside its record. */
+#define STORE_HISTORY_MAX 10
+#define STORE_REASON_MAX  127
+
+struct store_event {
+	int64_t when;                         /* unix seconds */
+	int64_t ms;                           /* how long it took */
+	char category[ACCT_RESULT_MAX + 1];   /* diag category name, no space */
+	char reason[STORE_REASON_MAX + 1];    /* sanitised text, may be "" */
+};
+
+struct store_history {
+	struct store_event ev[STORE_HISTORY_MAX];   /* oldest first */
+	size_t n;
+	int64_t secret_set;       /* when the password was last set; 0 unknown */
+};
+
+/* The account's history (empty when none). STORE_ECORRUPT when what is
+ * kept does not parse (*h is then empty). */
+int store_history_get(struct store *st, const char *email, struct store_history *h);
+/* Appends e to the account's history (the last STORE_HISTORY_MAX are
+ * kept) and makes it the record's last result, in one transaction; the
+ * history after it into *after (may be NULL). */
+int store_history_add(struct store *st, const char *email,
+                      const struct store_event *e, struct store_history *after,
+                      char *err, size_t errlen);
+
 /* Opens every record; reports each that fails. Returns the number of bad
  * records, or -1 on a store error. */
 int store_check(struct store *st, store_bad_cb report, void *ud);

@@ -305,8 +305,9 @@ tui_record_result(struct tui *t, struct tui_job *j)
 	if (!j->stored)
 		return;
 	when = j->res.started > 0 ? j->res.started : (int64_t)time(NULL);
-	switch (app_result_record(t->st, j->acct.email, when, j->cat, err,
-	                          sizeof err)) {
+	switch (app_result_record(t->st, j->acct.email, when, j->cat, &j->res.diag,
+	                          j->res.nsteps ? now_ms() - j->t0_ms : 0, NULL,
+	                          err, sizeof err)) {
 	case 1:
 		break;
 	case 0:
