@@ -120,6 +120,9 @@ void app_health_of(const struct store_history *h, int64_t now, int remind_days,
 const char *app_health_name(enum app_health s);
 /* "Healthy", "Needs attention", "Failing", "Not checked yet". */
 const char *app_health_title(enum app_health s);
+/* The health in a line: "Failing since 2026-12-01 12:40 UTC [++x~xx];
+ * password 200 days old". */
+void app_health_text(const struct app_health_info *h, char *out, size_t outlen);
 /* The days after which a password is to be changed: FLUENZR_SECRET_DAYS
  * (0: no reminder), else APP_SECRET_DAYS_DEFAULT. */
 int app_secret_remind_days(void);

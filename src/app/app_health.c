@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "app.h"
 #include "diag.h"
@@ -109,4 +110,22 @@ app_health_of(const struct store_history *h, int64_t now, int remind_days,
 		str_printf(out->why, sizeof(out->why),
 		           "the password was set %d days ago: change it", out->secret_age_days);
 	}
+}
+
+void
+app_health_text(const struct app_health_info *h, char *out, size_t outlen)
+{
+	char since[64] = "", pw[64] = "";
+
+	if (h->state == APP_HEALTH_FAILING && h->since > 0) {
+		time_t t = (time_t)h->since;
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm))
+			strftime(since, sizeof since, " since %Y-%m-%d %H:%M UTC", &tm);
+	}
+	if (h->secret_old)
+		str_printf(pw, sizeof pw, "; password %d days old", h->secret_age_days);
+	str_printf(out, outlen, "%s%s [%s]%s", app_health_title(h->state), since,
+	           h->strip, pw);
 }

@@ -206,24 +206,6 @@ cli_json_server(struct json *j, const char *host, unsigned port,
 }
 
 void
-cli_health_text(const struct app_health_info *h, char *out, size_t outlen)
-{
-	char since[64] = "", pw[64] = "";
-
-	if (h->state == APP_HEALTH_FAILING && h->since > 0) {
-		time_t t = (time_t)h->since;
-		struct tm tm;
-
-		if (gmtime_r(&t, &tm))
-			strftime(since, sizeof since, " since %Y-%m-%d %H:%M UTC", &tm);
-	}
-	if (h->secret_old)
-		str_printf(pw, sizeof pw, "; password %d days old", h->secret_age_days);
-	str_printf(out, outlen, "%s%s [%s]%s", app_health_title(h->state), since,
-	           h->strip, pw);
-}
-
-void
 cli_json_health(struct json *j, const struct app_health_info *h,
                 const struct store_history *hist)
 {

@@ -693,7 +693,7 @@ list_one(const struct account *a, void *ud)
 		json_account(&l->j, a, &h, NULL);
 		return 0;
 	}
-	cli_health_text(&h, ht, sizeof ht);
+	app_health_text(&h, ht, sizeof ht);
 	printf("%-6s %-32s %s:%u %s%s  %s\n",
 	       a->last_test_time ? (strcmp(a->last_result, "ok") == 0 ? "ok" : "FAIL") : "-",
 	       a->email, a->smtp_host, a->smtp_port, security_name(a->smtp_security),
@@ -854,7 +854,7 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 	printf("preset:        %s\n", a.preset[0] ? a.preset : "none");
 	printf("last test:     %s%s%s\n", when, a.last_test_time ? ", " : "",
 	       a.last_test_time ? a.last_result : "");
-	cli_health_text(&h, ht, sizeof ht);
+	app_health_text(&h, ht, sizeof ht);
 	printf("health:        %s\n", ht);
 	if (h.secret_age_days >= 0)
 		printf("password age:  %d days%s\n", h.secret_age_days,

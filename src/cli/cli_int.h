@@ -46,11 +46,8 @@ void cli_print_step(const struct probe_event *ev, void *ud);
 /* A diagnosis as `test` prints it. cli_test.c. */
 void cli_print_diagnosis(FILE *f, const struct probe_result *r);
 
-/* An account's health in a line: "Failing since 2026-12-01 12:40 UTC
- * [++x~xx]; password 200 days old". cli.c. */
 struct app_health_info;
 struct store_history;
-void cli_health_text(const struct app_health_info *h, char *out, size_t outlen);
 /* The health's members of a JSON object (state, since, why, strip,
  * secret_age_days, secret_reminder) and, with hist, its history. cli.c. */
 void cli_json_health(struct json *j, const struct app_health_info *h,

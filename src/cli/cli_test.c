@@ -579,7 +579,7 @@ check_collect(struct cli_ctx *c, struct pool *pl, struct job *jb, struct json *j
 	} else {
 		char h[256];
 
-		cli_health_text(&now, h, sizeof(h));
+		app_health_text(&now, h, sizeof(h));
 		printf("%-40s %-22s %6lld ms  %s%s\n", jb->a.email,
 		       jb->p ? diag_cat_name(jb->cat) : "not checked",
 		       (long long)jb->ms, h, changed ? " (changed)" : "");

@@ -575,13 +575,13 @@ accounts_key(struct tui *t, void *priv, int key)
 
 /* ---- drawing ------------------------------------------------------------ */
 
-enum { C_STATUS, C_EMAIL, C_NAME, C_SMTP, C_IMAP, C_TESTED, C_N };
+enum { C_STATUS, C_HEALTH, C_EMAIL, C_NAME, C_SMTP, C_IMAP, C_TESTED, C_N };
 
 static void
 columns(int x[C_N], int w[C_N])
 {
-	static const int fixed[C_N] = { 13, 0, 0, 0, 4, 8 };
-	static const int weight[C_N] = { 0, 4, 2, 4, 0, 0 };
+	static const int fixed[C_N] = { 13, 10, 0, 0, 0, 4, 8 };
+	static const int weight[C_N] = { 0, 0, 4, 2, 4, 0, 0 };
 	int flex = COLS - 1 - (C_N - 1), sum = 0, pos = 1;
 
 	for (int i = 0; i < C_N; i++)
@@ -595,10 +595,41 @@ columns(int x[C_N], int w[C_N])
 	}
 }
 
+/* The row's health, read once from the store (app_health_of(), the rule
+ * of `account list` and `check`). */
+static const struct app_health_info *
+row_health(struct tui *t, struct tui_row *r, int64_t now)
+{
+	if (!r->health_known) {
+		struct store_history h;
+
+		memset(&h, 0, sizeof h);
+		if (t->st)
+			(void)store_history_get(t->st, r->email, &h);
+		app_health_of(&h, now, t->secret_days, &r->health);
+		r->health_known = true;
+	}
+	return &r->health;
+}
+
+/* "Healthy ++++", "Failing +xx": the state's word and the latest results
+ * that fit. */
 static void
-draw_row(struct tui *t, int y, const struct tui_row *r, bool sel,
+health_cell(const struct app_health_info *h, int width, char *buf, size_t len)
+{
+	static const char *const word[] = { "-", "Healthy", "Attention", "Failing" };
+	const char *wd = word[h->state <= APP_HEALTH_FAILING ? h->state : 0];
+	size_t n = strlen(h->strip), room = (size_t)width > strlen(wd) + 1 ?
+	                                     (size_t)width - strlen(wd) - 1 : 0;
+
+	str_printf(buf, len, "%s %s", wd, h->strip + (n > room ? n - room : 0));
+}
+
+static void
+draw_row(struct tui *t, int y, struct tui_row *r, bool sel,
          const int x[C_N], const int w[C_N], int64_t now)
 {
+	const struct app_health_info *h = row_health(t, r, now);
 	char buf[ACCT_HOST_MAX + 32];
 	attr_t base = sel ? tui_attr(t, CP_SEL) : A_NORMAL;
 	attr_t mark;
@@ -630,6 +661,15 @@ draw_row(struct tui *t, int y, const struct tui_row *r, bool sel,
 	tui_put(t, y, x[C_STATUS], w[C_STATUS], buf, false, true);
 	if (!sel)
 		attroff(mark);
+	health_cell(h, w[C_HEALTH], buf, sizeof buf);
+	mark = h->state == APP_HEALTH_FAILING ? tui_attr(t, CP_FAIL) :
+	       h->state == APP_HEALTH_ATTENTION ? tui_attr(t, CP_WARN) :
+	       h->state == APP_HEALTH_OK ? tui_attr(t, CP_OK) : tui_attr(t, CP_DIM);
+	if (!sel)
+		attron(mark);
+	tui_put(t, y, x[C_HEALTH], w[C_HEALTH], buf, false, true);
+	if (!sel)
+		attroff(mark);
 	tui_put(t, y, x[C_EMAIL], w[C_EMAIL], r->email, false, true);
 	tui_put(t, y, x[C_NAME], w[C_NAME], r->name, false, true);
 	str_printf(buf, sizeof buf, "%s:%u %s", r->smtp_host, r->smtp_port,
@@ -653,6 +693,7 @@ accounts_draw(struct tui *t, void *priv)
 	columns(x, w);
 	attron(A_BOLD);
 	tui_put(t, 1, x[C_STATUS], w[C_STATUS], "Status", false, true);
+	tui_put(t, 1, x[C_HEALTH], w[C_HEALTH], "Health", false, true);
 	tui_put(t, 1, x[C_EMAIL], w[C_EMAIL], "Email", false, true);
 	tui_put(t, 1, x[C_NAME], w[C_NAME], "Name", false, true);
 	tui_put(t, 1, x[C_SMTP], w[C_SMTP], "SMTP server", false, true);
@@ -706,6 +747,20 @@ accounts_draw(struct tui *t, void *priv)
 	} else {
 		str_printf(line, sizeof line, "%zu account%s", acc->n,
 		           acc->n == 1 ? "" : "s");
+		/* The selected account's health in words: since when it
+		 * fails, how old its password is. */
+		if (acc->nvis && acc->sel < acc->nvis) {
+			struct tui_row *r = &acc->rows[acc->vis[acc->sel]];
+			const struct app_health_info *h = row_health(t, r, now);
+			char text[320];
+
+			if (h->state == APP_HEALTH_FAILING || h->state == APP_HEALTH_ATTENTION ||
+			    h->secret_old) {
+				app_health_text(h, text, sizeof text);
+				tui_put(t, LINES - 3, 1, COLS - 2 - tui_cols(t, line) - 2, text,
+				        false, true);
+			}
+		}
 	}
 	attron(tui_attr(t, CP_DIM));
 	tui_put(t, LINES - 3, COLS - 1 - tui_cols(t, line), COLS, line, false,

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "file.h"
@@ -858,9 +859,28 @@ form_draw(struct tui *t, void *priv)
 				attron(A_UNDERLINE);
 				mvhline(y, vx, ' ', vw);
 				attroff(A_UNDERLINE);
-				attron(tui_attr(t, CP_DIM));
-				tui_put(t, y, vx, vw, "(unchanged)", false, false);
-				attroff(tui_attr(t, CP_DIM));
+				char v[96];
+				bool old = false;
+
+				/* The password's age, from the store (never the
+				 * password): past the reminder, in the warning colour. */
+				str_copy(v, sizeof v, "(unchanged)");
+				if (i == FF_PASS) {
+					struct store_history h;
+					struct app_health_info hi;
+
+					(void)store_history_get(t->st, f->old_email, &h);
+					app_health_of(&h, (int64_t)time(NULL), t->secret_days, &hi);
+					if (hi.secret_age_days >= 0)
+						str_printf(v, sizeof v, "(unchanged, set %d day%s ago%s)",
+						           hi.secret_age_days,
+						           hi.secret_age_days == 1 ? "" : "s",
+						           hi.secret_old ? ": change it" : "");
+					old = hi.secret_old;
+				}
+				attron(old ? tui_attr(t, CP_WARN) : tui_attr(t, CP_DIM));
+				tui_put(t, y, vx, vw, v, false, false);
+				attroff(old ? tui_attr(t, CP_WARN) : tui_attr(t, CP_DIM));
 				if (focus) {
 					t->cur_y = y;
 					t->cur_x = vx;

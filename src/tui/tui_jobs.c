@@ -318,6 +318,7 @@ tui_record_result(struct tui *t, struct tui_job *j)
 	}
 	r = tui_accounts_find(t, j->acct.email);
 	if (r) {
+		r->health_known = false;
 		r->last_time = when;
 		str_copy(r->last_result, sizeof r->last_result,
 		         diag_cat_name(j->cat));
