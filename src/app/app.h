@@ -127,6 +127,62 @@ void app_health_text(const struct app_health_info *h, char *out, size_t outlen);
  * (0: no reminder), else APP_SECRET_DAYS_DEFAULT. */
 int app_secret_remind_days(void);
 
+/* ---- sending limits (app_limits.c) --------------------------------------- */
+
+/* The outreach profile: a conservative pace for cold email, well under
+ * any provider's limits. */
+#define APP_OUTREACH_DAY      40
+#define APP_OUTREACH_HOUR     10
+#define APP_OUTREACH_INTERVAL 120
+/* The pause after a limit reply that names no time. */
+#define APP_PAUSE_DEFAULT     3600
+
+struct app_limits {
+	unsigned day, hour;       /* recipients; 0 = none */
+	unsigned interval;        /* seconds between two messages; 0 = none */
+	char source[ACCT_PRESET_MAX + 16];   /* "preset ID", "outreach",
+	                                      * "account", "none" */
+};
+
+/* The limits of a: its own (h->profile "custom"), the outreach profile,
+ * none, or by default its preset's (from presets, may be NULL). */
+void app_limits_of(const struct account *a, const struct store_history *h,
+                   const struct preset_list *presets, struct app_limits *out);
+bool app_limits_active(const struct app_limits *l);
+/* Recipients h counts in the last 24 hours (by the hour) and this hour. */
+void app_limits_sent(const struct store_history *h, int64_t now,
+                     unsigned long *day, unsigned long *hour);
+
+enum {
+	APP_LIMIT_OK = 0,
+	APP_LIMIT_WAIT,           /* not now: at *retry_at */
+	APP_LIMIT_NEVER,          /* more recipients than a limit allows */
+	APP_LIMIT_ERROR,          /* the store refused */
+};
+/* Whether a message to nrcpt recipients may go at now, given what h
+ * counts: APP_LIMIT_OK, or why not (and when it may). */
+int app_limits_check(const struct app_limits *l, const struct store_history *h,
+                     int64_t now, unsigned nrcpt, int64_t *retry_at,
+                     char *why, size_t whylen);
+/* Counts a message to nrcpt recipients sent at now in h. */
+void app_limits_note(struct store_history *h, int64_t now, unsigned nrcpt);
+/* The limits in words: "3 of 500 a day, no hourly limit (preset gmail);
+ * paused until 2026-12-01 14:00 UTC". */
+void app_limits_text(const struct app_limits *l, const struct store_history *h,
+                     int64_t now, char *out, size_t len);
+/* app_limits_check() and, when it may go, app_limits_note() on the
+ * stored counts, in one write transaction. */
+int app_limits_reserve(struct store *st, const char *email,
+                       const struct app_limits *l, unsigned nrcpt, int64_t now,
+                       int64_t *retry_at, char *why, size_t whylen);
+/* The end of the pause a limit reply asks for ("try again in 15
+ * minutes"), at most a day; APP_PAUSE_DEFAULT when it names no time. */
+int64_t app_pause_until(const char *reply, int64_t now);
+/* Pauses sending through email until what d's reply asks (*until). 0, or
+ * -1 with why in err. */
+int app_pause(struct store *st, const char *email, const struct diagnosis *d,
+              int64_t now, int64_t *until, char *err, size_t errlen);
+
 /* ---- the runner (app_runner.c) ------------------------------------------- */
 
 /* At most max jobs run at once, each on a worker thread started with

@@ -129,5 +129,15 @@ app_result_record(struct store *st, const char *email, int64_t when,
 		           store_strerror(rc));
 		return -1;
 	}
+	/* A provider's limit reply pauses sending through the account, from
+	 * a test, a check or a send alike. */
+	if (cat == DIAG_RATE_LIMITED && d) {
+		int64_t until;
+
+		if (app_pause(st, email, d, e.when, &until, err, errlen) < 0)
+			return -1;
+		if (after)
+			(void)store_history_get(st, email, after);
+	}
 	return 1;
 }

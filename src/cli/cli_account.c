@@ -620,7 +620,8 @@ out:
 
 static void
 json_account(struct json *j, const struct account *a,
-             const struct app_health_info *h, const struct store_history *hist)
+             const struct app_health_info *h, const struct store_history *hist,
+             const struct app_limits *lim)
 {
 	json_obj_begin(j);
 	json_key(j, "email"); json_str(j, a->email);
@@ -654,6 +655,10 @@ json_account(struct json *j, const struct account *a,
 		json_obj_begin(j);
 		cli_json_health(j, h, hist);
 		json_obj_end(j);
+	}
+	if (lim && hist) {
+		json_key(j, "limits");
+		cli_json_limits(j, lim, hist, (int64_t)time(NULL));
 	}
 	json_obj_end(j);
 }
@@ -690,7 +695,7 @@ list_one(const struct account *a, void *ud)
 	l->n++;
 	list_health(l, a, &h);
 	if (l->json) {
-		json_account(&l->j, a, &h, NULL);
+		json_account(&l->j, a, &h, NULL, NULL);
 		return 0;
 	}
 	app_health_text(&h, ht, sizeof ht);
@@ -804,6 +809,7 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 	struct json j;
 	struct store_history hist;
 	struct app_health_info h;
+	struct app_limits lim;
 	int rc, e;
 
 	if ((rc = one_account_arg(c, argc, argv, &target, &json)))
@@ -819,9 +825,12 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 		return cli_store_fail(e, NULL);
 	(void)store_history_get(c->st, a.email, &hist);
 	app_health_of(&hist, (int64_t)time(NULL), app_secret_remind_days(), &h);
+	if (a.preset[0])
+		(void)cli_load_presets(c);
+	app_limits_of(&a, &hist, c->presets_loaded ? &c->presets : NULL, &lim);
 	if (json) {
 		json_init(&j, stdout, true);
-		json_account(&j, &a, &h, &hist);
+		json_account(&j, &a, &h, &hist, &lim);
 		json_end(&j);
 		return 0;
 	}
@@ -859,6 +868,8 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 	if (h.secret_age_days >= 0)
 		printf("password age:  %d days%s\n", h.secret_age_days,
 		       h.secret_old ? " (change it)" : "");
+	app_limits_text(&lim, &hist, (int64_t)time(NULL), ht, sizeof ht);
+	printf("sending:       %s\n", ht);
 	return 0;
 }
 
@@ -898,6 +909,8 @@ cmd_account(struct cli_ctx *c, int argc, char **argv)
 		return account_edit(c, argc, argv);
 	if (strcmp(sub, "remove") == 0 || strcmp(sub, "rm") == 0)
 		return account_remove(c, argc, argv);
-	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit or remove\n");
+	if (strcmp(sub, "limits") == 0)
+		return cli_account_limits(c, argc, argv);
+	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit, remove or limits\n");
 	return EX_USAGE;
 }

@@ -4,8 +4,10 @@
 #define FLUENZR_CLI_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "account.h"
+#include "cli.h"
 #include "json.h"
 
 /* The longest passphrase read from a descriptor or the terminal, NUL
@@ -52,5 +54,13 @@ struct store_history;
  * secret_age_days, secret_reminder) and, with hist, its history. cli.c. */
 void cli_json_health(struct json *j, const struct app_health_info *h,
                      const struct store_history *hist);
+
+/* `account limits` (cli_limits.c), and the limits in JSON
+ * (an object: source, day, hour, interval, sent_day, sent_hour,
+ * paused_until, pause_reason) for it and `account show`. */
+struct app_limits;
+int cli_account_limits(struct cli_ctx *c, int argc, char **argv);
+void cli_json_limits(struct json *j, const struct app_limits *l,
+                     const struct store_history *h, int64_t now);
 
 #endif

@@ -32,6 +32,7 @@ struct send_opts {
 	const char *name;          /* -F: the name of an added From: */
 	bool rcpt_headers;         /* -t */
 	bool batch, json, verbose;
+	int wait_max;              /* --wait: seconds it may wait; -1 refuse */
 	char **rcpt;               /* the arguments' recipients */
 	size_t nrcpt;
 	struct probe_opts po;
@@ -41,6 +42,7 @@ struct send_opts {
 struct sent_msg {
 	bool ok;
 	bool tried;                /* handed to the server */
+	int64_t retry_after;       /* held back by a limit: when it may go */
 	int code;
 	char reply[512];           /* the server's words or ours */
 };
@@ -66,7 +68,14 @@ struct sender {
 	struct sent_msg *msgs;
 	size_t nmsgs, cap;
 	bool oom;
+	/* Limits (app_limits.c): the account's, and its pause. */
+	struct store *st;
+	struct app_limits lim;
+	int64_t paused_until;
+	bool limited;              /* a message was held back */
 };
+
+static volatile sig_atomic_t sig_stop;
 
 static struct probe *volatile sig_probe;
 
@@ -74,6 +83,7 @@ static void
 on_signal(int sig)
 {
 	(void)sig;
+	sig_stop = 1;
 	if (sig_probe)
 		probe_cancel(sig_probe);
 }
@@ -83,7 +93,8 @@ usage_error(const char *msg)
 {
 	fprintf(stderr, "fluenzr-tui send: %s\n", msg);
 	fputs("Usage: fluenzr-tui send --account ACCOUNT [-t] [-f ADDRESS] [-F NAME]"
-	      " [-i | -oi] [--batch] [--json] [-v] [--timeout S] [--] [RECIPIENT...]\n",
+	      " [-i | -oi] [--batch] [--wait[=S]] [--json] [-v] [--timeout S] [--]"
+	      " [RECIPIENT...]\n",
 	      stderr);
 	return EX_USAGE;
 }
@@ -95,6 +106,7 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct send_opts *o)
 	int i, r;
 
 	memset(o, 0, sizeof(*o));
+	o->wait_max = -1;
 	probe_opts_default(&o->po);
 	o->rcpt = calloc((size_t)argc, sizeof(*o->rcpt));
 	if (!o->rcpt)
@@ -130,6 +142,18 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct send_opts *o)
 				if (errno || end == v || *end || n < 1 || n > 600)
 					return usage_error("--timeout wants a number from 1 to 600");
 				o->po.timeout_s = (int)n;
+				continue;
+			}
+			if (strcmp(a, "--wait") == 0 || strncmp(a, "--wait=", 7) == 0) {
+				char *end;
+				long n = 3600;
+
+				if (a[6] == '=') {
+					n = strtol(a + 7, &end, 10);
+					if (*end || end == a + 7 || n < 0 || n > 86400)
+						return usage_error("--wait= wants seconds from 0 to 86400");
+				}
+				o->wait_max = (int)n;
 				continue;
 			}
 			if (strcmp(a, "--") == 0) {
@@ -351,6 +375,63 @@ prepare_current(struct sender *s, char *err, size_t errlen)
 	return 0;
 }
 
+static void
+when_text(int64_t t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		str_copy(out, len, "later");
+}
+
+/* The account's limits and pause for the message in s->cur: 0 when it
+ * may go (counted in the store), else sm says why and when. With --wait,
+ * a wait of at most its seconds is waited here. */
+static int
+limit_gate(struct sender *s, struct sent_msg *sm)
+{
+	unsigned n = (unsigned)s->cur.nrcpt;
+
+	for (;;) {
+		int64_t now = (int64_t)time(NULL), retry = 0;
+		char why[APP_ERR_MAX], when[64];
+		int v;
+
+		if (app_limits_active(&s->lim)) {
+			v = app_limits_reserve(s->st, s->a->email, &s->lim, n, now, &retry,
+			                       why, sizeof(why));
+		} else if (s->paused_until > now) {
+			/* No limits to count: only the pause holds it back. */
+			v = APP_LIMIT_WAIT;
+			retry = s->paused_until;
+			str_copy(why, sizeof(why), "the account is paused after a limit reply");
+		} else {
+			return 0;
+		}
+		if (v == APP_LIMIT_OK)
+			return 0;
+		if (v == APP_LIMIT_WAIT && s->o->wait_max >= 0 && !sig_stop &&
+		    retry - now <= s->o->wait_max) {
+			struct timespec ts = { (time_t)(retry - now), 0 };
+
+			while (!sig_stop && nanosleep(&ts, &ts) < 0)
+				;
+			if (!sig_stop)
+				continue;
+		}
+		s->limited = v == APP_LIMIT_WAIT;
+		sm->retry_after = v == APP_LIMIT_WAIT ? retry : 0;
+		when_text(retry, when, sizeof(when));
+		if (v == APP_LIMIT_WAIT)
+			str_printf(sm->reply, sizeof(sm->reply), "not sent: %s; retry after %s",
+			           why, when);
+		else
+			str_printf(sm->reply, sizeof(sm->reply), "not sent: %s", why);
+		return -1;
+	}
+}
+
 /* probe_sender.next. One message: the one read and made ready before the
  * connection. A batch: the next of the mbox; one that cannot be sent as
  * given is counted as not sent and the next one is read. */
@@ -390,6 +471,9 @@ next_msg(void *ud, const char **from, const struct outgoing **m)
 			str_printf(sm->reply, sizeof(sm->reply), "not sent: %s", err);
 			continue;
 		}
+		/* A limit holds back this message and the rest of the batch. */
+		if (s->o->batch && limit_gate(s, sm) < 0)
+			return 0;
 		sm->tried = true;
 		*from = s->env_from;
 		*m = &s->cur;
@@ -431,6 +515,8 @@ json_messages(struct json *j, const struct sender *s)
 		m->code ? json_int(j, m->code) : json_null(j);
 		json_key(j, "reply"); json_str(j, m->reply[0] ? m->reply :
 		                                  m->tried ? "" : "not sent");
+		json_key(j, "retry_after");
+		m->retry_after ? json_int(j, m->retry_after) : json_null(j);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -458,6 +544,8 @@ send_status(const struct sender *s, enum diag_cat cat)
 	size_t i;
 	bool bad_input = false;
 
+	if (s->limited)
+		return EX_TEMPFAIL;
 	for (i = 0; i < s->nmsgs; i++) {
 		if (s->msgs[i].code >= 400 && s->msgs[i].code < 500)
 			return EX_TEMPFAIL;
@@ -544,6 +632,44 @@ cmd_send(struct cli_ctx *c, int argc, char **argv)
 			return rc;
 		}
 		s.ready = true;
+	}
+	s.st = c->st;
+	{
+		struct store_history h;
+
+		(void)store_history_get(c->st, a.email, &h);
+		app_limits_of(&a, &h, presets, &s.lim);
+		s.paused_until = h.paused_until;
+	}
+	if (!o.batch) {
+		struct sent_msg *sm = msg_new(&s);
+
+		if (sm && limit_gate(&s, sm) < 0) {
+			if (o.json) {
+				struct json j;
+
+				json_init(&j, stdout, true);
+				json_obj_begin(&j);
+				json_key(&j, "account"); json_str(&j, a.email);
+				json_key(&j, "ok"); json_bool(&j, false);
+				json_key(&j, "category"); json_str(&j, "limited");
+				json_messages(&j, &s);
+				json_obj_end(&j);
+				json_end(&j);
+			} else {
+				fprintf(stderr, "fluenzr-tui send: %s\n", sm->reply);
+			}
+			rc = s.limited ? EX_TEMPFAIL : EX_UNAVAILABLE;
+			probe_free(p);
+			outgoing_free(&s.cur);
+			free(s.raw);
+			free(s.msgs);
+			free(o.rcpt);
+			return rc;
+		}
+		/* The message next_msg() gives is this one. */
+		if (sm)
+			s.nmsgs--;
 	}
 	ps.next = next_msg;
 	ps.sent = sent_msg;

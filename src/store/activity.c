@@ -4,8 +4,10 @@
  * made when first needed: a store written before it has none, and an
  * older program that does not know it never opens it.
  *
- * The value is text: "v=1", then "pw=SECONDS" and up to STORE_HISTORY_MAX
- * lines "e=WHEN MS CATEGORY REASON", oldest first. It is not authenticated
+ * The value is text: "v=1", then "pw=SECONDS", up to STORE_HISTORY_MAX
+ * lines "e=WHEN MS CATEGORY REASON" (oldest first), the sending counts
+ * "s=HOUR COUNT", "last=SECONDS", "pause=UNTIL WHY" and the account's own
+ * limits "lim=PROFILE DAY HOUR INTERVAL". It is not authenticated
  * like a record: it decides nothing (no server, no credential), and a
  * forged one shows a wrong health until the next check rewrites it. It
  * is parsed as hostile all the same; unknown keys are skipped, so that a
@@ -24,7 +26,7 @@
 #include "util.h"
 
 #define ACTIVITY_DB  "activity"
-#define ACTIVITY_MAX 4096
+#define ACTIVITY_MAX 8192
 
 /* The activity database in txn; MDB_NOTFOUND (read-only) when the store
  * has none yet. */
@@ -101,6 +103,49 @@ activity_parse(const char *p, size_t len, struct store_history *h)
 		if (n > 3 && memcmp(line, "pw=", 3) == 0) {
 			if (!parse_num(line + 3, n - 3, &h->secret_set))
 				return -1;
+		} else if (n > 2 && memcmp(line, "s=", 2) == 0) {
+			const char *sp = memchr(line + 2, ' ', n - 2);
+			int64_t hr, cnt;
+
+			if (!sp || h->nsend == STORE_SEND_HOURS ||
+			    !parse_num(line + 2, (size_t)(sp - line - 2), &hr) ||
+			    !parse_num(sp + 1, (size_t)(line + n - sp - 1), &cnt) ||
+			    cnt > 100000000)
+				return -1;
+			h->send_hour[h->nsend] = hr;
+			h->send_count[h->nsend++] = (unsigned)cnt;
+		} else if (n > 5 && memcmp(line, "last=", 5) == 0) {
+			if (!parse_num(line + 5, n - 5, &h->last_sent))
+				return -1;
+		} else if (n > 6 && memcmp(line, "pause=", 6) == 0) {
+			const char *sp = memchr(line + 6, ' ', n - 6);
+			size_t wl = sp ? (size_t)(line + n - sp - 1) : 0;
+
+			if (!parse_num(line + 6, sp ? (size_t)(sp - line - 6) : n - 6,
+			               &h->paused_until) || wl > STORE_REASON_MAX)
+				return -1;
+			if (sp)
+				memcpy(h->pause_why, sp + 1, wl);
+			h->pause_why[wl] = '\0';
+			if (valid_text(h->pause_why, STORE_REASON_MAX))
+				return -1;
+		} else if (n > 4 && memcmp(line, "lim=", 4) == 0) {
+			char prof[STORE_PROFILE_MAX + 1];
+			unsigned long d, hr, iv;
+			char tmp[96];
+			int used = 0;
+
+			if (n - 4 >= sizeof(tmp))
+				return -1;
+			memcpy(tmp, line + 4, n - 4);
+			tmp[n - 4] = '\0';
+			if (sscanf(tmp, "%15[a-z] %lu %lu %lu%n", prof, &d, &hr, &iv, &used) != 4 ||
+			    (size_t)used != n - 4 || d > 10000000 || hr > 10000000 || iv > 10000000)
+				return -1;
+			str_copy(h->profile, sizeof(h->profile), prof);
+			h->lim_day = (unsigned)d;
+			h->lim_hour = (unsigned)hr;
+			h->lim_interval = (unsigned)iv;
 		} else if (n > 2 && memcmp(line, "e=", 2) == 0) {
 			if (h->n == STORE_HISTORY_MAX ||
 			    !parse_event(line + 2, n - 2, &h->ev[h->n]))
@@ -132,6 +177,30 @@ activity_format(const struct store_history *h, char *buf, size_t len)
 		if (str_printf(buf + pos, len - pos, "e=%lld %lld %s %s\n",
 		               (long long)e->when, (long long)e->ms, e->category,
 		               e->reason) < 0)
+			return -1;
+		pos += strlen(buf + pos);
+	}
+	for (i = 0; i < h->nsend; i++) {
+		if (str_printf(buf + pos, len - pos, "s=%lld %u\n",
+		               (long long)h->send_hour[i], h->send_count[i]) < 0)
+			return -1;
+		pos += strlen(buf + pos);
+	}
+	if (h->last_sent > 0) {
+		if (str_printf(buf + pos, len - pos, "last=%lld\n", (long long)h->last_sent) < 0)
+			return -1;
+		pos += strlen(buf + pos);
+	}
+	if (h->paused_until > 0) {
+		if (str_printf(buf + pos, len - pos, "pause=%lld%s%s\n",
+		               (long long)h->paused_until, h->pause_why[0] ? " " : "",
+		               h->pause_why) < 0)
+			return -1;
+		pos += strlen(buf + pos);
+	}
+	if (h->profile[0]) {
+		if (str_printf(buf + pos, len - pos, "lim=%s %u %u %u\n", h->profile,
+		               h->lim_day, h->lim_hour, h->lim_interval) < 0)
 			return -1;
 		pos += strlen(buf + pos);
 	}
@@ -212,7 +281,7 @@ activity_move(struct store *st, MDB_txn *txn, const char *old_key,
 	mrc = mdb_del(txn, dbi, &k, NULL);
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		return mdb_fail(mrc, "cannot move the account's history", err, errlen);
-	if (!new_key || rc != STORE_OK || (h.n == 0 && h.secret_set == 0))
+	if (!new_key || rc != STORE_OK)
 		return STORE_OK;
 	return activity_write(txn, new_key, &h, err, errlen);
 }
@@ -285,4 +354,75 @@ store_history_add(struct store *st, const char *email,
 	c.e = e;
 	c.out = after;
 	return store_write(st, event_write, &c, err, errlen);
+}
+
+/* What an update may leave: the same bounds the parser holds. */
+static bool
+activity_valid(const struct store_history *h)
+{
+	size_t i;
+
+	if (h->n > STORE_HISTORY_MAX || h->nsend > STORE_SEND_HOURS ||
+	    h->secret_set < 0 || h->last_sent < 0 || h->paused_until < 0 ||
+	    valid_text(h->pause_why, STORE_REASON_MAX) ||
+	    strspn(h->profile, "abcdefghijklmnopqrstuvwxyz") != strlen(h->profile) ||
+	    strnlen(h->profile, sizeof(h->profile)) == sizeof(h->profile))
+		return false;
+	for (i = 0; i < h->nsend; i++)
+		if (h->send_hour[i] < 0)
+			return false;
+	return true;
+}
+
+struct update_ctx {
+	const char *akey;
+	int (*fn)(struct store_history *h, void *ud);
+	void *ud;
+	int refused;
+};
+
+static int
+update_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	struct update_ctx *c = vctx;
+	struct store_history h;
+	MDB_val k = mval(c->akey, strlen(c->akey)), v;
+	int rc, mrc;
+
+	rc = check_key_current(st, txn, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	mrc = mdb_get(txn, st->accounts, &k, &v);
+	if (mrc == MDB_NOTFOUND)
+		return STORE_ENOENT;
+	if (mrc != 0)
+		return mdb_fail(mrc, "cannot read the account", err, errlen);
+	(void)activity_read(txn, true, c->akey, &h);
+	c->refused = c->fn(&h, c->ud);
+	if (c->refused)
+		return STORE_EINVAL;        /* aborts: nothing written */
+	if (!activity_valid(&h))
+		return STORE_EINVAL;
+	return activity_write(txn, c->akey, &h, err, errlen);
+}
+
+int
+store_activity_update(struct store *st, const char *email,
+                      int (*fn)(struct store_history *h, void *ud), void *ud,
+                      char *err, size_t errlen)
+{
+	char akey[ACCT_EMAIL_MAX + 1];
+	struct update_ctx c;
+	int rc;
+
+	if (st == NULL || email == NULL || fn == NULL)
+		return STORE_EINVAL;
+	if (account_key(email, akey, sizeof(akey)) < 0)
+		return STORE_ENOENT;
+	c.akey = akey;
+	c.fn = fn;
+	c.ud = ud;
+	c.refused = 0;
+	rc = store_write(st, update_write, &c, err, errlen);
+	return c.refused ? c.refused : rc;
 }

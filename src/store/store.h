@@ -99,11 +99,33 @@ struct store_event {
 	char reason[STORE_REASON_MAX + 1];    /* sanitised text, may be "" */
 };
 
+#define STORE_SEND_HOURS 25        /* hours of sending counted back */
+#define STORE_PROFILE_MAX 15
+
 struct store_history {
 	struct store_event ev[STORE_HISTORY_MAX];   /* oldest first */
 	size_t n;
 	int64_t secret_set;       /* when the password was last set; 0 unknown */
+	/* Sending: recipients sent per hour (hour = unix time / 3600, oldest
+	 * first), the last message's time, a pause a limit reply asked for. */
+	int64_t send_hour[STORE_SEND_HOURS];
+	unsigned send_count[STORE_SEND_HOURS];
+	size_t nsend;
+	int64_t last_sent;
+	int64_t paused_until;                   /* 0: not paused */
+	char pause_why[STORE_REASON_MAX + 1];
+	/* The account's own limits: profile "" (the preset's), "outreach",
+	 * "none" or "custom" with the three values. */
+	char profile[STORE_PROFILE_MAX + 1];
+	unsigned lim_day, lim_hour, lim_interval;
 };
+
+/* Changes the account's activity in one write transaction: fn gets it as
+ * stored and changes it (0), or refuses (nonzero, returned as is and
+ * nothing written). The history's length and texts are checked after. */
+int store_activity_update(struct store *st, const char *email,
+                          int (*fn)(struct store_history *h, void *ud), void *ud,
+                          char *err, size_t errlen);
 
 /* The account's history (empty when none). STORE_ECORRUPT when what is
  * kept does not parse (*h is then empty). */

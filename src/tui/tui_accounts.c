@@ -577,18 +577,31 @@ accounts_key(struct tui *t, void *priv, int key)
 
 enum { C_STATUS, C_HEALTH, C_EMAIL, C_NAME, C_SMTP, C_IMAP, C_TESTED, C_N };
 
+/* The Health column needs room: under 100 columns it is left out (the
+ * addresses and servers keep their width) and the selected account's
+ * health is still on the line above the keys. */
+#define HEALTH_MIN_COLS 100
+
 static void
 columns(int x[C_N], int w[C_N])
 {
-	static const int fixed[C_N] = { 13, 10, 0, 0, 0, 4, 8 };
+	static const int fixed[C_N] = { 13, 12, 0, 0, 0, 4, 8 };
 	static const int weight[C_N] = { 0, 0, 4, 2, 4, 0, 0 };
-	int flex = COLS - 1 - (C_N - 1), sum = 0, pos = 1;
+	bool health = COLS >= HEALTH_MIN_COLS;
+	int ncols = health ? C_N : C_N - 1;
+	int flex = COLS - 1 - (ncols - 1), sum = 0, pos = 1;
 
 	for (int i = 0; i < C_N; i++)
-		flex -= fixed[i];
+		if (i != C_HEALTH || health)
+			flex -= fixed[i];
 	for (int i = 0; i < C_N; i++)
 		sum += weight[i];
 	for (int i = 0; i < C_N; i++) {
+		if (i == C_HEALTH && !health) {
+			w[i] = 0;
+			x[i] = pos;
+			continue;
+		}
 		w[i] = fixed[i] ? fixed[i] : flex * weight[i] / sum;
 		x[i] = pos;
 		pos += w[i] + 1;
@@ -661,15 +674,18 @@ draw_row(struct tui *t, int y, struct tui_row *r, bool sel,
 	tui_put(t, y, x[C_STATUS], w[C_STATUS], buf, false, true);
 	if (!sel)
 		attroff(mark);
-	health_cell(h, w[C_HEALTH], buf, sizeof buf);
+	if (w[C_HEALTH])
+		health_cell(h, w[C_HEALTH], buf, sizeof buf);
 	mark = h->state == APP_HEALTH_FAILING ? tui_attr(t, CP_FAIL) :
 	       h->state == APP_HEALTH_ATTENTION ? tui_attr(t, CP_WARN) :
 	       h->state == APP_HEALTH_OK ? tui_attr(t, CP_OK) : tui_attr(t, CP_DIM);
-	if (!sel)
-		attron(mark);
-	tui_put(t, y, x[C_HEALTH], w[C_HEALTH], buf, false, true);
-	if (!sel)
-		attroff(mark);
+	if (w[C_HEALTH]) {
+		if (!sel)
+			attron(mark);
+		tui_put(t, y, x[C_HEALTH], w[C_HEALTH], buf, false, true);
+		if (!sel)
+			attroff(mark);
+	}
 	tui_put(t, y, x[C_EMAIL], w[C_EMAIL], r->email, false, true);
 	tui_put(t, y, x[C_NAME], w[C_NAME], r->name, false, true);
 	str_printf(buf, sizeof buf, "%s:%u %s", r->smtp_host, r->smtp_port,
@@ -693,7 +709,8 @@ accounts_draw(struct tui *t, void *priv)
 	columns(x, w);
 	attron(A_BOLD);
 	tui_put(t, 1, x[C_STATUS], w[C_STATUS], "Status", false, true);
-	tui_put(t, 1, x[C_HEALTH], w[C_HEALTH], "Health", false, true);
+	if (w[C_HEALTH])
+		tui_put(t, 1, x[C_HEALTH], w[C_HEALTH], "Health", false, true);
 	tui_put(t, 1, x[C_EMAIL], w[C_EMAIL], "Email", false, true);
 	tui_put(t, 1, x[C_NAME], w[C_NAME], "Name", false, true);
 	tui_put(t, 1, x[C_SMTP], w[C_SMTP], "SMTP server", false, true);

@@ -914,6 +914,20 @@ form_draw(struct tui *t, void *priv)
 
 	/* The preset's notes (app password needed, Bridge must run, ...). */
 	ny = field_row(FF_N - 1) + 1;
+	/* The sending limits that apply (`account limits` changes them). */
+	if (f->editing && ny < LINES - 3) {
+		struct store_history h;
+		struct app_limits l;
+		char m[256], txt[200];
+
+		(void)store_history_get(t->st, f->old_email, &h);
+		app_limits_of(&f->orig, &h, t->presets, &l);
+		app_limits_text(&l, &h, (int64_t)time(NULL), txt, sizeof txt);
+		str_printf(m, sizeof m, "Sending: %s", txt);
+		attron(tui_attr(t, CP_DIM));
+		tui_put(t, ny++, lx, COLS - 4, m, false, true);
+		attroff(tui_attr(t, CP_DIM));
+	}
 	if (p) {
 		if (p->app_password && ny < LINES - 3) {
 			char m[256];
