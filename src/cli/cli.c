@@ -182,10 +182,19 @@ cli_close(struct cli_ctx *c)
 	app_passphrase_free(&c->passphrase);
 }
 
+/* Where the value came from, for a message that names it ("line 4: "). */
+static char err_context[128];
+
+void
+cli_error_context(const char *ctx)
+{
+	str_copy(err_context, sizeof err_context, ctx ? ctx : "");
+}
+
 int
 cli_bad_field(const char *field, const char *why)
 {
-	fprintf(stderr, "fluenzr-tui: invalid %s: %s\n", field, why);
+	fprintf(stderr, "fluenzr-tui: %sinvalid %s: %s\n", err_context, field, why);
 	return EX_DATAERR;
 }
 

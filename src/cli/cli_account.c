@@ -422,37 +422,58 @@ finish_account(struct acct_opts *o)
 	return 0;
 }
 
+/* What `account add` makes of its options argv[first..]: parsed, the
+ * preset applied, the defaults filled and the whole checked. 0 or an
+ * exit status, the reason printed. */
+static int
+account_from_args(struct cli_ctx *c, int argc, char **argv, int first,
+                  struct acct_opts *o)
+{
+	const struct preset *p;
+	int rc;
+
+	if ((rc = parse_account_opts(c, argc, argv, first, o, NULL)))
+		return rc;
+	if (!o->a.email[0]) {
+		fprintf(stderr, "fluenzr-tui: account add needs --email\n");
+		return EX_USAGE;
+	}
+	if (o->preset_id || !(o->given & PRESET_GIVEN_SMTP_HOST)) {
+		p = pick_preset(c, o->preset_id, o->a.email, &rc);
+		if (rc)
+			return rc;
+		if (p)
+			preset_apply(p, &o->a, o->given);
+	}
+	if (!o->a.smtp_host[0])
+		return cli_bad_field("smtp-host", "none given and no preset serves the "
+		                     "domain of the address (give --smtp-host or --preset)");
+	if (!o->user_given)
+		str_copy(o->a.username, sizeof o->a.username, o->a.email);
+	fill_defaults(&o->a, o->given);
+	return finish_account(o);
+}
+
+int
+cli_account_build(struct cli_ctx *c, int argc, char **argv, struct account *out)
+{
+	struct acct_opts o;
+	int rc = account_from_args(c, argc, argv, 0, &o);
+
+	if (rc == 0)
+		*out = o.a;
+	return rc;
+}
+
 static int
 account_add(struct cli_ctx *c, int argc, char **argv)
 {
 	struct acct_opts o;
-	const struct preset *p;
 	char err[512] = "";
 	char *pw = NULL, *ipw = NULL;
 	int rc, e;
 
-	if ((rc = parse_account_opts(c, argc, argv, 2, &o, NULL)))
-		return rc;
-	if (!o.a.email[0]) {
-		fprintf(stderr, "fluenzr-tui: account add needs --email\n");
-		return EX_USAGE;
-	}
-	if (o.preset_id || !(o.given & PRESET_GIVEN_SMTP_HOST)) {
-		p = pick_preset(c, o.preset_id, o.a.email, &rc);
-		if (rc)
-			return rc;
-		if (p)
-			preset_apply(p, &o.a, o.given);
-	}
-	if (!o.a.smtp_host[0]) {
-		fprintf(stderr, "fluenzr-tui: invalid smtp-host: none given and no preset serves "
-		        "the domain of %s (give --smtp-host or --preset)\n", o.a.email);
-		return EX_DATAERR;
-	}
-	if (!o.user_given)
-		str_copy(o.a.username, sizeof o.a.username, o.a.email);
-	fill_defaults(&o.a, o.given);
-	if ((rc = finish_account(&o)))
+	if ((rc = account_from_args(c, argc, argv, 2, &o)))
 		return rc;
 	if (o.pw == PW_NONE) {
 		if (!isatty(STDIN_FILENO)) {
@@ -911,6 +932,10 @@ cmd_account(struct cli_ctx *c, int argc, char **argv)
 		return account_remove(c, argc, argv);
 	if (strcmp(sub, "limits") == 0)
 		return cli_account_limits(c, argc, argv);
-	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit, remove or limits\n");
+	if (strcmp(sub, "import") == 0)
+		return cli_account_import(c, argc, argv);
+	if (strcmp(sub, "export") == 0)
+		return cli_account_export(c, argc, argv);
+	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit, remove, limits, import or export\n");
 	return EX_USAGE;
 }

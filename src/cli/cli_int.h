@@ -25,6 +25,9 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name,
 /* Prints a store error (err, else the code's words); returns its exit code. */
 int cli_store_fail(int e, const char *err);
 
+/* A prefix for cli_bad_field()'s messages ("line 4: "), NULL or "" for
+ * none. */
+void cli_error_context(const char *ctx);
 /* Reports an invalid field value; returns EX_DATAERR. */
 int cli_bad_field(const char *field, const char *why);
 /* One server as JSON: host, port, security and, when user is not NULL, the
@@ -62,5 +65,13 @@ struct app_limits;
 int cli_account_limits(struct cli_ctx *c, int argc, char **argv);
 void cli_json_limits(struct json *j, const struct app_limits *l,
                      const struct store_history *h, int64_t now);
+
+/* The account that `account add` would make of the account options in
+ * argv[0..argc) (no password options): the same parsing, preset and
+ * checks. 0 or an exit status, the reason printed. cli_account.c. */
+int cli_account_build(struct cli_ctx *c, int argc, char **argv, struct account *out);
+/* `account import` and `account export` (cli_import.c). */
+int cli_account_import(struct cli_ctx *c, int argc, char **argv);
+int cli_account_export(struct cli_ctx *c, int argc, char **argv);
 
 #endif

@@ -1195,6 +1195,117 @@ store_account_add(struct store *st, const struct account *a,
 	return store_write(st, put_write, &c, err, errlen);
 }
 
+int
+account_put_txn(struct store *st, MDB_txn *txn, const struct account *a,
+                const char *smtp_pw, const char *imap_pw, char *err, size_t errlen)
+{
+	char akey[ACCT_EMAIL_MAX + 1], *rec = malloc(RECORD_MAX);
+	struct put_ctx c;
+	int rc;
+
+	if (!rec)
+		return STORE_ENOMEM;
+	rc = prepare_record(a, akey, rec, &c.reclen, err, errlen);
+	if (rc == STORE_OK)
+		rc = check_passwords(st, smtp_pw, imap_pw, err, errlen);
+	if (rc == STORE_OK) {
+		c.old_key = NULL;
+		c.new_key = akey;
+		c.rec = rec;
+		c.pw[0] = smtp_pw && *smtp_pw ? smtp_pw : NULL;
+		c.pw[1] = imap_pw && *imap_pw ? imap_pw : NULL;
+		rc = put_write(st, txn, &c, err, errlen);
+	}
+	free(rec);
+	return rc;
+}
+
+struct many_ctx {
+	struct put_ctx *v;
+	size_t n;
+	size_t *failed;                 /* the index that failed */
+};
+
+static int
+many_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	struct many_ctx *m = vctx;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < m->n; i++) {
+		rc = put_write(st, txn, &m->v[i], err, errlen);
+		if (rc != STORE_OK) {
+			*m->failed = i;
+			return rc;
+		}
+	}
+	return STORE_OK;
+}
+
+int
+store_account_add_many(struct store *st, const struct account *a,
+                       const char *const *smtp_pw, const char *const *imap_pw,
+                       size_t n, size_t *failed, char *err, size_t errlen)
+{
+	char (*keys)[ACCT_EMAIL_MAX + 1] = NULL;
+	char **recs = NULL, *rec = NULL;
+	struct many_ctx m;
+	size_t i, dummy = 0;
+	int rc = STORE_OK;
+
+	if (failed == NULL)
+		failed = &dummy;
+	*failed = 0;
+	if (st == NULL || (n && a == NULL))
+		return STORE_EINVAL;
+	if (n == 0)
+		return STORE_OK;
+	keys = calloc(n, sizeof(*keys));
+	recs = calloc(n, sizeof(*recs));
+	m.v = calloc(n, sizeof(*m.v));
+	rec = malloc(RECORD_MAX);
+	if (!keys || !recs || !m.v || !rec) {
+		rc = STORE_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n && rc == STORE_OK; i++) {
+		const char *pw = smtp_pw ? smtp_pw[i] : NULL;
+		const char *ipw = imap_pw ? imap_pw[i] : NULL;
+
+		rc = prepare_record(&a[i], keys[i], rec, &m.v[i].reclen, err, errlen);
+		if (rc == STORE_OK && !(recs[i] = malloc(m.v[i].reclen + 1)))
+			rc = STORE_ENOMEM;
+		if (rc == STORE_OK) {
+			memcpy(recs[i], rec, m.v[i].reclen + 1);
+			rc = check_passwords(st, pw, ipw, err, errlen);
+		}
+		if (rc != STORE_OK) {
+			*failed = i;
+			break;
+		}
+		m.v[i].old_key = NULL;
+		m.v[i].new_key = keys[i];
+		m.v[i].rec = recs[i];
+		m.v[i].pw[0] = pw && *pw ? pw : NULL;
+		m.v[i].pw[1] = ipw && *ipw ? ipw : NULL;
+	}
+	if (rc == STORE_OK) {
+		m.n = n;
+		m.failed = failed;
+		rc = store_write(st, many_write, &m, err, errlen);
+	}
+out:
+	if (recs)
+		for (i = 0; i < n; i++)
+			free(recs[i]);
+	free(keys);
+	free(recs);
+	free(rec);
+	free(m.v);
+	return rc;
+}
+
 /* Passwords: NULL keeps the stored one, "" removes it, else replaces it. */
 int
 store_account_put(struct store *st, const char *old_email,

@@ -59,6 +59,13 @@ bool store_has_keyfile_slot(const struct store *st);
 int store_account_add(struct store *st, const struct account *a,
                       const char *smtp_pw, const char *imap_pw,
                       char *err, size_t errlen);
+/* Adds n accounts in one write transaction: all of them, or none (then
+ * *failed, may be NULL, is the index of the one refused, e.g. STORE_EXISTS).
+ * smtp_pw and imap_pw may be NULL, or hold n entries (NULL: none). */
+int store_account_add_many(struct store *st, const struct account *a,
+                           const char *const *smtp_pw,
+                           const char *const *imap_pw, size_t n,
+                           size_t *failed, char *err, size_t errlen);
 /* Replaces the account stored under old_email (may rename it). */
 int store_account_put(struct store *st, const char *old_email,
                       const struct account *a,
@@ -136,6 +143,21 @@ int store_history_get(struct store *st, const char *email, struct store_history 
 int store_history_add(struct store *st, const char *email,
                       const struct store_event *e, struct store_history *after,
                       char *err, size_t errlen);
+
+/* Every account and its passwords sealed under passphrase (a key of its
+ * own, from PBKDF2), written through write (0, or -1 with errno), one
+ * chunk per account: *count accounts. A record or a password that does not
+ * open stops it (no half-copy is made to look whole). */
+int store_export_sealed(struct store *st, const char *passphrase,
+                        int (*write)(const void *p, size_t n, void *ud), void *ud,
+                        size_t *count, char *err, size_t errlen);
+/* Adds every account of a sealed export (in, len bytes) in one
+ * transaction, or none: STORE_EKEY for a wrong passphrase or an altered
+ * file, STORE_ECORRUPT for a cut one, STORE_EXISTS (failed_email, of
+ * ACCT_EMAIL_MAX + 1 bytes, names it) for an account already here. */
+int store_import_sealed(struct store *st, const char *passphrase,
+                        const uint8_t *in, size_t len, size_t *added,
+                        char *failed_email, char *err, size_t errlen);
 
 /* Opens every record; reports each that fails. Returns the number of bad
  * records, or -1 on a store error. */
