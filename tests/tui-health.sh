@@ -42,7 +42,7 @@ check "bob: still healthy in the list" grep -q "Healthy +++ *$MAILSTACK_BOB_USER
 keys e
 wait_screen "Sending:"
 s=$(screen)
-check "form: the password's age" grep -q "(unchanged, set 0 days ago)" <<<"$s"
+check "form: the password's age" grep -q "(unchanged) set 0 days ago" <<<"$s"
 check "form: the limits" grep -q "Sending: 0 of 25 a day, no hourly limit (account)" <<<"$s"
 keys Escape
 wait_title "Email Accounts"

@@ -821,13 +821,15 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	return rc == 0 && cl.bad ? EX_DATAERR : rc;
 }
 
-int
-cmd_test(struct cli_ctx *c, int argc, char **argv)
+/* `test` and `check`: the same options (check adds --changed and --send),
+ * the same start. */
+static int
+run_command(struct cli_ctx *c, int argc, char **argv, bool check)
 {
 	struct test_opts o;
 	int rc;
 
-	if ((rc = parse_args(c, argc, argv, &o, false)) != 0)
+	if ((rc = parse_args(c, argc, argv, &o, check)) != 0)
 		return rc;
 	if (probe_global_init() < 0) {
 		fprintf(stderr, "fluenzr-tui: cannot initialise TLS\n");
@@ -839,18 +841,13 @@ cmd_test(struct cli_ctx *c, int argc, char **argv)
 }
 
 int
+cmd_test(struct cli_ctx *c, int argc, char **argv)
+{
+	return run_command(c, argc, argv, false);
+}
+
+int
 cmd_check(struct cli_ctx *c, int argc, char **argv)
 {
-	struct test_opts o;
-	int rc;
-
-	if ((rc = parse_args(c, argc, argv, &o, true)) != 0)
-		return rc;
-	if (probe_global_init() < 0) {
-		fprintf(stderr, "fluenzr-tui: cannot initialise TLS\n");
-		return EX_SOFTWARE;
-	}
-	if ((rc = cli_open_store(c, false, true)) != 0)
-		return rc;
-	return test_all(c, &o);
+	return run_command(c, argc, argv, true);
 }

@@ -137,14 +137,8 @@ message_date(time_t t, char *out, size_t outlen)
 	           tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool err;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
+void
+msgbuf_add(struct msgbuf *b, const char *s, size_t n)
 {
 	if (b->err)
 		return;
@@ -165,14 +159,14 @@ buf_add(struct buf *b, const char *s, size_t n)
 }
 
 static void
-buf_str(struct buf *b, const char *s)
+buf_str(struct msgbuf *b, const char *s)
 {
-	buf_add(b, s, strlen(s));
+	msgbuf_add(b, s, strlen(s));
 }
 
 /* Quoted-printable (RFC 2045) of one line, soft breaks before 76. */
 static void
-buf_qp_line(struct buf *b, const char *line)
+buf_qp_line(struct msgbuf *b, const char *line)
 {
 	const unsigned char *s = (const unsigned char *)line;
 	size_t col = 0, i, n = strlen(line);
@@ -189,9 +183,9 @@ buf_qp_line(struct buf *b, const char *line)
 		}
 		if (enc) {
 			snprintf(tmp, sizeof(tmp), "=%02X", s[i]);
-			buf_add(b, tmp, 3);
+			msgbuf_add(b, tmp, 3);
 		} else {
-			buf_add(b, (const char *)s + i, 1);
+			msgbuf_add(b, (const char *)s + i, 1);
 		}
 		col += w;
 	}
@@ -219,7 +213,7 @@ char *
 message_build(const struct account *a, const char *token, time_t when,
               char *msgid, size_t msgidlen, size_t *len)
 {
-	struct buf b = { NULL, 0, 0, false };
+	struct msgbuf b = { NULL, 0, 0, false };
 	const char *domain = strrchr(a->email, '@');
 	char from[MESSAGE_FROM_MAX], date[64], line[1024];
 	const char *body[6];

@@ -18,43 +18,16 @@
 #include "probe_int.h"
 #include "util.h"
 
-struct obuf {
-	char *p;
-	size_t len, cap;
-	bool err;
-};
-
-static void
-ob_add(struct obuf *b, const char *s, size_t n)
-{
-	if (b->err)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap * 2 + n + 256;
-		char *q = realloc(b->p, cap);
-
-		if (!q) {
-			b->err = true;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 /* One line of raw, with its end normalised to CRLF. */
 static void
-ob_line(struct obuf *b, const char *s, size_t n)
+ob_line(struct msgbuf *b, const char *s, size_t n)
 {
 	if (n && s[n - 1] == '\n')
 		n--;
 	if (n && s[n - 1] == '\r')
 		n--;
-	ob_add(b, s, n);
-	ob_add(b, "\r\n", 2);
+	msgbuf_add(b, s, n);
+	msgbuf_add(b, "\r\n", 2);
 }
 
 int
@@ -212,7 +185,7 @@ int
 outgoing_prepare(const char *raw, size_t len, const struct outgoing_opts *o,
                  struct outgoing *m, char *err, size_t errlen)
 {
-	struct obuf b = { NULL, 0, 0, false };
+	struct msgbuf b = { NULL, 0, 0, false };
 	size_t pos = 0;
 	bool has_from = false, has_date = false;
 	char add[MESSAGE_FROM_MAX + 64], date[64];
@@ -291,18 +264,18 @@ header_end:
 	if (!has_date) {
 		message_date(o->now, date, sizeof(date));
 		str_printf(add, sizeof(add), "Date: %s\r\n", date);
-		ob_add(&b, add, strlen(add));
+		msgbuf_add(&b, add, strlen(add));
 	}
 	if (!has_from) {
 		if (message_from_header(o->from_name ? o->from_name : "", o->from_addr,
 		                        add, sizeof(add)) < 0)
 			str_printf(add, sizeof(add), "From: %s\r\n", o->from_addr);
-		ob_add(&b, add, strlen(add));
+		msgbuf_add(&b, add, strlen(add));
 	}
 	/* What follows fields of ours is a body only after an empty line. */
 	if ((!has_date || !has_from) && pos < len && raw[pos] != '\n' &&
 	    !(raw[pos] == '\r' && pos + 1 < len && raw[pos + 1] == '\n'))
-		ob_add(&b, "\r\n", 2);
+		msgbuf_add(&b, "\r\n", 2);
 	/* The body, CRLF throughout. */
 	while (pos < len) {
 		const char *nl = memchr(raw + pos, '\n', len - pos);

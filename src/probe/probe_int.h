@@ -58,6 +58,15 @@ void transcript_server_line(struct transcript *t, const char *line, size_t n,
 
 /* ---- message.c: the test message ---- */
 
+/* A growing text buffer (p NUL-terminated); err once memory ran out, after
+ * which additions are ignored. */
+struct msgbuf {
+	char *p;
+	size_t len, cap;
+	bool err;
+};
+void msgbuf_add(struct msgbuf *b, const char *s, size_t n);
+
 /* A random token of 24 lowercase hex digits; 0 or -1. */
 int message_token(char *out, size_t outlen);
 /* RFC 2047 "encoded-word"s for a display name (UTF-8, B encoding, each word

@@ -872,7 +872,7 @@ form_draw(struct tui *t, void *priv)
 					(void)store_history_get(t->st, f->old_email, &h);
 					app_health_of(&h, (int64_t)time(NULL), t->secret_days, &hi);
 					if (hi.secret_age_days >= 0)
-						str_printf(v, sizeof v, "(unchanged, set %d day%s ago%s)",
+						str_printf(v, sizeof v, "(unchanged) set %d day%s ago%s",
 						           hi.secret_age_days,
 						           hi.secret_age_days == 1 ? "" : "s",
 						           hi.secret_old ? ": change it" : "");
