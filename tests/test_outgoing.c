@@ -113,6 +113,18 @@ test_headers(void)
 	      "a body without header gets an empty line after the added fields");
 	outgoing_free(&m);
 
+	rc = prep("Subject: s\nnot a field\nBcc: hidden@example.com\n", false, &m, err);
+	check(rc == 0 && has(&m, "Subject: s\r\n") && has(&m, "\r\n\r\nnot a field\r\nBcc:"),
+	      "a header ended by a line that is no field gets its empty line: what "
+	      "follows is body, not fields the server would read");
+	outgoing_free(&m);
+
+	rc = prep("Subject: a\rBcc: x@example.com\n\nb\rc\n", false, &m, err);
+	check(rc == 0 && has(&m, "Subject: a Bcc: x@example.com\r\n") &&
+	      has(&m, "\r\n\r\nb\r\nc"),
+	      "a lone CR: a space in the header, a line end in the body");
+	outgoing_free(&m);
+
 	rc = outgoing_prepare("To: a@b.c\n\0x", 12, &(struct outgoing_opts){ true, NULL, "a@b.c", 0 },
 	                      &m, err, sizeof(err));
 	check(rc < 0 && strstr(err, "NUL"), "a NUL byte refused");

@@ -18,15 +18,26 @@
 #include "probe_int.h"
 #include "util.h"
 
-/* One line of raw, with its end normalised to CRLF. */
+/* One line of raw, with its end normalised to CRLF. A CR alone inside it
+ * (SMTP allows none) ends a line in the body; in the header it becomes a
+ * space, so that it cannot start a field we did not see (a Bcc kept). */
 static void
-ob_line(struct msgbuf *b, const char *s, size_t n)
+ob_line(struct msgbuf *b, const char *s, size_t n, bool header)
 {
+	size_t i, start = 0;
+
 	if (n && s[n - 1] == '\n')
 		n--;
 	if (n && s[n - 1] == '\r')
 		n--;
-	msgbuf_add(b, s, n);
+	for (i = 0; i < n; i++) {
+		if (s[i] != '\r')
+			continue;
+		msgbuf_add(b, s + start, i - start);
+		msgbuf_add(b, header ? " " : "\r\n", header ? 1 : 2);
+		start = i + 1;
+	}
+	msgbuf_add(b, s + start, n - start);
 	msgbuf_add(b, "\r\n", 2);
 }
 
@@ -256,7 +267,7 @@ outgoing_prepare(const char *raw, size_t len, const struct outgoing_opts *o,
 		while (fstart < pos) {
 			nl = memchr(raw + fstart, '\n', pos - fstart);
 			n = nl ? (size_t)(nl - (raw + fstart)) + 1 : pos - fstart;
-			ob_line(&b, raw + fstart, n);
+			ob_line(&b, raw + fstart, n, true);
 			fstart += n;
 		}
 	}
@@ -272,8 +283,10 @@ header_end:
 			str_printf(add, sizeof(add), "From: %s\r\n", o->from_addr);
 		msgbuf_add(&b, add, strlen(add));
 	}
-	/* What follows fields of ours is a body only after an empty line. */
-	if ((!has_date || !has_from) && pos < len && raw[pos] != '\n' &&
+	/* The header ends with an empty line: where it ended at a line that
+	 * is no field, one is put before it, or the server would read the
+	 * fields after it (a Bcc we did not remove) as the header's. */
+	if (pos < len && raw[pos] != '\n' &&
 	    !(raw[pos] == '\r' && pos + 1 < len && raw[pos + 1] == '\n'))
 		msgbuf_add(&b, "\r\n", 2);
 	/* The body, CRLF throughout. */
@@ -281,7 +294,7 @@ header_end:
 		const char *nl = memchr(raw + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (raw + pos)) + 1 : len - pos;
 
-		ob_line(&b, raw + pos, n);
+		ob_line(&b, raw + pos, n, false);
 		pos += n;
 	}
 	if (b.err) {
