@@ -36,6 +36,8 @@ usage(FILE *f)
 	      "  check --all [--changed] [--json]    check every account, keep its history\n"
 	      "  send --account ACCOUNT [-t] [-f ADDR] [-F NAME] [-i] [--batch] [RCPT...]\n"
 	      "                                      send stdin through an account (sendmail flags)\n"
+	      "  explain [--step STEP] [--imap] [--preset ID] [--account A] [--json]\n"
+	      "          ['REPLY' | -]               diagnose a server's reply from a log\n"
 	      "  presets [--json] [--domain DOMAIN]  provider presets\n"
 	      "  store status|check|passphrase|rotate\n"
 	      "  store export --sealed FILE | import FILE\n"
@@ -110,6 +112,8 @@ main(int argc, char **argv)
 			rc = cmd_check(&c, argc, argv);
 		else if (strcmp(cmd, "send") == 0)
 			rc = cmd_send(&c, argc, argv);
+		else if (strcmp(cmd, "explain") == 0)
+			rc = cmd_explain(&c, argc, argv);
 		else if (strcmp(cmd, "presets") == 0)
 			rc = cmd_presets(&c, argc, argv);
 		else if (strcmp(cmd, "store") == 0)

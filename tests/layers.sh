@@ -24,17 +24,18 @@ lib_header() {
 	curses) echo '#include <curses.h>' ;;
 	gnutls) echo '#include <gnutls/gnutls.h>' ;;
 	libetpan) echo '#include <libetpan/libetpan.h>' ;;
+	curl) echo '#include <curl/curl.h>' ;;
 	esac
 }
 # Which layer owns which library.
 owns() {
 	case "$1:$2" in
-	store:lmdb | store:gnutls | conn:gnutls | probe:libetpan | tui:curses) return 0 ;;
+	store:lmdb | store:gnutls | conn:gnutls | http:curl | probe:libetpan | tui:curses) return 0 ;;
 	esac
 	return 1
 }
-for layer in base model store conn diag probe app cli tui; do
-	for lib in lmdb curses gnutls libetpan; do
+for layer in base model store conn http diag probe app cli tui; do
+	for lib in lmdb curses gnutls libetpan curl; do
 		if owns "$layer" "$lib"; then
 			check "$layer may include $lib" compiles "$layer" "$(lib_header "$lib")"
 		else
@@ -50,6 +51,8 @@ check "model cannot see the store" up model store.h
 check "the store cannot see a connection" up store net.h
 check "a connection cannot see the probe" up conn probe.h
 check "a connection cannot see the diagnosis" up conn diag.h
+check "HTTPS cannot see the model" up http account.h
+check "the diagnosis cannot see HTTPS" up diag http.h
 check "the diagnosis cannot see the probe" up diag probe.h
 check "the probe cannot see what the commands and the console share" up probe app.h
 check "the shared layer cannot see the commands" up app cli.h

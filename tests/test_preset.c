@@ -324,6 +324,46 @@ test_hostile(void)
 		      p.limit_day == 2000 && p.limit_hour == 0 && p.limit_interval == 2,
 		      "limits read: day, hour, interval");
 	}
+	/* Hints: four fields, each checked. */
+	{
+		const char *h = GOOD_HEAD
+		    "hint = auth 535 5.7.139 [ALERT] | SmtpClientAuthentication; "
+		    "basic authentication | auth_failed/smtp_auth_disabled | "
+		    "Ask an administrator.\n"
+		    "hint = * | Relaying disallowed | sender_rejected/not_owned | "
+		    "Send as yourself.\n";
+
+		rc = preset_parse(h, strlen(h), "x", &p, err, sizeof err);
+		check(rc == 0 && p.nhints == 2 &&
+		      !strcmp(p.hints[0].codes, "auth 535 5.7.139 [ALERT]") &&
+		      !strcmp(p.hints[0].words, "SmtpClientAuthentication; "
+		              "basic authentication") &&
+		      !strcmp(p.hints[0].cat, "auth_failed") &&
+		      !strcmp(p.hints[0].reason, "smtp_auth_disabled") &&
+		      !strcmp(p.hints[0].fix, "Ask an administrator.") &&
+		      p.hints[1].codes[0] == '\0' &&
+		      !strcmp(p.hints[1].words, "Relaying disallowed"),
+		      "hints: every field read, '*' is any (%s)", rc ? err : "ok");
+	}
+#define BAD_HINT(what, line) \
+	expect_bad("hint: " what, GOOD_HEAD "hint = " line "\n", \
+	           strlen(GOOD_HEAD "hint = " line "\n"), "x", "line 3:")
+	BAD_HINT("three fields", "535 | words | auth_failed/bad_credentials");
+	BAD_HINT("five fields", "535 | w | auth_failed/x | fix | more");
+	BAD_HINT("codes and words both any", "* | * | auth_failed/x | Fix.");
+	BAD_HINT("a code that is none", "53 | w | auth_failed/x | Fix.");
+	BAD_HINT("an enhanced code cut short", "5.7. | w | auth_failed/x | Fix.");
+	BAD_HINT("an IMAP code in lowercase", "[alert] | w | auth_failed/x | Fix.");
+	BAD_HINT("no slash", "535 | w | auth_failed | Fix.");
+	BAD_HINT("an uppercase reason", "535 | w | auth_failed/Bad | Fix.");
+	BAD_HINT("an empty phrase", "535 | a;;b | auth_failed/x | Fix.");
+	BAD_HINT("no fix", "535 | w | auth_failed/x | ");
+	BAD_HINT("a fix too long", "535 | w | auth_failed/x | "
+	         "0123456789012345678901234567890123456789012345678901234567890123"
+	         "0123456789012345678901234567890123456789012345678901234567890123"
+	         "0123456789012345678901234567890123456789012345678901234567890123"
+	         "0123456789012345678901234567890123456789012345678901234567890123");
+#undef BAD_HINT
 	expect_bad("unknown key", GOOD_HEAD "colour = blue\n",
 	           strlen(GOOD_HEAD "colour = blue\n"), "x", "line 3:");
 	expect_bad("no '='", GOOD_HEAD "just words\n",

@@ -35,6 +35,13 @@ int cli_bad_field(const char *field, const char *why);
 void cli_json_server(struct json *j, const char *host, unsigned port,
                      enum security sec, const char *user);
 
+struct diagnosis;
+/* A failed diagnosis for people, to f: title, the server's words, what it
+ * rests on, the fixes (cli_test.c; test, send and explain print it alike). */
+void cli_print_diagnosis(FILE *f, const struct diagnosis *d);
+/* The "diagnosis" object of test --json and explain --json. */
+void cli_json_diagnosis(struct json *j, const struct diagnosis *d);
+
 /* The members of a test's JSON object (account, ok, category, steps, tls,
  * diagnosis, ..., transcript), for `test` and `send` alike; the caller
  * opens and closes the object. cli_test.c. */
@@ -48,8 +55,9 @@ const char *cli_mark(bool ok);
 /* A step's line as `test` prints it, for a probe's callback; ud is
  * the FILE * to print to (NULL: stdout). cli_test.c. */
 void cli_print_step(const struct probe_event *ev, void *ud);
-/* A diagnosis as `test` prints it. cli_test.c. */
-void cli_print_diagnosis(FILE *f, const struct probe_result *r);
+/* A test's outcome as `test` prints it: the passed test, or the
+ * diagnosis (cli_print_diagnosis()). cli_test.c. */
+void cli_print_result(FILE *f, const struct probe_result *r);
 
 struct app_health_info;
 struct store_history;

@@ -709,7 +709,7 @@ cmd_send(struct cli_ctx *c, int argc, char **argv)
 		if (o.batch || o.verbose)
 			print_messages(o.batch ? stdout : stderr, &s);
 		if (cat != DIAG_OK)
-			cli_print_diagnosis(stderr, probe_result(p));
+			cli_print_result(stderr, probe_result(p));
 		else if (rc != 0 && !o.batch)
 			print_messages(stderr, &s);
 	}

@@ -229,10 +229,9 @@ cli_print_step(const struct probe_event *ev, void *ud)
 }
 
 void
-cli_print_diagnosis(FILE *f, const struct probe_result *r)
+cli_print_result(FILE *f, const struct probe_result *r)
 {
 	const struct diagnosis *d = &r->diag;
-	size_t i;
 
 	fputc('\n', f);
 	if (d->cat == DIAG_OK) {
@@ -245,11 +244,21 @@ cli_print_diagnosis(FILE *f, const struct probe_result *r)
 			fprintf(f, "  not seen in INBOX in time\n");
 		return;
 	}
+	cli_print_diagnosis(f, d);
+}
+
+void
+cli_print_diagnosis(FILE *f, const struct diagnosis *d)
+{
+	size_t i;
+
 	fprintf(f, "%s %s (%s%s%s)\n", cli_mark(false),
-	       d->title[0] ? d->title : diag_cat_title(d->cat), diag_cat_name(d->cat),
-	       d->reason[0] ? ": " : "", d->reason);
+	        d->title[0] ? d->title : diag_cat_title(d->cat), diag_cat_name(d->cat),
+	        d->reason[0] ? ": " : "", d->reason);
 	if (d->reply[0])
 		fprintf(f, "  server said: %s\n", d->reply);
+	if (d->evidence[0])
+		fprintf(f, "  based on: %s\n", d->evidence);
 	if (d->nfixes) {
 		fprintf(f, "  what to check:\n");
 		for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
@@ -259,6 +268,39 @@ cli_print_diagnosis(FILE *f, const struct probe_result *r)
 		fprintf(f, "  suggestion: %s\n", d->suggestion);
 	if (d->pin_candidate[0])
 		fprintf(f, "  certificate fingerprint: %s\n", d->pin_candidate);
+}
+
+void
+cli_json_diagnosis(struct json *j, const struct diagnosis *d)
+{
+	size_t i;
+
+	json_obj_begin(j);
+	json_key(j, "category"); json_str(j, diag_cat_name(d->cat));
+	json_key(j, "reason"); json_str(j, d->reason);
+	json_key(j, "stage"); json_str(j, diag_stage_name(d->stage));
+	json_key(j, "reply"); json_str(j, d->reply);
+	json_key(j, "evidence"); json_str(j, d->evidence);
+	json_key(j, "title"); json_str(j, d->title[0] ? d->title : diag_cat_title(d->cat));
+	json_key(j, "fixes");
+	json_arr_begin(j);
+	for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
+		json_str(j, d->fixes[i]);
+	json_arr_end(j);
+	json_key(j, "suggestion"); json_str(j, d->suggestion);
+	json_key(j, "alt_port");
+	if (d->alt_port)
+		json_int(j, d->alt_port);
+	else
+		json_null(j);
+	json_key(j, "alt_security");
+	if (d->alt_port)
+		json_str(j, security_name(d->alt_security));
+	else
+		json_null(j);
+	json_key(j, "pin_candidate");
+	d->pin_candidate[0] ? json_str(j, d->pin_candidate) : json_null(j);
+	json_obj_end(j);
 }
 
 static void
@@ -314,31 +356,7 @@ cli_json_result_fields(struct json *j, const char *email,
 	}
 	json_arr_end(j);
 	json_key(j, "diagnosis");
-	json_obj_begin(j);
-	json_key(j, "category"); json_str(j, diag_cat_name(d->cat));
-	json_key(j, "reason"); json_str(j, d->reason);
-	json_key(j, "stage"); json_str(j, diag_stage_name(d->stage));
-	json_key(j, "reply"); json_str(j, d->reply);
-	json_key(j, "title"); json_str(j, d->title[0] ? d->title : diag_cat_title(d->cat));
-	json_key(j, "fixes");
-	json_arr_begin(j);
-	for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
-		json_str(j, d->fixes[i]);
-	json_arr_end(j);
-	json_key(j, "suggestion"); json_str(j, d->suggestion);
-	json_key(j, "alt_port");
-	if (d->alt_port)
-		json_int(j, d->alt_port);
-	else
-		json_null(j);
-	json_key(j, "alt_security");
-	if (d->alt_port)
-		json_str(j, security_name(d->alt_security));
-	else
-		json_null(j);
-	json_key(j, "pin_candidate");
-	d->pin_candidate[0] ? json_str(j, d->pin_candidate) : json_null(j);
-	json_obj_end(j);
+	cli_json_diagnosis(j, d);
 	json_key(j, "message_id");
 	r->message_id[0] ? json_str(j, r->message_id) : json_null(j);
 	json_key(j, "token"); json_str(j, r->token);
@@ -471,7 +489,7 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 		json_result(&j, jb.a.email, probe_result(jb.p));
 		json_end(&j);
 	} else {
-		cli_print_diagnosis(stdout, probe_result(jb.p));
+		cli_print_result(stdout, probe_result(jb.p));
 		if (o->transcript)
 			print_transcript(probe_result(jb.p));
 	}

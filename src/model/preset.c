@@ -147,6 +147,112 @@ parse_domains(char *v, struct preset *out, unsigned line,
 	return 0;
 }
 
+/* One field of a hint, cut at the next '|' and trimmed; NULL when there is
+ * no '|' left (the last field takes the rest). */
+static char *
+hint_field(char **p, bool last)
+{
+	char *s = *p, *bar = last ? NULL : strchr(s, '|'), *e;
+
+	if (!last && bar == NULL)
+		return NULL;
+	if (bar)
+		*bar = '\0';
+	while (is_ws(*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && is_ws(e[-1]))
+		*--e = '\0';
+	*p = bar ? bar + 1 : s + strlen(s);
+	return s;
+}
+
+static bool
+all_in(const char *s, size_t n, const char *set)
+{
+	return n > 0 && strspn(s, set) >= n;
+}
+
+/* One match token: 535, 5.7.139, [ALERT], auth. */
+static bool
+hint_token_ok(const char *t, size_t n)
+{
+	if (n == 3 && all_in(t, n, "0123456789"))
+		return t[0] >= '2' && t[0] <= '5';
+	if (n >= 5 && (t[0] == '2' || t[0] == '4' || t[0] == '5') && t[1] == '.') {
+		size_t dots = 0;
+		for (size_t i = 1; i < n; i++)
+			if (t[i] == '.')
+				dots++;
+			else if (t[i] < '0' || t[i] > '9')
+				return false;
+		return dots == 2 && t[n - 1] != '.' && !strstr(t, "..");
+	}
+	if (n >= 3 && t[0] == '[' && t[n - 1] == ']')
+		return all_in(t + 1, n - 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZ-");
+	return all_in(t, n, "abcdefghijklmnopqrstuvwxyz_");
+}
+
+/* "CODES | WORDS | CATEGORY/REASON | FIX" */
+static int
+parse_hint(char *v, struct preset_hint *h, unsigned line, char *err,
+           size_t errlen)
+{
+	char *codes = hint_field(&v, false), *words = hint_field(&v, false);
+	char *cr = hint_field(&v, false), *fix = hint_field(&v, true);
+	char *slash, *tok, *c;
+	const char *why;
+	size_t n;
+
+	if (!codes || !words || !cr)
+		return perr(err, errlen, line, "a hint is 'CODES | WORDS | "
+		            "CATEGORY/REASON | FIX' (four fields)");
+	if (strchr(fix, '|'))
+		return perr(err, errlen, line, "a hint has four fields: a fifth "
+		            "'|' is not allowed");
+	if (!strcmp(codes, "*"))
+		codes[0] = '\0';
+	if (!strcmp(words, "*"))
+		words[0] = '\0';
+	if (!codes[0] && !words[0])
+		return perr(err, errlen, line, "a hint needs codes or words to "
+		            "match (both are '*')");
+	if (strlen(codes) >= sizeof h->codes)
+		return perr(err, errlen, line, "the hint's codes are longer than "
+		            "%zu bytes", sizeof h->codes - 1);
+	str_copy(h->codes, sizeof h->codes, codes);
+	c = codes;
+	while ((n = next_token(&c, false, &tok)) > 0)
+		if (!hint_token_ok(tok, n))
+			return perr(err, errlen, line, "the hint code '%s' is not a "
+			            "reply code (535), an enhanced code (5.7.139), an "
+			            "IMAP code ([ALERT]) or a stage (auth)", tok);
+	if ((why = valid_text(words, sizeof h->words - 1)))
+		return perr(err, errlen, line, "the hint's words %s", why);
+	if (strstr(words, ";;") || words[0] == ';' ||
+	    (words[0] && words[strlen(words) - 1] == ';'))
+		return perr(err, errlen, line, "the hint's words have an empty "
+		            "phrase between ';'");
+	str_copy(h->words, sizeof h->words, words);
+	slash = strchr(cr, '/');
+	if (!slash || slash == cr || !slash[1] ||
+	    !all_in(cr, (size_t)(slash - cr), "abcdefghijklmnopqrstuvwxyz_") ||
+	    !all_in(slash + 1, strlen(slash + 1), "abcdefghijklmnopqrstuvwxyz_") ||
+	    (size_t)(slash - cr) >= sizeof h->cat ||
+	    strlen(slash + 1) >= sizeof h->reason)
+		return perr(err, errlen, line, "the hint's third field is "
+		            "CATEGORY/REASON, like auth_failed/smtp_auth_disabled");
+	*slash = '\0';
+	str_copy(h->cat, sizeof h->cat, cr);
+	str_copy(h->reason, sizeof h->reason, slash + 1);
+	if (!fix[0])
+		return perr(err, errlen, line, "the hint has no fix");
+	if ((why = valid_text(fix, sizeof h->fix - 1)))
+		return perr(err, errlen, line, "the hint's fix %s", why);
+	str_copy(h->fix, sizeof h->fix, fix);
+	return 0;
+}
+
 /* Checks a whole line before it is looked at: UTF-8, no control characters
  * but TAB (whitespace here). */
 static const char *
@@ -255,9 +361,16 @@ parse_line(char *line, unsigned ln, struct preset *out,
 			            k, PRESET_LIMIT_MAX);
 		*dst = (unsigned)n;
 		out->limits_given |= bit;
+	} else if (!strcmp(k, "hint")) {
+		if (out->nhints >= PRESET_MAX_HINTS)
+			return perr(err, errlen, ln, "too many hints (at most %d)",
+			            PRESET_MAX_HINTS);
+		if (parse_hint(v, &out->hints[out->nhints], ln, err, errlen))
+			return -1;
+		out->nhints++;
 	} else {
 		return perr(err, errlen, ln, "unknown key '%s' (expected id, name, "
-		            "domains, smtp, imap, app_password, note, limit_day, "
+		            "domains, smtp, imap, app_password, note, hint, limit_day, "
 		            "limit_hour or limit_interval)", k);
 	}
 	return 0;

@@ -11,6 +11,21 @@
 #define PRESET_MAX_SERVERS  4
 #define PRESET_MAX_DOMAINS  32
 #define PRESET_MAX_NOTES    4
+#define PRESET_MAX_HINTS    12
+
+/* A provider's knowledge of one of its replies (presets/README, "hint"):
+ * what to match and what it means. The category and reason are checked
+ * against the diagnosis's names where they are used (diag_hint_valid()). */
+struct preset_hint {
+	char codes[96];      /* blank-separated: reply codes "535", enhanced
+	                      * codes "5.7.139", IMAP codes "[ALERT]", stages
+	                      * "auth"; "" = any */
+	char words[256];     /* ';'-separated phrases, one must be in the
+	                      * reply (any case); "" = any */
+	char cat[32];        /* a category name, e.g. auth_failed */
+	char reason[32];     /* a reason name, e.g. smtp_auth_disabled */
+	char fix[256];       /* the first fix shown */
+};
 
 struct preset_server {
 	char host[ACCT_HOST_MAX + 1];
@@ -30,6 +45,8 @@ struct preset {
 	bool app_password;       /* the provider wants an app password */
 	char notes[PRESET_MAX_NOTES][256];
 	size_t nnotes;
+	struct preset_hint hints[PRESET_MAX_HINTS];
+	size_t nhints;
 	char origin[1024];       /* the file it came from */
 	/* Published sending limits, 0 = none given: recipients a day and an
 	 * hour, seconds between two messages. */

@@ -114,6 +114,12 @@ bool probe_sink_failed(const struct probe_sink *k);
 void probe_sink_target(struct probe_sink *k, const char *host, unsigned port,
                        enum security sec);
 /* Our own failure (memory, a bug): nothing the server did. */
+/* What the dialogue showed so far, for the rules that reason with it:
+ * the last EHLO's offer, TLS on, a successful login. Kept until the
+ * first failure; probe_sink_target() starts a new dialogue afresh. */
+void probe_sink_ehlo(struct probe_sink *k, bool starttls, bool auth);
+void probe_sink_tls_on(struct probe_sink *k);
+void probe_sink_auth_ok(struct probe_sink *k);
 void probe_fail_internal(struct probe_sink *k, bool imap, enum diag_stage stage);
 /* Name resolution failed; net_rc is net_resolve()'s, gai getaddrinfo()'s. */
 void probe_fail_resolve(struct probe_sink *k, bool imap, int net_rc, int gai);

@@ -311,6 +311,7 @@ do_ehlo(struct sctx *x, const char *stepname)
 
 		parse_ehlo(x, caps ? caps + 1 : NULL, raw_cut);
 	}
+	probe_sink_ehlo(x->sink, x->has_starttls, x->has_auth);
 	str_printf(d, sizeof(d), "%s%s%s%s", x->has_starttls ? "STARTTLS, " : "",
 	           x->has_auth ? "AUTH " : "no AUTH", x->auth_line,
 	           x->tls_on ? " (over TLS)" : "");
@@ -401,6 +402,7 @@ do_tls(struct sctx *x)
 	if (x->tls(x) < 0)
 		return -1;
 	x->tls_on = true;
+	probe_sink_tls_on(x->sink);
 	return 0;
 }
 
@@ -522,6 +524,7 @@ do_auth(struct sctx *x)
 	}
 	str_printf(d, sizeof(d), "%s as %s: %d %s", mech, user, r.code, r.text);
 	step_end(x, s, true, d);
+	probe_sink_auth_ok(x->sink);
 	rc = 0;
 out:
 	secmem_free(raw, rawcap);
