@@ -772,8 +772,10 @@ test_fixes(void)
 	char why[128];
 
 	test_account(&a);
-	preset_init(&bridge, "protonmail-bridge", "ProtonMail Bridge",
+	/* Any id: what makes it a bridge is its local_app key. */
+	preset_init(&bridge, "my-bridge", "ProtonMail Bridge",
 	            "127.0.0.1", 1025, false);
+	strcpy(bridge.local_app, "Proton Mail Bridge");
 	preset_init(&zoho, "zoho", "Zoho", "smtp.zoho.eu", 587, true);
 
 	/* Connection refused: host:port, firewall, the other port. */
@@ -803,8 +805,8 @@ test_fixes(void)
 	ev.sys_errno = ECONNREFUSED;
 	classify(&ev, &a, &bridge, &d);
 	check(d.cat == DIAG_CONNECTION_REFUSED &&
-	      strstr(d.fixes[0], "Bridge is not running: start the Bridge "
-	             "application on this machine") != NULL,
+	      strstr(d.fixes[0], "Proton Mail Bridge is not running: start it "
+	             "on this machine") != NULL,
 	      "Bridge refused: first fix says to start the Bridge");
 	check(!has_fix(&d, "Test with another port"),
 	      "Bridge refused: no other-port guess");
@@ -826,8 +828,8 @@ test_fixes(void)
 	strcpy(ev.host, "127.0.0.1");
 	ev.port = 1025;
 	classify(&ev, &a, &bridge, &d);
-	check(has_fix(&d, "Bridge password shown in the Bridge application, not "
-	              "your Proton password"),
+	check(has_fix(&d, "Use the password Proton Mail Bridge shows for this "
+	              "account"),
 	      "Bridge auth failed: use the Bridge password");
 	strcpy(a.username, "bob@example.com");
 	smtp_ev(&ev, STAGE_AUTH, 535, "5.7.8 Error: authentication failed", 587,

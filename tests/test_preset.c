@@ -410,6 +410,10 @@ test_hostile(void)
 	           GOOD_HEAD "note = 1\nnote = 2\nnote = 3\nnote = 4\nnote = 5\n",
 	           strlen(GOOD_HEAD "note = 1\nnote = 2\nnote = 3\nnote = 4\n"
 	                  "note = 5\n"), "x", "line 7:");
+	expect_bad("local_app twice",
+	           GOOD_HEAD "local_app = A Bridge\nlocal_app = B Bridge\n",
+	           strlen(GOOD_HEAD "local_app = A Bridge\nlocal_app = B Bridge\n"),
+	           "x", "line 4:");
 	expect_bad("bad app_password", GOOD_HEAD "app_password = maybe\n",
 	           strlen(GOOD_HEAD "app_password = maybe\n"), "x", "line 3:");
 	expect_bad("IP as domain", GOOD_HEAD "domains = 192.0.2.1\n",

@@ -1256,7 +1256,7 @@ struct ctx {
 	unsigned port;
 	enum security sec;
 	const char *pname;      /* the provider's name, NULL without preset */
-	bool bridge;
+	const char *local_app;  /* the preset's local application, or NULL */
 	const struct preset_hint *hint;  /* the preset's hint that decided */
 	bool fallback;          /* no specific rule: the words are the clue */
 };
@@ -1369,11 +1369,10 @@ fixes_dns(struct ctx *c)
 static void
 fixes_refused(struct ctx *c)
 {
-	if (c->bridge) {
-		fix(c, "ProtonMail Bridge is not running: start the Bridge "
-		    "application on this machine.");
-		fix(c, "Check the port in Bridge's settings (usually 1025 for "
-		    "SMTP, 1143 for IMAP); this account uses %u.", c->port);
+	if (c->local_app) {
+		fix(c, "%s is not running: start it on this machine.", c->local_app);
+		fix(c, "Check the %s port in %s's settings; this account uses %u.",
+		    c->proto, c->local_app, c->port);
 	}
 	if (reason_is(c, R_UNREACHABLE))
 		fix(c, "Check the server %s: this machine has no route to it, "
@@ -1389,7 +1388,7 @@ fixes_refused(struct ctx *c)
 		fix(c, "Check the server and the port: nothing accepted a "
 		    "connection on %s:%u.", c->host, c->port);
 	fix(c, "Make sure no firewall blocks outgoing port %u.", c->port);
-	if (!c->bridge)
+	if (!c->local_app)
 		fix_try_other_port(c);
 }
 
@@ -1602,9 +1601,9 @@ fixes_auth_failed(struct ctx *c)
 		    "mail after login.");
 		return;
 	}
-	if (c->bridge)
-		fix(c, "Use the Bridge password shown in the Bridge application, "
-		    "not your Proton password.");
+	if (c->local_app)
+		fix(c, "Use the password %s shows for this account, not your "
+		    "account's own password.", c->local_app);
 	if (user[0] && email[0] && strcmp(user, email) != 0)
 		fix(c, "Check the username: it is often the full email address "
 		    "(you use \"%s\", the address is %s).", user, email);
@@ -1613,10 +1612,10 @@ fixes_auth_failed(struct ctx *c)
 		    "address).", user);
 	else
 		fix(c, "Check the username (often the full email address).");
-	if (c->p != NULL && c->p->app_password && !c->bridge)
+	if (c->p != NULL && c->p->app_password && !c->local_app)
 		fix(c, "%s requires an app password: create one in %s's security "
 		    "settings.", c->pname, c->pname);
-	else if (!c->bridge)
+	else if (!c->local_app)
 		fix(c, "Use an app password if two-factor authentication (2FA) "
 		    "is enabled.");
 	fix(c, "Check the password's case (Caps Lock).");
@@ -2122,7 +2121,7 @@ diag_classify_rule(const struct diag_input *in, struct diagnosis *out)
 	ctx_target(&c, ev, c.a);
 	if (p != NULL) {
 		c.pname = p->name[0] ? p->name : p->id;
-		c.bridge = strcmp(p->id, "protonmail-bridge") == 0;
+		c.local_app = p->local_app[0] ? p->local_app : NULL;
 	}
 	r = rule_find(ev, &c, &f);
 

@@ -337,6 +337,12 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		else
 			return perr(err, errlen, ln, "app_password must be yes or no");
 		*seen_app = true;
+	} else if (!strcmp(k, "local_app")) {
+		if (out->local_app[0])
+			return perr(err, errlen, ln, "'local_app' is given twice");
+		if ((why = valid_text(v, sizeof out->local_app - 1)))
+			return perr(err, errlen, ln, "the local_app %s", why);
+		str_copy(out->local_app, sizeof out->local_app, v);
 	} else if (!strcmp(k, "note")) {
 		if (out->nnotes >= PRESET_MAX_NOTES)
 			return perr(err, errlen, ln, "too many notes (at most %d)",
@@ -370,8 +376,8 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		out->nhints++;
 	} else {
 		return perr(err, errlen, ln, "unknown key '%s' (expected id, name, "
-		            "domains, smtp, imap, app_password, note, hint, limit_day, "
-		            "limit_hour or limit_interval)", k);
+		            "domains, smtp, imap, app_password, local_app, note, hint, "
+		            "limit_day, limit_hour or limit_interval)", k);
 	}
 	return 0;
 }

@@ -43,6 +43,9 @@ struct preset {
 	struct preset_server imap[PRESET_MAX_SERVERS];
 	size_t nimap;
 	bool app_password;       /* the provider wants an app password */
+	/* The servers are an application on the user's machine (a bridge),
+	 * named here; "" when they are the provider's. */
+	char local_app[128];
 	char notes[PRESET_MAX_NOTES][256];
 	size_t nnotes;
 	struct preset_hint hints[PRESET_MAX_HINTS];
