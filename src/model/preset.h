@@ -56,7 +56,13 @@ struct preset {
 	struct preset_hint hints[PRESET_MAX_HINTS];
 	size_t nhints;
 	char origin[1024];       /* the file it came from */
+	/* Published sending limits, 0 = none given: recipients a day and an
+	 * hour, seconds between two messages. */
+	unsigned limit_day, limit_hour, limit_interval;
+	unsigned limits_given;   /* which were given (bits 1, 2, 4) */
 };
+
+#define PRESET_LIMIT_MAX 10000000
 
 struct preset_list {
 	struct preset *v;
