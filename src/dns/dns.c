@@ -170,11 +170,14 @@ add_name(struct dns_answer *out, const char *host, unsigned prio,
 	return 0;
 }
 
-static void
-parse(struct query *q, const unsigned char *abuf, int alen)
+void
+dns_parse_answer(enum dns_type type, const unsigned char *abuf, int alen,
+                 struct dns_answer *out)
 {
-	struct dns_answer *out = q->out;
-	const char *why = check_raw(abuf, alen);
+	const char *why;
+
+	memset(out, 0, sizeof *out);
+	why = check_raw(abuf, alen);
 	int rc = ARES_SUCCESS;
 
 	if (why) {
@@ -182,7 +185,7 @@ parse(struct query *q, const unsigned char *abuf, int alen)
 		return;
 	}
 	out->n = 0;
-	switch (q->type) {
+	switch (type) {
 	case DNS_MX: {
 		struct ares_mx_reply *mx = NULL;
 		if ((rc = ares_parse_mx_reply(abuf, alen, &mx)) != ARES_SUCCESS)
@@ -269,7 +272,7 @@ parse(struct query *q, const unsigned char *abuf, int alen)
 		fail(out, DNS_MALFORMED, "the answer could not be parsed");
 		return;
 	}
-	if (q->type == DNS_MX || q->type == DNS_SRV)
+	if (type == DNS_MX || type == DNS_SRV)
 		qsort(out->rr, out->n, sizeof out->rr[0], cmp_rr);
 	out->result = DNS_OK;
 	out->why[0] = '\0';
@@ -285,7 +288,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	q->done = true;
 	switch (status) {
 	case ARES_SUCCESS:
-		parse(q, abuf, alen);
+		dns_parse_answer(q->type, abuf, alen, q->out);
 		break;
 	case ARES_ENOTFOUND:
 		fail(q->out, DNS_NXDOMAIN, "the name does not exist");

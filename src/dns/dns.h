@@ -46,6 +46,10 @@ struct dns_answer {
  * out->result. Thread-safe: each call has its own channel. */
 enum dns_result dns_query(const char *name, enum dns_type t, int timeout_ms,
                           int cancel_fd, struct dns_answer *out);
+/* What dns_query() makes of a raw answer of alen bytes (hostile) to a
+ * query of type: out fully written, DNS_OK or why not. */
+void dns_parse_answer(enum dns_type type, const unsigned char *abuf, int alen,
+                      struct dns_answer *out);
 /* A stable name: "ok", "nxdomain", "timeout", … */
 const char *dns_result_name(enum dns_result r);
 /* Whether s is a host name a DNS answer may carry (LDH labels, '_' allowed

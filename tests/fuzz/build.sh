@@ -41,15 +41,20 @@ mkvar() { sed -n "s/^$1 = //p" "$builddir/Makefile"; }
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -std=gnu11 -pthread -fno-omit-frame-pointer $SAN"
+# Every layer's headers, and every library the program links (the
+# configured tree's pkg-config results, named as in configure.ac).
 layers=
-for d in base model store conn diag probe cli tui; do
-	layers="$layers -I$srcdir/src/$d"
+for d in "$srcdir"/src/*/; do
+	case $d in */poison/) continue ;; esac
+	layers="$layers -I${d%/}"
 done
-CPPFLAGS="-DHAVE_CONFIG_H -I$builddir $layers -I$srcdir/tests/fuzz \
-	$(mkvar NCURSES_CFLAGS) $(mkvar GNUTLS_CFLAGS) $(mkvar LMDB_CFLAGS) \
-	$(mkvar LIBETPAN_CFLAGS)"
-LIBS="$(mkvar LIBETPAN_LIBS) $(mkvar LMDB_LIBS) $(mkvar GNUTLS_LIBS) \
-	$(mkvar NCURSES_LIBS)"
+libs="LIBETPAN EXPAT CARES LIBCURL LMDB GNUTLS NCURSES"
+lib_cflags= LIBS=
+for l in $libs; do
+	lib_cflags="$lib_cflags $(mkvar "${l}_CFLAGS")"
+	LIBS="$LIBS $(mkvar "${l}_LIBS")"
+done
+CPPFLAGS="-DHAVE_CONFIG_H -I$builddir $layers -I$srcdir/tests/fuzz $lib_cflags"
 
 rm -rf "$out/obj"
 mkdir -p "$out/obj"
@@ -68,7 +73,7 @@ make -C "$builddir" -s src/model/preset_builtin.c
 rm -f "$out/libfuzzlib.a"
 ar rcs "$out/libfuzzlib.a" "$out"/obj/*.o
 
-for t in account valid preset transcript diag json message outgoing; do
+for t in account valid preset transcript diag json message outgoing dns autoconfig; do
 	# shellcheck disable=SC2086
 	$CC $CPPFLAGS $CFLAGS -fsanitize=fuzzer \
 		"$srcdir/tests/fuzz/fuzz_$t.c" "$out/libfuzzlib.a" $LIBS \
