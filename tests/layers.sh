@@ -25,17 +25,18 @@ lib_header() {
 	gnutls) echo '#include <gnutls/gnutls.h>' ;;
 	libetpan) echo '#include <libetpan/libetpan.h>' ;;
 	curl) echo '#include <curl/curl.h>' ;;
+	jansson) echo '#include <jansson.h>' ;;
 	esac
 }
 # Which layer owns which library.
 owns() {
 	case "$1:$2" in
-	store:lmdb | store:gnutls | conn:gnutls | http:curl | probe:libetpan | tui:curses) return 0 ;;
+	store:lmdb | store:gnutls | conn:gnutls | http:curl | oauth:jansson | probe:libetpan | tui:curses) return 0 ;;
 	esac
 	return 1
 }
-for layer in base model store conn http diag probe app cli tui; do
-	for lib in lmdb curses gnutls libetpan curl; do
+for layer in base model store conn http oauth diag probe app cli tui; do
+	for lib in lmdb curses gnutls libetpan curl jansson; do
 		if owns "$layer" "$lib"; then
 			check "$layer may include $lib" compiles "$layer" "$(lib_header "$lib")"
 		else
@@ -53,6 +54,9 @@ check "a connection cannot see the probe" up conn probe.h
 check "a connection cannot see the diagnosis" up conn diag.h
 check "HTTPS cannot see the model" up http account.h
 check "the diagnosis cannot see HTTPS" up diag http.h
+check "HTTPS cannot see OAuth" up http oauth.h
+check "OAuth cannot see the model" up oauth account.h
+check "OAuth cannot see the store" up oauth store.h
 check "the diagnosis cannot see the probe" up diag probe.h
 check "the probe cannot see what the commands and the console share" up probe app.h
 check "the shared layer cannot see the commands" up app cli.h

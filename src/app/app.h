@@ -11,12 +11,13 @@
 
 #include "account.h"
 #include "diag.h"
+#include "oauth.h"
 #include "preset.h"
 #include "probe.h"
 #include "store.h"
 
 #define APP_PASS_MAX 1024       /* a store passphrase's buffer, NUL included */
-#define APP_ERR_MAX  512        /* room for any reason given here */
+#define APP_ERR_MAX  2048       /* room for any reason given here (and its fixes) */
 
 /* ---- the store (app_store.c) -------------------------------------------- */
 
@@ -82,6 +83,28 @@ int app_run_prepare(struct store *st, const struct account *a,
  * be, -1 with the reason in err when the store refused. */
 int app_result_record(struct store *st, const char *email, int64_t when,
                       enum diag_cat cat, char *err, size_t errlen);
+
+/* ---- OAuth (app_oauth.c) ------------------------------------------------- */
+
+/* A good access token of the OAuth account a into tok (locked memory of
+ * toklen, at least OAUTH_TOKEN_MAX + 1): the stored one while it lasts,
+ * else (or with force) a new one from the refresh grant, sealed at once
+ * with any rotated refresh token. *refreshed (may be NULL) tells which.
+ * 0, or an exit status with the reason and its fixes in err and the
+ * diagnosis in dg (may be NULL). */
+int app_oauth_access(struct store *st, const struct account *a, bool force,
+                     char *tok, size_t toklen, bool *refreshed,
+                     struct diagnosis *dg, char *err, size_t errlen);
+
+/* Signs a in with the device flow (RFC 8628): show(d, ud) is called once
+ * with the address and the code for the user; then the server is polled
+ * until the user approved, refused, the code expired or cancel_fd (-1:
+ * none) became readable. The tokens are sealed in the store. 0, or an
+ * exit status with the reason in err and the diagnosis in dg. */
+typedef void (*app_oauth_show_fn)(const struct oauth_device *d, void *ud);
+int app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
+                     app_oauth_show_fn show, void *ud, struct diagnosis *dg,
+                     char *err, size_t errlen);
 
 /* ---- the runner (app_runner.c) ------------------------------------------- */
 

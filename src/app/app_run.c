@@ -94,6 +94,21 @@ app_run_prepare(struct store *st, const struct account *a,
 	int rc;
 
 	*p = NULL;
+	if (a->oauth) {
+		/* The probe sends the access token where a password would go. */
+		char *tok = secmem_alloc(OAUTH_TOKEN_MAX + 1);
+
+		if (tok == NULL) {
+			str_printf(err, errlen, "%s: out of locked memory", a->email);
+			return EX_OSERR;
+		}
+		rc = app_oauth_access(st, a, false, tok, OAUTH_TOKEN_MAX + 1, NULL,
+		                      NULL, err, errlen);
+		if (rc == 0)
+			rc = app_probe_new(a, tok, tok, presets, po, p, err, errlen);
+		secmem_free(tok, OAUTH_TOKEN_MAX + 1);
+		return rc;
+	}
 	if ((rc = app_secrets_open(st, a, &s, err, errlen)) != 0)
 		return rc;
 	rc = app_probe_new(a, s.smtp, s.imap, presets, po, p, err, errlen);

@@ -38,6 +38,7 @@ struct acct_opts {
 	enum pw_source pw;
 	int pw_fd;
 	int imap_pw_fd;           /* -1: none */
+	int oauth_secret_fd;      /* -1: none */
 	bool json;
 };
 
@@ -104,7 +105,14 @@ set_security(enum security *dst, const char *field, const char *v)
 	X("--allow-plain",      false, AOPT_ALLOW_PLAIN) \
 	X("--allow-old-tls",    false, AOPT_ALLOW_OLD_TLS) \
 	X("--no-allow-old-tls", false, AOPT_NO_ALLOW_OLD_TLS) \
-	X("--json",             false, AOPT_JSON)
+	X("--json",             false, AOPT_JSON) \
+	X("--sign-in",          true,  AOPT_SIGN_IN) \
+	X("--oauth-client-id",  true,  AOPT_OAUTH_CLIENT_ID) \
+	X("--oauth-client-secret-fd", true, AOPT_OAUTH_SECRET_FD) \
+	X("--oauth-token-url",  true,  AOPT_OAUTH_TOKEN_URL) \
+	X("--oauth-device-url", true,  AOPT_OAUTH_DEVICE_URL) \
+	X("--oauth-auth-url",   true,  AOPT_OAUTH_AUTH_URL) \
+	X("--oauth-scope",      true,  AOPT_OAUTH_SCOPE)
 
 enum account_opt {
 #define X(name, arg, id) id,
@@ -159,6 +167,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 	account_init(&o->a);
 	o->a.smtp_port = 0;
 	o->imap_pw_fd = -1;
+	o->oauth_secret_fd = -1;
 	o->old_tls = -1;
 	for (i = first; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
@@ -315,6 +324,38 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 			if (cli_parse_fd("--imap-password-fd", v, &o->imap_pw_fd) < 0)
 				return EX_USAGE;
 			break;
+		case AOPT_SIGN_IN:
+			if (strcmp(v, "oauth") == 0)
+				o->a.oauth = true;
+			else if (strcmp(v, "password") == 0)
+				o->a.oauth = false;
+			else
+				return cli_bad_field("sign-in", "must be password or oauth");
+			break;
+		case AOPT_OAUTH_CLIENT_ID:
+			rc = set_text(o->a.oauth_client_id, sizeof o->a.oauth_client_id,
+			              "oauth-client-id", v);
+			break;
+		case AOPT_OAUTH_SECRET_FD:
+			if (cli_parse_fd("--oauth-client-secret-fd", v, &o->oauth_secret_fd) < 0)
+				return EX_USAGE;
+			break;
+		case AOPT_OAUTH_TOKEN_URL:
+			rc = set_text(o->a.oauth_token_url, sizeof o->a.oauth_token_url,
+			              "oauth-token-url", v);
+			break;
+		case AOPT_OAUTH_DEVICE_URL:
+			rc = set_text(o->a.oauth_device_url, sizeof o->a.oauth_device_url,
+			              "oauth-device-url", v);
+			break;
+		case AOPT_OAUTH_AUTH_URL:
+			rc = set_text(o->a.oauth_auth_url, sizeof o->a.oauth_auth_url,
+			              "oauth-auth-url", v);
+			break;
+		case AOPT_OAUTH_SCOPE:
+			rc = set_text(o->a.oauth_scope, sizeof o->a.oauth_scope,
+			              "oauth-scope", v);
+			break;
 		}
 		if (rc)
 			return rc;
@@ -428,7 +469,7 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 	struct acct_opts o;
 	const struct preset *p;
 	char err[512] = "";
-	char *pw = NULL, *ipw = NULL;
+	char *pw = NULL, *ipw = NULL, *csecret = NULL;
 	int rc, e;
 
 	if ((rc = parse_account_opts(c, argc, argv, 2, &o, NULL)))
@@ -454,6 +495,10 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 	fill_defaults(&o.a, o.given);
 	if ((rc = finish_account(&o)))
 		return rc;
+	/* An OAuth account has no password: it is signed in by 'account
+	 * authorize' afterwards. */
+	if (o.a.oauth && o.pw == PW_NONE)
+		o.pw = PW_NOPASS;
 	if (o.pw == PW_NONE) {
 		if (!isatty(STDIN_FILENO)) {
 			fprintf(stderr, "fluenzr-tui: no password: give --password-stdin, "
@@ -464,10 +509,16 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 	}
 	if ((rc = read_passwords(&o, o.a.email, &pw, &ipw)))
 		goto out;
+	if (o.oauth_secret_fd >= 0 &&
+	    (rc = cli_read_oauth_secret(o.oauth_secret_fd, &csecret)))
+		goto out;
 	/* Every change needs the key: the record is authenticated with it. */
 	if ((rc = cli_open_store(c, true, true)))
 		goto out;
 	e = store_account_add(c->st, &o.a, pw, ipw, err, sizeof err);
+	if (e == STORE_OK && csecret && csecret[0])
+		e = store_secret_set(c->st, o.a.email, SECRET_OAUTH_CLIENT, csecret,
+		                     err, sizeof err);
 	if (e != STORE_OK) {
 		if (e == STORE_EXISTS && !err[0])
 			str_printf(err, sizeof err, "account %s exists already (use 'account edit')",
@@ -477,8 +528,11 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 	}
 	printf("added %s (%s:%u %s)\n", o.a.email, o.a.smtp_host, o.a.smtp_port,
 	       security_name(o.a.smtp_security));
+	if (o.a.oauth)
+		printf("sign in with: fluenzr-tui account authorize %s\n", o.a.email);
 out:
 	free_passwords(pw, ipw);
+	secmem_free(csecret, STORE_SECRET_MAX + 2);
 	return rc;
 }
 
@@ -634,6 +688,19 @@ json_account(struct json *j, const struct account *a)
 		json_null(j);
 	json_key(j, "has_password"); json_bool(j, a->has_password);
 	json_key(j, "has_imap_password"); json_bool(j, a->has_imap_password);
+	json_key(j, "sign_in"); json_str(j, a->oauth ? "oauth" : "password");
+	if (a->oauth) {
+		json_key(j, "oauth");
+		json_obj_begin(j);
+		json_key(j, "client_id"); json_str(j, a->oauth_client_id);
+		json_key(j, "token_url"); json_str(j, a->oauth_token_url);
+		json_key(j, "device_url");
+		a->oauth_device_url[0] ? json_str(j, a->oauth_device_url) : json_null(j);
+		json_key(j, "scope"); json_str(j, a->oauth_scope);
+		json_key(j, "has_client_secret"); json_bool(j, a->has_oauth_secret);
+		json_key(j, "signed_in"); json_bool(j, a->has_oauth_refresh);
+		json_obj_end(j);
+	}
 	json_key(j, "preset"); a->preset[0] ? json_str(j, a->preset) : json_null(j);
 	json_key(j, "ca_file"); a->ca_file[0] ? json_str(j, a->ca_file) : json_null(j);
 	json_key(j, "pin"); a->pin[0] ? json_str(j, a->pin) : json_null(j);
@@ -802,7 +869,18 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 	printf("display name:  %s\n", a.display_name);
 	printf("smtp:          %s:%u %s\n", a.smtp_host, a.smtp_port, security_name(a.smtp_security));
 	printf("username:      %s\n", a.username);
-	printf("password:      %s\n", a.has_password ? "set (encrypted)" : "not set");
+	if (a.oauth) {
+		printf("sign-in:       OAuth, %s\n", a.has_oauth_refresh ?
+		       "signed in (tokens encrypted)" : "not signed in yet (account authorize)");
+		printf("client id:     %s%s\n", a.oauth_client_id,
+		       a.has_oauth_secret ? " (with a secret, encrypted)" : "");
+		printf("token url:     %s\n", a.oauth_token_url);
+		if (a.oauth_device_url[0])
+			printf("device url:    %s\n", a.oauth_device_url);
+		printf("scopes:        %s\n", a.oauth_scope);
+	} else {
+		printf("password:      %s\n", a.has_password ? "set (encrypted)" : "not set");
+	}
 	if (a.imap_host[0]) {
 		printf("imap:          %s:%u %s\n", a.imap_host, a.imap_port,
 		       security_name(a.imap_security));
@@ -860,6 +938,9 @@ cmd_account(struct cli_ctx *c, int argc, char **argv)
 		return account_edit(c, argc, argv);
 	if (strcmp(sub, "remove") == 0 || strcmp(sub, "rm") == 0)
 		return account_remove(c, argc, argv);
-	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit or remove\n");
+	if (strcmp(sub, "authorize") == 0)
+		return cli_account_authorize(c, argc, argv);
+	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit, remove or "
+	        "authorize\n");
 	return EX_USAGE;
 }

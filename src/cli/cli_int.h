@@ -29,4 +29,11 @@ int cli_bad_field(const char *field, const char *why);
 void cli_json_server(struct json *j, const char *host, unsigned port,
                      enum security sec, const char *user);
 
+/* cli_oauth.c: an OAuth client secret read from fd into *out (locked
+ * memory of STORE_SECRET_MAX + 2, secmem_free() it); 0 or an exit code. */
+int cli_read_oauth_secret(int fd, char **out);
+struct cli_ctx;
+/* account authorize ACCOUNT [--flow device] */
+int cli_account_authorize(struct cli_ctx *c, int argc, char **argv);
+
 #endif

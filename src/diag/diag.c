@@ -1581,6 +1581,8 @@ diag_classify_rule(const struct diag_input *in, struct diagnosis *out)
 	}
 	c.reason = r->reason;
 	fixes_write(&c);
+	if (diag_oauth_refused(in, out))
+		return "oauth_token_refused";
 	return r->name;
 }
 

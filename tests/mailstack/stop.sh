@@ -22,6 +22,7 @@ pids=""
 for spec in "$D/postfix-spool/pid/master.pid:master" \
 	    "$D/dovecot/run/master.pid:dovecot" \
 	    "$D/dovecot/run-ss/master.pid:dovecot" \
+	    "$D/dovecot/run-oauth/master.pid:dovecot" \
 	    "$D/faultd.pid:python3"; do
 	if p=$(pid_of "${spec%:*}" "${spec##*:}"); then
 		# Every daemon here leads its own session (setsid), so the
