@@ -77,6 +77,16 @@ int app_run_prepare(struct store *st, const struct account *a,
                     const struct probe_opts *po, struct probe **p,
                     char *err, size_t errlen);
 
+/* An OAuth account's token may have been revoked or cut short before its
+ * expiry: after an authentication failure (app_run_retry_wanted()) the
+ * test is run once more with a token refreshed now, made by
+ * app_run_prepare_retry() as app_run_prepare() makes the first. */
+bool app_run_retry_wanted(const struct account *a, enum diag_cat cat);
+int app_run_prepare_retry(struct store *st, const struct account *a,
+                          const struct preset_list *presets,
+                          const struct probe_opts *po, struct probe **p,
+                          char *err, size_t errlen);
+
 /* Records the outcome cat of a test of the stored account email, at when,
  * if it is one that is recorded (diag_cat_recorded(): a cancelled test
  * says nothing about the account). Returns 1 when recorded, 0 when not to

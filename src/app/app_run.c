@@ -85,10 +85,10 @@ app_probe_new(const struct account *a, const char *pw, const char *imap_pw,
 	return 0;
 }
 
-int
-app_run_prepare(struct store *st, const struct account *a,
-                const struct preset_list *presets, const struct probe_opts *po,
-                struct probe **p, char *err, size_t errlen)
+static int
+run_prepare(struct store *st, const struct account *a,
+            const struct preset_list *presets, const struct probe_opts *po,
+            bool force, struct probe **p, char *err, size_t errlen)
 {
 	struct app_secrets s;
 	int rc;
@@ -102,7 +102,7 @@ app_run_prepare(struct store *st, const struct account *a,
 			str_printf(err, errlen, "%s: out of locked memory", a->email);
 			return EX_OSERR;
 		}
-		rc = app_oauth_access(st, a, false, tok, OAUTH_TOKEN_MAX + 1, NULL,
+		rc = app_oauth_access(st, a, force, tok, OAUTH_TOKEN_MAX + 1, NULL,
 		                      NULL, err, errlen);
 		if (rc == 0)
 			rc = app_probe_new(a, tok, tok, presets, po, p, err, errlen);
@@ -114,6 +114,29 @@ app_run_prepare(struct store *st, const struct account *a,
 	rc = app_probe_new(a, s.smtp, s.imap, presets, po, p, err, errlen);
 	app_secrets_free(&s);
 	return rc;
+}
+
+int
+app_run_prepare(struct store *st, const struct account *a,
+                const struct preset_list *presets, const struct probe_opts *po,
+                struct probe **p, char *err, size_t errlen)
+{
+	return run_prepare(st, a, presets, po, false, p, err, errlen);
+}
+
+bool
+app_run_retry_wanted(const struct account *a, enum diag_cat cat)
+{
+	return a->oauth && cat == DIAG_AUTH_FAILED;
+}
+
+int
+app_run_prepare_retry(struct store *st, const struct account *a,
+                      const struct preset_list *presets,
+                      const struct probe_opts *po, struct probe **p,
+                      char *err, size_t errlen)
+{
+	return run_prepare(st, a, presets, po, true, p, err, errlen);
 }
 
 int
