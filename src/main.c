@@ -30,6 +30,8 @@ usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  account add|list|show|edit|remove   manage sending accounts\n"
+	      "  account authorize ACCOUNT [--flow device]\n"
+	      "                                      sign an OAuth account in\n"
 	      "  test ACCOUNT | test --all           sign in, send a test email, diagnose\n"
 	      "  presets [--json] [--domain DOMAIN]  provider presets\n"
 	      "  store status|check|passphrase|rotate\n"

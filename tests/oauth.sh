@@ -45,6 +45,30 @@ check "an OAuth account is added without a password" \
 check "show says it is not signed in yet" \
 	bash -c '"$@" account show '$A' | grep -q "not signed in yet"' _ "${F[@]}"
 
+# A preset brings the provider's endpoints and scopes (the source tree's:
+# an installed older copy would override the built-in ones); edit switches
+# back.
+P=$T/preset
+mkdir -p "$P"
+FLUENZR_PRESET_DIR=$top_srcdir/presets "$FLUENZR" --store "$P/s" --key-file "$P/k" account add --email me@contoso.com \
+	--preset office365 --sign-in oauth --oauth-client-id my-client >/dev/null 2>"$P/err"
+"$FLUENZR" --store "$P/s" --key-file "$P/k" account show me@contoso.com --json >"$P/show.json"
+check "the office365 preset brings its device endpoint" \
+	grep -q '"device_url": *"https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode"' "$P/show.json"
+check "and its scopes" grep -q 'IMAP.AccessAsUser.All offline_access' "$P/show.json"
+check "account edit --sign-in password drops the OAuth settings" \
+	"$FLUENZR" --store "$P/s" --key-file "$P/k" account edit me@contoso.com \
+	--sign-in password --no-password
+"$FLUENZR" --store "$P/s" --key-file "$P/k" account show me@contoso.com --json >"$P/show2.json"
+check "edited: signs in with a password" grep -q '"sign_in": *"password"' "$P/show2.json"
+RC=0
+"$FLUENZR" --store "$P/s" --key-file "$P/k" account add --email x@contoso.com \
+	--smtp-host $H --sign-in oauth --oauth-client-id c \
+	--oauth-token-url http://127.0.0.1/token >/dev/null 2>"$P/http.err" || RC=$?
+check "a plain http:// token endpoint is refused" test "$RC" = 65
+check "a client secret never goes in argv" \
+	bash -c '! "$@" account add --email y@contoso.com --preset office365 --sign-in oauth --oauth-client-id c --oauth-client-secret s3cret 2>/dev/null' _ "$FLUENZR" --store "$P/s" --key-file "$P/k"
+
 # A test before signing in says how to sign in.
 RC=0
 "${F[@]}" test $A >"$D/nosign.out" 2>"$D/nosign.err" || RC=$?

@@ -39,6 +39,7 @@ struct acct_opts {
 	int pw_fd;
 	int imap_pw_fd;           /* -1: none */
 	int oauth_secret_fd;      /* -1: none */
+	bool sign_in_given, oauth_given;
 	bool json;
 };
 
@@ -331,8 +332,10 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 				o->a.oauth = false;
 			else
 				return cli_bad_field("sign-in", "must be password or oauth");
+			o->sign_in_given = true;
 			break;
 		case AOPT_OAUTH_CLIENT_ID:
+			o->oauth_given = true;
 			rc = set_text(o->a.oauth_client_id, sizeof o->a.oauth_client_id,
 			              "oauth-client-id", v);
 			break;
@@ -341,18 +344,22 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 				return EX_USAGE;
 			break;
 		case AOPT_OAUTH_TOKEN_URL:
+			o->oauth_given = true;
 			rc = set_text(o->a.oauth_token_url, sizeof o->a.oauth_token_url,
 			              "oauth-token-url", v);
 			break;
 		case AOPT_OAUTH_DEVICE_URL:
+			o->oauth_given = true;
 			rc = set_text(o->a.oauth_device_url, sizeof o->a.oauth_device_url,
 			              "oauth-device-url", v);
 			break;
 		case AOPT_OAUTH_AUTH_URL:
+			o->oauth_given = true;
 			rc = set_text(o->a.oauth_auth_url, sizeof o->a.oauth_auth_url,
 			              "oauth-auth-url", v);
 			break;
 		case AOPT_OAUTH_SCOPE:
+			o->oauth_given = true;
 			rc = set_text(o->a.oauth_scope, sizeof o->a.oauth_scope,
 			              "oauth-scope", v);
 			break;
@@ -572,6 +579,41 @@ same_as_stored(struct cli_ctx *c, const struct account *cur)
 	return 0;
 }
 
+/* The sign-in and OAuth settings given on edit: a change to password
+ * sign-in drops the OAuth settings; one to OAuth takes what was not given
+ * from the account's preset. */
+static void
+edit_oauth(struct cli_ctx *c, struct account *n, const struct account *given,
+           bool sign_in_given)
+{
+	const struct preset *p;
+
+	if (sign_in_given)
+		n->oauth = given->oauth;
+	if (!n->oauth) {
+		n->oauth_token_url[0] = n->oauth_device_url[0] = n->oauth_auth_url[0] = '\0';
+		n->oauth_scope[0] = n->oauth_client_id[0] = '\0';
+		return;
+	}
+#define TAKE(f) if (given->f[0]) str_copy(n->f, sizeof n->f, given->f)
+	TAKE(oauth_token_url);
+	TAKE(oauth_device_url);
+	TAKE(oauth_auth_url);
+	TAKE(oauth_scope);
+	TAKE(oauth_client_id);
+#undef TAKE
+	if (n->preset[0] && cli_load_presets(c) == 0 &&
+	    (p = preset_find(&c->presets, n->preset)) != NULL) {
+		struct account t = *n;
+
+		preset_apply(p, &t, ~0u);
+		str_copy(n->oauth_token_url, sizeof n->oauth_token_url, t.oauth_token_url);
+		str_copy(n->oauth_device_url, sizeof n->oauth_device_url, t.oauth_device_url);
+		str_copy(n->oauth_auth_url, sizeof n->oauth_auth_url, t.oauth_auth_url);
+		str_copy(n->oauth_scope, sizeof n->oauth_scope, t.oauth_scope);
+	}
+}
+
 static int
 account_edit(struct cli_ctx *c, int argc, char **argv)
 {
@@ -580,7 +622,7 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 	const struct preset *p;
 	const char *target = NULL;
 	char err[512] = "";
-	char *pw = NULL, *ipw = NULL;
+	char *pw = NULL, *ipw = NULL, *csecret = NULL;
 	int rc, e;
 
 	if ((rc = parse_account_opts(c, argc, argv, 2, &o, &target)))
@@ -648,6 +690,8 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 			n.allow_plain = true;
 		if (o.old_tls >= 0)
 			n.allow_old_tls = o.old_tls == 1;
+		if (o.sign_in_given || o.oauth_given)
+			edit_oauth(c, &n, &o.a, o.sign_in_given);
 		fill_defaults(&n, o.given | PRESET_GIVEN_SMTP_PORT);
 		if (n.smtp_port == 0)
 			n.smtp_port = security_default_port(n.smtp_security, false);
@@ -657,11 +701,18 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 		return rc;
 	if ((rc = read_passwords(&o, o.a.email, &pw, &ipw)))
 		goto out;
+	if (o.oauth_secret_fd >= 0 &&
+	    (rc = cli_read_oauth_secret(o.oauth_secret_fd, &csecret)))
+		goto out;
 	if ((rc = cli_open_store(c, false, true)))
 		goto out;
 	if ((rc = same_as_stored(c, &cur)))
 		goto out;
 	e = store_account_put(c->st, cur.email, &o.a, pw, ipw, err, sizeof err);
+	/* An empty secret read removes it (a public client sends none). */
+	if (e == STORE_OK && csecret)
+		e = store_secret_set(c->st, o.a.email, SECRET_OAUTH_CLIENT, csecret,
+		                     err, sizeof err);
 	if (e != STORE_OK) {
 		rc = cli_store_fail(e, err);
 		goto out;
@@ -669,6 +720,7 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 	printf("updated %s\n", o.a.email);
 out:
 	free_passwords(pw, ipw);
+	secmem_free(csecret, STORE_SECRET_MAX + 2);
 	return rc;
 }
 
