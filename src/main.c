@@ -30,7 +30,7 @@ usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  account add|list|show|edit|remove   manage sending accounts\n"
-	      "  account authorize ACCOUNT [--flow device]\n"
+	      "  account authorize ACCOUNT [--flow device|loopback|paste]\n"
 	      "                                      sign an OAuth account in\n"
 	      "  test ACCOUNT | test --all           sign in, send a test email, diagnose\n"
 	      "  presets [--json] [--domain DOMAIN]  provider presets\n"

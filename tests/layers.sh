@@ -31,7 +31,7 @@ lib_header() {
 # Which layer owns which library.
 owns() {
 	case "$1:$2" in
-	store:lmdb | store:gnutls | conn:gnutls | http:curl | oauth:jansson | probe:libetpan | tui:curses) return 0 ;;
+	store:lmdb | store:gnutls | conn:gnutls | http:curl | oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses) return 0 ;;
 	esac
 	return 1
 }

@@ -7,6 +7,9 @@
 Endpoints:
   POST /device   RFC 8628 device authorization (client_id, scope)
   POST /token    grant_type device_code | refresh_token (rotated each time)
+  GET /authorize the browser's sign-in (RFC 6749 4.1, PKCE S256 required):
+                 redirects at once to redirect_uri with code and state, or
+                 with error=access_denied when the query has deny=1
   POST /approve  the test "user": user_code=CODE&action=approve|deny
   POST /admin    the test's controls (form): see ADMIN below
 
@@ -44,6 +47,7 @@ state = {
     "expires_in": 3600,
     "badsig": False,
     "slow_down": 0,
+    "codes": {},          # code -> {challenge, redirect_uri, email}
 }
 lock = threading.Lock()
 
@@ -98,6 +102,33 @@ class Handler(BaseHTTPRequestHandler):
         return {"access_token": access, "token_type": "Bearer",
                 "expires_in": state["expires_in"], "refresh_token": refresh,
                 "scope": "mail offline_access"}
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(url.query))
+        with lock:
+            self.log("authorize method=%s" % q.get("code_challenge_method", ""))
+            if url.path != "/authorize" or q.get("response_type") != "code":
+                return self.error("invalid_request", "no such endpoint", 404)
+            if q.get("client_id") != CLIENT_ID:
+                return self.error("invalid_client", "unknown client", 401)
+            ru = q.get("redirect_uri", "")
+            if not ru.startswith("http://127.0.0.1:") or not q.get("state") or \
+               q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
+                return self.error("invalid_request", "PKCE S256, state and a loopback redirect_uri are required")
+            if q.get("deny") == "1":
+                loc = ru + "?" + urllib.parse.urlencode({"error": "access_denied", "state": q["state"]})
+            else:
+                code = "ac-" + secrets.token_urlsafe(18)
+                state["codes"][code] = {"challenge": q["code_challenge"], "redirect_uri": ru,
+                                        "email": q.get("login_hint", "alice@mail.test")}
+                with open(os.path.join(args.dir, "issued"), "a") as f:
+                    f.write(code + "\n")
+                loc = ru + "?" + urllib.parse.urlencode({"code": code, "state": q["state"]})
+            self.send_response(302)
+            self.send_header("Location", loc)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -169,6 +200,16 @@ class Handler(BaseHTTPRequestHandler):
                     return self.error("access_denied", "the user refused")
                 del state["devices"][form["device_code"]]
                 return self.reply(200, self.issue(d["email"]))
+            if grant == "authorization_code":
+                c = state["codes"].pop(form.get("code", ""), None)
+                if c is None:
+                    return self.error("invalid_grant", "unknown or used code")
+                if form.get("redirect_uri") != c["redirect_uri"]:
+                    return self.error("invalid_grant", "AADSTS50011: redirect_uri differs")
+                v = form.get("code_verifier", "").encode()
+                if b64url(hashlib.sha256(v).digest()) != c["challenge"]:
+                    return self.error("invalid_grant", "PKCE verification failed")
+                return self.reply(200, self.issue(c["email"]))
             if grant == "refresh_token":
                 email = state["refresh"].pop(form.get("refresh_token", ""), None)
                 if email is None:

@@ -116,6 +116,19 @@ int app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
                      app_oauth_show_fn show, void *ud, struct diagnosis *dg,
                      char *err, size_t errlen);
 
+/* Signs a in with the authorization code grant, PKCE and state: show(url,
+ * ud) gives the user the address to open. With port > 0 the redirect is
+ * awaited on 127.0.0.1:port (reached through ssh -L); with port 0,
+ * paste(buf, len, ud) reads the address the browser ended on (redirect
+ * http://127.0.0.1:paste_port/, which no listener answers). The tokens
+ * are sealed in the store. 0, or an exit status with err and dg. */
+typedef void (*app_oauth_url_fn)(const char *url, void *ud);
+typedef int (*app_oauth_paste_fn)(char *buf, size_t len, void *ud);
+int app_oauth_browser(struct store *st, const struct account *a, unsigned port,
+                      bool paste_it, int cancel_fd, app_oauth_url_fn show,
+                      app_oauth_paste_fn paste, void *ud, struct diagnosis *dg,
+                      char *err, size_t errlen);
+
 /* ---- the runner (app_runner.c) ------------------------------------------- */
 
 /* At most max jobs run at once, each on a worker thread started with

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "secmem.h"
@@ -228,5 +229,88 @@ app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
 out:
 	oauth_device_free(&d);
 	secmem_free(secret, STORE_SECRET_MAX + 1);
+	return rc;
+}
+
+int
+app_oauth_browser(struct store *st, const struct account *a, unsigned port,
+                  bool paste_it, int cancel_fd, app_oauth_url_fn show,
+                  app_oauth_paste_fn paste, void *ud, struct diagnosis *dg,
+                  char *err, size_t errlen)
+{
+	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
+	char *where = secmem_alloc(OAUTH_URL_MAX * 4);
+	char *code = secmem_alloc(OAUTH_URL_MAX * 2);
+	char redirect[64], url[OAUTH_URL_MAX * 4];
+	struct oauth_client c;
+	struct oauth_pkce pk;
+	struct oauth_tokens t;
+	struct oauth_error e;
+	int rc, lfd = -1;
+
+	err[0] = '\0';
+	if (!secret || !where || !code) {
+		str_printf(err, errlen, "%s: out of locked memory", a->email);
+		rc = EX_OSERR;
+		goto out;
+	}
+	if (!a->oauth || a->oauth_auth_url[0] == '\0') {
+		str_printf(err, errlen, "%s: no OAuth authorization endpoint "
+		           "(--oauth-auth-url, or a preset that has one)", a->email);
+		rc = EX_USAGE;
+		goto out;
+	}
+	if ((rc = secret_open(st, a, SECRET_OAUTH_CLIENT, secret,
+	                      STORE_SECRET_MAX + 1, err, errlen)) != 0)
+		goto out;
+	client_of(a, secret, cancel_fd, &c);
+	/* RFC 8252 7.3: a loopback redirect by IP literal; the port is fixed
+	 * so that the same ssh -L reaches it. */
+	str_printf(redirect, sizeof redirect, "http://127.0.0.1:%u/", port);
+	if (oauth_pkce_new(&pk) < 0 ||
+	    oauth_auth_url(&c, a->oauth_auth_url, redirect, &pk, url, sizeof url) < 0) {
+		str_printf(err, errlen, "%s: cannot make the sign-in address", a->email);
+		rc = EX_SOFTWARE;
+		goto out;
+	}
+	if (!paste_it && (lfd = oauth_loopback_listen(port, &e)) < 0) {
+		str_printf(err, errlen, "%s: %s", a->email, e.description);
+		rc = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (show)
+		show(url, ud);
+	if (paste_it) {
+		if (paste == NULL || paste(where, OAUTH_URL_MAX * 4, ud) < 0) {
+			str_printf(err, errlen, "%s: no address was pasted", a->email);
+			rc = EX_NOINPUT;
+			goto out;
+		}
+	} else if (oauth_loopback_wait(lfd, cancel_fd, 600, where, OAUTH_URL_MAX * 4,
+	                               &e) < 0) {
+		rc = grant_failed(a, &e, dg, err, errlen);
+		goto out;
+	}
+	if (oauth_redirect_parse(where, &pk, code, OAUTH_URL_MAX * 2, &e) < 0 ||
+	    oauth_code_exchange(&c, code, redirect, &pk, &t, &e) < 0) {
+		rc = grant_failed(a, &e, dg, err, errlen);
+		goto out;
+	}
+	if (t.refresh[0] == '\0') {
+		str_printf(err, errlen, "%s: the authorization server issued no refresh "
+		           "token: add offline_access to the scopes (--oauth-scope)",
+		           a->email);
+		rc = EX_PROTOCOL;
+	} else {
+		rc = tokens_save(st, a, &t, err, errlen);
+	}
+	oauth_tokens_free(&t);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	secmem_wipe(&pk, sizeof pk);
+	secmem_free(secret, STORE_SECRET_MAX + 1);
+	secmem_free(where, OAUTH_URL_MAX * 4);
+	secmem_free(code, OAUTH_URL_MAX * 2);
 	return rc;
 }

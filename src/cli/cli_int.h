@@ -33,7 +33,7 @@ void cli_json_server(struct json *j, const char *host, unsigned port,
  * memory of STORE_SECRET_MAX + 2, secmem_free() it); 0 or an exit code. */
 int cli_read_oauth_secret(int fd, char **out);
 struct cli_ctx;
-/* account authorize ACCOUNT [--flow device] */
+/* account authorize ACCOUNT [--flow device|loopback|paste] [--port N] */
 int cli_account_authorize(struct cli_ctx *c, int argc, char **argv);
 
 #endif

@@ -6,9 +6,12 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <pwd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "cli.h"
@@ -64,10 +67,56 @@ show_device(const struct oauth_device *d, void *ud)
 	fflush(stdout);
 }
 
+struct browser_ctx {
+	unsigned port;
+	bool paste;
+};
+
+/* The address to open, and how the browser gets back here. */
+static void
+show_url(const char *url, void *ud)
+{
+	const struct browser_ctx *b = ud;
+	char host[256] = "this-host";
+	const char *user = getenv("USER");
+	struct passwd *pw;
+
+	if (gethostname(host, sizeof host) != 0)
+		str_copy(host, sizeof host, "this-host");
+	host[sizeof host - 1] = '\0';
+	if (user == NULL || user[0] == '\0')
+		user = (pw = getpwuid(getuid())) ? pw->pw_name : "you";
+	if (b->paste) {
+		printf("\nOpen this address in a browser on any device:\n\n    %s\n\n"
+		       "After you sign in, the browser goes to http://127.0.0.1:%u/ and\n"
+		       "fails to load it: that is expected. Copy the whole address from\n"
+		       "its address bar and paste it here, then press Enter:\n",
+		       url, b->port);
+	} else {
+		printf("\nThe browser comes back to port %u of this server. On your laptop,\n"
+		       "first open the tunnel (leave it running):\n\n"
+		       "    ssh -L %u:127.0.0.1:%u %s@%s\n\n"
+		       "then open this address in the laptop's browser:\n\n    %s\n\n"
+		       "Waiting for the browser (10 minutes; Ctrl-C cancels)...\n",
+		       b->port, b->port, b->port, user, host, url);
+	}
+	fflush(stdout);
+}
+
+static int
+read_paste(char *buf, size_t len, void *ud)
+{
+	(void)ud;
+	/* Not echoed: the address holds a code that is worth a sign-in. */
+	return read_secret(isatty(STDIN_FILENO) ? -1 : STDIN_FILENO,
+	                   "Address: ", buf, len);
+}
+
 int
 cli_account_authorize(struct cli_ctx *c, int argc, char **argv)
 {
 	const char *target = NULL, *flow = "device";
+	struct browser_ctx b = { 8765, false };
 	char err[APP_ERR_MAX];
 	struct diagnosis dg;
 	struct account a;
@@ -89,6 +138,19 @@ cli_account_authorize(struct cli_ctx *c, int argc, char **argv)
 			flow = v;
 			continue;
 		}
+		v = cli_opt_value(argc, argv, &i, "--port", &m);
+		if (m) {
+			char *end = NULL;
+			unsigned long n = v ? strtoul(v, &end, 10) : 0;
+
+			if (v == NULL || *end || n < 1024 || n > 65535) {
+				fprintf(stderr, "fluenzr-tui: invalid port: --port wants a "
+				        "number from 1024 to 65535\n");
+				return EX_USAGE;
+			}
+			b.port = (unsigned)n;
+			continue;
+		}
 		if (argv[i][0] == '-' || target) {
 			fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[i]);
 			return EX_USAGE;
@@ -100,17 +162,27 @@ cli_account_authorize(struct cli_ctx *c, int argc, char **argv)
 		        "address\n");
 		return EX_USAGE;
 	}
-	if (strcmp(flow, "device") != 0) {
-		fprintf(stderr, "fluenzr-tui: --flow %s is not available in this "
-		        "version: use --flow device\n", flow);
+	if (strcmp(flow, "device") && strcmp(flow, "loopback") && strcmp(flow, "paste")) {
+		fprintf(stderr, "fluenzr-tui: --flow wants device, loopback or paste\n");
 		return EX_USAGE;
 	}
+	b.paste = strcmp(flow, "paste") == 0;
 	if ((rc = cli_open_store(c, false, true)))
 		return rc;
 	e = store_account_get(c->st, target, &a);
 	if (e != STORE_OK) {
 		str_printf(err, sizeof err, "no account %s", target);
 		return cli_store_fail(e, e == STORE_ENOENT ? err : NULL);
+	}
+	if (strcmp(flow, "device") != 0) {
+		rc = app_oauth_browser(c->st, &a, b.port, b.paste, -1, show_url,
+		                       read_paste, &b, &dg, err, sizeof err);
+		if (rc != 0) {
+			fprintf(stderr, "fluenzr-tui: %s\n", err);
+			return rc;
+		}
+		printf("signed in: %s (tokens encrypted in the store)\n", a.email);
+		return 0;
 	}
 	if (a.oauth && a.oauth_device_url[0] == '\0') {
 		fprintf(stderr, "fluenzr-tui: %s: the provider has no device flow "

@@ -275,6 +275,24 @@ client_ok(const struct oauth_client *c, struct oauth_error *e)
 }
 
 int
+oauth_token_form(const struct oauth_client *c, const char *const *pairs,
+                 struct oauth_tokens *t, struct oauth_error *e)
+{
+	struct form f;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (!client_ok(c, e) || !form_new(&f, e))
+		return -1;
+	for (size_t i = 0; pairs[i] && pairs[i + 1]; i += 2)
+		form_add(&f, pairs[i], pairs[i + 1]);
+	form_client(&f, c);
+	rc = token_request(c, &f, t, e);
+	secmem_free(f.buf, FORM_MAX);
+	return rc;
+}
+
+int
 oauth_refresh(const struct oauth_client *c, const char *refresh_token,
               struct oauth_tokens *t, struct oauth_error *e)
 {

@@ -82,6 +82,36 @@ int oauth_device_wait(const struct oauth_client *c, struct oauth_device *d,
 int oauth_refresh(const struct oauth_client *c, const char *refresh_token,
                   struct oauth_tokens *t, struct oauth_error *e);
 
+/* ---- the authorization code grant with PKCE (oauth_code.c) ---- */
+
+struct oauth_pkce {
+	char verifier[64];           /* RFC 7636 code_verifier, 43 characters */
+	char challenge[64];          /* BASE64URL(SHA-256(verifier)) */
+	char state[32];              /* ties the redirect to this sign-in */
+};
+/* Fresh random verifier and state. 0 or -1. */
+int oauth_pkce_new(struct oauth_pkce *p);
+/* The address to open in a browser. 0, or -1 when it does not fit. */
+int oauth_auth_url(const struct oauth_client *c, const char *auth_url,
+                   const char *redirect_uri, const struct oauth_pkce *p,
+                   char *out, size_t outlen);
+/* The code of a redirect (a whole address, or a request target
+ * "/?code=…&state=…"), its state checked against p's; the server's error
+ * (error=access_denied …) into e. 0, or -1 with e. */
+int oauth_redirect_parse(const char *where, const struct oauth_pkce *p,
+                         char *code, size_t codelen, struct oauth_error *e);
+/* A listener on 127.0.0.1:port (the fd), or -1 with e. */
+int oauth_loopback_listen(unsigned port, struct oauth_error *e);
+/* Waits for the browser's GET of the redirect (other requests are
+ * dropped), answers a page saying the terminal goes on, and puts the
+ * request target in target. 0, or -1 with e (timeout, cancelled). */
+int oauth_loopback_wait(int lfd, int cancel_fd, int timeout_s, char *target,
+                        size_t len, struct oauth_error *e);
+/* The code for tokens (RFC 6749 4.1.3 with the PKCE verifier). */
+int oauth_code_exchange(const struct oauth_client *c, const char *code,
+                        const char *redirect_uri, const struct oauth_pkce *p,
+                        struct oauth_tokens *t, struct oauth_error *e);
+
 /* RFC 7628 3.2.2: the JSON of a server's failure challenge, given as the
  * base64 text after "334 " / "+ ". 0, or -1 when it is not one. */
 struct oauth_sasl_error {

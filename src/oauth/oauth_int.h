@@ -29,4 +29,12 @@ int oj_secret(const struct oj *o, const char *key, char *out, size_t outlen);
 int oj_int(const struct oj *o, const char *key, int64_t min, int64_t max,
            int64_t *out);
 
+/* A token request of the form pairs ({name, value, …, NULL}) and the
+ * client's ID and secret, its reply read into t. 0, or -1 with e. */
+struct oauth_client;
+struct oauth_tokens;
+struct oauth_error;
+int oauth_token_form(const struct oauth_client *c, const char *const *pairs,
+                     struct oauth_tokens *t, struct oauth_error *e);
+
 #endif

@@ -449,6 +449,32 @@ do_starttls(struct sctx *x)
  * like a wrong password), keeps the secrets in locked memory, and lets the
  * transcript redact by dialogue state. Secrets are wiped from our buffers
  * and from the stream's write buffer afterwards. */
+/* After the AUTH dialogue: what carried the credential wiped from the
+ * stream, then the step ended with the final reply r. 0 when 235. */
+static int
+auth_end(struct sctx *x, struct probe_step *s, const struct smtp_reply *r,
+         const char *mech, const char *user)
+{
+	char d[PROBE_DETAIL];
+
+	probe_stream_wipe(x->smtp->stream);
+	/* The last reply line read may quote the password back; libetpan
+	 * empties this buffer before each line it reads. */
+	if (x->smtp->line_buffer && x->smtp->line_buffer->str) {
+		secmem_wipe(x->smtp->line_buffer->str, x->smtp->line_buffer->allocated_len);
+		x->smtp->line_buffer->len = 0;
+	}
+	if (r->code != 235) {
+		fail_reply(x, STAGE_AUTH, r, false);
+		reply_detail(x, r, d, sizeof(d));
+		step_end(x, s, false, d);
+		return -1;
+	}
+	str_printf(d, sizeof(d), "%s as %s: %d %s", mech, user, r->code, r->text);
+	step_end(x, s, true, d);
+	return 0;
+}
+
 /* AUTH with a bearer token (the account signs in with OAuth): OAUTHBEARER
  * (RFC 7628) when offered, else XOAUTH2, the initial response on the AUTH
  * line. A refusal comes as 334 and RFC 7628's JSON error in base64; the
@@ -499,27 +525,13 @@ do_auth_bearer(struct sctx *x)
 		oauth_sasl_error_parse(r.text, &se);
 		smtp_cmd(x, "", &r);
 	}
-	probe_stream_wipe(x->smtp->stream);
-	if (x->smtp->line_buffer && x->smtp->line_buffer->str) {
-		secmem_wipe(x->smtp->line_buffer->str, x->smtp->line_buffer->allocated_len);
-		x->smtp->line_buffer->len = 0;
+	if (r.code != 235 && se.status[0]) {
+		/* The server's JSON verdict joins its words for the diagnosis. */
+		str_printf(why, sizeof(why), "%s (OAuth status %s%s%s)", r.text,
+		           se.status, se.scope[0] ? ", scope " : "", se.scope);
+		str_copy(r.text, sizeof(r.text), why);
 	}
-	if (r.code != 235) {
-		if (se.status[0]) {
-			/* The server's JSON verdict joins its words for the diagnosis. */
-			str_printf(why, sizeof(why), "%s (OAuth status %s%s%s)", r.text,
-			           se.status, se.scope[0] ? ", scope " : "", se.scope);
-			str_copy(r.text, sizeof(r.text), why);
-		}
-		fail_reply(x, STAGE_AUTH, &r, false);
-		reply_detail(x, &r, d, sizeof(d));
-		step_end(x, s, false, d);
-		goto out;
-	}
-	str_printf(d, sizeof(d), "%s as %s: %d %s", oauth_mech_name(m), user, r.code,
-	           r.text);
-	step_end(x, s, true, d);
-	rc = 0;
+	rc = auth_end(x, s, &r, oauth_mech_name(m), user);
 out:
 	secmem_free(raw, rawcap);
 	secmem_free(b64, b64cap);
@@ -596,22 +608,7 @@ do_auth(struct sctx *x)
 			}
 		}
 	}
-	probe_stream_wipe(x->smtp->stream);
-	/* The last reply line read may quote the password back; libetpan
-	 * empties this buffer before each line it reads. */
-	if (x->smtp->line_buffer && x->smtp->line_buffer->str) {
-		secmem_wipe(x->smtp->line_buffer->str, x->smtp->line_buffer->allocated_len);
-		x->smtp->line_buffer->len = 0;
-	}
-	if (r.code != 235) {
-		fail_reply(x, STAGE_AUTH, &r, false);
-		reply_detail(x, &r, d, sizeof(d));
-		step_end(x, s, false, d);
-		goto out;
-	}
-	str_printf(d, sizeof(d), "%s as %s: %d %s", mech, user, r.code, r.text);
-	step_end(x, s, true, d);
-	rc = 0;
+	rc = auth_end(x, s, &r, mech, user);
 out:
 	secmem_free(raw, rawcap);
 	secmem_free(b64, b64cap);
