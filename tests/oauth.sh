@@ -7,19 +7,9 @@
 # token; an expired access token refreshed silently with rotation; a
 # revoked refresh token and each authorization server error diagnosed; a
 # token the mail server refuses; no token in any output or file.
-. "$top_srcdir/tests/probe-common.sh"
+. "$top_srcdir/tests/oauth-common.sh"
 
 A=alice@mail.test
-AS=$T/as
-mkdir -p "$AS"
-setsid "$PY" "$top_srcdir/tests/oauth-as.py" --cert "$MAILSTACK_CERT_VALID" \
-	--key "$MAILSTACK_DIR/certs/leaf.key" --jwt-key "$MAILSTACK_OAUTH_KEY" \
-	--dir "$AS" </dev/null >"$AS/out" 2>&1 &
-AS_PID=$!
-at_exit "kill $AS_PID 2>/dev/null"
-wait_for test -s "$AS/port" || fail "the authorization server did not start: $(cat "$AS/out")"
-ASP=$(cat "$AS/port")
-ASURL=https://127.0.0.1:$ASP
 
 # as_post PATH FORM: a request to the authorization server, as a browser
 # or the test's controls would send it.
@@ -195,17 +185,6 @@ check "after signing in again the test passes" test "$RC" = 0
 check "a good access token is used as is (no refresh)" test "$(log_count 'token refresh_token')" = "$n"
 
 # ---- no token anywhere: outputs, transcripts, JSON, the store files ----
-found=
-while read -r tok; do
-	[ -n "$tok" ] || continue
-	for f in "$T"/*.out "$T"/*.err "$D"/*.json "$D"/*.out "$D"/*.err "$D"/*.txt \
-		"$D/s" "$D/k"; do
-		[ -e "$f" ] || continue
-		if grep -rqaF -- "$tok" "$f"; then found="$found $f"; fi
-	done
-done <"$AS/issued"
-check "tokens were issued (the canary list is not empty)" test -s "$AS/issued"
-check "no token in any output, transcript, JSON or store file" test -z "$found"
-[ -z "$found" ] || echo "leaked into:$found" >&2
+no_leak "$T"/*.out "$T"/*.err "$D"/*.json "$D"/*.out "$D"/*.err "$D"/*.txt "$D/s" "$D/k"
 
 finish

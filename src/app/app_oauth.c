@@ -109,6 +109,26 @@ tokens_save(struct store *st, const struct account *a, const struct oauth_tokens
 	return 0;
 }
 
+/* The end of a sign-in: t sealed, then wiped. A sign-in without a
+ * refresh token would last only as long as its access token. */
+static int
+signed_in(struct store *st, const struct account *a, struct oauth_tokens *t,
+          char *err, size_t errlen)
+{
+	int rc;
+
+	if (t->refresh[0] == '\0') {
+		str_printf(err, errlen, "%s: the authorization server issued no refresh "
+		           "token: add offline_access to the scopes (--oauth-scope)",
+		           a->email);
+		rc = EX_PROTOCOL;
+	} else {
+		rc = tokens_save(st, a, t, err, errlen);
+	}
+	oauth_tokens_free(t);
+	return rc;
+}
+
 /* The stored access token into tok when it is still good for a while. */
 static bool
 access_current(const char *val, char *tok, size_t toklen)
@@ -217,15 +237,7 @@ app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
 		rc = grant_failed(a, &e, dg, err, errlen);
 		goto out;
 	}
-	if (t.refresh[0] == '\0') {
-		str_printf(err, errlen, "%s: the authorization server issued no refresh "
-		           "token: add offline_access to the scopes (--oauth-scope)",
-		           a->email);
-		rc = EX_PROTOCOL;
-	} else {
-		rc = tokens_save(st, a, &t, err, errlen);
-	}
-	oauth_tokens_free(&t);
+	rc = signed_in(st, a, &t, err, errlen);
 out:
 	oauth_device_free(&d);
 	secmem_free(secret, STORE_SECRET_MAX + 1);
@@ -296,15 +308,7 @@ app_oauth_browser(struct store *st, const struct account *a, unsigned port,
 		rc = grant_failed(a, &e, dg, err, errlen);
 		goto out;
 	}
-	if (t.refresh[0] == '\0') {
-		str_printf(err, errlen, "%s: the authorization server issued no refresh "
-		           "token: add offline_access to the scopes (--oauth-scope)",
-		           a->email);
-		rc = EX_PROTOCOL;
-	} else {
-		rc = tokens_save(st, a, &t, err, errlen);
-	}
-	oauth_tokens_free(&t);
+	rc = signed_in(st, a, &t, err, errlen);
 out:
 	if (lfd >= 0)
 		close(lfd);
