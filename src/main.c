@@ -33,7 +33,12 @@ usage(FILE *f)
 	      "  account authorize ACCOUNT [--flow device|loopback|paste]\n"
 	      "                                      sign an OAuth account in\n"
 	      "  test ACCOUNT | test --all           sign in, send a test email, diagnose\n"
+	      "  explain [--step STEP] [--imap] [--preset ID] [--account A] [--json]\n"
+	      "          ['REPLY' | -]               diagnose a server's reply from a log\n"
 	      "  presets [--json] [--domain DOMAIN]  provider presets\n"
+	      "  discover ADDRESS [--json] [--timeout S] [--allow-http] [--ca-file F]\n"
+	      "           [--guess-ports SSL,STARTTLS] [--no-guess]\n"
+	      "                                      find the settings of an address\n"
 	      "  store status|check|passphrase|rotate\n"
 	      "\n"
 	      "Global options:\n"
@@ -102,8 +107,12 @@ main(int argc, char **argv)
 			rc = cmd_account(&c, argc, argv);
 		else if (strcmp(cmd, "test") == 0)
 			rc = cmd_test(&c, argc, argv);
+		else if (strcmp(cmd, "explain") == 0)
+			rc = cmd_explain(&c, argc, argv);
 		else if (strcmp(cmd, "presets") == 0)
 			rc = cmd_presets(&c, argc, argv);
+		else if (strcmp(cmd, "discover") == 0)
+			rc = cmd_discover(&c, argc, argv);
 		else if (strcmp(cmd, "store") == 0)
 			rc = cmd_store(&c, argc, argv);
 		else if (strcmp(cmd, "keys") == 0 && argc == 2 &&

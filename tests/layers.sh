@@ -26,17 +26,20 @@ lib_header() {
 	libetpan) echo '#include <libetpan/libetpan.h>' ;;
 	curl) echo '#include <curl/curl.h>' ;;
 	jansson) echo '#include <jansson.h>' ;;
+	cares) echo '#include <ares.h>' ;;
+	expat) echo '#include <expat.h>' ;;
 	esac
 }
 # Which layer owns which library.
 owns() {
 	case "$1:$2" in
-	store:lmdb | store:gnutls | conn:gnutls | http:curl | oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses) return 0 ;;
+	store:lmdb | store:gnutls | conn:gnutls | http:curl | dns:cares | discover:expat | \
+	oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses) return 0 ;;
 	esac
 	return 1
 }
-for layer in base model store conn http oauth diag probe app cli tui; do
-	for lib in lmdb curses gnutls libetpan curl jansson; do
+for layer in base model store conn http oauth dns diag probe discover app cli tui; do
+	for lib in lmdb curses gnutls libetpan curl cares expat jansson; do
 		if owns "$layer" "$lib"; then
 			check "$layer may include $lib" compiles "$layer" "$(lib_header "$lib")"
 		else
@@ -57,6 +60,11 @@ check "the diagnosis cannot see HTTPS" up diag http.h
 check "HTTPS cannot see OAuth" up http oauth.h
 check "OAuth cannot see the model" up oauth account.h
 check "OAuth cannot see the store" up oauth store.h
+check "DNS cannot see the model" up dns account.h
+check "DNS cannot see HTTPS" up dns http.h
+check "the probe cannot see DNS" up probe dns.h
+check "the probe cannot see discovery" up probe discover.h
+check "discovery cannot see what the commands and the console share" up discover app.h
 check "the diagnosis cannot see the probe" up diag probe.h
 check "the probe cannot see what the commands and the console share" up probe app.h
 check "the shared layer cannot see the commands" up app cli.h
@@ -72,6 +80,11 @@ check "the socket code does not include TLS" \
 check "the probe sees the store's seal and TLS" compiles probe '#include "seal.h"
 #include "tls.h"
 #include "probe_int.h"'
+check "discovery sees DNS, HTTPS, the presets and its parser" compiles discover '#include "dns.h"
+#include "http.h"
+#include "preset.h"
+#include "autoconfig.h"
+#include "discover.h"'
 check "the shared layer sees the probe and the store" compiles app '#include "probe.h"
 #include "store.h"
 #include "app.h"'

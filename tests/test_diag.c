@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
@@ -19,6 +20,9 @@ enum {
 	T_PLAIN = 1 << 3, T_TLS = 1 << 4, T_NOAUTH = 1 << 5,
 	T_INTERNAL = 1 << 7, T_OLDTLS = 1 << 8,
 	T_CAFILE = 1 << 9,
+	T_OFFER_TLS = 1 << 10,    /* the EHLO offered STARTTLS */
+	T_TLS_ON = 1 << 11,       /* the dialogue was encrypted */
+	T_AUTH_OK = 1 << 12,      /* the login succeeded */
 };
 
 struct tcase {
@@ -36,6 +40,7 @@ struct tcase {
 	const char *imap_code;
 	unsigned port;            /* 0: 587 (SMTP) or 993 (IMAP) */
 	enum security sec;        /* with port 0: starttls / ssl */
+	const char *hint;         /* a preset hint line's value, or NULL */
 };
 
 #define SMTP(st) .stage = STAGE_##st
@@ -142,9 +147,25 @@ static const struct tcase cases[] = {
 	{ "rate_login_attempts", DIAG_RATE_LIMITED, "login_attempts", SMTP(AUTH),
 	  .code = 454,
 	  .reply = "4.7.0 Too many login attempts, please try again later." },
-	{ "rate_quota", DIAG_RATE_LIMITED, "quota", SMTP(DATA), .code = 554,
+	/* Microsoft's recipients-per-day limit (its SMTP AUTH limits page):
+	 * a daily limit, no longer the vaguer "quota". */
+	{ "rate_daily", DIAG_RATE_LIMITED, "daily_limit", SMTP(DATA), .code = 554,
 	  .reply = "5.2.0 STOREDRV.Submission.Exception:"
 	           "SubmissionQuotaExceededException; Failed to process message" },
+	{ "rate_quota", DIAG_RATE_LIMITED, "quota", SMTP(DATA), .code = 554,
+	  .reply = "5.7.0 Sending quota exceeded" },
+	{ "rate_daily_esc", DIAG_RATE_LIMITED, "daily_limit", SMTP(MAIL),
+	  .code = 550, .reply = "5.4.5 Sending limit exceeded" },
+	{ "rate_credits", DIAG_RATE_LIMITED, "credits", SMTP(AUTH), .code = 451,
+	  .reply = "Authentication failed: Maximum credits exceeded" },
+	{ "rate_volume", DIAG_RATE_LIMITED, "volume", SMTP(MAIL), .code = 421,
+	  .reply = "4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred "
+	           "due to unexpected volume or user complaints" },
+	/* Exim's ratelimit ACL, no enhanced code, any stage. */
+	{ "rate_messages", DIAG_RATE_LIMITED, "messages", SMTP(RCPT), .code = 450,
+	  .reply = "Sender rate exceeds 100.0 messages per 1h" },
+	{ "rate_messages", DIAG_RATE_LIMITED, "messages", SMTP(DATA), .code = 550,
+	  .reply = "Your account has reached its limit for outgoing mail" },
 	{ "rate_messages", DIAG_RATE_LIMITED, "messages", SMTP(MAIL), .code = 450,
 	  .reply = "4.7.1 Error: too much mail from 127.0.0.1" },
 	{ "rate_try_later", DIAG_RATE_LIMITED, "deferred", SMTP(MAIL),
@@ -205,6 +226,36 @@ static const struct tcase cases[] = {
 	  IMAP(IMAP_LOGIN), .imap_code = "ALERT",
 	  .reply = "BAD [ALERT] Plaintext authentication not allowed without SSL/TLS",
 	  .port = 143, .sec = SEC_NONE },
+	/* No AUTH in clear, STARTTLS offered, an account set to none: not "no
+	 * login method" but encryption first. */
+	{ "enc_auth_after_tls", DIAG_ENCRYPTION_REQUIRED, "auth_after_tls",
+	  SMTP(AUTH), .flags = T_NOAUTH | T_OFFER_TLS, .code = 503,
+	  .reply = "5.5.1 Error: authentication not enabled", .port = 587,
+	  .sec = SEC_NONE },
+	{ "auth_web_login_words", DIAG_AUTH_FAILED, "web_login_required",
+	  SMTP(AUTH), .code = 534,
+	  .reply = "5.7.9 Please log in with your web browser and then try again" },
+	{ "auth_smtp_disabled_esc", DIAG_AUTH_FAILED, "smtp_auth_disabled",
+	  SMTP(AUTH), .code = 535, .flags = T_TLS_ON,
+	  .reply = "5.7.139 Authentication unsuccessful, the request did not meet "
+	           "the criteria to be authenticated successfully" },
+	{ "auth_smtp_disabled_words", DIAG_AUTH_FAILED, "smtp_auth_disabled",
+	  SMTP(AUTH), .code = 535, .flags = T_TLS_ON,
+	  .reply = "Authentication unsuccessful, SmtpClientAuthentication is "
+	           "disabled for the Tenant" },
+	{ "login_account_disabled", DIAG_AUTH_FAILED, "account_disabled",
+	  SMTP(AUTH), .code = 535, .flags = T_TLS_ON,
+	  .reply = "5.7.8 Your account has been suspended" },
+	{ "imap_post_login_rejected", DIAG_AUTH_FAILED, "post_login_rejected",
+	  IMAP(IMAP_SELECT), .flags = T_AUTH_OK | T_TLS_ON,
+	  .reply = "User is authenticated but not connected." },
+	{ "preset_hint", DIAG_AUTH_FAILED, "smtp_auth_disabled", SMTP(AUTH),
+	  .code = 535, .flags = T_TLS_ON,
+	  .reply = "5.7.139 Authentication unsuccessful, basic authentication is "
+	           "disabled.",
+	  .hint = "auth 535 5.7.139 | basic authentication is disabled; "
+	          "SmtpClientAuthentication | auth_failed/smtp_auth_disabled | "
+	          "An administrator must enable SMTP AUTH for the mailbox." },
 	{ "auth_not_offered", DIAG_AUTH_UNSUPPORTED, "not_offered", SMTP(AUTH),
 	  .flags = T_NOAUTH, .code = 250, .reply = "mail.example.com\nPIPELINING" },
 	{ "auth_too_weak", DIAG_AUTH_UNSUPPORTED, "mechanism_too_weak",
@@ -232,7 +283,7 @@ static const struct tcase cases[] = {
 	  .reply = "NO [EXPIRED] That password has expired" },
 	{ "auth_imap_contactadmin", DIAG_AUTH_FAILED, "account_disabled",
 	  IMAP(IMAP_LOGIN), .imap_code = "CONTACTADMIN",
-	  .reply = "NO [CONTACTADMIN] Account locked" },
+	  .reply = "NO [CONTACTADMIN] Contact your administrator" },
 	{ "imap_unavailable", DIAG_SERVER_UNAVAILABLE, "temporary",
 	  IMAP(IMAP_LOGIN), .imap_code = "UNAVAILABLE",
 	  .reply = "NO [UNAVAILABLE] Temporary authentication failure." },
@@ -281,13 +332,33 @@ static const struct tcase cases[] = {
 	  .code = 554, .reply = "5.3.2 No SMTP service here" },
 	{ "greeting_5xx", DIAG_SERVER_UNAVAILABLE, "no_service", SMTP(GREETING),
 	  .code = 550, .reply = "go away" },
+	/* 421 at DATA that states a permanent account restriction. */
+	{ "sender_account_blocked", DIAG_SENDER_REJECTED, "account_blocked",
+	  SMTP(DATA), .code = 421,
+	  .reply = "4.7.0 Your account has been suspended for sending" },
+	{ "sender_unverified", DIAG_SENDER_REJECTED, "unverified_sender",
+	  SMTP(DATA), .code = 554,
+	  .reply = "Message rejected: Email address is not verified. The "
+	           "following identities failed the check in region US-EAST-1: "
+	           "alice@example.com" },
+	{ "sender_not_owned", DIAG_SENDER_REJECTED, "not_owned", SMTP(DATA),
+	  .code = 554, .reply = "5.0.0 Error: The account is not available in "
+	  "Bridge. Verify the outgoing server settings in your mail client and "
+	  "try again" },
+	{ "sender_530_after_auth", DIAG_SENDER_REJECTED, "not_owned", SMTP(MAIL),
+	  .flags = T_AUTH_OK | T_TLS_ON, .code = 530,
+	  .reply = "5.7.0 Authentication required" },
 	{ "imap_bye", DIAG_SERVER_UNAVAILABLE, "closing", IMAP(GREETING),
 	  .reply = "* BYE Server shutting down" },
 	{ "any_421", DIAG_SERVER_UNAVAILABLE, "closing", SMTP(MAIL), .code = 421,
 	  .reply = "4.4.2 mail.example.com Error: timeout exceeded" },
-	{ "any_4xx", DIAG_SERVER_UNAVAILABLE, "temporary", SMTP(RCPT), .code = 450,
+	/* Postgrey's reply was "temporary" before greylisting had a rule. */
+	{ "greylisted", DIAG_SERVER_UNAVAILABLE, "greylisted", SMTP(RCPT),
+	  .code = 450,
 	  .reply = "4.2.0 <bob@example.com>: Recipient address rejected: "
 	           "Greylisted, see http://postgrey.schweikert.ch/" },
+	{ "any_4xx", DIAG_SERVER_UNAVAILABLE, "temporary", SMTP(RCPT), .code = 450,
+	  .reply = "4.3.0 <bob@example.com>: Temporary lookup failure" },
 	{ "bad_reply_code", DIAG_PROTOCOL_ERROR, "bad_reply", SMTP(EHLO),
 	  .code = 999, .reply = "what" },
 	{ "unparseable_reply", DIAG_PROTOCOL_ERROR, "unparseable_reply",
@@ -376,6 +447,9 @@ evidence_from(const struct tcase *t, struct diag_evidence *ev)
 	ev->auth_not_offered = t->flags & T_NOAUTH;
 	ev->internal = t->flags & T_INTERNAL;
 	ev->tls_version_refused = t->flags & T_OLDTLS;
+	ev->offered_starttls = t->flags & T_OFFER_TLS;
+	ev->tls_on = t->flags & T_TLS_ON;
+	ev->auth_ok = t->flags & T_AUTH_OK;
 	if (t->flags & T_CAFILE)
 		snprintf(ev->ca_file_why, sizeof ev->ca_file_why,
 		         "CA file /tmp/ca.pem: it is a FIFO, not a regular file");
@@ -478,7 +552,21 @@ test_rules(void)
 				found = true;
 		check(found, "case %zu names an existing rule %s", i, t->rule);
 		evidence_from(t, &ev);
-		rule = classify_rule(&ev, &a, NULL, &d);
+		if (t->hint) {
+			static struct preset hp;
+			char text[1024], err[256];
+
+			snprintf(text, sizeof text, "name = Hinted\nsmtp = "
+			         "mail.example.com 587 starttls\nhint = %s\n", t->hint);
+			check(preset_parse(text, strlen(text), "hinted", &hp, err,
+			                   sizeof err) == 0, "case %zu: the hint parses "
+			      "(%s)", i, err);
+			rule = classify_rule(&ev, &a, &hp, &d);
+			check(strcmp(d.fixes[0], hp.hints[0].fix) == 0,
+			      "case %zu: the hint's fix comes first", i);
+		} else {
+			rule = classify_rule(&ev, &a, NULL, &d);
+		}
 		oneline(shown, sizeof shown, t->reply);
 		check(rule != NULL && strcmp(rule, t->rule) == 0 &&
 		      d.cat == t->cat && strcmp(d.reason, t->reason) == 0,
@@ -584,9 +672,12 @@ test_rate_limits(void)
 		      diag_stage_name(ev.stage), texts[i].reply,
 		      diag_cat_name(d.cat), rule);
 		temp = texts[i].code < 500;
+		/* No quota to raise for a limit on connections (the old
+		 * answer said so). */
 		check(has_fix(&d, "Space out your sending") &&
 		      has_fix(&d, "Check your provider's sending limits") &&
-		      has_fix(&d, "increase the quota") &&
+		      has_fix(&d, "increase the quota") ==
+		      (strcmp(d.reason, "connections") != 0) &&
 		      has_fix(&d, "retry later") == temp,
 		      "%d: the page's limit fixes, retry later only when 4xx",
 		      texts[i].code);
@@ -681,8 +772,10 @@ test_fixes(void)
 	char why[128];
 
 	test_account(&a);
-	preset_init(&bridge, "protonmail-bridge", "ProtonMail Bridge",
+	/* Any id: what makes it a bridge is its local_app key. */
+	preset_init(&bridge, "my-bridge", "ProtonMail Bridge",
 	            "127.0.0.1", 1025, false);
+	strcpy(bridge.local_app, "Proton Mail Bridge");
 	preset_init(&zoho, "zoho", "Zoho", "smtp.zoho.eu", 587, true);
 
 	/* Connection refused: host:port, firewall, the other port. */
@@ -712,8 +805,8 @@ test_fixes(void)
 	ev.sys_errno = ECONNREFUSED;
 	classify(&ev, &a, &bridge, &d);
 	check(d.cat == DIAG_CONNECTION_REFUSED &&
-	      strstr(d.fixes[0], "Bridge is not running: start the Bridge "
-	             "application on this machine") != NULL,
+	      strstr(d.fixes[0], "Proton Mail Bridge is not running: start it "
+	             "on this machine") != NULL,
 	      "Bridge refused: first fix says to start the Bridge");
 	check(!has_fix(&d, "Test with another port"),
 	      "Bridge refused: no other-port guess");
@@ -735,8 +828,8 @@ test_fixes(void)
 	strcpy(ev.host, "127.0.0.1");
 	ev.port = 1025;
 	classify(&ev, &a, &bridge, &d);
-	check(has_fix(&d, "Bridge password shown in the Bridge application, not "
-	              "your Proton password"),
+	check(has_fix(&d, "Use the password Proton Mail Bridge shows for this "
+	              "account"),
 	      "Bridge auth failed: use the Bridge password");
 	strcpy(a.username, "bob@example.com");
 	smtp_ev(&ev, STAGE_AUTH, 535, "5.7.8 Error: authentication failed", 587,
@@ -1027,10 +1120,112 @@ test_tables(void)
 		      "certificate problem %zu is \"%s\"", i, certs[i]);
 }
 
+/* Every hint of the shipped presets names a category and a reason the
+ * diagnosis knows (a hint that does not would be ignored in silence), and
+ * reaches its own category on a reply made of its own codes and words. */
+static void
+test_shipped_hints(void)
+{
+	struct preset_list l;
+	const char *src = getenv("top_srcdir");
+	char dir[1024];
+	size_t i, k, n = 0;
+
+	snprintf(dir, sizeof dir, "%s/presets", src ? src : ".");
+	setenv("FLUENZR_PRESET_DIR", dir, 1);
+	check(preset_load_all(&l, NULL, NULL) == 0, "the shipped presets load");
+	for (i = 0; i < l.n; i++)
+		for (k = 0; k < l.v[i].nhints; k++) {
+			n++;
+			check(diag_hint_valid(&l.v[i].hints[k]),
+			      "%s hint %zu names a known category/reason (%s/%s)",
+			      l.v[i].id, k + 1, l.v[i].hints[k].cat,
+			      l.v[i].hints[k].reason);
+		}
+	check(n >= 20, "the shipped presets carry hints (%zu)", n);
+	preset_list_free(&l);
+}
+
+/* What the diagnosis rests on, the server's words when no rule knows
+ * them, and no fix that contradicts what was seen. */
+static void
+test_honest(void)
+{
+	struct diag_evidence ev;
+	struct diagnosis d;
+	struct account a;
+
+	test_account(&a);
+	smtp_ev(&ev, STAGE_AUTH, 535, "5.7.139 Authentication unsuccessful, "
+	        "SmtpClientAuthentication is disabled for the Tenant.", 587,
+	        SEC_STARTTLS);
+	ev.tls_on = true;
+	classify(&ev, &a, NULL, &d);
+	check(strcmp(d.evidence, "535 5.7.139") == 0, "evidence: the codes "
+	      "an enhanced-code rule rests on (%s)", d.evidence);
+	check(!has_fix(&d, "Caps Lock") && !has_fix(&d, "app password"),
+	      "SMTP AUTH disabled: no password advice");
+	smtp_ev(&ev, STAGE_DATA, 550, "Your account has Reached Its Limit "
+	        "for today", 587, SEC_STARTTLS);
+	classify(&ev, &a, NULL, &d);
+	check(strcmp(d.evidence, "550 \"Reached Its Limit\"") == 0,
+	      "evidence: the words as the server wrote them (%s)", d.evidence);
+
+	/* No rule knows it: the first fix quotes the server. */
+	smtp_ev(&ev, STAGE_MAIL, 550, "5.7.1 The moon is in the wrong phase",
+	        587, SEC_STARTTLS);
+	ev.auth_ok = true;
+	classify(&ev, &a, NULL, &d);
+	check(d.nfixes > 0 && strstr(d.fixes[0], "own words") &&
+	      strstr(d.fixes[0], "The moon is in the wrong phase"),
+	      "a reply no rule knows: its words are the first fix (%s)",
+	      d.nfixes ? d.fixes[0] : "none");
+	check(strstr(d.evidence, "no rule knows") != NULL,
+	      "a reply no rule knows: the evidence says so (%s)", d.evidence);
+
+	/* No AUTH on a submission port that is not 25. */
+	smtp_ev(&ev, STAGE_AUTH, 503, "5.5.1 Error: authentication not enabled",
+	        587, SEC_STARTTLS);
+	ev.auth_not_offered = true;
+	ev.tls_on = true;
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_AUTH_UNSUPPORTED && !has_fix(&d, "port 25") &&
+	      !has_fix(&d, "Turn encryption on"),
+	      "no AUTH after TLS on 587: neither 'port 25' nor 'encryption on'");
+	ev.port = 25;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "port 25"), "no AUTH on port 25: says port 25");
+
+	/* Send As refused while the login is the address. */
+	strcpy(a.username, a.email);
+	smtp_ev(&ev, STAGE_DATA, 554, "5.2.252 SendAsDenied; bob@example.com "
+	        "not allowed to send as x@example.org", 587, SEC_STARTTLS);
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_SENDER_REJECTED && !has_fix(&d, "give bob@example.com"),
+	      "Send As with login = address: no 'give X Send As for X'");
+	/* Greylisting and connection limits: no quota to increase. */
+	smtp_ev(&ev, STAGE_RCPT, 450, "4.2.0 <x@example.org>: Recipient address "
+	        "rejected: Greylisted", 587, SEC_STARTTLS);
+	classify(&ev, &a, NULL, &d);
+	check(!has_fix(&d, "quota") && !has_fix(&d, "does not exist"),
+	      "greylisting: no quota, no missing mailbox");
+	ev.imap = true;
+	ev.stage = STAGE_IMAP_LOGIN;
+	ev.reply_code = 0;
+	snprintf(ev.reply, sizeof ev.reply, "Maximum number of connections from "
+	         "user+IP exceeded");
+	snprintf(ev.imap_code, sizeof ev.imap_code, "UNAVAILABLE");
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_RATE_LIMITED && !has_fix(&d, "quota"),
+	      "IMAP connection limit: no quota");
+}
+
 int
 main(void)
 {
 	test_tables();
+	test_honest();
+	test_shipped_hints();
 	test_rules();
 	test_rate_limits();
 	test_not_limits();

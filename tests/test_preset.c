@@ -354,6 +354,46 @@ test_hostile(void)
 	           "line 2:");
 	expect_bad("missing name", "smtp = smtp.example.com 587 starttls\n",
 	           37, "x", "line 1:");
+	/* Hints: four fields, each checked. */
+	{
+		const char *h = GOOD_HEAD
+		    "hint = auth 535 5.7.139 [ALERT] | SmtpClientAuthentication; "
+		    "basic authentication | auth_failed/smtp_auth_disabled | "
+		    "Ask an administrator.\n"
+		    "hint = * | Relaying disallowed | sender_rejected/not_owned | "
+		    "Send as yourself.\n";
+
+		rc = preset_parse(h, strlen(h), "x", &p, err, sizeof err);
+		check(rc == 0 && p.nhints == 2 &&
+		      !strcmp(p.hints[0].codes, "auth 535 5.7.139 [ALERT]") &&
+		      !strcmp(p.hints[0].words, "SmtpClientAuthentication; "
+		              "basic authentication") &&
+		      !strcmp(p.hints[0].cat, "auth_failed") &&
+		      !strcmp(p.hints[0].reason, "smtp_auth_disabled") &&
+		      !strcmp(p.hints[0].fix, "Ask an administrator.") &&
+		      p.hints[1].codes[0] == '\0' &&
+		      !strcmp(p.hints[1].words, "Relaying disallowed"),
+		      "hints: every field read, '*' is any (%s)", rc ? err : "ok");
+	}
+#define BAD_HINT(what, line) \
+	expect_bad("hint: " what, GOOD_HEAD "hint = " line "\n", \
+	           strlen(GOOD_HEAD "hint = " line "\n"), "x", "line 3:")
+	BAD_HINT("three fields", "535 | words | auth_failed/bad_credentials");
+	BAD_HINT("five fields", "535 | w | auth_failed/x | fix | more");
+	BAD_HINT("codes and words both any", "* | * | auth_failed/x | Fix.");
+	BAD_HINT("a code that is none", "53 | w | auth_failed/x | Fix.");
+	BAD_HINT("an enhanced code cut short", "5.7. | w | auth_failed/x | Fix.");
+	BAD_HINT("an IMAP code in lowercase", "[alert] | w | auth_failed/x | Fix.");
+	BAD_HINT("no slash", "535 | w | auth_failed | Fix.");
+	BAD_HINT("an uppercase reason", "535 | w | auth_failed/Bad | Fix.");
+	BAD_HINT("an empty phrase", "535 | a;;b | auth_failed/x | Fix.");
+	BAD_HINT("no fix", "535 | w | auth_failed/x | ");
+	BAD_HINT("a fix too long", "535 | w | auth_failed/x | "
+	         "0123456789012345678901234567890123456789012345678901234567890123"
+	         "0123456789012345678901234567890123456789012345678901234567890123"
+	         "0123456789012345678901234567890123456789012345678901234567890123"
+	         "0123456789012345678901234567890123456789012345678901234567890123");
+#undef BAD_HINT
 	expect_bad("unknown key", GOOD_HEAD "colour = blue\n",
 	           strlen(GOOD_HEAD "colour = blue\n"), "x", "line 3:");
 	expect_bad("no '='", GOOD_HEAD "just words\n",
@@ -400,12 +440,22 @@ test_hostile(void)
 	           GOOD_HEAD "note = 1\nnote = 2\nnote = 3\nnote = 4\nnote = 5\n",
 	           strlen(GOOD_HEAD "note = 1\nnote = 2\nnote = 3\nnote = 4\n"
 	                  "note = 5\n"), "x", "line 7:");
+	expect_bad("local_app twice",
+	           GOOD_HEAD "local_app = A Bridge\nlocal_app = B Bridge\n",
+	           strlen(GOOD_HEAD "local_app = A Bridge\nlocal_app = B Bridge\n"),
+	           "x", "line 4:");
 	expect_bad("bad app_password", GOOD_HEAD "app_password = maybe\n",
 	           strlen(GOOD_HEAD "app_password = maybe\n"), "x", "line 3:");
 	expect_bad("IP as domain", GOOD_HEAD "domains = 192.0.2.1\n",
 	           strlen(GOOD_HEAD "domains = 192.0.2.1\n"), "x", "line 3:");
 	expect_bad("duplicate domain", GOOD_HEAD "domains = a.com b.com A.com\n",
 	           strlen(GOOD_HEAD "domains = a.com b.com A.com\n"), "x", "line 3:");
+	expect_bad("IP as MX suffix", GOOD_HEAD "mx = 192.0.2.1\n",
+	           strlen(GOOD_HEAD "mx = 192.0.2.1\n"), "x", "line 3:");
+	expect_bad("bad MX suffix", GOOD_HEAD "mx = mail..ovh.net\n",
+	           strlen(GOOD_HEAD "mx = mail..ovh.net\n"), "x", "line 3:");
+	expect_bad("duplicate MX suffix", GOOD_HEAD "mx = a.com\nmx = A.com\n",
+	           strlen(GOOD_HEAD "mx = a.com\nmx = A.com\n"), "x", "line 4:");
 	expect_bad("NUL byte", GOOD_HEAD "note = a\0b\n",
 	           strlen(GOOD_HEAD) + 11, "x", "line 3:");
 	expect_bad("escape sequence", GOOD_HEAD "note = \x1b[2J\n",
@@ -564,6 +614,25 @@ test_match_apply(void)
 	str_printf(cfg, sizeof cfg, "%s/empty-config", tmpdir);
 	setenv("XDG_CONFIG_HOME", cfg, 1);
 	check(preset_load_all(&l, NULL, NULL) == 0, "load for matching");
+
+	/* MX hosts against the presets' mx suffixes, on label boundaries. */
+	struct { const char *mx, *id; } x[] = {
+		{ "mx1.mail.ovh.net", "ovh" },
+		{ "MX2.MAIL.OVH.NET.", "ovh" },
+		{ "aspmx.l.google.com", "gmail" },
+		{ "example-com.mail.protection.outlook.com", "office365" },
+		{ "mx.zoho.eu", "zoho-eu" },
+		{ "mx1.infomaniak.ch", "infomaniak" },
+		{ "spool.mail.gandi.net", "gandi" },
+		{ "mx.notovh.net", NULL },
+		{ "ovh.net.evil.test", NULL },
+		{ "", NULL },
+	};
+	for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) {
+		const struct preset *p = preset_match_mx(&l, x[i].mx);
+		check(x[i].id ? p && !strcmp(p->id, x[i].id) : !p,
+		      "MX %s -> %s", x[i].mx, x[i].id ? x[i].id : "none");
+	}
 
 	struct { const char *in, *id; } m[] = {
 		{ "someone@gmail.com", "gmail" },

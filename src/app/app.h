@@ -11,6 +11,7 @@
 
 #include "account.h"
 #include "diag.h"
+#include "discover.h"
 #include "oauth.h"
 #include "preset.h"
 #include "probe.h"
@@ -159,5 +160,17 @@ bool app_runner_stop(struct app_runner *r, int timeout_ms);
 /* After app_runner_stop() returned true, or with nothing in flight. Jobs
  * not collected are dropped: collect them first to free their args. */
 void app_runner_free(struct app_runner *r);
+
+/* Fills the server fields of a that the user did not give (PRESET_GIVEN_*
+ * in given) from a discovered candidate, as the commands and the console
+ * both do: the preset's id when it came from one, the username when the
+ * source named one other than the address. */
+void app_discover_apply(const struct disc_candidate *c, struct account *a,
+                        unsigned given);
+/* The sentence to show before a password goes to c's server, or NULL when
+ * none is needed: the server is outside the address's domain and the
+ * source (DNS or HTTP) could have been spoofed. */
+const char *app_discover_warning(const struct disc_candidate *c,
+                                 const char *email, char *buf, size_t len);
 
 #endif

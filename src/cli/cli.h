@@ -38,7 +38,9 @@ void cli_close(struct cli_ctx *c);
 
 int cmd_account(struct cli_ctx *c, int argc, char **argv);
 int cmd_presets(struct cli_ctx *c, int argc, char **argv);
+int cmd_discover(struct cli_ctx *c, int argc, char **argv);   /* cli_discover.c */
 int cmd_store(struct cli_ctx *c, int argc, char **argv);
 int cmd_test(struct cli_ctx *c, int argc, char **argv);   /* cli_test.c */
+int cmd_explain(struct cli_ctx *c, int argc, char **argv); /* cli_explain.c */
 
 #endif

@@ -41,6 +41,7 @@ struct acct_opts {
 	int oauth_secret_fd;      /* -1: none */
 	bool sign_in_given, oauth_given;
 	bool json;
+	bool trust_discovered;    /* a discovered server outside the domain is accepted */
 };
 
 static int
@@ -107,6 +108,7 @@ set_security(enum security *dst, const char *field, const char *v)
 	X("--allow-old-tls",    false, AOPT_ALLOW_OLD_TLS) \
 	X("--no-allow-old-tls", false, AOPT_NO_ALLOW_OLD_TLS) \
 	X("--json",             false, AOPT_JSON) \
+	X("--trust-discovered", false, AOPT_TRUST_DISCOVERED) \
 	X("--sign-in",          true,  AOPT_SIGN_IN) \
 	X("--oauth-client-id",  true,  AOPT_OAUTH_CLIENT_ID) \
 	X("--oauth-client-secret-fd", true, AOPT_OAUTH_SECRET_FD) \
@@ -218,6 +220,9 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 			break;
 		case AOPT_JSON:
 			o->json = true;
+			break;
+		case AOPT_TRUST_DISCOVERED:
+			o->trust_discovered = true;
 			break;
 		case AOPT_EMAIL: {
 			const char *why = valid_email(v);
@@ -470,6 +475,49 @@ finish_account(struct acct_opts *o)
 	return 0;
 }
 
+/* No server and no preset: the discovery engine, as `discover` runs it.
+ * The best candidate is taken; one outside the address's domain found
+ * through DNS or HTTP only with --trust-discovered. */
+static int
+discover_server(struct cli_ctx *c, struct acct_opts *o)
+{
+	struct disc_options d = { .email = o->a.email, .cancel_fd = -1,
+	                          .timeout_ms = DISC_DEFAULT_TIMEOUT_MS,
+	                          .presets = &c->presets,
+	                          .ca_file = o->a.ca_file[0] ? o->a.ca_file : NULL };
+	struct disc_result *r = calloc(1, sizeof *r);
+	char warn[600];
+	int rc = 0;
+
+	if (!r)
+		return EX_OSERR;
+	fprintf(stderr, "fluenzr-tui: no server given: looking up the settings of %s...\n",
+	        o->a.email);
+	discover_run(&d, r);
+	if (r->n == 0) {
+		fprintf(stderr, "fluenzr-tui: invalid smtp-host: none given, and none found "
+		        "for %s (give --smtp-host or --preset; see 'fluenzr-tui discover')\n",
+		        o->a.email);
+		rc = EX_DATAERR;
+	} else {
+		const struct disc_candidate *best = &r->c[0];
+		fprintf(stderr, "fluenzr-tui: found: %s (smtp %s %u %s)\n", best->why,
+		        best->smtp.host, best->smtp.port, security_name(best->smtp.security));
+		if (app_discover_warning(best, o->a.email, warn, sizeof warn)) {
+			fprintf(stderr, "fluenzr-tui: warning: %s\n", warn);
+			if (!o->trust_discovered) {
+				fprintf(stderr, "fluenzr-tui: nothing saved: add --trust-discovered "
+				        "to accept it, or give --smtp-host\n");
+				rc = EX_DATAERR;
+			}
+		}
+		if (!rc)
+			app_discover_apply(best, &o->a, o->given);
+	}
+	free(r);
+	return rc;
+}
+
 static int
 account_add(struct cli_ctx *c, int argc, char **argv)
 {
@@ -492,12 +540,9 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 		if (p)
 			preset_apply(p, &o.a, o.given);
 	}
-	if (!o.a.smtp_host[0]) {
-		fprintf(stderr, "fluenzr-tui: invalid smtp-host: none given and no preset serves "
-		        "the domain of %s (give --smtp-host or --preset)\n", o.a.email);
-		return EX_DATAERR;
-	}
-	if (!o.user_given)
+	if (!o.a.smtp_host[0] && (rc = discover_server(c, &o)))
+		return rc;
+	if (!o.user_given && !o.a.username[0])
 		str_copy(o.a.username, sizeof o.a.username, o.a.email);
 	fill_defaults(&o.a, o.given);
 	if ((rc = finish_account(&o)))

@@ -29,6 +29,12 @@ int cli_bad_field(const char *field, const char *why);
 void cli_json_server(struct json *j, const char *host, unsigned port,
                      enum security sec, const char *user);
 
+struct diagnosis;
+/* A failed diagnosis for people: title, the server's words, what it rests
+ * on, the fixes (cli_test.c; test and explain print it alike). */
+void cli_print_diagnosis(const struct diagnosis *d);
+/* The "diagnosis" object of test --json and explain --json. */
+void cli_json_diagnosis(struct json *j, const struct diagnosis *d);
 /* cli_oauth.c: an OAuth client secret read from fd into *out (locked
  * memory of STORE_SECRET_MAX + 2, secmem_free() it); 0 or an exit code. */
 int cli_read_oauth_secret(int fd, char **out);

@@ -52,6 +52,11 @@ json_preset(struct json *j, const struct preset *p)
 	json_key(j, "smtp"); json_servers(j, p->smtp, p->nsmtp);
 	json_key(j, "imap"); json_servers(j, p->imap, p->nimap);
 	json_key(j, "app_password"); json_bool(j, p->app_password);
+	json_key(j, "local_app");
+	if (p->local_app[0])
+		json_str(j, p->local_app);
+	else
+		json_null(j);
 	json_key(j, "notes");
 	json_arr_begin(j);
 	for (i = 0; i < p->nnotes; i++)

@@ -17,6 +17,7 @@
 
 #include "app.h"
 #include "cli.h"
+#include "cli_int.h"
 #include "diag.h"
 #include "json.h"
 #include "probe.h"
@@ -212,7 +213,6 @@ static void
 print_diagnosis(const struct probe_result *r)
 {
 	const struct diagnosis *d = &r->diag;
-	size_t i;
 
 	putchar('\n');
 	if (d->cat == DIAG_OK) {
@@ -225,11 +225,21 @@ print_diagnosis(const struct probe_result *r)
 			printf("  not seen in INBOX in time\n");
 		return;
 	}
+	cli_print_diagnosis(d);
+}
+
+void
+cli_print_diagnosis(const struct diagnosis *d)
+{
+	size_t i;
+
 	printf("%s %s (%s%s%s)\n", mark(false),
 	       d->title[0] ? d->title : diag_cat_title(d->cat), diag_cat_name(d->cat),
 	       d->reason[0] ? ": " : "", d->reason);
 	if (d->reply[0])
 		printf("  server said: %s\n", d->reply);
+	if (d->evidence[0])
+		printf("  based on: %s\n", d->evidence);
 	if (d->nfixes) {
 		printf("  what to check:\n");
 		for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
@@ -239,6 +249,39 @@ print_diagnosis(const struct probe_result *r)
 		printf("  suggestion: %s\n", d->suggestion);
 	if (d->pin_candidate[0])
 		printf("  certificate fingerprint: %s\n", d->pin_candidate);
+}
+
+void
+cli_json_diagnosis(struct json *j, const struct diagnosis *d)
+{
+	size_t i;
+
+	json_obj_begin(j);
+	json_key(j, "category"); json_str(j, diag_cat_name(d->cat));
+	json_key(j, "reason"); json_str(j, d->reason);
+	json_key(j, "stage"); json_str(j, diag_stage_name(d->stage));
+	json_key(j, "reply"); json_str(j, d->reply);
+	json_key(j, "evidence"); json_str(j, d->evidence);
+	json_key(j, "title"); json_str(j, d->title[0] ? d->title : diag_cat_title(d->cat));
+	json_key(j, "fixes");
+	json_arr_begin(j);
+	for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
+		json_str(j, d->fixes[i]);
+	json_arr_end(j);
+	json_key(j, "suggestion"); json_str(j, d->suggestion);
+	json_key(j, "alt_port");
+	if (d->alt_port)
+		json_int(j, d->alt_port);
+	else
+		json_null(j);
+	json_key(j, "alt_security");
+	if (d->alt_port)
+		json_str(j, security_name(d->alt_security));
+	else
+		json_null(j);
+	json_key(j, "pin_candidate");
+	d->pin_candidate[0] ? json_str(j, d->pin_candidate) : json_null(j);
+	json_obj_end(j);
 }
 
 static void
@@ -294,31 +337,7 @@ json_result(struct json *j, const char *email, const struct probe_result *r)
 	}
 	json_arr_end(j);
 	json_key(j, "diagnosis");
-	json_obj_begin(j);
-	json_key(j, "category"); json_str(j, diag_cat_name(d->cat));
-	json_key(j, "reason"); json_str(j, d->reason);
-	json_key(j, "stage"); json_str(j, diag_stage_name(d->stage));
-	json_key(j, "reply"); json_str(j, d->reply);
-	json_key(j, "title"); json_str(j, d->title[0] ? d->title : diag_cat_title(d->cat));
-	json_key(j, "fixes");
-	json_arr_begin(j);
-	for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
-		json_str(j, d->fixes[i]);
-	json_arr_end(j);
-	json_key(j, "suggestion"); json_str(j, d->suggestion);
-	json_key(j, "alt_port");
-	if (d->alt_port)
-		json_int(j, d->alt_port);
-	else
-		json_null(j);
-	json_key(j, "alt_security");
-	if (d->alt_port)
-		json_str(j, security_name(d->alt_security));
-	else
-		json_null(j);
-	json_key(j, "pin_candidate");
-	d->pin_candidate[0] ? json_str(j, d->pin_candidate) : json_null(j);
-	json_obj_end(j);
+	cli_json_diagnosis(j, d);
 	json_key(j, "message_id");
 	r->message_id[0] ? json_str(j, r->message_id) : json_null(j);
 	json_key(j, "token"); json_str(j, r->token);

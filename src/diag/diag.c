@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 
 #include "diag.h"
@@ -115,6 +116,130 @@ diag_stage_name(enum diag_stage s)
 	return stage_names[s];
 }
 
+int
+diag_stage_from_name(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 1; i < sizeof stage_names / sizeof stage_names[0]; i++)
+		if (stage_names[i] && strcmp(stage_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* ---- replies as a log shows them ------------------------------------- */
+
+static bool
+is_digit3(const char *s)
+{
+	return s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' &&
+	       s[2] >= '0' && s[2] <= '9';
+}
+
+/* Appends n bytes of s to the text, one blank between parts, as the probe
+ * joins a multi-line reply. */
+static void
+text_add(char *dst, size_t len, const char *s, size_t n)
+{
+	size_t o = strlen(dst);
+
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		n--;
+	if (n == 0 || o + 2 >= len)
+		return;
+	if (o > 0)
+		dst[o++] = ' ';
+	str_sanitize(dst + o, len - o, s, n);
+}
+
+static bool
+word_is(const char *s, size_t n, const char *w)
+{
+	return strlen(w) == n && strncasecmp(s, w, n) == 0;
+}
+
+/* "A1 NO [CODE args] text", "NO text", "* BYE text": the code atom apart,
+ * the text after it. */
+static void
+imap_reply_parse(struct diag_evidence *ev, const char *t)
+{
+	const char *w[2];
+	size_t wn[2], i, n;
+
+	for (i = 0; i < 2; i++) {
+		while (*t == ' ' || *t == '\t')
+			t++;
+		w[i] = t;
+		wn[i] = strcspn(t, " \t\r\n");
+		t += wn[i];
+	}
+	/* Which of the first two words is the status (NO, BAD, BYE, OK)? */
+	t = w[0];
+	for (i = 0; i < 2; i++)
+		if (word_is(w[i], wn[i], "NO") || word_is(w[i], wn[i], "BAD") ||
+		    word_is(w[i], wn[i], "BYE") || word_is(w[i], wn[i], "OK")) {
+			t = w[i] + wn[i];
+			break;
+		}
+	while (*t == ' ' || *t == '\t')
+		t++;
+	if (*t == '[') {
+		n = strcspn(t + 1, " ]\r\n");
+		if (n < sizeof ev->imap_code)
+			str_sanitize(ev->imap_code, sizeof ev->imap_code, t + 1, n);
+		t += 1 + strcspn(t + 1, "]\r\n");
+		if (*t == ']')
+			t++;
+	}
+	text_add(ev->reply, sizeof ev->reply, t, strcspn(t, "\r\n"));
+}
+
+int
+diag_evidence_from_reply(struct diag_evidence *ev, bool imap,
+                         enum diag_stage stage, const char *text)
+{
+	const char *line = text;
+	size_t n;
+
+	memset(ev, 0, sizeof *ev);
+	ev->imap = imap;
+	ev->stage = stage;
+	if (text == NULL)
+		return -1;
+	while (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n')
+		line++;
+	if (*line == '\0')
+		return -1;
+	if (imap) {
+		imap_reply_parse(ev, line);
+		return 0;
+	}
+	for (; *line; line += n + (line[n] == '\n')) {
+		const char *l = line;
+
+		n = strcspn(line, "\n");
+		while (l < line + n && (*l == ' ' || *l == '\t'))
+			l++;
+		/* "NNN-text" and "NNN text": the code once, the text always. */
+		if (line + n - l >= 3 && is_digit3(l) &&
+		    (line + n - l == 3 || l[3] == ' ' || l[3] == '-' ||
+		     l[3] == '\r')) {
+			if (ev->reply_code == 0 && ev->reply[0] == '\0')
+				ev->reply_code = (l[0] - '0') * 100 + (l[1] - '0') * 10 +
+				                 (l[2] - '0');
+			l += line + n - l > 3 ? 4 : 3;
+		}
+		text_add(ev->reply, sizeof ev->reply, l, (size_t)(line + n - l));
+	}
+	return 0;
+}
+
 /* ---- reasons ---------------------------------------------------------- */
 
 /* The sub-reasons the rules give, each with its name in the diagnosis (the
@@ -202,7 +327,16 @@ diag_stage_name(enum diag_stage s)
 	X(SELECT_FAILED, "select_failed") \
 	X(SEARCH_FAILED, "search_failed") \
 	X(NO_STAGE, "no_stage") \
-	X(UNCLASSIFIED, "unclassified")
+	X(UNCLASSIFIED, "unclassified") \
+	X(DAILY_LIMIT, "daily_limit") \
+	X(CREDITS, "credits") \
+	X(VOLUME, "volume") \
+	X(SMTP_AUTH_DISABLED, "smtp_auth_disabled") \
+	X(POST_LOGIN_REJECTED, "post_login_rejected") \
+	X(AUTH_AFTER_TLS, "auth_after_tls") \
+	X(UNVERIFIED_SENDER, "unverified_sender") \
+	X(ACCOUNT_BLOCKED, "account_blocked") \
+	X(GREYLISTED, "greylisted")
 
 enum diag_reason {
 #define X(id, name) R_##id,
@@ -236,6 +370,9 @@ enum {
 	F_GARBLED      = 1u << 12, /* SMTP text without a reply code */
 	F_OLD_TLS      = 1u << 13, /* the server offers no TLS 1.2 or later */
 	F_CA_FILE      = 1u << 14, /* the account's CA file was refused */
+	F_OFFER_TLS    = 1u << 15, /* the last EHLO offered STARTTLS */
+	F_TLS_ON       = 1u << 16, /* the dialogue was encrypted */
+	F_AUTH_OK      = 1u << 17, /* the login succeeded */
 };
 
 enum { P_ANY = 0, P_SMTP, P_IMAP };
@@ -263,6 +400,9 @@ struct diag_rule {
 	enum cert_problem cert; /* CERT_OK = any */
 	unsigned need;          /* F_* that must all be set */
 	unsigned deny;          /* F_* that must all be clear */
+	bool hint;              /* the preset's hints decide (cat, reason) */
+	bool fallback;          /* a catch-all: the server's words are the
+	                         * best clue */
 	enum diag_cat cat;
 	enum diag_reason reason;
 };
@@ -369,10 +509,21 @@ static const struct diag_rule rules[] = {
 	{ .name = "timeout_reply", .need = F_TIMEOUT,
 	  .cat = DIAG_TIMEOUT, .reason = R_NO_REPLY },
 
+	/* -- What the provider's preset knows of its own replies (presets/
+	 * README, "hint") comes before the general rules on replies. */
+	{ .name = "preset_hint", .stages = S_DIALOGUE, .hint = true,
+	  .deny = F_NO_REPLY },
+
 	/* After STARTTLS was accepted the port is right; the two TLS stacks did
 	 * not agree (versions, ciphers) or the server broke off. */
 	{ .name = "tls_starttls_failed", .stages = S(STAGE_TLS),
 	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_TLS_HANDSHAKE_FAILED },
+
+	/* -- Greylisting asks every new sender to come back later: before
+	 * limits and recipients, whose words it shares. */
+	{ .name = "greylisted", .stages = S_ENVELOPE,
+	  .words = "greylist|graylist|grey-list|gray-list",
+	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_GREYLISTED },
 
 	/* -- A recipient's full mailbox speaks of quotas too: before limits. */
 	{ .name = "rcpt_mailbox_full_esc",
@@ -381,7 +532,9 @@ static const struct diag_rule rules[] = {
 	{ .name = "rcpt_mailbox_full_words",
 	  .stages = S(STAGE_RCPT) | S(STAGE_DATA),
 	  .words = "mailbox full|mailbox is full|tried to reach is over quota|"
-	           "mailbox over quota|mailbox size limit",
+	           "mailbox over quota|mailbox size limit|user is over quota|"
+	           "recipient is over quota|exceeded storage|mailbox quota|"
+	           "insufficient storage|out of storage",
 	  .cat = DIAG_RECIPIENT_REJECTED, .reason = R_MAILBOX_FULL },
 
 	/* -- Sending limits. Servers say it with 421, 450, 451, 452, 550, 554
@@ -400,16 +553,45 @@ static const struct diag_rule rules[] = {
 	  .words = "too many login|too many auth|too many failed|"
 	           "too many invalid|too many bad|too many unsuccessful",
 	  .cat = DIAG_RATE_LIMITED, .reason = R_LOGIN_ATTEMPTS },
+	/* A budget per day (Gmail 5.4.5, Microsoft's recipient rate, hosting
+	 * companies' "N messages per day"): waiting for the next day helps. */
+	{ .name = "rate_daily",
+	  .words = "daily|per day|a day|24-hour|24 hour|24h|/ 1d|"
+	           "submissionquotaexceeded",
+	  .cat = DIAG_RATE_LIMITED, .reason = R_DAILY_LIMIT },
+	{ .name = "rate_daily_esc", .esc = "5.4.5|4.4.5",
+	  .cat = DIAG_RATE_LIMITED, .reason = R_DAILY_LIMIT },
+	/* Paid-for sending (SendGrid, Brevo, Mailjet credits). */
+	{ .name = "rate_credits",
+	  .words = "credits exceeded|credit limit|out of credits|no credits|"
+	           "maximum credits|credits have been|insufficient credits",
+	  .cat = DIAG_RATE_LIMITED, .reason = R_CREDITS },
+	/* The receiving side defers because of how much, or what, this sender
+	 * sends: volume and complaints, not a setting of the account. */
+	{ .name = "rate_volume",
+	  .words = "unexpected volume|user complaints|complaint|"
+	           "unsolicited mail|unusual rate of unsolicited|"
+	           "suspicious volume|high volume|excessive volume",
+	  .cat = DIAG_RATE_LIMITED, .reason = R_VOLUME },
 	{ .name = "rate_quota",
 	  .words = "quota exceeded|quotaexceeded|exceeded quota|"
-	           "exceeded the quota|over quota|sending quota",
+	           "exceeded the quota|over quota|sending quota|outgoing quota|"
+	           "email quota",
 	  .cat = DIAG_RATE_LIMITED, .reason = R_QUOTA },
+	/* Postfix, Exim (ratelimit ACLs, often without an enhanced code),
+	 * hosting companies and the big providers, at any stage. */
 	{ .name = "rate_messages",
 	  .words = "too much mail|too many messages|too many mails|"
 	           "too many emails|sending limit|rate limit|ratelimit|"
 	           "rate-limit|throttl|limit exceeded|exceeded the limit|"
 	           "exceeded limit|unusual rate|message rate|sending rate|"
-	           "slow down",
+	           "slow down|sender rate|rate overlimit|reached its limit|"
+	           "reached your limit|reached the limit|messaging limit|"
+	           "hourly limit|per hour|an hour|/ 1h|sending activity|"
+	           "exceeded the maximum|maximum number of messages|"
+	           "messages per|emails per|mails per|thread limit|"
+	           "threads limit|concurrent limit|too fast|"
+	           "allowed outgoing messages|limit on the number",
 	  .cat = DIAG_RATE_LIMITED, .reason = R_MESSAGES },
 	/* Postfix and others defer a sender over its budget with a bare "try
 	 * again later" under 4.7.x. */
@@ -443,12 +625,32 @@ static const struct diag_rule rules[] = {
 	 * under 535 or an IMAP [ALERT]: the words decide. */
 	{ .name = "auth_app_password", .stages = S_LOGIN,
 	  .words = "application-specific password|app password|"
-	           "app-specific password|apppassword|application password",
+	           "app-specific password|apppassword|application password|"
+	           "authorization code",
 	  .cat = DIAG_AUTH_FAILED, .reason = R_APP_PASSWORD_REQUIRED },
 	{ .name = "auth_web_login", .stages = S_LOGIN, .esc = "5.7.14|4.7.14",
 	  .cat = DIAG_AUTH_FAILED, .reason = R_WEB_LOGIN_REQUIRED },
 	{ .name = "auth_imap_webalert", .imap_code = "WEBALERT",
 	  .cat = DIAG_AUTH_FAILED, .reason = R_WEB_LOGIN_REQUIRED },
+	{ .name = "auth_web_login_words", .stages = S_LOGIN,
+	  .words = "web browser|log in via your web|sign in via your web|"
+	           "web login required|weblogin|suspicious|unusual sign-in|"
+	           "unusual activity|verify your account|signin/continue|"
+	           "please log in to|please sign in to",
+	  .cat = DIAG_AUTH_FAILED, .reason = R_WEB_LOGIN_REQUIRED },
+	/* Microsoft's 5.7.139 and its kin: password logins are turned off
+	 * for the tenant, the mailbox or the protocol; no password fixes it. */
+	{ .name = "auth_smtp_disabled_esc", .stages = S_LOGIN, .esc = "5.7.139",
+	  .cat = DIAG_AUTH_FAILED, .reason = R_SMTP_AUTH_DISABLED },
+	{ .name = "auth_smtp_disabled_words", .stages = S_LOGIN,
+	  .words = "smtpclientauthentication is disabled|"
+	           "basic authentication is disabled|smtp auth is disabled|"
+	           "smtp authentication is disabled|smtp auth disabled|"
+	           "authenticated smtp is disabled|imap is disabled|"
+	           "imap access is disabled|imap is not enabled|"
+	           "imap access not enabled|enable imap|not enabled for imap|"
+	           "not enabled for smtp|smtp is disabled",
+	  .cat = DIAG_AUTH_FAILED, .reason = R_SMTP_AUTH_DISABLED },
 	{ .name = "enc_starttls_first", .code_lo = 530, .code_hi = 530,
 	  .words = "starttls|tls|encrypt|ssl|secure",
 	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = R_STARTTLS_FIRST },
@@ -463,6 +665,11 @@ static const struct diag_rule rules[] = {
 	           "without tls|requires encryption|encryption required|"
 	           "must use tls|must use ssl|logindisabled",
 	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = R_PLAINTEXT_DISALLOWED },
+	/* No login in clear, STARTTLS on offer: the server logs in only after
+	 * TLS, whatever the reply to our AUTH attempt said. */
+	{ .name = "enc_auth_after_tls", .stages = S(STAGE_AUTH), .proto = P_SMTP,
+	  .need = F_AUTH_NONE | F_OFFER_TLS, .deny = F_TLS_ON,
+	  .cat = DIAG_ENCRYPTION_REQUIRED, .reason = R_AUTH_AFTER_TLS },
 	{ .name = "auth_not_offered", .need = F_AUTH_NONE,
 	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = R_NOT_OFFERED },
 	{ .name = "auth_too_weak", .stages = S_LOGIN,
@@ -476,8 +683,23 @@ static const struct diag_rule rules[] = {
 	           "unsupported authentication|unknown authentication|"
 	           "mechanism not available|mechanism is not supported",
 	  .cat = DIAG_AUTH_UNSUPPORTED, .reason = R_MECHANISM_NOT_SUPPORTED },
+	/* An account closed or locked is no password problem. */
+	{ .name = "login_account_disabled", .stages = S_LOGIN,
+	  .words = "account disabled|account is disabled|account has been disabled|"
+	           "account suspended|account is suspended|"
+	           "account has been suspended|account blocked|"
+	           "account is blocked|account has been blocked|account locked|"
+	           "account is locked|account has been locked|"
+	           "account is not active|inactive account",
+	  .cat = DIAG_AUTH_FAILED, .reason = R_ACCOUNT_DISABLED },
+	/* 530 after a successful login speaks of the sender, not of logging
+	 * in: the sender rules below say what. */
+	{ .name = "sender_530_after_auth", .stages = S_ENVELOPE,
+	  .code_lo = 530, .code_hi = 530, .need = F_AUTH_OK,
+	  .cat = DIAG_SENDER_REJECTED, .reason = R_NOT_OWNED },
 	/* 530 without words of encryption: we sent mail without logging in. */
 	{ .name = "auth_required_530", .code_lo = 530, .code_hi = 530,
+	  .deny = F_AUTH_OK,
 	  .cat = DIAG_AUTH_FAILED, .reason = R_AUTH_REQUIRED },
 	{ .name = "auth_bad_535", .code_lo = 535, .code_hi = 535,
 	  .cat = DIAG_AUTH_FAILED, .reason = R_BAD_CREDENTIALS },
@@ -491,6 +713,13 @@ static const struct diag_rule rules[] = {
 	  .cat = DIAG_AUTH_FAILED, .reason = R_PASSWORD_EXPIRED },
 	{ .name = "auth_imap_contactadmin", .imap_code = "CONTACTADMIN",
 	  .cat = DIAG_AUTH_FAILED, .reason = R_ACCOUNT_DISABLED },
+	/* Exchange accepts a wrong password at LOGIN and fails the next
+	 * command with these words. */
+	{ .name = "imap_post_login_rejected", .proto = P_IMAP,
+	  .stages = S(STAGE_IMAP_SELECT) | S(STAGE_IMAP_SEARCH) |
+	            S(STAGE_IMAP_LOGIN),
+	  .words = "authenticated but not connected",
+	  .cat = DIAG_AUTH_FAILED, .reason = R_POST_LOGIN_REJECTED },
 	{ .name = "imap_unavailable", .imap_code = "UNAVAILABLE|SERVERBUG",
 	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_TEMPORARY },
 	/* 454 4.7.0 "Temporary authentication failure": the server's password
@@ -501,7 +730,9 @@ static const struct diag_rule rules[] = {
 	{ .name = "auth_words", .stages = S_LOGIN,
 	  .words = "authentication failed|invalid credentials|not accepted|"
 	           "login failed|incorrect|invalid login|invalid password|"
-	           "bad password|wrong password|invalid user",
+	           "bad password|wrong password|invalid user|"
+	           "authentication unsuccessful|credentials invalid|"
+	           "login fail|authentication credentials",
 	  .cat = DIAG_AUTH_FAILED, .reason = R_BAD_CREDENTIALS },
 
 	/* -- The envelope. Postfix checks the sender at RCPT time
@@ -516,10 +747,36 @@ static const struct diag_rule rules[] = {
 	  .words = "sendasdenied|send as denied|send as permission|"
 	           "send-as permission",
 	  .cat = DIAG_SENDER_REJECTED, .reason = R_SEND_AS_DENIED },
+	/* A sender the service has not verified (SES, SendGrid, Mailgun's
+	 * sandbox, Brevo): verifying it is the fix. */
+	{ .name = "sender_unverified", .stages = S_ENVELOPE,
+	  .words = "not verified|unverified|verified sender|sender identity|"
+	           "verify the sender|verify your sender|sandbox|"
+	           "authorized recipients|not a verified",
+	  .cat = DIAG_SENDER_REJECTED, .reason = R_UNVERIFIED_SENDER },
+	/* The account may not send at all for now: blocked, suspended. */
+	{ .name = "sender_account_blocked", .stages = S_ENVELOPE,
+	  .words = "outgoing blocked|outgoing mail blocked|sending blocked|"
+	           "sending disabled|sending has been disabled|"
+	           "account suspended|account is suspended|"
+	           "account has been suspended|account blocked|"
+	           "account is blocked|account has been blocked|"
+	           "account disabled|account has been disabled|"
+	           "account is disabled|blocked for sending|"
+	           "suspended for sending|unblock|has been suspended|"
+	           "is suspended",
+	  .cat = DIAG_SENDER_REJECTED, .reason = R_ACCOUNT_BLOCKED },
 	{ .name = "sender_not_owned", .stages = S_ENVELOPE,
 	  .words = "not owned by user|sender address rejected|"
 	           "sender not allowed|not allowed to send as|"
-	           "not authorized to send|sender rejected|sender mismatch",
+	           "not authorized to send|sender rejected|sender mismatch|"
+	           "relaying disallowed|not available in bridge|"
+	           "invalid return path|from address does not match|"
+	           "not allowed to send from|not permitted to send|"
+	           "sender is not allowed|is not allowed to send|"
+	           "does not match authenticated|not logged in as|"
+	           "not authenticated as|sender verify failed|"
+	           "unauthenticated senders not allowed|not your address",
 	  .cat = DIAG_SENDER_REJECTED, .reason = R_NOT_OWNED },
 	{ .name = "client_blocked", .stages = S_DIALOGUE,
 	  .words = "client host rejected|blocklist|blacklist|block list|"
@@ -531,7 +788,7 @@ static const struct diag_rule rules[] = {
 	{ .name = "sender_mail_syntax", .stages = S(STAGE_MAIL),
 	  .code_lo = 501, .code_hi = 501,
 	  .cat = DIAG_SENDER_REJECTED, .reason = R_BAD_ADDRESS },
-	{ .name = "rcpt_relay_denied", .stages = S(STAGE_RCPT),
+	{ .name = "rcpt_relay_denied", .stages = S(STAGE_RCPT) | S(STAGE_MAIL),
 	  .words = "relay access denied|relaying denied|relay not permitted|"
 	           "unable to relay|not permitted to relay|relay denied|"
 	           "relaying not allowed",
@@ -568,6 +825,7 @@ static const struct diag_rule rules[] = {
 	{ .name = "any_421", .code_lo = 421, .code_hi = 421,
 	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_CLOSING },
 	{ .name = "any_4xx", .proto = P_SMTP, .code_lo = 400, .code_hi = 499,
+	  .fallback = true,
 	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_TEMPORARY },
 
 	/* -- Replies that are not SMTP. */
@@ -591,25 +849,25 @@ static const struct diag_rule rules[] = {
 	  .cat = DIAG_SERVER_UNAVAILABLE, .reason = R_CONNECTION_CLOSED },
 
 	/* -- One catch-all per stage. */
-	{ .name = "greeting_other", .stages = S(STAGE_GREETING),
+	{ .name = "greeting_other", .fallback = true, .stages = S(STAGE_GREETING),
 	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_UNEXPECTED_GREETING },
-	{ .name = "ehlo_other", .stages = S(STAGE_EHLO),
+	{ .name = "ehlo_other", .fallback = true, .stages = S(STAGE_EHLO),
 	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_EHLO_FAILED },
 	{ .name = "cert_other", .stages = S(STAGE_CERT),
 	  .cat = DIAG_INVALID_CERTIFICATE, .reason = R_UNTRUSTED },
-	{ .name = "login_other", .stages = S_LOGIN,
+	{ .name = "login_other", .fallback = true, .stages = S_LOGIN,
 	  .cat = DIAG_AUTH_FAILED, .reason = R_REJECTED },
-	{ .name = "mail_other", .stages = S(STAGE_MAIL),
+	{ .name = "mail_other", .fallback = true, .stages = S(STAGE_MAIL),
 	  .cat = DIAG_SENDER_REJECTED, .reason = R_REJECTED },
-	{ .name = "rcpt_other", .stages = S(STAGE_RCPT),
+	{ .name = "rcpt_other", .fallback = true, .stages = S(STAGE_RCPT),
 	  .cat = DIAG_RECIPIENT_REJECTED, .reason = R_REJECTED },
-	{ .name = "data_other", .stages = S(STAGE_DATA),
+	{ .name = "data_other", .fallback = true, .stages = S(STAGE_DATA),
 	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_DATA_FAILED },
-	{ .name = "quit_other", .stages = S(STAGE_QUIT),
+	{ .name = "quit_other", .fallback = true, .stages = S(STAGE_QUIT),
 	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_QUIT_FAILED },
-	{ .name = "imap_select_other", .stages = S(STAGE_IMAP_SELECT),
+	{ .name = "imap_select_other", .fallback = true, .stages = S(STAGE_IMAP_SELECT),
 	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_SELECT_FAILED },
-	{ .name = "imap_search_other", .stages = S(STAGE_IMAP_SEARCH),
+	{ .name = "imap_search_other", .fallback = true, .stages = S(STAGE_IMAP_SEARCH),
 	  .cat = DIAG_PROTOCOL_ERROR, .reason = R_SEARCH_FAILED },
 	{ .name = "no_stage", .stages = S(STAGE_NONE),
 	  .cat = DIAG_INTERNAL_ERROR, .reason = R_NO_STAGE },
@@ -722,38 +980,50 @@ parse_esc(const char *s, char *out, size_t outlen)
  * enhanced code (exact, or prefix when the item ends with '.'), 'a' IMAP
  * atom (case-insensitive equality). */
 static bool
-list_match(const char *list, const char *text, char kind)
+list_find(const char *list, char sep, const char *text, char kind,
+          const char **hit, size_t *hitlen)
 {
 	const char *item = list, *bar;
 	size_t n;
+	bool yes;
 
 	if (text[0] == '\0')
 		return false;
 	for (;;) {
-		bar = strchr(item, '|');
+		bar = strchr(item, sep);
 		n = bar ? (size_t)(bar - item) : strlen(item);
+		yes = false;
 		if (n > 0) {
 			switch (kind) {
 			case 'w':
-				if (ci_contains(text, item, n))
-					return true;
+				yes = ci_contains(text, item, n);
 				break;
 			case 'e':
-				if (item[n - 1] == '.' ? strncmp(text, item, n) == 0
-				    : (strlen(text) == n &&
-				       strncmp(text, item, n) == 0))
-					return true;
+				yes = item[n - 1] == '.' ? strncmp(text, item, n) == 0
+				    : (strlen(text) == n && strncmp(text, item, n) == 0);
 				break;
 			default:
-				if (ci_equal(item, n, text))
-					return true;
+				yes = ci_equal(item, n, text);
 				break;
 			}
+		}
+		if (yes) {
+			if (hit) {
+				*hit = item;
+				*hitlen = n;
+			}
+			return true;
 		}
 		if (bar == NULL)
 			return false;
 		item = bar + 1;
 	}
+}
+
+static bool
+list_match(const char *list, const char *text, char kind)
+{
+	return list_find(list, '|', text, kind, NULL, NULL);
 }
 
 static bool
@@ -771,7 +1041,111 @@ struct facts {
 	unsigned flags;
 	char esc[16];
 	char imap_code[64];
+	const struct preset *preset;
+	/* The preset's hint that matched, with its category and reason. */
+	const struct preset_hint *hint;
+	enum diag_cat hint_cat;
+	enum diag_reason hint_reason;
 };
+
+static int
+reason_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 1; i < R_NREASONS; i++)
+		if (strcmp(reason_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool
+diag_hint_valid(const struct preset_hint *h)
+{
+	int c = h ? diag_cat_from_name(h->cat) : -1;
+
+	/* A hint explains a reply: not success, not our own states. */
+	return c > DIAG_OK && c != DIAG_CANCELLED && c != DIAG_INTERNAL_ERROR &&
+	       reason_from_name(h->reason) > 0;
+}
+
+const char *
+diag_reason_name(size_t i)
+{
+	return i + 1 < R_NREASONS ? reason_names[i + 1] : NULL;
+}
+
+/* Does the hint's every kind of code hold (one of each kind given)? */
+static bool
+hint_codes_match(const struct preset_hint *h, const struct diag_evidence *ev,
+                 const struct facts *f)
+{
+	bool want[4] = { false }, got[4] = { false };
+	const char *s = h->codes;
+	char tok[40], code[8];
+	size_t n;
+	int k;
+
+	str_printf(code, sizeof code, "%d", ev->reply_code);
+	while (*s) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		n = strcspn(s, " \t");
+		if (n == 0)
+			break;
+		if (n >= sizeof tok)
+			return false;
+		memcpy(tok, s, n);
+		tok[n] = '\0';
+		s += n;
+		if (n == 3 && is_digit(tok[0])) {
+			k = 0;
+			got[k] |= ev->reply_code != 0 && strcmp(tok, code) == 0;
+		} else if (is_digit(tok[0])) {
+			k = 1;
+			got[k] |= strcmp(tok, f->esc) == 0;
+		} else if (tok[0] == '[') {
+			k = 2;
+			tok[n - 1] = '\0';
+			got[k] |= ci_equal(tok + 1, n - 2, f->imap_code);
+		} else {
+			k = 3;
+			got[k] |= strcmp(tok, diag_stage_name(ev->stage)) == 0;
+		}
+		want[k] = true;
+	}
+	for (k = 0; k < 4; k++)
+		if (want[k] && !got[k])
+			return false;
+	return true;
+}
+
+/* The preset's first hint that matches the reply. */
+static bool
+hint_find(const struct diag_evidence *ev, struct facts *f)
+{
+	const struct preset *p = f->preset;
+	size_t i;
+
+	if (p == NULL)
+		return false;
+	for (i = 0; i < p->nhints && i < PRESET_MAX_HINTS; i++) {
+		const struct preset_hint *h = &p->hints[i];
+
+		if (!diag_hint_valid(h))
+			continue;
+		if (h->words[0] && !list_find(h->words, ';', ev->reply, 'w',
+		                              NULL, NULL))
+			continue;
+		if (!hint_codes_match(h, ev, f))
+			continue;
+		f->hint = h;
+		f->hint_cat = (enum diag_cat)diag_cat_from_name(h->cat);
+		f->hint_reason = (enum diag_reason)reason_from_name(h->reason);
+		return true;
+	}
+	return false;
+}
 
 static void
 facts_gather(const struct diag_evidence *ev, enum security sec,
@@ -799,6 +1173,12 @@ facts_gather(const struct diag_evidence *ev, enum security sec,
 		f->flags |= F_OLD_TLS;
 	if (ev->ca_file_why[0])
 		f->flags |= F_CA_FILE;
+	if (ev->offered_starttls)
+		f->flags |= F_OFFER_TLS;
+	if (ev->tls_on)
+		f->flags |= F_TLS_ON;
+	if (ev->auth_ok)
+		f->flags |= F_AUTH_OK;
 	if (sec == SEC_SSL)
 		f->flags |= F_SEC_SSL;
 	if (port == 465 || port == 993)
@@ -826,7 +1206,7 @@ facts_gather(const struct diag_evidence *ev, enum security sec,
 
 static bool
 rule_matches(const struct diag_rule *r, const struct diag_evidence *ev,
-             const struct facts *f)
+             struct facts *f)
 {
 	if (r->stages != 0 &&
 	    ((unsigned)ev->stage >= 32 || !(r->stages & S(ev->stage))))
@@ -857,6 +1237,8 @@ rule_matches(const struct diag_rule *r, const struct diag_evidence *ev,
 		return false;
 	if ((f->flags & r->deny) != 0)
 		return false;
+	if (r->hint && !hint_find(ev, f))
+		return false;
 	return true;
 }
 
@@ -874,7 +1256,9 @@ struct ctx {
 	unsigned port;
 	enum security sec;
 	const char *pname;      /* the provider's name, NULL without preset */
-	bool bridge;
+	const char *local_app;  /* the preset's local application, or NULL */
+	const struct preset_hint *hint;  /* the preset's hint that decided */
+	bool fallback;          /* no specific rule: the words are the clue */
 };
 
 static void fix(struct ctx *c, const char *fmt, ...)
@@ -985,11 +1369,10 @@ fixes_dns(struct ctx *c)
 static void
 fixes_refused(struct ctx *c)
 {
-	if (c->bridge) {
-		fix(c, "ProtonMail Bridge is not running: start the Bridge "
-		    "application on this machine.");
-		fix(c, "Check the port in Bridge's settings (usually 1025 for "
-		    "SMTP, 1143 for IMAP); this account uses %u.", c->port);
+	if (c->local_app) {
+		fix(c, "%s is not running: start it on this machine.", c->local_app);
+		fix(c, "Check the %s port in %s's settings; this account uses %u.",
+		    c->proto, c->local_app, c->port);
 	}
 	if (reason_is(c, R_UNREACHABLE))
 		fix(c, "Check the server %s: this machine has no route to it, "
@@ -1005,7 +1388,7 @@ fixes_refused(struct ctx *c)
 		fix(c, "Check the server and the port: nothing accepted a "
 		    "connection on %s:%u.", c->host, c->port);
 	fix(c, "Make sure no firewall blocks outgoing port %u.", c->port);
-	if (!c->bridge)
+	if (!c->local_app)
 		fix_try_other_port(c);
 }
 
@@ -1176,10 +1559,30 @@ fixes_auth_failed(struct ctx *c)
 		return;
 	}
 	if (reason_is(c, R_WEB_LOGIN_REQUIRED)) {
-		fix(c, "Sign in once on your provider's web page: it blocked this "
-		    "login until you confirm it.");
+		fix(c, "Sign in once with a web browser on your provider's web "
+		    "page: it blocked this login until you confirm it.");
 		fix(c, "Use an app password if two-factor authentication (2FA) "
 		    "is enabled.");
+		return;
+	}
+	if (reason_is(c, R_SMTP_AUTH_DISABLED)) {
+		fix(c, "Ask your administrator to enable %s AUTH (password "
+		    "login) for this mailbox: the server turned it off, and no "
+		    "password can fix that.", c->proto);
+		fix(c, "Or sign in with OAuth, if your provider and sending "
+		    "system offer it.");
+		return;
+	}
+	if (reason_is(c, R_POST_LOGIN_REJECTED)) {
+		fix(c, "Check the password: the server accepted LOGIN but refused "
+		    "the next command, as Exchange does with a wrong password.");
+		fix(c, "If the password is right, ask your administrator whether "
+		    "IMAP is enabled for this mailbox.");
+		return;
+	}
+	if (reason_is(c, R_ACCOUNT_DISABLED)) {
+		fix(c, "Contact your provider: the account is disabled, "
+		    "suspended or locked, and no setting here can fix it.");
 		return;
 	}
 	if (reason_is(c, R_PASSWORD_EXPIRED)) {
@@ -1187,7 +1590,7 @@ fixes_auth_failed(struct ctx *c)
 		    "it has expired.");
 		return;
 	}
-	if (reason_is(c, R_NOT_AUTHORIZED) || reason_is(c, R_ACCOUNT_DISABLED)) {
+	if (reason_is(c, R_NOT_AUTHORIZED)) {
 		fix(c, "Enable %s access for this account in your provider's "
 		    "settings, or ask your administrator.", c->proto);
 		fix(c, "Contact your provider: the account may be disabled.");
@@ -1198,9 +1601,9 @@ fixes_auth_failed(struct ctx *c)
 		    "mail after login.");
 		return;
 	}
-	if (c->bridge)
-		fix(c, "Use the Bridge password shown in the Bridge application, "
-		    "not your Proton password.");
+	if (c->local_app)
+		fix(c, "Use the password %s shows for this account, not your "
+		    "account's own password.", c->local_app);
 	if (user[0] && email[0] && strcmp(user, email) != 0)
 		fix(c, "Check the username: it is often the full email address "
 		    "(you use \"%s\", the address is %s).", user, email);
@@ -1209,10 +1612,10 @@ fixes_auth_failed(struct ctx *c)
 		    "address).", user);
 	else
 		fix(c, "Check the username (often the full email address).");
-	if (c->p != NULL && c->p->app_password && !c->bridge)
+	if (c->p != NULL && c->p->app_password && !c->local_app)
 		fix(c, "%s requires an app password: create one in %s's security "
 		    "settings.", c->pname, c->pname);
-	else if (!c->bridge)
+	else if (!c->local_app)
 		fix(c, "Use an app password if two-factor authentication (2FA) "
 		    "is enabled.");
 	fix(c, "Check the password's case (Caps Lock).");
@@ -1221,13 +1624,17 @@ fixes_auth_failed(struct ctx *c)
 static void
 fixes_auth_unsupported(struct ctx *c)
 {
-	if (reason_is(c, R_NOT_OFFERED) && c->sec == SEC_NONE)
+	if (reason_is(c, R_NOT_OFFERED) && c->sec == SEC_NONE && !c->ev->tls_on)
 		fix(c, "Turn encryption on: most servers offer login only after "
 		    "TLS (port 587 with starttls, or 465 with ssl).");
-	if (reason_is(c, R_NOT_OFFERED))
+	if (reason_is(c, R_NOT_OFFERED) && c->port == 25)
 		fix(c, "Use a submission port (587 or 465): port 25 often offers "
-		    "no login; this account uses %u.", c->port);
-	if (reason_is(c, R_MECHANISM_TOO_WEAK))
+		    "no login.");
+	else if (reason_is(c, R_NOT_OFFERED))
+		fix(c, "Check the port with your provider: %s:%u offers no login "
+		    "method at all.", c->host, c->port);
+	if (reason_is(c, R_MECHANISM_TOO_WEAK) && !c->ev->tls_on &&
+	    c->sec == SEC_NONE)
 		fix(c, "Use an encrypted connection: the server refuses this login "
 		    "method without it.");
 	fix(c, "Ask your provider which login methods %s:%u accepts (PLAIN "
@@ -1237,7 +1644,10 @@ fixes_auth_unsupported(struct ctx *c)
 static void
 fixes_encryption_required(struct ctx *c)
 {
-	if (c->sec == SEC_NONE)
+	if (reason_is(c, R_AUTH_AFTER_TLS))
+		fix(c, "Set the encryption to starttls on port %u: the server "
+		    "offers STARTTLS and logs in only after it.", c->port);
+	else if (c->sec == SEC_NONE)
 		fix(c, "Turn encryption on: this account is set to none on "
 		    "port %u.", c->port);
 	if (c->imap)
@@ -1252,21 +1662,49 @@ static void
 fixes_rate_limited(struct ctx *c)
 {
 	bool temporary = c->ev->reply_code >= 400 && c->ev->reply_code < 500;
+	bool quota = true;      /* a budget the provider could raise */
 
-	if (temporary)
-		fix(c, "Wait and retry later: this limit is temporary.");
-	if (reason_is(c, R_CONNECTIONS))
+	/* What the reason says first, then the page's general advice. */
+	if (reason_is(c, R_DAILY_LIMIT)) {
+		fix(c, "Wait until the daily sending limit resets (usually 24 "
+		    "hours after the first message): the account sent as much "
+		    "as it may per day.");
+	} else if (reason_is(c, R_CREDITS)) {
+		fix(c, "Add credits or upgrade the plan: the account has used "
+		    "all the messages it paid for.");
+	} else if (reason_is(c, R_VOLUME)) {
+		fix(c, "Send less, and only to people who asked for it: the "
+		    "server defers this sender for its volume or its "
+		    "recipients' complaints.");
+		quota = false;
+	} else if (reason_is(c, R_CONNECTIONS)) {
 		fix(c, "Close other mail programs using this account: the server "
 		    "allows few connections at a time.");
-	else if (reason_is(c, R_RECIPIENTS))
+		quota = false;
+	} else if (reason_is(c, R_RECIPIENTS)) {
 		fix(c, "Send to fewer recipients per message.");
-	else if (reason_is(c, R_LOGIN_ATTEMPTS))
+	} else if (reason_is(c, R_LOGIN_ATTEMPTS)) {
 		fix(c, "Wait before trying again, and check the password: too "
 		    "many failed logins lock the account for a while.");
+		quota = false;
+	}
+	if (temporary && !reason_is(c, R_DAILY_LIMIT))
+		fix(c, "Wait and retry later: this limit is temporary.");
 	fix(c, "Check your provider's sending limits%s%s.",
 	    c->pname ? " for " : "", c->pname ? c->pname : "");
 	fix(c, "Space out your sending.");
-	fix(c, "Contact your host to increase the quota.");
+	if (quota)
+		fix(c, "Contact your host to increase the quota.");
+}
+
+/* Whether the login is the address (or none is set apart from it). */
+static bool
+login_is_address(const struct ctx *c)
+{
+	const char *user = login_name(c);
+
+	return c->a != NULL && c->a->email[0] &&
+	       (user[0] == '\0' || strcasecmp(user, c->a->email) == 0);
 }
 
 static void
@@ -1275,10 +1713,40 @@ fixes_sender(struct ctx *c)
 	const char *email = c->a ? c->a->email : "";
 	const char *user = login_name(c);
 
+	if (reason_is(c, R_UNVERIFIED_SENDER) &&
+	    ci_contains(c->ev->reply, "sandbox", 7)) {
+		fix(c, "Leave the sandbox: add and verify your own domain with the "
+		    "sending service, or add each recipient to its authorized "
+		    "recipients.");
+		fix(c, "Verify the sender address %s with the sending service.",
+		    email[0] ? email : "you use");
+		return;
+	}
+	if (reason_is(c, R_UNVERIFIED_SENDER)) {
+		fix(c, "Verify the sender address %s with the sending service "
+		    "(its sender identities or verified domains): it refuses "
+		    "a From it has not verified.", email[0] ? email : "you use");
+		fix(c, "If the account is in a sandbox (trial), verify the "
+		    "recipients too or ask to leave the sandbox.");
+		return;
+	}
+	if (reason_is(c, R_ACCOUNT_BLOCKED)) {
+		fix(c, "Contact your provider to unblock the account: it may not "
+		    "send for now (blocked or suspended, often after unusual "
+		    "activity).");
+		fix(c, "Check your provider's web mail for a notice on how to "
+		    "unblock it.");
+		return;
+	}
 	if (reason_is(c, R_SEND_AS_DENIED)) {
-		fix(c, "Ask your administrator to give %s \"Send As\" permission "
-		    "for %s.", user[0] ? user : "your login",
-		    email[0] ? email : "this address");
+		if (login_is_address(c))
+			fix(c, "Send with the From set to the mailbox you log in "
+			    "as (%s), or ask your administrator for \"Send As\" "
+			    "permission for the other address.", email);
+		else
+			fix(c, "Ask your administrator to give %s \"Send As\" "
+			    "permission for %s.", user[0] ? user : "your login",
+			    email[0] ? email : "the From address");
 		fix(c, "Or send from the mailbox you log in as.");
 		return;
 	}
@@ -1292,12 +1760,12 @@ fixes_sender(struct ctx *c)
 		fix(c, "Check the email address %s.", email);
 		return;
 	}
-	if (user[0] && email[0] && strcmp(user, email) != 0)
+	if (user[0] && email[0] && !login_is_address(c))
 		fix(c, "Send from the address you log in with: the server does "
 		    "not let %s send as %s.", user, email);
 	else
 		fix(c, "Send from an address this login owns: the server refused "
-		    "%s as the sender.", email[0] ? email : "the address");
+		    "%s as the sender.", email[0] ? email : "the From address");
 	fix(c, "Ask your provider to allow this address (an alias) for your "
 	    "account.");
 }
@@ -1326,11 +1794,21 @@ fixes_recipient(struct ctx *c)
 static void
 fixes_unavailable(struct ctx *c)
 {
+	if (reason_is(c, R_GREYLISTED)) {
+		fix(c, "Retry in a few minutes: the server greylists new senders "
+		    "and accepts the same message when it comes back.");
+		fix(c, "Nothing in the account needs changing.");
+		return;
+	}
 	if (reason_is(c, R_CLIENT_BLOCKED)) {
 		fix(c, "Check whether your network's address is on a blocklist: "
 		    "the server refuses it.");
-		fix(c, "Send through your provider's submission port (587 or "
-		    "465) with login, not port 25.");
+		if (c->port == 25)
+			fix(c, "Send through your provider's submission port (587 "
+			    "or 465) with login, not port 25.");
+		else
+			fix(c, "Ask your provider or host to get the address "
+			    "delisted, or send from another network.");
 		return;
 	}
 	if (reason_is(c, R_CONNECTION_CLOSED))
@@ -1398,6 +1876,14 @@ fixes_write(struct ctx *c)
 {
 	struct diagnosis *out = c->out;
 
+	/* The provider's own explanation of its reply comes first. */
+	if (c->hint)
+		fix(c, "%s", c->hint->fix);
+	/* No rule knows this reply: what the server said is the best clue,
+	 * better than advice made for other replies. */
+	if (c->fallback && c->ev->reply[0])
+		fix(c, "Read the server's own words, the best clue here: \"%.180s\".",
+		    c->ev->reply);
 	/* What the probe found that works goes first: it is the fix. Its
 	 * suggestion may name another host, which alt_port alone cannot. */
 	if (out->alt_port != 0 && out->suggestion[0])
@@ -1489,23 +1975,107 @@ ctx_target(struct ctx *c, const struct diag_evidence *ev,
 		c->port = ev->imap ? a->imap_port : a->smtp_port;
 		c->sec = ev->imap ? a->imap_security : a->smtp_security;
 	}
+	/* A reply explained without a test (explain) may name no server. */
+	if (c->host[0] == '\0')
+		c->host = "the server";
 }
 
 static const struct diag_evidence no_evidence = { .internal = true };
 
 /* The first rule that matches; the table ends with one that matches
- * anything. */
+ * anything. f: the facts it was matched on (and the hint, for a hint). */
 static const struct diag_rule *
-rule_find(const struct diag_evidence *ev, const struct ctx *c)
+rule_find(const struct diag_evidence *ev, const struct ctx *c,
+          struct facts *f)
 {
-	struct facts f;
 	size_t i;
 
-	facts_gather(ev, c->sec, c->port, &f);
+	memset(f, 0, sizeof *f);
+	facts_gather(ev, c->sec, c->port, f);
+	f->preset = c->p;
 	for (i = 0; i < NRULES; i++)
-		if (rule_matches(&rules[i], ev, &f))
+		if (rule_matches(&rules[i], ev, f))
 			return &rules[i];
 	return &rules[NRULES - 1];
+}
+
+static size_t
+ev_printf(char *buf, size_t len, size_t o, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static size_t
+ev_printf(char *buf, size_t len, size_t o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o >= len)
+		return o;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + o, len - o, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return o;
+	return o + (size_t)n < len ? o + (size_t)n : len - 1;
+}
+
+/* What of the reply (and of the dialogue) the rule rests on: its codes
+ * and the words that matched, as the server wrote them. */
+static void
+evidence_write(const struct diag_rule *r, const struct diag_evidence *ev,
+               const struct facts *f, char *buf, size_t len)
+{
+	const char *hit = NULL, *words = r->words;
+	size_t n = 0, o = 0, i;
+	char sep = '|';
+	bool on_reply;
+
+	buf[0] = '\0';
+	if (r->hint && f->hint) {
+		words = f->hint->words[0] ? f->hint->words : NULL;
+		sep = ';';
+	}
+	on_reply = r->code_lo || r->esc || r->words || r->imap_code ||
+	                r->hint || r->fallback;
+
+	if (ev->reply_code > 0 && on_reply)
+		o = ev_printf(buf, len, o, "%d", ev->reply_code);
+	if (f->esc[0] && on_reply)
+		o = ev_printf(buf, len, o, "%s%s", o ? " " : "", f->esc);
+	if (f->imap_code[0] && on_reply)
+		o = ev_printf(buf, len, o, "%s[%s]", o ? " " : "", f->imap_code);
+	if (words && list_find(words, sep, ev->reply, 'w', &hit, &n)) {
+		/* The server's spelling of the words, not the rule's. */
+		for (i = 0; ev->reply[i]; i++) {
+			size_t k;
+
+			for (k = 0; k < n && ev->reply[i + k]; k++)
+				if (lower(ev->reply[i + k]) != lower(hit[k]))
+					break;
+			if (k == n)
+				break;
+		}
+		if (ev->reply[i]) {
+			char w[96];
+
+			str_sanitize(w, sizeof w, ev->reply + i,
+			             n < sizeof w - 1 ? n : sizeof w - 1);
+			o = ev_printf(buf, len, o, "%s\"%s\"", o ? " " : "", w);
+		}
+	}
+	if (r->need & F_AUTH_NONE)
+		o = ev_printf(buf, len, o, "%sno login method offered%s", o ? "; " : "",
+		              (r->need & F_OFFER_TLS) ? " before STARTTLS, which "
+		              "was offered" : "");
+	if (r->need & F_AUTH_OK)
+		o = ev_printf(buf, len, o, "%safter a successful login",
+		              o ? ", " : "");
+	else if (r->reason == R_POST_LOGIN_REJECTED && ev->auth_ok)
+		o = ev_printf(buf, len, o, "%safter a LOGIN that succeeded",
+		              o ? ", " : "");
+	if (r->fallback && ev->reply[0])
+		(void)ev_printf(buf, len, o, "%sno rule knows these words",
+		                o ? ": " : "");
 }
 
 bool
@@ -1513,13 +2083,15 @@ diag_wants_alternatives(const struct diag_input *in)
 {
 	const struct diag_evidence *ev = in && in->ev ? in->ev : &no_evidence;
 	const struct diag_rule *r;
+	struct facts f;
 	struct ctx c;
 
 	if (ev->imap)
 		return false;
 	memset(&c, 0, sizeof c);
 	ctx_target(&c, ev, in ? in->a : NULL);
-	r = rule_find(ev, &c);
+	c.p = in ? in->preset : NULL;
+	r = rule_find(ev, &c, &f);
 	return r->cat == DIAG_CONNECTION_REFUSED || r->cat == DIAG_TIMEOUT ||
 	       r->cat == DIAG_TLS_MISMATCH;
 }
@@ -1530,6 +2102,7 @@ diag_classify_rule(const struct diag_input *in, struct diagnosis *out)
 	const struct diag_evidence *ev;
 	const struct diag_rule *r;
 	const struct preset *p;
+	struct facts f;
 	struct ctx c;
 
 	if (out == NULL)
@@ -1548,12 +2121,16 @@ diag_classify_rule(const struct diag_input *in, struct diagnosis *out)
 	ctx_target(&c, ev, c.a);
 	if (p != NULL) {
 		c.pname = p->name[0] ? p->name : p->id;
-		c.bridge = strcmp(p->id, "protonmail-bridge") == 0;
+		c.local_app = p->local_app[0] ? p->local_app : NULL;
 	}
-	r = rule_find(ev, &c);
+	r = rule_find(ev, &c, &f);
 
-	out->cat = r->cat;
-	str_copy(out->reason, sizeof out->reason, reason_names[r->reason]);
+	out->cat = r->hint ? f.hint_cat : r->cat;
+	c.reason = r->hint ? f.hint_reason : r->reason;
+	c.hint = r->hint ? f.hint : NULL;
+	c.fallback = r->fallback;
+	str_copy(out->reason, sizeof out->reason, reason_names[c.reason]);
+	evidence_write(r, ev, &f, out->evidence, sizeof out->evidence);
 	out->stage = ev->stage;
 	reply_copy(out->reply, sizeof out->reply, ev->reply);
 	str_copy(out->title, sizeof out->title, cats[out->cat].title);
@@ -1579,7 +2156,6 @@ diag_classify_rule(const struct diag_input *in, struct diagnosis *out)
 				           sec_name(in->alt_security));
 		}
 	}
-	c.reason = r->reason;
 	fixes_write(&c);
 	if (diag_oauth_refused(in, out))
 		return "oauth_token_refused";

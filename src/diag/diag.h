@@ -74,7 +74,24 @@ struct diag_evidence {
 	char host[ACCT_HOST_MAX + 1];
 	unsigned port;
 	enum security security;
+	/* What the dialogue showed before the failure, so that the rules can
+	 * reason with it (the probe's sink records them as they happen). */
+	bool ehlo_seen;            /* an EHLO was answered (250) */
+	bool offered_starttls;     /* the last EHLO offered STARTTLS */
+	bool offered_auth;         /* the last EHLO offered AUTH (any method) */
+	bool tls_on;               /* the failing dialogue was encrypted */
+	bool auth_ok;              /* the login (AUTH, IMAP LOGIN) succeeded */
 };
+
+/* Fills ev from a reply as a log shows it ("535-5.7.8 Username ...\n535
+ * 5.7.8 ..." for SMTP; "A1 NO [ALERT] ..." or "NO [ALERT] ..." for IMAP):
+ * the code from the first line, the text without the codes, the IMAP
+ * response code apart. The rest of ev is zero but for imap and stage.
+ * 0, or -1 when text holds nothing. */
+int diag_evidence_from_reply(struct diag_evidence *ev, bool imap,
+                             enum diag_stage stage, const char *text);
+/* The stage of a name ("auth", "imap_login", ...), or -1. */
+int diag_stage_from_name(const char *name);
 
 /* The whole input of a diagnosis. */
 struct diag_input {
@@ -102,6 +119,9 @@ void diag_input_init(struct diag_input *in, const struct diag_evidence *ev,
 struct diagnosis {
 	enum diag_cat cat;
 	char reason[32];          /* sub-reason (cert problem name) or "" */
+	/* The words or codes of the reply the diagnosis rests on, e.g.
+	 * "535 5.7.139 \"SmtpClientAuthentication is disabled\"", or "". */
+	char evidence[192];
 	enum diag_stage stage;
 	char reply[512];          /* what the server said, sanitised */
 	char title[128];
@@ -131,6 +151,11 @@ bool diag_wants_alternatives(const struct diag_input *in);
 /* The rules table, in matching order. NULL past the end. */
 size_t diag_rule_count(void);
 const char *diag_rule_name(size_t i);
+/* Whether a preset hint's category/reason names what diag knows, e.g.
+ * "auth_failed/smtp_auth_disabled" (a hint that does not is ignored). */
+bool diag_hint_valid(const struct preset_hint *h);
+/* The reasons diag gives, in order; NULL past the end. */
+const char *diag_reason_name(size_t i);
 /* OAuth (diag_oauth.c). A failure of the authorization server to issue a
  * token: its error code (or ours: "timeout", "cancelled" …), Microsoft's
  * AADSTS number ("" if none) and its words, for account a (may be NULL). */

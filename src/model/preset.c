@@ -117,33 +117,144 @@ parse_server(char *v, struct preset_server *out, unsigned line,
 	return 0;
 }
 
+/* Domains (mx false) or MX host suffixes (mx true): the same syntax. */
 static int
-parse_domains(char *v, struct preset *out, unsigned line,
+parse_domains(char *v, struct preset *out, bool mx, unsigned line,
               char *err, size_t errlen)
 {
 	char *d;
 	size_t n;
 	const char *why;
+	char (*list)[ACCT_HOST_MAX + 1] = mx ? out->mx : out->domains;
+	size_t *count = mx ? &out->nmx : &out->ndomains;
+	size_t max = mx ? PRESET_MAX_MX : PRESET_MAX_DOMAINS;
+	const char *what = mx ? "MX suffix" : "domain";
 
 	while ((n = next_token(&v, true, &d)) > 0) {
 		for (size_t i = 0; i < n; i++)
 			if (d[i] >= 'A' && d[i] <= 'Z')
 				d[i] = (char)(d[i] - 'A' + 'a');
 		if ((why = valid_hostname(d)))
-			return perr(err, errlen, line, "the domain %s", why);
+			return perr(err, errlen, line, "the %s %s", what, why);
 		if (!strchr(d, '.') || strchr(d, ':') ||
 		    strspn(d, "0123456789.") == n)
-			return perr(err, errlen, line, "a domain looks like "
-			            "example.com (no IP address, at least one dot)");
-		for (size_t i = 0; i < out->ndomains; i++)
-			if (!strcmp(out->domains[i], d))
-				return perr(err, errlen, line, "the domain %s is listed "
-				            "twice", d);
-		if (out->ndomains >= PRESET_MAX_DOMAINS)
-			return perr(err, errlen, line, "too many domains (at most %d)",
-			            PRESET_MAX_DOMAINS);
-		str_copy(out->domains[out->ndomains++], ACCT_HOST_MAX + 1, d);
+			return perr(err, errlen, line, "a %s looks like "
+			            "example.com (no IP address, at least one dot)", what);
+		for (size_t i = 0; i < *count; i++)
+			if (!strcmp(list[i], d))
+				return perr(err, errlen, line, "the %s %s is listed "
+				            "twice", what, d);
+		if (*count >= max)
+			return perr(err, errlen, line, "too many %ss (at most %zu)",
+			            what, max);
+		str_copy(list[(*count)++], ACCT_HOST_MAX + 1, d);
 	}
+	return 0;
+}
+
+/* One field of a hint, cut at the next '|' and trimmed; NULL when there is
+ * no '|' left (the last field takes the rest). */
+static char *
+hint_field(char **p, bool last)
+{
+	char *s = *p, *bar = last ? NULL : strchr(s, '|'), *e;
+
+	if (!last && bar == NULL)
+		return NULL;
+	if (bar)
+		*bar = '\0';
+	while (is_ws(*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && is_ws(e[-1]))
+		*--e = '\0';
+	*p = bar ? bar + 1 : s + strlen(s);
+	return s;
+}
+
+static bool
+all_in(const char *s, size_t n, const char *set)
+{
+	return n > 0 && strspn(s, set) >= n;
+}
+
+/* One match token: 535, 5.7.139, [ALERT], auth. */
+static bool
+hint_token_ok(const char *t, size_t n)
+{
+	if (n == 3 && all_in(t, n, "0123456789"))
+		return t[0] >= '2' && t[0] <= '5';
+	if (n >= 5 && (t[0] == '2' || t[0] == '4' || t[0] == '5') && t[1] == '.') {
+		size_t dots = 0;
+		for (size_t i = 1; i < n; i++)
+			if (t[i] == '.')
+				dots++;
+			else if (t[i] < '0' || t[i] > '9')
+				return false;
+		return dots == 2 && t[n - 1] != '.' && !strstr(t, "..");
+	}
+	if (n >= 3 && t[0] == '[' && t[n - 1] == ']')
+		return all_in(t + 1, n - 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZ-");
+	return all_in(t, n, "abcdefghijklmnopqrstuvwxyz_");
+}
+
+/* "CODES | WORDS | CATEGORY/REASON | FIX" */
+static int
+parse_hint(char *v, struct preset_hint *h, unsigned line, char *err,
+           size_t errlen)
+{
+	char *codes = hint_field(&v, false), *words = hint_field(&v, false);
+	char *cr = hint_field(&v, false), *fix = hint_field(&v, true);
+	char *slash, *tok, *c;
+	const char *why;
+	size_t n;
+
+	if (!codes || !words || !cr)
+		return perr(err, errlen, line, "a hint is 'CODES | WORDS | "
+		            "CATEGORY/REASON | FIX' (four fields)");
+	if (strchr(fix, '|'))
+		return perr(err, errlen, line, "a hint has four fields: a fifth "
+		            "'|' is not allowed");
+	if (!strcmp(codes, "*"))
+		codes[0] = '\0';
+	if (!strcmp(words, "*"))
+		words[0] = '\0';
+	if (!codes[0] && !words[0])
+		return perr(err, errlen, line, "a hint needs codes or words to "
+		            "match (both are '*')");
+	if (strlen(codes) >= sizeof h->codes)
+		return perr(err, errlen, line, "the hint's codes are longer than "
+		            "%zu bytes", sizeof h->codes - 1);
+	str_copy(h->codes, sizeof h->codes, codes);
+	c = codes;
+	while ((n = next_token(&c, false, &tok)) > 0)
+		if (!hint_token_ok(tok, n))
+			return perr(err, errlen, line, "the hint code '%s' is not a "
+			            "reply code (535), an enhanced code (5.7.139), an "
+			            "IMAP code ([ALERT]) or a stage (auth)", tok);
+	if ((why = valid_text(words, sizeof h->words - 1)))
+		return perr(err, errlen, line, "the hint's words %s", why);
+	if (strstr(words, ";;") || words[0] == ';' ||
+	    (words[0] && words[strlen(words) - 1] == ';'))
+		return perr(err, errlen, line, "the hint's words have an empty "
+		            "phrase between ';'");
+	str_copy(h->words, sizeof h->words, words);
+	slash = strchr(cr, '/');
+	if (!slash || slash == cr || !slash[1] ||
+	    !all_in(cr, (size_t)(slash - cr), "abcdefghijklmnopqrstuvwxyz_") ||
+	    !all_in(slash + 1, strlen(slash + 1), "abcdefghijklmnopqrstuvwxyz_") ||
+	    (size_t)(slash - cr) >= sizeof h->cat ||
+	    strlen(slash + 1) >= sizeof h->reason)
+		return perr(err, errlen, line, "the hint's third field is "
+		            "CATEGORY/REASON, like auth_failed/smtp_auth_disabled");
+	*slash = '\0';
+	str_copy(h->cat, sizeof h->cat, cr);
+	str_copy(h->reason, sizeof h->reason, slash + 1);
+	if (!fix[0])
+		return perr(err, errlen, line, "the hint has no fix");
+	if ((why = valid_text(fix, sizeof h->fix - 1)))
+		return perr(err, errlen, line, "the hint's fix %s", why);
+	str_copy(h->fix, sizeof h->fix, fix);
 	return 0;
 }
 
@@ -256,7 +367,9 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		str_copy(out->name, sizeof out->name, v);
 		*seen_name = true;
 	} else if (!strcmp(k, "domains")) {
-		return parse_domains(v, out, ln, err, errlen);
+		return parse_domains(v, out, false, ln, err, errlen);
+	} else if (!strcmp(k, "mx")) {
+		return parse_domains(v, out, true, ln, err, errlen);
 	} else if (!strcmp(k, "smtp") || !strcmp(k, "imap")) {
 		bool smtp = k[0] == 's';
 		size_t *n = smtp ? &out->nsmtp : &out->nimap;
@@ -277,6 +390,12 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		else
 			return perr(err, errlen, ln, "app_password must be yes or no");
 		*seen_app = true;
+	} else if (!strcmp(k, "local_app")) {
+		if (out->local_app[0])
+			return perr(err, errlen, ln, "'local_app' is given twice");
+		if ((why = valid_text(v, sizeof out->local_app - 1)))
+			return perr(err, errlen, ln, "the local_app %s", why);
+		str_copy(out->local_app, sizeof out->local_app, v);
 	} else if (!strncmp(k, "oauth_", 6)) {
 		return parse_oauth(k, v, out, ln, err, errlen);
 	} else if (!strcmp(k, "note")) {
@@ -286,9 +405,17 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		if ((why = valid_text(v, sizeof out->notes[0] - 1)))
 			return perr(err, errlen, ln, "the note %s", why);
 		str_copy(out->notes[out->nnotes++], sizeof out->notes[0], v);
+	} else if (!strcmp(k, "hint")) {
+		if (out->nhints >= PRESET_MAX_HINTS)
+			return perr(err, errlen, ln, "too many hints (at most %d)",
+			            PRESET_MAX_HINTS);
+		if (parse_hint(v, &out->hints[out->nhints], ln, err, errlen))
+			return -1;
+		out->nhints++;
 	} else {
 		return perr(err, errlen, ln, "unknown key '%s' (expected id, name, "
-		            "domains, smtp, imap, app_password, note or oauth_*)", k);
+		            "domains, smtp, imap, app_password, local_app, note, hint, mx "
+		            "or oauth_*)", k);
 	}
 	return 0;
 }
@@ -648,38 +775,64 @@ preset_find(const struct preset_list *l, const char *id)
 	return NULL;
 }
 
+/* The length of the longest of the count suffixes in v that name (of
+ * length n) equals or ends in on a label boundary; 0 if none.
+ * strncasecmp folds ASCII only, as domains are compared. */
+static size_t
+suffix_match(char (*v)[ACCT_HOST_MAX + 1], size_t count, const char *name,
+             size_t n)
+{
+	size_t best = 0;
+
+	for (size_t j = 0; j < count; j++) {
+		size_t dn = strlen(v[j]);
+		bool match = false;
+		if (dn == n)
+			match = !strncasecmp(name, v[j], n);
+		else if (dn < n && name[n - dn - 1] == '.')
+			match = !strncasecmp(name + n - dn, v[j], dn);
+		if (match && dn > best)
+			best = dn;
+	}
+	return best;
+}
+
+/* The preset with the most specific match of name among its domains (mx
+ * false) or MX suffixes: mail.example.com over example.com. */
+static const struct preset *
+match_best(const struct preset_list *l, const char *name, bool mx)
+{
+	const struct preset *best = NULL;
+	size_t best_len = 0, n = strlen(name);
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	if (n == 0 || n > ACCT_HOST_MAX)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++) {
+		struct preset *p = &l->v[i];
+		size_t m = mx ? suffix_match(p->mx, p->nmx, name, n)
+		              : suffix_match(p->domains, p->ndomains, name, n);
+		if (m > best_len) {
+			best = p;
+			best_len = m;
+		}
+	}
+	return best;
+}
+
 const struct preset *
 preset_match(const struct preset_list *l,
              const char *email_or_domain)
 {
 	const char *at = strrchr(email_or_domain, '@');
-	const char *dom = at ? at + 1 : email_or_domain;
-	const struct preset *best = NULL;
-	size_t best_len = 0;
-	size_t n = strlen(dom);
+	return match_best(l, at ? at + 1 : email_or_domain, false);
+}
 
-	if (n > 0 && dom[n - 1] == '.')
-		n--;
-	if (n == 0 || n > ACCT_HOST_MAX)
-		return NULL;
-	/* The most specific listed domain wins: mail.example.com over
-	 * example.com. strncasecmp folds ASCII only, as domains are compared. */
-	for (size_t i = 0; i < l->n; i++) {
-		const struct preset *p = &l->v[i];
-		for (size_t j = 0; j < p->ndomains; j++) {
-			size_t dn = strlen(p->domains[j]);
-			bool match = false;
-			if (dn == n)
-				match = !strncasecmp(dom, p->domains[j], n);
-			else if (dn < n && dom[n - dn - 1] == '.')
-				match = !strncasecmp(dom + n - dn, p->domains[j], dn);
-			if (match && dn > best_len) {
-				best = p;
-				best_len = dn;
-			}
-		}
-	}
-	return best;
+const struct preset *
+preset_match_mx(const struct preset_list *l, const char *mx)
+{
+	return match_best(l, mx, true);
 }
 
 /* ---- applying ------------------------------------------------------------ */

@@ -11,6 +11,22 @@
 #define PRESET_MAX_SERVERS  4
 #define PRESET_MAX_DOMAINS  32
 #define PRESET_MAX_NOTES    4
+#define PRESET_MAX_MX       16
+#define PRESET_MAX_HINTS    12
+
+/* A provider's knowledge of one of its replies (presets/README, "hint"):
+ * what to match and what it means. The category and reason are checked
+ * against the diagnosis's names where they are used (diag_hint_valid()). */
+struct preset_hint {
+	char codes[96];      /* blank-separated: reply codes "535", enhanced
+	                      * codes "5.7.139", IMAP codes "[ALERT]", stages
+	                      * "auth"; "" = any */
+	char words[256];     /* ';'-separated phrases, one must be in the
+	                      * reply (any case); "" = any */
+	char cat[32];        /* a category name, e.g. auth_failed */
+	char reason[32];     /* a reason name, e.g. smtp_auth_disabled */
+	char fix[256];       /* the first fix shown */
+};
 
 struct preset_server {
 	char host[ACCT_HOST_MAX + 1];
@@ -23,13 +39,22 @@ struct preset {
 	char name[128];
 	char domains[PRESET_MAX_DOMAINS][ACCT_HOST_MAX + 1];
 	size_t ndomains;
+	/* Host name suffixes of the MX servers the provider runs: a custom
+	 * domain whose MX ends in one is hosted there (discovery). */
+	char mx[PRESET_MAX_MX][ACCT_HOST_MAX + 1];
+	size_t nmx;
 	struct preset_server smtp[PRESET_MAX_SERVERS];   /* [0] is the default */
 	size_t nsmtp;
 	struct preset_server imap[PRESET_MAX_SERVERS];
 	size_t nimap;
 	bool app_password;       /* the provider wants an app password */
+	/* The servers are an application on the user's machine (a bridge),
+	 * named here; "" when they are the provider's. */
+	char local_app[128];
 	char notes[PRESET_MAX_NOTES][256];
 	size_t nnotes;
+	struct preset_hint hints[PRESET_MAX_HINTS];
+	size_t nhints;
 	char origin[1024];       /* the file it came from */
 	/* OAuth 2.0 of the provider ("" when it has none): the endpoints, the
 	 * scopes for SMTP and IMAP, and the sign-in flows it allows, of
@@ -63,6 +88,11 @@ const struct preset *preset_find(const struct preset_list *l, const char *id);
 /* The preset serving the address's (or a bare) domain, or NULL. */
 const struct preset *preset_match(const struct preset_list *l,
                                   const char *email_or_domain);
+
+/* The preset whose MX suffixes serve the MX host mx (a label-aligned suffix,
+ * without regard to case), or NULL. */
+const struct preset *preset_match_mx(const struct preset_list *l,
+                                     const char *mx);
 
 /* Which server fields the user gave; preset_apply() leaves those alone. */
 enum {

@@ -46,6 +46,33 @@ probe_sink_target(struct probe_sink *k, const char *host, unsigned port,
 	str_copy(k->ev.host, sizeof(k->ev.host), host);
 	k->ev.port = port;
 	k->ev.security = sec;
+	/* A new dialogue: what an earlier one showed is not this one's. */
+	k->ev.ehlo_seen = k->ev.offered_starttls = k->ev.offered_auth = false;
+	k->ev.tls_on = k->ev.auth_ok = false;
+}
+
+void
+probe_sink_ehlo(struct probe_sink *k, bool starttls, bool auth)
+{
+	if (!k || k->failed)
+		return;
+	k->ev.ehlo_seen = true;
+	k->ev.offered_starttls = starttls;
+	k->ev.offered_auth = auth;
+}
+
+void
+probe_sink_tls_on(struct probe_sink *k)
+{
+	if (k && !k->failed)
+		k->ev.tls_on = true;
+}
+
+void
+probe_sink_auth_ok(struct probe_sink *k)
+{
+	if (k && !k->failed)
+		k->ev.auth_ok = true;
 }
 
 /* The evidence to fill for a new failure, or NULL when it is not kept:

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -985,6 +986,56 @@ read_ca_file(struct probe *p)
 	probe_note(p, "%s", msg);
 	probe_step_end(p, s, false, "%s", msg);
 	return -1;
+}
+
+int
+probe_check_smtp(const char *host, unsigned port, enum security sec,
+                 const char *ca_file, int timeout_s, int cancel_fd,
+                 struct probe_check *out)
+{
+	struct account a;
+	struct probe_opts o;
+	struct probe *p;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	account_init(&a);
+	str_copy(a.email, sizeof(a.email), "discovery@invalid");
+	if (str_copy(a.smtp_host, sizeof(a.smtp_host), host) < 0 ||
+	    (ca_file && str_copy(a.ca_file, sizeof(a.ca_file), ca_file) < 0)) {
+		str_copy(out->why, sizeof(out->why), "host name or CA path too long");
+		return -1;
+	}
+	a.smtp_port = port;
+	a.smtp_security = sec;
+	probe_opts_default(&o);
+	o.timeout_s = timeout_s > 0 ? timeout_s : 1;
+	o.no_send = o.smtp_only = true;
+	/* No password at all: nothing here could send one. */
+	if (!(p = probe_new(&a, NULL, NULL, NULL, &o))) {
+		str_copy(out->why, sizeof(out->why), "out of memory");
+		return -1;
+	}
+	if (cancel_fd >= 0) {
+		/* The caller's cancel, polled where the probe's own would be. */
+		int fd = fcntl(cancel_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd >= 0) {
+			close(p->cancel_fd);
+			p->cancel_fd = fd;
+		}
+	}
+	if (read_ca_file(p) == 0)
+		rc = probe_smtp_check(p, out);
+	out->cert_ok = rc == 0 && out->tls;
+	for (size_t i = 0; i < p->res.nsteps; i++)
+		if (!strcmp(p->res.steps[i].name, "smtp.ehlo") && p->res.steps[i].ok)
+			out->reached = true;
+	for (size_t i = 0; i < p->res.nsteps && !out->why[0]; i++)
+		if (p->res.steps[i].done && !p->res.steps[i].ok)
+			str_printf(out->why, sizeof(out->why), "%s: %s", p->res.steps[i].name,
+			           p->res.steps[i].detail);
+	probe_free(p);
+	return rc;
 }
 
 enum diag_cat

@@ -89,6 +89,23 @@ void probe_cancel(struct probe *p);
 const struct probe_result *probe_result(const struct probe *p);
 void probe_free(struct probe *p);
 
+/* What an SMTP server says before any credential: discovery checks a
+ * guessed server with it. Connect, greeting, EHLO, TLS (implicit or
+ * STARTTLS) with the certificate checked for host (ca_file, NULL: the
+ * system's), EHLO again; then QUIT. No AUTH is ever sent. Each step ends
+ * within timeout_s or when cancel_fd (-1: none) is readable. */
+struct probe_check {
+	bool reached;            /* greeting and EHLO */
+	bool tls;                /* TLS handshake done */
+	bool cert_ok;            /* and the certificate is valid for host */
+	bool starttls;           /* STARTTLS offered (on a plain connection) */
+	char auth[128];          /* AUTH mechanisms after TLS, "" if none */
+	char why[PROBE_DETAIL];  /* the first failure, sanitised; "" if none */
+};
+int probe_check_smtp(const char *host, unsigned port, enum security sec,
+                     const char *ca_file, int timeout_s, int cancel_fd,
+                     struct probe_check *out);
+
 /* One-time process setup: ignores SIGPIPE, initialises GnuTLS and keeps the
  * TLS layer's stderr chatter out of the terminal. */
 int probe_global_init(void);

@@ -261,6 +261,8 @@ probe_imap_run(struct probe *p, bool check_reply)
 		if (probe_tls(p, &x.io, true, host, p->a.imap_port) < 0)
 			goto out;
 	}
+	if (sec != SEC_NONE)
+		probe_sink_tls_on(&p->sink);
 	if (do_capability(&x) < 0)
 		goto out;
 
@@ -285,6 +287,7 @@ probe_imap_run(struct probe *p, bool check_reply)
 	wipe_reply(&x);
 	probe_step_end(p, s, true, "%sas %s", p->a.oauth ? "XOAUTH2 " : "",
 	               account_imap_user(&p->a));
+	probe_sink_auth_ok(&p->sink);
 
 	s = begin(&x, "imap.select");
 	r = mailimap_select(x.imap, "INBOX");

@@ -99,6 +99,12 @@ bool probe_sink_failed(const struct probe_sink *k);
 void probe_sink_target(struct probe_sink *k, const char *host, unsigned port,
                        enum security sec);
 /* Our own failure (memory, a bug): nothing the server did. */
+/* What the dialogue showed so far, for the rules that reason with it:
+ * the last EHLO's offer, TLS on, a successful login. Kept until the
+ * first failure; probe_sink_target() starts a new dialogue afresh. */
+void probe_sink_ehlo(struct probe_sink *k, bool starttls, bool auth);
+void probe_sink_tls_on(struct probe_sink *k);
+void probe_sink_auth_ok(struct probe_sink *k);
 void probe_fail_internal(struct probe_sink *k, bool imap, enum diag_stage stage);
 /* Name resolution failed; net_rc is net_resolve()'s, gai getaddrinfo()'s. */
 void probe_fail_resolve(struct probe_sink *k, bool imap, int net_rc, int gai);
@@ -224,6 +230,9 @@ int probe_smtp_run(struct probe *p);
  * works. */
 int probe_smtp_quick(struct probe *p, const char *host, unsigned port,
                      enum security sec, int timeout_s);
+/* The connect phase of probe_check_smtp() on p's account, certificate
+ * verified; fills out's tls, starttls, auth. 0 when it all worked. */
+int probe_smtp_check(struct probe *p, struct probe_check *out);
 /* probe_imap.c */
 int probe_imap_run(struct probe *p, bool check_reply);
 

@@ -318,6 +318,7 @@ do_ehlo(struct sctx *x, const char *stepname)
 
 		parse_ehlo(x, caps ? caps + 1 : NULL, raw_cut);
 	}
+	probe_sink_ehlo(x->sink, x->has_starttls, x->has_auth);
 	str_printf(d, sizeof(d), "%s%s%s%s", x->has_starttls ? "STARTTLS, " : "",
 	           x->has_auth ? "AUTH " : "no AUTH", x->auth_line,
 	           x->tls_on ? " (over TLS)" : "");
@@ -408,6 +409,7 @@ do_tls(struct sctx *x)
 	if (x->tls(x) < 0)
 		return -1;
 	x->tls_on = true;
+	probe_sink_tls_on(x->sink);
 	return 0;
 }
 
@@ -472,6 +474,7 @@ auth_end(struct sctx *x, struct probe_step *s, const struct smtp_reply *r,
 	}
 	str_printf(d, sizeof(d), "%s as %s: %d %s", mech, user, r->code, r->text);
 	step_end(x, s, true, d);
+	probe_sink_auth_ok(x->sink);
 	return 0;
 }
 
@@ -741,20 +744,28 @@ smtp_connect_phase(struct sctx *x)
 	return 0;
 }
 
+/* A dialogue with the account's server, its certificate verified; log:
+ * the transcript is kept. */
+static void
+sctx_for_account(struct sctx *x, struct probe *p, bool log)
+{
+	memset(x, 0, sizeof(*x));
+	x->p = p;
+	x->host = p->a.smtp_host;
+	x->port = p->a.smtp_port;
+	x->sec = p->a.smtp_security;
+	x->sink = &p->sink;
+	x->tls = tls_verified;
+	probe_io_init(p, &x->io, false, log);
+}
+
 int
 probe_smtp_run(struct probe *p)
 {
 	struct sctx x;
 	int rc = -1;
 
-	memset(&x, 0, sizeof(x));
-	x.p = p;
-	x.host = p->a.smtp_host;
-	x.port = p->a.smtp_port;
-	x.sec = p->a.smtp_security;
-	x.sink = &p->sink;
-	x.tls = tls_verified;
-	probe_io_init(p, &x.io, false, true);
+	sctx_for_account(&x, p, true);
 	if (probe_open(p, &x.io, false, x.host, x.port) < 0)
 		goto out;
 	if (smtp_connect_phase(&x) < 0)
@@ -801,6 +812,26 @@ probe_smtp_quick(struct probe *p, const char *host, unsigned port,
 	if (x.io.conn.fd >= 0 && smtp_connect_phase(&x) == 0 && x.tls_on) {
 		rc = 0;
 		do_quit(&x, false);
+	}
+	sctx_close(&x);
+	return rc;
+}
+
+int
+probe_smtp_check(struct probe *p, struct probe_check *out)
+{
+	struct sctx x;
+	int rc = -1;
+
+	sctx_for_account(&x, p, false);
+	if (probe_open(p, &x.io, false, x.host, x.port) == 0) {
+		rc = smtp_connect_phase(&x);
+		out->starttls = x.has_starttls;
+		out->tls = x.tls_on || p->res.ntls > 0;
+		if (rc == 0 && x.tls_on && x.has_auth)
+			str_copy(out->auth, sizeof(out->auth), x.auth_line);
+		if (x.smtp)
+			do_quit(&x, false);
 	}
 	sctx_close(&x);
 	return rc;

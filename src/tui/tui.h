@@ -153,11 +153,17 @@ struct tui_form {
 	bool offered_preset;            /* asked once for this address */
 	char last_offer_email[ACCT_EMAIL_MAX + 1];
 	char err[FF_N][160];            /* inline validation messages */
+	/* Discovery after the Email field: what it says, and the candidate
+	 * waiting for the user's confirmation. */
+	char disc_line[400];
+	int disc_color;                 /* enum tui_color */
+	bool disc_running;
+	struct disc_candidate disc_wait;
 };
 
 /* ---- probe jobs -------------------------------------------------------- */
 
-enum job_kind { JOB_DIAG, JOB_BATCH };
+enum job_kind { JOB_DIAG, JOB_BATCH, JOB_DISCOVER };
 
 struct tui_tline {
 	int64_t t_ms;
@@ -256,6 +262,7 @@ struct tui {
 	pthread_mutex_t qlock;
 	struct tui_msg *qhead, *qtail;
 	struct app_runner *runner;      /* runs the jobs (tui_jobs.c) */
+	struct tui_discovery *disc;     /* the settings lookup in flight, or NULL */
 
 	int cur_y, cur_x;               /* where the cursor goes; -1 hidden */
 };
@@ -324,6 +331,14 @@ bool tui_accounts_busy(const struct tui *t);
 
 /* tui_form.c */
 void tui_form_open(struct tui *t, const char *email);   /* NULL: new */
+/* A settings lookup for email ended (r NULL: cancelled or failed to run). */
+void tui_form_discovered(struct tui *t, const char *email,
+                         const struct disc_result *r);
+
+/* tui_jobs.c: the settings lookup (discover_run) on the runner; one at a
+ * time, its end posted through the job pipe to tui_form_discovered(). */
+int tui_discover_start(struct tui *t, const char *email);
+void tui_discover_cancel(struct tui *t);
 /* Applies a working alternative found by a test to the form. */
 void tui_form_apply_alt(struct tui *t, unsigned port, enum security sec,
                         bool imap);

@@ -4,6 +4,8 @@
  * valid_*() rules as the CLI and shows next to each field. */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -425,6 +427,19 @@ test_form(struct tui *t)
 
 /* ---- presets ------------------------------------------------------------ */
 
+/* The server fields from a, as a preset or a discovered candidate
+ * filled it. */
+static void
+set_servers(struct tui_form *f, const struct account *a)
+{
+	tui_input_set(&f->in[FF_SMTP_HOST], a->smtp_host);
+	set_port(&f->in[FF_SMTP_PORT], a->smtp_port);
+	f->smtp_sec = a->smtp_security;
+	tui_input_set(&f->in[FF_IMAP_HOST], a->imap_host);
+	set_port(&f->in[FF_IMAP_PORT], a->imap_host[0] ? a->imap_port : 0);
+	f->imap_sec = a->imap_security;
+}
+
 static void
 apply_preset(struct tui *t, const struct preset *p)
 {
@@ -436,12 +451,7 @@ apply_preset(struct tui *t, const struct preset *p)
 	a.imap_security = f->imap_sec;
 	/* The user chose the preset: its servers replace what is there. */
 	preset_apply(p, &a, 0);
-	tui_input_set(&f->in[FF_SMTP_HOST], a.smtp_host);
-	set_port(&f->in[FF_SMTP_PORT], a.smtp_port);
-	f->smtp_sec = a.smtp_security;
-	tui_input_set(&f->in[FF_IMAP_HOST], a.imap_host);
-	set_port(&f->in[FF_IMAP_PORT], a.imap_host[0] ? a.imap_port : 0);
-	f->imap_sec = a.imap_security;
+	set_servers(f, &a);
 	f->allow_plain = f->smtp_sec == SEC_NONE ||
 	                 (a.imap_host[0] && f->imap_sec == SEC_NONE);
 	str_copy(f->preset, sizeof f->preset, p->id);
@@ -461,6 +471,117 @@ offer_answer(struct tui *t, bool yes, void *ud)
 		apply_preset(t, p);
 }
 
+/* ---- discovery ---------------------------------------------------------- */
+
+static void
+disc_say(struct tui_form *f, enum tui_color color, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+disc_say(struct tui_form *f, enum tui_color color, const char *fmt, ...)
+{
+	char raw[sizeof f->disc_line];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	/* The words come from DNS answers and documents: no control bytes. */
+	str_sanitize(f->disc_line, sizeof f->disc_line, raw, strlen(raw));
+	f->disc_color = color;
+}
+
+/* No preset serves the domain: the lookup runs on the runner while the
+ * user goes on typing; its end comes back through the job pipe. */
+static void
+start_discovery(struct tui *t, struct tui_form *f)
+{
+	const char *at = strrchr(f->in[FF_EMAIL].buf, '@');
+
+	if (tui_discover_start(t, f->in[FF_EMAIL].buf) != 0) {
+		disc_say(f, CP_WARN, "The settings could not be looked up: enter "
+		         "the server by hand.");
+		return;
+	}
+	f->disc_running = true;
+	disc_say(f, CP_DIM, "Looking up settings for %s... (Esc cancels)",
+	         at ? at + 1 : "");
+}
+
+/* Fills the server fields from a candidate, as `account add` does. */
+static void
+apply_candidate(struct tui *t, struct tui_form *f, const struct disc_candidate *c)
+{
+	struct account a;
+
+	account_init(&a);
+	app_discover_apply(c, &a, 0);
+	set_servers(f, &a);
+	if (a.username[0] && !f->user_typed)
+		tui_input_set(&f->in[FF_USER], a.username);
+	if (a.imap_username[0])
+		tui_input_set(&f->in[FF_IMAP_USER], a.imap_username);
+	str_copy(f->preset, sizeof f->preset, a.preset);
+	f->allow_plain = false;
+	f->port_typed = f->imap_port_typed = false;
+	f->err[FF_SMTP_HOST][0] = f->err[FF_SMTP_PORT][0] = '\0';
+	f->err[FF_IMAP_HOST][0] = f->err[FF_IMAP_PORT][0] = '\0';
+	f->dirty = true;
+	disc_say(f, CP_OK, "Found: %s.", c->why);
+	tui_message(t, false, "Settings filled in: check them, then test.");
+}
+
+static void
+disc_answer(struct tui *t, bool yes, void *ud)
+{
+	struct tui_form *f = form_of(t);
+
+	(void)ud;
+	if (!f)
+		return;
+	if (yes)
+		apply_candidate(t, f, &f->disc_wait);
+	else
+		disc_say(f, CP_WARN, "Not used: enter the server by hand.");
+}
+
+void
+tui_form_discovered(struct tui *t, const char *email, const struct disc_result *r)
+{
+	struct tui_form *f = form_of(t);
+	char warn[600];
+	const char *at = strrchr(email, '@');
+
+	if (!f || !f->disc_running || strcmp(email, f->in[FF_EMAIL].buf) != 0)
+		return;
+	f->disc_running = false;
+	t->dirty = true;
+	if (!r) {
+		disc_say(f, CP_WARN, "The lookup was stopped: enter the server by hand.");
+		return;
+	}
+	if (r->n == 0) {
+		disc_say(f, CP_WARN, "No settings found for %s: enter the server by "
+		         "hand.", at ? at + 1 : email);
+		return;
+	}
+	if (f->in[FF_SMTP_HOST].len) {
+		disc_say(f, CP_DIM, "Found %s, but a server is already entered: "
+		         "kept.", r->c[0].smtp.host);
+		return;
+	}
+	/* A server outside the domain found through DNS or HTTP is confirmed
+	 * before it can be saved or tested with a password. */
+	if (app_discover_warning(&r->c[0], email, warn, sizeof warn)) {
+		f->disc_wait = r->c[0];
+		disc_say(f, CP_WARN, "%s.", warn);
+		tui_yesno(t, true, disc_answer, NULL, "Use %s (%s)? y/n",
+		          r->c[0].smtp.host, r->c[0].why);
+		return;
+	}
+	apply_candidate(t, f, &r->c[0]);
+}
+
 /* When Email is left: a matching provider is offered once per address. */
 static void
 offer_preset(struct tui *t)
@@ -476,6 +597,10 @@ offer_preset(struct tui *t)
 	if (valid_email(f->in[FF_EMAIL].buf))
 		return;
 	p = preset_match(t->presets, f->in[FF_EMAIL].buf);
+	if (!p && !f->editing && !f->in[FF_SMTP_HOST].len && !f->preset[0]) {
+		start_discovery(t, f);
+		return;
+	}
 	if (!p || strcmp(p->id, f->preset) == 0)
 		return;
 	tui_yesno(t, true, offer_answer, (void *)p, "Use preset %s? y/n",
@@ -776,7 +901,11 @@ form_key(struct tui *t, void *priv, int key)
 		test_form(t);
 		break;
 	case ACT_BACK:
-		if (f->dirty)
+		if (f->disc_running) {
+			tui_discover_cancel(t);
+			f->disc_running = false;
+			disc_say(f, CP_WARN, "Lookup cancelled: enter the server by hand.");
+		} else if (f->dirty)
 			tui_yesno(t, false, discard_answer, NULL,
 			          "Leave the form and discard your changes? y/n");
 		else
@@ -894,6 +1023,11 @@ form_draw(struct tui *t, void *priv)
 
 	/* The preset's notes (app password needed, Bridge must run, ...). */
 	ny = field_row(FF_N - 1) + 1;
+	if (f->disc_line[0] && ny < LINES - 3) {
+		attron(tui_attr(t, f->disc_color));
+		tui_put(t, ny++, lx, COLS - 4, f->disc_line, false, true);
+		attroff(tui_attr(t, f->disc_color));
+	}
 	if (p) {
 		if (p->app_password && ny < LINES - 3) {
 			char m[256];
@@ -944,7 +1078,10 @@ form_title(struct tui *t, void *priv)
 static void
 form_close(struct tui *t, void *priv)
 {
-	(void)t;
+	struct tui_form *f = priv;
+
+	if (f->disc_running)
+		tui_discover_cancel(t);
 	form_free(priv);
 }
 

@@ -25,7 +25,37 @@ struct worker_arg {
 	enum job_kind kind;
 	struct probe *p;
 	enum diag_cat cat;              /* the outcome, once run */
+	struct tui_discovery *disc;     /* JOB_DISCOVER: its lookup */
+	bool ran;                       /* the runner ran it (not dropped) */
 };
+
+/* A settings lookup: the worker writes r, the UI reads it once the runner
+ * hands the job back; cancel[1] written stops it. */
+struct tui_discovery {
+	char email[ACCT_EMAIL_MAX + 1];
+	struct disc_options o;
+	struct disc_result r;
+	int cancel[2];
+};
+
+static void
+discovery_free(struct tui_discovery *d)
+{
+	if (!d)
+		return;
+	close(d->cancel[0]);
+	close(d->cancel[1]);
+	free(d);
+}
+
+/* Frees a job handed back by the runner. */
+static void
+worker_free(struct worker_arg *w)
+{
+	if (w->kind == JOB_DISCOVER)
+		discovery_free(w->disc);
+	free(w);
+}
 
 static void
 post(struct tui *t, struct tui_msg *m)
@@ -76,7 +106,48 @@ run_job(void *arg)
 {
 	struct worker_arg *w = arg;
 
-	w->cat = probe_run(w->p, on_event, w);
+	if (w->kind == JOB_DISCOVER)
+		discover_run(&w->disc->o, &w->disc->r);
+	else
+		w->cat = probe_run(w->p, on_event, w);
+}
+
+int
+tui_discover_start(struct tui *t, const char *email)
+{
+	struct worker_arg *w = calloc(1, sizeof *w);
+	struct tui_discovery *d = calloc(1, sizeof *d);
+
+	tui_discover_cancel(t);
+	if (!w || !d || pipe(d->cancel) != 0) {
+		free(w);
+		free(d);
+		return -1;
+	}
+	str_copy(d->email, sizeof d->email, email);
+	d->o.email = d->email;
+	d->o.timeout_ms = DISC_DEFAULT_TIMEOUT_MS;
+	d->o.cancel_fd = d->cancel[0];
+	d->o.presets = t->presets;
+	w->t = t;
+	w->kind = JOB_DISCOVER;
+	w->disc = d;
+	if (app_runner_submit(t->runner, run_job, w) != 0) {
+		worker_free(w);
+		return -1;
+	}
+	t->disc = d;
+	return 0;
+}
+
+/* The lookup stops within moments; its end is dropped, not shown. */
+void
+tui_discover_cancel(struct tui *t)
+{
+	if (!t->disc)
+		return;
+	(void)!write(t->disc->cancel[1], "c", 1);
+	t->disc = NULL;
 }
 
 int
@@ -132,13 +203,14 @@ tui_jobs_fini(struct tui *t)
 	for (int i = 0; i < TUI_MAX_JOBS; i++)
 		if (t->jobs[i].used && t->jobs[i].running)
 			probe_cancel(t->jobs[i].probe);
+	tui_discover_cancel(t);
 	/* Still running: its probe, the queue and the pipe stay valid; the
 	 * process ends next. */
 	if (t->runner && !app_runner_stop(t->runner, JOINS_MAX_MS))
 		return false;
 	if (t->runner) {
 		while ((w = app_runner_done(t->runner, NULL)))
-			free(w);
+			worker_free(w);
 		app_runner_free(t->runner);
 		t->runner = NULL;
 	}
@@ -370,6 +442,7 @@ tui_jobs_drain(struct tui *t)
 	 * they ended, so it is in the queue taken next and is shown before
 	 * the end, never after. */
 	while ((w = app_runner_done(t->runner, &ran))) {
+		w->ran = ran;
 		if (!ran)
 			w->cat = DIAG_CANCELLED;
 		w->next = NULL;
@@ -406,9 +479,17 @@ tui_jobs_drain(struct tui *t)
 		job_changed(t, j);
 	}
 	for (w = done; w; w = w->next) {
-		struct tui_job *j = tui_job_get(t, w->id);
+		struct tui_job *j;
 
-		if (!j)
+		if (w->kind == JOB_DISCOVER) {
+			/* Shown only if it is still the lookup in flight. */
+			if (t->disc == w->disc) {
+				t->disc = NULL;
+				tui_form_discovered(t, w->disc->email, w->ran ? &w->disc->r : NULL);
+			}
+			continue;
+		}
+		if (!(j = tui_job_get(t, w->id)))
 			continue;
 		finish(t, j, w->cat);
 		if (j->abandoned) {
@@ -419,7 +500,7 @@ tui_jobs_drain(struct tui *t)
 	}
 	while (done) {
 		w = done->next;
-		free(done);
+		worker_free(done);
 		done = w;
 	}
 }

@@ -264,6 +264,13 @@ trouble_draw(struct tui *t, void *priv)
 		add_wrapped(t, &L, A_NORMAL, "  ", "  ", dg->reply, w);
 		ADD(A_NORMAL, "%s", "");
 	}
+	/* Which of those words the diagnosis rests on, so that a reader can
+	 * judge it. */
+	if (dg->evidence[0]) {
+		ADD(A_BOLD, "Based on:");
+		add_wrapped(t, &L, A_NORMAL, "  ", "  ", dg->evidence, w);
+		ADD(A_NORMAL, "%s", "");
+	}
 	if (dg->nfixes) {
 		ADD(A_BOLD, "What to check:");
 		for (size_t i = 0; i < dg->nfixes; i++)
