@@ -30,9 +30,14 @@ usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  account add|list|show|edit|remove   manage sending accounts\n"
+	      "  account import FILE | export        many accounts as CSV\n"
+	      "  account limits ACCOUNT              its sending limits\n"
 	      "  account authorize ACCOUNT [--flow device|loopback|paste]\n"
 	      "                                      sign an OAuth account in\n"
 	      "  test ACCOUNT | test --all           sign in, send a test email, diagnose\n"
+	      "  check --all [--changed] [--json]    check every account, keep its history\n"
+	      "  send --account ACCOUNT [-t] [-f ADDR] [-F NAME] [-i] [--batch] [RCPT...]\n"
+	      "                                      send stdin through an account (sendmail flags)\n"
 	      "  explain [--step STEP] [--imap] [--preset ID] [--account A] [--json]\n"
 	      "          ['REPLY' | -]               diagnose a server's reply from a log\n"
 	      "  presets [--json] [--domain DOMAIN]  provider presets\n"
@@ -40,6 +45,7 @@ usage(FILE *f)
 	      "           [--guess-ports SSL,STARTTLS] [--no-guess]\n"
 	      "                                      find the settings of an address\n"
 	      "  store status|check|passphrase|rotate\n"
+	      "  store export --sealed FILE | import FILE\n"
 	      "\n"
 	      "Global options:\n"
 	      "  --store DIR          account store (default ~/.local/share/fluenzr)\n"
@@ -107,6 +113,10 @@ main(int argc, char **argv)
 			rc = cmd_account(&c, argc, argv);
 		else if (strcmp(cmd, "test") == 0)
 			rc = cmd_test(&c, argc, argv);
+		else if (strcmp(cmd, "check") == 0)
+			rc = cmd_check(&c, argc, argv);
+		else if (strcmp(cmd, "send") == 0)
+			rc = cmd_send(&c, argc, argv);
 		else if (strcmp(cmd, "explain") == 0)
 			rc = cmd_explain(&c, argc, argv);
 		else if (strcmp(cmd, "presets") == 0)

@@ -182,3 +182,20 @@ start_mailstack() {
 	# shellcheck disable=SC1091
 	. "$MAILSTACK_DIR/env.sh"
 }
+
+# start_exim: Exim 4.96 beside the stack of start_mailstack
+# (tests/mailstack/exim.sh), its MAILSTACK_EXIM_* exported. stop.sh, already
+# registered, stops it with the rest.
+start_exim() {
+	local rc=0
+	echo "$MAILSTACK_DIR.exim.log" >>"$_tmplist"
+	unshare --mount true 2>/dev/null || skip_or_fail "unshare --mount does not work here (Exim runs in a mount namespace)"
+	"$top_srcdir/tests/mailstack/exim.sh" "$MAILSTACK_DIR" >"$MAILSTACK_DIR.exim.log" 2>&1 || rc=$?
+	if [ $rc = 3 ]; then
+		cat "$MAILSTACK_DIR.exim.log" >&2
+		skip_or_fail "the Exim package cannot be fetched"
+	fi
+	[ $rc = 0 ] || { cat "$MAILSTACK_DIR.exim.log" >&2; fail "Exim did not start"; }
+	# shellcheck disable=SC1091
+	. "$MAILSTACK_DIR/env.sh"
+}

@@ -350,34 +350,5 @@ all
 badpw
 "
 
-# run_case NAME [FUNCTION [ARGUMENTS...]]: the case in a subshell, so that
-# a fail there stops only it. Its checks count in the file's total; a case
-# that stopped early counts as one more failed check, named after it.
-stopped=
-run_case() {
-	local name=$1 fn=${2:-$1} n=0 f=0 rc=0
-	shift $(($# > 1 ? 2 : 1))
-	echo "# case $name"
-	(
-		_checks=0
-		_failed=0
-		trap 'echo "$_checks $_failed" >"$T/case-$name.count"' EXIT
-		"case_$fn" "$@"
-	) || rc=$?
-	[ -s "$T/case-$name.count" ] && read -r n f <"$T/case-$name.count"
-	_checks=$((_checks + n + (rc != 0)))
-	_failed=$((_failed + f + (rc != 0)))
-	if [ $rc != 0 ]; then
-		echo "not ok - case $name: stopped early (exit $rc)" >&2
-		stopped="$stopped $name"
-	fi
-	return 0
-}
-
-while read -r line; do
-	[ -n "$line" ] || continue
-	# shellcheck disable=SC2086
-	run_case $line
-done <<<"$CASES"
-[ -z "$stopped" ] || echo "# cases that stopped early:$stopped" >&2
+run_cases "$CASES"
 finish

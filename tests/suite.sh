@@ -21,7 +21,8 @@ pkgs="build-essential autoconf automake pkg-config
  libc-ares-dev libexpat1-dev libjansson-dev
  postfix dovecot-imapd dovecot-lmtpd gnutls-bin lmdb-utils tmux openssh-server
  openssh-client swaks libnet-ssleay-perl libauthen-sasl-perl msmtp mandoc
- hyperfine ncurses-term python3 openssl iproute2 procps"
+ hyperfine ncurses-term python3 openssl iproute2 procps
+ libdb5.3 libgnutls-dane0 libidn12 libnsl2 libpcre2-8-0"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -31,6 +32,10 @@ if [ -n "$missing" ]; then
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends $missing
 fi
+# Exim cannot be installed beside Postfix: the tests run it from its .deb,
+# unpacked into a cache (tests/mailstack/exim.sh); the last five packages
+# above are the libraries it links. Fetched here, with the package lists.
+sh tests/mailstack/exim.sh --fetch
 
 jobs=$(nproc 2>/dev/null || echo 2)
 autoreconf -fi

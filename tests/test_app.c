@@ -187,9 +187,82 @@ test_spellings(void)
 	      "no mode: unknown");
 }
 
+/* Sending limits and health: the rules of app_limits.c and app_health.c. */
+static void
+test_limits(void)
+{
+	struct store_history h;
+	struct app_limits l;
+	struct app_health_info hi;
+	int64_t now = 1800000000, retry;   /* on the hour: 500000 * 3600 */
+	char why[256];
+
+	memset(&h, 0, sizeof h);
+	memset(&l, 0, sizeof l);
+	l.day = 10;
+	l.hour = 4;
+	check(app_limits_check(&l, &h, now, 4, &retry, why, sizeof why) == APP_LIMIT_OK,
+	      "limits: an empty count lets 4 go");
+	app_limits_note(&h, now, 4);
+	check(app_limits_check(&l, &h, now + 10, 1, &retry, why, sizeof why) == APP_LIMIT_WAIT &&
+	      retry == now + 3600, "limits: the hour is full until the next hour");
+	app_limits_note(&h, now + 3600, 4);
+	app_limits_note(&h, now + 7200, 2);
+	check(app_limits_check(&l, &h, now + 7300, 1, &retry, why, sizeof why) == APP_LIMIT_WAIT &&
+	      retry == now + 24 * 3600 && strstr(why, "daily"),
+	      "limits: the day is full until its oldest hour leaves it (%s)", why);
+	check(app_limits_check(&l, &h, now + 24 * 3600, 1, &retry, why, sizeof why) == APP_LIMIT_OK,
+	      "limits: a day later there is room");
+	check(app_limits_check(&l, &h, now, 11, &retry, why, sizeof why) == APP_LIMIT_NEVER,
+	      "limits: more recipients than a day's limit never go");
+	for (int i = 0; i < 40; i++)
+		app_limits_note(&h, now + i * 3600, 1);
+	check(h.nsend <= 24, "limits: at most a day of hours kept (%zu)", h.nsend);
+	memset(&l, 0, sizeof l);
+	l.interval = 60;
+	h.last_sent = now;
+	check(app_limits_check(&l, &h, now + 30, 1, &retry, why, sizeof why) == APP_LIMIT_WAIT &&
+	      retry == now + 60, "limits: the interval");
+	h.paused_until = now + 100;
+	check(app_limits_check(&l, &h, now + 90, 1, &retry, why, sizeof why) == APP_LIMIT_WAIT &&
+	      retry == now + 100 && strstr(why, "paused"), "limits: a pause holds");
+
+	check(app_pause_until("450 4.7.1 try again in 15 minutes", now) == now + 900,
+	      "pause: minutes");
+	check(app_pause_until("421 retry after 30 seconds", now) == now + 30, "pause: seconds");
+	check(app_pause_until("550 5.4.5 Daily user sending limit exceeded", now) ==
+	      now + APP_PAUSE_DEFAULT, "pause: no time named: the default");
+	check(app_pause_until("try again in 99999 hours", now) == now + 24 * 3600,
+	      "pause: at most a day");
+
+	memset(&h, 0, sizeof h);
+	app_health_of(&h, now, 180, &hi);
+	check(hi.state == APP_HEALTH_UNTESTED, "health: untested");
+	h.n = 2;
+	strcpy(h.ev[0].category, "ok");
+	strcpy(h.ev[1].category, "timeout");
+	h.ev[1].when = now;
+	app_health_of(&h, now, 180, &hi);
+	check(hi.state == APP_HEALTH_ATTENTION && strcmp(hi.strip, "+~") == 0,
+	      "health: one temporary failure needs attention (%s)", hi.strip);
+	strcpy(h.ev[1].category, "auth_failed");
+	app_health_of(&h, now, 180, &hi);
+	check(hi.state == APP_HEALTH_FAILING && hi.since == now,
+	      "health: a lasting failure fails at once");
+	strcpy(h.ev[0].category, "ok");
+	strcpy(h.ev[1].category, "ok");
+	h.secret_set = now - 200 * 86400;
+	app_health_of(&h, now, 180, &hi);
+	check(hi.state == APP_HEALTH_ATTENTION && hi.secret_old && hi.secret_age_days == 200,
+	      "health: an old password needs attention");
+	app_health_of(&h, now, 0, &hi);
+	check(hi.state == APP_HEALTH_OK, "health: no reminder with 0 days");
+}
+
 int
 main(void)
 {
+	test_limits();
 	test_bound();
 	test_stop();
 	test_passphrase();

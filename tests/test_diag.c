@@ -164,8 +164,12 @@ static const struct tcase cases[] = {
 	/* Exim's ratelimit ACL, no enhanced code, any stage. */
 	{ "rate_messages", DIAG_RATE_LIMITED, "messages", SMTP(RCPT), .code = 450,
 	  .reply = "Sender rate exceeds 100.0 messages per 1h" },
-	{ "rate_messages", DIAG_RATE_LIMITED, "messages", SMTP(DATA), .code = 550,
+	{ "rate_limit_words", DIAG_RATE_LIMITED, "messages", SMTP(DATA), .code = 550,
 	  .reply = "Your account has reached its limit for outgoing mail" },
+	/* A limit at the greeting counts connections: nothing was sent yet. */
+	{ "rate_at_greeting", DIAG_RATE_LIMITED, "connections", SMTP(GREETING),
+	  .code = 451, .reply = "The server has reached its limit for processing "
+	                        "requests from your host.\nPlease try again later." },
 	{ "rate_messages", DIAG_RATE_LIMITED, "messages", SMTP(MAIL), .code = 450,
 	  .reply = "4.7.1 Error: too much mail from 127.0.0.1" },
 	{ "rate_try_later", DIAG_RATE_LIMITED, "deferred", SMTP(MAIL),
@@ -1218,6 +1222,20 @@ test_honest(void)
 	classify(&ev, &a, NULL, &d);
 	check(d.cat == DIAG_RATE_LIMITED && !has_fix(&d, "quota"),
 	      "IMAP connection limit: no quota");
+
+	/* A bare refusal at RCPT of the address just accepted as the login
+	 * (Exim's "Administrative prohibition"): its mailbox exists. */
+	smtp_ev(&ev, STAGE_RCPT, 550, "Administrative prohibition", 587,
+	        SEC_STARTTLS);
+	ev.tls_on = true;
+	ev.auth_ok = true;
+	classify(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_RECIPIENT_REJECTED && !has_fix(&d, "mailbox exists at"),
+	      "RCPT refused for the login's own address: no missing mailbox");
+	ev.auth_ok = false;
+	classify(&ev, &a, NULL, &d);
+	check(has_fix(&d, "mailbox exists at"),
+	      "RCPT refused without a login: the mailbox may be missing");
 }
 
 int

@@ -354,6 +354,19 @@ test_hostile(void)
 	           "line 2:");
 	expect_bad("missing name", "smtp = smtp.example.com 587 starttls\n",
 	           37, "x", "line 1:");
+	expect_bad("limit_day not a number", GOOD_HEAD "limit_day = many\n",
+	           strlen(GOOD_HEAD "limit_day = many\n"), "x", "line 3:");
+	expect_bad("limit_day twice", GOOD_HEAD "limit_day = 1\nlimit_day = 2\n",
+	           strlen(GOOD_HEAD "limit_day = 1\nlimit_day = 2\n"), "x", "line 4:");
+	expect_bad("limit_interval too large", GOOD_HEAD "limit_interval = 99999999\n",
+	           strlen(GOOD_HEAD "limit_interval = 99999999\n"), "x", "line 3:");
+	{
+		const char *lim = GOOD_HEAD "limit_day = 2000\nlimit_hour = 0\nlimit_interval = 2\n";
+
+		check(preset_parse(lim, strlen(lim), "x", &p, err, sizeof err) == 0 &&
+		      p.limit_day == 2000 && p.limit_hour == 0 && p.limit_interval == 2,
+		      "limits read: day, hour, interval");
+	}
 	/* Hints: four fields, each checked. */
 	{
 		const char *h = GOOD_HEAD

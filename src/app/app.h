@@ -88,12 +88,112 @@ int app_run_prepare_retry(struct store *st, const struct account *a,
                           const struct probe_opts *po, struct probe **p,
                           char *err, size_t errlen);
 
-/* Records the outcome cat of a test of the stored account email, at when,
- * if it is one that is recorded (diag_cat_recorded(): a cancelled test
- * says nothing about the account). Returns 1 when recorded, 0 when not to
- * be, -1 with the reason in err when the store refused. */
+/* Records the outcome cat of a test, a check or a send of the stored
+ * account email, at when, if it is one that is recorded
+ * (diag_cat_recorded(): a cancelled test says nothing about the account):
+ * the record's last result and a line of its history (the reason of its
+ * diagnosis d, may be NULL; ms, how long it took), in one transaction; the history
+ * after it into *after (may be NULL). Returns 1 when recorded, 0 when not
+ * to be, -1 with the reason in err when the store refused. */
 int app_result_record(struct store *st, const char *email, int64_t when,
-                      enum diag_cat cat, char *err, size_t errlen);
+                      enum diag_cat cat, const struct diagnosis *d, int64_t ms,
+                      struct store_history *after, char *err, size_t errlen);
+
+/* ---- health (app_health.c) ----------------------------------------------- */
+
+/* Healthy: the last result passed and the two before it too. Needs
+ * attention: it passed after a recent failure, or failed once for a
+ * reason that may pass by itself (timeout, limit, server busy), or its
+ * password is older than the reminder. Failing: failed twice in a row,
+ * or once for a reason that will not pass by itself, since the first
+ * failure of that streak. */
+enum app_health {
+	APP_HEALTH_UNTESTED = 0,
+	APP_HEALTH_OK,
+	APP_HEALTH_ATTENTION,
+	APP_HEALTH_FAILING,
+};
+
+#define APP_SECRET_DAYS_DEFAULT 180
+
+struct app_health_info {
+	enum app_health state;
+	int64_t since;                    /* failing: since when */
+	char strip[STORE_HISTORY_MAX + 1];   /* oldest first: '+' passed,
+	                                      * '~' temporary failure, 'x' failed */
+	int secret_age_days;              /* -1: not known */
+	bool secret_old;                  /* at or past the reminder */
+	char why[STORE_REASON_MAX + 64];
+};
+
+void app_health_of(const struct store_history *h, int64_t now, int remind_days,
+                   struct app_health_info *out);
+/* "healthy", "attention", "failing", "untested" (JSON, scripts). */
+const char *app_health_name(enum app_health s);
+/* "Healthy", "Needs attention", "Failing", "Not checked yet". */
+const char *app_health_title(enum app_health s);
+/* The health in a line: "Failing since 2026-12-01 12:40 UTC [++x~xx];
+ * password 200 days old". */
+void app_health_text(const struct app_health_info *h, char *out, size_t outlen);
+/* The days after which a password is to be changed: FLUENZR_SECRET_DAYS
+ * (0: no reminder), else APP_SECRET_DAYS_DEFAULT. */
+int app_secret_remind_days(void);
+
+/* ---- sending limits (app_limits.c) --------------------------------------- */
+
+/* The outreach profile: a conservative pace for cold email, well under
+ * any provider's limits. */
+#define APP_OUTREACH_DAY      40
+#define APP_OUTREACH_HOUR     10
+#define APP_OUTREACH_INTERVAL 120
+/* The pause after a limit reply that names no time. */
+#define APP_PAUSE_DEFAULT     3600
+
+struct app_limits {
+	unsigned day, hour;       /* recipients; 0 = none */
+	unsigned interval;        /* seconds between two messages; 0 = none */
+	char source[ACCT_PRESET_MAX + 16];   /* "preset ID", "outreach",
+	                                      * "account", "none" */
+};
+
+/* The limits of a: its own (h->profile "custom"), the outreach profile,
+ * none, or by default its preset's (from presets, may be NULL). */
+void app_limits_of(const struct account *a, const struct store_history *h,
+                   const struct preset_list *presets, struct app_limits *out);
+bool app_limits_active(const struct app_limits *l);
+/* Recipients h counts in the last 24 hours (by the hour) and this hour. */
+void app_limits_sent(const struct store_history *h, int64_t now,
+                     unsigned long *day, unsigned long *hour);
+
+enum {
+	APP_LIMIT_OK = 0,
+	APP_LIMIT_WAIT,           /* not now: at *retry_at */
+	APP_LIMIT_NEVER,          /* more recipients than a limit allows */
+	APP_LIMIT_ERROR,          /* the store refused */
+};
+/* Whether a message to nrcpt recipients may go at now, given what h
+ * counts: APP_LIMIT_OK, or why not (and when it may). */
+int app_limits_check(const struct app_limits *l, const struct store_history *h,
+                     int64_t now, unsigned nrcpt, int64_t *retry_at,
+                     char *why, size_t whylen);
+/* Counts a message to nrcpt recipients sent at now in h. */
+void app_limits_note(struct store_history *h, int64_t now, unsigned nrcpt);
+/* The limits in words: "3 of 500 a day, no hourly limit (preset gmail);
+ * paused until 2026-12-01 14:00 UTC". */
+void app_limits_text(const struct app_limits *l, const struct store_history *h,
+                     int64_t now, char *out, size_t len);
+/* app_limits_check() and, when it may go, app_limits_note() on the
+ * stored counts, in one write transaction. */
+int app_limits_reserve(struct store *st, const char *email,
+                       const struct app_limits *l, unsigned nrcpt, int64_t now,
+                       int64_t *retry_at, char *why, size_t whylen);
+/* The end of the pause a limit reply asks for ("try again in 15
+ * minutes"), at most a day; APP_PAUSE_DEFAULT when it names no time. */
+int64_t app_pause_until(const char *reply, int64_t now);
+/* Pauses sending through email until what d's reply asks (*until). 0, or
+ * -1 with why in err. */
+int app_pause(struct store *st, const char *email, const struct diagnosis *d,
+              int64_t now, int64_t *until, char *err, size_t errlen);
 
 /* ---- OAuth (app_oauth.c) ------------------------------------------------- */
 

@@ -141,18 +141,41 @@ app_run_prepare_retry(struct store *st, const struct account *a,
 
 int
 app_result_record(struct store *st, const char *email, int64_t when,
-                  enum diag_cat cat, char *err, size_t errlen)
+                  enum diag_cat cat, const struct diagnosis *d, int64_t ms,
+                  struct store_history *after, char *err, size_t errlen)
 {
-	int e;
+	struct store_event e;
+	const char *reason = "";
+	int rc;
 
 	err[0] = '\0';
 	if (!diag_cat_recorded(cat))
 		return 0;
-	e = store_set_result(st, email, when, diag_cat_name(cat));
-	if (e != STORE_OK) {
+	memset(&e, 0, sizeof(e));
+	e.when = when < 0 ? 0 : when;
+	e.ms = ms < 0 ? 0 : ms;
+	str_copy(e.category, sizeof(e.category), diag_cat_name(cat));
+	/* The reason's name ("refused", "expired"), else the title. */
+	if (d && cat != DIAG_OK)
+		reason = d->reason[0] ? d->reason : d->title;
+	str_sanitize(e.reason, sizeof(e.reason), reason, strlen(reason));
+	if (valid_text(e.reason, STORE_REASON_MAX) != NULL)
+		e.reason[0] = '\0';
+	rc = store_history_add(st, email, &e, after, err, errlen);
+	if (rc != STORE_OK) {
 		str_printf(err, errlen, "%s: cannot record the result: %s", email,
-		           store_strerror(e));
+		           store_strerror(rc));
 		return -1;
+	}
+	/* A provider's limit reply pauses sending through the account, from
+	 * a test, a check or a send alike. */
+	if (cat == DIAG_RATE_LIMITED && d) {
+		int64_t until;
+
+		if (app_pause(st, email, d, e.when, &until, err, errlen) < 0)
+			return -1;
+		if (after)
+			(void)store_history_get(st, email, after);
 	}
 	return 1;
 }

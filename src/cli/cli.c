@@ -182,10 +182,19 @@ cli_close(struct cli_ctx *c)
 	app_passphrase_free(&c->passphrase);
 }
 
+/* Where the value came from, for a message that names it ("line 4: "). */
+static char err_context[128];
+
+void
+cli_error_context(const char *ctx)
+{
+	str_copy(err_context, sizeof err_context, ctx ? ctx : "");
+}
+
 int
 cli_bad_field(const char *field, const char *why)
 {
-	fprintf(stderr, "fluenzr-tui: invalid %s: %s\n", field, why);
+	fprintf(stderr, "fluenzr-tui: %sinvalid %s: %s\n", err_context, field, why);
 	return EX_DATAERR;
 }
 
@@ -203,4 +212,33 @@ cli_json_server(struct json *j, const char *host, unsigned port,
 		json_key(j, "username"); json_str(j, user);
 	}
 	json_obj_end(j);
+}
+
+void
+cli_json_health(struct json *j, const struct app_health_info *h,
+                const struct store_history *hist)
+{
+	size_t i;
+
+	json_key(j, "state"); json_str(j, app_health_name(h->state));
+	json_key(j, "since");
+	h->state == APP_HEALTH_FAILING && h->since > 0 ? json_int(j, h->since) : json_null(j);
+	json_key(j, "why"); json_str(j, h->why);
+	json_key(j, "strip"); json_str(j, h->strip);
+	json_key(j, "secret_age_days");
+	h->secret_age_days >= 0 ? json_int(j, h->secret_age_days) : json_null(j);
+	json_key(j, "secret_reminder"); json_bool(j, h->secret_old);
+	if (!hist)
+		return;
+	json_key(j, "history");
+	json_arr_begin(j);
+	for (i = 0; i < hist->n; i++) {
+		json_obj_begin(j);
+		json_key(j, "time"); json_int(j, hist->ev[i].when);
+		json_key(j, "category"); json_str(j, hist->ev[i].category);
+		json_key(j, "reason"); json_str(j, hist->ev[i].reason);
+		json_key(j, "ms"); json_int(j, hist->ev[i].ms);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 }

@@ -41,6 +41,8 @@ int cmd_presets(struct cli_ctx *c, int argc, char **argv);
 int cmd_discover(struct cli_ctx *c, int argc, char **argv);   /* cli_discover.c */
 int cmd_store(struct cli_ctx *c, int argc, char **argv);
 int cmd_test(struct cli_ctx *c, int argc, char **argv);   /* cli_test.c */
+int cmd_check(struct cli_ctx *c, int argc, char **argv);  /* cli_test.c */
+int cmd_send(struct cli_ctx *c, int argc, char **argv);   /* cli_send.c */
 int cmd_explain(struct cli_ctx *c, int argc, char **argv); /* cli_explain.c */
 
 #endif

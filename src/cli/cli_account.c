@@ -518,34 +518,61 @@ discover_server(struct cli_ctx *c, struct acct_opts *o)
 	return rc;
 }
 
+/* What `account add` makes of its options argv[first..]: parsed, the
+ * preset applied (or, with discover, the settings looked up when no
+ * server and no preset is given), the defaults filled and the whole
+ * checked. 0 or an exit status, the reason printed. */
+static int
+account_from_args(struct cli_ctx *c, int argc, char **argv, int first,
+                  struct acct_opts *o, bool discover)
+{
+	const struct preset *p;
+	int rc;
+
+	if ((rc = parse_account_opts(c, argc, argv, first, o, NULL)))
+		return rc;
+	if (!o->a.email[0]) {
+		fprintf(stderr, "fluenzr-tui: account add needs --email\n");
+		return EX_USAGE;
+	}
+	if (o->preset_id || !(o->given & PRESET_GIVEN_SMTP_HOST)) {
+		p = pick_preset(c, o->preset_id, o->a.email, &rc);
+		if (rc)
+			return rc;
+		if (p)
+			preset_apply(p, &o->a, o->given);
+	}
+	if (!o->a.smtp_host[0] && discover && (rc = discover_server(c, o)))
+		return rc;
+	if (!o->a.smtp_host[0])
+		return cli_bad_field("smtp-host", "none given and no preset serves the "
+		                     "domain of the address (give --smtp-host or --preset)");
+	if (!o->user_given && !o->a.username[0])
+		str_copy(o->a.username, sizeof o->a.username, o->a.email);
+	fill_defaults(&o->a, o->given);
+	return finish_account(o);
+}
+
+int
+cli_account_build(struct cli_ctx *c, int argc, char **argv, struct account *out)
+{
+	struct acct_opts o;
+	int rc = account_from_args(c, argc, argv, 0, &o, false);
+
+	if (rc == 0)
+		*out = o.a;
+	return rc;
+}
+
 static int
 account_add(struct cli_ctx *c, int argc, char **argv)
 {
 	struct acct_opts o;
-	const struct preset *p;
 	char err[512] = "";
 	char *pw = NULL, *ipw = NULL, *csecret = NULL;
 	int rc, e;
 
-	if ((rc = parse_account_opts(c, argc, argv, 2, &o, NULL)))
-		return rc;
-	if (!o.a.email[0]) {
-		fprintf(stderr, "fluenzr-tui: account add needs --email\n");
-		return EX_USAGE;
-	}
-	if (o.preset_id || !(o.given & PRESET_GIVEN_SMTP_HOST)) {
-		p = pick_preset(c, o.preset_id, o.a.email, &rc);
-		if (rc)
-			return rc;
-		if (p)
-			preset_apply(p, &o.a, o.given);
-	}
-	if (!o.a.smtp_host[0] && (rc = discover_server(c, &o)))
-		return rc;
-	if (!o.user_given && !o.a.username[0])
-		str_copy(o.a.username, sizeof o.a.username, o.a.email);
-	fill_defaults(&o.a, o.given);
-	if ((rc = finish_account(&o)))
+	if ((rc = account_from_args(c, argc, argv, 2, &o, true)))
 		return rc;
 	/* An OAuth account has no password: it is signed in by 'account
 	 * authorize' afterwards. */
@@ -770,7 +797,9 @@ out:
 }
 
 static void
-json_account(struct json *j, const struct account *a)
+json_account(struct json *j, const struct account *a,
+             const struct app_health_info *h, const struct store_history *hist,
+             const struct app_limits *lim)
 {
 	json_obj_begin(j);
 	json_key(j, "email"); json_str(j, a->email);
@@ -812,6 +841,16 @@ json_account(struct json *j, const struct account *a)
 	} else {
 		json_null(j);
 	}
+	if (h) {
+		json_key(j, "health");
+		json_obj_begin(j);
+		cli_json_health(j, h, hist);
+		json_obj_end(j);
+	}
+	if (lim && hist) {
+		json_key(j, "limits");
+		cli_json_limits(j, lim, hist, (int64_t)time(NULL));
+	}
 	json_obj_end(j);
 }
 
@@ -820,22 +859,41 @@ struct list_ctx {
 	bool json;
 	size_t n;
 	int bad;
+	struct store *st;
+	int64_t now;
+	int remind_days;
 };
+
+/* The health of a listed account; a history that does not parse counts
+ * as none. */
+static void
+list_health(const struct list_ctx *l, const struct account *a,
+            struct app_health_info *h)
+{
+	struct store_history hist;
+
+	(void)store_history_get(l->st, a->email, &hist);
+	app_health_of(&hist, l->now, l->remind_days, h);
+}
 
 static int
 list_one(const struct account *a, void *ud)
 {
 	struct list_ctx *l = ud;
+	struct app_health_info h;
+	char ht[256];
 
 	l->n++;
+	list_health(l, a, &h);
 	if (l->json) {
-		json_account(&l->j, a);
+		json_account(&l->j, a, &h, NULL, NULL);
 		return 0;
 	}
-	printf("%-6s %-32s %s:%u %s%s\n",
+	app_health_text(&h, ht, sizeof ht);
+	printf("%-6s %-32s %s:%u %s%s  %s\n",
 	       a->last_test_time ? (strcmp(a->last_result, "ok") == 0 ? "ok" : "FAIL") : "-",
 	       a->email, a->smtp_host, a->smtp_port, security_name(a->smtp_security),
-	       a->imap_host[0] ? " +imap" : "");
+	       a->imap_host[0] ? " +imap" : "", ht);
 	return 0;
 }
 
@@ -882,6 +940,9 @@ account_list(struct cli_ctx *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	setvbuf(stdout, buf, _IOFBF, sizeof buf);
+	l.st = c->st;
+	l.now = (int64_t)time(NULL);
+	l.remind_days = app_secret_remind_days();
 	if (l.json) {
 		json_init(&l.j, stdout, false);
 		json_arr_begin(&l.j);
@@ -934,9 +995,12 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 {
 	struct account a;
 	const char *target;
-	char when[64] = "never";
+	char when[64] = "never", ht[256];
 	bool json = false;
 	struct json j;
+	struct store_history hist;
+	struct app_health_info h;
+	struct app_limits lim;
 	int rc, e;
 
 	if ((rc = one_account_arg(c, argc, argv, &target, &json)))
@@ -950,9 +1014,14 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 	}
 	if (e != STORE_OK)
 		return cli_store_fail(e, NULL);
+	(void)store_history_get(c->st, a.email, &hist);
+	app_health_of(&hist, (int64_t)time(NULL), app_secret_remind_days(), &h);
+	if (a.preset[0])
+		(void)cli_load_presets(c);
+	app_limits_of(&a, &hist, c->presets_loaded ? &c->presets : NULL, &lim);
 	if (json) {
 		json_init(&j, stdout, true);
-		json_account(&j, &a);
+		json_account(&j, &a, &h, &hist, &lim);
 		json_end(&j);
 		return 0;
 	}
@@ -996,6 +1065,13 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 	printf("preset:        %s\n", a.preset[0] ? a.preset : "none");
 	printf("last test:     %s%s%s\n", when, a.last_test_time ? ", " : "",
 	       a.last_test_time ? a.last_result : "");
+	app_health_text(&h, ht, sizeof ht);
+	printf("health:        %s\n", ht);
+	if (h.secret_age_days >= 0)
+		printf("password age:  %d days%s\n", h.secret_age_days,
+		       h.secret_old ? " (change it)" : "");
+	app_limits_text(&lim, &hist, (int64_t)time(NULL), ht, sizeof ht);
+	printf("sending:       %s\n", ht);
 	return 0;
 }
 
@@ -1035,9 +1111,15 @@ cmd_account(struct cli_ctx *c, int argc, char **argv)
 		return account_edit(c, argc, argv);
 	if (strcmp(sub, "remove") == 0 || strcmp(sub, "rm") == 0)
 		return account_remove(c, argc, argv);
+	if (strcmp(sub, "limits") == 0)
+		return cli_account_limits(c, argc, argv);
+	if (strcmp(sub, "import") == 0)
+		return cli_account_import(c, argc, argv);
+	if (strcmp(sub, "export") == 0)
+		return cli_account_export(c, argc, argv);
 	if (strcmp(sub, "authorize") == 0)
 		return cli_account_authorize(c, argc, argv);
-	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit, remove or "
-	        "authorize\n");
+	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit, remove, limits, "
+	        "import, export or authorize\n");
 	return EX_USAGE;
 }

@@ -268,7 +268,7 @@ cmd_explain(struct cli_ctx *c, int argc, char **argv)
 		json_obj_end(&j);
 		json_end(&j);
 	} else {
-		cli_print_diagnosis(&d);
+		cli_print_diagnosis(stdout, &d);
 	}
 	fflush(stdout);
 	rc = diag_exit_code(d.cat);

@@ -4,7 +4,10 @@
 #define FLUENZR_CLI_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include "account.h"
+#include "cli.h"
 #include "json.h"
 
 /* The longest passphrase read from a descriptor or the terminal, NUL
@@ -22,6 +25,9 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name,
 /* Prints a store error (err, else the code's words); returns its exit code. */
 int cli_store_fail(int e, const char *err);
 
+/* A prefix for cli_bad_field()'s messages ("line 4: "), NULL or "" for
+ * none. */
+void cli_error_context(const char *ctx);
 /* Reports an invalid field value; returns EX_DATAERR. */
 int cli_bad_field(const char *field, const char *why);
 /* One server as JSON: host, port, security and, when user is not NULL, the
@@ -30,9 +36,9 @@ void cli_json_server(struct json *j, const char *host, unsigned port,
                      enum security sec, const char *user);
 
 struct diagnosis;
-/* A failed diagnosis for people: title, the server's words, what it rests
- * on, the fixes (cli_test.c; test and explain print it alike). */
-void cli_print_diagnosis(const struct diagnosis *d);
+/* A failed diagnosis for people, to f: title, the server's words, what it
+ * rests on, the fixes (cli_test.c; test, send and explain print it alike). */
+void cli_print_diagnosis(FILE *f, const struct diagnosis *d);
 /* The "diagnosis" object of test --json and explain --json. */
 void cli_json_diagnosis(struct json *j, const struct diagnosis *d);
 /* cli_oauth.c: an OAuth client secret read from fd into *out (locked
@@ -41,5 +47,45 @@ int cli_read_oauth_secret(int fd, char **out);
 struct cli_ctx;
 /* account authorize ACCOUNT [--flow device|loopback|paste] [--port N] */
 int cli_account_authorize(struct cli_ctx *c, int argc, char **argv);
+
+/* The members of a test's JSON object (account, ok, category, steps, tls,
+ * diagnosis, ..., transcript), for `test` and `send` alike; the caller
+ * opens and closes the object. cli_test.c. */
+struct probe_result;
+struct probe_event;
+void cli_json_result_fields(struct json *j, const char *email,
+                            const struct probe_result *r);
+/* The mark of a step or a result: a check or a cross in UTF-8, else
+ * "ok  " or "FAIL". cli_test.c. */
+const char *cli_mark(bool ok);
+/* A step's line as `test` prints it, for a probe's callback; ud is
+ * the FILE * to print to (NULL: stdout). cli_test.c. */
+void cli_print_step(const struct probe_event *ev, void *ud);
+/* A test's outcome as `test` prints it: the passed test, or the
+ * diagnosis (cli_print_diagnosis()). cli_test.c. */
+void cli_print_result(FILE *f, const struct probe_result *r);
+
+struct app_health_info;
+struct store_history;
+/* The health's members of a JSON object (state, since, why, strip,
+ * secret_age_days, secret_reminder) and, with hist, its history. cli.c. */
+void cli_json_health(struct json *j, const struct app_health_info *h,
+                     const struct store_history *hist);
+
+/* `account limits` (cli_limits.c), and the limits in JSON
+ * (an object: source, day, hour, interval, sent_day, sent_hour,
+ * paused_until, pause_reason) for it and `account show`. */
+struct app_limits;
+int cli_account_limits(struct cli_ctx *c, int argc, char **argv);
+void cli_json_limits(struct json *j, const struct app_limits *l,
+                     const struct store_history *h, int64_t now);
+
+/* The account that `account add` would make of the account options in
+ * argv[0..argc) (no password options): the same parsing, preset and
+ * checks. 0 or an exit status, the reason printed. cli_account.c. */
+int cli_account_build(struct cli_ctx *c, int argc, char **argv, struct account *out);
+/* `account import` and `account export` (cli_import.c). */
+int cli_account_import(struct cli_ctx *c, int argc, char **argv);
+int cli_account_export(struct cli_ctx *c, int argc, char **argv);
 
 #endif

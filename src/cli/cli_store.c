@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,14 +35,14 @@ check_report(const char *key, const char *problem, void *ud)
 
 /* A new passphrase, twice on a terminal or once from --new-passphrase-fd. */
 static char *
-read_new_passphrase(int fd)
+read_new_passphrase(int fd, const char *prompt)
 {
 	char *a = secmem_alloc(PASS_MAX), *b = NULL;
 	const char *why;
 
 	if (!a)
 		return NULL;
-	if (read_secret(fd, "New store passphrase: ", a, PASS_MAX) < 0)
+	if (read_secret(fd, prompt, a, PASS_MAX) < 0)
 		goto fail;
 	if (fd < 0) {
 		b = secmem_alloc(PASS_MAX);
@@ -70,12 +71,108 @@ fail:
 	return NULL;
 }
 
+static int
+write_file(const void *p, size_t n, void *ud)
+{
+	return fwrite(p, 1, n, ud) == n ? 0 : -1;
+}
+
+/* `store export --sealed FILE`: written beside as FILE.tmp (0600) and
+ * renamed once complete, so that a copy cut short never has the name. */
+static int
+store_export(struct cli_ctx *c, const char *file, int fd)
+{
+	char tmp[4200], err[512] = "", *pass;
+	size_t n = 0;
+	FILE *f;
+	int e, tfd = -1;
+
+	pass = read_new_passphrase(fd, "Passphrase of the sealed copy: ");
+	if (!pass)
+		return EX_DATAERR;
+	if (strcmp(file, "-") == 0) {
+		f = stdout;
+	} else {
+		if (str_printf(tmp, sizeof tmp, "%s.tmp", file) < 0 ||
+		    (tfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+		    !(f = fdopen(tfd, "wb"))) {
+			fprintf(stderr, "fluenzr-tui: %s: %s\n", tmp, strerror(errno));
+			if (tfd >= 0)
+				close(tfd);
+			secmem_free(pass, PASS_MAX);
+			return EX_CANTCREAT;
+		}
+	}
+	e = store_export_sealed(c->st, pass, write_file, f, &n, err, sizeof err);
+	secmem_free(pass, PASS_MAX);
+	if (f != stdout) {
+		bool ok = e == STORE_OK && fflush(f) == 0 && fsync(fileno(f)) == 0;
+
+		if (fclose(f) != 0)
+			ok = false;
+		if (!ok || rename(tmp, file) != 0) {
+			if (e == STORE_OK) {
+				str_printf(err, sizeof err, "cannot write %s: %s", file, strerror(errno));
+				e = STORE_EIO;
+			}
+			unlink(tmp);
+		}
+	} else if (fflush(stdout) != 0 && e == STORE_OK) {
+		e = STORE_EIO;
+	}
+	if (e != STORE_OK)
+		return cli_store_fail(e, err);
+	fprintf(stderr, "exported %zu account%s, sealed\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+store_import(struct cli_ctx *c, const char *file, int fd)
+{
+	char err[512] = "", failed[ACCT_EMAIL_MAX + 1], *pass;
+	char fwhy[FILE_WHY_MAX];
+	size_t len = 0, n = 0;
+	uint8_t *in;
+	int e;
+
+	if (strcmp(file, "-") == 0) {
+		fprintf(stderr, "fluenzr-tui: store import reads a file (its passphrase "
+		        "may come from the terminal)\n");
+		return EX_USAGE;
+	}
+	in = (uint8_t *)file_read_checked(file, 1u << 30, &len, fwhy, sizeof fwhy);
+	if (!in) {
+		fprintf(stderr, "fluenzr-tui: %s: %s\n", file, fwhy);
+		return EX_NOINPUT;
+	}
+	pass = secmem_alloc(PASS_MAX);
+	if (!pass || read_secret(fd, "Passphrase of the sealed copy: ", pass, PASS_MAX) < 0) {
+		fprintf(stderr, "fluenzr-tui: cannot read the passphrase\n");
+		if (pass)
+			secmem_free(pass, PASS_MAX);
+		free(in);
+		return EX_DATAERR;
+	}
+	e = store_import_sealed(c->st, pass, in, len, &n, failed, err, sizeof err);
+	secmem_free(pass, PASS_MAX);
+	free(in);
+	if (e == STORE_EXISTS) {
+		fprintf(stderr, "fluenzr-tui: %s exists already in this store: nothing imported\n",
+		        failed);
+		return EX_CANTCREAT;
+	}
+	if (e != STORE_OK)
+		return cli_store_fail(e, err);
+	printf("imported %zu account%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
 int
 cmd_store(struct cli_ctx *c, int argc, char **argv)
 {
-	const char *sub = NULL;
-	bool json = false, drop = false, m;
-	int newfd = -1, i, rc, e;
+	const char *sub = NULL, *file = NULL;
+	bool json = false, drop = false, sealed = false, m;
+	int newfd = -1, sealfd = -1, i, rc, e;
 	char err[512] = "";
 
 	for (i = 1; i < argc; i++) {
@@ -92,6 +189,21 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--drop-key-file") == 0) {
 			drop = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--sealed") == 0) {
+			sealed = true;
+			continue;
+		}
+		v = cli_opt_value(argc, argv, &i, "--sealed-passphrase-fd", &m);
+		if (m) {
+			if (!v || cli_parse_fd("--sealed-passphrase-fd", v, &sealfd) < 0)
+				return EX_USAGE;
+			continue;
+		}
+		if (sub && !file && (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0) &&
+		    (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) {
+			file = argv[i];
 			continue;
 		}
 		v = cli_opt_value(argc, argv, &i, "--new-passphrase-fd", &m);
@@ -167,7 +279,7 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 
 		if ((rc = cli_open_store(c, false, true)))
 			return rc;
-		np = read_new_passphrase(newfd);
+		np = read_new_passphrase(newfd, "New store passphrase: ");
 		if (!np)
 			return EX_DATAERR;
 		e = store_set_passphrase(c->st, np, drop, err, sizeof err);
@@ -193,6 +305,24 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 		printf("data key rotated; every secret re-encrypted\n");
 		return 0;
 	}
-	fprintf(stderr, "fluenzr-tui: store wants status, check, passphrase or rotate\n");
+	if (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0) {
+		if (!file) {
+			fprintf(stderr, "fluenzr-tui: store %s needs a file (or -)\n", sub);
+			return EX_USAGE;
+		}
+		if (sub[0] == 'e' && !sealed) {
+			/* The only export: no secret ever leaves the store in clear. */
+			fprintf(stderr, "fluenzr-tui: store export writes only a sealed copy: "
+			        "give --sealed (account export lists the accounts without "
+			        "passwords)\n");
+			return EX_USAGE;
+		}
+		if ((rc = cli_open_store(c, sub[0] == 'i', true)))
+			return rc;
+		return sub[0] == 'e' ? store_export(c, file, sealfd)
+		                     : store_import(c, file, sealfd);
+	}
+	fprintf(stderr, "fluenzr-tui: store wants status, check, passphrase, rotate, "
+	        "export or import\n");
 	return EX_USAGE;
 }

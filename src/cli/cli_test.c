@@ -27,9 +27,15 @@
 
 #define PW_LEN (ACCT_SECRET_MAX + 1)
 
+/* `check --all`'s exit statuses besides 0 (every account healthy). */
+#define CHECK_EXIT_ATTENTION 1
+#define CHECK_EXIT_FAILING   2
+
 struct test_opts {
 	const char *account;
 	bool all, json, transcript;
+	bool check;             /* `check`: health and history, quiet by --changed */
+	bool changed;
 	struct probe_opts po;
 	int jobs;
 };
@@ -80,7 +86,9 @@ usage_error(const char *msg)
 	fprintf(stderr, "fluenzr-tui test: %s\n", msg);
 	fputs("Usage: fluenzr-tui test ACCOUNT [--no-send] [--smtp-only | --imap-only]"
 	      " [--timeout S] [--reply-wait S] [--json] [--transcript]\n"
-	      "       fluenzr-tui test --all [--jobs N] [--timeout S] [--json]\n", stderr);
+	      "       fluenzr-tui test --all [--jobs N] [--timeout S] [--json]\n"
+	      "       fluenzr-tui check --all [--changed] [--send] [--jobs N] [--timeout S] [--json]\n",
+	      stderr);
 	return EX_USAGE;
 }
 
@@ -108,13 +116,17 @@ parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 }
 
 static int
-parse_args(struct cli_ctx *c, int argc, char **argv, struct test_opts *o)
+parse_args(struct cli_ctx *c, int argc, char **argv, struct test_opts *o,
+           bool check)
 {
 	int i, r;
 
 	memset(o, 0, sizeof(*o));
 	probe_opts_default(&o->po);
 	o->jobs = 8;
+	o->check = check;
+	/* A scheduled check signs in without sending, unless asked to. */
+	o->po.no_send = check;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -132,6 +144,10 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct test_opts *o)
 			o->transcript = true;
 		else if (strcmp(a, "--no-send") == 0)
 			o->po.no_send = true;
+		else if (check && strcmp(a, "--changed") == 0)
+			o->changed = true;
+		else if (check && strcmp(a, "--send") == 0)
+			o->po.no_send = false;
 		else if (strcmp(a, "--smtp-only") == 0)
 			o->po.smtp_only = true;
 		else if (strcmp(a, "--imap-only") == 0)
@@ -173,6 +189,8 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct test_opts *o)
 		return usage_error("which account? (or --all)");
 	if (o->all && o->transcript)
 		return usage_error("--transcript works with one account only");
+	if (check && !o->all)
+		return usage_error("check works on every account: check --all");
 	return 0;
 }
 
@@ -186,8 +204,8 @@ utf8_locale(void)
 	return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 }
 
-static const char *
-mark(bool ok)
+const char *
+cli_mark(bool ok)
 {
 	static int u = -1;
 
@@ -198,57 +216,58 @@ mark(bool ok)
 	return ok ? "ok  " : "FAIL";
 }
 
-static void
-print_event(const struct probe_event *ev, void *ud)
+void
+cli_print_step(const struct probe_event *ev, void *ud)
 {
-	(void)ud;
+	FILE *f = ud ? ud : stdout;
+
 	if (ev->type != PROBE_EV_STEP_END)
 		return;
-	printf("%s %-18s %5lld ms  %s\n", mark(ev->step->ok), ev->step->name,
+	fprintf(f, "%s %-18s %5lld ms  %s\n", cli_mark(ev->step->ok), ev->step->name,
 	       (long long)ev->step->ms, ev->step->detail);
-	fflush(stdout);
-}
-
-static void
-print_diagnosis(const struct probe_result *r)
-{
-	const struct diagnosis *d = &r->diag;
-
-	putchar('\n');
-	if (d->cat == DIAG_OK) {
-		printf("%s %s\n", mark(true), d->title[0] ? d->title : diag_cat_title(DIAG_OK));
-		if (r->message_id[0])
-			printf("  test message: %s\n", r->message_id);
-		if (r->reply_detection == 1)
-			printf("  seen in INBOX after %lld ms\n", (long long)r->reply_ms);
-		else if (r->reply_detection == 0)
-			printf("  not seen in INBOX in time\n");
-		return;
-	}
-	cli_print_diagnosis(d);
+	fflush(f);
 }
 
 void
-cli_print_diagnosis(const struct diagnosis *d)
+cli_print_result(FILE *f, const struct probe_result *r)
+{
+	const struct diagnosis *d = &r->diag;
+
+	fputc('\n', f);
+	if (d->cat == DIAG_OK) {
+		fprintf(f, "%s %s\n", cli_mark(true), d->title[0] ? d->title : diag_cat_title(DIAG_OK));
+		if (r->message_id[0])
+			fprintf(f, "  test message: %s\n", r->message_id);
+		if (r->reply_detection == 1)
+			fprintf(f, "  seen in INBOX after %lld ms\n", (long long)r->reply_ms);
+		else if (r->reply_detection == 0)
+			fprintf(f, "  not seen in INBOX in time\n");
+		return;
+	}
+	cli_print_diagnosis(f, d);
+}
+
+void
+cli_print_diagnosis(FILE *f, const struct diagnosis *d)
 {
 	size_t i;
 
-	printf("%s %s (%s%s%s)\n", mark(false),
-	       d->title[0] ? d->title : diag_cat_title(d->cat), diag_cat_name(d->cat),
-	       d->reason[0] ? ": " : "", d->reason);
+	fprintf(f, "%s %s (%s%s%s)\n", cli_mark(false),
+	        d->title[0] ? d->title : diag_cat_title(d->cat), diag_cat_name(d->cat),
+	        d->reason[0] ? ": " : "", d->reason);
 	if (d->reply[0])
-		printf("  server said: %s\n", d->reply);
+		fprintf(f, "  server said: %s\n", d->reply);
 	if (d->evidence[0])
-		printf("  based on: %s\n", d->evidence);
+		fprintf(f, "  based on: %s\n", d->evidence);
 	if (d->nfixes) {
-		printf("  what to check:\n");
+		fprintf(f, "  what to check:\n");
 		for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
-			printf("   - %s\n", d->fixes[i]);
+			fprintf(f, "   - %s\n", d->fixes[i]);
 	}
 	if (d->suggestion[0])
-		printf("  suggestion: %s\n", d->suggestion);
+		fprintf(f, "  suggestion: %s\n", d->suggestion);
 	if (d->pin_candidate[0])
-		printf("  certificate fingerprint: %s\n", d->pin_candidate);
+		fprintf(f, "  certificate fingerprint: %s\n", d->pin_candidate);
 }
 
 void
@@ -295,14 +314,14 @@ print_transcript(const struct probe_result *r)
 		       r->transcript[i].dir, r->transcript[i].text);
 }
 
-static void
-json_result(struct json *j, const char *email, const struct probe_result *r)
+void
+cli_json_result_fields(struct json *j, const char *email,
+                       const struct probe_result *r)
 {
 	const struct diagnosis *d = &r->diag;
 	char dir[2] = { 0, 0 };
 	size_t i;
 
-	json_obj_begin(j);
 	json_key(j, "account"); json_str(j, email);
 	json_key(j, "ok"); json_bool(j, r->ok);
 	json_key(j, "category"); json_str(j, diag_cat_name(d->cat));
@@ -362,6 +381,13 @@ json_result(struct json *j, const char *email, const struct probe_result *r)
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+}
+
+static void
+json_result(struct json *j, const char *email, const struct probe_result *r)
+{
+	json_obj_begin(j);
+	cli_json_result_fields(j, email, r);
 	json_obj_end(j);
 }
 
@@ -373,6 +399,7 @@ struct job {
 	enum diag_cat cat;
 	int64_t ms;
 	int prep_rc;            /* --all: exit status when it could not start */
+	struct app_health_info before;   /* check: the health before this run */
 	bool done;              /* --all: finished (or never started) */
 	struct pool *pl;        /* --all: the run it belongs to */
 };
@@ -394,14 +421,17 @@ job_prepare(struct cli_ctx *c, struct job *jb, const struct test_opts *o)
 	return rc;
 }
 
-static void
-save_result(struct cli_ctx *c, const struct job *jb)
+static int
+save_result(struct cli_ctx *c, const struct job *jb, struct store_history *after)
 {
 	char err[APP_ERR_MAX];
+	const struct probe_result *r = jb->p ? probe_result(jb->p) : NULL;
+	int rc = app_result_record(c->st, jb->a.email, (int64_t)time(NULL), jb->cat,
+	                           r ? &r->diag : NULL, jb->ms, after, err, sizeof err);
 
-	if (app_result_record(c->st, jb->a.email, (int64_t)time(NULL), jb->cat,
-	                      err, sizeof err) < 0)
+	if (rc < 0)
 		fprintf(stderr, "fluenzr-tui: %s\n", err);
+	return rc;
 }
 
 static int
@@ -410,6 +440,7 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 	struct sigaction oi, ot;
 	struct job jb;
 	struct probe *arr[1];
+	int64_t t0;
 	int e, rc;
 
 	memset(&jb, 0, sizeof(jb));
@@ -447,7 +478,8 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 	sig_probes = arr;
 	sig_nprobes = 1;
 	catch_sigint(&oi, &ot);
-	jb.cat = probe_run(jb.p, o->json ? NULL : print_event, NULL);
+	t0 = now_ms();
+	jb.cat = probe_run(jb.p, o->json ? NULL : cli_print_step, NULL);
 	if (app_run_retry_wanted(&jb.a, jb.cat)) {
 		const struct preset_list *presets =
 			jb.a.preset[0] && cli_load_presets(c) == 0 ? &c->presets : NULL;
@@ -466,8 +498,9 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 		}
 		probe_free(jb.p);
 		jb.p = arr[0] = again;
-		jb.cat = probe_run(jb.p, o->json ? NULL : print_event, NULL);
+		jb.cat = probe_run(jb.p, o->json ? NULL : cli_print_step, NULL);
 	}
+	jb.ms = now_ms() - t0;
 	release_sigint(&oi, &ot);
 	if (o->json) {
 		struct json j;
@@ -476,12 +509,12 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 		json_result(&j, jb.a.email, probe_result(jb.p));
 		json_end(&j);
 	} else {
-		print_diagnosis(probe_result(jb.p));
+		cli_print_result(stdout, probe_result(jb.p));
 		if (o->transcript)
 			print_transcript(probe_result(jb.p));
 	}
 	fflush(stdout);
-	save_result(c, &jb);
+	save_result(c, &jb, NULL);
 	probe_free(jb.p);
 	return diag_exit_code(jb.cat);
 }
@@ -505,6 +538,9 @@ struct pool {
 	struct app_runner *r;
 	pthread_mutex_t out_mu;  /* stdout, between the workers' lines */
 	bool json;
+	const struct test_opts *o;
+	size_t nstate[APP_HEALTH_FAILING + 1];   /* check: accounts per health */
+	int remind_days;
 };
 
 /* On a worker: runs one probe and prints its line as it ends. */
@@ -517,9 +553,9 @@ pool_run_job(void *arg)
 
 	jb->cat = probe_run(jb->p, NULL, NULL);
 	jb->ms = now_ms() - t0;
-	if (!pl->json) {
+	if (!pl->json && !pl->o->check) {
 		pthread_mutex_lock(&pl->out_mu);
-		printf("%s %-40s %-22s %6lld ms\n", mark(jb->cat == DIAG_OK),
+		printf("%s %-40s %-22s %6lld ms\n", cli_mark(jb->cat == DIAG_OK),
 		       jb->a.email, diag_cat_name(jb->cat), (long long)jb->ms);
 		fflush(stdout);
 		pthread_mutex_unlock(&pl->out_mu);
@@ -550,6 +586,44 @@ not_run_result(const struct job *jb, struct probe_result *r)
 	}
 }
 
+/* check: records the result, then prints the account's health when it
+ * changed or unless --changed; an account not checked keeps its health. */
+static void
+check_collect(struct cli_ctx *c, struct pool *pl, struct job *jb, struct json *j)
+{
+	struct store_history after;
+	struct app_health_info now;
+	bool changed;
+
+	memset(&after, 0, sizeof(after));
+	if (jb->p && save_result(c, jb, &after) > 0)
+		app_health_of(&after, (int64_t)time(NULL), pl->remind_days, &now);
+	else
+		now = jb->before;
+	pl->nstate[now.state]++;
+	changed = now.state != jb->before.state;
+	if (pl->o->changed && !changed)
+		return;
+	if (pl->json) {
+		json_obj_begin(j);
+		json_key(j, "account"); json_str(j, jb->a.email);
+		json_key(j, "checked"); json_bool(j, jb->p != NULL);
+		json_key(j, "category"); json_str(j, diag_cat_name(jb->cat));
+		json_key(j, "ms"); json_int(j, jb->ms);
+		json_key(j, "previous_state"); json_str(j, app_health_name(jb->before.state));
+		json_key(j, "changed"); json_bool(j, changed);
+		cli_json_health(j, &now, jb->p ? &after : NULL);
+		json_obj_end(j);
+	} else {
+		char h[256];
+
+		app_health_text(&now, h, sizeof(h));
+		printf("%-40s %-22s %6lld ms  %s%s\n", jb->a.email,
+		       jb->p ? diag_cat_name(jb->cat) : "not checked",
+		       (long long)jb->ms, h, changed ? " (changed)" : "");
+	}
+}
+
 /* Prints, records and frees the finished jobs at the head of the list. */
 static void
 pool_collect(struct cli_ctx *c, struct pool *pl, struct json *j, int *rc,
@@ -566,7 +640,9 @@ pool_collect(struct cli_ctx *c, struct pool *pl, struct json *j, int *rc,
 		jb = &pl->jobs[pl->next_out];
 
 		p = jb->p;
-		if (pl->json) {
+		if (pl->o->check) {
+			check_collect(c, pl, jb, j);
+		} else if (pl->json) {
 			struct probe_result nr;
 
 			if (!p)
@@ -574,14 +650,14 @@ pool_collect(struct cli_ctx *c, struct pool *pl, struct json *j, int *rc,
 			json_result(j, jb->a.email, p ? probe_result(p) : &nr);
 		} else if (!p) {
 			pthread_mutex_lock(&pl->out_mu);
-			printf("%s %-40s %-22s %s\n", mark(false), jb->a.email,
+			printf("%s %-40s %-22s %s\n", cli_mark(false), jb->a.email,
 			       diag_cat_name(jb->cat), jb->cat == DIAG_CANCELLED ?
 			       "not tested" : "not tested: password unreadable");
 			fflush(stdout);
 			pthread_mutex_unlock(&pl->out_mu);
 		}
-		if (p)
-			save_result(c, jb);
+		if (p && !pl->o->check)
+			save_result(c, jb, NULL);
 		if (jb->cat == DIAG_OK)
 			(*nok)++;
 		if (*rc == 0 && jb->cat != DIAG_OK)
@@ -689,6 +765,8 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	pl.n = cl.n;
 	pthread_mutex_init(&pl.out_mu, NULL);
 	pl.json = o->json;
+	pl.o = o;
+	pl.remind_days = app_secret_remind_days();
 	if (o->json) {
 		json_init(&j, stdout, true);
 		json_arr_begin(&j);
@@ -696,7 +774,7 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	/* Enough set up ahead that a slow account at the head of the list
 	 * (printed first) does not leave the workers idle for long. */
 	window = nth * 4;
-	(void)mark(true);            /* settle the locale check before threads */
+	(void)cli_mark(true);            /* settle the locale check before threads */
 	sig_probes = probes;
 	sig_nprobes = cl.n;
 	/* The runner's workers never take the signals: the main thread
@@ -713,6 +791,13 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 			pool_wait(&pl);
 		}
 		jb->pl = &pl;
+		if (o->check) {
+			struct store_history h;
+
+			/* A history that does not parse counts as none. */
+			(void)store_history_get(c->st, jb->a.email, &h);
+			app_health_of(&h, (int64_t)time(NULL), pl.remind_days, &jb->before);
+		}
 		if (sig_seen) {
 			jb->cat = DIAG_CANCELLED;
 		} else if ((jb->prep_rc = job_prepare(c, jb, o)) != 0) {
@@ -749,23 +834,40 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	if (o->json) {
 		json_arr_end(&j);
 		json_end(&j);
+	} else if (o->check) {
+		/* With --changed, a run that changed nothing says nothing. */
+		if (!o->changed)
+			printf("%zu healthy, %zu need attention, %zu failing, %zu not checked\n",
+			       pl.nstate[APP_HEALTH_OK], pl.nstate[APP_HEALTH_ATTENTION],
+			       pl.nstate[APP_HEALTH_FAILING], pl.nstate[APP_HEALTH_UNTESTED]);
 	} else {
 		printf("%zu of %zu accounts ok\n", nok, cl.n);
 	}
 	fflush(stdout);
 	free(probes);
 	free(cl.v);
+	if (o->check) {
+		/* The summary of the health, for cron and timers (the man page's
+		 * EXIT STATUS): failing beats attention beats healthy. */
+		if (pl.nstate[APP_HEALTH_FAILING])
+			return CHECK_EXIT_FAILING;
+		if (pl.nstate[APP_HEALTH_ATTENTION] || pl.nstate[APP_HEALTH_UNTESTED] || cl.bad)
+			return CHECK_EXIT_ATTENTION;
+		return 0;
+	}
 	/* A damaged account was not tested: that is not a success. */
 	return rc == 0 && cl.bad ? EX_DATAERR : rc;
 }
 
-int
-cmd_test(struct cli_ctx *c, int argc, char **argv)
+/* `test` and `check`: the same options (check adds --changed and --send),
+ * the same start. */
+static int
+run_command(struct cli_ctx *c, int argc, char **argv, bool check)
 {
 	struct test_opts o;
 	int rc;
 
-	if ((rc = parse_args(c, argc, argv, &o)) != 0)
+	if ((rc = parse_args(c, argc, argv, &o, check)) != 0)
 		return rc;
 	if (probe_global_init() < 0) {
 		fprintf(stderr, "fluenzr-tui: cannot initialise TLS\n");
@@ -774,4 +876,16 @@ cmd_test(struct cli_ctx *c, int argc, char **argv)
 	if ((rc = cli_open_store(c, false, true)) != 0)
 		return rc;
 	return o.all ? test_all(c, &o) : test_one(c, &o);
+}
+
+int
+cmd_test(struct cli_ctx *c, int argc, char **argv)
+{
+	return run_command(c, argc, argv, false);
+}
+
+int
+cmd_check(struct cli_ctx *c, int argc, char **argv)
+{
+	return run_command(c, argc, argv, true);
 }

@@ -407,6 +407,14 @@ struct diag_rule {
 	enum diag_reason reason;
 };
 
+/* A limit, in words that do not say what it counts. */
+#define RATE_LIMIT_WORDS \
+	"rate limit|ratelimit|rate-limit|throttl|limit exceeded|" \
+	"exceeded the limit|exceeded limit|slow down|rate overlimit|" \
+	"reached its limit|reached your limit|reached the limit|" \
+	"exceeded the maximum|thread limit|threads limit|concurrent limit|" \
+	"too fast"
+
 static const struct diag_rule rules[] = {
 	/* -- The run itself: nothing else matters once it was stopped. */
 	{ .name = "cancelled", .need = F_CANCELLED,
@@ -579,19 +587,24 @@ static const struct diag_rule rules[] = {
 	           "email quota",
 	  .cat = DIAG_RATE_LIMITED, .reason = R_QUOTA },
 	/* Postfix, Exim (ratelimit ACLs, often without an enhanced code),
-	 * hosting companies and the big providers, at any stage. */
+	 * hosting companies and the big providers, at any stage: words that
+	 * count messages. */
 	{ .name = "rate_messages",
 	  .words = "too much mail|too many messages|too many mails|"
-	           "too many emails|sending limit|rate limit|ratelimit|"
-	           "rate-limit|throttl|limit exceeded|exceeded the limit|"
-	           "exceeded limit|unusual rate|message rate|sending rate|"
-	           "slow down|sender rate|rate overlimit|reached its limit|"
-	           "reached your limit|reached the limit|messaging limit|"
-	           "hourly limit|per hour|an hour|/ 1h|sending activity|"
-	           "exceeded the maximum|maximum number of messages|"
-	           "messages per|emails per|mails per|thread limit|"
-	           "threads limit|concurrent limit|too fast|"
-	           "allowed outgoing messages|limit on the number",
+	           "too many emails|sending limit|unusual rate|message rate|"
+	           "sending rate|sender rate|messaging limit|hourly limit|"
+	           "per hour|an hour|/ 1h|sending activity|"
+	           "maximum number of messages|messages per|emails per|"
+	           "mails per|allowed outgoing messages|limit on the number",
+	  .cat = DIAG_RATE_LIMITED, .reason = R_MESSAGES },
+	/* Words that name a limit but not what it counts. At the greeting
+	 * nothing has been sent yet: what is counted there is this host's
+	 * connections (cPanel's "reached its limit for processing requests
+	 * from your host"). Later, the messages. */
+	{ .name = "rate_at_greeting", .stages = S(STAGE_GREETING),
+	  .words = RATE_LIMIT_WORDS,
+	  .cat = DIAG_RATE_LIMITED, .reason = R_CONNECTIONS },
+	{ .name = "rate_limit_words", .words = RATE_LIMIT_WORDS,
 	  .cat = DIAG_RATE_LIMITED, .reason = R_MESSAGES },
 	/* Postfix and others defer a sender over its budget with a bare "try
 	 * again later" under 4.7.x. */
@@ -1784,6 +1797,14 @@ fixes_recipient(struct ctx *c)
 		    "users (set the username and password).");
 		fix(c, "Use your provider's submission server (port 587 or 465), "
 		    "not its incoming server.");
+		return;
+	}
+	/* A refusal that names no cause, of the address the server has just
+	 * accepted as the login: that mailbox exists, so saying it may not
+	 * would contradict what was seen. */
+	if (c->fallback && c->ev->auth_ok && login_is_address(c)) {
+		fix(c, "Ask your provider why it refuses mail to %s: it accepts "
+		    "that address as your login, so the mailbox exists.", email);
 		return;
 	}
 	fix(c, "Check the email address %s: the test message goes to it and "

@@ -405,6 +405,23 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		if ((why = valid_text(v, sizeof out->notes[0] - 1)))
 			return perr(err, errlen, ln, "the note %s", why);
 		str_copy(out->notes[out->nnotes++], sizeof out->notes[0], v);
+	} else if (!strcmp(k, "limit_day") || !strcmp(k, "limit_hour") ||
+	           !strcmp(k, "limit_interval")) {
+		/* The provider's published sending limits: a count, or seconds. */
+		unsigned bit = k[6] == 'd' ? 1u : k[6] == 'h' ? 2u : 4u;
+		unsigned *dst = bit == 1 ? &out->limit_day : bit == 2 ?
+		                &out->limit_hour : &out->limit_interval;
+		char *e;
+		unsigned long n;
+
+		if (out->limits_given & bit)
+			return perr(err, errlen, ln, "'%s' is given twice", k);
+		n = strtoul(v, &e, 10);
+		if (*e || !(*v >= '0' && *v <= '9') || n > PRESET_LIMIT_MAX)
+			return perr(err, errlen, ln, "%s must be a number from 0 to %d",
+			            k, PRESET_LIMIT_MAX);
+		*dst = (unsigned)n;
+		out->limits_given |= bit;
 	} else if (!strcmp(k, "hint")) {
 		if (out->nhints >= PRESET_MAX_HINTS)
 			return perr(err, errlen, ln, "too many hints (at most %d)",
@@ -414,8 +431,8 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		out->nhints++;
 	} else {
 		return perr(err, errlen, ln, "unknown key '%s' (expected id, name, "
-		            "domains, smtp, imap, app_password, local_app, note, hint, mx "
-		            "or oauth_*)", k);
+		            "domains, smtp, imap, app_password, local_app, note, hint, mx, "
+		            "limit_day, limit_hour, limit_interval or oauth_*)", k);
 	}
 	return 0;
 }

@@ -56,6 +56,10 @@ struct preset {
 	struct preset_hint hints[PRESET_MAX_HINTS];
 	size_t nhints;
 	char origin[1024];       /* the file it came from */
+	/* Published sending limits, 0 = none given: recipients a day and an
+	 * hour, seconds between two messages. */
+	unsigned limit_day, limit_hour, limit_interval;
+	unsigned limits_given;   /* which were given (bits 1, 2, 4) */
 	/* OAuth 2.0 of the provider ("" when it has none): the endpoints, the
 	 * scopes for SMTP and IMAP, and the sign-in flows it allows, of
 	 * "device", "loopback", "paste", separated by spaces. */
@@ -65,6 +69,8 @@ struct preset {
 	char oauth_scope[ACCT_SCOPE_MAX + 1];
 	char oauth_flows[64];
 };
+
+#define PRESET_LIMIT_MAX 10000000
 
 struct preset_list {
 	struct preset *v;

@@ -137,14 +137,8 @@ message_date(time_t t, char *out, size_t outlen)
 	           tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool err;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
+void
+msgbuf_add(struct msgbuf *b, const char *s, size_t n)
 {
 	if (b->err)
 		return;
@@ -165,14 +159,14 @@ buf_add(struct buf *b, const char *s, size_t n)
 }
 
 static void
-buf_str(struct buf *b, const char *s)
+buf_str(struct msgbuf *b, const char *s)
 {
-	buf_add(b, s, strlen(s));
+	msgbuf_add(b, s, strlen(s));
 }
 
 /* Quoted-printable (RFC 2045) of one line, soft breaks before 76. */
 static void
-buf_qp_line(struct buf *b, const char *line)
+buf_qp_line(struct msgbuf *b, const char *line)
 {
 	const unsigned char *s = (const unsigned char *)line;
 	size_t col = 0, i, n = strlen(line);
@@ -189,47 +183,50 @@ buf_qp_line(struct buf *b, const char *line)
 		}
 		if (enc) {
 			snprintf(tmp, sizeof(tmp), "=%02X", s[i]);
-			buf_add(b, tmp, 3);
+			msgbuf_add(b, tmp, 3);
 		} else {
-			buf_add(b, (const char *)s + i, 1);
+			msgbuf_add(b, (const char *)s + i, 1);
 		}
 		col += w;
 	}
+}
+
+int
+message_from_header(const char *display_name, const char *email, char *out,
+                    size_t outlen)
+{
+	char name[ACCT_NAME_MAX * 3 + 64];
+	const char *nl;
+	size_t col;
+
+	if (!display_name[0] ||
+	    message_encode_name(display_name, name, sizeof(name)) < 0)
+		return str_printf(out, outlen, "From: %s\r\n", email);
+	/* Fold before the address when the line would pass 76. */
+	nl = strrchr(name, '\n');
+	col = nl ? strlen(nl + 1) : strlen(name) + 6;
+	return str_printf(out, outlen, "From: %s%s <%s>\r\n", name,
+	                  col + strlen(email) + 3 > 76 ? "\r\n" : "", email);
 }
 
 char *
 message_build(const struct account *a, const char *token, time_t when,
               char *msgid, size_t msgidlen, size_t *len)
 {
-	struct buf b = { NULL, 0, 0, false };
+	struct msgbuf b = { NULL, 0, 0, false };
 	const char *domain = strrchr(a->email, '@');
-	char name[ACCT_NAME_MAX * 3 + 64], date[64], line[1024];
+	char from[MESSAGE_FROM_MAX], date[64], line[1024];
 	const char *body[6];
-	size_t i, lastline;
+	size_t i;
 
 	domain = domain ? domain + 1 : "localhost";
 	if (str_printf(msgid, msgidlen, "<%s@%s>", token, domain) < 0)
 		return NULL;
 	message_date(when, date, sizeof(date));
 
-	buf_str(&b, "From: ");
-	if (a->display_name[0] &&
-	    message_encode_name(a->display_name, name, sizeof(name)) == 0) {
-		buf_str(&b, name);
-		/* Fold before the address when the line would pass 76. */
-		lastline = 0;
-		for (i = 0; i < b.len; i++)
-			if (b.p[i] == '\n')
-				lastline = i + 1;
-		if (b.len - lastline + strlen(a->email) + 3 > 76)
-			buf_str(&b, "\r\n");
-		buf_str(&b, " <");
-		buf_str(&b, a->email);
-		buf_str(&b, ">\r\n");
-	} else {
-		buf_str(&b, a->email);
-		buf_str(&b, "\r\n");
-	}
+	if (message_from_header(a->display_name, a->email, from, sizeof(from)) < 0)
+		return NULL;
+	buf_str(&b, from);
 	str_printf(line, sizeof(line), "To: %s\r\n", a->email);
 	buf_str(&b, line);
 	str_printf(line, sizeof(line), "Subject: fluenzr-tui test %s\r\n", token);

@@ -1038,17 +1038,48 @@ probe_check_smtp(const char *host, unsigned port, enum security sec,
 	return rc;
 }
 
-enum diag_cat
-probe_run(struct probe *p, probe_cb cb, void *ud)
+static void
+run_begin(struct probe *p, probe_cb cb, void *ud)
 {
-	struct probe_event ev;
-	struct diag_input in;
-	int r = 0;
-
 	p->cb = cb;
 	p->ud = ud;
 	p->t0 = now_ms();
 	p->res.started = time(NULL);
+}
+
+/* The diagnosis of what the run's sink holds, and the run's last event. */
+static enum diag_cat
+run_end(struct probe *p)
+{
+	struct probe_event ev;
+	struct diag_input in;
+
+	if (!probe_sink_close(&p->sink, &in)) {
+		diag_ok(&p->res.diag);
+		p->res.ok = true;
+	} else {
+		/* What the probe finds besides goes into the input first, so
+		 * that the fixes can name it. */
+		if (p->opts.find_alternatives && !probe_is_cancelled(p) &&
+		    diag_wants_alternatives(&in))
+			find_alternatives(p, &in);
+		diag_classify(&in, &p->res.diag);
+	}
+	if (p->cb) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = PROBE_EV_DONE;
+		ev.result = &p->res;
+		p->cb(&ev, p->ud);
+	}
+	return p->res.diag.cat;
+}
+
+enum diag_cat
+probe_run(struct probe *p, probe_cb cb, void *ud)
+{
+	int r = 0;
+
+	run_begin(p, cb, ud);
 	if (message_token(p->res.token, sizeof(p->res.token)) < 0) {
 		probe_fail_internal(&p->sink, false, STAGE_NONE);
 		r = -1;
@@ -1065,22 +1096,15 @@ probe_run(struct probe *p, probe_cb cb, void *ud)
 		probe_step_end(p, s, false, "this account has no IMAP server");
 		probe_fail_internal(&p->sink, true, STAGE_NONE);
 	}
-	if (!probe_sink_close(&p->sink, &in)) {
-		diag_ok(&p->res.diag);
-		p->res.ok = true;
-	} else {
-		/* What the probe finds besides goes into the input first, so
-		 * that the fixes can name it. */
-		if (p->opts.find_alternatives && !probe_is_cancelled(p) &&
-		    diag_wants_alternatives(&in))
-			find_alternatives(p, &in);
-		diag_classify(&in, &p->res.diag);
-	}
-	if (cb) {
-		memset(&ev, 0, sizeof(ev));
-		ev.type = PROBE_EV_DONE;
-		ev.result = &p->res;
-		cb(&ev, ud);
-	}
-	return p->res.diag.cat;
+	return run_end(p);
+}
+
+enum diag_cat
+probe_send(struct probe *p, const struct probe_sender *snd, probe_cb cb,
+           void *ud)
+{
+	run_begin(p, cb, ud);
+	if (read_ca_file(p) == 0)
+		probe_smtp_send(p, snd);
+	return run_end(p);
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include "account.h"
 #include "diag.h"
 #include "tls.h"
@@ -105,6 +106,58 @@ struct probe_check {
 int probe_check_smtp(const char *host, unsigned port, enum security sec,
                      const char *ca_file, int timeout_s, int cancel_fd,
                      struct probe_check *out);
+/* ---- sending (outgoing.c, probe_send()) ---- */
+
+#define OUTGOING_MSG_MAX  (64 << 20)   /* bytes of one message */
+#define OUTGOING_RCPT_MAX 1000         /* recipients of one message */
+
+/* A message made ready for the wire (outgoing_prepare()): data has CRLF
+ * line endings and no final CRLF; rcpt are checked addresses. */
+struct outgoing {
+	char *data;
+	size_t len;
+	char **rcpt;
+	size_t nrcpt;
+};
+
+struct outgoing_opts {
+	bool rcpt_from_headers;  /* sendmail -t: To, Cc and Bcc are recipients */
+	const char *from_name;   /* for a From: added when there is none; may be NULL */
+	const char *from_addr;   /* its address */
+	time_t now;              /* for a Date: added when there is none */
+};
+
+/* raw (len bytes, hostile) made ready into *m, its Bcc fields removed in
+ * any case. 0, or -1 with the reason in err (naming the field). */
+int outgoing_prepare(const char *raw, size_t len, const struct outgoing_opts *o,
+                     struct outgoing *m, char *err, size_t errlen);
+/* Adds a recipient (checked, duplicates ignored). 0 or -1 with why. */
+int outgoing_add_rcpt(struct outgoing *m, const char *addr, char *err,
+                      size_t errlen);
+void outgoing_free(struct outgoing *m);
+
+/* The messages of a send, one at a time: next() gives the next one's
+ * envelope sender (may be "" for <>) and content through *from and *m
+ * (valid until the next call), 1 when it did, 0 when there are no more,
+ * -1 to stop (the reason is the caller's). sent() hears each message's
+ * outcome: its index, ok, and the server's reply (code 0: the connection
+ * failed; text sanitised, never a secret). Both run on the probe's thread
+ * while the connection waits. */
+struct probe_sender {
+	int (*next)(void *ud, const char **from, const struct outgoing **m);
+	void (*sent)(void *ud, size_t index, bool ok, int code, const char *text);
+	void *ud;
+};
+
+/* Sends through the account of p (new with probe_new(), the same
+ * connection, TLS checks and AUTH as a test) every message snd gives,
+ * over one connection. A message refused for good (5xx) is reported and
+ * the next one is tried; a temporary refusal (4xx) or a broken connection
+ * ends the send. Steps and the diagnosis of the first failure as
+ * probe_run() gives them (the steps of the messages are one, smtp.send);
+ * returns its category (DIAG_OK when every message went). */
+enum diag_cat probe_send(struct probe *p, const struct probe_sender *snd,
+                         probe_cb cb, void *ud);
 
 /* One-time process setup: ignores SIGPIPE, initialises GnuTLS and keeps the
  * TLS layer's stderr chatter out of the terminal. */

@@ -58,6 +58,15 @@ void transcript_server_line(struct transcript *t, const char *line, size_t n,
 
 /* ---- message.c: the test message ---- */
 
+/* A growing text buffer (p NUL-terminated); err once memory ran out, after
+ * which additions are ignored. */
+struct msgbuf {
+	char *p;
+	size_t len, cap;
+	bool err;
+};
+void msgbuf_add(struct msgbuf *b, const char *s, size_t n);
+
 /* A random token of 24 lowercase hex digits; 0 or -1. */
 int message_token(char *out, size_t outlen);
 /* RFC 2047 "encoded-word"s for a display name (UTF-8, B encoding, each word
@@ -66,6 +75,12 @@ int message_token(char *out, size_t outlen);
 int message_encode_name(const char *name, char *out, size_t outlen);
 /* RFC 5322 date of t in UTC, e.g. "Wed, 26 Nov 2025 11:44:00 +0000". */
 void message_date(time_t t, char *out, size_t outlen);
+/* The From: header field of display_name (may be "") and email, CRLF
+ * included, folded before the address when the line would pass 76
+ * characters. 0, or -1 if out is too small. */
+#define MESSAGE_FROM_MAX (ACCT_NAME_MAX * 3 + ACCT_EMAIL_MAX + 80)
+int message_from_header(const char *display_name, const char *email,
+                        char *out, size_t outlen);
 /* The whole message, CRLF line endings, without the final CRLF (the SMTP
  * layer appends CRLF.CRLF). The Message-ID (with angle brackets) goes to
  * msgid. Returns a malloc'ed buffer or NULL. */
@@ -233,6 +248,8 @@ int probe_smtp_quick(struct probe *p, const char *host, unsigned port,
 /* The connect phase of probe_check_smtp() on p's account, certificate
  * verified; fills out's tls, starttls, auth. 0 when it all worked. */
 int probe_smtp_check(struct probe *p, struct probe_check *out);
+/* The messages of snd over one connection (probe_send()). */
+int probe_smtp_send(struct probe *p, const struct probe_sender *snd);
 /* probe_imap.c */
 int probe_imap_run(struct probe *p, bool check_reply);
 

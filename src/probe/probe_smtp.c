@@ -759,8 +759,105 @@ sctx_for_account(struct sctx *x, struct probe *p, bool log)
 	probe_io_init(p, &x->io, false, log);
 }
 
-int
-probe_smtp_run(struct probe *p)
+/* One message of a send: MAIL, each RCPT, DATA. -1 with the refusing
+ * reply in r (code 0: the stream failed) and its stage. */
+static int
+send_one(struct sctx *x, const char *from, const struct outgoing *m,
+         struct smtp_reply *r, enum diag_stage *stage)
+{
+	int e;
+	size_t i;
+
+	net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
+	*stage = STAGE_MAIL;
+	etpan_forget(x);
+	e = mailsmtp_mail(x->smtp, from);
+	etpan_reply(x, r);
+	if (e != MAILSMTP_NO_ERROR || r->code != 250)
+		return -1;
+	*stage = STAGE_RCPT;
+	for (i = 0; i < m->nrcpt; i++) {
+		net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
+		etpan_forget(x);
+		e = mailsmtp_rcpt(x->smtp, m->rcpt[i]);
+		etpan_reply(x, r);
+		if (e != MAILSMTP_NO_ERROR || (r->code != 250 && r->code != 251))
+			return -1;
+	}
+	*stage = STAGE_DATA;
+	net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
+	etpan_forget(x);
+	e = mailsmtp_data(x->smtp);
+	etpan_reply(x, r);
+	if (e != MAILSMTP_NO_ERROR || r->code != 354)
+		return -1;
+	net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
+	etpan_forget(x);
+	e = mailsmtp_data_message(x->smtp, m->data, m->len);
+	etpan_reply(x, r);
+	if (e != MAILSMTP_NO_ERROR || r->code != 250)
+		return -1;
+	return 0;
+}
+
+/* The messages of snd, one after the other on this connection: a message
+ * refused for good is followed by RSET and the next; a temporary refusal
+ * or a broken stream ends the send (what follows would meet the same). */
+static int
+send_messages(struct sctx *x, const struct probe_sender *snd)
+{
+	struct probe_step *s = step_begin(x, "smtp.send");
+	struct smtp_reply r, rr;
+	enum diag_stage stage;
+	char d[PROBE_DETAIL];
+	size_t i, nok = 0, nbad = 0;
+	int rc = 0;
+
+	for (i = 0;; i++) {
+		const struct outgoing *m = NULL;
+		const char *from = NULL;
+		int k = snd->next(snd->ud, &from, &m);
+
+		if (k <= 0) {
+			rc = k;
+			break;
+		}
+		if (!m || !from || m->nrcpt == 0) {
+			probe_fail_internal(x->sink, false, STAGE_RCPT);
+			rc = -1;
+			break;
+		}
+		if (send_one(x, from, m, &r, &stage) == 0) {
+			nok++;
+			snd->sent(snd->ud, i, true, r.code, r.text);
+			continue;
+		}
+		nbad++;
+		fail_reply(x, stage, &r, false);
+		snd->sent(snd->ud, i, false, r.code > 0 ? r.code : 0,
+		          r.code > 0 ? r.text : reply_detail(x, &r, d, sizeof(d)));
+		if (r.code < 500) {
+			rc = -1;
+			break;
+		}
+		net_set_timeout(&x->io.conn, x->p->opts.timeout_s);
+		if (smtp_cmd(x, "RSET", &rr) < 0 || rr.code != 250) {
+			fail_reply(x, stage, &rr, false);
+			rc = -1;
+			break;
+		}
+	}
+	str_printf(d, sizeof(d), "%zu message%s accepted, %zu refused", nok,
+	           nok == 1 ? "" : "s", nbad);
+	step_end(x, s, rc == 0 && nbad == 0, d);
+	return rc == 0 && nbad == 0 ? 0 : -1;
+}
+
+/* A test's dialogue up to AUTH, then body (its envelope, or a send's
+ * messages), then QUIT: the test and `send` share every step before. */
+static int
+smtp_session(struct probe *p, int (*body)(struct sctx *x, const void *arg),
+             const void *arg)
 {
 	struct sctx x;
 	int rc = -1;
@@ -770,9 +867,12 @@ probe_smtp_run(struct probe *p)
 		goto out;
 	if (smtp_connect_phase(&x) < 0)
 		goto quit;
-	if (do_auth(&x) < 0)
+	/* An account without a password (a server that needs no AUTH, such
+	 * as a relay that trusts the sending host) does not log in: AUTH
+	 * with an empty password would fail where the server never asked. */
+	if (p->smtp_pw[0] && do_auth(&x) < 0)
 		goto quit;
-	if (!p->opts.no_send && do_envelope(&x) < 0)
+	if (body && body(&x, arg) < 0)
 		goto quit;
 	do_quit(&x, true);
 	rc = 0;
@@ -783,6 +883,31 @@ quit:
 out:
 	sctx_close(&x);
 	return rc;
+}
+
+static int
+test_envelope(struct sctx *x, const void *arg)
+{
+	(void)arg;
+	return do_envelope(x);
+}
+
+static int
+send_body(struct sctx *x, const void *arg)
+{
+	return send_messages(x, arg);
+}
+
+int
+probe_smtp_run(struct probe *p)
+{
+	return smtp_session(p, p->opts.no_send ? NULL : test_envelope, NULL);
+}
+
+int
+probe_smtp_send(struct probe *p, const struct probe_sender *snd)
+{
+	return smtp_session(p, send_body, snd);
 }
 
 int

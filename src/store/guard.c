@@ -82,7 +82,7 @@ walk_dbi(MDB_txn *txn, MDB_dbi dbi, volatile uint8_t *sink)
 static int
 walk_all(MDB_env *env)
 {
-	static const char *const names[] = { "meta", "accounts", "secrets" };
+	static const char *const names[] = { "meta", "accounts", "secrets", "activity" };
 	volatile uint8_t sink = 0;
 	MDB_txn *txn;
 	MDB_dbi dbi;

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -523,7 +524,7 @@ env_setup(struct store *st, bool create, bool exclusive, char *err,
 
 	mrc = mdb_env_create(&st->env);
 	if (mrc == 0)
-		mrc = mdb_env_set_maxdbs(st->env, 4);
+		mrc = mdb_env_set_maxdbs(st->env, 8);
 	/* 0 = the size an earlier writer left in the environment. */
 	if (mrc == 0)
 		mrc = mdb_env_set_mapsize(st->env, newenv ? MAP_INITIAL : 0);
@@ -1161,6 +1162,17 @@ put_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 		if (mrc != 0)
 			return mdb_fail(mrc, "cannot rename the account", err, errlen);
 	}
+	/* The history follows a renamed account; a new one starts without
+	 * what an account of that name left. */
+	if (rename || !c->old_key)
+		rc = activity_move(st, txn, c->old_key ? c->old_key : c->new_key,
+		                   c->old_key ? c->new_key : NULL, err, errlen);
+	/* When the password was set (never what it is): its age. */
+	if (rc == STORE_OK && c->pw[SECRET_SMTP] && c->pw[SECRET_SMTP][0])
+		rc = activity_secret_set(st, txn, c->new_key, (int64_t)time(NULL),
+		                         err, errlen);
+	if (rc != STORE_OK)
+		return rc;
 	return record_put(st, txn, c->new_key, g, c->rec, c->reclen, err, errlen);
 }
 
@@ -1187,6 +1199,117 @@ store_account_add(struct store *st, const struct account *a,
 	c.pw[0] = smtp_pw && *smtp_pw ? smtp_pw : NULL;
 	c.pw[1] = imap_pw && *imap_pw ? imap_pw : NULL;
 	return store_write(st, put_write, &c, err, errlen);
+}
+
+int
+account_put_txn(struct store *st, MDB_txn *txn, const struct account *a,
+                const char *smtp_pw, const char *imap_pw, char *err, size_t errlen)
+{
+	char akey[ACCT_EMAIL_MAX + 1], *rec = malloc(RECORD_MAX);
+	struct put_ctx c;
+	int rc;
+
+	if (!rec)
+		return STORE_ENOMEM;
+	rc = prepare_record(a, akey, rec, &c.reclen, err, errlen);
+	if (rc == STORE_OK)
+		rc = check_passwords(st, smtp_pw, imap_pw, err, errlen);
+	if (rc == STORE_OK) {
+		c.old_key = NULL;
+		c.new_key = akey;
+		c.rec = rec;
+		c.pw[0] = smtp_pw && *smtp_pw ? smtp_pw : NULL;
+		c.pw[1] = imap_pw && *imap_pw ? imap_pw : NULL;
+		rc = put_write(st, txn, &c, err, errlen);
+	}
+	free(rec);
+	return rc;
+}
+
+struct many_ctx {
+	struct put_ctx *v;
+	size_t n;
+	size_t *failed;                 /* the index that failed */
+};
+
+static int
+many_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	struct many_ctx *m = vctx;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < m->n; i++) {
+		rc = put_write(st, txn, &m->v[i], err, errlen);
+		if (rc != STORE_OK) {
+			*m->failed = i;
+			return rc;
+		}
+	}
+	return STORE_OK;
+}
+
+int
+store_account_add_many(struct store *st, const struct account *a,
+                       const char *const *smtp_pw, const char *const *imap_pw,
+                       size_t n, size_t *failed, char *err, size_t errlen)
+{
+	char (*keys)[ACCT_EMAIL_MAX + 1] = NULL;
+	char **recs = NULL, *rec = NULL;
+	struct many_ctx m;
+	size_t i, dummy = 0;
+	int rc = STORE_OK;
+
+	if (failed == NULL)
+		failed = &dummy;
+	*failed = 0;
+	if (st == NULL || (n && a == NULL))
+		return STORE_EINVAL;
+	if (n == 0)
+		return STORE_OK;
+	keys = calloc(n, sizeof(*keys));
+	recs = calloc(n, sizeof(*recs));
+	m.v = calloc(n, sizeof(*m.v));
+	rec = malloc(RECORD_MAX);
+	if (!keys || !recs || !m.v || !rec) {
+		rc = STORE_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n && rc == STORE_OK; i++) {
+		const char *pw = smtp_pw ? smtp_pw[i] : NULL;
+		const char *ipw = imap_pw ? imap_pw[i] : NULL;
+
+		rc = prepare_record(&a[i], keys[i], rec, &m.v[i].reclen, err, errlen);
+		if (rc == STORE_OK && !(recs[i] = malloc(m.v[i].reclen + 1)))
+			rc = STORE_ENOMEM;
+		if (rc == STORE_OK) {
+			memcpy(recs[i], rec, m.v[i].reclen + 1);
+			rc = check_passwords(st, pw, ipw, err, errlen);
+		}
+		if (rc != STORE_OK) {
+			*failed = i;
+			break;
+		}
+		m.v[i].old_key = NULL;
+		m.v[i].new_key = keys[i];
+		m.v[i].rec = recs[i];
+		m.v[i].pw[0] = pw && *pw ? pw : NULL;
+		m.v[i].pw[1] = ipw && *ipw ? ipw : NULL;
+	}
+	if (rc == STORE_OK) {
+		m.n = n;
+		m.failed = failed;
+		rc = store_write(st, many_write, &m, err, errlen);
+	}
+out:
+	if (recs)
+		for (i = 0; i < n; i++)
+			free(recs[i]);
+	free(keys);
+	free(recs);
+	free(rec);
+	free(m.v);
+	return rc;
 }
 
 /* Passwords: NULL keeps the stored one, "" removes it, else replaces it. */
@@ -1307,6 +1430,8 @@ remove_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 		return mdb_fail(mrc, "cannot remove the account", err, errlen);
 	for (int f = 0; f < SECRET_NFIELDS && rc == STORE_OK; f++)
 		rc = secret_del(st, txn, akey, (enum secret_field)f, err, errlen);
+	if (rc == STORE_OK)
+		rc = activity_move(st, txn, akey, NULL, err, errlen);
 	return rc;
 }
 
@@ -1492,13 +1617,13 @@ struct result_ctx {
 	const char *category;
 };
 
-static int
-result_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+int
+result_write_txn(struct store *st, MDB_txn *txn, const char *akey,
+                 int64_t when, const char *category, char *err, size_t errlen)
 {
-	const struct result_ctx *c = vctx;
 	char rec[RECORD_MAX];
 	struct account a;
-	MDB_val k = mval(c->akey, strlen(c->akey)), v;
+	MDB_val k = mval(akey, strlen(akey)), v;
 	uint64_t g, rg;
 	int mrc, n, rc;
 
@@ -1513,10 +1638,10 @@ result_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	if (mrc != 0)
 		return mdb_fail(mrc, "cannot read the account", err, errlen);
 	/* Re-authenticating a record that does not verify would bless it. */
-	if (record_parse(st, &v, c->akey, &a, &rg) < 0)
+	if (record_parse(st, &v, akey, &a, &rg) < 0)
 		return STORE_ECORRUPT;
-	a.last_test_time = c->when;
-	if (str_copy(a.last_result, sizeof(a.last_result), c->category) < 0 ||
+	a.last_test_time = when;
+	if (str_copy(a.last_result, sizeof(a.last_result), category) < 0 ||
 	    account_validate(&a, NULL) < 0) {
 		set_err(err, errlen, "invalid test result");
 		return STORE_EINVAL;
@@ -1525,7 +1650,15 @@ result_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	if (n < 0 || (size_t)n >= sizeof(rec))
 		return STORE_EINVAL;
 	/* The generation stays: the settings and passwords did not change. */
-	return record_put(st, txn, c->akey, rg, rec, (size_t)n, err, errlen);
+	return record_put(st, txn, akey, rg, rec, (size_t)n, err, errlen);
+}
+
+static int
+result_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	const struct result_ctx *c = vctx;
+
+	return result_write_txn(st, txn, c->akey, c->when, c->category, err, errlen);
 }
 
 int

@@ -69,6 +69,13 @@ bool store_has_keyfile_slot(const struct store *st);
 int store_account_add(struct store *st, const struct account *a,
                       const char *smtp_pw, const char *imap_pw,
                       char *err, size_t errlen);
+/* Adds n accounts in one write transaction: all of them, or none (then
+ * *failed, may be NULL, is the index of the one refused, e.g. STORE_EXISTS).
+ * smtp_pw and imap_pw may be NULL, or hold n entries (NULL: none). */
+int store_account_add_many(struct store *st, const struct account *a,
+                           const char *const *smtp_pw,
+                           const char *const *imap_pw, size_t n,
+                           size_t *failed, char *err, size_t errlen);
 /* Replaces the account stored under old_email (may rename it). */
 int store_account_put(struct store *st, const char *old_email,
                       const struct account *a,
@@ -103,6 +110,71 @@ int store_secret_set(struct store *st, const char *email, enum secret_field f,
 /* Records the outcome of a test on the account (time, diag category). */
 int store_set_result(struct store *st, const char *email,
                      int64_t when, const char *category);
+
+/* What happened to an account (activity.c): its last results and when its
+ * password was set, kept beside its record. */
+#define STORE_HISTORY_MAX 10
+#define STORE_REASON_MAX  127
+
+struct store_event {
+	int64_t when;                         /* unix seconds */
+	int64_t ms;                           /* how long it took */
+	char category[ACCT_RESULT_MAX + 1];   /* diag category name, no space */
+	char reason[STORE_REASON_MAX + 1];    /* sanitised text, may be "" */
+};
+
+#define STORE_SEND_HOURS 25        /* hours of sending counted back */
+#define STORE_PROFILE_MAX 15
+
+struct store_history {
+	struct store_event ev[STORE_HISTORY_MAX];   /* oldest first */
+	size_t n;
+	int64_t secret_set;       /* when the password was last set; 0 unknown */
+	/* Sending: recipients sent per hour (hour = unix time / 3600, oldest
+	 * first), the last message's time, a pause a limit reply asked for. */
+	int64_t send_hour[STORE_SEND_HOURS];
+	unsigned send_count[STORE_SEND_HOURS];
+	size_t nsend;
+	int64_t last_sent;
+	int64_t paused_until;                   /* 0: not paused */
+	char pause_why[STORE_REASON_MAX + 1];
+	/* The account's own limits: profile "" (the preset's), "outreach",
+	 * "none" or "custom" with the three values. */
+	char profile[STORE_PROFILE_MAX + 1];
+	unsigned lim_day, lim_hour, lim_interval;
+};
+
+/* Changes the account's activity in one write transaction: fn gets it as
+ * stored and changes it (0), or refuses (nonzero, returned as is and
+ * nothing written). The history's length and texts are checked after. */
+int store_activity_update(struct store *st, const char *email,
+                          int (*fn)(struct store_history *h, void *ud), void *ud,
+                          char *err, size_t errlen);
+
+/* The account's history (empty when none). STORE_ECORRUPT when what is
+ * kept does not parse (*h is then empty). */
+int store_history_get(struct store *st, const char *email, struct store_history *h);
+/* Appends e to the account's history (the last STORE_HISTORY_MAX are
+ * kept) and makes it the record's last result, in one transaction; the
+ * history after it into *after (may be NULL). */
+int store_history_add(struct store *st, const char *email,
+                      const struct store_event *e, struct store_history *after,
+                      char *err, size_t errlen);
+
+/* Every account and its passwords sealed under passphrase (a key of its
+ * own, from PBKDF2), written through write (0, or -1 with errno), one
+ * chunk per account: *count accounts. A record or a password that does not
+ * open stops it (no half-copy is made to look whole). */
+int store_export_sealed(struct store *st, const char *passphrase,
+                        int (*write)(const void *p, size_t n, void *ud), void *ud,
+                        size_t *count, char *err, size_t errlen);
+/* Adds every account of a sealed export (in, len bytes) in one
+ * transaction, or none: STORE_EKEY for a wrong passphrase or an altered
+ * file, STORE_ECORRUPT for a cut one, STORE_EXISTS (failed_email, of
+ * ACCT_EMAIL_MAX + 1 bytes, names it) for an account already here. */
+int store_import_sealed(struct store *st, const char *passphrase,
+                        const uint8_t *in, size_t len, size_t *added,
+                        char *failed_email, char *err, size_t errlen);
 
 /* Opens every record; reports each that fails. Returns the number of bad
  * records, or -1 on a store error. */

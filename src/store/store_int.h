@@ -166,6 +166,25 @@ int secret_open(struct store *st, const uint8_t *skey, size_t sklen, uint64_t g,
 /* A database key as printable text, for messages. */
 void key_text(const MDB_val *k, char *out, size_t len);
 
+/* Adds the account a (with its passwords, NULL: none) in txn, as
+ * store_account_add() does. */
+int account_put_txn(struct store *st, MDB_txn *txn, const struct account *a,
+                    const char *smtp_pw, const char *imap_pw, char *err,
+                    size_t errlen);
+/* The last result on the account's record, in txn (store_set_result()). */
+int result_write_txn(struct store *st, MDB_txn *txn, const char *akey,
+                     int64_t when, const char *category, char *err,
+                     size_t errlen);
+
+/* ---- activity.c: history and the password's age, beside the record ----- */
+
+/* Notes in txn that the account's password was set at when. */
+int activity_secret_set(struct store *st, MDB_txn *txn, const char *akey,
+                        int64_t when, char *err, size_t errlen);
+/* Moves the activity of old_key to new_key, or deletes it (new_key NULL). */
+int activity_move(struct store *st, MDB_txn *txn, const char *old_key,
+                  const char *new_key, char *err, size_t errlen);
+
 /* ---- keyring.c: key file, slots, meta data, generation ----------------- */
 
 int check_private(const char *path, const struct stat *sb, bool dir, char *err,

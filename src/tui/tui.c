@@ -943,6 +943,7 @@ tui_main(struct cli_ctx *c)
 	if (rc != 0)
 		return rc;
 	t->st = c->st;
+	t->secret_days = app_secret_remind_days();
 
 	/* The commands' rule (app_store_unlock()): a passphrase on
 	 * --passphrase-fd must open the store. Without one, STORE_NEEDPASS is

@@ -110,6 +110,10 @@ struct tui_row {
 	int64_t last_time;
 	char last_result[ACCT_RESULT_MAX + 1];
 	unsigned char state;
+	/* Read from the store when the row is first drawn (a list of 10,000
+	 * reads no history at start), again after a result is recorded. */
+	bool health_known;
+	struct app_health_info health;
 };
 
 struct tui_accounts {
@@ -230,6 +234,7 @@ typedef void (*tui_ask_cb)(struct tui *t, const char *value, void *ud);
 struct tui {
 	struct cli_ctx *c;
 	struct store *st;
+	int secret_days;                        /* app_secret_remind_days() */
 	const struct preset_list *presets;      /* &preset_list, or NULL */
 	struct preset_list preset_list;
 	unsigned preset_skipped;                /* warnings at load */

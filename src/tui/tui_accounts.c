@@ -575,30 +575,74 @@ accounts_key(struct tui *t, void *priv, int key)
 
 /* ---- drawing ------------------------------------------------------------ */
 
-enum { C_STATUS, C_EMAIL, C_NAME, C_SMTP, C_IMAP, C_TESTED, C_N };
+enum { C_STATUS, C_HEALTH, C_EMAIL, C_NAME, C_SMTP, C_IMAP, C_TESTED, C_N };
+
+/* The Health column needs room: under 100 columns it is left out (the
+ * addresses and servers keep their width) and the selected account's
+ * health is still on the line above the keys. */
+#define HEALTH_MIN_COLS 100
 
 static void
 columns(int x[C_N], int w[C_N])
 {
-	static const int fixed[C_N] = { 13, 0, 0, 0, 4, 8 };
-	static const int weight[C_N] = { 0, 4, 2, 4, 0, 0 };
-	int flex = COLS - 1 - (C_N - 1), sum = 0, pos = 1;
+	static const int fixed[C_N] = { 13, 12, 0, 0, 0, 4, 8 };
+	static const int weight[C_N] = { 0, 0, 4, 2, 4, 0, 0 };
+	bool health = COLS >= HEALTH_MIN_COLS;
+	int ncols = health ? C_N : C_N - 1;
+	int flex = COLS - 1 - (ncols - 1), sum = 0, pos = 1;
 
 	for (int i = 0; i < C_N; i++)
-		flex -= fixed[i];
+		if (i != C_HEALTH || health)
+			flex -= fixed[i];
 	for (int i = 0; i < C_N; i++)
 		sum += weight[i];
 	for (int i = 0; i < C_N; i++) {
+		if (i == C_HEALTH && !health) {
+			w[i] = 0;
+			x[i] = pos;
+			continue;
+		}
 		w[i] = fixed[i] ? fixed[i] : flex * weight[i] / sum;
 		x[i] = pos;
 		pos += w[i] + 1;
 	}
 }
 
+/* The row's health, read once from the store (app_health_of(), the rule
+ * of `account list` and `check`). */
+static const struct app_health_info *
+row_health(struct tui *t, struct tui_row *r, int64_t now)
+{
+	if (!r->health_known) {
+		struct store_history h;
+
+		memset(&h, 0, sizeof h);
+		if (t->st)
+			(void)store_history_get(t->st, r->email, &h);
+		app_health_of(&h, now, t->secret_days, &r->health);
+		r->health_known = true;
+	}
+	return &r->health;
+}
+
+/* "Healthy ++++", "Failing +xx": the state's word and the latest results
+ * that fit. */
 static void
-draw_row(struct tui *t, int y, const struct tui_row *r, bool sel,
+health_cell(const struct app_health_info *h, int width, char *buf, size_t len)
+{
+	static const char *const word[] = { "-", "Healthy", "Attention", "Failing" };
+	const char *wd = word[h->state <= APP_HEALTH_FAILING ? h->state : 0];
+	size_t n = strlen(h->strip), room = (size_t)width > strlen(wd) + 1 ?
+	                                     (size_t)width - strlen(wd) - 1 : 0;
+
+	str_printf(buf, len, "%s %s", wd, h->strip + (n > room ? n - room : 0));
+}
+
+static void
+draw_row(struct tui *t, int y, struct tui_row *r, bool sel,
          const int x[C_N], const int w[C_N], int64_t now)
 {
+	const struct app_health_info *h = row_health(t, r, now);
 	char buf[ACCT_HOST_MAX + 32];
 	attr_t base = sel ? tui_attr(t, CP_SEL) : A_NORMAL;
 	attr_t mark;
@@ -630,6 +674,18 @@ draw_row(struct tui *t, int y, const struct tui_row *r, bool sel,
 	tui_put(t, y, x[C_STATUS], w[C_STATUS], buf, false, true);
 	if (!sel)
 		attroff(mark);
+	if (w[C_HEALTH])
+		health_cell(h, w[C_HEALTH], buf, sizeof buf);
+	mark = h->state == APP_HEALTH_FAILING ? tui_attr(t, CP_FAIL) :
+	       h->state == APP_HEALTH_ATTENTION ? tui_attr(t, CP_WARN) :
+	       h->state == APP_HEALTH_OK ? tui_attr(t, CP_OK) : tui_attr(t, CP_DIM);
+	if (w[C_HEALTH]) {
+		if (!sel)
+			attron(mark);
+		tui_put(t, y, x[C_HEALTH], w[C_HEALTH], buf, false, true);
+		if (!sel)
+			attroff(mark);
+	}
 	tui_put(t, y, x[C_EMAIL], w[C_EMAIL], r->email, false, true);
 	tui_put(t, y, x[C_NAME], w[C_NAME], r->name, false, true);
 	str_printf(buf, sizeof buf, "%s:%u %s", r->smtp_host, r->smtp_port,
@@ -653,6 +709,8 @@ accounts_draw(struct tui *t, void *priv)
 	columns(x, w);
 	attron(A_BOLD);
 	tui_put(t, 1, x[C_STATUS], w[C_STATUS], "Status", false, true);
+	if (w[C_HEALTH])
+		tui_put(t, 1, x[C_HEALTH], w[C_HEALTH], "Health", false, true);
 	tui_put(t, 1, x[C_EMAIL], w[C_EMAIL], "Email", false, true);
 	tui_put(t, 1, x[C_NAME], w[C_NAME], "Name", false, true);
 	tui_put(t, 1, x[C_SMTP], w[C_SMTP], "SMTP server", false, true);
@@ -706,6 +764,20 @@ accounts_draw(struct tui *t, void *priv)
 	} else {
 		str_printf(line, sizeof line, "%zu account%s", acc->n,
 		           acc->n == 1 ? "" : "s");
+		/* The selected account's health in words: since when it
+		 * fails, how old its password is. */
+		if (acc->nvis && acc->sel < acc->nvis) {
+			struct tui_row *r = &acc->rows[acc->vis[acc->sel]];
+			const struct app_health_info *h = row_health(t, r, now);
+			char text[320];
+
+			if (h->state == APP_HEALTH_FAILING || h->state == APP_HEALTH_ATTENTION ||
+			    h->secret_old) {
+				app_health_text(h, text, sizeof text);
+				tui_put(t, LINES - 3, 1, COLS - 2 - tui_cols(t, line) - 2, text,
+				        false, true);
+			}
+		}
 	}
 	attron(tui_attr(t, CP_DIM));
 	tui_put(t, LINES - 3, COLS - 1 - tui_cols(t, line), COLS, line, false,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "file.h"
@@ -987,9 +988,28 @@ form_draw(struct tui *t, void *priv)
 				attron(A_UNDERLINE);
 				mvhline(y, vx, ' ', vw);
 				attroff(A_UNDERLINE);
-				attron(tui_attr(t, CP_DIM));
-				tui_put(t, y, vx, vw, "(unchanged)", false, false);
-				attroff(tui_attr(t, CP_DIM));
+				char v[96];
+				bool old = false;
+
+				/* The password's age, from the store (never the
+				 * password): past the reminder, in the warning colour. */
+				str_copy(v, sizeof v, "(unchanged)");
+				if (i == FF_PASS) {
+					struct store_history h;
+					struct app_health_info hi;
+
+					(void)store_history_get(t->st, f->old_email, &h);
+					app_health_of(&h, (int64_t)time(NULL), t->secret_days, &hi);
+					if (hi.secret_age_days >= 0)
+						str_printf(v, sizeof v, "(unchanged) set %d day%s ago%s",
+						           hi.secret_age_days,
+						           hi.secret_age_days == 1 ? "" : "s",
+						           hi.secret_old ? ": change it" : "");
+					old = hi.secret_old;
+				}
+				attron(old ? tui_attr(t, CP_WARN) : tui_attr(t, CP_DIM));
+				tui_put(t, y, vx, vw, v, false, false);
+				attroff(old ? tui_attr(t, CP_WARN) : tui_attr(t, CP_DIM));
 				if (focus) {
 					t->cur_y = y;
 					t->cur_x = vx;
@@ -1027,6 +1047,20 @@ form_draw(struct tui *t, void *priv)
 		attron(tui_attr(t, f->disc_color));
 		tui_put(t, ny++, lx, COLS - 4, f->disc_line, false, true);
 		attroff(tui_attr(t, f->disc_color));
+	}
+	/* The sending limits that apply (`account limits` changes them). */
+	if (f->editing && ny < LINES - 3) {
+		struct store_history h;
+		struct app_limits l;
+		char m[256], txt[200];
+
+		(void)store_history_get(t->st, f->old_email, &h);
+		app_limits_of(&f->orig, &h, t->presets, &l);
+		app_limits_text(&l, &h, (int64_t)time(NULL), txt, sizeof txt);
+		str_printf(m, sizeof m, "Sending: %s", txt);
+		attron(tui_attr(t, CP_DIM));
+		tui_put(t, ny++, lx, COLS - 4, m, false, true);
+		attroff(tui_attr(t, CP_DIM));
 	}
 	if (p) {
 		if (p->app_password && ny < LINES - 3) {

@@ -377,8 +377,9 @@ tui_record_result(struct tui *t, struct tui_job *j)
 	if (!j->stored)
 		return;
 	when = j->res.started > 0 ? j->res.started : (int64_t)time(NULL);
-	switch (app_result_record(t->st, j->acct.email, when, j->cat, err,
-	                          sizeof err)) {
+	switch (app_result_record(t->st, j->acct.email, when, j->cat, &j->res.diag,
+	                          j->res.nsteps ? now_ms() - j->t0_ms : 0, NULL,
+	                          err, sizeof err)) {
 	case 1:
 		break;
 	case 0:
@@ -389,6 +390,7 @@ tui_record_result(struct tui *t, struct tui_job *j)
 	}
 	r = tui_accounts_find(t, j->acct.email);
 	if (r) {
+		r->health_known = false;
 		r->last_time = when;
 		str_copy(r->last_result, sizeof r->last_result,
 		         diag_cat_name(j->cat));

@@ -12,7 +12,7 @@
 # instrumentation, into OUTDIR/libfuzzlib.a.
 #
 # A fuzzing session, e.g. for the account records (targets: account valid
-# preset transcript diag json message), from the source tree:
+# preset transcript diag json message outgoing), from the source tree:
 #   tests/fuzz/build.sh . /tmp/fz
 #   mkdir -p /tmp/fz/work-account
 #   /tmp/fz/fuzz_account -max_total_time=120 -timeout=5 -rss_limit_mb=2048 \
@@ -68,7 +68,7 @@ make -C "$builddir" -s src/model/preset_builtin.c
 rm -f "$out/libfuzzlib.a"
 ar rcs "$out/libfuzzlib.a" "$out"/obj/*.o
 
-for t in account valid preset transcript diag json message; do
+for t in account valid preset transcript diag json message outgoing; do
 	# shellcheck disable=SC2086
 	$CC $CPPFLAGS $CFLAGS -fsanitize=fuzzer \
 		"$srcdir/tests/fuzz/fuzz_$t.c" "$out/libfuzzlib.a" $LIBS \

@@ -33,6 +33,7 @@
 #        XOAUTH2 and OAUTHBEARER: HS256 JWTs checked locally against the key
 #        in MAILSTACK_OAUTH_KEY (username from the token's "email" claim)
 #   B+19 IMAPS of that instance      B+39 its auth service (for Postfix)
+#   B+40..B+51 Exim, when tests/mailstack/exim.sh DIR adds it (its port map)
 # Every SMTP port: unknown local user "550 5.1.1 <x@mail.test>: Recipient
 # address rejected: User unknown in virtual mailbox table"; other domains
 # without AUTH "554 5.7.1 <x@example.com>: Relay access denied"; with AUTH

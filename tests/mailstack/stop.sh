@@ -1,7 +1,8 @@
 #!/bin/sh
 # Stop the mail stack started by tests/mailstack/start.sh DIR: Postfix,
-# both Dovecot instances and faultd. Only processes recorded in DIR's pid
-# files (and the sessions they lead) are touched. Logs stay in DIR.
+# both Dovecot instances and faultd, and Exim if exim.sh DIR added it.
+# Only processes recorded in DIR's pid files (and the sessions they lead)
+# are touched. Logs stay in DIR.
 set -u
 
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
@@ -23,7 +24,8 @@ for spec in "$D/postfix-spool/pid/master.pid:master" \
 	    "$D/dovecot/run/master.pid:dovecot" \
 	    "$D/dovecot/run-ss/master.pid:dovecot" \
 	    "$D/dovecot/run-oauth/master.pid:dovecot" \
-	    "$D/faultd.pid:python3"; do
+	    "$D/faultd.pid:python3" \
+	    "$D/exim/exim.pid:exim4"; do
 	if p=$(pid_of "${spec%:*}" "${spec##*:}"); then
 		# Every daemon here leads its own session (setsid), so the
 		# session id finds the children it may leave behind.
@@ -59,5 +61,5 @@ while [ -n "$(members)" ]; do
 done
 
 rm -f "$D/env.sh" "$D/faultd.pid" "$D/dovecot/run/master.pid" \
-	"$D/dovecot/run-ss/master.pid"
+	"$D/dovecot/run-ss/master.pid" "$D/exim/exim.pid"
 exit 0
