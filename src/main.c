@@ -32,6 +32,8 @@ usage(FILE *f)
 	      "  account add|list|show|edit|remove   manage sending accounts\n"
 	      "  account import FILE | export        many accounts as CSV\n"
 	      "  account limits ACCOUNT              its sending limits\n"
+	      "  account authorize ACCOUNT [--flow device|loopback|paste]\n"
+	      "                                      sign an OAuth account in\n"
 	      "  test ACCOUNT | test --all           sign in, send a test email, diagnose\n"
 	      "  check --all [--changed] [--json]    check every account, keep its history\n"
 	      "  send --account ACCOUNT [-t] [-f ADDR] [-F NAME] [-i] [--batch] [RCPT...]\n"

@@ -25,6 +25,7 @@ lib_header() {
 	gnutls) echo '#include <gnutls/gnutls.h>' ;;
 	libetpan) echo '#include <libetpan/libetpan.h>' ;;
 	curl) echo '#include <curl/curl.h>' ;;
+	jansson) echo '#include <jansson.h>' ;;
 	cares) echo '#include <ares.h>' ;;
 	expat) echo '#include <expat.h>' ;;
 	esac
@@ -33,12 +34,12 @@ lib_header() {
 owns() {
 	case "$1:$2" in
 	store:lmdb | store:gnutls | conn:gnutls | http:curl | dns:cares | discover:expat | \
-	probe:libetpan | tui:curses) return 0 ;;
+	oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses) return 0 ;;
 	esac
 	return 1
 }
-for layer in base model store conn http dns diag probe discover app cli tui; do
-	for lib in lmdb curses gnutls libetpan curl cares expat; do
+for layer in base model store conn http oauth dns diag probe discover app cli tui; do
+	for lib in lmdb curses gnutls libetpan curl cares expat jansson; do
 		if owns "$layer" "$lib"; then
 			check "$layer may include $lib" compiles "$layer" "$(lib_header "$lib")"
 		else
@@ -56,6 +57,9 @@ check "a connection cannot see the probe" up conn probe.h
 check "a connection cannot see the diagnosis" up conn diag.h
 check "HTTPS cannot see the model" up http account.h
 check "the diagnosis cannot see HTTPS" up diag http.h
+check "HTTPS cannot see OAuth" up http oauth.h
+check "OAuth cannot see the model" up oauth account.h
+check "OAuth cannot see the store" up oauth store.h
 check "DNS cannot see the model" up dns account.h
 check "DNS cannot see HTTPS" up dns http.h
 check "the probe cannot see DNS" up probe dns.h

@@ -610,6 +610,50 @@ test_key(void)
 	check(account_key("a", small, 0) == -1, "zero-length buffer refused");
 }
 
+/* Format 2: the OAuth fields, written only for an OAuth account. */
+static void
+test_record_oauth(void)
+{
+	struct account a, b;
+	char buf[8192], rec[8192];
+	struct acct_error e;
+	int n;
+
+	base(&a);
+	a.oauth = true;
+	str_copy(a.oauth_token_url, sizeof a.oauth_token_url, "https://login.example.com/token");
+	str_copy(a.oauth_device_url, sizeof a.oauth_device_url, "https://login.example.com/device");
+	str_copy(a.oauth_scope, sizeof a.oauth_scope, "smtp imap offline_access");
+	str_copy(a.oauth_client_id, sizeof a.oauth_client_id, "client-1");
+	check(account_validate(&a, &e) == 0, "an OAuth account validates");
+	n = account_serialize(&a, buf, sizeof buf);
+	check(n > 0 && strncmp(buf, "v=2\n", 4) == 0, "an OAuth account is written as v=2");
+	check(n > 0 && account_parse(buf, (size_t)n, &b) == 0 && b.oauth &&
+	      !strcmp(b.oauth_token_url, a.oauth_token_url) &&
+	      !strcmp(b.oauth_device_url, a.oauth_device_url) &&
+	      !strcmp(b.oauth_scope, a.oauth_scope) &&
+	      !strcmp(b.oauth_client_id, a.oauth_client_id) && b.oauth_auth_url[0] == '\0',
+	      "an OAuth record round trips");
+	/* v=1 with an OAuth key, or v=2 that is not OAuth, is damage. */
+	memcpy(rec, buf, (size_t)n);
+	rec[2] = '1';
+	check(account_parse(rec, (size_t)n, &b) == -1, "v=1 with OAuth keys is refused");
+	base(&b);
+	n = account_serialize(&b, buf, sizeof buf);
+	check(n > 0 && strncmp(buf, "v=1\n", 4) == 0 && !strstr(buf, "oauth"),
+	      "a password account stays v=1 without OAuth keys");
+	a.oauth = false;
+	check(account_validate(&a, &e) == -1, "OAuth settings on a password account are refused");
+	a.oauth = true;
+	str_copy(a.oauth_token_url, sizeof a.oauth_token_url, "http://login.example.com/token");
+	check(account_validate(&a, &e) == -1 && !strcmp(e.field, "oauth-token-url"),
+	      "an http:// token endpoint is refused");
+	str_copy(a.oauth_token_url, sizeof a.oauth_token_url, "https://login.example.com/token");
+	a.oauth_client_id[0] = '\0';
+	check(account_validate(&a, &e) == -1 && !strcmp(e.field, "oauth-client-id"),
+	      "an OAuth account needs a client ID");
+}
+
 static void
 test_record(void)
 {
@@ -781,6 +825,7 @@ main(void)
 	test_security();
 	test_key();
 	test_record();
+	test_record_oauth();
 	test_speed();
 	return unit_done();
 }

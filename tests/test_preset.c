@@ -274,6 +274,49 @@ expect_bad(const char *what, const char *text, size_t len,
 
 #define GOOD_HEAD "name = Example\nsmtp = smtp.example.com 587 starttls\n"
 
+/* The OAuth keys: read strictly, carried into an OAuth account only. */
+static void
+test_oauth(void)
+{
+	struct preset p;
+	struct account a;
+	char err[512] = "";
+	const char *good = GOOD_HEAD
+		"oauth_auth_url = https://login.example.com/authorize\n"
+		"oauth_token_url = https://login.example.com/token\n"
+		"oauth_device_url = https://login.example.com/devicecode\n"
+		"oauth_scope = smtp imap offline_access\n"
+		"oauth_flows = device loopback paste\n";
+	int rc = preset_parse(good, strlen(good), "x", &p, err, sizeof err);
+
+	check(rc == 0 && !strcmp(p.oauth_token_url, "https://login.example.com/token") &&
+	      !strcmp(p.oauth_scope, "smtp imap offline_access") &&
+	      !strcmp(p.oauth_flows, "device loopback paste"),
+	      "OAuth keys parse%s%s", rc ? ": " : "", rc ? err : "");
+	account_init(&a);
+	preset_apply(&p, &a, 0);
+	check(a.oauth_token_url[0] == '\0', "a password account takes no OAuth settings");
+	account_init(&a);
+	a.oauth = true;
+	str_copy(a.oauth_scope, sizeof a.oauth_scope, "mine");
+	preset_apply(&p, &a, 0);
+	check(!strcmp(a.oauth_device_url, "https://login.example.com/devicecode") &&
+	      !strcmp(a.oauth_scope, "mine"),
+	      "an OAuth account takes the preset's endpoints, keeps its own scopes");
+	expect_bad("OAuth endpoint over http", GOOD_HEAD "oauth_token_url = http://x.example/t\n",
+	           strlen(GOOD_HEAD "oauth_token_url = http://x.example/t\n"), "x", "line 3:");
+	expect_bad("OAuth endpoint twice", GOOD_HEAD "oauth_token_url = https://a.example/t\n"
+	           "oauth_token_url = https://b.example/t\n",
+	           strlen(GOOD_HEAD "oauth_token_url = https://a.example/t\n"
+	                  "oauth_token_url = https://b.example/t\n"), "x", "line 4:");
+	expect_bad("unknown OAuth flow", GOOD_HEAD "oauth_flows = device oob\n",
+	           strlen(GOOD_HEAD "oauth_flows = device oob\n"), "x", "line 3:");
+	expect_bad("unknown OAuth key", GOOD_HEAD "oauth_colour = blue\n",
+	           strlen(GOOD_HEAD "oauth_colour = blue\n"), "x", "line 3:");
+	expect_bad("OAuth URL with a space", GOOD_HEAD "oauth_token_url = https://a.example/ t\n",
+	           strlen(GOOD_HEAD "oauth_token_url = https://a.example/ t\n"), "x", "line 3:");
+}
+
 static void
 test_hostile(void)
 {
@@ -756,6 +799,7 @@ main(void)
 	test_shipped_files();
 	test_builtin();
 	test_hostile();
+	test_oauth();
 	test_load_and_override();
 	test_match_apply();
 

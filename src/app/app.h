@@ -12,12 +12,13 @@
 #include "account.h"
 #include "diag.h"
 #include "discover.h"
+#include "oauth.h"
 #include "preset.h"
 #include "probe.h"
 #include "store.h"
 
 #define APP_PASS_MAX 1024       /* a store passphrase's buffer, NUL included */
-#define APP_ERR_MAX  512        /* room for any reason given here */
+#define APP_ERR_MAX  2048       /* room for any reason given here (and its fixes) */
 
 /* ---- the store (app_store.c) -------------------------------------------- */
 
@@ -76,6 +77,16 @@ int app_run_prepare(struct store *st, const struct account *a,
                     const struct preset_list *presets,
                     const struct probe_opts *po, struct probe **p,
                     char *err, size_t errlen);
+
+/* An OAuth account's token may have been revoked or cut short before its
+ * expiry: after an authentication failure (app_run_retry_wanted()) the
+ * test is run once more with a token refreshed now, made by
+ * app_run_prepare_retry() as app_run_prepare() makes the first. */
+bool app_run_retry_wanted(const struct account *a, enum diag_cat cat);
+int app_run_prepare_retry(struct store *st, const struct account *a,
+                          const struct preset_list *presets,
+                          const struct probe_opts *po, struct probe **p,
+                          char *err, size_t errlen);
 
 /* Records the outcome cat of a test, a check or a send of the stored
  * account email, at when, if it is one that is recorded
@@ -183,6 +194,41 @@ int64_t app_pause_until(const char *reply, int64_t now);
  * -1 with why in err. */
 int app_pause(struct store *st, const char *email, const struct diagnosis *d,
               int64_t now, int64_t *until, char *err, size_t errlen);
+
+/* ---- OAuth (app_oauth.c) ------------------------------------------------- */
+
+/* A good access token of the OAuth account a into tok (locked memory of
+ * toklen, at least OAUTH_TOKEN_MAX + 1): the stored one while it lasts,
+ * else (or with force) a new one from the refresh grant, sealed at once
+ * with any rotated refresh token. *refreshed (may be NULL) tells which.
+ * 0, or an exit status with the reason and its fixes in err and the
+ * diagnosis in dg (may be NULL). */
+int app_oauth_access(struct store *st, const struct account *a, bool force,
+                     char *tok, size_t toklen, bool *refreshed,
+                     struct diagnosis *dg, char *err, size_t errlen);
+
+/* Signs a in with the device flow (RFC 8628): show(d, ud) is called once
+ * with the address and the code for the user; then the server is polled
+ * until the user approved, refused, the code expired or cancel_fd (-1:
+ * none) became readable. The tokens are sealed in the store. 0, or an
+ * exit status with the reason in err and the diagnosis in dg. */
+typedef void (*app_oauth_show_fn)(const struct oauth_device *d, void *ud);
+int app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
+                     app_oauth_show_fn show, void *ud, struct diagnosis *dg,
+                     char *err, size_t errlen);
+
+/* Signs a in with the authorization code grant, PKCE and state: show(url,
+ * ud) gives the user the address to open. With port > 0 the redirect is
+ * awaited on 127.0.0.1:port (reached through ssh -L); with port 0,
+ * paste(buf, len, ud) reads the address the browser ended on (redirect
+ * http://127.0.0.1:paste_port/, which no listener answers). The tokens
+ * are sealed in the store. 0, or an exit status with err and dg. */
+typedef void (*app_oauth_url_fn)(const char *url, void *ud);
+typedef int (*app_oauth_paste_fn)(char *buf, size_t len, void *ud);
+int app_oauth_browser(struct store *st, const struct account *a, unsigned port,
+                      bool paste_it, int cancel_fd, app_oauth_url_fn show,
+                      app_oauth_paste_fn paste, void *ud, struct diagnosis *dg,
+                      char *err, size_t errlen);
 
 /* ---- the runner (app_runner.c) ------------------------------------------- */
 

@@ -85,20 +85,58 @@ app_probe_new(const struct account *a, const char *pw, const char *imap_pw,
 	return 0;
 }
 
-int
-app_run_prepare(struct store *st, const struct account *a,
-                const struct preset_list *presets, const struct probe_opts *po,
-                struct probe **p, char *err, size_t errlen)
+static int
+run_prepare(struct store *st, const struct account *a,
+            const struct preset_list *presets, const struct probe_opts *po,
+            bool force, struct probe **p, char *err, size_t errlen)
 {
 	struct app_secrets s;
 	int rc;
 
 	*p = NULL;
+	if (a->oauth) {
+		/* The probe sends the access token where a password would go. */
+		char *tok = secmem_alloc(OAUTH_TOKEN_MAX + 1);
+
+		if (tok == NULL) {
+			str_printf(err, errlen, "%s: out of locked memory", a->email);
+			return EX_OSERR;
+		}
+		rc = app_oauth_access(st, a, force, tok, OAUTH_TOKEN_MAX + 1, NULL,
+		                      NULL, err, errlen);
+		if (rc == 0)
+			rc = app_probe_new(a, tok, tok, presets, po, p, err, errlen);
+		secmem_free(tok, OAUTH_TOKEN_MAX + 1);
+		return rc;
+	}
 	if ((rc = app_secrets_open(st, a, &s, err, errlen)) != 0)
 		return rc;
 	rc = app_probe_new(a, s.smtp, s.imap, presets, po, p, err, errlen);
 	app_secrets_free(&s);
 	return rc;
+}
+
+int
+app_run_prepare(struct store *st, const struct account *a,
+                const struct preset_list *presets, const struct probe_opts *po,
+                struct probe **p, char *err, size_t errlen)
+{
+	return run_prepare(st, a, presets, po, false, p, err, errlen);
+}
+
+bool
+app_run_retry_wanted(const struct account *a, enum diag_cat cat)
+{
+	return a->oauth && cat == DIAG_AUTH_FAILED;
+}
+
+int
+app_run_prepare_retry(struct store *st, const struct account *a,
+                      const struct preset_list *presets,
+                      const struct probe_opts *po, struct probe **p,
+                      char *err, size_t errlen)
+{
+	return run_prepare(st, a, presets, po, true, p, err, errlen);
 }
 
 int

@@ -38,6 +38,8 @@ struct acct_opts {
 	enum pw_source pw;
 	int pw_fd;
 	int imap_pw_fd;           /* -1: none */
+	int oauth_secret_fd;      /* -1: none */
+	bool sign_in_given, oauth_given;
 	bool json;
 	bool trust_discovered;    /* a discovered server outside the domain is accepted */
 };
@@ -106,7 +108,14 @@ set_security(enum security *dst, const char *field, const char *v)
 	X("--allow-old-tls",    false, AOPT_ALLOW_OLD_TLS) \
 	X("--no-allow-old-tls", false, AOPT_NO_ALLOW_OLD_TLS) \
 	X("--json",             false, AOPT_JSON) \
-	X("--trust-discovered", false, AOPT_TRUST_DISCOVERED)
+	X("--trust-discovered", false, AOPT_TRUST_DISCOVERED) \
+	X("--sign-in",          true,  AOPT_SIGN_IN) \
+	X("--oauth-client-id",  true,  AOPT_OAUTH_CLIENT_ID) \
+	X("--oauth-client-secret-fd", true, AOPT_OAUTH_SECRET_FD) \
+	X("--oauth-token-url",  true,  AOPT_OAUTH_TOKEN_URL) \
+	X("--oauth-device-url", true,  AOPT_OAUTH_DEVICE_URL) \
+	X("--oauth-auth-url",   true,  AOPT_OAUTH_AUTH_URL) \
+	X("--oauth-scope",      true,  AOPT_OAUTH_SCOPE)
 
 enum account_opt {
 #define X(name, arg, id) id,
@@ -161,6 +170,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 	account_init(&o->a);
 	o->a.smtp_port = 0;
 	o->imap_pw_fd = -1;
+	o->oauth_secret_fd = -1;
 	o->old_tls = -1;
 	for (i = first; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
@@ -319,6 +329,44 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 		case AOPT_IMAP_PASSWORD_FD:
 			if (cli_parse_fd("--imap-password-fd", v, &o->imap_pw_fd) < 0)
 				return EX_USAGE;
+			break;
+		case AOPT_SIGN_IN:
+			if (strcmp(v, "oauth") == 0)
+				o->a.oauth = true;
+			else if (strcmp(v, "password") == 0)
+				o->a.oauth = false;
+			else
+				return cli_bad_field("sign-in", "must be password or oauth");
+			o->sign_in_given = true;
+			break;
+		case AOPT_OAUTH_CLIENT_ID:
+			o->oauth_given = true;
+			rc = set_text(o->a.oauth_client_id, sizeof o->a.oauth_client_id,
+			              "oauth-client-id", v);
+			break;
+		case AOPT_OAUTH_SECRET_FD:
+			if (cli_parse_fd("--oauth-client-secret-fd", v, &o->oauth_secret_fd) < 0)
+				return EX_USAGE;
+			break;
+		case AOPT_OAUTH_TOKEN_URL:
+			o->oauth_given = true;
+			rc = set_text(o->a.oauth_token_url, sizeof o->a.oauth_token_url,
+			              "oauth-token-url", v);
+			break;
+		case AOPT_OAUTH_DEVICE_URL:
+			o->oauth_given = true;
+			rc = set_text(o->a.oauth_device_url, sizeof o->a.oauth_device_url,
+			              "oauth-device-url", v);
+			break;
+		case AOPT_OAUTH_AUTH_URL:
+			o->oauth_given = true;
+			rc = set_text(o->a.oauth_auth_url, sizeof o->a.oauth_auth_url,
+			              "oauth-auth-url", v);
+			break;
+		case AOPT_OAUTH_SCOPE:
+			o->oauth_given = true;
+			rc = set_text(o->a.oauth_scope, sizeof o->a.oauth_scope,
+			              "oauth-scope", v);
 			break;
 		}
 		if (rc)
@@ -521,11 +569,15 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 {
 	struct acct_opts o;
 	char err[512] = "";
-	char *pw = NULL, *ipw = NULL;
+	char *pw = NULL, *ipw = NULL, *csecret = NULL;
 	int rc, e;
 
 	if ((rc = account_from_args(c, argc, argv, 2, &o, true)))
 		return rc;
+	/* An OAuth account has no password: it is signed in by 'account
+	 * authorize' afterwards. */
+	if (o.a.oauth && o.pw == PW_NONE)
+		o.pw = PW_NOPASS;
 	if (o.pw == PW_NONE) {
 		if (!isatty(STDIN_FILENO)) {
 			fprintf(stderr, "fluenzr-tui: no password: give --password-stdin, "
@@ -536,10 +588,16 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 	}
 	if ((rc = read_passwords(&o, o.a.email, &pw, &ipw)))
 		goto out;
+	if (o.oauth_secret_fd >= 0 &&
+	    (rc = cli_read_oauth_secret(o.oauth_secret_fd, &csecret)))
+		goto out;
 	/* Every change needs the key: the record is authenticated with it. */
 	if ((rc = cli_open_store(c, true, true)))
 		goto out;
 	e = store_account_add(c->st, &o.a, pw, ipw, err, sizeof err);
+	if (e == STORE_OK && csecret && csecret[0])
+		e = store_secret_set(c->st, o.a.email, SECRET_OAUTH_CLIENT, csecret,
+		                     err, sizeof err);
 	if (e != STORE_OK) {
 		if (e == STORE_EXISTS && !err[0])
 			str_printf(err, sizeof err, "account %s exists already (use 'account edit')",
@@ -549,8 +607,11 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 	}
 	printf("added %s (%s:%u %s)\n", o.a.email, o.a.smtp_host, o.a.smtp_port,
 	       security_name(o.a.smtp_security));
+	if (o.a.oauth)
+		printf("sign in with: fluenzr-tui account authorize %s\n", o.a.email);
 out:
 	free_passwords(pw, ipw);
+	secmem_free(csecret, STORE_SECRET_MAX + 2);
 	return rc;
 }
 
@@ -590,6 +651,41 @@ same_as_stored(struct cli_ctx *c, const struct account *cur)
 	return 0;
 }
 
+/* The sign-in and OAuth settings given on edit: a change to password
+ * sign-in drops the OAuth settings; one to OAuth takes what was not given
+ * from the account's preset. */
+static void
+edit_oauth(struct cli_ctx *c, struct account *n, const struct account *given,
+           bool sign_in_given)
+{
+	const struct preset *p;
+
+	if (sign_in_given)
+		n->oauth = given->oauth;
+	if (!n->oauth) {
+		n->oauth_token_url[0] = n->oauth_device_url[0] = n->oauth_auth_url[0] = '\0';
+		n->oauth_scope[0] = n->oauth_client_id[0] = '\0';
+		return;
+	}
+#define TAKE(f) if (given->f[0]) str_copy(n->f, sizeof n->f, given->f)
+	TAKE(oauth_token_url);
+	TAKE(oauth_device_url);
+	TAKE(oauth_auth_url);
+	TAKE(oauth_scope);
+	TAKE(oauth_client_id);
+#undef TAKE
+	if (n->preset[0] && cli_load_presets(c) == 0 &&
+	    (p = preset_find(&c->presets, n->preset)) != NULL) {
+		struct account t = *n;
+
+		preset_apply(p, &t, ~0u);
+		str_copy(n->oauth_token_url, sizeof n->oauth_token_url, t.oauth_token_url);
+		str_copy(n->oauth_device_url, sizeof n->oauth_device_url, t.oauth_device_url);
+		str_copy(n->oauth_auth_url, sizeof n->oauth_auth_url, t.oauth_auth_url);
+		str_copy(n->oauth_scope, sizeof n->oauth_scope, t.oauth_scope);
+	}
+}
+
 static int
 account_edit(struct cli_ctx *c, int argc, char **argv)
 {
@@ -598,7 +694,7 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 	const struct preset *p;
 	const char *target = NULL;
 	char err[512] = "";
-	char *pw = NULL, *ipw = NULL;
+	char *pw = NULL, *ipw = NULL, *csecret = NULL;
 	int rc, e;
 
 	if ((rc = parse_account_opts(c, argc, argv, 2, &o, &target)))
@@ -666,6 +762,8 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 			n.allow_plain = true;
 		if (o.old_tls >= 0)
 			n.allow_old_tls = o.old_tls == 1;
+		if (o.sign_in_given || o.oauth_given)
+			edit_oauth(c, &n, &o.a, o.sign_in_given);
 		fill_defaults(&n, o.given | PRESET_GIVEN_SMTP_PORT);
 		if (n.smtp_port == 0)
 			n.smtp_port = security_default_port(n.smtp_security, false);
@@ -675,11 +773,18 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 		return rc;
 	if ((rc = read_passwords(&o, o.a.email, &pw, &ipw)))
 		goto out;
+	if (o.oauth_secret_fd >= 0 &&
+	    (rc = cli_read_oauth_secret(o.oauth_secret_fd, &csecret)))
+		goto out;
 	if ((rc = cli_open_store(c, false, true)))
 		goto out;
 	if ((rc = same_as_stored(c, &cur)))
 		goto out;
 	e = store_account_put(c->st, cur.email, &o.a, pw, ipw, err, sizeof err);
+	/* An empty secret read removes it (a public client sends none). */
+	if (e == STORE_OK && csecret)
+		e = store_secret_set(c->st, o.a.email, SECRET_OAUTH_CLIENT, csecret,
+		                     err, sizeof err);
 	if (e != STORE_OK) {
 		rc = cli_store_fail(e, err);
 		goto out;
@@ -687,6 +792,7 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 	printf("updated %s\n", o.a.email);
 out:
 	free_passwords(pw, ipw);
+	secmem_free(csecret, STORE_SECRET_MAX + 2);
 	return rc;
 }
 
@@ -708,6 +814,19 @@ json_account(struct json *j, const struct account *a,
 		json_null(j);
 	json_key(j, "has_password"); json_bool(j, a->has_password);
 	json_key(j, "has_imap_password"); json_bool(j, a->has_imap_password);
+	json_key(j, "sign_in"); json_str(j, a->oauth ? "oauth" : "password");
+	if (a->oauth) {
+		json_key(j, "oauth");
+		json_obj_begin(j);
+		json_key(j, "client_id"); json_str(j, a->oauth_client_id);
+		json_key(j, "token_url"); json_str(j, a->oauth_token_url);
+		json_key(j, "device_url");
+		a->oauth_device_url[0] ? json_str(j, a->oauth_device_url) : json_null(j);
+		json_key(j, "scope"); json_str(j, a->oauth_scope);
+		json_key(j, "has_client_secret"); json_bool(j, a->has_oauth_secret);
+		json_key(j, "signed_in"); json_bool(j, a->has_oauth_refresh);
+		json_obj_end(j);
+	}
 	json_key(j, "preset"); a->preset[0] ? json_str(j, a->preset) : json_null(j);
 	json_key(j, "ca_file"); a->ca_file[0] ? json_str(j, a->ca_file) : json_null(j);
 	json_key(j, "pin"); a->pin[0] ? json_str(j, a->pin) : json_null(j);
@@ -916,7 +1035,18 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 	printf("display name:  %s\n", a.display_name);
 	printf("smtp:          %s:%u %s\n", a.smtp_host, a.smtp_port, security_name(a.smtp_security));
 	printf("username:      %s\n", a.username);
-	printf("password:      %s\n", a.has_password ? "set (encrypted)" : "not set");
+	if (a.oauth) {
+		printf("sign-in:       OAuth, %s\n", a.has_oauth_refresh ?
+		       "signed in (tokens encrypted)" : "not signed in yet (account authorize)");
+		printf("client id:     %s%s\n", a.oauth_client_id,
+		       a.has_oauth_secret ? " (with a secret, encrypted)" : "");
+		printf("token url:     %s\n", a.oauth_token_url);
+		if (a.oauth_device_url[0])
+			printf("device url:    %s\n", a.oauth_device_url);
+		printf("scopes:        %s\n", a.oauth_scope);
+	} else {
+		printf("password:      %s\n", a.has_password ? "set (encrypted)" : "not set");
+	}
 	if (a.imap_host[0]) {
 		printf("imap:          %s:%u %s\n", a.imap_host, a.imap_port,
 		       security_name(a.imap_security));
@@ -987,6 +1117,9 @@ cmd_account(struct cli_ctx *c, int argc, char **argv)
 		return cli_account_import(c, argc, argv);
 	if (strcmp(sub, "export") == 0)
 		return cli_account_export(c, argc, argv);
-	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit, remove, limits, import or export\n");
+	if (strcmp(sub, "authorize") == 0)
+		return cli_account_authorize(c, argc, argv);
+	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit, remove, limits, "
+	        "import, export or authorize\n");
 	return EX_USAGE;
 }

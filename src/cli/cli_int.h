@@ -41,6 +41,12 @@ struct diagnosis;
 void cli_print_diagnosis(FILE *f, const struct diagnosis *d);
 /* The "diagnosis" object of test --json and explain --json. */
 void cli_json_diagnosis(struct json *j, const struct diagnosis *d);
+/* cli_oauth.c: an OAuth client secret read from fd into *out (locked
+ * memory of STORE_SECRET_MAX + 2, secmem_free() it); 0 or an exit code. */
+int cli_read_oauth_secret(int fd, char **out);
+struct cli_ctx;
+/* account authorize ACCOUNT [--flow device|loopback|paste] [--port N] */
+int cli_account_authorize(struct cli_ctx *c, int argc, char **argv);
 
 /* The members of a test's JSON object (account, ok, category, steps, tls,
  * diagnosis, ..., transcript), for `test` and `send` alike; the caller

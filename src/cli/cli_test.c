@@ -480,6 +480,26 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 	catch_sigint(&oi, &ot);
 	t0 = now_ms();
 	jb.cat = probe_run(jb.p, o->json ? NULL : cli_print_step, NULL);
+	if (app_run_retry_wanted(&jb.a, jb.cat)) {
+		const struct preset_list *presets =
+			jb.a.preset[0] && cli_load_presets(c) == 0 ? &c->presets : NULL;
+		struct probe *again = NULL;
+		char err[APP_ERR_MAX];
+
+		if (!o->json)
+			printf("The OAuth token was refused: refreshing it and trying "
+			       "once more\n");
+		if (app_run_prepare_retry(c->st, &jb.a, presets, &o->po, &again, err,
+		                          sizeof err) != 0) {
+			release_sigint(&oi, &ot);
+			fprintf(stderr, "fluenzr-tui: %s\n", err);
+			probe_free(jb.p);
+			return diag_exit_code(DIAG_AUTH_FAILED);
+		}
+		probe_free(jb.p);
+		jb.p = arr[0] = again;
+		jb.cat = probe_run(jb.p, o->json ? NULL : cli_print_step, NULL);
+	}
 	jb.ms = now_ms() - t0;
 	release_sigint(&oi, &ot);
 	if (o->json) {

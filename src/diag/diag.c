@@ -2178,6 +2178,8 @@ diag_classify_rule(const struct diag_input *in, struct diagnosis *out)
 		}
 	}
 	fixes_write(&c);
+	if (diag_oauth_refused(in, out))
+		return "oauth_token_refused";
 	return r->name;
 }
 

@@ -156,6 +156,15 @@ const char *diag_rule_name(size_t i);
 bool diag_hint_valid(const struct preset_hint *h);
 /* The reasons diag gives, in order; NULL past the end. */
 const char *diag_reason_name(size_t i);
+/* OAuth (diag_oauth.c). A failure of the authorization server to issue a
+ * token: its error code (or ours: "timeout", "cancelled" …), Microsoft's
+ * AADSTS number ("" if none) and its words, for account a (may be NULL). */
+void diag_oauth_grant(const char *code, const char *aadsts, const char *said,
+                      const struct account *a, struct diagnosis *out);
+/* Rewrites an authentication failure of an OAuth account: the mail server
+ * refused the token. true when it did. */
+bool diag_oauth_refused(const struct diag_input *in, struct diagnosis *out);
+
 /* A diagnosis for success. */
 void diag_ok(struct diagnosis *out);
 

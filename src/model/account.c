@@ -409,6 +409,56 @@ check_server(const char *host, unsigned port, enum security sec,
 	return 0;
 }
 
+const char *
+valid_https_url(const char *s)
+{
+	size_t n = strnlen(s, ACCT_URL_MAX + 1);
+
+	if (n > ACCT_URL_MAX)
+		return "is too long";
+	if (strncasecmp(s, "https://", 8) != 0 || n == 8)
+		return "must be an https:// address";
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return "must not contain spaces, controls or non-ASCII characters";
+	return NULL;
+}
+
+/* The OAuth settings: all of them or none. */
+static int
+check_oauth(const struct account *a, struct acct_error *err)
+{
+	const char *why;
+
+	if (!a->oauth) {
+		if (a->oauth_token_url[0] || a->oauth_device_url[0] ||
+		    a->oauth_auth_url[0] || a->oauth_scope[0] || a->oauth_client_id[0])
+			return fail(err, "sign-in", "The OAuth settings",
+			            "are only for an account that signs in with OAuth");
+		return 0;
+	}
+	if (a->oauth_token_url[0] == '\0')
+		return fail(err, "oauth-token-url", "The OAuth token endpoint",
+		            "is required (from the preset, or give it)");
+	if ((why = valid_https_url(a->oauth_token_url)))
+		return fail(err, "oauth-token-url", "The OAuth token endpoint", why);
+	if (a->oauth_device_url[0] && (why = valid_https_url(a->oauth_device_url)))
+		return fail(err, "oauth-device-url", "The OAuth device endpoint", why);
+	if (a->oauth_auth_url[0] && (why = valid_https_url(a->oauth_auth_url)))
+		return fail(err, "oauth-auth-url", "The OAuth authorization endpoint", why);
+	if ((why = valid_text(a->oauth_scope, ACCT_SCOPE_MAX)))
+		return fail(err, "oauth-scope", "The OAuth scopes", why);
+	if (a->oauth_client_id[0] == '\0')
+		return fail(err, "oauth-client-id", "The OAuth client ID",
+		            "is required: register a client with the provider (see "
+		            "\"OAuth\" in the manual)");
+	for (const char *p = a->oauth_client_id; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return fail(err, "oauth-client-id", "The OAuth client ID",
+			            "must be printable ASCII without spaces");
+	return 0;
+}
+
 int
 account_validate(const struct account *a, struct acct_error *err)
 {
@@ -460,7 +510,7 @@ account_validate(const struct account *a, struct acct_error *err)
 	if (a->last_result[0] != '\0' &&
 	    (why = check_ident(a->last_result, ACCT_RESULT_MAX, false)))
 		return fail(err, "last-result", "The last test result", why);
-	return 0;
+	return check_oauth(a, err);
 }
 
 int
@@ -488,7 +538,9 @@ account_key(const char *email, char *out, size_t outlen)
  * skipped: a newer format bumps the version, so an unknown key means a
  * damaged record. Values never contain a newline (validation refuses control
  * characters). The list of fields below is the single source of both the
- * writer and the reader. */
+ * writer and the reader. Version 2 adds the OAuth fields (F_V2): an
+ * account without OAuth is still written as version 1, so it reads the
+ * same everywhere. */
 
 enum fkind { F_STR, F_PORT, F_SEC, F_BOOL, F_TIME };
 
@@ -498,11 +550,14 @@ struct field {
 	enum fkind kind;
 	size_t off;
 	size_t size;           /* buffer size for F_STR */
+	bool v2;               /* present in version 2 records only */
 };
 
 #define FS(k, m) { k, sizeof k - 1, F_STR, offsetof(struct account, m), \
-	           sizeof ((struct account *)0)->m }
-#define FO(k, kind, m) { k, sizeof k - 1, kind, offsetof(struct account, m), 0 }
+	           sizeof ((struct account *)0)->m, false }
+#define FO(k, kind, m) { k, sizeof k - 1, kind, offsetof(struct account, m), 0, false }
+#define FS2(k, m) { k, sizeof k - 1, F_STR, offsetof(struct account, m), \
+	            sizeof ((struct account *)0)->m, true }
 
 static const struct field fields[] = {
 	FS("email", email),
@@ -522,6 +577,12 @@ static const struct field fields[] = {
 	FO("allow-old-tls", F_BOOL, allow_old_tls),
 	FO("last-test-time", F_TIME, last_test_time),
 	FS("last-result", last_result),
+	{ "oauth", 5, F_BOOL, offsetof(struct account, oauth), 0, true },
+	FS2("oauth-token-url", oauth_token_url),
+	FS2("oauth-device-url", oauth_device_url),
+	FS2("oauth-auth-url", oauth_auth_url),
+	FS2("oauth-scope", oauth_scope),
+	FS2("oauth-client-id", oauth_client_id),
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -555,14 +616,18 @@ account_serialize(const struct account *a, char *buf, size_t len)
 {
 	size_t pos = 0;
 	char num[24];
+	bool v2 = a->oauth;
 
-	if (len == 0 || !put(buf, len, &pos, "v=1\n", 4))
+	if (len == 0 || !put(buf, len, &pos, v2 ? "v=2\n" : "v=1\n", 4))
 		return -1;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		const struct field *f = &fields[i];
 		const char *base = (const char *)a + f->off;
 		const char *v = num;
 		size_t vn;
+
+		if (f->v2 && !v2)
+			continue;
 
 		switch (f->kind) {
 		case F_STR:
@@ -669,11 +734,15 @@ int
 account_parse(const char *buf, size_t len, struct account *a)
 {
 	bool seen[NFIELDS] = { false };
-	size_t pos, nseen = 0;
+	size_t pos, nseen = 0, nwanted = 0;
+	bool v2;
 
 	account_init(a);
-	if (len < 4 || memcmp(buf, "v=1\n", 4) != 0)
+	if (len < 4 || (memcmp(buf, "v=1\n", 4) != 0 && memcmp(buf, "v=2\n", 4) != 0))
 		return -1;
+	v2 = buf[2] == '2';
+	for (size_t i = 0; i < NFIELDS; i++)
+		nwanted += v2 || !fields[i].v2;
 	if (memchr(buf, '\0', len))
 		return -1;
 	pos = 4;
@@ -700,7 +769,7 @@ account_parse(const char *buf, size_t len, struct account *a)
 				break;
 			}
 		}
-		if (!f || seen[fi])
+		if (!f || seen[fi] || (f->v2 && !v2))
 			return -1;           /* unknown or repeated key */
 		seen[fi] = true;
 		nseen++;
@@ -709,7 +778,7 @@ account_parse(const char *buf, size_t len, struct account *a)
 			return -1;
 		pos += ln + 1;
 	}
-	if (nseen != NFIELDS)
+	if (nseen != nwanted || (v2 && !a->oauth))
 		return -1;
 	if (account_validate(a, NULL))
 		return -1;

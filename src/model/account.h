@@ -18,6 +18,8 @@
 #define ACCT_PRESET_MAX  63
 #define ACCT_RESULT_MAX  31
 #define ACCT_SECRET_MAX  1024
+#define ACCT_URL_MAX     1024
+#define ACCT_SCOPE_MAX   512
 
 enum security {
 	SEC_STARTTLS = 0,   /* the page's "TLS", usually port 587 */
@@ -43,9 +45,21 @@ struct account {
 	bool allow_old_tls;                         /* user accepted TLS 1.0/1.1 */
 	int64_t last_test_time;                     /* unix seconds; 0 = never */
 	char last_result[ACCT_RESULT_MAX + 1];      /* diag category name */
+	/* OAuth 2.0 sign-in for SMTP and IMAP instead of the passwords (record
+	 * format 2): the authorization server's endpoints, the scopes and the
+	 * client ID of the operator's own registration, from the preset or
+	 * given. The client secret and the tokens are sealed secrets. */
+	bool oauth;
+	char oauth_token_url[ACCT_URL_MAX + 1];
+	char oauth_device_url[ACCT_URL_MAX + 1];     /* "" = no device flow */
+	char oauth_auth_url[ACCT_URL_MAX + 1];       /* "" = no browser flow */
+	char oauth_scope[ACCT_SCOPE_MAX + 1];
+	char oauth_client_id[ACCT_USER_MAX + 1];
 	/* Filled by the store when reading; never serialised by the model. */
 	bool has_password;
 	bool has_imap_password;
+	bool has_oauth_secret;                       /* a client secret */
+	bool has_oauth_refresh;                      /* signed in: a refresh token */
 };
 
 /* A validation failure: which field, and a sentence for the user. */
@@ -77,6 +91,9 @@ const char *valid_text(const char *s, size_t max);     /* UTF-8, no controls */
 const char *valid_port(const char *s, unsigned *out);
 const char *valid_pin(const char *s, char out[ACCT_PIN_LEN + 1]);
 const char *valid_secret(const char *s);
+/* An https:// URL without spaces or controls (http:// too when
+ * allow_http, for tests of the caller's own choosing). */
+const char *valid_https_url(const char *s);
 
 /* "starttls"/"tls", "ssl", "none" (case-insensitive). 0 or -1. */
 int security_parse(const char *s, enum security *out);

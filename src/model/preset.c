@@ -275,6 +275,52 @@ check_line(const char *s, size_t n)
 	return NULL;
 }
 
+
+/* oauth_auth_url, oauth_token_url, oauth_device_url (https:// addresses),
+ * oauth_scope (text) and oauth_flows (device, loopback, paste), each once. */
+static int
+parse_oauth(const char *k, const char *v, struct preset *out, int ln,
+            char *err, size_t errlen)
+{
+	char *dst;
+	size_t cap;
+	const char *why;
+
+	if (!strcmp(k, "oauth_auth_url"))
+		dst = out->oauth_auth_url, cap = sizeof out->oauth_auth_url;
+	else if (!strcmp(k, "oauth_token_url"))
+		dst = out->oauth_token_url, cap = sizeof out->oauth_token_url;
+	else if (!strcmp(k, "oauth_device_url"))
+		dst = out->oauth_device_url, cap = sizeof out->oauth_device_url;
+	else if (!strcmp(k, "oauth_scope"))
+		dst = out->oauth_scope, cap = sizeof out->oauth_scope;
+	else if (!strcmp(k, "oauth_flows"))
+		dst = out->oauth_flows, cap = sizeof out->oauth_flows;
+	else
+		return perr(err, errlen, ln, "unknown key '%s' (expected oauth_auth_url, "
+		            "oauth_token_url, oauth_device_url, oauth_scope or "
+		            "oauth_flows)", k);
+	if (dst[0])
+		return perr(err, errlen, ln, "'%s' is given twice", k);
+	if (!strcmp(k, "oauth_scope") || !strcmp(k, "oauth_flows"))
+		why = valid_text(v, cap - 1);
+	else
+		why = valid_https_url(v);
+	if (why)
+		return perr(err, errlen, ln, "%s %s", k, why);
+	if (!strcmp(k, "oauth_flows")) {
+		char tmp[64];
+		char *tok, *save = NULL;
+
+		str_copy(tmp, sizeof tmp, v);
+		for (tok = strtok_r(tmp, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			if (strcmp(tok, "device") && strcmp(tok, "loopback") && strcmp(tok, "paste"))
+				return perr(err, errlen, ln, "oauth_flows: unknown flow '%s' "
+				            "(expected device, loopback or paste)", tok);
+	}
+	str_copy(dst, cap, v);
+	return 0;
+}
 static int
 parse_line(char *line, unsigned ln, struct preset *out,
            bool *seen_name, bool *seen_app, char *err,
@@ -350,6 +396,8 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		if ((why = valid_text(v, sizeof out->local_app - 1)))
 			return perr(err, errlen, ln, "the local_app %s", why);
 		str_copy(out->local_app, sizeof out->local_app, v);
+	} else if (!strncmp(k, "oauth_", 6)) {
+		return parse_oauth(k, v, out, ln, err, errlen);
 	} else if (!strcmp(k, "note")) {
 		if (out->nnotes >= PRESET_MAX_NOTES)
 			return perr(err, errlen, ln, "too many notes (at most %d)",
@@ -384,7 +432,7 @@ parse_line(char *line, unsigned ln, struct preset *out,
 	} else {
 		return perr(err, errlen, ln, "unknown key '%s' (expected id, name, "
 		            "domains, smtp, imap, app_password, local_app, note, hint, mx, "
-		            "limit_day, limit_hour or limit_interval)", k);
+		            "limit_day, limit_hour, limit_interval or oauth_*)", k);
 	}
 	return 0;
 }
@@ -858,4 +906,17 @@ preset_apply(const struct preset *p, struct account *a, unsigned given)
 		             &a->imap_security, given, PRESET_GIVEN_IMAP_HOST,
 		             PRESET_GIVEN_IMAP_PORT, PRESET_GIVEN_IMAP_SEC, true);
 	str_copy(a->preset, sizeof a->preset, p->id);
+	if (a->oauth && p->oauth_token_url[0]) {
+		if (!a->oauth_token_url[0])
+			str_copy(a->oauth_token_url, sizeof a->oauth_token_url,
+			         p->oauth_token_url);
+		if (!a->oauth_device_url[0])
+			str_copy(a->oauth_device_url, sizeof a->oauth_device_url,
+			         p->oauth_device_url);
+		if (!a->oauth_auth_url[0])
+			str_copy(a->oauth_auth_url, sizeof a->oauth_auth_url,
+			         p->oauth_auth_url);
+		if (!a->oauth_scope[0])
+			str_copy(a->oauth_scope, sizeof a->oauth_scope, p->oauth_scope);
+	}
 }

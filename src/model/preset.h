@@ -60,6 +60,14 @@ struct preset {
 	 * hour, seconds between two messages. */
 	unsigned limit_day, limit_hour, limit_interval;
 	unsigned limits_given;   /* which were given (bits 1, 2, 4) */
+	/* OAuth 2.0 of the provider ("" when it has none): the endpoints, the
+	 * scopes for SMTP and IMAP, and the sign-in flows it allows, of
+	 * "device", "loopback", "paste", separated by spaces. */
+	char oauth_auth_url[ACCT_URL_MAX + 1];
+	char oauth_token_url[ACCT_URL_MAX + 1];
+	char oauth_device_url[ACCT_URL_MAX + 1];
+	char oauth_scope[ACCT_SCOPE_MAX + 1];
+	char oauth_flows[64];
 };
 
 #define PRESET_LIMIT_MAX 10000000
@@ -102,7 +110,8 @@ enum {
 	PRESET_GIVEN_IMAP_SEC  = 1 << 5,
 };
 /* Fills every server field not in given from p's defaults (smtp[0], imap[0])
- * and sets a->preset. */
+ * and sets a->preset; for an OAuth account, every OAuth field still empty
+ * from p's. */
 void preset_apply(const struct preset *p, struct account *a, unsigned given);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "base64.h"
 #include "file.h"
+#include "oauth.h"
 #include "probe_int.h"
 #include "secmem.h"
 #include "tls.h"
@@ -797,7 +798,8 @@ probe_new(const struct account *a, const char *smtp_pw, const char *imap_pw,
 	if (!p)
 		return NULL;
 	p->a = *a;
-	p->pwcap = ACCT_SECRET_MAX + 1;
+	/* An OAuth account's "password" is its access token. */
+	p->pwcap = a->oauth ? OAUTH_TOKEN_MAX + 1 : ACCT_SECRET_MAX + 1;
 	p->smtp_pw = secmem_alloc(p->pwcap);
 	p->imap_pw = secmem_alloc(p->pwcap);
 	p->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

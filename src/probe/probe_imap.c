@@ -267,7 +267,16 @@ probe_imap_run(struct probe *p, bool check_reply)
 		goto out;
 
 	s = begin(&x, "imap.login");
-	r = mailimap_login(x.imap, account_imap_user(&p->a), p->imap_pw);
+	if (p->a.oauth && !mailimap_has_xoauth2(x.imap)) {
+		probe_fail_reply(&p->sink, true, STAGE_IMAP_LOGIN, 0,
+		                 "the server offers no AUTH=XOAUTH2", NULL);
+		probe_step_end(p, s, false, "no AUTH=XOAUTH2 among the capabilities");
+		goto out;
+	}
+	/* An OAuth account's IMAP "password" is its access token. */
+	r = p->a.oauth ? mailimap_oauth2_authenticate(x.imap, account_imap_user(&p->a),
+	                                              p->imap_pw)
+	               : mailimap_login(x.imap, account_imap_user(&p->a), p->imap_pw);
 	probe_stream_wipe(x.imap->imap_stream);
 	if (r != MAILIMAP_NO_ERROR) {
 		fail_cmd(&x, STAGE_IMAP_LOGIN, r);
@@ -276,7 +285,8 @@ probe_imap_run(struct probe *p, bool check_reply)
 		goto out;
 	}
 	wipe_reply(&x);
-	probe_step_end(p, s, true, "as %s", account_imap_user(&p->a));
+	probe_step_end(p, s, true, "%sas %s", p->a.oauth ? "XOAUTH2 " : "",
+	               account_imap_user(&p->a));
 	probe_sink_auth_ok(&p->sink);
 
 	s = begin(&x, "imap.select");

@@ -20,6 +20,7 @@
 #include <libetpan/libetpan.h>
 
 #include "base64.h"
+#include "oauth.h"
 #include "probe_int.h"
 #include "secmem.h"
 #include "tls.h"
@@ -45,6 +46,7 @@ struct sctx {
 	int (*tls)(struct sctx *x);
 	bool tls_on;
 	bool has_starttls, has_auth, has_plain, has_login;
+	bool has_xoauth2, has_oauthbearer;
 	char auth_line[256];
 	char ehlo_name[300];
 };
@@ -222,6 +224,7 @@ static void
 parse_ehlo(struct sctx *x, const char *raw, bool raw_cut)
 {
 	x->has_starttls = x->has_auth = x->has_plain = x->has_login = false;
+	x->has_xoauth2 = x->has_oauthbearer = false;
 	x->auth_line[0] = '\0';
 	/* raw: the lines of the reply as libetpan-free text, one per \n. */
 	while (raw && *raw) {
@@ -251,6 +254,10 @@ parse_ehlo(struct sctx *x, const char *raw, bool raw_cut)
 					x->has_plain = true;
 				else if (strcasecmp(tok, "LOGIN") == 0)
 					x->has_login = true;
+				else if (strcasecmp(tok, "XOAUTH2") == 0)
+					x->has_xoauth2 = true;
+				else if (strcasecmp(tok, "OAUTHBEARER") == 0)
+					x->has_oauthbearer = true;
 			}
 		}
 		raw = nl ? nl + 1 : NULL;
@@ -444,11 +451,106 @@ do_starttls(struct sctx *x)
  * like a wrong password), keeps the secrets in locked memory, and lets the
  * transcript redact by dialogue state. Secrets are wiped from our buffers
  * and from the stream's write buffer afterwards. */
+/* After the AUTH dialogue: what carried the credential wiped from the
+ * stream, then the step ended with the final reply r. 0 when 235. */
+static int
+auth_end(struct sctx *x, struct probe_step *s, const struct smtp_reply *r,
+         const char *mech, const char *user)
+{
+	char d[PROBE_DETAIL];
+
+	probe_stream_wipe(x->smtp->stream);
+	/* The last reply line read may quote the password back; libetpan
+	 * empties this buffer before each line it reads. */
+	if (x->smtp->line_buffer && x->smtp->line_buffer->str) {
+		secmem_wipe(x->smtp->line_buffer->str, x->smtp->line_buffer->allocated_len);
+		x->smtp->line_buffer->len = 0;
+	}
+	if (r->code != 235) {
+		fail_reply(x, STAGE_AUTH, r, false);
+		reply_detail(x, r, d, sizeof(d));
+		step_end(x, s, false, d);
+		return -1;
+	}
+	str_printf(d, sizeof(d), "%s as %s: %d %s", mech, user, r->code, r->text);
+	step_end(x, s, true, d);
+	probe_sink_auth_ok(x->sink);
+	return 0;
+}
+
+/* AUTH with a bearer token (the account signs in with OAuth): OAUTHBEARER
+ * (RFC 7628) when offered, else XOAUTH2, the initial response on the AUTH
+ * line. A refusal comes as 334 and RFC 7628's JSON error in base64; the
+ * client answers it with an empty line and the server ends with 5xx. */
+static int
+do_auth_bearer(struct sctx *x)
+{
+	struct probe *p = x->p;
+	struct probe_step *s = step_begin(x, "smtp.auth");
+	const char *user = p->a.username[0] ? p->a.username : p->a.email;
+	size_t rawcap = strlen(user) + strlen(p->smtp_pw) + 64;
+	size_t b64cap = BASE64_LEN(rawcap) + 32;
+	char *raw = secmem_alloc(rawcap), *line = secmem_alloc(b64cap + 32);
+	char *b64 = secmem_alloc(b64cap);
+	struct oauth_sasl_error se;
+	struct smtp_reply r;
+	char d[PROBE_DETAIL], why[PROBE_DETAIL];
+	enum oauth_mech m;
+	long n;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	memset(&se, 0, sizeof(se));
+	if (!raw || !line || !b64) {
+		probe_fail_internal(x->sink, false, STAGE_AUTH);
+		step_end(x, s, false, "out of locked memory");
+		goto out;
+	}
+	if (!x->has_xoauth2 && !x->has_oauthbearer) {
+		probe_fail_no_auth(x->sink, 0, x->auth_line, true);
+		step_end(x, s, false, x->has_auth ? "no OAuth mechanism (XOAUTH2, "
+		         "OAUTHBEARER) offered" : "AUTH not offered");
+		goto out;
+	}
+	m = x->has_oauthbearer ? OAUTH_OAUTHBEARER : OAUTH_XOAUTH2;
+	n = oauth_sasl_initial(m, user, p->smtp_pw, raw, rawcap);
+	if (n < 0) {
+		probe_fail_internal(x->sink, false, STAGE_AUTH);
+		str_printf(d, sizeof(d), "the user name or token cannot be sent in %s",
+		           oauth_mech_name(m));
+		step_end(x, s, false, d);
+		goto out;
+	}
+	base64_encode((const unsigned char *)raw, (size_t)n, b64, b64cap);
+	str_printf(line, b64cap + 32, "AUTH %s %s", oauth_mech_name(m), b64);
+	if (smtp_cmd(x, line, &r) == 0 && r.code == 334) {
+		/* r.text is the challenge, base64; nothing secret in it. */
+		oauth_sasl_error_parse(r.text, &se);
+		smtp_cmd(x, "", &r);
+	}
+	if (r.code != 235 && se.status[0]) {
+		/* The server's JSON verdict joins its words for the diagnosis. */
+		str_printf(why, sizeof(why), "%s (OAuth status %s%s%s)", r.text,
+		           se.status, se.scope[0] ? ", scope " : "", se.scope);
+		str_copy(r.text, sizeof(r.text), why);
+	}
+	rc = auth_end(x, s, &r, oauth_mech_name(m), user);
+out:
+	secmem_free(raw, rawcap);
+	secmem_free(b64, b64cap);
+	secmem_free(line, b64cap + 32);
+	return rc;
+}
+
 static int
 do_auth(struct sctx *x)
 {
 	struct probe *p = x->p;
-	struct probe_step *s = step_begin(x, "smtp.auth");
+	struct probe_step *s;
+
+	if (p->a.oauth)
+		return do_auth_bearer(x);
+	s = step_begin(x, "smtp.auth");
 	const char *user = p->a.username[0] ? p->a.username : p->a.email;
 	const char *pw = p->smtp_pw;
 	size_t ul = strlen(user), pl = strlen(pw);
@@ -509,23 +611,7 @@ do_auth(struct sctx *x)
 			}
 		}
 	}
-	probe_stream_wipe(x->smtp->stream);
-	/* The last reply line read may quote the password back; libetpan
-	 * empties this buffer before each line it reads. */
-	if (x->smtp->line_buffer && x->smtp->line_buffer->str) {
-		secmem_wipe(x->smtp->line_buffer->str, x->smtp->line_buffer->allocated_len);
-		x->smtp->line_buffer->len = 0;
-	}
-	if (r.code != 235) {
-		fail_reply(x, STAGE_AUTH, &r, false);
-		reply_detail(x, &r, d, sizeof(d));
-		step_end(x, s, false, d);
-		goto out;
-	}
-	str_printf(d, sizeof(d), "%s as %s: %d %s", mech, user, r.code, r.text);
-	step_end(x, s, true, d);
-	probe_sink_auth_ok(x->sink);
-	rc = 0;
+	rc = auth_end(x, s, &r, mech, user);
 out:
 	secmem_free(raw, rawcap);
 	secmem_free(b64, b64cap);

@@ -1106,10 +1106,10 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 		        "its integrity check", st->dir);
 		return STORE_ECORRUPT;
 	}
-	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
+	tmp = secmem_alloc(STORE_SECRET_MAX + 1);
 	val = malloc(RECORD_MAX + RECORD_TRAILER + SECRET_VALUE_MAX);
 	if (tmp == NULL || val == NULL) {
-		secmem_free(tmp, ACCT_SECRET_MAX + 1);
+		secmem_free(tmp, STORE_SECRET_MAX + 1);
 		free(val);
 		return STORE_ENOMEM;
 	}
@@ -1149,7 +1149,7 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 		put_be64(val, g);
 		n = seal(c->new_dk, aad, alen, tmp, strlen(tmp), val + GEN_LEN,
 		         SECRET_BLOB_MAX);
-		secmem_wipe(tmp, ACCT_SECRET_MAX + 1);
+		secmem_wipe(tmp, STORE_SECRET_MAX + 1);
 		if (n < 0) {
 			set_err(err, errlen, "cannot seal a password");
 			rc = STORE_EIO;
@@ -1222,7 +1222,7 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	if (rc == STORE_OK)
 		rc = put_gen(st, txn, c->new_mk, c->new_id, mi.gen + 1, err, errlen);
 out:
-	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	secmem_free(tmp, STORE_SECRET_MAX + 1);
 	free(val);
 	secmem_wipe(&mi, sizeof(mi));
 	return rc;

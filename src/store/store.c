@@ -698,7 +698,7 @@ migrate_write(struct store *st, MDB_txn *txn, void *ctx, char *err, size_t errle
 	if (rc != STORE_OK || mi.format == STORE_FORMAT)
 		return rc;      /* another program migrated it meanwhile */
 	val = malloc(RECORD_MAX + RECORD_TRAILER + SECRET_VALUE_MAX);
-	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
+	tmp = secmem_alloc(STORE_SECRET_MAX + 1);
 	if (val == NULL || tmp == NULL) {
 		rc = STORE_ENOMEM;
 		goto out;
@@ -746,7 +746,7 @@ migrate_write(struct store *st, MDB_txn *txn, void *ctx, char *err, size_t errle
 		aad[0] = STORE_FORMAT_V1;
 		memcpy(aad + 1, k.mv_data, k.mv_size);
 		n = unseal(st->data_key, aad, k.mv_size + 1, v.mv_data, v.mv_size,
-		           (uint8_t *)tmp, ACCT_SECRET_MAX);
+		           (uint8_t *)tmp, STORE_SECRET_MAX);
 		if (n < 0)
 			continue;
 		aad[0] = STORE_FORMAT;
@@ -754,7 +754,7 @@ migrate_write(struct store *st, MDB_txn *txn, void *ctx, char *err, size_t errle
 		put_be64(val, 1);
 		n = seal(st->data_key, aad, k.mv_size + 1 + GEN_LEN, tmp, (size_t)n,
 		         val + GEN_LEN, SECRET_BLOB_MAX);
-		secmem_wipe(tmp, ACCT_SECRET_MAX + 1);
+		secmem_wipe(tmp, STORE_SECRET_MAX + 1);
 		if (n < 0) {
 			rc = STORE_EIO;
 			goto out;
@@ -775,7 +775,7 @@ out:
 	if (cur)
 		mdb_cursor_close(cur);
 	free(val);
-	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	secmem_free(tmp, STORE_SECRET_MAX + 1);
 	return rc;
 }
 
@@ -809,7 +809,12 @@ secret_aad(const uint8_t *skey, size_t sklen, uint64_t g,
 static const char *
 field_name(enum secret_field f)
 {
-	return f == SECRET_SMTP ? "SMTP password" : "IMAP password";
+	static const char *const names[SECRET_NFIELDS] = {
+		"SMTP password", "IMAP password", "OAuth client secret",
+		"OAuth refresh token", "OAuth access token",
+	};
+
+	return (unsigned)f < SECRET_NFIELDS ? names[f] : "secret";
 }
 
 /* The value: the generation in clear (to tell an old copy from damage),
@@ -829,7 +834,7 @@ secret_put(struct store *st, MDB_txn *txn, const char *akey,
 	long n;
 	int mrc;
 
-	if (pwlen > ACCT_SECRET_MAX) {
+	if (pwlen > STORE_SECRET_MAX) {
 		set_err(err, errlen, "the %s is too long", field_name(f));
 		return STORE_EINVAL;
 	}
@@ -865,7 +870,7 @@ secret_gen(const MDB_val *v)
 	return v->mv_size >= GEN_LEN ? get_be64(v->mv_data) : 0;
 }
 
-/* Opens a secret's value into out (at least ACCT_SECRET_MAX + 1 bytes, NUL
+/* Opens a secret's value into out (at least STORE_SECRET_MAX + 1 bytes, NUL
  * terminated), for an account whose verified record has generation g.
  * STORE_ECORRUPT if it does not open. */
 int
@@ -882,7 +887,7 @@ secret_open(struct store *st, const uint8_t *skey, size_t sklen, uint64_t g,
 	    secret_gen(val) != g)
 		return STORE_ECORRUPT;
 	blen = val->mv_size - GEN_LEN;
-	n = unseal(st->data_key, aad, alen, blob, blen, (uint8_t *)out, ACCT_SECRET_MAX);
+	n = unseal(st->data_key, aad, alen, blob, blen, (uint8_t *)out, STORE_SECRET_MAX);
 	if (n < 0)
 		return STORE_ECORRUPT;
 	out[n] = '\0';
@@ -937,19 +942,19 @@ store_secret_get(struct store *st, const char *email, enum secret_field f,
 	int rc, mrc;
 
 	if (st == NULL || email == NULL || buf == NULL || len == 0 ||
-	    (f != SECRET_SMTP && f != SECRET_IMAP))
+	    (unsigned)f >= SECRET_NFIELDS)
 		return STORE_EINVAL;
 	buf[0] = '\0';
 	if (account_key(email, akey, sizeof(akey)) < 0)
 		return STORE_EINVAL;
 	if (st->data_key == NULL || st->mac_key == NULL)
 		return STORE_ELOCKED;
-	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
+	tmp = secmem_alloc(STORE_SECRET_MAX + 1);
 	if (tmp == NULL)
 		return STORE_ENOMEM;
 	rc = txn_begin(st, MDB_RDONLY, &txn, NULL, 0);
 	if (rc != STORE_OK) {
-		secmem_free(tmp, ACCT_SECRET_MAX + 1);
+		secmem_free(tmp, STORE_SECRET_MAX + 1);
 		return rc == ST_GROW ? STORE_EIO : rc;
 	}
 	rc = check_key_current(st, txn, NULL, 0);
@@ -976,7 +981,7 @@ store_secret_get(struct store *st, const char *email, enum secret_field f,
 	}
 out:
 	mdb_txn_abort(txn);
-	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	secmem_free(tmp, STORE_SECRET_MAX + 1);
 	return rc;
 }
 
@@ -1062,7 +1067,7 @@ secret_carry(struct store *st, MDB_txn *txn, const char *old_key, uint64_t old_g
 		return STORE_OK;
 	if (mrc != 0)
 		return mdb_fail(mrc, "cannot read a password", err, errlen);
-	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
+	tmp = secmem_alloc(STORE_SECRET_MAX + 1);
 	if (tmp == NULL)
 		return STORE_ENOMEM;
 	rc = secret_open(st, skey, sklen, old_g, &v, tmp);
@@ -1072,7 +1077,7 @@ secret_carry(struct store *st, MDB_txn *txn, const char *old_key, uint64_t old_g
 	} else {
 		rc = secret_put(st, txn, new_key, f, new_g, tmp, err, errlen);
 	}
-	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	secmem_free(tmp, STORE_SECRET_MAX + 1);
 	if (rc == STORE_OK && strcmp(old_key, new_key) != 0)
 		rc = secret_del(st, txn, old_key, f, err, errlen);
 	return rc;
@@ -1135,10 +1140,11 @@ put_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 		if (mrc != MDB_NOTFOUND)
 			return mdb_fail(mrc, "cannot read the account", err, errlen);
 	}
-	for (int f = 0; f < 2; f++) {
+	for (int f = 0; f < SECRET_NFIELDS; f++) {
 		enum secret_field fd = (enum secret_field)f;
 
-		if (c->pw[f] == NULL) {
+		/* Only the passwords are given here; the OAuth secrets go along. */
+		if (f >= 2 || c->pw[f] == NULL) {
 			rc = c->old_key ? secret_carry(st, txn, c->old_key, old_g, c->new_key,
 			                               g, fd, err, errlen) : STORE_OK;
 		} else {
@@ -1396,6 +1402,8 @@ store_account_get(struct store *st, const char *email, struct account *out)
 	} else {
 		out->has_password = secret_exists(st, txn, akey, SECRET_SMTP);
 		out->has_imap_password = secret_exists(st, txn, akey, SECRET_IMAP);
+		out->has_oauth_secret = secret_exists(st, txn, akey, SECRET_OAUTH_CLIENT);
+		out->has_oauth_refresh = secret_exists(st, txn, akey, SECRET_OAUTH_REFRESH);
 		rc = STORE_OK;
 	}
 	mdb_txn_abort(txn);
@@ -1420,9 +1428,8 @@ remove_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 		return STORE_ENOENT;
 	if (mrc != 0)
 		return mdb_fail(mrc, "cannot remove the account", err, errlen);
-	rc = secret_del(st, txn, akey, SECRET_SMTP, err, errlen);
-	if (rc == STORE_OK)
-		rc = secret_del(st, txn, akey, SECRET_IMAP, err, errlen);
+	for (int f = 0; f < SECRET_NFIELDS && rc == STORE_OK; f++)
+		rc = secret_del(st, txn, akey, (enum secret_field)f, err, errlen);
 	if (rc == STORE_OK)
 		rc = activity_move(st, txn, akey, NULL, err, errlen);
 	return rc;
@@ -1535,6 +1542,8 @@ store_account_foreach(struct store *st, store_account_cb cb, store_bad_cb bad,
 			continue;
 		a.has_password = secret_exists(st, txn, akey, SECRET_SMTP);
 		a.has_imap_password = secret_exists(st, txn, akey, SECRET_IMAP);
+		a.has_oauth_secret = secret_exists(st, txn, akey, SECRET_OAUTH_CLIENT);
+		a.has_oauth_refresh = secret_exists(st, txn, akey, SECRET_OAUTH_REFRESH);
 		if (cb(&a, ud) != 0)
 			break;
 	}
@@ -1544,6 +1553,62 @@ store_account_foreach(struct store *st, store_account_cb cb, store_bad_cb bad,
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+struct secret_ctx {
+	const char *akey;
+	enum secret_field f;
+	const char *value;
+};
+
+static int
+secret_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
+{
+	const struct secret_ctx *c = vctx;
+	uint64_t g, rg;
+	int rc;
+
+	rc = check_key_current(st, txn, err, errlen);
+	if (rc == STORE_OK)
+		rc = gen_bump(st, txn, &g, err, errlen);
+	if (rc != STORE_OK)
+		return rc;
+	/* Never a token for settings that do not verify. */
+	rc = record_get_gen(st, txn, c->akey, &rg, NULL);
+	if (rc != STORE_OK) {
+		set_err(err, errlen, rc == STORE_ENOENT ? "no account %s" :
+		        "the record of %s fails its integrity check", c->akey);
+		return rc;
+	}
+	if (c->value == NULL || c->value[0] == '\0')
+		return secret_del(st, txn, c->akey, c->f, err, errlen);
+	return secret_put(st, txn, c->akey, c->f, rg, c->value, err, errlen);
+}
+
+int
+store_secret_set(struct store *st, const char *email, enum secret_field f,
+                 const char *value, char *err, size_t errlen)
+{
+	char akey[ACCT_EMAIL_MAX + 1];
+	struct secret_ctx c;
+
+	if (st == NULL || email == NULL || f < SECRET_OAUTH_CLIENT ||
+	    (unsigned)f >= SECRET_NFIELDS)
+		return STORE_EINVAL;
+	if (account_key(email, akey, sizeof(akey)) < 0)
+		return STORE_ENOENT;
+	if (st->data_key == NULL) {
+		set_err(err, errlen, "the store is locked: unlock it to change it");
+		return STORE_ELOCKED;
+	}
+	if (value && strnlen(value, STORE_SECRET_MAX + 1) > STORE_SECRET_MAX) {
+		set_err(err, errlen, "the %s is too long", field_name(f));
+		return STORE_EINVAL;
+	}
+	c.akey = akey;
+	c.f = f;
+	c.value = value;
+	return store_write(st, secret_write, &c, err, errlen);
 }
 
 struct result_ctx {
@@ -1628,11 +1693,11 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 
 	if (st == NULL || st->data_key == NULL)
 		return -1;
-	tmp = secmem_alloc(ACCT_SECRET_MAX + 1);
+	tmp = secmem_alloc(STORE_SECRET_MAX + 1);
 	if (tmp == NULL)
 		return -1;
 	if (txn_begin(st, MDB_RDONLY, &txn, NULL, 0) != STORE_OK) {
-		secmem_free(tmp, ACCT_SECRET_MAX + 1);
+		secmem_free(tmp, STORE_SECRET_MAX + 1);
 		return -1;
 	}
 	if (check_key_current(st, txn, NULL, 0) != STORE_OK)
@@ -1679,8 +1744,7 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 
 		key_text(&k, shown, sizeof(shown));
 		if (nul == NULL || alen == 0 || alen > ACCT_EMAIL_MAX ||
-		    k.mv_size != alen + 2 || (p[alen + 1] != SECRET_SMTP &&
-		                              p[alen + 1] != SECRET_IMAP)) {
+		    k.mv_size != alen + 2 || p[alen + 1] >= SECRET_NFIELDS) {
 			if (report)
 				report(shown, "bad password key in the store", ud);
 			bad++;
@@ -1713,20 +1777,20 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 				report(shown, msg, ud);
 			bad++;
 		}
-		secmem_wipe(tmp, ACCT_SECRET_MAX + 1);
+		secmem_wipe(tmp, STORE_SECRET_MAX + 1);
 	}
 	mdb_cursor_close(cur);
 	if (mrc != MDB_NOTFOUND)
 		goto fail_nocur;
 	mdb_txn_abort(txn);
-	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	secmem_free(tmp, STORE_SECRET_MAX + 1);
 	return bad;
 fail:
 	if (cur)
 		mdb_cursor_close(cur);
 fail_nocur:
 	mdb_txn_abort(txn);
-	secmem_free(tmp, ACCT_SECRET_MAX + 1);
+	secmem_free(tmp, STORE_SECRET_MAX + 1);
 	return -1;
 }
 

@@ -24,7 +24,17 @@ enum store_err {
 	STORE_ELOCKED,     /* a secret is needed but the store is not unlocked */
 };
 
-enum secret_field { SECRET_SMTP = 0, SECRET_IMAP = 1 };
+/* The field byte of a sealed secret. The OAuth ones are sealed like the
+ * passwords, bound to the account and field: the client secret of the
+ * account's registration, the refresh token, and the access token as
+ * "EXPIRY TOKEN" (EXPIRY in unix seconds, 0 when unknown). */
+enum secret_field {
+	SECRET_SMTP = 0, SECRET_IMAP = 1,
+	SECRET_OAUTH_CLIENT = 2, SECRET_OAUTH_REFRESH = 3, SECRET_OAUTH_ACCESS = 4,
+};
+#define SECRET_NFIELDS 5
+/* The longest secret the store seals (an access token and its expiry). */
+#define STORE_SECRET_MAX 8192
 
 struct store_opts {
 	const char *dir;          /* NULL: default_store_dir() */
@@ -89,6 +99,13 @@ int store_account_foreach(struct store *st, store_account_cb cb,
  * is for) fails its integrity check. */
 int store_secret_get(struct store *st, const char *email,
                      enum secret_field f, char *buf, size_t len);
+
+/* Seals value as the secret f of email under its current settings (they
+ * do not change, so no other secret is re-sealed); NULL or "" removes it.
+ * For the OAuth fields only: a rotated or refreshed token is saved at
+ * once, without touching the account. */
+int store_secret_set(struct store *st, const char *email, enum secret_field f,
+                     const char *value, char *err, size_t errlen);
 
 /* Records the outcome of a test on the account (time, diag category). */
 int store_set_result(struct store *st, const char *email,

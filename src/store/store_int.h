@@ -46,7 +46,7 @@
 
 #define RECORD_MAX        8192
 #define SKEY_MAX          (ACCT_EMAIL_MAX + 1 + 2)
-#define SECRET_BLOB_MAX   (ACCT_SECRET_MAX + SEAL_OVERHEAD)
+#define SECRET_BLOB_MAX   (STORE_SECRET_MAX + SEAL_OVERHEAD)
 /* A secret's value (format 2): the generation of its account | sealed blob. */
 #define SECRET_VALUE_MAX  (GEN_LEN + SECRET_BLOB_MAX)
 

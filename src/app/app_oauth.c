@@ -1,0 +1,320 @@
+/* OAuth for the commands and the console alike: the client of an account
+ * (its client secret opened from the store), a valid access token before a
+ * test (refreshed when it has expired, a rotated refresh token saved at
+ * once), the device flow's sign-in, and a failure of the authorization
+ * server turned into a diagnosis. Tokens live in locked memory only. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "secmem.h"
+#include "util.h"
+
+/* "EXPIRY TOKEN" as the access token is sealed. */
+#define ACCESS_LEN (OAUTH_TOKEN_MAX + 32)
+/* A token this close to its expiry is refreshed before it is used. */
+#define EXPIRY_MARGIN_S 60
+
+static void
+client_of(const struct account *a, const char *secret, int cancel_fd,
+          struct oauth_client *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->token_url = a->oauth_token_url;
+	c->device_url = a->oauth_device_url;
+	c->scope = a->oauth_scope;
+	c->client_id = a->oauth_client_id;
+	c->client_secret = secret;
+	c->ca_file = a->ca_file;
+	c->timeout_ms = 15000;
+	c->cancel_fd = cancel_fd;
+}
+
+/* The failure e as a diagnosis, and its title and first fix in err. */
+static int
+grant_failed(const struct account *a, const struct oauth_error *e,
+             struct diagnosis *dg, char *err, size_t errlen)
+{
+	struct diagnosis local;
+	char said[600];
+
+	if (dg == NULL)
+		dg = &local;
+	str_printf(said, sizeof(said), "%s%s%s", e->code,
+	           e->description[0] ? ": " : "", e->description);
+	diag_oauth_grant(e->code, e->aadsts, said, a, dg);
+	str_printf(err, errlen, "%s: %s (%s)%s%s", a->email, dg->title, said,
+	           dg->nfixes ? "\n  fix: " : "", dg->nfixes ? dg->fixes[0] : "");
+	for (size_t i = 1; i < dg->nfixes; i++) {
+		size_t n = strlen(err);
+
+		str_printf(err + n, errlen - n, "\n  fix: %s", dg->fixes[i]);
+	}
+	return diag_exit_code(dg->cat);
+}
+
+/* Opens the secret f of a into buf (buflen): "" when none is stored. */
+static int
+secret_open(struct store *st, const struct account *a, enum secret_field f,
+            char *buf, size_t buflen, char *err, size_t errlen)
+{
+	int e = store_secret_get(st, a->email, f, buf, buflen);
+
+	if (e == STORE_ENOENT) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (e != STORE_OK) {
+		str_printf(err, errlen, "%s: OAuth secret: %s", a->email, store_strerror(e));
+		return app_store_exit(e);
+	}
+	return 0;
+}
+
+/* Seals what t brought: the access token with its expiry, and the refresh
+ * token when the server sent one (a rotated token replaces the old one
+ * now, or the next refresh would use a dead one). */
+static int
+tokens_save(struct store *st, const struct account *a, const struct oauth_tokens *t,
+            char *err, size_t errlen)
+{
+	char *val = secmem_alloc(ACCESS_LEN);
+	char serr[256] = "";
+	int e = STORE_OK;
+
+	if (val == NULL) {
+		str_printf(err, errlen, "%s: out of locked memory", a->email);
+		return EX_OSERR;
+	}
+	if (t->refresh && t->refresh[0])
+		e = store_secret_set(st, a->email, SECRET_OAUTH_REFRESH, t->refresh,
+		                     serr, sizeof(serr));
+	if (e == STORE_OK) {
+		str_printf(val, ACCESS_LEN, "%lld %s", (long long)t->expires_at, t->access);
+		e = store_secret_set(st, a->email, SECRET_OAUTH_ACCESS, val, serr,
+		                     sizeof(serr));
+	}
+	secmem_free(val, ACCESS_LEN);
+	if (e != STORE_OK) {
+		str_printf(err, errlen, "%s: cannot save the tokens: %s", a->email,
+		           serr[0] ? serr : store_strerror(e));
+		return app_store_exit(e);
+	}
+	return 0;
+}
+
+/* The end of a sign-in: t sealed, then wiped. A sign-in without a
+ * refresh token would last only as long as its access token. */
+static int
+signed_in(struct store *st, const struct account *a, struct oauth_tokens *t,
+          char *err, size_t errlen)
+{
+	int rc;
+
+	if (t->refresh[0] == '\0') {
+		str_printf(err, errlen, "%s: the authorization server issued no refresh "
+		           "token: add offline_access to the scopes (--oauth-scope)",
+		           a->email);
+		rc = EX_PROTOCOL;
+	} else {
+		rc = tokens_save(st, a, t, err, errlen);
+	}
+	oauth_tokens_free(t);
+	return rc;
+}
+
+/* The stored access token into tok when it is still good for a while. */
+static bool
+access_current(const char *val, char *tok, size_t toklen)
+{
+	char *end = NULL;
+	long long exp = strtoll(val, &end, 10);
+
+	if (end == NULL || end == val || *end != ' ' || exp < 0)
+		return false;
+	/* Without an expiry the token is refreshed each time: safe, if slow. */
+	if (exp == 0 || exp - EXPIRY_MARGIN_S <= (long long)time(NULL))
+		return false;
+	return str_copy(tok, toklen, end + 1) == 0 && tok[0] != '\0';
+}
+
+int
+app_oauth_access(struct store *st, const struct account *a, bool force,
+                 char *tok, size_t toklen, bool *refreshed,
+                 struct diagnosis *dg, char *err, size_t errlen)
+{
+	char *val = secmem_alloc(ACCESS_LEN);
+	char *refresh = secmem_alloc(STORE_SECRET_MAX + 1);
+	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
+	struct oauth_client c;
+	struct oauth_tokens t;
+	struct oauth_error e;
+	int rc;
+
+	err[0] = tok[0] = '\0';
+	if (refreshed)
+		*refreshed = false;
+	if (!val || !refresh || !secret) {
+		str_printf(err, errlen, "%s: out of locked memory", a->email);
+		rc = EX_OSERR;
+		goto out;
+	}
+	if (!force) {
+		rc = secret_open(st, a, SECRET_OAUTH_ACCESS, val, ACCESS_LEN, err, errlen);
+		if (rc != 0)
+			goto out;
+		if (access_current(val, tok, toklen))
+			goto out;
+	}
+	if ((rc = secret_open(st, a, SECRET_OAUTH_REFRESH, refresh,
+	                      STORE_SECRET_MAX + 1, err, errlen)) != 0 ||
+	    (rc = secret_open(st, a, SECRET_OAUTH_CLIENT, secret,
+	                      STORE_SECRET_MAX + 1, err, errlen)) != 0)
+		goto out;
+	client_of(a, secret, -1, &c);
+	if (oauth_refresh(&c, refresh, &t, &e) < 0) {
+		rc = grant_failed(a, &e, dg, err, errlen);
+		goto out;
+	}
+	rc = tokens_save(st, a, &t, err, errlen);
+	if (rc == 0 && str_copy(tok, toklen, t.access) < 0) {
+		str_printf(err, errlen, "%s: the access token is too long", a->email);
+		rc = EX_PROTOCOL;
+	}
+	if (rc == 0 && refreshed)
+		*refreshed = true;
+	oauth_tokens_free(&t);
+out:
+	if (rc != 0)
+		secmem_wipe(tok, toklen);
+	secmem_free(val, ACCESS_LEN);
+	secmem_free(refresh, STORE_SECRET_MAX + 1);
+	secmem_free(secret, STORE_SECRET_MAX + 1);
+	return rc;
+}
+
+int
+app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
+                 app_oauth_show_fn show, void *ud, struct diagnosis *dg,
+                 char *err, size_t errlen)
+{
+	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
+	struct oauth_client c;
+	struct oauth_device d;
+	struct oauth_tokens t;
+	struct oauth_error e;
+	int rc;
+
+	err[0] = '\0';
+	memset(&d, 0, sizeof(d));
+	if (secret == NULL) {
+		str_printf(err, errlen, "%s: out of locked memory", a->email);
+		return EX_OSERR;
+	}
+	if (!a->oauth) {
+		str_printf(err, errlen, "%s signs in with a password, not OAuth "
+		           "(edit it with --sign-in oauth)", a->email);
+		rc = EX_USAGE;
+		goto out;
+	}
+	if ((rc = secret_open(st, a, SECRET_OAUTH_CLIENT, secret,
+	                      STORE_SECRET_MAX + 1, err, errlen)) != 0)
+		goto out;
+	client_of(a, secret, cancel_fd, &c);
+	if (oauth_device_start(&c, &d, &e) < 0) {
+		rc = grant_failed(a, &e, dg, err, errlen);
+		goto out;
+	}
+	if (show)
+		show(&d, ud);
+	if (oauth_device_wait(&c, &d, &t, &e) < 0) {
+		rc = grant_failed(a, &e, dg, err, errlen);
+		goto out;
+	}
+	rc = signed_in(st, a, &t, err, errlen);
+out:
+	oauth_device_free(&d);
+	secmem_free(secret, STORE_SECRET_MAX + 1);
+	return rc;
+}
+
+int
+app_oauth_browser(struct store *st, const struct account *a, unsigned port,
+                  bool paste_it, int cancel_fd, app_oauth_url_fn show,
+                  app_oauth_paste_fn paste, void *ud, struct diagnosis *dg,
+                  char *err, size_t errlen)
+{
+	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
+	char *where = secmem_alloc(OAUTH_URL_MAX * 4);
+	char *code = secmem_alloc(OAUTH_URL_MAX * 2);
+	char redirect[64], url[OAUTH_URL_MAX * 4];
+	struct oauth_client c;
+	struct oauth_pkce pk;
+	struct oauth_tokens t;
+	struct oauth_error e;
+	int rc, lfd = -1;
+
+	err[0] = '\0';
+	if (!secret || !where || !code) {
+		str_printf(err, errlen, "%s: out of locked memory", a->email);
+		rc = EX_OSERR;
+		goto out;
+	}
+	if (!a->oauth || a->oauth_auth_url[0] == '\0') {
+		str_printf(err, errlen, "%s: no OAuth authorization endpoint "
+		           "(--oauth-auth-url, or a preset that has one)", a->email);
+		rc = EX_USAGE;
+		goto out;
+	}
+	if ((rc = secret_open(st, a, SECRET_OAUTH_CLIENT, secret,
+	                      STORE_SECRET_MAX + 1, err, errlen)) != 0)
+		goto out;
+	client_of(a, secret, cancel_fd, &c);
+	/* RFC 8252 7.3: a loopback redirect by IP literal; the port is fixed
+	 * so that the same ssh -L reaches it. */
+	str_printf(redirect, sizeof redirect, "http://127.0.0.1:%u/", port);
+	if (oauth_pkce_new(&pk) < 0 ||
+	    oauth_auth_url(&c, a->oauth_auth_url, redirect, &pk, url, sizeof url) < 0) {
+		str_printf(err, errlen, "%s: cannot make the sign-in address", a->email);
+		rc = EX_SOFTWARE;
+		goto out;
+	}
+	if (!paste_it && (lfd = oauth_loopback_listen(port, &e)) < 0) {
+		str_printf(err, errlen, "%s: %s", a->email, e.description);
+		rc = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (show)
+		show(url, ud);
+	if (paste_it) {
+		if (paste == NULL || paste(where, OAUTH_URL_MAX * 4, ud) < 0) {
+			str_printf(err, errlen, "%s: no address was pasted", a->email);
+			rc = EX_NOINPUT;
+			goto out;
+		}
+	} else if (oauth_loopback_wait(lfd, cancel_fd, 600, where, OAUTH_URL_MAX * 4,
+	                               &e) < 0) {
+		rc = grant_failed(a, &e, dg, err, errlen);
+		goto out;
+	}
+	if (oauth_redirect_parse(where, &pk, code, OAUTH_URL_MAX * 2, &e) < 0 ||
+	    oauth_code_exchange(&c, code, redirect, &pk, &t, &e) < 0) {
+		rc = grant_failed(a, &e, dg, err, errlen);
+		goto out;
+	}
+	rc = signed_in(st, a, &t, err, errlen);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	secmem_wipe(&pk, sizeof pk);
+	secmem_free(secret, STORE_SECRET_MAX + 1);
+	secmem_free(where, OAUTH_URL_MAX * 4);
+	secmem_free(code, OAUTH_URL_MAX * 2);
+	return rc;
+}
