@@ -475,6 +475,18 @@ finish_account(struct acct_opts *o)
 	return 0;
 }
 
+int
+cli_account_load(struct cli_ctx *c, const char *email, struct account *a)
+{
+	int e = store_account_get(c->st, email, a);
+
+	if (e == STORE_ENOENT) {
+		fprintf(stderr, "fluenzr-tui: no account %s\n", email);
+		return EX_NOINPUT;
+	}
+	return e == STORE_OK ? 0 : cli_store_fail(e, NULL);
+}
+
 /* No server and no preset: the discovery engine, as `discover` runs it.
  * The best candidate is taken; one outside the address's domain found
  * through DNS or HTTP only with --trust-discovered. */
@@ -1001,19 +1013,14 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 	struct store_history hist;
 	struct app_health_info h;
 	struct app_limits lim;
-	int rc, e;
+	int rc;
 
 	if ((rc = one_account_arg(c, argc, argv, &target, &json)))
 		return rc;
 	if ((rc = cli_open_store(c, false, false)))
 		return rc;
-	e = store_account_get(c->st, target, &a);
-	if (e == STORE_ENOENT) {
-		fprintf(stderr, "fluenzr-tui: no account %s\n", target);
-		return EX_NOINPUT;
-	}
-	if (e != STORE_OK)
-		return cli_store_fail(e, NULL);
+	if ((rc = cli_account_load(c, target, &a)))
+		return rc;
 	(void)store_history_get(c->st, a.email, &hist);
 	app_health_of(&hist, (int64_t)time(NULL), app_secret_remind_days(), &h);
 	if (a.preset[0])

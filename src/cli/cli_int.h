@@ -24,6 +24,9 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name,
                           bool *matched);
 /* Prints a store error (err, else the code's words); returns its exit code. */
 int cli_store_fail(int e, const char *err);
+/* The account stored under email into *a: 0, or the exit status with the
+ * reason printed (EX_NOINPUT when there is none). The store is open. */
+int cli_account_load(struct cli_ctx *c, const char *email, struct account *a);
 
 /* A prefix for cli_bad_field()'s messages ("line 4: "), NULL or "" for
  * none. */

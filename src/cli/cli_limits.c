@@ -142,13 +142,8 @@ cli_account_limits(struct cli_ctx *c, int argc, char **argv)
 	change = r.profile || r.day >= 0 || r.hour >= 0 || r.interval >= 0 || r.resume;
 	if ((rc = cli_open_store(c, false, change)))
 		return rc;
-	e = store_account_get(c->st, target, &a);
-	if (e == STORE_ENOENT) {
-		fprintf(stderr, "fluenzr-tui: no account %s\n", target);
-		return EX_NOINPUT;
-	}
-	if (e != STORE_OK)
-		return cli_store_fail(e, NULL);
+	if ((rc = cli_account_load(c, target, &a)))
+		return rc;
 	if (change) {
 		char err[APP_ERR_MAX] = "";
 
