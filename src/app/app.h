@@ -217,6 +217,21 @@ int app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
                      app_oauth_show_fn show, void *ud, struct diagnosis *dg,
                      char *err, size_t errlen);
 
+/* The device flow in three parts, for a caller whose store stays on one
+ * thread (the console): prepare (store: checks a, opens the client secret
+ * into secret), run (network only, on any thread; tokens into t), and
+ * app_oauth_signed_in() (store: seals t and wipes it). app_oauth_device()
+ * is the three in a row. Each 0, or an exit status with err (and dg). */
+int app_oauth_device_prepare(struct store *st, const struct account *a,
+                             char *secret, size_t secretlen, char *err,
+                             size_t errlen);
+int app_oauth_device_run(const struct account *a, const char *secret,
+                         int cancel_fd, app_oauth_show_fn show, void *ud,
+                         struct oauth_tokens *t, struct diagnosis *dg,
+                         char *err, size_t errlen);
+int app_oauth_signed_in(struct store *st, const struct account *a,
+                        struct oauth_tokens *t, char *err, size_t errlen);
+
 /* Signs a in with the authorization code grant, PKCE and state: show(url,
  * ud) gives the user the address to open. With port > 0 the redirect is
  * awaited on 127.0.0.1:port (reached through ssh -L); with port 0,

@@ -901,6 +901,14 @@ form_key(struct tui *t, void *priv, int key)
 	case ACT_TEST_FORM:
 		test_form(t);
 		break;
+	case ACT_AUTHORIZE:
+		/* The sign-in reads the account from the store. */
+		if (!f->editing || f->dirty)
+			tui_message(t, true, "Save the account first (Ctrl-S), then "
+			            "sign it in.");
+		else
+			tui_signin_open(t, f->old_email);
+		break;
 	case ACT_BACK:
 		if (f->disc_running) {
 			tui_discover_cancel(t);

@@ -1,0 +1,97 @@
+#!/bin/bash
+# The console's OAuth sign-in, end to end on loopback: an OAuth account,
+# "o" on the list runs the device flow on a worker while the screen shows
+# the address and the code large; a test "user" approves the code at our
+# authorization server (tests/oauth-as.py); the screen says signed in and
+# a test then passes on SMTP and IMAP (the stack's OAuth Dovecot, Postfix
+# delegating SASL to it) with the sealed token. Esc cancels a pending
+# sign-in; no token is on any screen.
+. "$top_srcdir/tests/oauth-common.sh"
+. "$top_srcdir/tests/tuilib.sh"
+
+A=alice@mail.test
+export FLUENZR_STORE="$STORE" FLUENZR_KEY_FILE="$KEYFILE"
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+unset NO_COLOR
+CAPS=$T/captures
+mkdir -p "$CAPS"
+# cap NAME: keeps the whole screen, with scrollback, for the leak check.
+cap() { tm capture-pane -p -J -S -200 >"$CAPS/$1.txt" 2>/dev/null; }
+
+as_post() {
+	"$PY" - "$ASURL$1" "$2" "$CA" <<'PYEOF'
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+urllib.request.urlopen(sys.argv[1], data=sys.argv[2].encode(), context=ctx).read()
+PYEOF
+}
+
+"$FLUENZR" account add --email $A --smtp-host $H \
+	--smtp-port "$MAILSTACK_OAUTH_SMTP_PORT" --smtp-security starttls \
+	--imap-host $H --imap-port "$MAILSTACK_OAUTH_IMAPS_PORT" --imap-security ssl \
+	--ca-file "$CA" --sign-in oauth --oauth-client-id fluenzr-test-client \
+	--oauth-token-url "$ASURL/token" --oauth-device-url "$ASURL/device" \
+	--oauth-scope "mail offline_access" >/dev/null 2>"$T/add.err" ||
+	fail "account add: $(cat "$T/add.err")"
+
+# A pending sign-in is cancelled with Esc: nothing is sealed.
+tui_start -y 60 "$FLUENZR"
+wait_screen "$A"
+keys o
+wait_title "Email Accounts > Sign in"
+wait_screen "user code: " 15
+cap pending
+s=$(screen)
+check "the verification address is shown" grep -qF "$ASURL/device-login" <<<"$s"
+check "the code is shown large, spaced out" grep -qE '│  [0-9] [0-9] [0-9] ' <<<"$s"
+check "the wait says Esc cancels" grep -qF "Esc cancels" <<<"$s"
+keys Escape
+wait_title "Email Accounts"
+wait_screen "Sign-in cancelled."
+check "cancelled: the account is still not signed in" \
+	bash -c '"$FLUENZR" account show '$A' | grep -q "not signed in yet"'
+
+# Signed in: the test "user" approves the code read off the screen.
+keys o
+wait_title "Email Accounts > Sign in"
+wait_screen "user code: " 15
+uc=$(screen | sed -n 's/^ *user code: \([^ ]*\).*/\1/p' | head -n1)
+check "a user code was read off the screen" test -n "$uc"
+as_post /approve "user_code=$uc&action=approve"
+wait_screen "Signed in: $A" 20
+cap signed
+check "the sign-in is shown as done" grep -qF "tokens encrypted in the store" "$CAPS/signed.txt"
+check "the account is signed in" \
+	bash -c '"$FLUENZR" account show '$A' | grep -q "signed in (tokens"'
+keys Escape
+wait_title "Email Accounts"
+
+# A test with the sealed token passes on SMTP and IMAP.
+keys t
+wait_title "Live diagnostics"
+wait_screen "Everything works." 30
+cap tested
+check "SMTP signed in with the token" grep -qE 'smtp.auth .*OAUTHBEARER as alice@mail.test: 235' "$CAPS/tested.txt"
+check "IMAP signed in with the token" grep -qE 'imap.login .*XOAUTH2 as alice@mail.test' "$CAPS/tested.txt"
+keys l
+wait_screen "Transcript (credentials redacted)"
+# The pane follows the end: page up to the sign-in lines.
+for _ in 1 2 3 4; do
+	screen | grep -qF "<redacted>" && break
+	keys PPage
+	sleep 0.2
+done
+cap transcript
+check "the transcript redacts the SASL line" \
+	grep -qE "AUTH(ENTICATE)? (XOAUTH2|OAUTHBEARER) <redacted>" "$CAPS/transcript.txt"
+keys Escape
+wait_title "Email Accounts"
+keys ?
+wait_screen "Sign the selected OAuth account in"
+cap help
+keys Escape
+keys q
+wait_for -t 10 test -e "$T/rc"
+check "the console exits cleanly" test "$(cat "$T/rc")" = 0
+no_leak "$CAPS"
+finish
