@@ -197,6 +197,11 @@ int app_pause(struct store *st, const char *email, const struct diagnosis *d,
 
 /* ---- OAuth (app_oauth.c) ------------------------------------------------- */
 
+/* The OAuth settings of a after its sign-in changed, for `account edit`
+ * and the form alike: a password account has none; an OAuth one takes
+ * each endpoint and the scopes it lacks from its preset p (may be NULL). */
+void app_oauth_settings(struct account *a, const struct preset *p);
+
 /* A good access token of the OAuth account a into tok (locked memory of
  * toklen, at least OAUTH_TOKEN_MAX + 1): the stored one while it lasts,
  * else (or with force) a new one from the refresh grant, sealed at once

@@ -144,6 +144,26 @@ access_current(const char *val, char *tok, size_t toklen)
 	return str_copy(tok, toklen, end + 1) == 0 && tok[0] != '\0';
 }
 
+void
+app_oauth_settings(struct account *a, const struct preset *p)
+{
+	struct account t;
+
+	if (!a->oauth) {
+		a->oauth_token_url[0] = a->oauth_device_url[0] = a->oauth_auth_url[0] = '\0';
+		a->oauth_scope[0] = a->oauth_client_id[0] = '\0';
+		return;
+	}
+	if (p == NULL)
+		return;
+	t = *a;
+	preset_apply(p, &t, ~0u);
+	str_copy(a->oauth_token_url, sizeof a->oauth_token_url, t.oauth_token_url);
+	str_copy(a->oauth_device_url, sizeof a->oauth_device_url, t.oauth_device_url);
+	str_copy(a->oauth_auth_url, sizeof a->oauth_auth_url, t.oauth_auth_url);
+	str_copy(a->oauth_scope, sizeof a->oauth_scope, t.oauth_scope);
+}
+
 int
 app_oauth_access(struct store *st, const struct account *a, bool force,
                  char *tok, size_t toklen, bool *refreshed,

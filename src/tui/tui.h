@@ -138,6 +138,8 @@ enum form_field {
 	FF_SMTP_SEC,
 	FF_IMAP_HOST, FF_IMAP_PORT, FF_IMAP_SEC, FF_IMAP_USER, FF_IMAP_PASS,
 	FF_CA, FF_PIN, FF_PRESET,
+	/* Sign-in; with OAuth, the client's fields take the password rows. */
+	FF_SIGNIN, FF_OAUTH_ID, FF_OAUTH_SECRET,
 	FF_N
 };
 
@@ -149,6 +151,7 @@ struct tui_form {
 	struct tui_input in[FF_N];      /* text fields (choices unused) */
 	enum security smtp_sec, imap_sec;
 	bool allow_plain;
+	bool oauth;                     /* sign-in: OAuth, not passwords */
 	char preset[ACCT_PRESET_MAX + 1];
 	int focus;
 	bool reveal;

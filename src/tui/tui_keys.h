@@ -60,7 +60,7 @@ enum tui_keyscreen {
 	K(ACCOUNTS, 'd',                   "d",         DELETE,      "Delete the selected account (asks first)", "del") \
 	K(ACCOUNTS, '/',                   "/",         FILTER,      "Filter the list as you type (Enter keeps it)", "filter") \
 	K(ACCOUNTS, TUI_ESC,               "Esc",       CLEAR,       "Clear the filter, or stop a running test of all", NULL) \
-	K(ACCOUNTS, 'o',                   "o",         AUTHORIZE,   "Sign the selected OAuth account in (device flow; loopback and paste: account authorize)", "sign in") \
+	K(ACCOUNTS, 'o',                   "o",         AUTHORIZE,   "Sign the selected OAuth account in (device flow)", NULL) \
 	K(ACCOUNTS, 's',                   "s",         STORE,       "Store: key, passphrase, security advice", "store") \
 	K(ACCOUNTS, 'q',                   "q",         QUIT,        "Quit", "quit") \
 	K(ACCOUNTS, TUI_FN(KEY_UP),        "Up",        UP,          "Previous account", NULL) \
