@@ -72,8 +72,6 @@ type_text "not-a-real-secret-7"
 wait_screen "*******************"
 check "the client secret is masked" \
 	bash -c '! tmux -u -L "$1" capture-pane -p | grep -qF "not-a-real-secret-7"' _ "$TUI_SOCK"
-# The test server's client is a public one: no secret after all.
-keys C-u
 keys C-s
 wait_screen "Saved $A: press o to sign it in."
 cap added
@@ -81,6 +79,9 @@ cap added
 check "saved as an OAuth account" grep -q '"sign_in": *"oauth"' "$T/show.json"
 check "with the preset's token endpoint" grep -qF "\"$ASURL/token\"" "$T/show.json"
 check "and the client ID" grep -qF '"fluenzr-test-client"' "$T/show.json"
+check "and its client secret, sealed" grep -q '"has_client_secret": *true' "$T/show.json"
+check "the client secret is in no store file in clear" \
+	bash -c '! grep -rqaF not-a-real-secret-7 "$1"' _ "$STORE"
 
 # A pending sign-in is cancelled with Esc: nothing is sealed.
 keys o
@@ -140,4 +141,5 @@ keys q
 wait_for -t 10 test -e "$T/rc"
 check "the console exits cleanly" test "$(cat "$T/rc")" = 0
 no_leak "$CAPS"
+check "the client secret is on no screen" bash -c '! grep -rqF not-a-real-secret-7 "$1"' _ "$CAPS"
 finish
