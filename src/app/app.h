@@ -197,6 +197,11 @@ int app_pause(struct store *st, const char *email, const struct diagnosis *d,
 
 /* ---- OAuth (app_oauth.c) ------------------------------------------------- */
 
+/* The OAuth settings of a after its sign-in changed, for `account edit`
+ * and the form alike: a password account has none; an OAuth one takes
+ * each endpoint and the scopes it lacks from its preset p (may be NULL). */
+void app_oauth_settings(struct account *a, const struct preset *p);
+
 /* A good access token of the OAuth account a into tok (locked memory of
  * toklen, at least OAUTH_TOKEN_MAX + 1): the stored one while it lasts,
  * else (or with force) a new one from the refresh grant, sealed at once
@@ -216,6 +221,21 @@ typedef void (*app_oauth_show_fn)(const struct oauth_device *d, void *ud);
 int app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
                      app_oauth_show_fn show, void *ud, struct diagnosis *dg,
                      char *err, size_t errlen);
+
+/* The device flow in three parts, for a caller whose store stays on one
+ * thread (the console): prepare (store: checks a, opens the client secret
+ * into secret), run (network only, on any thread; tokens into t), and
+ * app_oauth_signed_in() (store: seals t and wipes it). app_oauth_device()
+ * is the three in a row. Each 0, or an exit status with err (and dg). */
+int app_oauth_device_prepare(struct store *st, const struct account *a,
+                             char *secret, size_t secretlen, char *err,
+                             size_t errlen);
+int app_oauth_device_run(const struct account *a, const char *secret,
+                         int cancel_fd, app_oauth_show_fn show, void *ud,
+                         struct oauth_tokens *t, struct diagnosis *dg,
+                         char *err, size_t errlen);
+int app_oauth_signed_in(struct store *st, const struct account *a,
+                        struct oauth_tokens *t, char *err, size_t errlen);
 
 /* Signs a in with the authorization code grant, PKCE and state: show(url,
  * ud) gives the user the address to open. With port > 0 the redirect is

@@ -144,6 +144,26 @@ access_current(const char *val, char *tok, size_t toklen)
 	return str_copy(tok, toklen, end + 1) == 0 && tok[0] != '\0';
 }
 
+void
+app_oauth_settings(struct account *a, const struct preset *p)
+{
+	struct account t;
+
+	if (!a->oauth) {
+		a->oauth_token_url[0] = a->oauth_device_url[0] = a->oauth_auth_url[0] = '\0';
+		a->oauth_scope[0] = a->oauth_client_id[0] = '\0';
+		return;
+	}
+	if (p == NULL)
+		return;
+	t = *a;
+	preset_apply(p, &t, ~0u);
+	str_copy(a->oauth_token_url, sizeof a->oauth_token_url, t.oauth_token_url);
+	str_copy(a->oauth_device_url, sizeof a->oauth_device_url, t.oauth_device_url);
+	str_copy(a->oauth_auth_url, sizeof a->oauth_auth_url, t.oauth_auth_url);
+	str_copy(a->oauth_scope, sizeof a->oauth_scope, t.oauth_scope);
+}
+
 int
 app_oauth_access(struct store *st, const struct account *a, bool force,
                  char *tok, size_t toklen, bool *refreshed,
@@ -200,32 +220,36 @@ out:
 }
 
 int
-app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
-                 app_oauth_show_fn show, void *ud, struct diagnosis *dg,
-                 char *err, size_t errlen)
+app_oauth_device_prepare(struct store *st, const struct account *a,
+                         char *secret, size_t secretlen, char *err, size_t errlen)
 {
-	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
-	struct oauth_client c;
-	struct oauth_device d;
-	struct oauth_tokens t;
-	struct oauth_error e;
-	int rc;
-
-	err[0] = '\0';
-	memset(&d, 0, sizeof(d));
-	if (secret == NULL) {
-		str_printf(err, errlen, "%s: out of locked memory", a->email);
-		return EX_OSERR;
-	}
+	err[0] = secret[0] = '\0';
 	if (!a->oauth) {
 		str_printf(err, errlen, "%s signs in with a password, not OAuth "
 		           "(edit it with --sign-in oauth)", a->email);
-		rc = EX_USAGE;
-		goto out;
+		return EX_USAGE;
 	}
-	if ((rc = secret_open(st, a, SECRET_OAUTH_CLIENT, secret,
-	                      STORE_SECRET_MAX + 1, err, errlen)) != 0)
-		goto out;
+	if (a->oauth_device_url[0] == '\0') {
+		str_printf(err, errlen, "%s: the provider has no device flow "
+		           "(no --oauth-device-url)", a->email);
+		return EX_USAGE;
+	}
+	return secret_open(st, a, SECRET_OAUTH_CLIENT, secret, secretlen, err, errlen);
+}
+
+int
+app_oauth_device_run(const struct account *a, const char *secret, int cancel_fd,
+                     app_oauth_show_fn show, void *ud, struct oauth_tokens *t,
+                     struct diagnosis *dg, char *err, size_t errlen)
+{
+	struct oauth_client c;
+	struct oauth_device d;
+	struct oauth_error e;
+	int rc = 0;
+
+	err[0] = '\0';
+	memset(&d, 0, sizeof(d));
+	memset(t, 0, sizeof(*t));
 	client_of(a, secret, cancel_fd, &c);
 	if (oauth_device_start(&c, &d, &e) < 0) {
 		rc = grant_failed(a, &e, dg, err, errlen);
@@ -233,13 +257,40 @@ app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
 	}
 	if (show)
 		show(&d, ud);
-	if (oauth_device_wait(&c, &d, &t, &e) < 0) {
+	if (oauth_device_wait(&c, &d, t, &e) < 0)
 		rc = grant_failed(a, &e, dg, err, errlen);
-		goto out;
-	}
-	rc = signed_in(st, a, &t, err, errlen);
 out:
 	oauth_device_free(&d);
+	return rc;
+}
+
+int
+app_oauth_signed_in(struct store *st, const struct account *a,
+                    struct oauth_tokens *t, char *err, size_t errlen)
+{
+	return signed_in(st, a, t, err, errlen);
+}
+
+int
+app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
+                 app_oauth_show_fn show, void *ud, struct diagnosis *dg,
+                 char *err, size_t errlen)
+{
+	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
+	struct oauth_tokens t;
+	int rc;
+
+	if (secret == NULL) {
+		str_printf(err, errlen, "%s: out of locked memory", a->email);
+		return EX_OSERR;
+	}
+	rc = app_oauth_device_prepare(st, a, secret, STORE_SECRET_MAX + 1, err,
+	                              errlen);
+	if (rc == 0)
+		rc = app_oauth_device_run(a, secret, cancel_fd, show, ud, &t, dg,
+		                          err, errlen);
+	if (rc == 0)
+		rc = signed_in(st, a, &t, err, errlen);
 	secmem_free(secret, STORE_SECRET_MAX + 1);
 	return rc;
 }

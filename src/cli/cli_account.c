@@ -674,28 +674,19 @@ edit_oauth(struct cli_ctx *c, struct account *n, const struct account *given,
 
 	if (sign_in_given)
 		n->oauth = given->oauth;
-	if (!n->oauth) {
-		n->oauth_token_url[0] = n->oauth_device_url[0] = n->oauth_auth_url[0] = '\0';
-		n->oauth_scope[0] = n->oauth_client_id[0] = '\0';
-		return;
-	}
+	if (n->oauth) {
 #define TAKE(f) if (given->f[0]) str_copy(n->f, sizeof n->f, given->f)
-	TAKE(oauth_token_url);
-	TAKE(oauth_device_url);
-	TAKE(oauth_auth_url);
-	TAKE(oauth_scope);
-	TAKE(oauth_client_id);
+		TAKE(oauth_token_url);
+		TAKE(oauth_device_url);
+		TAKE(oauth_auth_url);
+		TAKE(oauth_scope);
+		TAKE(oauth_client_id);
 #undef TAKE
-	if (n->preset[0] && cli_load_presets(c) == 0 &&
-	    (p = preset_find(&c->presets, n->preset)) != NULL) {
-		struct account t = *n;
-
-		preset_apply(p, &t, ~0u);
-		str_copy(n->oauth_token_url, sizeof n->oauth_token_url, t.oauth_token_url);
-		str_copy(n->oauth_device_url, sizeof n->oauth_device_url, t.oauth_device_url);
-		str_copy(n->oauth_auth_url, sizeof n->oauth_auth_url, t.oauth_auth_url);
-		str_copy(n->oauth_scope, sizeof n->oauth_scope, t.oauth_scope);
 	}
+	p = NULL;
+	if (n->oauth && n->preset[0] && cli_load_presets(c) == 0)
+		p = preset_find(&c->presets, n->preset);
+	app_oauth_settings(n, p);
 }
 
 static int

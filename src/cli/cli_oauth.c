@@ -184,11 +184,6 @@ cli_account_authorize(struct cli_ctx *c, int argc, char **argv)
 		printf("signed in: %s (tokens encrypted in the store)\n", a.email);
 		return 0;
 	}
-	if (a.oauth && a.oauth_device_url[0] == '\0') {
-		fprintf(stderr, "fluenzr-tui: %s: the provider has no device flow "
-		        "(no --oauth-device-url)\n", a.email);
-		return EX_USAGE;
-	}
 	rc = app_oauth_device(c->st, &a, -1, show_device, a.email, &dg, err,
 	                      sizeof err);
 	if (rc != 0) {

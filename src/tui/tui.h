@@ -93,7 +93,7 @@ struct tui_screen {
 
 extern const struct screen_ops tui_scr_unlock, tui_scr_accounts,
 	tui_scr_form, tui_scr_diag, tui_scr_trouble, tui_scr_store,
-	tui_scr_help;
+	tui_scr_help, tui_scr_signin;
 
 /* ---- the account list -------------------------------------------------- */
 
@@ -138,6 +138,8 @@ enum form_field {
 	FF_SMTP_SEC,
 	FF_IMAP_HOST, FF_IMAP_PORT, FF_IMAP_SEC, FF_IMAP_USER, FF_IMAP_PASS,
 	FF_CA, FF_PIN, FF_PRESET,
+	/* Sign-in; with OAuth, the client's fields take the password rows. */
+	FF_SIGNIN, FF_OAUTH_ID, FF_OAUTH_SECRET,
 	FF_N
 };
 
@@ -149,6 +151,7 @@ struct tui_form {
 	struct tui_input in[FF_N];      /* text fields (choices unused) */
 	enum security smtp_sec, imap_sec;
 	bool allow_plain;
+	bool oauth;                     /* sign-in: OAuth, not passwords */
 	char preset[ACCT_PRESET_MAX + 1];
 	int focus;
 	bool reveal;
@@ -167,7 +170,7 @@ struct tui_form {
 
 /* ---- probe jobs -------------------------------------------------------- */
 
-enum job_kind { JOB_DIAG, JOB_BATCH, JOB_DISCOVER };
+enum job_kind { JOB_DIAG, JOB_BATCH, JOB_DISCOVER, JOB_SIGNIN };
 
 struct tui_tline {
 	int64_t t_ms;
@@ -268,6 +271,7 @@ struct tui {
 	struct tui_msg *qhead, *qtail;
 	struct app_runner *runner;      /* runs the jobs (tui_jobs.c) */
 	struct tui_discovery *disc;     /* the settings lookup in flight, or NULL */
+	struct tui_signin *signin;      /* the OAuth sign-in waiting, or NULL */
 
 	int cur_y, cur_x;               /* where the cursor goes; -1 hidden */
 };
@@ -387,6 +391,18 @@ const struct account *tui_diag_account(const struct tui *t);
 bool tui_diag_stored(const struct tui *t);
 bool tui_diag_from_form(const struct tui *t);
 void tui_diag_changed(struct tui *t, const struct account *a, bool stored);
+
+/* tui_oauth.c: the device flow of a saved OAuth account on its own
+ * screen; one at a time. The worker's part runs through tui_jobs.c. */
+struct tui_signin;
+void tui_signin_open(struct tui *t, const char *email);
+void tui_signin_run(struct tui_signin *s);             /* on the worker */
+void tui_signin_update(struct tui *t);                 /* the code shown */
+void tui_signin_done(struct tui *t, struct tui_signin *s, bool ran);
+void tui_signin_cancel(struct tui *t);
+void tui_signin_free(struct tui_signin *s);
+/* tui_jobs.c: hands s to the runner; 0 or -1. */
+int tui_signin_submit(struct tui *t, struct tui_signin *s);
 
 /* tui_store.c */
 void tui_store_open(struct tui *t);

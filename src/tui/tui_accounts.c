@@ -543,6 +543,10 @@ accounts_key(struct tui *t, void *priv, int key)
 			refilter(t);
 		}
 		break;
+	case ACT_AUTHORIZE:
+		if ((r = selected(t)))
+			tui_signin_open(t, r->email);
+		break;
 	case ACT_STORE:
 		tui_store_open(t);
 		break;

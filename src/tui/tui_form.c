@@ -63,13 +63,40 @@ static const struct {
 		"Optional sha256:<hex> of a certificate to trust as is." },
 	[FF_PRESET] = { "Preset", FT_CHOICE, 0, "preset",
 		"Ctrl-P or Space picks a provider preset; Left clears it." },
+	[FF_SIGNIN] = { "Sign-in", FT_CHOICE, 0, "sign-in",
+		"Space/Left/Right: password, or OAuth with the preset's endpoints." },
+	[FF_OAUTH_ID] = { "Client ID", FT_TEXT, ACCT_USER_MAX, "oauth-client-id",
+		"The client ID of your own app registration (see doc/oauth.md)." },
+	[FF_OAUTH_SECRET] = { "Client secret", FT_SECRET, STORE_SECRET_MAX,
+		"oauth-client-secret",
+		"Only if the registration has one; never shown. Ctrl-R shows or hides it." },
 };
 
 static int
 field_row(int f)
 {
-	/* Section headings sit before IMAP and before the trust settings. */
-	return 2 + f + (f >= FF_IMAP_HOST) + (f >= FF_CA);
+	/* An OAuth account has no passwords: its client takes their rows. */
+	if (f == FF_OAUTH_ID)
+		f = FF_PASS;
+	else if (f == FF_OAUTH_SECRET)
+		f = FF_IMAP_PASS;
+	else if (f > FF_OAUTH_ID)
+		f = FF_OAUTH_ID;
+	/* Section headings sit before IMAP and before the trust settings;
+	 * the form starts under the title bar, or 24 lines would leave the
+	 * preset's notes no room. */
+	return 1 + f + (f >= FF_IMAP_HOST) + (f >= FF_CA);
+}
+
+/* Whether field i is on the form for the sign-in chosen. */
+static bool
+shown(const struct tui_form *f, int i)
+{
+	if (i == FF_PASS || i == FF_IMAP_PASS)
+		return !f->oauth;
+	if (i == FF_OAUTH_ID || i == FF_OAUTH_SECRET)
+		return f->oauth;
+	return true;
 }
 
 static bool
@@ -138,6 +165,9 @@ fill_from(struct tui_form *f, const struct account *a)
 	tui_input_set(&f->in[FF_IMAP_PASS], "");
 	tui_input_set(&f->in[FF_CA], a->ca_file);
 	tui_input_set(&f->in[FF_PIN], a->pin);
+	tui_input_set(&f->in[FF_OAUTH_ID], a->oauth_client_id);
+	tui_input_set(&f->in[FF_OAUTH_SECRET], "");
+	f->oauth = a->oauth;
 	f->smtp_sec = a->smtp_security;
 	f->imap_sec = a->imap_security;
 	f->allow_plain = a->allow_plain;
@@ -253,7 +283,12 @@ check_field(struct tui_form *f, int i)
 		break;
 	case FF_PASS:
 	case FF_IMAP_PASS:
-		set_err(f, i, v[0] ? valid_secret(v) : NULL);
+	case FF_OAUTH_SECRET:
+		set_err(f, i, v[0] && shown(f, i) ? valid_secret(v) : NULL);
+		break;
+	case FF_OAUTH_ID:
+		set_err(f, i, !shown(f, i) ? NULL
+		        : v[0] ? valid_text(v, ACCT_USER_MAX) : "is required");
 		break;
 	case FF_IMAP_HOST:
 		set_err(f, i, v[0] ? valid_hostname(v) : NULL);
@@ -332,6 +367,10 @@ collect(struct tui *t, struct account *a)
 		valid_pin(f->in[FF_PIN].buf, a->pin);
 	str_copy(a->preset, sizeof a->preset, f->preset);
 	a->allow_plain = f->allow_plain;
+	a->oauth = f->oauth;
+	str_copy(a->oauth_client_id, sizeof a->oauth_client_id,
+	         f->oauth ? f->in[FF_OAUTH_ID].buf : "");
+	app_oauth_settings(a, cur_preset(t));
 	if (account_validate(a, &e) != 0) {
 		for (int i = 0; i < FF_N; i++)
 			if (strcmp(fdef[i].acct_field, e.field) == 0) {
@@ -350,6 +389,14 @@ secret_or_null(const struct tui_input *in)
 	return in->touched && in->len ? in->buf : NULL;
 }
 
+/* The passwords of the form, NULL for an OAuth account (and its client
+ * secret, NULL for a password one). */
+static const char *
+form_secret(const struct tui_form *f, int i)
+{
+	return shown(f, i) ? secret_or_null(&f->in[i]) : NULL;
+}
+
 static void
 save(struct tui *t)
 {
@@ -360,21 +407,24 @@ save(struct tui *t)
 
 	if (collect(t, &a) != 0)
 		return;
-	if ((secret_or_null(&f->in[FF_PASS]) || secret_or_null(&f->in[FF_IMAP_PASS])) &&
-	    !store_is_unlocked(t->st)) {
+	if ((form_secret(f, FF_PASS) || form_secret(f, FF_IMAP_PASS) ||
+	     form_secret(f, FF_OAUTH_SECRET)) && !store_is_unlocked(t->st)) {
 		tui_message(t, true, "The store is locked: the password cannot be "
 		            "saved. Restart with the key file or passphrase.");
 		return;
 	}
 	if (f->editing)
 		rc = store_account_put(t->st, f->old_email, &a,
-		                       secret_or_null(&f->in[FF_PASS]),
-		                       secret_or_null(&f->in[FF_IMAP_PASS]),
+		                       form_secret(f, FF_PASS),
+		                       form_secret(f, FF_IMAP_PASS),
 		                       err, sizeof err);
 	else
-		rc = store_account_add(t->st, &a, secret_or_null(&f->in[FF_PASS]),
-		                       secret_or_null(&f->in[FF_IMAP_PASS]),
+		rc = store_account_add(t->st, &a, form_secret(f, FF_PASS),
+		                       form_secret(f, FF_IMAP_PASS),
 		                       err, sizeof err);
+	if (rc == STORE_OK && form_secret(f, FF_OAUTH_SECRET))
+		rc = store_secret_set(t->st, a.email, SECRET_OAUTH_CLIENT,
+		                      form_secret(f, FF_OAUTH_SECRET), err, sizeof err);
 	if (rc == STORE_EXISTS) {
 		str_printf(f->err[FF_EMAIL], sizeof f->err[FF_EMAIL],
 		           "%s is already in the store", a.email);
@@ -390,9 +440,12 @@ save(struct tui *t)
 	if (f->editing && strcasecmp(f->old_email, a.email) != 0)
 		tui_accounts_remove(t, f->old_email);
 	tui_accounts_upsert(t, &a);
-	tui_message(t, false, "Saved %s.%s", a.email,
-	            !f->editing && !secret_or_null(&f->in[FF_PASS])
-	            ? " (no password given)" : "");
+	if (a.oauth && !a.has_oauth_refresh)
+		tui_message(t, false, "Saved %s: press o to sign it in.", a.email);
+	else
+		tui_message(t, false, "Saved %s.%s", a.email,
+		            !f->editing && !secret_or_null(&f->in[FF_PASS])
+		            ? " (no password given)" : "");
 	leave(t);
 }
 
@@ -405,7 +458,16 @@ test_form(struct tui *t)
 
 	if (collect(t, &a) != 0)
 		return;
-	if (f->editing && !f->in[FF_PASS].touched && !f->in[FF_IMAP_PASS].touched) {
+	if (a.oauth) {
+		/* The token is the stored account's: sign in, then test. */
+		if (!f->editing || f->dirty) {
+			tui_message(t, true, "Save the account (Ctrl-S) and sign it in "
+			            "first.");
+			return;
+		}
+		if (tui_open_passwords(t, f->old_email, &pw, &ipw) != 0)
+			return;
+	} else if (f->editing && !f->in[FF_PASS].touched && !f->in[FF_IMAP_PASS].touched) {
 		if (tui_open_passwords(t, f->old_email, &pw, &ipw) != 0)
 			return;
 	} else {
@@ -810,6 +872,11 @@ cycle(struct tui *t, int dir)
 		}
 		return;
 	}
+	if (f->focus == FF_SIGNIN) {
+		f->oauth = !f->oauth;
+		f->dirty = true;
+		return;
+	}
 	if (f->focus == FF_SMTP_SEC) {
 		o = order;
 		s = &f->smtp_sec;
@@ -838,7 +905,9 @@ move_focus(struct tui *t, int dir)
 	struct tui_form *f = form_of(t);
 	int old = f->focus;
 
-	f->focus = (f->focus + FF_N + dir) % FF_N;
+	do
+		f->focus = (f->focus + FF_N + dir) % FF_N;
+	while (!shown(f, f->focus));
 	/* Passing through an empty field is no mistake yet; saving says
 	 * what is required. */
 	if (!is_text(old) || f->in[old].len)
@@ -900,6 +969,14 @@ form_key(struct tui *t, void *priv, int key)
 		break;
 	case ACT_TEST_FORM:
 		test_form(t);
+		break;
+	case ACT_AUTHORIZE:
+		/* The sign-in reads the account from the store. */
+		if (!f->editing || f->dirty)
+			tui_message(t, true, "Save the account first (Ctrl-S), then "
+			            "sign it in.");
+		else
+			tui_signin_open(t, f->old_email);
 		break;
 	case ACT_BACK:
 		if (f->disc_running) {
@@ -973,6 +1050,8 @@ form_draw(struct tui *t, void *priv)
 		int y = field_row(i);
 		bool focus = i == f->focus && !picker;
 
+		if (!shown(f, i))
+			continue;
 		if (focus)
 			attron(A_BOLD);
 		tui_put(t, y, lx - 2, 2, focus ? ">" : " ", false, false);
@@ -984,7 +1063,8 @@ form_draw(struct tui *t, void *priv)
 
 			if (secret && f->editing && !f->in[i].touched &&
 			    (i == FF_PASS ? f->orig.has_password
-			                  : f->orig.has_imap_password)) {
+			     : i == FF_IMAP_PASS ? f->orig.has_imap_password
+			     : f->orig.has_oauth_secret)) {
 				attron(A_UNDERLINE);
 				mvhline(y, vx, ' ', vw);
 				attroff(A_UNDERLINE);
@@ -1024,6 +1104,8 @@ form_draw(struct tui *t, void *priv)
 			if (i == FF_PRESET)
 				str_printf(v, sizeof v, "%s", p ? p->name
 				           : f->preset[0] ? f->preset : "(none)  Ctrl-P to pick");
+			else if (i == FF_SIGNIN)
+				str_printf(v, sizeof v, "< %s >", f->oauth ? "OAuth" : "Password");
 			else
 				str_printf(v, sizeof v, "< %s >",
 				           sec_choice(i == FF_SMTP_SEC ? f->smtp_sec
@@ -1042,7 +1124,7 @@ form_draw(struct tui *t, void *priv)
 	}
 
 	/* The preset's notes (app password needed, Bridge must run, ...). */
-	ny = field_row(FF_N - 1) + 1;
+	ny = field_row(FF_SIGNIN) + 1;
 	if (f->disc_line[0] && ny < LINES - 3) {
 		attron(tui_attr(t, f->disc_color));
 		tui_put(t, ny++, lx, COLS - 4, f->disc_line, false, true);
@@ -1077,6 +1159,22 @@ form_draw(struct tui *t, void *priv)
 			tui_put(t, ny++, lx, COLS - 4, p->notes[n], false, true);
 			attroff(tui_attr(t, CP_WARN));
 		}
+	}
+	if (f->oauth && ny < LINES - 3) {
+		char m[256];
+
+		if (p && p->oauth_token_url[0])
+			str_printf(m, sizeof m, "OAuth with %s: save, then o on the list "
+			           "(or Ctrl-O here) signs it in.", p->name);
+		else if (f->orig.oauth_token_url[0])
+			str_copy(m, sizeof m, "OAuth: save, then o on the list (or "
+			         "Ctrl-O here) signs it in.");
+		else
+			str_copy(m, sizeof m, "OAuth needs a preset with OAuth endpoints "
+			         "(or account add --oauth-token-url).");
+		attron(tui_attr(t, CP_WARN));
+		tui_put(t, ny++, lx, COLS - 4, m, false, true);
+		attroff(tui_attr(t, CP_WARN));
 	}
 	if (f->smtp_sec == SEC_NONE && ny < LINES - 3) {
 		attron(tui_attr(t, CP_FAIL) | A_BOLD);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "secmem.h"
 #include "tui.h"
 #include "util.h"
 
@@ -26,6 +27,7 @@ struct worker_arg {
 	struct probe *p;
 	enum diag_cat cat;              /* the outcome, once run */
 	struct tui_discovery *disc;     /* JOB_DISCOVER: its lookup */
+	struct tui_signin *signin;      /* JOB_SIGNIN: its sign-in */
 	bool ran;                       /* the runner ran it (not dropped) */
 };
 
@@ -54,6 +56,8 @@ worker_free(struct worker_arg *w)
 {
 	if (w->kind == JOB_DISCOVER)
 		discovery_free(w->disc);
+	if (w->kind == JOB_SIGNIN)
+		tui_signin_free(w->signin);
 	free(w);
 }
 
@@ -108,6 +112,8 @@ run_job(void *arg)
 
 	if (w->kind == JOB_DISCOVER)
 		discover_run(&w->disc->o, &w->disc->r);
+	else if (w->kind == JOB_SIGNIN)
+		tui_signin_run(w->signin);
 	else
 		w->cat = probe_run(w->p, on_event, w);
 }
@@ -148,6 +154,23 @@ tui_discover_cancel(struct tui *t)
 		return;
 	(void)!write(t->disc->cancel[1], "c", 1);
 	t->disc = NULL;
+}
+
+int
+tui_signin_submit(struct tui *t, struct tui_signin *s)
+{
+	struct worker_arg *w = calloc(1, sizeof *w);
+
+	if (!w)
+		return -1;
+	w->t = t;
+	w->kind = JOB_SIGNIN;
+	w->signin = s;
+	if (app_runner_submit(t->runner, run_job, w) != 0) {
+		free(w);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -204,6 +227,7 @@ tui_jobs_fini(struct tui *t)
 		if (t->jobs[i].used && t->jobs[i].running)
 			probe_cancel(t->jobs[i].probe);
 	tui_discover_cancel(t);
+	tui_signin_cancel(t);
 	/* Still running: its probe, the queue and the pipe stay valid; the
 	 * process ends next. */
 	if (t->runner && !app_runner_stop(t->runner, JOINS_MAX_MS))
@@ -455,6 +479,7 @@ tui_jobs_drain(struct tui *t)
 	m = t->qhead;
 	t->qhead = t->qtail = NULL;
 	pthread_mutex_unlock(&t->qlock);
+	tui_signin_update(t);
 
 	for (; m; m = next) {
 		struct tui_job *j = tui_job_get(t, m->job);
@@ -491,6 +516,10 @@ tui_jobs_drain(struct tui *t)
 			}
 			continue;
 		}
+		if (w->kind == JOB_SIGNIN) {
+			tui_signin_done(t, w->signin, w->ran);
+			continue;
+		}
 		if (!(j = tui_job_get(t, w->id)))
 			continue;
 		finish(t, j, w->cat);
@@ -523,6 +552,34 @@ tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
 	if (e != STORE_OK) {
 		tui_message(t, true, "Not tested: %s: %s.", email, store_strerror(e));
 		return app_store_exit(e);
+	}
+	if (a.oauth) {
+		/* The probe sends the access token where a password would go,
+		 * as `test` does (app_oauth_access(): refreshed when expired). */
+		char *tok = secmem_alloc(OAUTH_TOKEN_MAX + 1);
+
+		if (!tok) {
+			tui_message(t, true, "Not tested: out of memory.");
+			return EX_OSERR;
+		}
+		rc = app_oauth_access(t->st, &a, false, tok, OAUTH_TOKEN_MAX + 1, NULL,
+		                      NULL, err, sizeof err);
+		if (rc == 0) {
+			*pw = tui_secdup(tok);
+			*imap_pw = tui_secdup(tok);
+		}
+		secmem_free(tok, OAUTH_TOKEN_MAX + 1);
+		if (rc != 0) {
+			tui_message(t, true, "Not tested: %s.", err);
+			return rc;
+		}
+		if (!*pw || !*imap_pw) {
+			tui_secfree(pw);
+			tui_secfree(imap_pw);
+			tui_message(t, true, "Not tested: out of memory.");
+			return EX_OSERR;
+		}
+		return 0;
 	}
 	rc = app_secrets_open(t->st, &a, &sec, err, sizeof err);
 	if (rc != 0) {

@@ -31,6 +31,7 @@
 	S(TROUBLE,  "Troubleshooting") \
 	S(STORE,    "Store") \
 	S(PICKER,   "Preset picker") \
+	S(SIGNIN,   "OAuth sign-in") \
 	S(HELP,     "Help")
 
 enum tui_keyscreen {
@@ -59,6 +60,7 @@ enum tui_keyscreen {
 	K(ACCOUNTS, 'd',                   "d",         DELETE,      "Delete the selected account (asks first)", "del") \
 	K(ACCOUNTS, '/',                   "/",         FILTER,      "Filter the list as you type (Enter keeps it)", "filter") \
 	K(ACCOUNTS, TUI_ESC,               "Esc",       CLEAR,       "Clear the filter, or stop a running test of all", NULL) \
+	K(ACCOUNTS, 'o',                   "o",         AUTHORIZE,   "Sign the selected OAuth account in (device flow)", NULL) \
 	K(ACCOUNTS, 's',                   "s",         STORE,       "Store: key, passphrase, security advice", "store") \
 	K(ACCOUNTS, 'q',                   "q",         QUIT,        "Quit", "quit") \
 	K(ACCOUNTS, TUI_FN(KEY_UP),        "Up",        UP,          "Previous account", NULL) \
@@ -86,6 +88,7 @@ enum tui_keyscreen {
 	K(FORM,     TUI_CTRL('r'),         "Ctrl-R",    REVEAL,      "Show or hide the passwords", NULL) \
 	K(FORM,     TUI_CTRL('s'),         "Ctrl-S",    SAVE,        "Save the account", "save") \
 	K(FORM,     TUI_CTRL('t'),         "Ctrl-T",    TEST_FORM,   "Test the values on screen, saved or not", "test") \
+	K(FORM,     TUI_CTRL('o'),         "Ctrl-O",    AUTHORIZE,   "Sign a saved OAuth account in (device flow)", NULL) \
 	K(FORM,     TUI_ESC,               "Esc",       BACK,        "Back to the list (asks when changed)", "back") \
 	\
 	K(FIELD,    TUI_FN(KEY_LEFT),      "Left",      ED_LEFT,     "Cursor left", NULL) \
@@ -136,6 +139,9 @@ enum tui_keyscreen {
 	K(PICKER,   TUI_FN(KEY_ENTER),     "Enter",     SELECT,      NULL, NULL) \
 	K(PICKER,   TUI_ESC,               "Esc",       BACK,        "Close without choosing (typing filters)", "cancel") \
 	\
+	K(SIGNIN,   TUI_ESC,               "Esc",       BACK,        "Cancel a waiting sign-in, or go back", "cancel/back") \
+	K(SIGNIN,   'q',                   "q",         BACK,        NULL, NULL) \
+	\
 	K(HELP,     TUI_ESC,               "Esc",       BACK,        "Close the help", "close") \
 	K(HELP,     'q',                   "q",         BACK,        NULL, NULL) \
 	K(HELP,     '?',                   "?",         BACK,        NULL, NULL) \
@@ -157,7 +163,7 @@ enum tui_action {
 	ACT_TROUBLE, ACT_RETRY, ACT_TRANSCRIPT,
 	ACT_APPLY_ALT, ACT_PIN,
 	ACT_PASSPHRASE, ACT_ROTATE,
-	ACT_SELECT,
+	ACT_SELECT, ACT_AUTHORIZE,
 };
 
 struct tui_keydef {

@@ -1,0 +1,145 @@
+#!/bin/bash
+# The console's OAuth sign-in, end to end on loopback: an OAuth account,
+# "o" on the list runs the device flow on a worker while the screen shows
+# the address and the code large; a test "user" approves the code at our
+# authorization server (tests/oauth-as.py); the screen says signed in and
+# a test then passes on SMTP and IMAP (the stack's OAuth Dovecot, Postfix
+# delegating SASL to it) with the sealed token. Esc cancels a pending
+# sign-in; no token is on any screen.
+. "$top_srcdir/tests/oauth-common.sh"
+. "$top_srcdir/tests/tuilib.sh"
+
+A=alice@mail.test
+export FLUENZR_STORE="$STORE" FLUENZR_KEY_FILE="$KEYFILE"
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+unset NO_COLOR
+CAPS=$T/captures
+mkdir -p "$CAPS"
+# cap NAME: keeps the whole screen, with scrollback, for the leak check.
+cap() { tm capture-pane -p -J -S -200 >"$CAPS/$1.txt" 2>/dev/null; }
+
+as_post() {
+	"$PY" - "$ASURL$1" "$2" "$CA" <<'PYEOF'
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+urllib.request.urlopen(sys.argv[1], data=sys.argv[2].encode(), context=ctx).read()
+PYEOF
+}
+
+# The provider's OAuth endpoints come with its preset, as Gmail's and
+# Microsoft's do; this one is our authorization server's.
+export FLUENZR_PRESET_DIR=$T/presets
+mkdir -p "$FLUENZR_PRESET_DIR"
+cat >"$FLUENZR_PRESET_DIR/testoauth.preset" <<EOP
+id = testoauth
+name = Test OAuth
+domains = mail.test
+smtp = $H $MAILSTACK_OAUTH_SMTP_PORT starttls
+imap = $H $MAILSTACK_OAUTH_IMAPS_PORT ssl
+app_password = no
+oauth_token_url = $ASURL/token
+oauth_device_url = $ASURL/device
+oauth_scope = mail offline_access
+oauth_flows = device
+EOP
+
+# The account is added in the form: the preset offered for the address,
+# the CA file, then Sign-in OAuth and the client ID in the password row.
+tui_start -y 60 "$FLUENZR"
+wait_screen "No accounts yet."
+keys a
+wait_title "Email Accounts > + SMTP"
+type_text "$A"
+keys Tab
+wait_screen "Use preset Test OAuth? y/n"
+keys y
+wait_screen "Preset Test OAuth applied."
+# From Display name to CA file.
+for _ in $(seq 11); do keys Tab; done
+type_text "$CA"
+keys Tab Tab Tab
+wait_screen "Space/Left/Right: password, or OAuth"
+keys Space
+wait_screen "< OAuth >"
+wait_screen "OAuth with Test OAuth: save"
+check "OAuth hides the password fields" \
+	bash -c '! tmux -u -L "$1" capture-pane -p | grep -qE "^ +(IMAP )?[Pp]assword "' _ "$TUI_SOCK"
+keys Tab
+wait_screen "The client ID of your own app registration"
+type_text "fluenzr-test-client"
+keys Tab
+type_text "not-a-real-secret-7"
+wait_screen "*******************"
+check "the client secret is masked" \
+	bash -c '! tmux -u -L "$1" capture-pane -p | grep -qF "not-a-real-secret-7"' _ "$TUI_SOCK"
+keys C-s
+wait_screen "Saved $A: press o to sign it in."
+cap added
+"$FLUENZR" account show $A --json >"$T/show.json"
+check "saved as an OAuth account" grep -q '"sign_in": *"oauth"' "$T/show.json"
+check "with the preset's token endpoint" grep -qF "\"$ASURL/token\"" "$T/show.json"
+check "and the client ID" grep -qF '"fluenzr-test-client"' "$T/show.json"
+check "and its client secret, sealed" grep -q '"has_client_secret": *true' "$T/show.json"
+check "the client secret is in no store file in clear" \
+	bash -c '! grep -rqaF not-a-real-secret-7 "$1"' _ "$STORE"
+
+# A pending sign-in is cancelled with Esc: nothing is sealed.
+keys o
+wait_title "Email Accounts > Sign in"
+wait_screen "user code: " 15
+cap pending
+s=$(screen)
+check "the verification address is shown" grep -qF "$ASURL/device-login" <<<"$s"
+check "the code is shown large, spaced out" grep -qE '│  [0-9] [0-9] [0-9] ' <<<"$s"
+check "the wait says Esc cancels" grep -qF "Esc cancels" <<<"$s"
+keys Escape
+wait_title "Email Accounts"
+wait_screen "Sign-in cancelled."
+check "cancelled: the account is still not signed in" \
+	bash -c '"$FLUENZR" account show '$A' | grep -q "not signed in yet"'
+
+# Signed in: the test "user" approves the code read off the screen.
+keys o
+wait_title "Email Accounts > Sign in"
+wait_screen "user code: " 15
+uc=$(screen | sed -n 's/^ *user code: \([^ ]*\).*/\1/p' | head -n1)
+check "a user code was read off the screen" test -n "$uc"
+as_post /approve "user_code=$uc&action=approve"
+wait_screen "Signed in: $A" 20
+cap signed
+check "the sign-in is shown as done" grep -qF "tokens encrypted in the store" "$CAPS/signed.txt"
+check "the account is signed in" \
+	bash -c '"$FLUENZR" account show '$A' | grep -q "signed in (tokens"'
+keys Escape
+wait_title "Email Accounts"
+
+# A test with the sealed token passes on SMTP and IMAP.
+keys t
+wait_title "Live diagnostics"
+wait_screen "Everything works." 30
+cap tested
+check "SMTP signed in with the token" grep -qE 'smtp.auth .*OAUTHBEARER as alice@mail.test: 235' "$CAPS/tested.txt"
+check "IMAP signed in with the token" grep -qE 'imap.login .*XOAUTH2 as alice@mail.test' "$CAPS/tested.txt"
+keys l
+wait_screen "Transcript (credentials redacted)"
+# The pane follows the end: page up to the sign-in lines.
+for _ in 1 2 3 4; do
+	screen | grep -qF "<redacted>" && break
+	keys PPage
+	sleep 0.2
+done
+cap transcript
+check "the transcript redacts the SASL line" \
+	grep -qE "AUTH(ENTICATE)? (XOAUTH2|OAUTHBEARER) <redacted>" "$CAPS/transcript.txt"
+keys Escape
+wait_title "Email Accounts"
+keys ?
+wait_screen "Sign the selected OAuth account in"
+cap help
+keys Escape
+keys q
+wait_for -t 10 test -e "$T/rc"
+check "the console exits cleanly" test "$(cat "$T/rc")" = 0
+no_leak "$CAPS"
+check "the client secret is on no screen" bash -c '! grep -rqF not-a-real-secret-7 "$1"' _ "$CAPS"
+finish
