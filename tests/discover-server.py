@@ -31,12 +31,18 @@ ZONE = {
     ("srv", "_submission._tcp.srvonly.test"): [(0, 1, 587, "mail.srvonly.test")],
     ("srv", "_imaps._tcp.srvonly.test"): [(0, 1, 993, "imap.srvonly.test")],
     ("srv", "_submissions._tcp.srvonly.test"): [(0, 0, 0, ".")],
+    # rank.test: its autoconfig names out.rank.test, whose certificate is
+    # for other hosts; its SRV names smtp.rank.test, which passes.
+    ("mx", "rank.test"): ["mx.rank.test"],
+    ("srv", "_submission._tcp.rank.test"): [(0, 1, 2587, "smtp.rank.test")],
 }
 # Hosts with an A record (the HTTPS server for each).
 # Guessing: these answer SMTP (see smtp_serve); mail.wrongcert.test is on
 # 127.0.0.2 with a certificate that does not name it.
-ADDR = {"mail.wrongcert.test": "127.0.0.2"}
+ADDR = {"mail.wrongcert.test": "127.0.0.2", "out.rank.test": "127.0.0.3"}
 HOSTS = ["smtp.guess.test", "smtp.wrongcert.test", "mail.wrongcert.test",
+         "smtp.imapguess.test", "imap.imapguess.test", "autoconfig.rank.test",
+         "out.rank.test", "smtp.rank.test",
          "smtp.noauth.test", "autoconfig.isp.test", "autoconfig.stale.test", "wk.test",
          "autoconfig.trickle.test", "autoconfig.big.test",
          "autoconfig.bomb.test", "autoconfig.badxml.test",
@@ -199,6 +205,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         d = host[len("autoconfig."):] if host.startswith("autoconfig.") else host
         if host == "autoconfig.isp.test" and path == "/mail/config-v1.1.xml":
             self.body(200, (CONFIG % {"d": "isp.test", "h": "smtp.isp.test"}).encode())
+        elif host == "autoconfig.rank.test":
+            self.body(200, (CONFIG % {"d": "rank.test", "h": "out.rank.test"}).encode())
         elif host == "autoconfig.stale.test":
             self.body(200, (CONFIG % {"d": "stale.test", "h": "old-smtp.stale.test"}).encode())
         elif host == "wk.test" and path == "/.well-known/autoconfig/mail/config-v1.1.xml":
@@ -279,7 +287,58 @@ def smtp_conn(c, ctx, implicit, auth, log):
             pass
 
 
-def smtp_listen(addr, port, ctx, implicit, auth, log):
+def imap_conn(c, ctx, implicit, auth, log):
+    """An IMAP server's dialogue up to the point a client would log in:
+    greeting, CAPABILITY, STARTTLS; LOGIN or AUTHENTICATE is logged (the
+    test asserts there is none) and refused."""
+    try:
+        if implicit:
+            c = ctx.wrap_socket(c, server_side=True)
+        f = c.makefile("rwb")
+        tls = implicit
+        f.write(b"* OK guess.test IMAP ready\r\n"); f.flush()
+        while True:
+            line = f.readline(1000)
+            if not line:
+                return
+            parts = line.strip().split(None, 1)
+            tag = parts[0] if parts else b"*"
+            cmd = parts[1].upper() if len(parts) > 1 else b""
+            if cmd == b"CAPABILITY":
+                caps = b"IMAP4rev1 IDLE"
+                if not tls:
+                    caps += b" STARTTLS LOGINDISABLED"
+                elif auth:
+                    caps += b" AUTH=PLAIN AUTH=LOGIN"
+                else:
+                    caps += b" LOGINDISABLED"
+                f.write(b"* CAPABILITY " + caps + b"\r\n" + tag + b" OK done\r\n")
+                f.flush()
+            elif cmd == b"STARTTLS" and not tls:
+                f.write(tag + b" OK begin TLS\r\n"); f.flush()
+                f.close()
+                c = ctx.wrap_socket(c, server_side=True)
+                f = c.makefile("rwb")
+                tls = True
+            elif cmd.startswith(b"LOGIN") or cmd.startswith(b"AUTHENTICATE"):
+                with open(log, "a") as lf:
+                    lf.write("IMAP credential received\n")
+                f.write(tag + b" NO no\r\n"); f.flush()
+            elif cmd == b"LOGOUT":
+                f.write(b"* BYE\r\n" + tag + b" OK bye\r\n"); f.flush()
+                return
+            else:
+                f.write(tag + b" BAD no\r\n"); f.flush()
+    except (OSError, ssl.SSLError):
+        pass
+    finally:
+        try:
+            c.close()
+        except OSError:
+            pass
+
+
+def smtp_listen(addr, port, ctx, implicit, auth, log, conn=smtp_conn):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, port))
@@ -288,7 +347,7 @@ def smtp_listen(addr, port, ctx, implicit, auth, log):
     def loop():
         while True:
             c, _ = s.accept()
-            threading.Thread(target=smtp_conn, args=(c, ctx, implicit, auth, log),
+            threading.Thread(target=conn, args=(c, ctx, implicit, auth, log),
                              daemon=True).start()
     threading.Thread(target=loop, daemon=True).start()
 
@@ -321,6 +380,13 @@ def main():
         smtp_listen(addr, 2465, ctx, True, True, log)
         smtp_listen(addr, 2587, ctx, False, True, log)
     smtp_listen(L, 3587, ctx, False, False, log)
+    # The server rank.test's autoconfig names, on the real port.
+    smtp_listen("127.0.0.3", 465, ctx, True, True, log)
+    # IMAP guessing's: 2993 implicit TLS, 2143 STARTTLS (the test's
+    # --guess-ports 2465,2587,2993,2143).
+    for addr in (L, "127.0.0.2"):
+        smtp_listen(addr, 2993, ctx, True, True, log, imap_conn)
+        smtp_listen(addr, 2143, ctx, False, True, log, imap_conn)
     plain = Server((L, 80), Handler)
     plain.plain = True
     threading.Thread(target=https.serve_forever, daemon=True).start()
