@@ -43,8 +43,8 @@ static const int rank_of[] = {
 };
 /* A server that fails its certificate check, or offers no AUTH after TLS,
  * is worth less than one that passes, whatever found it. */
-#define GUESS_BAD_CERT  (-30)
-#define GUESS_NO_AUTH   (-20)
+#define BAD_CERT        (-30)
+#define NO_AUTH         (-20)
 #define CHECKS_MAX      8        /* found servers checked, best first */
 
 const char *
@@ -83,7 +83,7 @@ struct source {
 	size_t nnotes;
 	bool cancelled;
 	int kind;
-	int stop_fd;             /* guessing: readable = stop (see wait_guess) */
+	int stop_fd;             /* guessing: readable = stop (see wait_threads) */
 	int done_fd;             /* guessing: written when it ends */
 	pthread_t th;
 };
@@ -407,6 +407,29 @@ src_srv(struct source *s)
 	}
 }
 
+/* prefix + the domain into host, when that name exists: only names that
+ * exist are worth a connection. */
+static bool
+guess_name(struct source *s, const char *prefix, char *host, size_t len)
+{
+	struct dns_answer a;
+
+	if (str_printf(host, len, "%s%s", prefix, s->domain) < 0 ||
+	    strlen(host) > ACCT_HOST_MAX)
+		return false;
+	return dns_query(host, DNS_A, left_ms(s), s->stop_fd, &a) == DNS_OK;
+}
+
+/* The best a guess found, if any passed (score above the start). */
+static void
+keep_best(struct source *s, const struct disc_candidate *best)
+{
+	struct disc_candidate *c;
+
+	if (best->score > -1000 && (c = add(s, DISC_GUESS)))
+		*c = *best;
+}
+
 /* smtp., mail. and the bare domain on the implicit-TLS and STARTTLS
  * ports, each checked for real: the best that answers per host is kept. */
 static void
@@ -420,12 +443,7 @@ src_guess(struct source *s)
 	unsigned tried = 0;
 
 	for (size_t h = 0; h < 3 && left_ms(s) > 0; h++) {
-		struct dns_answer a;
-		if (str_printf(host, sizeof host, "%s%s", prefix[h], s->domain) < 0 ||
-		    strlen(host) > ACCT_HOST_MAX)
-			continue;
-		/* Only names that exist are worth a connection. */
-		if (dns_query(host, DNS_A, left_ms(s), s->stop_fd, &a) != DNS_OK)
+		if (!guess_name(s, prefix[h], host, sizeof host))
 			continue;
 		struct disc_candidate best = { .score = -1000 };
 		for (int k = 0; k < 2 && left_ms(s) > 0; k++) {
@@ -442,11 +460,11 @@ src_guess(struct source *s)
 			c.smtp.security = secs[k];
 			const char *how = secs[k] == SEC_SSL ? "implicit TLS" : "STARTTLS";
 			if (!pc.cert_ok) {
-				c.score += GUESS_BAD_CERT;
+				c.score += BAD_CERT;
 				str_printf(c.why, sizeof c.why, "guessed: %s answered EHLO with %s, "
 				           "but its certificate failed the check (%s)", host, how, pc.why);
 			} else if (!pc.auth[0]) {
-				c.score += GUESS_NO_AUTH;
+				c.score += NO_AUTH;
 				str_printf(c.why, sizeof c.why, "guessed: %s answered EHLO with %s, "
 				           "but offers no AUTH", host, how);
 			} else {
@@ -457,12 +475,7 @@ src_guess(struct source *s)
 			if (c.score > best.score)
 				best = c;
 		}
-		struct disc_candidate *c;
-		if (best.score > -1000 && (c = add(s, DISC_GUESS))) {
-			int score = best.score;
-			*c = best;
-			c->score = score;
-		}
+		keep_best(s, &best);
 	}
 	if (s->n == 0)
 		note(s, "guessing: none of smtp.%s, mail.%s or %s answered with TLS "
@@ -485,11 +498,7 @@ src_guess_imap(struct source *s)
 	unsigned tried = 0;
 
 	for (size_t h = 0; h < 2 && left_ms(s) > 0; h++) {
-		struct dns_answer a;
-		if (str_printf(host, sizeof host, "%s%s", prefix[h], s->domain) < 0 ||
-		    strlen(host) > ACCT_HOST_MAX)
-			continue;
-		if (dns_query(host, DNS_A, left_ms(s), s->stop_fd, &a) != DNS_OK)
+		if (!guess_name(s, prefix[h], host, sizeof host))
 			continue;
 		for (int k = 0; k < 2 && left_ms(s) > 0; k++) {
 			struct probe_check pc;
@@ -517,7 +526,7 @@ src_guess_imap(struct source *s)
 			c.imap.port = ports[k];
 			c.imap.security = secs[k];
 			if (pc.logindisabled && !pc.auth[0]) {
-				c.score += GUESS_NO_AUTH;
+				c.score += NO_AUTH;
 				str_printf(c.why, sizeof c.why, "%s answered IMAP with %s, but "
 				           "LOGINDISABLED and no AUTH", host, how);
 			} else if (pc.auth[0]) {
@@ -533,12 +542,7 @@ src_guess_imap(struct source *s)
 				best = c;
 		}
 	}
-	struct disc_candidate *c;
-	if (best.score > -1000 && (c = add(s, DISC_GUESS))) {
-		int score = best.score;
-		*c = best;
-		c->score = score;
-	}
+	keep_best(s, &best);
 	if (bad[0])
 		note(s, "guessing: %s", bad);
 	else if (s->n == 0)
@@ -571,12 +575,13 @@ run_source(void *arg)
 
 /* ---- ranking ------------------------------------------------------------- */
 
-/* Guessing runs probes, whose steps each have their own timeout: it is
- * stopped through its own descriptor at the deadline or on the caller's
- * cancel, whichever comes first, so that the whole run keeps its deadline.
- * Each of the n guessing threads writes one byte to done_fd when it ends. */
+/* Guessing and checking run probes, whose steps each have their own
+ * timeout: they are stopped through their own descriptor at the deadline or
+ * on the caller's cancel, whichever comes first, so that the whole run keeps
+ * its deadline. Each of the n threads writes one byte to done_fd when it
+ * ends. */
 static void
-wait_guess(const struct disc_options *o, int done_fd, int stop_fd_w,
+wait_threads(const struct disc_options *o, int done_fd, int stop_fd_w,
            int64_t deadline, int n)
 {
 	struct pollfd pf[2] = { { .fd = done_fd, .events = POLLIN },
@@ -671,9 +676,6 @@ run_check(void *arg)
 	return NULL;
 }
 
-static void wait_guess(const struct disc_options *o, int done_fd, int stop_fd_w,
-                       int64_t deadline, int n);
-
 static void
 apply_check(struct disc_result *r, struct check_job *j)
 {
@@ -689,11 +691,11 @@ apply_check(struct disc_result *r, struct check_job *j)
 		           c->smtp.port, pc->why[0] ? pc->why : "no TLS");
 		result_note(r, buf);
 	} else if (!pc->cert_ok) {
-		c->score += GUESS_BAD_CERT;
+		c->score += BAD_CERT;
 		str_printf(c->why + n, sizeof c->why - n, "; checked: %s, but its "
 		           "certificate failed the check (%s)", how, pc->why);
 	} else if (!pc->auth[0]) {
-		c->score += GUESS_NO_AUTH;
+		c->score += NO_AUTH;
 		str_printf(c->why + n, sizeof c->why - n, "; checked: %s, but no AUTH",
 		           how);
 	} else {
@@ -732,7 +734,7 @@ check_found(const struct disc_options *o, struct disc_result *r, int64_t deadlin
 		if (pthread_create(&j->th, NULL, run_check, j) == 0)
 			n++;
 	}
-	wait_guess(o, done[0], stop[1], deadline, n);
+	wait_threads(o, done[0], stop[1], deadline, n);
 	struct pollfd pf = { .fd = o->cancel_fd, .events = POLLIN };
 	if (o->cancel_fd >= 0 && poll(&pf, 1, 0) > 0)
 		r->cancelled = true;
@@ -830,7 +832,7 @@ discover_run(const struct disc_options *o, struct disc_result *out)
 		if (src[k].kind < 0)
 			continue;
 		if (guessing && (k == K_GUESS || k == K_GUESS_IMAP)) {
-			wait_guess(o, done[0], stop[1], t0 + timeout, guessing);
+			wait_threads(o, done[0], stop[1], t0 + timeout, guessing);
 			guessing = 0;
 		}
 		pthread_join(src[k].th, NULL);
