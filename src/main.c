@@ -42,7 +42,7 @@ usage(FILE *f)
 	      "          ['REPLY' | -]               diagnose a server's reply from a log\n"
 	      "  presets [--json] [--domain DOMAIN]  provider presets\n"
 	      "  discover ADDRESS [--json] [--timeout S] [--allow-http] [--ca-file F]\n"
-	      "           [--guess-ports SSL,STARTTLS] [--no-guess]\n"
+	      "           [--guess-ports SSL,STARTTLS[,IMAPS,IMAP]] [--no-guess]\n"
 	      "                                      find the settings of an address\n"
 	      "  store status|check|passphrase|rotate\n"
 	      "  store export --sealed FILE | import FILE\n"

@@ -33,7 +33,8 @@ certtool --generate-self-signed --load-privkey="$C/key.pem" --template="$C/ca.tm
 	for h in autoconfig.isp.test autoconfig.stale.test wk.test autoconfig.trickle.test \
 		autoconfig.big.test autoconfig.bomb.test autoconfig.badxml.test \
 		autoconfig.loop.test autoconfig.plain.test autoconfig.doctype.test \
-		smtp.guess.test smtp.wrongcert.test smtp.noauth.test; do
+		smtp.guess.test smtp.wrongcert.test smtp.noauth.test \
+		smtp.imapguess.test imap.imapguess.test autoconfig.rank.test smtp.rank.test; do
 		echo "dns_name = \"$h\""
 	done
 	printf 'tls_www_server\nexpiration_days = 30\n'

@@ -31,12 +31,18 @@ ZONE = {
     ("srv", "_submission._tcp.srvonly.test"): [(0, 1, 587, "mail.srvonly.test")],
     ("srv", "_imaps._tcp.srvonly.test"): [(0, 1, 993, "imap.srvonly.test")],
     ("srv", "_submissions._tcp.srvonly.test"): [(0, 0, 0, ".")],
+    # rank.test: its autoconfig names out.rank.test, whose certificate is
+    # for other hosts; its SRV names smtp.rank.test, which passes.
+    ("mx", "rank.test"): ["mx.rank.test"],
+    ("srv", "_submission._tcp.rank.test"): [(0, 1, 2587, "smtp.rank.test")],
 }
 # Hosts with an A record (the HTTPS server for each).
-# Guessing: these answer SMTP (see smtp_serve); mail.wrongcert.test is on
+# Guessing: these answer SMTP (see smtp_dialogue); mail.wrongcert.test is on
 # 127.0.0.2 with a certificate that does not name it.
-ADDR = {"mail.wrongcert.test": "127.0.0.2"}
+ADDR = {"mail.wrongcert.test": "127.0.0.2", "out.rank.test": "127.0.0.3"}
 HOSTS = ["smtp.guess.test", "smtp.wrongcert.test", "mail.wrongcert.test",
+         "smtp.imapguess.test", "imap.imapguess.test", "autoconfig.rank.test",
+         "out.rank.test", "smtp.rank.test",
          "smtp.noauth.test", "autoconfig.isp.test", "autoconfig.stale.test", "wk.test",
          "autoconfig.trickle.test", "autoconfig.big.test",
          "autoconfig.bomb.test", "autoconfig.badxml.test",
@@ -199,6 +205,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         d = host[len("autoconfig."):] if host.startswith("autoconfig.") else host
         if host == "autoconfig.isp.test" and path == "/mail/config-v1.1.xml":
             self.body(200, (CONFIG % {"d": "isp.test", "h": "smtp.isp.test"}).encode())
+        elif host == "autoconfig.rank.test":
+            self.body(200, (CONFIG % {"d": "rank.test", "h": "out.rank.test"}).encode())
         elif host == "autoconfig.stale.test":
             self.body(200, (CONFIG % {"d": "stale.test", "h": "old-smtp.stale.test"}).encode())
         elif host == "wk.test" and path == "/.well-known/autoconfig/mail/config-v1.1.xml":
@@ -232,54 +240,109 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.body(404, b"no")
 
 
-def smtp_conn(c, ctx, implicit, auth, log):
-    """A submission server's dialogue up to the point a client would send
-    AUTH: greeting, EHLO, STARTTLS; any AUTH attempt is logged (the test
-    asserts there is none) and refused."""
-    try:
+class Conn:
+    """One client connection, implicit TLS or switched to TLS on STARTTLS."""
+
+    def __init__(self, c, ctx, implicit):
+        self.c, self.ctx, self.tls = c, ctx, implicit
         if implicit:
-            c = ctx.wrap_socket(c, server_side=True)
-        f = c.makefile("rwb")
-        tls = implicit
-        f.write(b"220 guess.test ESMTP\r\n"); f.flush()
-        while True:
-            line = f.readline(1000)
-            if not line:
-                return
-            cmd = line.strip().upper()
-            if cmd.startswith(b"EHLO"):
-                caps = [b"guess.test", b"8BITMIME"]
-                if not tls:
-                    caps.append(b"STARTTLS")
-                elif auth:
-                    caps.append(b"AUTH PLAIN LOGIN")
-                out = b"".join(b"250-" + x + b"\r\n" for x in caps[:-1])
-                f.write(out + b"250 " + caps[-1] + b"\r\n"); f.flush()
-            elif cmd == b"STARTTLS" and not tls:
-                f.write(b"220 go ahead\r\n"); f.flush()
-                f.close()
-                c = ctx.wrap_socket(c, server_side=True)
-                f = c.makefile("rwb")
-                tls = True
-            elif cmd.startswith(b"AUTH"):
-                with open(log, "a") as lf:
-                    lf.write("AUTH received\n")
-                f.write(b"535 no\r\n"); f.flush()
-            elif cmd == b"QUIT":
-                f.write(b"221 bye\r\n"); f.flush()
-                return
-            else:
-                f.write(b"502 no\r\n"); f.flush()
+            self.c = ctx.wrap_socket(c, server_side=True)
+        self.f = self.c.makefile("rwb")
+
+    def send(self, data):
+        self.f.write(data)
+        self.f.flush()
+
+    def starttls(self):
+        self.f.close()
+        self.c = self.ctx.wrap_socket(self.c, server_side=True)
+        self.f = self.c.makefile("rwb")
+        self.tls = True
+
+
+def serve(c, ctx, implicit, auth, log, dialogue):
+    """Runs dialogue on c until either side ends it; closes c in any case."""
+    x = None
+    try:
+        x = Conn(c, ctx, implicit)
+        dialogue(x, auth, log)
     except (OSError, ssl.SSLError):
         pass
     finally:
         try:
-            c.close()
+            (x.c if x else c).close()
         except OSError:
             pass
 
 
-def smtp_listen(addr, port, ctx, implicit, auth, log):
+def smtp_dialogue(x, auth, log):
+    """A submission server's dialogue up to the point a client would send
+    AUTH: greeting, EHLO, STARTTLS; any AUTH attempt is logged (the test
+    asserts there is none) and refused."""
+    x.send(b"220 guess.test ESMTP\r\n")
+    while True:
+        line = x.f.readline(1000)
+        if not line:
+            return
+        cmd = line.strip().upper()
+        if cmd.startswith(b"EHLO"):
+            caps = [b"guess.test", b"8BITMIME"]
+            if not x.tls:
+                caps.append(b"STARTTLS")
+            elif auth:
+                caps.append(b"AUTH PLAIN LOGIN")
+            out = b"".join(b"250-" + c + b"\r\n" for c in caps[:-1])
+            x.send(out + b"250 " + caps[-1] + b"\r\n")
+        elif cmd == b"STARTTLS" and not x.tls:
+            x.send(b"220 go ahead\r\n")
+            x.starttls()
+        elif cmd.startswith(b"AUTH"):
+            with open(log, "a") as lf:
+                lf.write("AUTH received\n")
+            x.send(b"535 no\r\n")
+        elif cmd == b"QUIT":
+            x.send(b"221 bye\r\n")
+            return
+        else:
+            x.send(b"502 no\r\n")
+
+
+def imap_dialogue(x, auth, log):
+    """An IMAP server's dialogue up to the point a client would log in:
+    greeting, CAPABILITY, STARTTLS; LOGIN or AUTHENTICATE is logged (the
+    test asserts there is none) and refused."""
+    x.send(b"* OK guess.test IMAP ready\r\n")
+    while True:
+        line = x.f.readline(1000)
+        if not line:
+            return
+        parts = line.strip().split(None, 1)
+        tag = parts[0] if parts else b"*"
+        cmd = parts[1].upper() if len(parts) > 1 else b""
+        if cmd == b"CAPABILITY":
+            caps = b"IMAP4rev1 IDLE"
+            if not x.tls:
+                caps += b" STARTTLS LOGINDISABLED"
+            elif auth:
+                caps += b" AUTH=PLAIN AUTH=LOGIN"
+            else:
+                caps += b" LOGINDISABLED"
+            x.send(b"* CAPABILITY " + caps + b"\r\n" + tag + b" OK done\r\n")
+        elif cmd == b"STARTTLS" and not x.tls:
+            x.send(tag + b" OK begin TLS\r\n")
+            x.starttls()
+        elif cmd.startswith(b"LOGIN") or cmd.startswith(b"AUTHENTICATE"):
+            with open(log, "a") as lf:
+                lf.write("IMAP credential received\n")
+            x.send(tag + b" NO no\r\n")
+        elif cmd == b"LOGOUT":
+            x.send(b"* BYE\r\n" + tag + b" OK bye\r\n")
+            return
+        else:
+            x.send(tag + b" BAD no\r\n")
+
+
+def listen(addr, port, ctx, implicit, auth, log, dialogue=smtp_dialogue):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, port))
@@ -288,7 +351,7 @@ def smtp_listen(addr, port, ctx, implicit, auth, log):
     def loop():
         while True:
             c, _ = s.accept()
-            threading.Thread(target=smtp_conn, args=(c, ctx, implicit, auth, log),
+            threading.Thread(target=serve, args=(c, ctx, implicit, auth, log, dialogue),
                              daemon=True).start()
     threading.Thread(target=loop, daemon=True).start()
 
@@ -318,9 +381,16 @@ def main():
     # TLS (the test's --guess-ports 3465,3587 for noauth.test).
     log = ready + ".auth"
     for addr in (L, "127.0.0.2"):
-        smtp_listen(addr, 2465, ctx, True, True, log)
-        smtp_listen(addr, 2587, ctx, False, True, log)
-    smtp_listen(L, 3587, ctx, False, False, log)
+        listen(addr, 2465, ctx, True, True, log)
+        listen(addr, 2587, ctx, False, True, log)
+    listen(L, 3587, ctx, False, False, log)
+    # The server rank.test's autoconfig names, on the real port.
+    listen("127.0.0.3", 465, ctx, True, True, log)
+    # IMAP guessing's: 2993 implicit TLS, 2143 STARTTLS (the test's
+    # --guess-ports 2465,2587,2993,2143).
+    for addr in (L, "127.0.0.2"):
+        listen(addr, 2993, ctx, True, True, log, imap_dialogue)
+        listen(addr, 2143, ctx, False, True, log, imap_dialogue)
     plain = Server((L, 80), Handler)
     plain.plain = True
     threading.Thread(target=https.serve_forever, daemon=True).start()

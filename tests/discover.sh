@@ -63,6 +63,16 @@ disc stale di@stale.test
 check "a correct MX beats a stale autoconfig" is "$(first "['source']") $(first "['smtp']['host']")" "mx-preset ssl0.ovh.net"
 check "  the stale one is still offered, below" is "$(jget "j['candidates'][1]['source'] + ' ' + j['candidates'][1]['smtp']['host']")" "autoconfig old-smtp.stale.test"
 
+# ---- every found server checked, not only guesses ----
+disc rank ro@rank.test
+check "an autoconfig server whose certificate is for another host ranks below a good SRV one" \
+	is "$(jget "[(c['source'], c['smtp']['host']) for c in j['candidates']]")" "[('srv', 'smtp.rank.test'), ('autoconfig', 'out.rank.test')]"
+check "  the good one says what its check showed" is "$(first "['why']")" "DNS SRV records of rank.test; checked: STARTTLS and AUTH PLAIN LOGIN"
+check "  the other why it ranks lower" contains "$(jget "j['candidates'][1]['why']")" "autoconfig.rank.test over HTTPS; checked: implicit TLS, but its certificate failed the check"
+disc isp ana@isp.test
+check "a found server that cannot be reached now keeps its rank" is "$(first "['source']") $(first "['why']")" "autoconfig autoconfig.isp.test over HTTPS"
+check "  and the note says why it was not checked" has_note "check of smtp.isp.test port 465: "
+
 disc plain ed@plain.test
 check "plain HTTP is not used without --allow-http" is "$RC" 69
 disc plainok ed@plain.test --allow-http
@@ -87,7 +97,19 @@ check "a guessed host whose certificate names another host ranks below one that 
 check "  and says why" contains "$(jget "j['candidates'][1]['why']")" "certificate failed the check"
 disc noauth na@noauth.test --guess-ports 3465,3587
 check "a guessed server that offers no AUTH is said so" is "$(first "['why']")" "guessed: smtp.noauth.test answered EHLO with STARTTLS, but offers no AUTH"
-check "no credential, no AUTH, was ever sent during discovery" test ! -e "$T/ready.auth"
+disc imapguess ig@imapguess.test --guess-ports 2465,2587,2993,2143
+check "a domain whose IMAP server is found only by guessing" is "$(first "['smtp']['host']") $(first "['imap']['host']")" "smtp.imapguess.test imap.imapguess.test"
+check "  implicit TLS preferred when both answer" is "$(first "['imap']['port']") $(first "['imap']['security']")" "2993 ssl"
+check "  its source says what IMAP showed" contains "$(first "['why']")" "; IMAP guessed: imap.imapguess.test answered IMAP with implicit TLS and AUTH=PLAIN LOGIN"
+disc imapstarttls ig@imapguess.test --guess-ports 2465,2587,3993,2143
+check "an IMAP server with STARTTLS only is found on its port" is "$(first "['imap']['port']") $(first "['imap']['security']")" "2143 starttls"
+check "  with what it offered after TLS" contains "$(first "['why']")" "imap.imapguess.test answered IMAP with STARTTLS and AUTH=PLAIN LOGIN"
+disc imapsmtponly gi@guess.test --guess-ports 2465,2587,2993,2143
+check "no IMAP server answering: the candidate has no IMAP side" is "$(first "['imap']")" None
+disc imapwrongcert wc@wrongcert.test --guess-ports 2465,2587,2993,2143
+check "a guessed IMAP server whose certificate names another host is not used" is "$(first "['imap']")" None
+check "  and said" has_note "IMAP on mail.wrongcert.test port 2993 (implicit TLS): the certificate failed the check"
+check "no credential, no AUTH, LOGIN or AUTHENTICATE, was ever sent during discovery" test ! -e "$T/ready.auth"
 disc noguess gi@guess.test --guess-ports 2465,2587 --no-guess
 check "--no-guess skips guessing" is "$RC" 69
 

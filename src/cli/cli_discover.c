@@ -124,16 +124,29 @@ cmd_discover(struct cli_ctx *cx, int argc, char **argv)
 			if (o.timeout_ms < 1)
 				o.timeout_ms = 1;
 		} else if ((v = cli_opt_value(argc, argv, &i, "--guess-ports", &m)) || m) {
-			unsigned a1, a2;
-			char tail;
-			if (!v || sscanf(v, "%u,%u%c", &a1, &a2, &tail) != 2 || !a1 || !a2 ||
-			    a1 > 65535 || a2 > 65535) {
+			/* SMTP's two ports, then optionally IMAP's two. */
+			unsigned pt[4] = { 0, 0, 0, 0 };
+			int n = 0;
+			bool ok = v != NULL;
+			for (const char *q = v; ok && *q; n++) {
+				char *end;
+				unsigned long x = *q >= '0' && *q <= '9' ? strtoul(q, &end, 10) : 0;
+				ok = n < 4 && x >= 1 && x <= 65535 && (*end == ',' ? end[1] : !*end);
+				if (ok) {
+					pt[n] = (unsigned)x;
+					q = *end ? end + 1 : end;
+				}
+			}
+			if (!ok || (n != 2 && n != 4)) {
 				fprintf(stderr, "fluenzr-tui: --guess-ports wants SSL,STARTTLS "
-				        "ports, like 465,587\n");
+				        "ports, like 465,587, optionally followed by IMAP's "
+				        "IMAPS,IMAP, like 465,587,993,143\n");
 				return EX_USAGE;
 			}
-			o.guess_ssl_port = a1;
-			o.guess_starttls_port = a2;
+			o.guess_ssl_port = pt[0];
+			o.guess_starttls_port = pt[1];
+			o.guess_imaps_port = pt[2];
+			o.guess_imap_port = pt[3];
 		} else if (!strcmp(a, "--no-guess")) {
 			o.no_guess = true;
 		} else if ((v = cli_opt_value(argc, argv, &i, "--ca-file", &m)) || m) {
@@ -152,7 +165,8 @@ cmd_discover(struct cli_ctx *cx, int argc, char **argv)
 	}
 	if (!email) {
 		fprintf(stderr, "Usage: fluenzr-tui discover ADDRESS [--json] [--timeout S] "
-		        "[--allow-http] [--ca-file FILE] [--guess-ports SSL,STARTTLS] "
+		        "[--allow-http] [--ca-file FILE] "
+		        "[--guess-ports SSL,STARTTLS[,IMAPS,IMAP]] "
 		        "[--no-guess]\n");
 		return EX_USAGE;
 	}

@@ -41,10 +41,11 @@ static const int rank_of[] = {
 	[DISC_MX_ISPDB] = 80, [DISC_AUTOCONFIG] = 60, [DISC_SRV] = 50,
 	[DISC_GUESS] = 40,
 };
-/* A guessed server that fails its certificate check, or offers no AUTH
- * after TLS, is worth less than one that passes. */
-#define GUESS_BAD_CERT  (-30)
-#define GUESS_NO_AUTH   (-20)
+/* A server that fails its certificate check, or offers no AUTH after TLS,
+ * is worth less than one that passes, whatever found it. */
+#define BAD_CERT        (-30)
+#define NO_AUTH         (-20)
+#define CHECKS_MAX      8        /* found servers checked, best first */
 
 const char *
 discover_source_name(enum disc_source s)
@@ -82,7 +83,7 @@ struct source {
 	size_t nnotes;
 	bool cancelled;
 	int kind;
-	int stop_fd;             /* guessing: readable = stop (see wait_guess) */
+	int stop_fd;             /* guessing: readable = stop (see wait_threads) */
 	int done_fd;             /* guessing: written when it ends */
 	pthread_t th;
 };
@@ -406,6 +407,29 @@ src_srv(struct source *s)
 	}
 }
 
+/* prefix + the domain into host, when that name exists: only names that
+ * exist are worth a connection. */
+static bool
+guess_name(struct source *s, const char *prefix, char *host, size_t len)
+{
+	struct dns_answer a;
+
+	if (str_printf(host, len, "%s%s", prefix, s->domain) < 0 ||
+	    strlen(host) > ACCT_HOST_MAX)
+		return false;
+	return dns_query(host, DNS_A, left_ms(s), s->stop_fd, &a) == DNS_OK;
+}
+
+/* The best a guess found, if any passed (score above the start). */
+static void
+keep_best(struct source *s, const struct disc_candidate *best)
+{
+	struct disc_candidate *c;
+
+	if (best->score > -1000 && (c = add(s, DISC_GUESS)))
+		*c = *best;
+}
+
 /* smtp., mail. and the bare domain on the implicit-TLS and STARTTLS
  * ports, each checked for real: the best that answers per host is kept. */
 static void
@@ -419,12 +443,7 @@ src_guess(struct source *s)
 	unsigned tried = 0;
 
 	for (size_t h = 0; h < 3 && left_ms(s) > 0; h++) {
-		struct dns_answer a;
-		if (str_printf(host, sizeof host, "%s%s", prefix[h], s->domain) < 0 ||
-		    strlen(host) > ACCT_HOST_MAX)
-			continue;
-		/* Only names that exist are worth a connection. */
-		if (dns_query(host, DNS_A, left_ms(s), s->stop_fd, &a) != DNS_OK)
+		if (!guess_name(s, prefix[h], host, sizeof host))
 			continue;
 		struct disc_candidate best = { .score = -1000 };
 		for (int k = 0; k < 2 && left_ms(s) > 0; k++) {
@@ -441,11 +460,11 @@ src_guess(struct source *s)
 			c.smtp.security = secs[k];
 			const char *how = secs[k] == SEC_SSL ? "implicit TLS" : "STARTTLS";
 			if (!pc.cert_ok) {
-				c.score += GUESS_BAD_CERT;
+				c.score += BAD_CERT;
 				str_printf(c.why, sizeof c.why, "guessed: %s answered EHLO with %s, "
 				           "but its certificate failed the check (%s)", host, how, pc.why);
 			} else if (!pc.auth[0]) {
-				c.score += GUESS_NO_AUTH;
+				c.score += NO_AUTH;
 				str_printf(c.why, sizeof c.why, "guessed: %s answered EHLO with %s, "
 				           "but offers no AUTH", host, how);
 			} else {
@@ -456,19 +475,82 @@ src_guess(struct source *s)
 			if (c.score > best.score)
 				best = c;
 		}
-		struct disc_candidate *c;
-		if (best.score > -1000 && (c = add(s, DISC_GUESS))) {
-			int score = best.score;
-			*c = best;
-			c->score = score;
-		}
+		keep_best(s, &best);
 	}
 	if (s->n == 0)
 		note(s, "guessing: none of smtp.%s, mail.%s or %s answered with TLS "
 		     "(%u tried)", s->domain, s->domain, s->domain, tried);
 }
 
-enum { K_MX, K_AUTOCONFIG, K_WELLKNOWN, K_SRV, K_GUESS, K_COUNT };
+/* imap. and mail. on the implicit-TLS and STARTTLS ports, checked up to
+ * CAPABILITY after TLS: the best that passes the certificate check is the
+ * IMAP side of the candidates that have none (see fill_imap). */
+static void
+src_guess_imap(struct source *s)
+{
+	static const char *const prefix[] = { "imap.", "mail." };
+	unsigned ports[2] = { s->o->guess_imaps_port ? s->o->guess_imaps_port : 993,
+	                      s->o->guess_imap_port ? s->o->guess_imap_port : 143 };
+	const enum security secs[2] = { SEC_SSL, SEC_STARTTLS };
+	char host[ACCT_HOST_MAX + 8];
+	struct disc_candidate best = { .score = -1000 };
+	char bad[256] = "";
+	unsigned tried = 0;
+
+	for (size_t h = 0; h < 2 && left_ms(s) > 0; h++) {
+		if (!guess_name(s, prefix[h], host, sizeof host))
+			continue;
+		for (int k = 0; k < 2 && left_ms(s) > 0; k++) {
+			struct probe_check pc;
+			int secs_left = (left_ms(s) + 999) / 1000;
+			const char *how = secs[k] == SEC_SSL ? "implicit TLS" : "STARTTLS";
+			tried++;
+			probe_check_imap(host, ports[k], secs[k], s->o->ca_file, secs_left,
+			                 s->stop_fd, &pc);
+			if (!pc.tls)
+				continue;
+			if (!pc.cert_ok) {
+				/* Never the IMAP side of an account: said in a note. With
+				 * implicit TLS the handshake fails before any greeting. */
+				if (!bad[0])
+					str_printf(bad, sizeof bad, "IMAP on %s port %u (%s): the "
+					           "certificate failed the check (%s)", host, ports[k],
+					           how, pc.why);
+				continue;
+			}
+			if (!pc.reached)
+				continue;
+			struct disc_candidate c = { .source = DISC_GUESS, .score = rank_of[DISC_GUESS],
+			                            .has_imap = true };
+			str_copy(c.imap.host, sizeof c.imap.host, host);
+			c.imap.port = ports[k];
+			c.imap.security = secs[k];
+			if (pc.logindisabled && !pc.auth[0]) {
+				c.score += NO_AUTH;
+				str_printf(c.why, sizeof c.why, "%s answered IMAP with %s, but "
+				           "LOGINDISABLED and no AUTH", host, how);
+			} else if (pc.auth[0]) {
+				str_printf(c.why, sizeof c.why, "%s answered IMAP with %s and "
+				           "AUTH=%s%s", host, how, pc.auth,
+				           pc.logindisabled ? " (LOGINDISABLED)" : "");
+			} else {
+				str_printf(c.why, sizeof c.why, "%s answered IMAP with %s and "
+				           "LOGIN", host, how);
+			}
+			/* The first best: imap. before mail., implicit TLS first. */
+			if (c.score > best.score)
+				best = c;
+		}
+	}
+	keep_best(s, &best);
+	if (bad[0])
+		note(s, "guessing: %s", bad);
+	else if (s->n == 0)
+		note(s, "guessing: neither imap.%s nor mail.%s answered IMAP with TLS "
+		     "(%u tried)", s->domain, s->domain, tried);
+}
+
+enum { K_MX, K_AUTOCONFIG, K_WELLKNOWN, K_SRV, K_GUESS, K_GUESS_IMAP, K_COUNT };
 
 static void *
 run_source(void *arg)
@@ -483,28 +565,42 @@ run_source(void *arg)
 		src_guess(s);
 		(void)!write(s->done_fd, "d", 1);
 		break;
+	case K_GUESS_IMAP:
+		src_guess_imap(s);
+		(void)!write(s->done_fd, "d", 1);
+		break;
 	}
 	return NULL;
 }
 
 /* ---- ranking ------------------------------------------------------------- */
 
-/* Guessing runs probes, whose steps each have their own timeout: it is
- * stopped through its own descriptor at the deadline or on the caller's
- * cancel, whichever comes first, so that the whole run keeps its deadline. */
+/* Guessing and checking run probes, whose steps each have their own
+ * timeout: they are stopped through their own descriptor at the deadline or
+ * on the caller's cancel, whichever comes first, so that the whole run keeps
+ * its deadline. Each of the n threads writes one byte to done_fd when it
+ * ends. */
 static void
-wait_guess(const struct disc_options *o, int done_fd, int stop_fd_w,
-           int64_t deadline)
+wait_threads(const struct disc_options *o, int done_fd, int stop_fd_w,
+           int64_t deadline, int n)
 {
 	struct pollfd pf[2] = { { .fd = done_fd, .events = POLLIN },
 	                        { .fd = o->cancel_fd, .events = POLLIN } };
-	for (;;) {
+	while (n > 0) {
 		int64_t left = deadline - now_ms();
+		char b[4];
 		if (left <= 0)
 			break;
-		if (poll(pf, o->cancel_fd >= 0 ? 2 : 1, (int)left) < 0 && errno == EINTR)
+		int r = poll(pf, o->cancel_fd >= 0 ? 2 : 1, (int)left);
+		if (r < 0 && errno == EINTR)
 			continue;
-		break;      /* guessing ended, the caller cancelled, or the deadline */
+		if (r <= 0 || (o->cancel_fd >= 0 && pf[1].revents))
+			break;      /* the deadline, or the caller cancelled */
+		ssize_t got = read(done_fd, b, sizeof b);
+		if (got > 0)
+			n -= (int)got;
+		else if (got == 0 || (errno != EAGAIN && errno != EINTR))
+			break;
 	}
 	(void)!write(stop_fd_w, "s", 1);
 }
@@ -551,6 +647,123 @@ merge(struct disc_result *r, const struct disc_candidate *c)
 		r->c[r->n++] = *c;
 }
 
+static int cmp_cand(const void *a, const void *b);
+
+/* ---- checking what the other sources found -------------------------------- */
+
+/* A found server gets the same check as a guessed one, all in parallel once
+ * the sources are done, in what is left of the deadline and stopped like
+ * guessing. Only a check that reached TLS changes the rank: a server this
+ * machine cannot reach now may still be right (said in a note). */
+struct check_job {
+	struct disc_candidate *c;
+	const struct disc_options *o;
+	int64_t deadline;
+	int stop_fd, done_fd;
+	struct probe_check pc;
+	pthread_t th;
+};
+
+static void *
+run_check(void *arg)
+{
+	struct check_job *j = arg;
+	int64_t left = j->deadline - now_ms();
+	probe_check_smtp(j->c->smtp.host, j->c->smtp.port, j->c->smtp.security,
+	                 j->o->ca_file, left > 0 ? (int)((left + 999) / 1000) : 1,
+	                 j->stop_fd, &j->pc);
+	(void)!write(j->done_fd, "d", 1);
+	return NULL;
+}
+
+static void
+apply_check(struct disc_result *r, struct check_job *j)
+{
+	struct disc_candidate *c = j->c;
+	const struct probe_check *pc = &j->pc;
+	size_t n = strlen(c->why);
+	const char *how = c->smtp.security == SEC_SSL ? "implicit TLS" :
+	                  c->smtp.security == SEC_STARTTLS ? "STARTTLS" : "no TLS";
+	char buf[256];
+
+	if (!pc->tls) {
+		str_printf(buf, sizeof buf, "check of %s port %u: %s", c->smtp.host,
+		           c->smtp.port, pc->why[0] ? pc->why : "no TLS");
+		result_note(r, buf);
+	} else if (!pc->cert_ok) {
+		c->score += BAD_CERT;
+		str_printf(c->why + n, sizeof c->why - n, "; checked: %s, but its "
+		           "certificate failed the check (%s)", how, pc->why);
+	} else if (!pc->auth[0]) {
+		c->score += NO_AUTH;
+		str_printf(c->why + n, sizeof c->why - n, "; checked: %s, but no AUTH",
+		           how);
+	} else {
+		str_printf(c->why + n, sizeof c->why - n, "; checked: %s and AUTH %s",
+		           how, pc->auth);
+	}
+}
+
+static void
+check_found(const struct disc_options *o, struct disc_result *r, int64_t deadline)
+{
+	struct check_job job[CHECKS_MAX];
+	int stop[2], done[2];
+	int n = 0;
+
+	if (deadline - now_ms() <= 0)
+		return;
+	if (pipe2(stop, O_CLOEXEC | O_NONBLOCK) < 0)
+		return;
+	if (pipe2(done, O_CLOEXEC | O_NONBLOCK) < 0) {
+		close(stop[0]);
+		close(stop[1]);
+		return;
+	}
+	qsort(r->c, r->n, sizeof r->c[0], cmp_cand);
+	for (size_t i = 0; i < r->n && n < CHECKS_MAX; i++) {
+		if (r->c[i].source == DISC_GUESS)
+			continue;       /* checked already */
+		struct check_job *j = &job[n];
+		memset(j, 0, sizeof *j);
+		j->c = &r->c[i];
+		j->o = o;
+		j->deadline = deadline;
+		j->stop_fd = stop[0];
+		j->done_fd = done[1];
+		if (pthread_create(&j->th, NULL, run_check, j) == 0)
+			n++;
+	}
+	wait_threads(o, done[0], stop[1], deadline, n);
+	struct pollfd pf = { .fd = o->cancel_fd, .events = POLLIN };
+	if (o->cancel_fd >= 0 && poll(&pf, 1, 0) > 0)
+		r->cancelled = true;
+	for (int k = 0; k < n; k++) {
+		pthread_join(job[k].th, NULL);
+		apply_check(r, &job[k]);
+	}
+	for (int i = 0; i < 2; i++) {
+		close(stop[i]);
+		close(done[i]);
+	}
+}
+
+/* The guessed IMAP server is the IMAP side of every candidate in the
+ * address's domain that has none; the "why" says what it showed. */
+static void
+fill_imap(struct disc_result *r, const struct disc_candidate *g, const char *domain)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct disc_candidate *c = &r->c[i];
+		size_t n = strlen(c->why);
+		if (c->has_imap || !within(c->smtp.host, domain))
+			continue;
+		c->has_imap = true;
+		c->imap = g->imap;
+		str_printf(c->why + n, sizeof c->why - n, "; IMAP guessed: %s", g->why);
+	}
+}
+
 static int
 cmp_cand(const void *a, const void *b)
 {
@@ -589,7 +802,7 @@ discover_run(const struct disc_options *o, struct disc_result *out)
 		src[k].kind = k;
 		src[k].stop_fd = stop[0];
 		src[k].done_fd = done[1];
-		if ((k == K_GUESS && !guess) ||
+		if (((k == K_GUESS || k == K_GUESS_IMAP) && !guess) ||
 		    pthread_create(&src[k].th, NULL, run_source, &src[k]) != 0)
 			src[k].kind = -1;
 	}
@@ -614,18 +827,25 @@ discover_run(const struct disc_options *o, struct disc_result *out)
 	for (size_t i = 0; i < local.n; i++)
 		merge(out, &local.c[i]);
 
+	int guessing = (src[K_GUESS].kind >= 0) + (src[K_GUESS_IMAP].kind >= 0);
 	for (int k = 0; k < K_COUNT; k++) {
 		if (src[k].kind < 0)
 			continue;
-		if (k == K_GUESS)
-			wait_guess(o, done[0], stop[1], t0 + timeout);
+		if (guessing && (k == K_GUESS || k == K_GUESS_IMAP)) {
+			wait_threads(o, done[0], stop[1], t0 + timeout, guessing);
+			guessing = 0;
+		}
 		pthread_join(src[k].th, NULL);
-		for (size_t i = 0; i < src[k].n; i++)
+		for (size_t i = 0; i < src[k].n && k != K_GUESS_IMAP; i++)
 			merge(out, &src[k].c[i]);
 		for (size_t i = 0; i < src[k].nnotes; i++)
 			result_note(out, src[k].note[i]);
 		out->cancelled |= src[k].cancelled;
 	}
+	if (!out->cancelled)
+		check_found(o, out, t0 + timeout);
+	if (src[K_GUESS_IMAP].kind >= 0 && src[K_GUESS_IMAP].n)
+		fill_imap(out, &src[K_GUESS_IMAP].c[0], domain);
 	for (size_t i = 0; i < out->n; i++) {
 		struct disc_candidate *d = &out->c[i];
 		bool spoofable = d->source != DISC_PRESET && d->source != DISC_ISPDB;

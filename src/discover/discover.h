@@ -3,8 +3,10 @@
  * presets by domain, the domain's MX matched against the presets' MX
  * suffixes and its base domain looked up in the ISPDB, the ISPDB by
  * domain, the ISP's autoconfig over HTTPS, DNS SRV (RFC 6186/8314), and
- * usual host names checked with a real greeting, EHLO and a certificate
- * check (no AUTH is sent).
+ * usual host names checked with a real greeting, EHLO (IMAP: CAPABILITY)
+ * and a certificate check (no AUTH, LOGIN or AUTHENTICATE is sent); the
+ * SMTP servers the other sources found get the same check afterwards, in
+ * what is left of the deadline, and it re-ranks them.
  * Results are data, ranked, each saying where it came from; nothing here
  * prints and no credential is ever sent. */
 #ifndef FLUENZR_DISCOVER_H
@@ -61,6 +63,8 @@ struct disc_options {
 	const struct preset_list *presets;
 	/* The ports guessing tries, implicit TLS and STARTTLS; 0: 465, 587. */
 	unsigned guess_ssl_port, guess_starttls_port;
+	/* The same for IMAP; 0: 993, 143. */
+	unsigned guess_imaps_port, guess_imap_port;
 	bool no_guess;                      /* skip guessing */
 };
 

@@ -988,30 +988,40 @@ read_ca_file(struct probe *p)
 	return -1;
 }
 
-int
-probe_check_smtp(const char *host, unsigned port, enum security sec,
-                 const char *ca_file, int timeout_s, int cancel_fd,
-                 struct probe_check *out)
+/* The checks of discovery: the connect phase of one server on a throwaway
+ * account that has no password at all, so nothing here could send one. */
+static int
+check_server(bool imap, const char *host, unsigned port, enum security sec,
+             const char *ca_file, int timeout_s, int cancel_fd,
+             struct probe_check *out)
 {
 	struct account a;
 	struct probe_opts o;
 	struct probe *p;
+	const char *reached_step = imap ? "imap.greeting" : "smtp.ehlo";
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	account_init(&a);
 	str_copy(a.email, sizeof(a.email), "discovery@invalid");
 	if (str_copy(a.smtp_host, sizeof(a.smtp_host), host) < 0 ||
+	    (imap && str_copy(a.imap_host, sizeof(a.imap_host), host) < 0) ||
 	    (ca_file && str_copy(a.ca_file, sizeof(a.ca_file), ca_file) < 0)) {
 		str_copy(out->why, sizeof(out->why), "host name or CA path too long");
 		return -1;
 	}
-	a.smtp_port = port;
-	a.smtp_security = sec;
+	if (imap) {
+		a.imap_port = port;
+		a.imap_security = sec;
+	} else {
+		a.smtp_port = port;
+		a.smtp_security = sec;
+	}
 	probe_opts_default(&o);
 	o.timeout_s = timeout_s > 0 ? timeout_s : 1;
-	o.no_send = o.smtp_only = true;
-	/* No password at all: nothing here could send one. */
+	o.no_send = true;
+	o.smtp_only = !imap;
+	o.imap_only = imap;
 	if (!(p = probe_new(&a, NULL, NULL, NULL, &o))) {
 		str_copy(out->why, sizeof(out->why), "out of memory");
 		return -1;
@@ -1025,10 +1035,10 @@ probe_check_smtp(const char *host, unsigned port, enum security sec,
 		}
 	}
 	if (read_ca_file(p) == 0)
-		rc = probe_smtp_check(p, out);
+		rc = imap ? probe_imap_check(p, out) : probe_smtp_check(p, out);
 	out->cert_ok = rc == 0 && out->tls;
 	for (size_t i = 0; i < p->res.nsteps; i++)
-		if (!strcmp(p->res.steps[i].name, "smtp.ehlo") && p->res.steps[i].ok)
+		if (!strcmp(p->res.steps[i].name, reached_step) && p->res.steps[i].ok)
 			out->reached = true;
 	for (size_t i = 0; i < p->res.nsteps && !out->why[0]; i++)
 		if (p->res.steps[i].done && !p->res.steps[i].ok)
@@ -1036,6 +1046,22 @@ probe_check_smtp(const char *host, unsigned port, enum security sec,
 			           p->res.steps[i].detail);
 	probe_free(p);
 	return rc;
+}
+
+int
+probe_check_smtp(const char *host, unsigned port, enum security sec,
+                 const char *ca_file, int timeout_s, int cancel_fd,
+                 struct probe_check *out)
+{
+	return check_server(false, host, port, sec, ca_file, timeout_s, cancel_fd, out);
+}
+
+int
+probe_check_imap(const char *host, unsigned port, enum security sec,
+                 const char *ca_file, int timeout_s, int cancel_fd,
+                 struct probe_check *out)
+{
+	return check_server(true, host, port, sec, ca_file, timeout_s, cancel_fd, out);
 }
 
 static void

@@ -96,14 +96,21 @@ void probe_free(struct probe *p);
  * system's), EHLO again; then QUIT. No AUTH is ever sent. Each step ends
  * within timeout_s or when cancel_fd (-1: none) is readable. */
 struct probe_check {
-	bool reached;            /* greeting and EHLO */
+	bool reached;            /* greeting and EHLO (IMAP: the greeting) */
 	bool tls;                /* TLS handshake done */
 	bool cert_ok;            /* and the certificate is valid for host */
 	bool starttls;           /* STARTTLS offered (on a plain connection) */
+	bool logindisabled;      /* IMAP: LOGINDISABLED after TLS */
 	char auth[128];          /* AUTH mechanisms after TLS, "" if none */
 	char why[PROBE_DETAIL];  /* the first failure, sanitised; "" if none */
 };
 int probe_check_smtp(const char *host, unsigned port, enum security sec,
+                     const char *ca_file, int timeout_s, int cancel_fd,
+                     struct probe_check *out);
+/* The same for an IMAP server: greeting, TLS (993 implicit, 143 STARTTLS)
+ * with the certificate verified for host, and CAPABILITY after TLS; no
+ * LOGIN or AUTHENTICATE is sent. */
+int probe_check_imap(const char *host, unsigned port, enum security sec,
                      const char *ca_file, int timeout_s, int cancel_fd,
                      struct probe_check *out);
 /* ---- sending (outgoing.c, probe_send()) ---- */

@@ -20,6 +20,7 @@ struct ictx {
 	struct probe_io io;
 	mailimap *imap;
 	bool idle, logindisabled, starttls;
+	char auth[128];          /* the AUTH= mechanisms, space-separated */
 };
 
 static const char *
@@ -112,11 +113,25 @@ read_caps(struct ictx *x, struct mailimap_capability_data *cap)
 	clistiter *it;
 
 	x->idle = x->logindisabled = x->starttls = false;
+	x->auth[0] = '\0';
 	if (!cap || !cap->cap_list)
 		return;
 	for (it = clist_begin(cap->cap_list); it; it = clist_next(it)) {
 		struct mailimap_capability *c = clist_content(it);
 
+		if (c->cap_type == MAILIMAP_CAPABILITY_AUTH_TYPE &&
+		    c->cap_data.cap_auth_type) {
+			char m[64];
+			size_t n = strlen(x->auth);
+
+			probe_clean(x->p, m, sizeof(m), c->cap_data.cap_auth_type,
+			            strlen(c->cap_data.cap_auth_type), false);
+			/* A list that does not fit is cut at a whole name. */
+			if (n + strlen(m) + 2 < sizeof(x->auth))
+				str_printf(x->auth + n, sizeof(x->auth) - n, "%s%s",
+				           n ? " " : "", m);
+			continue;
+		}
 		if (c->cap_type != MAILIMAP_CAPABILITY_NAME || !c->cap_data.cap_name)
 			continue;
 		if (strcasecmp(c->cap_data.cap_name, "IDLE") == 0)
@@ -211,59 +226,107 @@ do_reply_check(struct ictx *x)
 	return 0;
 }
 
+/* Connect, TLS (implicit or STARTTLS, verified), greeting and CAPABILITY:
+ * everything before a credential. 0 when all passed. */
+static int
+connect_phase(struct ictx *x)
+{
+	struct probe *p = x->p;
+	struct probe_step *s;
+	enum security sec = p->a.imap_security;
+	const char *host = p->a.imap_host;
+	char d[PROBE_DETAIL];
+	int r;
+
+	probe_io_init(p, &x->io, true, true);
+	if (probe_open(p, &x->io, true, host, p->a.imap_port) < 0)
+		return -1;
+	if (sec == SEC_SSL && probe_tls(p, &x->io, true, host, p->a.imap_port) < 0)
+		return -1;
+	if (probe_stream_open(&x->io) < 0 || !(x->imap = mailimap_new(0, NULL))) {
+		probe_fail_internal(&p->sink, true, STAGE_CONNECT);
+		return -1;
+	}
+	s = begin(x, "imap.greeting");
+	r = mailimap_connect(x->imap, x->io.stream);
+	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
+	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+		fail_cmd(x, STAGE_GREETING, r);
+		probe_step_end(p, s, false, "%s", detail(x, r, d, sizeof(d)));
+		return -1;
+	}
+	probe_step_end(p, s, true, "%s", imap_text(x, d, sizeof(d)));
+	if (sec == SEC_STARTTLS) {
+		s = begin(x, "imap.starttls");
+		r = mailimap_starttls(x->imap);
+		if (r != MAILIMAP_NO_ERROR) {
+			fail_cmd(x, STAGE_STARTTLS, r);
+			probe_step_end(p, s, false, "%s", detail(x, r, d, sizeof(d)));
+			return -1;
+		}
+		/* Bytes buffered before the handshake could be injected. */
+		if (x->imap->imap_stream && x->imap->imap_stream->read_buffer_len > 0) {
+			probe_fail_reply(&p->sink, true, STAGE_STARTTLS, 0,
+			                 "clear-text data after the STARTTLS reply", NULL);
+			probe_step_end(p, s, false,
+			               "the server sent clear-text data after STARTTLS (refused)");
+			return -1;
+		}
+		probe_step_end(p, s, true, "%s", imap_text(x, d, sizeof(d)));
+		if (probe_tls(p, &x->io, true, host, p->a.imap_port) < 0)
+			return -1;
+	}
+	if (sec != SEC_NONE)
+		probe_sink_tls_on(&p->sink);
+	return do_capability(x);
+}
+
+static void
+ictx_close(struct ictx *x)
+{
+	if (x->imap) {
+		x->imap->imap_stream = NULL;   /* closed by probe_io */
+		mailimap_free(x->imap);
+		x->imap = NULL;
+	}
+	probe_io_close(&x->io);
+}
+
+int
+probe_imap_check(struct probe *p, struct probe_check *out)
+{
+	struct ictx x;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	x.p = p;
+	rc = connect_phase(&x);
+	/* STARTTLS was offered when the server accepted it. */
+	for (size_t i = 0; i < p->res.nsteps; i++)
+		if (!strcmp(p->res.steps[i].name, "imap.starttls") && p->res.steps[i].ok)
+			out->starttls = true;
+	out->tls = p->res.ntls > 0;
+	if (rc == 0) {
+		str_copy(out->auth, sizeof(out->auth), x.auth);
+		out->logindisabled = x.logindisabled;
+		net_set_timeout(&x.io.conn, 2);
+		mailimap_logout(x.imap);
+	}
+	ictx_close(&x);
+	return rc;
+}
+
 int
 probe_imap_run(struct probe *p, bool check_reply)
 {
 	struct ictx x;
 	struct probe_step *s;
-	enum security sec = p->a.imap_security;
-	const char *host = p->a.imap_host;
 	char d[PROBE_DETAIL];
 	int r, rc = -1;
 
 	memset(&x, 0, sizeof(x));
 	x.p = p;
-	probe_io_init(p, &x.io, true, true);
-	if (probe_open(p, &x.io, true, host, p->a.imap_port) < 0)
-		goto out;
-	if (sec == SEC_SSL && probe_tls(p, &x.io, true, host, p->a.imap_port) < 0)
-		goto out;
-	if (probe_stream_open(&x.io) < 0 || !(x.imap = mailimap_new(0, NULL))) {
-		probe_fail_internal(&p->sink, true, STAGE_CONNECT);
-		goto out;
-	}
-	s = begin(&x, "imap.greeting");
-	r = mailimap_connect(x.imap, x.io.stream);
-	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
-	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-		fail_cmd(&x, STAGE_GREETING, r);
-		probe_step_end(p, s, false, "%s", detail(&x, r, d, sizeof(d)));
-		goto out;
-	}
-	probe_step_end(p, s, true, "%s", imap_text(&x, d, sizeof(d)));
-	if (sec == SEC_STARTTLS) {
-		s = begin(&x, "imap.starttls");
-		r = mailimap_starttls(x.imap);
-		if (r != MAILIMAP_NO_ERROR) {
-			fail_cmd(&x, STAGE_STARTTLS, r);
-			probe_step_end(p, s, false, "%s", detail(&x, r, d, sizeof(d)));
-			goto out;
-		}
-		/* Bytes buffered before the handshake could be injected. */
-		if (x.imap->imap_stream && x.imap->imap_stream->read_buffer_len > 0) {
-			probe_fail_reply(&p->sink, true, STAGE_STARTTLS, 0,
-			                 "clear-text data after the STARTTLS reply", NULL);
-			probe_step_end(p, s, false,
-			               "the server sent clear-text data after STARTTLS (refused)");
-			goto out;
-		}
-		probe_step_end(p, s, true, "%s", imap_text(&x, d, sizeof(d)));
-		if (probe_tls(p, &x.io, true, host, p->a.imap_port) < 0)
-			goto out;
-	}
-	if (sec != SEC_NONE)
-		probe_sink_tls_on(&p->sink);
-	if (do_capability(&x) < 0)
+	if (connect_phase(&x) < 0)
 		goto out;
 
 	s = begin(&x, "imap.login");
@@ -305,10 +368,6 @@ probe_imap_run(struct probe *p, bool check_reply)
 	net_set_timeout(&x.io.conn, 2);
 	mailimap_logout(x.imap);
 out:
-	if (x.imap) {
-		x.imap->imap_stream = NULL;   /* closed by probe_io */
-		mailimap_free(x.imap);
-	}
-	probe_io_close(&x.io);
+	ictx_close(&x);
 	return rc;
 }

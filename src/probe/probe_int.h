@@ -248,6 +248,8 @@ int probe_smtp_quick(struct probe *p, const char *host, unsigned port,
 /* The connect phase of probe_check_smtp() on p's account, certificate
  * verified; fills out's tls, starttls, auth. 0 when it all worked. */
 int probe_smtp_check(struct probe *p, struct probe_check *out);
+/* The same for IMAP: up to CAPABILITY after TLS, no credential. */
+int probe_imap_check(struct probe *p, struct probe_check *out);
 /* The messages of snd over one connection (probe_send()). */
 int probe_smtp_send(struct probe *p, const struct probe_sender *snd);
 /* probe_imap.c */
