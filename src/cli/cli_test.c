@@ -15,6 +15,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "app.h"
 #include "cli.h"
 #include "cli_int.h"
@@ -83,11 +84,11 @@ release_sigint(const struct sigaction *old_int, const struct sigaction *old_term
 static int
 usage_error(const char *msg)
 {
-	fprintf(stderr, "fluenzr-tui test: %s\n", msg);
-	fputs("Usage: fluenzr-tui test ACCOUNT [--no-send] [--smtp-only | --imap-only]"
+	fprintf(stderr, _("fluenzr-tui test: %s\n"), msg);
+	fputs(_("Usage: fluenzr-tui test ACCOUNT [--no-send] [--smtp-only | --imap-only]"
 	      " [--timeout S] [--reply-wait S] [--json] [--transcript]\n"
 	      "       fluenzr-tui test --all [--jobs N] [--timeout S] [--json]\n"
-	      "       fluenzr-tui check --all [--changed] [--send] [--jobs N] [--timeout S] [--json]\n",
+	      "       fluenzr-tui check --all [--changed] [--send] [--jobs N] [--timeout S] [--json]\n"),
 	      stderr);
 	return EX_USAGE;
 }
@@ -101,13 +102,13 @@ parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 	char msg[256];
 
 	if (!v) {
-		str_printf(msg, sizeof(msg), "%s needs a value", opt);
+		str_printf(msg, sizeof(msg), _("%s needs a value"), opt);
 		return usage_error(msg);
 	}
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno || end == v || *end || n < lo || n > hi) {
-		str_printf(msg, sizeof(msg), "%s wants a number from %d to %d, not '%s'",
+		str_printf(msg, sizeof(msg), _("%s wants a number from %d to %d, not '%s'"),
 		           opt, lo, hi, v);
 		return usage_error(msg);
 	}
@@ -138,8 +139,10 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct test_opts *o,
 			continue;
 		if (strcmp(a, "--all") == 0)
 			o->all = true;
-		else if (strcmp(a, "--json") == 0)
+		else if (strcmp(a, "--json") == 0) {
 			o->json = true;
+			i18n_for_programs();
+		}
 		else if (strcmp(a, "--transcript") == 0)
 			o->transcript = true;
 		else if (strcmp(a, "--no-send") == 0)
@@ -169,28 +172,28 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct test_opts *o,
 		} else if (a[0] == '-') {
 			char msg[256];
 
-			str_printf(msg, sizeof(msg), "unknown option '%s'", a);
+			str_printf(msg, sizeof(msg), _("unknown option '%s'"), a);
 			return usage_error(msg);
 		} else if (!o->account) {
 			o->account = a;
 		} else {
 			char msg[512];
 
-			str_printf(msg, sizeof(msg), "one account at a time ('%s' is one "
-			           "too many); use --all for every account", a);
+			str_printf(msg, sizeof(msg), _("one account at a time ('%s' is one "
+			           "too many); use --all for every account"), a);
 			return usage_error(msg);
 		}
 	}
 	if (o->po.smtp_only && o->po.imap_only)
-		return usage_error("--smtp-only and --imap-only exclude each other");
+		return usage_error(_("--smtp-only and --imap-only exclude each other"));
 	if (o->all && o->account)
-		return usage_error("give an ACCOUNT or --all, not both");
+		return usage_error(_("give an ACCOUNT or --all, not both"));
 	if (!o->all && !o->account)
-		return usage_error("which account? (or --all)");
+		return usage_error(_("which account? (or --all)"));
 	if (o->all && o->transcript)
-		return usage_error("--transcript works with one account only");
+		return usage_error(_("--transcript works with one account only"));
 	if (check && !o->all)
-		return usage_error("check works on every account: check --all");
+		return usage_error(_("check works on every account: check --all"));
 	return 0;
 }
 
@@ -237,11 +240,11 @@ cli_print_result(FILE *f, const struct probe_result *r)
 	if (d->cat == DIAG_OK) {
 		fprintf(f, "%s %s\n", cli_mark(true), d->title[0] ? d->title : diag_cat_title(DIAG_OK));
 		if (r->message_id[0])
-			fprintf(f, "  test message: %s\n", r->message_id);
+			fprintf(f, _("  test message: %s\n"), r->message_id);
 		if (r->reply_detection == 1)
-			fprintf(f, "  seen in INBOX after %lld ms\n", (long long)r->reply_ms);
+			fprintf(f, _("  seen in INBOX after %lld ms\n"), (long long)r->reply_ms);
 		else if (r->reply_detection == 0)
-			fprintf(f, "  not seen in INBOX in time\n");
+			fprintf(f, _("  not seen in INBOX in time\n"));
 		return;
 	}
 	cli_print_diagnosis(f, d);
@@ -256,18 +259,18 @@ cli_print_diagnosis(FILE *f, const struct diagnosis *d)
 	        d->title[0] ? d->title : diag_cat_title(d->cat), diag_cat_name(d->cat),
 	        d->reason[0] ? ": " : "", d->reason);
 	if (d->reply[0])
-		fprintf(f, "  server said: %s\n", d->reply);
+		fprintf(f, _("  server said: %s\n"), d->reply);
 	if (d->evidence[0])
-		fprintf(f, "  based on: %s\n", d->evidence);
+		fprintf(f, _("  based on: %s\n"), d->evidence);
 	if (d->nfixes) {
-		fprintf(f, "  what to check:\n");
+		fprintf(f, _("  what to check:\n"));
 		for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
 			fprintf(f, "   - %s\n", d->fixes[i]);
 	}
 	if (d->suggestion[0])
-		fprintf(f, "  suggestion: %s\n", d->suggestion);
+		fprintf(f, _("  suggestion: %s\n"), d->suggestion);
 	if (d->pin_candidate[0])
-		fprintf(f, "  certificate fingerprint: %s\n", d->pin_candidate);
+		fprintf(f, _("  certificate fingerprint: %s\n"), d->pin_candidate);
 }
 
 void
@@ -308,7 +311,7 @@ print_transcript(const struct probe_result *r)
 {
 	size_t i;
 
-	printf("\ntranscript:\n");
+	printf(_("\ntranscript:\n"));
 	for (i = 0; i < r->ntranscript; i++)
 		printf("%7lld ms %c: %s\n", (long long)r->transcript[i].t_ms,
 		       r->transcript[i].dir, r->transcript[i].text);
@@ -446,16 +449,16 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 	memset(&jb, 0, sizeof(jb));
 	e = store_account_get(c->st, o->account, &jb.a);
 	if (e == STORE_ENOENT) {
-		fprintf(stderr, "fluenzr-tui: no account '%s' (see: fluenzr-tui account list)\n",
+		fprintf(stderr, _("fluenzr-tui: no account '%s' (see: fluenzr-tui account list)\n"),
 		        o->account);
 		return EX_NOINPUT;
 	}
 	if (e != STORE_OK) {
-		fprintf(stderr, "fluenzr-tui: %s: %s\n", o->account, store_strerror(e));
+		fprintf(stderr, _("fluenzr-tui: %s: %s\n"), o->account, store_strerror(e));
 		return cli_store_exit(e);
 	}
 	if (o->po.imap_only && !jb.a.imap_host[0]) {
-		fprintf(stderr, "fluenzr-tui test: %s has no IMAP server (--imap-only)\n",
+		fprintf(stderr, _("fluenzr-tui test: %s has no IMAP server (--imap-only)\n"),
 		        jb.a.email);
 		return EX_USAGE;
 	}
@@ -464,7 +467,7 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 	if (!o->json) {
 		bool smtp = !o->po.imap_only, imap = jb.a.imap_host[0] && !o->po.smtp_only;
 
-		printf("Testing %s (", jb.a.email);
+		printf(_("Testing %s ("), jb.a.email);
 		if (smtp)
 			printf("SMTP %s:%u %s", jb.a.smtp_host, jb.a.smtp_port,
 			       security_name(jb.a.smtp_security));
@@ -487,8 +490,8 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 		char err[APP_ERR_MAX];
 
 		if (!o->json)
-			printf("The OAuth token was refused: refreshing it and trying "
-			       "once more\n");
+			printf(_("The OAuth token was refused: refreshing it and trying "
+			       "once more\n"));
 		if (app_run_prepare_retry(c->st, &jb.a, presets, &o->po, &again, err,
 		                          sizeof err) != 0) {
 			release_sigint(&oi, &ot);
@@ -574,14 +577,14 @@ not_run_result(const struct job *jb, struct probe_result *r)
 	d->stage = STAGE_NONE;
 	if (jb->cat == DIAG_CANCELLED) {
 		str_copy(d->reason, sizeof(d->reason), "user");
-		str_copy(d->title, sizeof(d->title), "Not tested: the run was interrupted");
+		str_copy(d->title, sizeof(d->title), _("Not tested: the run was interrupted"));
 	} else {
 		str_copy(d->reason, sizeof(d->reason), "password_unreadable");
 		str_copy(d->title, sizeof(d->title),
-		         "Not tested: its password could not be opened");
+		         _("Not tested: its password could not be opened"));
 		str_copy(d->fixes[0], sizeof(d->fixes[0]),
-		         "Run `fluenzr-tui store check`, then set the password again "
-		         "with `fluenzr-tui account edit`.");
+		         _("Run `fluenzr-tui store check`, then set the password again "
+		         "with `fluenzr-tui account edit`."));
 		d->nfixes = 1;
 	}
 }
@@ -709,7 +712,7 @@ collect_bad(const char *key, const char *problem, void *ud)
 	struct collect *cl = ud;
 
 	cl->bad++;
-	fprintf(stderr, "fluenzr-tui: account %s skipped: %s\n", key, problem);
+	fprintf(stderr, _("fluenzr-tui: account %s skipped: %s\n"), key, problem);
 }
 
 
@@ -736,7 +739,7 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 
 	e = store_account_foreach(c->st, collect_one, collect_bad, &cl);
 	if (e != STORE_OK || cl.oom) {
-		fprintf(stderr, "fluenzr-tui: cannot read the accounts: %s\n",
+		fprintf(stderr, _("fluenzr-tui: cannot read the accounts: %s\n"),
 		        cl.oom ? "out of memory" : store_strerror(e));
 		free(cl.v);
 		return cl.oom ? EX_OSERR : cli_store_exit(e);
@@ -745,7 +748,7 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 		if (o->json)
 			puts("[]");
 		else
-			printf("no accounts to test\n");
+			printf(_("no accounts to test\n"));
 		free(cl.v);
 		return cl.bad ? EX_DATAERR : 0;
 	}
@@ -756,7 +759,7 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	if (!pl.r) {
 		free(probes);
 		free(cl.v);
-		fprintf(stderr, "fluenzr-tui: cannot start the tests: %s\n",
+		fprintf(stderr, _("fluenzr-tui: cannot start the tests: %s\n"),
 		        strerror(errno));
 		return EX_OSERR;
 	}
@@ -837,11 +840,11 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	} else if (o->check) {
 		/* With --changed, a run that changed nothing says nothing. */
 		if (!o->changed)
-			printf("%zu healthy, %zu need attention, %zu failing, %zu not checked\n",
+			printf(_("%zu healthy, %zu need attention, %zu failing, %zu not checked\n"),
 			       pl.nstate[APP_HEALTH_OK], pl.nstate[APP_HEALTH_ATTENTION],
 			       pl.nstate[APP_HEALTH_FAILING], pl.nstate[APP_HEALTH_UNTESTED]);
 	} else {
-		printf("%zu of %zu accounts ok\n", nok, cl.n);
+		printf(ngettext("%zu of %zu account ok\n", "%zu of %zu accounts ok\n", cl.n), nok, cl.n);
 	}
 	fflush(stdout);
 	free(probes);
@@ -870,7 +873,7 @@ run_command(struct cli_ctx *c, int argc, char **argv, bool check)
 	if ((rc = parse_args(c, argc, argv, &o, check)) != 0)
 		return rc;
 	if (probe_global_init() < 0) {
-		fprintf(stderr, "fluenzr-tui: cannot initialise TLS\n");
+		fprintf(stderr, _("fluenzr-tui: cannot initialise TLS\n"));
 		return EX_SOFTWARE;
 	}
 	if ((rc = cli_open_store(c, false, true)) != 0)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "secmem.h"
 #include "tui.h"
 #include "util.h"
@@ -45,8 +46,8 @@ start_job(struct tui *t, struct tui_diag *d)
 	d->scroll = d->tscroll = 0;
 	d->follow = true;
 	if (!d->job)
-		tui_message(t, true, "The test could not start (too many running, "
-		            "or out of memory).");
+		tui_message(t, true, _("The test could not start (too many running, "
+		            "or out of memory)."));
 	else
 		tui_message(t, false, "%s", "");
 }
@@ -116,9 +117,9 @@ tui_diag_job_event(struct tui *t, struct tui_job *j)
 	if (j->finished) {
 		tui_record_result(t, j);
 		if (j->cat == DIAG_OK)
-			tui_message(t, false, "Test passed.");
+			tui_message(t, false, _("Test passed."));
 		else if (j->cat != DIAG_CANCELLED)
-			tui_message(t, true, "%s: press f for troubleshooting.",
+			tui_message(t, true, _("%s: press f for troubleshooting."),
 			            diag_cat_title(j->cat));
 	}
 	t->dirty = true;
@@ -189,14 +190,14 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 		ADD(NULL, 0, A_NORMAL, "  %s", ti->sha256);
 	}
 	if (j->res.message_id[0])
-		ADD(NULL, 0, A_NORMAL, "Test email sent: Message-ID %s",
+		ADD(NULL, 0, A_NORMAL, _("Test email sent: Message-ID %s"),
 		    j->res.message_id);
 	if (j->res.reply_detection == 1)
-		ADD(NULL, 0, A_NORMAL, "Reply detection: the test email was found "
-		    "in INBOX after %lld ms", (long long)j->res.reply_ms);
+		ADD(NULL, 0, A_NORMAL, _("Reply detection: the test email was found "
+		    "in INBOX after %lld ms"), (long long)j->res.reply_ms);
 	else if (j->res.reply_detection == 0)
-		ADD(NULL, 0, A_NORMAL, "Reply detection: the test email was not "
-		    "found in INBOX in time");
+		ADD(NULL, 0, A_NORMAL, _("Reply detection: the test email was not "
+		    "found in INBOX in time"));
 #undef ADD
 	return n;
 }
@@ -221,21 +222,21 @@ diag_draw(struct tui *t, void *priv)
 	attroff(A_BOLD);
 
 	if (!j) {
-		tui_put(t, 2, 1, COLS - 2, "No test running. Press r to start one.",
+		tui_put(t, 2, 1, COLS - 2, _("No test running. Press r to start one."),
 		        false, true);
 	} else if (j->running) {
-		str_printf(buf, sizeof buf, "%s Testing... a test email is sent to "
-		           "your own address. Esc cancels.", tui_spinner(t));
+		str_printf(buf, sizeof buf, _("%s Testing... a test email is sent to "
+		           "your own address. Esc cancels."), tui_spinner(t));
 		attron(tui_attr(t, CP_WARN));
 		tui_put(t, 2, 1, COLS - 2, buf, false, true);
 		attroff(tui_attr(t, CP_WARN));
 	} else if (j->cat == DIAG_OK) {
-		str_printf(buf, sizeof buf, "%s Everything works.", tui_mark_ok(t));
+		str_printf(buf, sizeof buf, _("%s Everything works."), tui_mark_ok(t));
 		attron(tui_attr(t, CP_OK) | A_BOLD);
 		tui_put(t, 2, 1, COLS - 2, buf, false, true);
 		attroff(tui_attr(t, CP_OK) | A_BOLD);
 	} else {
-		str_printf(buf, sizeof buf, "%s %s (%s). Press f for troubleshooting.",
+		str_printf(buf, sizeof buf, _("%s %s (%s). Press f for troubleshooting."),
 		           tui_mark_fail(t), j->res.diag.title[0] ? j->res.diag.title
 		           : diag_cat_title(j->cat), diag_cat_name(j->cat));
 		attron(tui_attr(t, CP_FAIL) | A_BOLD);
@@ -276,7 +277,7 @@ diag_draw(struct tui *t, void *priv)
 
 		tui_hline(ty, 0, COLS);
 		attron(A_BOLD);
-		tui_put(t, ty, 2, COLS - 4, " Transcript (credentials redacted) ",
+		tui_put(t, ty, 2, COLS - 4, _(" Transcript (credentials redacted) "),
 		        false, false);
 		attroff(A_BOLD);
 		if (d->follow || d->tscroll > (int)j->nlines - tr)
@@ -324,11 +325,11 @@ diag_key(struct tui *t, void *priv, int key)
 		/* A running probe is cancelled and forgotten: its thread ends
 		 * within a second, unseen. */
 		if (j && j->running)
-			tui_message(t, false, "Test cancelled.");
+			tui_message(t, false, _("Test cancelled."));
 		return TUI_POP;         /* diag_close() forgets the test */
 	case ACT_TROUBLE:
 		if (!j || !j->finished)
-			tui_message(t, true, "The test is still running.");
+			tui_message(t, true, _("The test is still running."));
 		else {
 			tui_message(t, false, "%s", "");
 			tui_push(t, &tui_scr_trouble, NULL);
@@ -360,7 +361,7 @@ diag_key(struct tui *t, void *priv, int key)
 }
 
 const struct screen_ops tui_scr_diag = {
-	.ks = KS_DIAG, .title = "Live diagnostics",
+	.ks = KS_DIAG, .title = N_("Live diagnostics"),
 	.private_size = sizeof(struct tui_diag),
 	.draw = diag_draw, .key = diag_key, .close = diag_close,
 };

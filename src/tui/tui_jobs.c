@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "app.h"
 #include "secmem.h"
 #include "tui.h"
@@ -550,7 +551,7 @@ tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
 		return 0;
 	e = store_account_get(t->st, email, &a);
 	if (e != STORE_OK) {
-		tui_message(t, true, "Not tested: %s: %s.", email, store_strerror(e));
+		tui_message(t, true, _("Not tested: %s: %s."), email, store_strerror(e));
 		return app_store_exit(e);
 	}
 	if (a.oauth) {
@@ -559,7 +560,7 @@ tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
 		char *tok = secmem_alloc(OAUTH_TOKEN_MAX + 1);
 
 		if (!tok) {
-			tui_message(t, true, "Not tested: out of memory.");
+			tui_message(t, true, _("Not tested: out of memory."));
 			return EX_OSERR;
 		}
 		rc = app_oauth_access(t->st, &a, false, tok, OAUTH_TOKEN_MAX + 1, NULL,
@@ -570,20 +571,20 @@ tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
 		}
 		secmem_free(tok, OAUTH_TOKEN_MAX + 1);
 		if (rc != 0) {
-			tui_message(t, true, "Not tested: %s.", err);
+			tui_message(t, true, _("Not tested: %s."), err);
 			return rc;
 		}
 		if (!*pw || !*imap_pw) {
 			tui_secfree(pw);
 			tui_secfree(imap_pw);
-			tui_message(t, true, "Not tested: out of memory.");
+			tui_message(t, true, _("Not tested: out of memory."));
 			return EX_OSERR;
 		}
 		return 0;
 	}
 	rc = app_secrets_open(t->st, &a, &sec, err, sizeof err);
 	if (rc != 0) {
-		tui_message(t, true, "Not tested: %s.", err);
+		tui_message(t, true, _("Not tested: %s."), err);
 		return rc;
 	}
 	*pw = tui_secdup(sec.smtp);
@@ -591,7 +592,7 @@ tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
 	app_secrets_free(&sec);
 	if (!*pw) {
 		tui_secfree(imap_pw);
-		tui_message(t, true, "Not tested: out of memory.");
+		tui_message(t, true, _("Not tested: out of memory."));
 		return EX_OSERR;
 	}
 	return 0;

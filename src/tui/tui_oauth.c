@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "secmem.h"
 #include "tui.h"
 #include "util.h"
@@ -86,12 +87,12 @@ signin_open(struct tui *t, void *priv, const void *arg)
 	int rc;
 
 	if (t->signin) {
-		tui_message(t, true, "A sign-in is already waiting.");
+		tui_message(t, true, _("A sign-in is already waiting."));
 		return -1;
 	}
 	if (!store_is_unlocked(t->st)) {
-		tui_message(t, true, "The store is locked: the tokens could not be "
-		            "sealed. Restart with the key file or passphrase.");
+		tui_message(t, true, _("The store is locked: the tokens could not be "
+		            "sealed. Restart with the key file or passphrase."));
 		return -1;
 	}
 	s = calloc(1, sizeof *s);
@@ -100,12 +101,12 @@ signin_open(struct tui *t, void *priv, const void *arg)
 		if (s)
 			secmem_free(s->secret, STORE_SECRET_MAX + 1);
 		free(s);
-		tui_message(t, true, "Out of memory.");
+		tui_message(t, true, _("Out of memory."));
 		return -1;
 	}
 	s->t = t;
 	if (store_account_get(t->st, arg, &s->acct) != STORE_OK) {
-		tui_message(t, true, "Cannot read %s from the store.", (const char *)arg);
+		tui_message(t, true, _("Cannot read %s from the store."), (const char *)arg);
 		tui_signin_free(s);
 		return -1;
 	}
@@ -117,13 +118,13 @@ signin_open(struct tui *t, void *priv, const void *arg)
 		return -1;
 	}
 	if (tui_signin_submit(t, s) != 0) {
-		tui_message(t, true, "The sign-in could not start.");
+		tui_message(t, true, _("The sign-in could not start."));
 		tui_signin_free(s);
 		return -1;
 	}
 	t->signin = s;
 	str_copy(sc->email, sizeof sc->email, s->acct.email);
-	tui_message(t, false, "Asking the authorization server for a code...");
+	tui_message(t, false, _("Asking the authorization server for a code..."));
 	return 0;
 }
 
@@ -166,19 +167,19 @@ tui_signin_done(struct tui *t, struct tui_signin *s, bool ran)
 	if (rc == 0)
 		rc = app_oauth_signed_in(t->st, &s->acct, &s->tok, err, sizeof err);
 	else
-		str_copy(err, sizeof err, ran ? s->err : "the sign-in did not run");
+		str_copy(err, sizeof err, ran ? s->err : _("the sign-in did not run"));
 	t->dirty = true;
 	if (!sc)
 		return;
 	sc->done = true;
 	sc->ok = rc == 0;
 	if (rc == 0) {
-		str_printf(sc->result, sizeof sc->result, "Signed in: %s (tokens "
-		           "encrypted in the store).", s->acct.email);
-		tui_message(t, false, "Signed in %s.", s->acct.email);
+		str_printf(sc->result, sizeof sc->result, _("Signed in: %s (tokens "
+		           "encrypted in the store)."), s->acct.email);
+		tui_message(t, false, _("Signed in %s."), s->acct.email);
 	} else {
 		str_copy(sc->result, sizeof sc->result, err);
-		tui_message(t, true, "Not signed in.");
+		tui_message(t, true, _("Not signed in."));
 	}
 }
 
@@ -207,7 +208,7 @@ signin_key(struct tui *t, void *priv, int key)
 	if (tui_keys_lookup(KS_SIGNIN, key) == ACT_BACK) {
 		if (!sc->done) {
 			signin_cancel(t);
-			tui_message(t, false, "Sign-in cancelled.");
+			tui_message(t, false, _("Sign-in cancelled."));
 		}
 		return TUI_POP;
 	}
@@ -245,41 +246,43 @@ signin_draw(struct tui *t, void *priv)
 	int y = 2, lx = 2, w = COLS - 4;
 	char line[OAUTH_URL_MAX + 64];
 
-	str_printf(line, sizeof line, "Sign %s in with OAuth (device flow).",
+	str_printf(line, sizeof line, _("Sign %s in with OAuth (device flow)."),
 	           sc->email);
 	tui_put(t, y, lx, w, line, false, true);
 	y += 2;
 	if (!sc->shown) {
 		attron(tui_attr(t, CP_DIM));
-		tui_put(t, y, lx, w, sc->done ? "" : "Asking the authorization server "
-		        "for a code...", false, true);
+		tui_put(t, y, lx, w, sc->done ? "" : _("Asking the authorization server "
+		        "for a code..."), false, true);
 		attroff(tui_attr(t, CP_DIM));
 		y += 2;
 	} else {
 		int64_t mins = (sc->expires_at - (int64_t)time(NULL) + 59) / 60;
 
-		tui_put(t, y++, lx, w, "Open this address in a browser on any device "
-		        "(your laptop or phone):", false, true);
+		tui_put(t, y++, lx, w, _("Open this address in a browser on any device "
+		        "(your laptop or phone):"), false, true);
 		attron(A_BOLD);
 		tui_put(t, ++y, lx + 4, w - 4, sc->uri, false, true);
 		attroff(A_BOLD);
 		y += 2;
-		tui_put(t, y++, lx, w, "and enter the code:", false, true);
+		tui_put(t, y++, lx, w, _("and enter the code:"), false, true);
 		draw_code(t, ++y, sc->user_code);
 		y += 4;
-		str_printf(line, sizeof line, "user code: %s", sc->user_code);
+		str_printf(line, sizeof line, _("user code: %s"), sc->user_code);
 		tui_put(t, y++, lx, w, line, false, true);
 		if (sc->uri_complete[0]) {
-			str_printf(line, sizeof line, "or open, with the code filled in: %s",
+			str_printf(line, sizeof line, _("or open, with the code filled in: %s"),
 			           sc->uri_complete);
 			tui_put(t, y++, lx, w, line, false, true);
 		}
 		y++;
 		if (!sc->done) {
-			str_printf(line, sizeof line, "Waiting for you to approve %s "
-			           "(the code expires in %lld minute%s; Esc cancels)",
-			           tui_spinner(t), (long long)(mins > 0 ? mins : 0),
-			           mins == 1 ? "" : "s");
+			str_printf(line, sizeof line, ngettext("Waiting for you to approve %s "
+			           "(the code expires in %lld minute; Esc cancels)",
+			           "Waiting for you to approve %s "
+			           "(the code expires in %lld minutes; Esc cancels)",
+			           mins > 0 ? (unsigned long)mins : 0),
+			           tui_spinner(t), (long long)(mins > 0 ? mins : 0));
 			attron(tui_attr(t, CP_DIM));
 			tui_put(t, y++, lx, w, line, false, true);
 			attroff(tui_attr(t, CP_DIM));
@@ -313,7 +316,7 @@ signin_close(struct tui *t, void *priv)
 }
 
 const struct screen_ops tui_scr_signin = {
-	.ks = KS_SIGNIN, .title = "Email Accounts > Sign in",
+	.ks = KS_SIGNIN, .title = N_("Email Accounts > Sign in"),
 	.private_size = sizeof(struct signin_scr), .open = signin_open,
 	.draw = signin_draw, .key = signin_key, .close = signin_close,
 };
