@@ -637,12 +637,16 @@ row_health(struct tui *t, struct tui_row *r, int64_t now)
 /* "Healthy ++++", "Failing +xx": the state's word and the latest results
  * that fit. */
 static void
-health_cell(const struct app_health_info *h, int width, char *buf, size_t len)
+health_cell(const struct tui *t, const struct app_health_info *h, int width,
+            char *buf, size_t len)
 {
 	static const char *const word[] = { "-", N_("Healthy"), N_("Attention"), N_("Failing") };
 	const char *wd = _(word[h->state <= APP_HEALTH_FAILING ? h->state : 0]);
-	size_t n = strlen(h->strip), room = (size_t)width > strlen(wd) + 1 ?
-	                                     (size_t)width - strlen(wd) - 1 : 0;
+	/* the word's width in columns: a translation may take several bytes
+	 * a column */
+	size_t wcols = (size_t)tui_cols(t, wd);
+	size_t n = strlen(h->strip), room = (size_t)width > wcols + 1 ?
+	                                     (size_t)width - wcols - 1 : 0;
 
 	str_printf(buf, len, "%s %s", wd, h->strip + (n > room ? n - room : 0));
 }
@@ -684,7 +688,7 @@ draw_row(struct tui *t, int y, struct tui_row *r, bool sel,
 	if (!sel)
 		attroff(mark);
 	if (w[C_HEALTH])
-		health_cell(h, w[C_HEALTH], buf, sizeof buf);
+		health_cell(t, h, w[C_HEALTH], buf, sizeof buf);
 	mark = h->state == APP_HEALTH_FAILING ? tui_attr(t, CP_FAIL) :
 	       h->state == APP_HEALTH_ATTENTION ? tui_attr(t, CP_WARN) :
 	       h->state == APP_HEALTH_OK ? tui_attr(t, CP_OK) : tui_attr(t, CP_DIM);
