@@ -4,8 +4,8 @@
 # compiled into the binary -- holds what `make install` (into a DESTDIR)
 # installed: the uninstalled binary finds its catalogs at the very path an
 # installed one uses, with no variable pointing it elsewhere, and nothing
-# outside the namespace changes. The locales are generated into $T
-# (LOCPATH), not into the system.
+# outside the namespace changes. The locales are generated into $T and
+# shown in /usr/lib/locale the same way.
 [ "$(id -u)" = 0 ] || skip_or_fail "the mount namespace needs root"
 need unshare mount localedef msgfmt
 [ -n "${localedir:-}" ] || fail "localedir is not set (run through make check)"
@@ -15,10 +15,33 @@ if [ -z "${I18N_IN_NS:-}" ]; then
 	I18N_IN_NS=1 exec unshare --mount -- bash "$0" "$@"
 fi
 
-# i18n_setup: the catalogs installed and shown at $localedir, the locales
-# hi_IN, fr_FR and de_DE (no catalog: English) generated. Sets T.
+# show_at DIR SRC: DIR (made if missing) shows the files of SRC over what
+# it holds, through an overlay -- its upper layer on a tmpfs of the
+# namespace -- on the nearest existing directory at or above DIR.
+_ov=0
+show_at() {
+	local dir=$1 src=$2 a
+	a=$dir
+	while [ ! -d "$a" ]; do a=$(dirname "$a"); done
+	if [ "$_ov" = 0 ]; then
+		mkdir -p "$T/ov"
+		mount -t tmpfs i18n "$T/ov" || fail "cannot mount a tmpfs"
+		at_exit "umount -l '$T/ov'"
+	fi
+	_ov=$((_ov + 1))
+	mkdir "$T/ov/up$_ov" "$T/ov/work$_ov"
+	mount -t overlay i18n -o "lowerdir=$a,upperdir=$T/ov/up$_ov,workdir=$T/ov/work$_ov" "$a" ||
+		fail "cannot mount an overlay on $a"
+	at_exit "umount -l '$a'"
+	mkdir -p "$dir" && cp -R "$src/." "$dir/" || fail "cannot copy $src to $dir"
+}
+
+# i18n_setup: the catalogs installed and shown at $localedir; the locales
+# hi_IN, fr_FR and de_DE (no catalog: English) generated and shown where
+# glibc looks for them (LOCPATH is not used: glibc's setlocale leaks its
+# copy of it, which the sanitizer build reports). Sets T.
 i18n_setup() {
-	local a l
+	local l
 	setup_home
 	make -s -C "$top_builddir/po" install DESTDIR="$T/inst" >"$T/install.log" 2>&1 ||
 		{ cat "$T/install.log" >&2; fail "make install of the catalogs"; }
@@ -27,29 +50,17 @@ i18n_setup() {
 			fail "make install put no $l catalog in $localedir"
 	done
 	grep -qaF "$localedir" "$FLUENZR" || fail "the binary does not look in $localedir"
-	# The nearest existing directory above $localedir gets an overlay (on
-	# a tmpfs of the namespace) to which the installed tree is copied.
-	a=$localedir
-	while [ ! -d "$a" ]; do a=$(dirname "$a"); done
-	mkdir -p "$T/ov"
-	mount -t tmpfs i18n "$T/ov" || fail "cannot mount a tmpfs"
-	at_exit "umount '$T/ov'"
-	mkdir "$T/ov/up" "$T/ov/work"
-	mount -t overlay i18n -o "lowerdir=$a,upperdir=$T/ov/up,workdir=$T/ov/work" "$a" ||
-		fail "cannot mount an overlay on $a"
-	at_exit "umount -l '$a'"
-	mkdir -p "$localedir" && cp -R "$T/inst$localedir/." "$localedir/" ||
-		fail "cannot copy the catalogs to $localedir"
-	export LOCPATH=$T/locales
-	mkdir -p "$LOCPATH"
+	show_at "$localedir" "$T/inst$localedir"
+	mkdir -p "$T/locales"
 	for l in hi_IN fr_FR de_DE; do
-		localedef -i "$l" -f UTF-8 "$LOCPATH/$l.UTF-8" >"$T/localedef.log" 2>&1 ||
+		localedef -i "$l" -f UTF-8 "$T/locales/$l.UTF-8" >"$T/localedef.log" 2>&1 ||
 			{ cat "$T/localedef.log" >&2; fail "localedef $l"; }
 	done
-	unset LANGUAGE LC_ALL LC_MESSAGES
+	show_at /usr/lib/locale "$T/locales"
+	unset LANGUAGE LC_ALL LC_MESSAGES LOCPATH
 }
 
-# po_msgids LANG: the catalog's translated messages, one per line as
+# po_pairs LANG: the catalog's translated messages, one per line as
 # "msgid<TAB>msgstr", for the screens' "nothing left in English" checks.
 po_pairs() {
 	$PY - "$top_srcdir/po/$1.po" <<'PY'

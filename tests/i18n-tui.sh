@@ -12,9 +12,7 @@
 . "$top_srcdir/tests/tuilib.sh"
 need "$PY"
 i18n_setup
-LOC=$LOCPATH
 tui_env
-export LOCPATH=$LOC
 start_mailstack
 add_account "$MAILSTACK_ALICE_USER" "Not-Alice-Password" --name Alice \
 	--smtp-host 127.0.0.1 --smtp-port "$MAILSTACK_SMTP_STARTTLS_PORT" \
