@@ -26,7 +26,7 @@ accounts_of(const struct tui *t)
 static const char *
 sec_label(enum security s)
 {
-	return security_spell(s, SPELL_SHORT);
+	return _(security_spell(s, SPELL_SHORT));
 }
 
 static void

@@ -130,7 +130,7 @@ tui_diag_job_event(struct tui *t, struct tui_job *j)
 static const char *
 sec_label(enum security s)
 {
-	return security_spell(s, SPELL_LABEL);
+	return _(security_spell(s, SPELL_LABEL));
 }
 
 struct dline {

@@ -120,7 +120,7 @@ static const char *
 sec_choice(enum security s, bool imap)
 {
 	(void)imap;
-	return security_spell(s, SPELL_CHOICE);
+	return _(security_spell(s, SPELL_CHOICE));
 }
 
 static void

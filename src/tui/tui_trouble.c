@@ -41,7 +41,7 @@ pin_candidate(const struct tui_job *j)
 static const char *
 sec_name(enum security s)
 {
-	return security_spell(s, SPELL_LABEL);
+	return _(security_spell(s, SPELL_LABEL));
 }
 
 /* Saves a changed copy of the tested account: in the store (keeping its
