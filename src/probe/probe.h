@@ -13,6 +13,7 @@
 #include <time.h>
 #include "account.h"
 #include "diag.h"
+#include "mailhdr.h"
 #include "tls.h"
 #include "preset.h"
 
@@ -44,6 +45,36 @@ struct probe_line {
 	char *text;                   /* redacted and sanitised */
 };
 
+/* The folders a reply detector watches, and where each name came from. */
+enum probe_role {
+	ROLE_INBOX, ROLE_SENT, ROLE_JUNK, ROLE_TRASH, ROLE_DRAFTS, ROLE_ARCHIVE,
+	PROBE_NROLES
+};
+#define PROBE_FOLDER_MAX 200
+
+struct probe_folder {
+	char name[PROBE_FOLDER_MAX];  /* UTF-8, sanitised; "" not found */
+	char raw[PROBE_FOLDER_MAX];   /* as the server names it (for EXAMINE) */
+	const char *from;             /* "special-use", "name", NULL not found */
+};
+
+#define PROBE_MESSAGE_MAX (256 * 1024)   /* bytes of the test message fetched */
+
+/* Where the test message landed and what the server offers a reply
+ * detector (after LOGIN; checked false when the run did not get there). */
+struct probe_placement {
+	bool checked;                 /* the folders were listed */
+	struct probe_folder folders[PROBE_NROLES];
+	bool caps_seen;               /* after LOGIN */
+	bool idle, condstore, qresync, uidplus, special_use;
+	char conn_limit[256];         /* what the server said of one, or "" */
+	enum diag_landed landed;
+	int sent_copy;                /* -1 unknown, 0 no, 1 yes */
+	bool fetched;                 /* the message was read (BODY.PEEK[]) */
+	size_t fetched_len;
+	struct mailhdr_auth auth;     /* what the receiving side wrote on it */
+};
+
 struct probe_result {
 	bool ok;
 	struct diagnosis diag;
@@ -55,6 +86,9 @@ struct probe_result {
 	char token[64];
 	int reply_detection;          /* -1 not checked (null), 0 no, 1 yes */
 	int64_t reply_ms;
+	struct probe_placement place;
+	struct diag_finding findings[DIAG_MAX_FINDINGS];
+	size_t nfindings;
 	struct probe_line *transcript;
 	size_t ntranscript;
 	int64_t started;              /* unix seconds */
@@ -88,6 +122,13 @@ struct probe *probe_new(const struct account *a, const char *smtp_pw,
 enum diag_cat probe_run(struct probe *p, probe_cb cb, void *ud);
 void probe_cancel(struct probe *p);
 const struct probe_result *probe_result(const struct probe *p);
+/* The test message as the receiving server stored it (at most
+ * PROBE_MESSAGE_MAX bytes), once found; NULL before. Valid until
+ * probe_free(). */
+const char *probe_message(const struct probe *p, size_t *len);
+/* Names of a role and of a landing, for output ("junk", "not_found" …). */
+const char *probe_role_name(enum probe_role r);
+const char *probe_landed_name(enum diag_landed l);
 void probe_free(struct probe *p);
 
 /* What an SMTP server says before any credential: discovery checks a
