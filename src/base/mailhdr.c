@@ -399,10 +399,10 @@ do_ar(struct pstate *st, char *v)
 	ar_normalise(v);
 	p = v;
 	n = next_token(&p, &tok);
+	if (n && memchr(tok, ';', n))
+		n = (size_t)((const char *)memchr(tok, ';', n) - tok);
 	if (n && !memchr(tok, '=', n)) {
 		copy_domain(id, sizeof id, tok, n);
-		if (id[0] && id[strlen(id) - 1] == ';')
-			id[strlen(id) - 1] = '\0';
 		mailhdr_org_domain(id, org, sizeof org);
 		trusted = org[0] && strcmp(org, st->recv_org) == 0;
 		for (size_t i = 0; !trusted && org[0] && i < st->nby; i++)
@@ -454,9 +454,19 @@ do_dkim_sig(struct pstate *st, char *v)
 			char val[MAILHDR_DOMAIN_MAX + 1];
 			size_t k = 0;
 
-			for (char *r = eq + 1; *r && k < sizeof val - 1; r++)
-				if (!is_wsp(*r) && *r != '\r' && *r != '\n')
-					val[k++] = *r;
+			bool over = false;
+
+			for (char *r = eq + 1; *r; r++) {
+				if (is_wsp(*r) || *r == '\r' || *r == '\n')
+					continue;
+				if (k == sizeof val - 1) {
+					over = true;
+					break;
+				}
+				val[k++] = *r;
+			}
+			if (over)
+				continue;      /* too long to be what it claims */
 			val[k] = '\0';
 			if (*b == 'd')
 				copy_domain(g.d, sizeof g.d, val, k);
