@@ -293,7 +293,7 @@ print_findings(FILE *f, const struct probe_result *r)
 	for (size_t i = 0; i < r->nfindings && i < DIAG_MAX_FINDINGS; i++) {
 		const struct diag_finding *g = &r->findings[i];
 
-		fprintf(f, "%s %s (%s)\n", cli_mark(false), g->title, g->reason);
+		fprintf(f, "! %s (%s)\n", g->title, g->reason);
 		if (g->nfixes)
 			fprintf(f, "  what to check:\n");
 		for (size_t k = 0; k < g->nfixes && k < DIAG_MAX_FIXES; k++)
