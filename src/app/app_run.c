@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "app.h"
+#include "msgauth.h"
 #include "secmem.h"
 #include "util.h"
 
@@ -66,17 +67,53 @@ app_secrets_open(struct store *st, const struct account *a,
 	return 0;
 }
 
+/* On the probe's thread, once the test message was read: its DKIM
+ * signature verified by us, the key fetched within the probe's step
+ * deadline and cancel. */
+static void
+message_check(struct probe *p, void *ud)
+{
+	struct msgauth_dkim v;
+	struct probe_dkim d;
+	size_t len;
+	const char *m = probe_message(p, &len);
+
+	(void)ud;
+	if (!m)
+		return;
+	msgauth_dkim_verify(m, len, len >= PROBE_MESSAGE_MAX, probe_timeout_ms(p),
+	                    probe_cancel_fd(p), &v);
+	memset(&d, 0, sizeof d);
+	switch (v.verdict) {
+	case MSGAUTH_PASS: d.verdict = PROBE_DKIM_PASS; break;
+	case MSGAUTH_FAIL: d.verdict = PROBE_DKIM_FAIL; break;
+	case MSGAUTH_TEMPERROR: d.verdict = PROBE_DKIM_TEMPERROR; break;
+	default: d.verdict = PROBE_DKIM_NONE; break;
+	}
+	str_copy(d.d, sizeof d.d, v.d);
+	str_copy(d.s, sizeof d.s, v.s);
+	str_copy(d.why, sizeof d.why, v.why);
+	probe_set_dkim(p, &d);
+}
+
 int
 app_probe_new(const struct account *a, const char *pw, const char *imap_pw,
               const struct preset_list *presets, const struct probe_opts *po,
               struct probe **p, char *err, size_t errlen)
 {
 	const struct preset *pre = NULL;
+	struct probe_opts o;
 
 	err[0] = '\0';
+	if (po)
+		o = *po;
+	else
+		probe_opts_default(&o);
+	o.on_message = message_check;
+	o.on_message_ud = NULL;
 	if (presets && a->preset[0])
 		pre = preset_find(presets, a->preset);
-	*p = probe_new(a, pw, imap_pw, pre, po);
+	*p = probe_new(a, pw, imap_pw, pre, &o);
 	if (!*p) {
 		str_printf(err, errlen, "%s: cannot set up the test: %s", a->email,
 		           strerror(errno));

@@ -281,6 +281,9 @@ print_placement(FILE *f, const struct probe_result *r)
 		        verdict(au->from_domain));
 	else
 		fprintf(f, "  DKIM signature: none\n");
+	if (pl->dkim.verdict > PROBE_DKIM_NONE)
+		fprintf(f, "  DKIM verified by us: %s%s%s\n", probe_dkim_name(pl->dkim.verdict),
+		        pl->dkim.why[0] ? ": " : "", pl->dkim.why);
 	if (au->relay_ip[0])
 		fprintf(f, "  handed over by: %s%s%s%s\n", au->relay_ip,
 		        au->relay_host[0] ? " (" : "", au->relay_host,
@@ -484,6 +487,17 @@ json_placement(struct json *j, const struct probe_result *r)
 			json_tristate(j, "aligned_relaxed", au->aligned_relaxed);
 			json_tristate(j, "aligned_strict", au->aligned_strict);
 			json_key(j, "count"); json_int(j, au->dkim_sigs);
+			json_obj_end(j);
+		}
+		json_key(j, "dkim_verified");
+		if (pl->dkim.verdict == PROBE_DKIM_UNCHECKED) {
+			json_null(j);
+		} else {
+			json_obj_begin(j);
+			json_key(j, "result"); json_str(j, probe_dkim_name(pl->dkim.verdict));
+			json_str_or_null(j, "d", pl->dkim.d);
+			json_str_or_null(j, "s", pl->dkim.s);
+			json_str_or_null(j, "why", pl->dkim.why);
 			json_obj_end(j);
 		}
 		json_str_or_null(j, "relay_ip", au->relay_ip);

@@ -211,6 +211,10 @@ struct diag_place_input {
 	const char *from_domain;
 	const char *sig_d;        /* "" when unsigned */
 	int aligned_relaxed;      /* -1 nothing to compare, 0, 1 */
+	/* Our own check of the signature: -1 not done, 0 no signature, 1
+	 * pass, 2 fail, 3 the key could not be fetched; and why. */
+	int dkim_verified;
+	const char *dkim_why;
 };
 
 /* The findings of in into out (at most max); how many. */

@@ -15,7 +15,7 @@
 
 static const char *const finding_names[] = {
 	"landed_in_junk", "not_found", "no_sent_copy", "dkim_not_aligned",
-	"auth_not_passed",
+	"auth_not_passed", "dkim_failed",
 };
 
 const char *
@@ -149,6 +149,20 @@ diag_placement(const struct diag_place_input *in, struct diag_finding *out,
 		    "gives you a selector and a TXT record to publish under "
 		    "_domainkey. Gmail, Yahoo and Outlook.com want bulk senders' "
 		    "signatures aligned with the From.");
+	}
+	if (in->dkim_verified == 2) {
+		f = finding(out, max, &n, "dkim_failed");
+		if (f)
+			str_printf(f->title, sizeof f->title,
+			           "The DKIM signature (d=%s) does not verify: %s",
+			           in->sig_d && in->sig_d[0] ? in->sig_d : "?",
+			           in->dkim_why && in->dkim_why[0] ? in->dkim_why : "it failed");
+		fix(f, "Publish the key your provider gives for this selector "
+		    "exactly as given, as one TXT record under "
+		    "SELECTOR._domainkey.DOMAIN, and remove an old one: a "
+		    "signature whose key does not match counts as no signature.");
+		fix(f, "If the provider rotated its key, copy the new one from its "
+		    "DKIM settings; DNS can take up to a day to show it everywhere.");
 	}
 	if (bad[0] && in->landed != DIAG_LANDED_JUNK) {
 		f = finding(out, max, &n, "auth_not_passed");

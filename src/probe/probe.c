@@ -827,6 +827,7 @@ probe_new(const struct account *a, const char *smtp_pw, const char *imap_pw,
 	p->res.place.landed = DIAG_LANDED_UNCHECKED;
 	p->res.place.sent_copy = -1;
 	p->res.place.auth.aligned_relaxed = p->res.place.auth.aligned_strict = -1;
+	p->res.place.dkim.verdict = PROBE_DKIM_UNCHECKED;
 	atomic_init(&p->cancelled, false);
 	probe_sink_init(&p->sink, p);
 	return p;
@@ -867,6 +868,41 @@ probe_role_name(enum probe_role r)
 	};
 
 	return (unsigned)r < PROBE_NROLES ? names[r] : "";
+}
+
+const char *
+probe_dkim_name(enum probe_dkim_verdict v)
+{
+	switch (v) {
+	case PROBE_DKIM_NONE: return "none";
+	case PROBE_DKIM_PASS: return "pass";
+	case PROBE_DKIM_FAIL: return "fail";
+	case PROBE_DKIM_TEMPERROR: return "temperror";
+	default: return "";
+	}
+}
+
+int
+probe_timeout_ms(const struct probe *p)
+{
+	return p->opts.timeout_s * 1000;
+}
+
+int
+probe_cancel_fd(const struct probe *p)
+{
+	return p->cancel_fd;
+}
+
+void
+probe_set_dkim(struct probe *p, const struct probe_dkim *d)
+{
+	struct probe_dkim *o = &p->res.place.dkim;
+
+	o->verdict = d->verdict;
+	str_sanitize(o->d, sizeof o->d, d->d, strnlen(d->d, sizeof d->d));
+	str_sanitize(o->s, sizeof o->s, d->s, strnlen(d->s, sizeof d->s));
+	str_sanitize(o->why, sizeof o->why, d->why, strnlen(d->why, sizeof d->why));
 }
 
 const char *
@@ -1129,6 +1165,8 @@ placement_findings(struct probe *p)
 	in.from_domain = pl->auth.from_domain;
 	in.sig_d = pl->auth.sig_d;
 	in.aligned_relaxed = pl->auth.aligned_relaxed;
+	in.dkim_verified = pl->dkim.verdict;
+	in.dkim_why = pl->dkim.why;
 	p->res.nfindings = diag_placement(&in, p->res.findings, DIAG_MAX_FINDINGS);
 }
 
@@ -1150,6 +1188,8 @@ run_end(struct probe *p)
 			find_alternatives(p, &in);
 		diag_classify(&in, &p->res.diag);
 	}
+	if (p->message && p->opts.on_message && !probe_is_cancelled(p))
+		p->opts.on_message(p, p->opts.on_message_ud);
 	placement_findings(p);
 	if (p->cb) {
 		memset(&ev, 0, sizeof(ev));

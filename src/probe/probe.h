@@ -21,6 +21,12 @@
 #define PROBE_STEP_NAME  32
 #define PROBE_DETAIL     512
 
+struct probe;
+/* Called on the probe's thread once the test message was read, before the
+ * findings and the last event: what the caller checks of the message
+ * itself (its DKIM signature, src/app), reported with probe_set_dkim(). */
+typedef void (*probe_message_fn)(struct probe *p, void *ud);
+
 struct probe_opts {
 	int timeout_s;          /* per step; default 10 */
 	bool no_send;           /* stop after AUTH */
@@ -28,6 +34,8 @@ struct probe_opts {
 	bool imap_only;
 	int reply_wait_s;       /* how long to poll INBOX for the test message */
 	bool find_alternatives; /* after refused/timeout/tls_mismatch, probe others */
+	probe_message_fn on_message;   /* NULL: none */
+	void *on_message_ud;
 };
 void probe_opts_default(struct probe_opts *o);
 
@@ -60,6 +68,22 @@ struct probe_folder {
 
 #define PROBE_MESSAGE_MAX (256 * 1024)   /* bytes of the test message fetched */
 
+/* Our own verification of the message's DKIM signature. */
+enum probe_dkim_verdict {
+	PROBE_DKIM_UNCHECKED = -1,
+	PROBE_DKIM_NONE = 0,          /* no signature */
+	PROBE_DKIM_PASS,
+	PROBE_DKIM_FAIL,
+	PROBE_DKIM_TEMPERROR,         /* the key could not be fetched now */
+};
+
+struct probe_dkim {
+	enum probe_dkim_verdict verdict;
+	char d[254];
+	char s[64];
+	char why[200];                /* sanitised; "" on a pass */
+};
+
 /* Where the test message landed and what the server offers a reply
  * detector (after LOGIN; checked false when the run did not get there). */
 struct probe_placement {
@@ -73,6 +97,7 @@ struct probe_placement {
 	bool fetched;                 /* the message was read (BODY.PEEK[]) */
 	size_t fetched_len;
 	struct mailhdr_auth auth;     /* what the receiving side wrote on it */
+	struct probe_dkim dkim;       /* its signature, verified by us */
 };
 
 struct probe_result {
@@ -129,6 +154,12 @@ const char *probe_message(const struct probe *p, size_t *len);
 /* Names of a role and of a landing, for output ("junk", "not_found" …). */
 const char *probe_role_name(enum probe_role r);
 const char *probe_landed_name(enum diag_landed l);
+const char *probe_dkim_name(enum probe_dkim_verdict v);
+/* For an on_message callback: the step deadline (ms) and the cancel
+ * descriptor its waits must honour, and where its verdict goes. */
+int probe_timeout_ms(const struct probe *p);
+int probe_cancel_fd(const struct probe *p);
+void probe_set_dkim(struct probe *p, const struct probe_dkim *d);
 void probe_free(struct probe *p);
 
 /* What an SMTP server says before any credential: discovery checks a

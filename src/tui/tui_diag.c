@@ -207,6 +207,10 @@ place_lines(struct tui *t, const struct probe_result *r, struct dline *out,
 			    "aligned with" : "not aligned with", dash(au->from_domain));
 		else
 			ADD(NULL, 0, A_NORMAL, "DKIM signature: none");
+		if (pl->dkim.verdict > PROBE_DKIM_NONE)
+			ADD(NULL, 0, A_NORMAL, "DKIM verified by us: %s%s%s",
+			    probe_dkim_name(pl->dkim.verdict), pl->dkim.why[0] ? ": " : "",
+			    pl->dkim.why);
 		if (au->relay_ip[0])
 			ADD(NULL, 0, A_NORMAL, "Handed over by %s", au->relay_ip);
 	}
