@@ -3,7 +3,12 @@
 # files it there), with SPECIAL-USE flags and without (names only), a copy
 # in Sent or none; the folder map, the capabilities for reply detection and
 # what the receiving side wrote on the message, in JSON and in text.
+# In the DNS harness's namespace, serving the stack's DKIM key, so that our
+# own check of the signature passes and asks nothing of the host's resolver.
+PROBE_DNS=1
 . "$top_srcdir/tests/probe-common.sh"
+{ echo "@ A 127.0.0.1"; cat "$MAILSTACK_DKIM_RECORD"; } | dns_zone "$MAILSTACK_DOMAIN"
+dns_start
 
 SMTP=(--smtp-host localhost --smtp-port "$MAILSTACK_SMTP_STARTTLS_PORT" --smtp-security starttls)
 DOM=$MAILSTACK_DOMAIN
@@ -42,6 +47,28 @@ check "inbox: the fetch is kept out of the transcript" \
 check "inbox text: copy in Sent: no" grep -q "copy in Sent: no" "$D/out.txt"
 check "inbox text: the folder map" grep -q "junk     Junk (special-use)" "$D/out.txt"
 check "inbox text: capabilities" grep -q "IDLE yes, CONDSTORE yes, QRESYNC yes, UIDPLUS yes, SPECIAL-USE yes" "$D/out.txt"
+# What the last test message showed is kept in the account's activity.
+"$FLUENZR" --store "$D/s" --key-file "$D/k" account show "$MAILSTACK_ALICE_USER" --json >"$D/show.json" ||
+	fail "account show"
+check "inbox: the last message's signer and relay are recorded" \
+	$PY -c 'import json, sys, time
+m = json.load(open(sys.argv[1]))["last_message"]
+assert (m["dkim_d"], m["dkim_s"], m["relay_ip"]) == (sys.argv[2], sys.argv[3], "127.0.0.1"), m
+assert abs(m["time"] - time.time()) < 300, m' "$D/show.json" "$DOM" "$MAILSTACK_DKIM_SELECTOR"
+# Activity written before these fields still parses: no last_message.
+if command -v mdb_dump >/dev/null && command -v mdb_load >/dev/null; then
+	mdb_dump -p -s activity "$D/s" | grep -v '^ seen=' | sed 's/\\0aseen=[^\\]*//' >"$D/act.dump"
+	check "old activity: the seen line is gone" sh -c "! grep -q 'seen=' '$D/act.dump'"
+	mdb_load -s activity "$D/s" <"$D/act.dump" 2>/dev/null || fail "mdb_load"
+	"$FLUENZR" --store "$D/s" --key-file "$D/k" account show "$MAILSTACK_ALICE_USER" --json >"$D/show.json" ||
+		fail "account show"
+	check "old activity parses: its history, no last message" \
+		$PY -c 'import json, sys
+a = json.load(open(sys.argv[1]))
+assert a["last_message"] is None and len(a["health"]["history"]) >= 2, a' "$D/show.json"
+else
+	skip_or_fail "mdb_dump/mdb_load (lmdb-utils) are not installed"
+fi
 
 # Filed into Junk by the user's Sieve rule: passed, with the finding.
 acct junk "$MAILSTACK_JUNK_USER" "$MAILSTACK_JUNK_PASS" "$MAILSTACK_IMAPS_PORT"

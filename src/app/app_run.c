@@ -216,3 +216,44 @@ app_result_record(struct store *st, const char *email, int64_t when,
 	}
 	return 1;
 }
+
+struct seen {
+	int64_t when;
+	const struct probe_result *r;
+};
+
+static int
+seen_fn(struct store_history *h, void *ud)
+{
+	const struct seen *s = ud;
+	const struct mailhdr_auth *au = &s->r->place.auth;
+
+	h->seen_when = s->when;
+	h->seen_dkim_d[0] = h->seen_dkim_s[0] = h->seen_relay_ip[0] = '\0';
+	/* The parser's whitelist already held; the store checks again. */
+	if (au->dkim_sig) {
+		str_copy(h->seen_dkim_d, sizeof h->seen_dkim_d, au->sig_d);
+		str_copy(h->seen_dkim_s, sizeof h->seen_dkim_s, au->sig_s);
+	}
+	str_copy(h->seen_relay_ip, sizeof h->seen_relay_ip, au->relay_ip);
+	return 0;
+}
+
+int
+app_seen_record(struct store *st, const char *email, int64_t when,
+                const struct probe_result *r, char *err, size_t errlen)
+{
+	struct seen s = { when > 0 ? when : 0, r };
+	int rc;
+
+	err[0] = '\0';
+	if (!r || !r->place.fetched)
+		return 0;
+	rc = store_activity_update(st, email, seen_fn, &s, err, errlen);
+	if (rc != STORE_OK) {
+		str_printf(err, errlen, "%s: cannot record what the test message "
+		           "showed: %s", email, store_strerror(rc));
+		return -1;
+	}
+	return 1;
+}

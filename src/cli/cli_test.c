@@ -639,6 +639,9 @@ save_result(struct cli_ctx *c, const struct job *jb, struct store_history *after
 	int rc = app_result_record(c->st, jb->a.email, (int64_t)time(NULL), jb->cat,
 	                           r ? &r->diag : NULL, jb->ms, after, err, sizeof err);
 
+	if (rc >= 0 && app_seen_record(c->st, jb->a.email, (int64_t)time(NULL), r,
+	                               err, sizeof err) < 0)
+		rc = -1;
 	if (rc < 0)
 		fprintf(stderr, "fluenzr-tui: %s\n", err);
 	return rc;
