@@ -518,6 +518,23 @@ choose_sig(struct pstate *st)
 	}
 }
 
+/* Moves *i past the line starting there (LF or CRLF, or the end); returns
+ * where its text ends. */
+static size_t
+next_line(const char *msg, size_t len, size_t *i)
+{
+	size_t s = *i, e;
+
+	while (*i < len && msg[*i] != '\n')
+		(*i)++;
+	e = *i;
+	if (e > s && msg[e - 1] == '\r')
+		e--;
+	if (*i < len)
+		(*i)++;
+	return e;
+}
+
 void
 mailhdr_auth_parse(const char *msg, size_t len, const char *receiver,
                    struct mailhdr_auth *out)
@@ -537,18 +554,10 @@ mailhdr_auth_parse(const char *msg, size_t len, const char *receiver,
 	mailhdr_org_domain(receiver ? receiver : "", st->recv_org, sizeof st->recv_org);
 	st->recv_microsoft = microsoft(st->recv_org);
 	while (i < len && nfields < MAILHDR_FIELDS_MAX) {
-		size_t ls = i, le, colon, blen = 0, ns, nlen;
+		size_t ls = i, le = next_line(msg, len, &i), colon, blen = 0, ns, nlen;
 
-		/* A line; an empty one ends the header. */
-		while (i < len && msg[i] != '\n')
-			i++;
-		le = i;
-		if (le > ls && msg[le - 1] == '\r')
-			le--;
-		if (i < len)
-			i++;
 		if (le == ls)
-			break;
+			break;             /* an empty line ends the header */
 		if (is_wsp(msg[ls]))
 			continue;          /* a continuation without a field: skip */
 		for (colon = ls; colon < le && msg[colon] != ':'; colon++)
@@ -569,15 +578,8 @@ mailhdr_auth_parse(const char *msg, size_t len, const char *receiver,
 			}
 			if (i >= len || !is_wsp(msg[i]))
 				break;
-			ls = i;
-			while (i < len && msg[i] != '\n')
-				i++;
-			le = i;
-			if (le > ls && msg[le - 1] == '\r')
-				le--;
-			if (i < len)
-				i++;
-			k = ls;
+			k = i;
+			le = next_line(msg, len, &i);
 		}
 		buf[blen] = '\0';
 		field(st, msg + ns, nlen, buf);

@@ -151,6 +151,16 @@ dash(const char *v)
 	return v && v[0] ? v : "-";
 }
 
+/* A line of the screen's body, in out[n] while n < max (the locals of the
+ * functions below). */
+#define ADD(m, ma, a, ...) do { \
+	if (n < max) { \
+		out[n].mark = (m); out[n].mark_attr = (ma); out[n].attr = (a); \
+		str_printf(out[n].text, sizeof out[n].text, __VA_ARGS__); \
+		n++; \
+	} \
+} while (0)
+
 /* Where the test email landed, the folders and capabilities a reply
  * detector uses, what the receiving side said, and the findings. */
 static size_t
@@ -161,13 +171,6 @@ place_lines(struct tui *t, const struct probe_result *r, struct dline *out,
 	const struct mailhdr_auth *au = &pl->auth;
 	size_t n = 0;
 
-#define ADD(m, ma, a, ...) do { \
-		if (n < max) { \
-			out[n].mark = (m); out[n].mark_attr = (ma); out[n].attr = (a); \
-			str_printf(out[n].text, sizeof out[n].text, __VA_ARGS__); \
-			n++; \
-		} \
-	} while (0)
 	if (pl->landed == DIAG_LANDED_JUNK)
 		ADD(tui_mark_warn(t), tui_attr(t, CP_WARN) | A_BOLD, A_BOLD,
 		    "Placement: the test email landed in Junk (%s) after %lld ms",
@@ -222,7 +225,6 @@ place_lines(struct tui *t, const struct probe_result *r, struct dline *out,
 		for (size_t k = 0; k < g->nfixes && k < DIAG_MAX_FIXES; k++)
 			ADD(NULL, 0, A_NORMAL, "  - %s", g->fixes[k]);
 	}
-#undef ADD
 	return n;
 }
 
@@ -231,13 +233,6 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 {
 	size_t n = 0;
 
-#define ADD(m, ma, a, ...) do { \
-		if (n < max) { \
-			out[n].mark = (m); out[n].mark_attr = (ma); out[n].attr = (a); \
-			str_printf(out[n].text, sizeof out[n].text, __VA_ARGS__); \
-			n++; \
-		} \
-	} while (0)
 
 	if (!j)
 		return 0;
