@@ -48,7 +48,7 @@ for d in "$srcdir"/src/*/; do
 	case $d in */poison/) continue ;; esac
 	layers="$layers -I${d%/}"
 done
-libs="LIBETPAN EXPAT CARES LIBCURL JANSSON LMDB GNUTLS NCURSES"
+libs="LIBETPAN EXPAT OPENDKIM CARES LIBCURL JANSSON LMDB GNUTLS NCURSES"
 lib_cflags= LIBS=
 for l in $libs; do
 	lib_cflags="$lib_cflags $(mkvar "${l}_CFLAGS")"
