@@ -11,6 +11,7 @@
 
 A=alice@mail.test
 export FLUENZR_STORE="$STORE" FLUENZR_KEY_FILE="$KEYFILE"
+log_count() { grep -c "$1" "$AS/log" 2>/dev/null || true; }
 export LANG=C.UTF-8 LC_ALL=C.UTF-8
 unset NO_COLOR
 CAPS=$T/captures
@@ -104,6 +105,9 @@ wait_title "Email Accounts > Sign in"
 wait_screen "user code: " 15
 uc=$(screen | sed -n 's/^ *user code: \([^ ]*\).*/\1/p' | head -n1)
 check "a user code was read off the screen" test -n "$uc"
+# Tokens of 30 s: with under a minute left a token counts as expired, so
+# each test refreshes it first.
+as_post /admin "expires_in=30"
 as_post /approve "user_code=$uc&action=approve"
 wait_screen "Signed in: $A" 20
 cap signed
@@ -131,6 +135,61 @@ done
 cap transcript
 check "the transcript redacts the SASL line" \
 	grep -qE "AUTH(ENTICATE)? (XOAUTH2|OAUTHBEARER) <redacted>" "$CAPS/transcript.txt"
+keys Escape
+wait_title "Email Accounts"
+check "the expired token was refreshed before the test" test "$(log_count 'token refresh_token')" = 1
+
+# The refresh runs on the test's worker: held 6 s by the authorization
+# server, the screen still answers a key (help drawn) before it ends.
+as_post /admin "delay=6"
+keys t
+wait_title "Live diagnostics"
+wait_for -t 10 grep -q "token delayed 6" "$AS/log"
+keys ?
+wait_screen " Keys " 3
+cap help-during-refresh
+check "help was drawn while the refresh was held" \
+	bash -c '! grep -q "token delay over" "$1"' _ "$AS/log"
+keys Escape
+wait_screen "Everything works." 30
+check "the held refresh was answered, not dropped" grep -q "token delay over" "$AS/log"
+check "the test refreshed the token once more" test "$(log_count 'token refresh_token')" = 2
+# The server drops each refresh token it rotates: this refresh works only
+# with the one the last refresh rotated saved.
+keys r
+wait_for -t 15 bash -c '[ "$(grep -c "token refresh_token" "$1")" = 3 ]' _ "$AS/log"
+wait_screen "Everything works." 30
+cap rotated
+check "the rotated refresh token was saved (a second refresh worked)" \
+	bash -c '! grep -q "invalid_grant\|not saved" "$1"' _ "$CAPS/rotated.txt"
+keys Escape
+wait_title "Email Accounts"
+
+# Esc cancels a refresh in progress: the request is dropped at once (the
+# server finds the client gone when its delay ends).
+as_post /admin "delay=5"
+keys t
+wait_title "Live diagnostics"
+wait_for -t 10 grep -q "token delayed 5" "$AS/log"
+keys Escape
+wait_title "Email Accounts" 3
+wait_for -t 10 grep -q "token abandoned" "$AS/log"
+check "Esc dropped the refresh in progress" grep -q "token abandoned" "$AS/log"
+
+# The mail server refuses the next token issued (signed with a key it does
+# not have): the test refreshes once more and passes, and says so.
+as_post /admin "expires_in=3600&badsig_once=1"
+keys t
+wait_title "Live diagnostics"
+wait_screen "Everything works." 30
+cap retried
+check "the test says it retried with a fresh token" \
+	grep -qF "The OAuth token was refused: it was refreshed and the test run once more." "$CAPS/retried.txt"
+check "the refused token and the retry's each came from a refresh" \
+	test "$(log_count 'token refresh_token')" = 5
+keys l
+wait_screen "Transcript (credentials redacted)"
+cap retried-transcript
 keys Escape
 wait_title "Email Accounts"
 keys ?

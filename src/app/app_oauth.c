@@ -164,58 +164,131 @@ app_oauth_settings(struct account *a, const struct preset *p)
 	str_copy(a->oauth_scope, sizeof a->oauth_scope, t.oauth_scope);
 }
 
+void
+app_oauth_keys_free(struct app_oauth_keys *k)
+{
+	if (k->access)
+		secmem_free(k->access, ACCESS_LEN);
+	if (k->refresh)
+		secmem_free(k->refresh, STORE_SECRET_MAX + 1);
+	if (k->secret)
+		secmem_free(k->secret, STORE_SECRET_MAX + 1);
+	k->access = k->refresh = k->secret = NULL;
+}
+
+int
+app_oauth_keys_open(struct store *st, const struct account *a,
+                    struct app_oauth_keys *k, char *err, size_t errlen)
+{
+	int rc;
+
+	err[0] = '\0';
+	k->access = secmem_alloc(ACCESS_LEN);
+	k->refresh = secmem_alloc(STORE_SECRET_MAX + 1);
+	k->secret = secmem_alloc(STORE_SECRET_MAX + 1);
+	if (!k->access || !k->refresh || !k->secret) {
+		app_oauth_keys_free(k);
+		str_printf(err, errlen, "%s: out of locked memory", a->email);
+		return EX_OSERR;
+	}
+	if ((rc = secret_open(st, a, SECRET_OAUTH_ACCESS, k->access, ACCESS_LEN,
+	                      err, errlen)) != 0 ||
+	    (rc = secret_open(st, a, SECRET_OAUTH_REFRESH, k->refresh,
+	                      STORE_SECRET_MAX + 1, err, errlen)) != 0 ||
+	    (rc = secret_open(st, a, SECRET_OAUTH_CLIENT, k->secret,
+	                      STORE_SECRET_MAX + 1, err, errlen)) != 0)
+		app_oauth_keys_free(k);
+	return rc;
+}
+
+/* What a refresh brought, kept in *fresh for the store: the newest access
+ * token, and the newest refresh token any reply rotated (a later reply
+ * without one does not undo an earlier rotation). */
+static void
+fresh_keep(struct oauth_tokens *t, struct oauth_tokens *fresh)
+{
+	/* Both buffers are OAUTH_TOKEN_MAX + 1 (oauth_tokens_free()). */
+	if (fresh->refresh && fresh->refresh[0] && t->refresh[0] == '\0')
+		memcpy(t->refresh, fresh->refresh, strlen(fresh->refresh) + 1);
+	oauth_tokens_free(fresh);
+	*fresh = *t;
+}
+
+int
+app_oauth_token(const struct account *a, struct app_oauth_keys *k, bool force,
+                int cancel_fd, char *tok, size_t toklen,
+                struct oauth_tokens *fresh, bool *refreshed,
+                struct diagnosis *dg, char *err, size_t errlen)
+{
+	struct oauth_client c;
+	struct oauth_tokens t;
+	struct oauth_error e;
+	int rc = 0;
+
+	err[0] = tok[0] = '\0';
+	if (refreshed)
+		*refreshed = false;
+	if (!force && access_current(k->access, tok, toklen))
+		return 0;
+	client_of(a, k->secret, cancel_fd, &c);
+	if (oauth_refresh(&c, k->refresh, &t, &e) < 0)
+		return grant_failed(a, &e, dg, err, errlen);
+	/* A second refresh (the retry) must use the rotated token, and the
+	 * stored access token is no longer the one to use. */
+	if (t.refresh[0] && str_copy(k->refresh, STORE_SECRET_MAX + 1, t.refresh) < 0) {
+		str_printf(err, errlen, "%s: the refresh token is too long", a->email);
+		rc = EX_PROTOCOL;
+	}
+	k->access[0] = '\0';
+	if (rc == 0 && str_copy(tok, toklen, t.access) < 0) {
+		str_printf(err, errlen, "%s: the access token is too long", a->email);
+		rc = EX_PROTOCOL;
+	}
+	if (rc != 0) {
+		oauth_tokens_free(&t);
+		secmem_wipe(tok, toklen);
+		return rc;
+	}
+	fresh_keep(&t, fresh);
+	if (refreshed)
+		*refreshed = true;
+	return 0;
+}
+
+int
+app_oauth_tokens_save(struct store *st, const struct account *a,
+                      const struct oauth_tokens *t, char *err, size_t errlen)
+{
+	return tokens_save(st, a, t, err, errlen);
+}
+
 int
 app_oauth_access(struct store *st, const struct account *a, bool force,
                  char *tok, size_t toklen, bool *refreshed,
                  struct diagnosis *dg, char *err, size_t errlen)
 {
-	char *val = secmem_alloc(ACCESS_LEN);
-	char *refresh = secmem_alloc(STORE_SECRET_MAX + 1);
-	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
-	struct oauth_client c;
-	struct oauth_tokens t;
-	struct oauth_error e;
+	struct app_oauth_keys k;
+	struct oauth_tokens fresh;
+	bool r = false;
 	int rc;
 
-	err[0] = tok[0] = '\0';
+	tok[0] = '\0';
+	memset(&fresh, 0, sizeof fresh);
 	if (refreshed)
 		*refreshed = false;
-	if (!val || !refresh || !secret) {
-		str_printf(err, errlen, "%s: out of locked memory", a->email);
-		rc = EX_OSERR;
-		goto out;
-	}
-	if (!force) {
-		rc = secret_open(st, a, SECRET_OAUTH_ACCESS, val, ACCESS_LEN, err, errlen);
+	if ((rc = app_oauth_keys_open(st, a, &k, err, errlen)) != 0)
+		return rc;
+	rc = app_oauth_token(a, &k, force, -1, tok, toklen, &fresh, &r, dg, err,
+	                     errlen);
+	app_oauth_keys_free(&k);
+	if (rc == 0 && r) {
+		rc = tokens_save(st, a, &fresh, err, errlen);
 		if (rc != 0)
-			goto out;
-		if (access_current(val, tok, toklen))
-			goto out;
+			secmem_wipe(tok, toklen);
 	}
-	if ((rc = secret_open(st, a, SECRET_OAUTH_REFRESH, refresh,
-	                      STORE_SECRET_MAX + 1, err, errlen)) != 0 ||
-	    (rc = secret_open(st, a, SECRET_OAUTH_CLIENT, secret,
-	                      STORE_SECRET_MAX + 1, err, errlen)) != 0)
-		goto out;
-	client_of(a, secret, -1, &c);
-	if (oauth_refresh(&c, refresh, &t, &e) < 0) {
-		rc = grant_failed(a, &e, dg, err, errlen);
-		goto out;
-	}
-	rc = tokens_save(st, a, &t, err, errlen);
-	if (rc == 0 && str_copy(tok, toklen, t.access) < 0) {
-		str_printf(err, errlen, "%s: the access token is too long", a->email);
-		rc = EX_PROTOCOL;
-	}
+	oauth_tokens_free(&fresh);
 	if (rc == 0 && refreshed)
-		*refreshed = true;
-	oauth_tokens_free(&t);
-out:
-	if (rc != 0)
-		secmem_wipe(tok, toklen);
-	secmem_free(val, ACCESS_LEN);
-	secmem_free(refresh, STORE_SECRET_MAX + 1);
-	secmem_free(secret, STORE_SECRET_MAX + 1);
+		*refreshed = r;
 	return rc;
 }
 
