@@ -123,7 +123,7 @@ wait_title "Live diagnostics"
 wait_screen "Everything works." 30
 cap tested
 check "SMTP signed in with the token" grep -qE 'smtp.auth .*OAUTHBEARER as alice@mail.test: 235' "$CAPS/tested.txt"
-check "IMAP signed in with the token" grep -qE 'imap.login .*XOAUTH2 as alice@mail.test' "$CAPS/tested.txt"
+check "IMAP signed in with the token" grep -qE 'imap.login .*OAUTHBEARER as alice@mail.test' "$CAPS/tested.txt"
 keys l
 wait_screen "Transcript (credentials redacted)"
 # The pane follows the end: page up to the sign-in lines.
