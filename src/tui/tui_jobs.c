@@ -209,6 +209,17 @@ oauth_probe(struct worker_arg *w, bool force)
 	return true;
 }
 
+static bool
+test_cancelled(struct worker_arg *w)
+{
+	bool c;
+
+	pthread_mutex_lock(&w->lock);
+	c = w->cancelled;
+	pthread_mutex_unlock(&w->lock);
+	return c;
+}
+
 /* On the worker: a test, its OAuth token refreshed first when it is due
  * and once more after an authentication failure (app_run_retry_wanted(),
  * as `test` does). */
@@ -218,7 +229,7 @@ run_test(struct worker_arg *w)
 	if (w->oauth && !oauth_probe(w, false))
 		return;
 	w->cat = probe_run(w->p, on_event, w);
-	if (!w->oauth || w->cancelled || !app_run_retry_wanted(&w->acct, w->cat))
+	if (!w->oauth || test_cancelled(w) || !app_run_retry_wanted(&w->acct, w->cat))
 		return;
 	note(w, "The OAuth token was refused: refreshing it and trying once more");
 	w->retried = true;
@@ -226,7 +237,7 @@ run_test(struct worker_arg *w)
 		/* The first run's result stands; the reason is noted. */
 		note(w, w->err);
 		w->rc = 0;
-		w->cat = w->cancelled ? DIAG_CANCELLED : DIAG_AUTH_FAILED;
+		w->cat = test_cancelled(w) ? DIAG_CANCELLED : DIAG_AUTH_FAILED;
 		return;
 	}
 	w->cat = probe_run(w->p, on_event, w);
