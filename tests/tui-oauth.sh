@@ -5,9 +5,16 @@
 # authorization server (tests/oauth-as.py); the screen says signed in and
 # a test then passes on SMTP and IMAP (the stack's OAuth Dovecot, Postfix
 # delegating SASL to it) with the sealed token. Esc cancels a pending
-# sign-in; no token is on any screen.
+# sign-in. An expired token is refreshed on the test's worker (the screen
+# answers a key while the server holds the refresh; Esc drops it), the
+# rotated refresh token is saved, and a token the mail server refuses is
+# refreshed once more and the test passes. The loopback flow from the
+# picker, through a real ssh -L tunnel to a private sshd, and the paste
+# flow, each also cancelled with Esc. No token or code on any screen.
 . "$top_srcdir/tests/oauth-common.sh"
 . "$top_srcdir/tests/tuilib.sh"
+need ssh ssh-keygen
+[ -x /usr/sbin/sshd ] || skip_or_fail "sshd (openssh-server) is not installed"
 
 A=alice@mail.test
 export FLUENZR_STORE="$STORE" FLUENZR_KEY_FILE="$KEYFILE"
@@ -40,9 +47,15 @@ imap = $H $MAILSTACK_OAUTH_IMAPS_PORT ssl
 app_password = no
 oauth_token_url = $ASURL/token
 oauth_device_url = $ASURL/device
+oauth_auth_url = $ASURL/authorize
 oauth_scope = mail offline_access
-oauth_flows = device
+oauth_flows = device loopback paste
 EOP
+# The loopback flow's fixed port, and the laptop's end of its tunnel.
+P=$(free_port 31500)
+LP=$(free_port 33500)
+export FLUENZR_OAUTH_PORT=$P
+start_sshd
 
 # The account is added in the form: the preset offered for the address,
 # the CA file, then Sign-in OAuth and the client ID in the password row.
@@ -87,6 +100,10 @@ check "the client secret is in no store file in clear" \
 # A pending sign-in is cancelled with Esc: nothing is sealed.
 keys o
 wait_title "Email Accounts > Sign in"
+wait_screen "How?"
+cap picker
+check "the picker marks the provider's first flow" grep -qE '^ +> d  device code' "$CAPS/picker.txt"
+keys d
 wait_screen "user code: " 15
 cap pending
 s=$(screen)
@@ -102,6 +119,8 @@ check "cancelled: the account is still not signed in" \
 # Signed in: the test "user" approves the code read off the screen.
 keys o
 wait_title "Email Accounts > Sign in"
+wait_screen "How?"
+keys Enter
 wait_screen "user code: " 15
 uc=$(screen | sed -n 's/^ *user code: \([^ ]*\).*/\1/p' | head -n1)
 check "a user code was read off the screen" test -n "$uc"
@@ -190,6 +209,84 @@ check "the refused token and the retry's each came from a refresh" \
 keys l
 wait_screen "Transcript (credentials redacted)"
 cap retried-transcript
+keys Escape
+wait_title "Email Accounts"
+
+# The sign-in address as the screen shows it, its wrapped lines joined.
+screen_url() {
+	screen | awk -v a="$ASURL/authorize" 'index($0, "  " a) == 1 { on = 1 }
+		on && /^ *$/ { exit } on { sub(/^ +/, ""); sub(/ +$/, ""); printf "%s", $0 }'
+}
+
+# The loopback flow from the console: the exact ssh -L line, the address;
+# the browser comes back through a real tunnel to the test sshd.
+keys o
+wait_screen "How?"
+keys l
+wait_screen "Waiting for the browser" 15
+cap loopback
+check "loopback: the exact ssh -L line is shown" \
+	grep -qE "^ +ssh -L $P:127.0.0.1:$P [^ ]+@[^ ]+ *$" "$CAPS/loopback.txt"
+url=$(screen_url)
+check "loopback: the whole address, with PKCE S256 and state" \
+	bash -c '[[ $1 == *code_challenge_method=S256* && $1 == *state=* ]]' _ "$url"
+tunnel "$LP" "$P"
+loc=$(browser "$url")
+page=$(via_tunnel "$loc" "$P" "$LP")
+check "loopback: the browser, through the tunnel, gets the done page" grep -q 'go back to the terminal' <<<"$page"
+wait_screen "Signed in: $A" 20
+n=$(log_count 'token authorization_code')
+check "loopback: the code was exchanged" test "$n" = 1
+keys Escape
+wait_title "Email Accounts"
+
+# Esc cancels a loopback wait: the redirect port is closed again.
+keys o
+wait_screen "How?"
+keys l
+wait_screen "Waiting for the browser" 15
+check "loopback: the redirect port listens while it waits" port_listening "$P"
+keys Escape
+wait_title "Email Accounts"
+wait_screen "Sign-in cancelled."
+not_listening() { ! port_listening "$1"; }
+wait_for not_listening "$P"
+check "loopback cancelled: the redirect port is closed" not_listening "$P"
+
+# The paste flow: the address the browser ended on goes in a field that
+# shows none of it.
+keys o
+wait_screen "How?"
+keys p
+wait_screen "Paste the address" 15
+check "paste: nothing listens on the redirect port" not_listening "$P"
+url=$(screen_url)
+loc=$(browser "$url")
+check "paste: the AS redirected with a code" bash -c '[[ $1 == *code=* ]]' _ "$loc"
+type_text "$loc"
+cap pasting
+check "paste: the pasted address is not shown" bash -c '! grep -qF "code=" "$1"' _ "$CAPS/pasting.txt"
+keys Enter
+wait_screen "Signed in: $A" 20
+check "paste: the code was exchanged" test "$(log_count 'token authorization_code')" = 2
+keys Escape
+wait_title "Email Accounts"
+
+# Esc in the paste field cancels the sign-in.
+keys o
+wait_screen "How?"
+keys p
+wait_screen "Paste the address" 15
+keys Escape
+wait_screen "Sign-in cancelled."
+keys Escape
+wait_title "Email Accounts"
+check "paste cancelled: no code exchanged" test "$(log_count 'token authorization_code')" = 2
+
+# Signed in through the browser flows, a test passes.
+keys t
+wait_title "Live diagnostics"
+wait_screen "Everything works." 30
 keys Escape
 wait_title "Email Accounts"
 keys ?

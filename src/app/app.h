@@ -275,6 +275,26 @@ int app_oauth_browser(struct store *st, const struct account *a, unsigned port,
                       app_oauth_paste_fn paste, void *ud, struct diagnosis *dg,
                       char *err, size_t errlen);
 
+/* The same in parts, as app_oauth_device_prepare() and _run(), for the
+ * console: prepare on the store's thread, run on a worker (paste may block
+ * there until the user pasted), then app_oauth_signed_in(). */
+int app_oauth_browser_prepare(struct store *st, const struct account *a,
+                              char *secret, size_t secretlen, char *err,
+                              size_t errlen);
+int app_oauth_browser_run(const struct account *a, const char *secret,
+                          unsigned port, bool paste_it, int cancel_fd,
+                          app_oauth_url_fn show, app_oauth_paste_fn paste,
+                          void *ud, struct oauth_tokens *t,
+                          struct diagnosis *dg, char *err, size_t errlen);
+
+/* The loopback redirect's port: FLUENZR_OAUTH_PORT (1024-65535), else
+ * APP_OAUTH_PORT. */
+#define APP_OAUTH_PORT 8765
+unsigned app_oauth_port(void);
+/* The tunnel to run on the laptop for port: "ssh -L PORT:127.0.0.1:PORT
+ * user@this-host". */
+void app_oauth_tunnel(unsigned port, char *out, size_t len);
+
 /* ---- the runner (app_runner.c) ------------------------------------------- */
 
 /* At most max jobs run at once, each on a worker thread started with

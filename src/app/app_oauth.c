@@ -5,6 +5,7 @@
  * server turned into a diagnosis. Tokens live in locked memory only. */
 #include "config.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,37 +369,69 @@ app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
 	return rc;
 }
 
-int
-app_oauth_browser(struct store *st, const struct account *a, unsigned port,
-                  bool paste_it, int cancel_fd, app_oauth_url_fn show,
-                  app_oauth_paste_fn paste, void *ud, struct diagnosis *dg,
-                  char *err, size_t errlen)
+unsigned
+app_oauth_port(void)
 {
-	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
+	const char *v = getenv("FLUENZR_OAUTH_PORT");
+	char *end = NULL;
+	unsigned long n = v && *v ? strtoul(v, &end, 10) : 0;
+
+	return n >= 1024 && n <= 65535 && end && *end == '\0' ? (unsigned)n
+	                                                      : APP_OAUTH_PORT;
+}
+
+void
+app_oauth_tunnel(unsigned port, char *out, size_t len)
+{
+	char host[256] = "this-host";
+	const char *user = getenv("USER");
+	struct passwd *pw;
+
+	if (gethostname(host, sizeof host) != 0)
+		str_copy(host, sizeof host, "this-host");
+	host[sizeof host - 1] = '\0';
+	if (user == NULL || user[0] == '\0')
+		user = (pw = getpwuid(getuid())) ? pw->pw_name : "you";
+	str_printf(out, len, "ssh -L %u:127.0.0.1:%u %s@%s", port, port, user, host);
+}
+
+int
+app_oauth_browser_prepare(struct store *st, const struct account *a,
+                          char *secret, size_t secretlen, char *err,
+                          size_t errlen)
+{
+	err[0] = secret[0] = '\0';
+	if (!a->oauth || a->oauth_auth_url[0] == '\0') {
+		str_printf(err, errlen, "%s: no OAuth authorization endpoint "
+		           "(--oauth-auth-url, or a preset that has one)", a->email);
+		return EX_USAGE;
+	}
+	return secret_open(st, a, SECRET_OAUTH_CLIENT, secret, secretlen, err, errlen);
+}
+
+int
+app_oauth_browser_run(const struct account *a, const char *secret,
+                      unsigned port, bool paste_it, int cancel_fd,
+                      app_oauth_url_fn show, app_oauth_paste_fn paste, void *ud,
+                      struct oauth_tokens *t, struct diagnosis *dg, char *err,
+                      size_t errlen)
+{
 	char *where = secmem_alloc(OAUTH_URL_MAX * 4);
 	char *code = secmem_alloc(OAUTH_URL_MAX * 2);
 	char redirect[64], url[OAUTH_URL_MAX * 4];
 	struct oauth_client c;
 	struct oauth_pkce pk;
-	struct oauth_tokens t;
 	struct oauth_error e;
-	int rc, lfd = -1;
+	int rc = 0, lfd = -1;
 
 	err[0] = '\0';
-	if (!secret || !where || !code) {
+	memset(t, 0, sizeof(*t));
+	memset(&pk, 0, sizeof pk);
+	if (!where || !code) {
 		str_printf(err, errlen, "%s: out of locked memory", a->email);
 		rc = EX_OSERR;
 		goto out;
 	}
-	if (!a->oauth || a->oauth_auth_url[0] == '\0') {
-		str_printf(err, errlen, "%s: no OAuth authorization endpoint "
-		           "(--oauth-auth-url, or a preset that has one)", a->email);
-		rc = EX_USAGE;
-		goto out;
-	}
-	if ((rc = secret_open(st, a, SECRET_OAUTH_CLIENT, secret,
-	                      STORE_SECRET_MAX + 1, err, errlen)) != 0)
-		goto out;
 	client_of(a, secret, cancel_fd, &c);
 	/* RFC 8252 7.3: a loopback redirect by IP literal; the port is fixed
 	 * so that the same ssh -L reaches it. */
@@ -428,17 +461,38 @@ app_oauth_browser(struct store *st, const struct account *a, unsigned port,
 		goto out;
 	}
 	if (oauth_redirect_parse(where, &pk, code, OAUTH_URL_MAX * 2, &e) < 0 ||
-	    oauth_code_exchange(&c, code, redirect, &pk, &t, &e) < 0) {
+	    oauth_code_exchange(&c, code, redirect, &pk, t, &e) < 0)
 		rc = grant_failed(a, &e, dg, err, errlen);
-		goto out;
-	}
-	rc = signed_in(st, a, &t, err, errlen);
 out:
 	if (lfd >= 0)
 		close(lfd);
 	secmem_wipe(&pk, sizeof pk);
-	secmem_free(secret, STORE_SECRET_MAX + 1);
 	secmem_free(where, OAUTH_URL_MAX * 4);
 	secmem_free(code, OAUTH_URL_MAX * 2);
+	return rc;
+}
+
+int
+app_oauth_browser(struct store *st, const struct account *a, unsigned port,
+                  bool paste_it, int cancel_fd, app_oauth_url_fn show,
+                  app_oauth_paste_fn paste, void *ud, struct diagnosis *dg,
+                  char *err, size_t errlen)
+{
+	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
+	struct oauth_tokens t;
+	int rc;
+
+	if (secret == NULL) {
+		str_printf(err, errlen, "%s: out of locked memory", a->email);
+		return EX_OSERR;
+	}
+	rc = app_oauth_browser_prepare(st, a, secret, STORE_SECRET_MAX + 1, err,
+	                               errlen);
+	if (rc == 0)
+		rc = app_oauth_browser_run(a, secret, port, paste_it, cancel_fd, show,
+		                           paste, ud, &t, dg, err, errlen);
+	if (rc == 0)
+		rc = signed_in(st, a, &t, err, errlen);
+	secmem_free(secret, STORE_SECRET_MAX + 1);
 	return rc;
 }
