@@ -258,6 +258,12 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 	}
 	if (!j->finished)
 		return n;
+	if (j->retried)
+		ADD(NULL, 0, A_BOLD, "The OAuth token was refused: it was refreshed "
+		    "and the test run once more.");
+	if (j->note[0])
+		ADD(tui_mark_fail(t), tui_attr(t, CP_FAIL) | A_BOLD, A_NORMAL, "%s",
+		    j->note);
 	for (size_t i = 0; i < j->res.ntls; i++) {
 		const struct tls_info *ti = &j->res.tls[i];
 
