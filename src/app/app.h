@@ -99,6 +99,13 @@ int app_result_record(struct store *st, const char *email, int64_t when,
                       enum diag_cat cat, const struct diagnosis *d, int64_t ms,
                       struct store_history *after, char *err, size_t errlen);
 
+/* Records on the stored account email what the test message of r showed
+ * (its DKIM signature's d= and s=, the relay's address), at when, for the
+ * sending domain's health; nothing when the message was not read. 1 when
+ * recorded, 0 when there was nothing to, -1 with the reason in err. */
+int app_seen_record(struct store *st, const char *email, int64_t when,
+                    const struct probe_result *r, char *err, size_t errlen);
+
 /* ---- health (app_health.c) ----------------------------------------------- */
 
 /* Healthy: the last result passed and the two before it too. Needs

@@ -323,6 +323,7 @@ void tui_draw_input(struct tui *t, const struct tui_input *in, int y, int x,
 const char *tui_mark_ok(const struct tui *t);
 const char *tui_mark_fail(const struct tui *t);
 const char *tui_mark_never(const struct tui *t);
+const char *tui_mark_warn(const struct tui *t);
 const char *tui_spinner(const struct tui *t);
 /* "just now", "5m ago", "3h ago", "2d ago", or a date. */
 void tui_reltime(int64_t when, int64_t now, char *out, size_t len);

@@ -577,6 +577,8 @@ tui_record_result(struct tui *t, struct tui_job *j)
 		tui_message(t, true, "%s.", err);
 		return;
 	}
+	if (app_seen_record(t->st, j->acct.email, when, &j->res, err, sizeof err) < 0)
+		tui_message(t, true, "%s.", err);
 	r = tui_accounts_find(t, j->acct.email);
 	if (r) {
 		r->health_known = false;
