@@ -28,18 +28,21 @@ lib_header() {
 	jansson) echo '#include <jansson.h>' ;;
 	cares) echo '#include <ares.h>' ;;
 	expat) echo '#include <expat.h>' ;;
+	opendkim) echo '#include <dkim.h>' ;;
+	opendkim2) echo '#include <opendkim/dkim.h>' ;;
 	esac
 }
 # Which layer owns which library.
 owns() {
 	case "$1:$2" in
 	store:lmdb | store:gnutls | conn:gnutls | http:curl | dns:cares | discover:expat | \
-	oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses) return 0 ;;
+	oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses | \
+	msgauth:opendkim | msgauth:opendkim2) return 0 ;;
 	esac
 	return 1
 }
-for layer in base model store conn http oauth dns diag probe discover app cli tui; do
-	for lib in lmdb curses gnutls libetpan curl cares expat jansson; do
+for layer in base model store conn http oauth dns diag probe discover msgauth app cli tui; do
+	for lib in lmdb curses gnutls libetpan curl cares expat jansson opendkim opendkim2; do
 		if owns "$layer" "$lib"; then
 			check "$layer may include $lib" compiles "$layer" "$(lib_header "$lib")"
 		else
@@ -64,6 +67,10 @@ check "DNS cannot see the model" up dns account.h
 check "DNS cannot see HTTPS" up dns http.h
 check "the probe cannot see DNS" up probe dns.h
 check "the probe cannot see discovery" up probe discover.h
+check "the probe cannot see the DKIM check" up probe msgauth.h
+check "DNS cannot see the DKIM check" up dns msgauth.h
+check "the DKIM check cannot see the probe" up msgauth probe.h
+check "the DKIM check cannot see the model" up msgauth account.h
 check "discovery cannot see what the commands and the console share" up discover app.h
 check "the diagnosis cannot see the probe" up diag probe.h
 check "the probe cannot see what the commands and the console share" up probe app.h
@@ -88,6 +95,10 @@ check "discovery sees DNS, HTTPS, the presets and its parser" compiles discover 
 check "the shared layer sees the probe and the store" compiles app '#include "probe.h"
 #include "store.h"
 #include "app.h"'
+check "the DKIM check sees DNS and the base" compiles msgauth '#include "dns.h"
+#include "util.h"
+#include "msgauth.h"'
+check "the shared layer sees the DKIM check" compiles app '#include "msgauth.h"'
 check "the commands see the shared layer" compiles cli '#include "app.h"
 #include "cli.h"'
 check "the console sees the commands" compiles tui '#include "cli.h"

@@ -141,6 +141,12 @@ enum tui_keyscreen {
 	K(PICKER,   TUI_FN(KEY_ENTER),     "Enter",     SELECT,      NULL, NULL) \
 	K(PICKER,   TUI_ESC,               "Esc",       BACK,        N_("Close without choosing (typing filters)"), N_("cancel")) \
 	\
+	K(SIGNIN,   'd',                   "d",         FLOW_DEVICE, N_("Sign in with the device flow: a code to enter on any device"), N_("device")) \
+	K(SIGNIN,   'l',                   "l",         FLOW_LOOPBACK, N_("Sign in through a browser on your laptop, the redirect back over ssh -L"), N_("loopback")) \
+	K(SIGNIN,   'p',                   "p",         FLOW_PASTE,  N_("Sign in through a browser anywhere, then paste the address it ended on"), N_("paste")) \
+	K(SIGNIN,   '\n',                  "Enter",     SELECT,      N_("Use the flow marked (the provider's first)"), NULL) \
+	K(SIGNIN,   '\r',                  "Enter",     SELECT,      NULL, NULL) \
+	K(SIGNIN,   TUI_FN(KEY_ENTER),     "Enter",     SELECT,      NULL, NULL) \
 	K(SIGNIN,   TUI_ESC,               "Esc",       BACK,        N_("Cancel a waiting sign-in, or go back"), N_("cancel/back")) \
 	K(SIGNIN,   'q',                   "q",         BACK,        NULL, NULL) \
 	\
@@ -166,6 +172,7 @@ enum tui_action {
 	ACT_APPLY_ALT, ACT_PIN,
 	ACT_PASSPHRASE, ACT_ROTATE,
 	ACT_SELECT, ACT_AUTHORIZE,
+	ACT_FLOW_DEVICE, ACT_FLOW_LOOPBACK, ACT_FLOW_PASTE,
 };
 
 struct tui_keydef {
