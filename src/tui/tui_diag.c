@@ -134,7 +134,7 @@ sec_label(enum security s)
 }
 
 struct dline {
-	char text[PROBE_DETAIL + 128];
+	char text[DIAG_FIX_LEN + 128];  /* a fix, translated, and its indent */
 	attr_t attr;
 	const char *mark;
 	attr_t mark_attr;
