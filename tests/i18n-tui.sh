@@ -20,6 +20,12 @@ add_account "$MAILSTACK_ALICE_USER" "Not-Alice-Password" --name Alice \
 add_account "$MAILSTACK_BOB_USER" "$MAILSTACK_BOB_PASS" --name Bob \
 	--smtp-host 127.0.0.1 --smtp-port "$MAILSTACK_SMTP_STARTTLS_PORT" \
 	--ca-file "$MAILSTACK_CA_FILE"
+# Sieve files this user's mail into Junk: a passed test with placement,
+# findings and fixes.
+add_account "$MAILSTACK_JUNK_USER" "$MAILSTACK_JUNK_PASS" --name Carol \
+	--smtp-host 127.0.0.1 --smtp-port "$MAILSTACK_SMTP_STARTTLS_PORT" \
+	--ca-file "$MAILSTACK_CA_FILE" \
+	--imap-host 127.0.0.1 --imap-port "$MAILSTACK_IMAPS_PORT" --imap-security ssl
 po_pairs fr >"$T/fr.pairs"
 po_pairs hi >"$T/hi.pairs"
 
@@ -29,6 +35,7 @@ declare -A T_DIAG=([en]="Live diagnostics" [fr]="Diagnostic en direct" [hi]="ल
 declare -A T_TROUBLE=([en]="Troubleshooting" [fr]="Dépannage" [hi]="समस्या निवारण")
 declare -A FAILED=([en]="Authentication failed" [fr]="Échec de l'authentification" [hi]="प्रमाणीकरण विफल")
 declare -A FIX=([en]="[ ] Check the username" [fr]="[ ] Vérifiez le nom d'utilisateur" [hi]="[ ] पासवर्ड के केस की जांच करें")
+declare -A WORKS=([en]="Everything works." [fr]="Tout fonctionne." [hi]="सब कुछ काम करता है।")
 declare -A LABEL=([en]="Display name" [fr]="Nom affiché" [hi]="प्रदर्शित नाम")
 
 # shot LANG NAME: the screen, saved as $T/LANG.NAME
@@ -77,6 +84,15 @@ pass() {
 	wait_screen "Bob"
 	sleep 0.2
 	shot "$l" list80
+	# The placement's lines and findings take more than 24 rows.
+	tm resize-window -x 200 -y 70
+	keys End t
+	wait_title "${T_DIAG[$l]}"
+	wait_screen "${WORKS[$l]}" 60
+	shot "$l" place200
+	keys Escape
+	wait_title "${T_LIST[$l]}"
+	tm resize-window -x 80 -y 24
 	keys q
 	check "$l: the console quits with status 0" [ "$(wait_exit)" = 0 ]
 }
@@ -85,12 +101,12 @@ pass en
 check "English: the hint bar" grep -qF "q quit  ? help" "$T/en.list"
 for l in fr hi; do
 	pass "$l"
-	for st in list form diag trouble trouble100 trouble80 list100 list80; do
+	for st in list form diag trouble trouble100 trouble80 list100 list80 place200; do
 		w=80
-		case $st in *100) w=100;; esac
+		case $st in *100) w=100;; *200) w=200;; esac
 		check "$l $st: translated, nothing wider than $w columns, nothing cut" \
 			env LC_ALL=${LOCALE[$l]} $PY - "$T/$l.pairs" "$T/en.$st" "$T/$l.$st" "$w" \
-			"$MAILSTACK_ALICE_USER" "$MAILSTACK_BOB_USER" "$T" "fluenzr test" "mail.test" <<'PY'
+			"$MAILSTACK_ALICE_USER" "$MAILSTACK_BOB_USER" "$MAILSTACK_JUNK_USER" "$T" "fluenzr test" "mail.test" <<'PY'
 import ctypes, locale, re, sys
 locale.setlocale(locale.LC_ALL, "")
 libc = ctypes.CDLL("libc.so.6")
@@ -104,6 +120,10 @@ def scrub(text):
         text = text.replace(d, "<data>")
     return text
 en, tr = scrub(open(en_f).read()), scrub(open(tr_f).read())
+# A step's row is its stable name and the engine's evidence (the server's
+# words among them), as the transcript is: no message of the catalog.
+step = re.compile(r"^ \S+ +(?:smtp|imap)\.[a-z_0-9]+ .*$", re.M)
+en_msgs, tr_msgs = step.sub("", en), step.sub("", tr)
 bad = []
 spec = re.compile(r"%(?:[0-9]+\$)?[-+ #0]*[0-9*]*(?:\.[0-9*]+)?(?:hh|h|ll|l|z|j|t)?[a-zA-Z]")
 for line in open(pairs, encoding="utf-8"):
@@ -119,7 +139,7 @@ for line in open(pairs, encoding="utf-8"):
         if len(frag) < 4 or not re.search(r"[A-Za-z]{3}", frag) or frag in mstr:
             continue
         pat = re.compile(r"(?<![A-Za-z_])" + re.escape(frag) + r"(?![A-Za-z_])")
-        if pat.search(en) and pat.search(tr):
+        if pat.search(en_msgs) and pat.search(tr_msgs):
             bad.append("left in English: %r (msgid %r)" % (frag, mid))
 for n, l in enumerate(tr.splitlines(), 1):
     if cols(l) > int(width):
@@ -141,5 +161,9 @@ check "Hindi: the page's words in the form" sh -c \
 	"grep -qF 'उपयोगकर्ता नाम' '$T/hi.form' && grep -qF 'पासवर्ड' '$T/hi.form' && grep -qF 'एन्क्रिप्शन' '$T/hi.form'"
 check "French: the page's fix for a failed login" grep -qF "mot de passe d'application" "$T/fr.trouble"
 check "Hindi: the page's fix for a failed login" grep -qF "ऐप पासवर्ड का उपयोग करें" "$T/hi.trouble"
+check "French: where the test email landed, and its fixes" sh -c \
+	"grep -qF 'Placement : l'\''e-mail de test est arrivé dans les indésirables (Junk)' '$T/fr.place200' && grep -qF -- '- Ouvrez l'\''e-mail de test dans Junk et marquez-le comme non spam' '$T/fr.place200'"
+check "Hindi: where the test email landed, and its fixes" sh -c \
+	"grep -qF 'के बाद जंक (Junk) में पहुँचा' '$T/hi.place200' && grep -qF -- '- Junk में परीक्षण ईमेल खोलें' '$T/hi.place200'"
 check "the wrong password is never on screen" sh -c "! grep -qF 'Not-Alice-Password' '$T'/*.list '$T'/*.trouble"
 finish
