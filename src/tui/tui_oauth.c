@@ -449,7 +449,7 @@ draw_wrapped(struct tui *t, int y, int x, int w, const char *s)
 static int
 draw_browser(struct tui *t, struct signin_scr *sc, int y, int lx, int w)
 {
-	char line[200];
+	char line[640];  /* a sentence, in Devanagari three bytes a letter */
 
 	if (sc->flow == FLOW_LOOPBACK) {
 		str_printf(line, sizeof line, _("The browser comes back to port %u of "
