@@ -28,18 +28,19 @@ lib_header() {
 	jansson) echo '#include <jansson.h>' ;;
 	cares) echo '#include <ares.h>' ;;
 	expat) echo '#include <expat.h>' ;;
+	psl) echo '#include <libpsl.h>' ;;
 	esac
 }
 # Which layer owns which library.
 owns() {
 	case "$1:$2" in
 	store:lmdb | store:gnutls | conn:gnutls | http:curl | dns:cares | discover:expat | \
-	oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses) return 0 ;;
+	oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses | domain:psl) return 0 ;;
 	esac
 	return 1
 }
-for layer in base model store conn http oauth dns diag probe discover app cli tui; do
-	for lib in lmdb curses gnutls libetpan curl cares expat jansson; do
+for layer in base model store conn http oauth dns diag probe discover domain app cli tui; do
+	for lib in lmdb curses gnutls libetpan curl cares expat jansson psl; do
 		if owns "$layer" "$lib"; then
 			check "$layer may include $lib" compiles "$layer" "$(lib_header "$lib")"
 		else
@@ -65,6 +66,10 @@ check "DNS cannot see HTTPS" up dns http.h
 check "the probe cannot see DNS" up probe dns.h
 check "the probe cannot see discovery" up probe discover.h
 check "discovery cannot see what the commands and the console share" up discover app.h
+check "domain health cannot see the model" up domain account.h
+check "domain health cannot see discovery" up domain discover.h
+check "domain health cannot see what the commands and the console share" up domain app.h
+check "discovery cannot see domain health" up discover domain.h
 check "the diagnosis cannot see the probe" up diag probe.h
 check "the probe cannot see what the commands and the console share" up probe app.h
 check "the shared layer cannot see the commands" up app cli.h
@@ -85,6 +90,8 @@ check "discovery sees DNS, HTTPS, the presets and its parser" compiles discover 
 #include "preset.h"
 #include "autoconfig.h"
 #include "discover.h"'
+check "domain health sees DNS" compiles domain '#include "dns.h"
+#include "domain.h"'
 check "the shared layer sees the probe and the store" compiles app '#include "probe.h"
 #include "store.h"
 #include "app.h"'
