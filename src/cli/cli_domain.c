@@ -158,15 +158,8 @@ cmd_domain(struct cli_ctx *cx, int argc, char **argv)
 				return EX_USAGE;
 			preset_id = v;
 		} else if ((v = cli_opt_value(argc, argv, &i, "--timeout", &m)) || m) {
-			char *end;
-			double s = v ? strtod(v, &end) : 0;
-			if (!v || end == v || *end || !(s > 0 && s <= 120)) {
-				fprintf(stderr, "fluenzr-tui: --timeout wants seconds between 0 and 120\n");
+			if (cli_parse_seconds("--timeout", v, 120, &timeout_ms) < 0)
 				return EX_USAGE;
-			}
-			timeout_ms = (int)(s * 1000);
-			if (timeout_ms < 1)
-				timeout_ms = 1;
 		} else if (arg[0] == '-') {
 			fprintf(stderr, "fluenzr-tui: domain: unknown option '%s'\n", arg);
 			return EX_USAGE;

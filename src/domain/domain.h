@@ -12,8 +12,6 @@
 #include <stdint.h>
 
 #define DOM_MAX_ITEMS       32
-#define DOM_MAX_SELECTORS   8
-#define DOM_MAX_INCLUDES    4
 #define DOM_MAX_BLOCKLISTS  8
 #define DOM_DEFAULT_TIMEOUT_MS 10000
 #define DOM_SPF_MAX_LOOKUPS 10          /* RFC 7208 §4.6.4 */
