@@ -29,18 +29,21 @@ lib_header() {
 	cares) echo '#include <ares.h>' ;;
 	expat) echo '#include <expat.h>' ;;
 	psl) echo '#include <libpsl.h>' ;;
+	opendkim) echo '#include <dkim.h>' ;;
+	opendkim2) echo '#include <opendkim/dkim.h>' ;;
 	esac
 }
 # Which layer owns which library.
 owns() {
 	case "$1:$2" in
 	store:lmdb | store:gnutls | conn:gnutls | http:curl | dns:cares | discover:expat | \
-	oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses | domain:psl) return 0 ;;
+	oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses | domain:psl | \
+	msgauth:opendkim | msgauth:opendkim2) return 0 ;;
 	esac
 	return 1
 }
-for layer in base model store conn http oauth dns diag probe discover domain app cli tui; do
-	for lib in lmdb curses gnutls libetpan curl cares expat jansson psl; do
+for layer in base model store conn http oauth dns diag probe discover msgauth domain app cli tui; do
+	for lib in lmdb curses gnutls libetpan curl cares expat jansson opendkim opendkim2 psl; do
 		if owns "$layer" "$lib"; then
 			check "$layer may include $lib" compiles "$layer" "$(lib_header "$lib")"
 		else
@@ -65,6 +68,10 @@ check "DNS cannot see the model" up dns account.h
 check "DNS cannot see HTTPS" up dns http.h
 check "the probe cannot see DNS" up probe dns.h
 check "the probe cannot see discovery" up probe discover.h
+check "the probe cannot see the DKIM check" up probe msgauth.h
+check "DNS cannot see the DKIM check" up dns msgauth.h
+check "the DKIM check cannot see the probe" up msgauth probe.h
+check "the DKIM check cannot see the model" up msgauth account.h
 check "discovery cannot see what the commands and the console share" up discover app.h
 check "domain health cannot see the model" up domain account.h
 check "domain health cannot see discovery" up domain discover.h
@@ -95,6 +102,10 @@ check "domain health sees DNS" compiles domain '#include "dns.h"
 check "the shared layer sees the probe and the store" compiles app '#include "probe.h"
 #include "store.h"
 #include "app.h"'
+check "the DKIM check sees DNS and the base" compiles msgauth '#include "dns.h"
+#include "util.h"
+#include "msgauth.h"'
+check "the shared layer sees the DKIM check" compiles app '#include "msgauth.h"'
 check "the commands see the shared layer" compiles cli '#include "app.h"
 #include "cli.h"'
 check "the console sees the commands" compiles tui '#include "cli.h"

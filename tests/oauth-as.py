@@ -21,7 +21,10 @@ DIR/log. The port is written to DIR/port once listening.
 ADMIN: error=CODE[&description=TEXT][&times=N] makes the next N token
 requests fail with that error; expires_in=S for tokens issued from now on;
 revoke=1 drops every refresh token; badsig=1 signs access tokens with a
-wrong key from now on; slow_down=N answers the next N device polls with
+wrong key from now on; badsig_once=1 signs only the next access token so;
+delay=S holds the next token reply S seconds (outside the lock, so other
+requests go on), then drops it, logged "token abandoned", when the
+client has gone meanwhile; slow_down=N answers the next N device polls with
 slow_down; expire_device=1 makes pending device codes expired.
 """
 import argparse
@@ -31,6 +34,7 @@ import hmac
 import json
 import os
 import secrets
+import select
 import ssl
 import sys
 import threading
@@ -47,6 +51,8 @@ state = {
     "expires_in": 3600,
     "badsig": False,
     "slow_down": 0,
+    "badsig_once": False,
+    "delay": 0,
     "codes": {},          # code -> {challenge, redirect_uri, email}
 }
 lock = threading.Lock()
@@ -92,8 +98,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def issue(self, email):
         key = args.jwt_key.encode()
-        if state["badsig"]:
+        if state["badsig"] or state["badsig_once"]:
             key = b"not-the-key-the-mail-server-has"
+            state["badsig_once"] = False
         access = jwt(email, key, state["expires_in"])
         refresh = "rt-" + secrets.token_urlsafe(24)
         state["refresh"][refresh] = email
@@ -134,6 +141,19 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         form = dict(urllib.parse.parse_qsl(self.rfile.read(n).decode()))
         path = self.path
+        if path == "/token":
+            with lock:
+                delay, state["delay"] = state["delay"], 0
+            if delay:
+                self.log("token delayed %d" % delay)
+                time.sleep(delay)
+                # A client that gave up closed its end: readable at EOF.
+                r, _, _ = select.select([self.connection], [], [], 0)
+                if r:
+                    self.log("token abandoned")
+                    self.close_connection = True
+                    return
+                self.log("token delay over")
         with lock:
             if path == "/device":
                 self.log("device scope=%s" % form.get("scope", ""))
@@ -170,6 +190,10 @@ class Handler(BaseHTTPRequestHandler):
                     state["refresh"].clear()
                 if "badsig" in form:
                     state["badsig"] = form["badsig"] == "1"
+                if form.get("badsig_once"):
+                    state["badsig_once"] = True
+                if "delay" in form:
+                    state["delay"] = int(form["delay"])
                 if "slow_down" in form:
                     state["slow_down"] = int(form["slow_down"])
                 if form.get("expire_device"):
@@ -226,11 +250,22 @@ ap.add_argument("--jwt-key", required=True)
 ap.add_argument("--dir", required=True)
 args = ap.parse_args()
 
-srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-args.port = srv.server_address[1]
+class TLSServer(ThreadingHTTPServer):
+    # The handshake runs on the connection's own thread: a client that
+    # stalls it (or gives up) must not hold up everybody else's accept.
+    def finish_request(self, request, client_address):
+        request.settimeout(30)
+        try:
+            request = ctx.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            return
+        self.RequestHandlerClass(request, client_address, self)
+
+
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(args.cert, args.key)
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv = TLSServer(("127.0.0.1", args.port), Handler)
+args.port = srv.server_address[1]
 with open(os.path.join(args.dir, "port.tmp"), "w") as f:
     f.write("%d\n" % args.port)
 os.rename(os.path.join(args.dir, "port.tmp"), os.path.join(args.dir, "port"))

@@ -12,43 +12,7 @@ need ssh ssh-keygen
 
 A=alice@mail.test
 
-port_listening() {
-	awk -v p=":$(printf '%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' /proc/net/tcp
-}
-free_port() {
-	local p
-	for p in $(seq $(($1 + $$ % 400)) 7 $(($1 + 2000))); do
-		port_listening "$p" || { echo "$p"; return; }
-	done
-	fail "no free port"
-}
-
-# ---- a private sshd for the tunnel ----
-S=$T/ssh
-mkdir -p "$S" /run/sshd
-chmod 755 /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$S/host_key" || fail "host key"
-ssh-keygen -q -t ed25519 -N '' -f "$S/client_key" || fail "client key"
-cp "$S/client_key.pub" "$S/authorized_keys"
-SSHP=$(free_port 30022)
-cat >"$S/sshd_config" <<CONF
-Port $SSHP
-ListenAddress 127.0.0.1
-HostKey $S/host_key
-PidFile $S/sshd.pid
-PermitRootLogin prohibit-password
-AuthorizedKeysFile $S/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-AllowTcpForwarding yes
-LogLevel ERROR
-CONF
-/usr/sbin/sshd -D -f "$S/sshd_config" -E "$S/sshd.log" &
-SSHD_PID=$!
-at_exit "kill $SSHD_PID 2>/dev/null"
-wait_for port_listening "$SSHP" || fail "sshd did not start: $(cat "$S/sshd.log")"
+start_sshd
 
 D=$T/acct
 mkdir -p "$D"
@@ -60,21 +24,6 @@ F=("$FLUENZR" --store "$D/s" --key-file "$D/k")
 	--oauth-token-url "$ASURL/token" --oauth-auth-url "$ASURL/authorize" \
 	--oauth-scope "mail offline_access" >/dev/null 2>"$D/add.err" ||
 	fail "account add: $(cat "$D/add.err")"
-
-# browser URL [deny]: what a browser does with the sign-in address: the AS
-# redirects at once (the user "signed in"); prints the redirect's address.
-browser() {
-	"$PY" - "$1" "${2:-}" "$CA" <<'PYEOF'
-import http.client, ssl, sys, urllib.parse
-u = urllib.parse.urlsplit(sys.argv[1] + ("&deny=1" if sys.argv[2] else ""))
-c = http.client.HTTPSConnection(u.hostname, u.port,
-        context=ssl.create_default_context(cafile=sys.argv[3]))
-c.request("GET", u.path + "?" + u.query)
-r = c.getresponse()
-print(r.getheader("Location") or "")
-PYEOF
-}
-sign_in_url() { grep -oE "$ASURL/authorize\?[^ ]+" "$1" | head -n 1; }
 
 # ---- loopback, through ssh -L ----
 P=$(free_port 31000)
@@ -90,15 +39,10 @@ check "loopback: PKCE S256 and state are in the address" \
 	bash -c '[[ $1 == *code_challenge_method=S256* && $1 == *state=* && $1 == *code_challenge=* ]]' _ "$url"
 # The laptop's end of the tunnel: LP here, as P itself is taken by the
 # program on this same machine.
-ssh -N -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
-	-i "$S/client_key" -p "$SSHP" -L "$LP:127.0.0.1:$P" root@127.0.0.1 2>"$S/ssh.err" &
-SSH_PID=$!
-at_exit "kill $SSH_PID 2>/dev/null"
-wait_for port_listening "$LP" || fail "the tunnel did not open: $(cat "$S/ssh.err")"
+tunnel "$LP" "$P"
 loc=$(browser "$url")
 check "loopback: the AS redirects to 127.0.0.1:$P" bash -c '[[ $1 == http://127.0.0.1:'"$P"'/\?code=* ]]' _ "$loc"
-page=$("$PY" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' \
-	"${loc/127.0.0.1:$P/127.0.0.1:$LP}" 2>&1)
+page=$(via_tunnel "$loc" "$P" "$LP")
 check "loopback: the browser, through the tunnel, gets the done page" grep -q 'go back to the terminal' <<<"$page"
 ARC=0
 wait $APID || ARC=$?

@@ -29,3 +29,78 @@ no_leak() {
 	check "no code or token in any output, transcript, JSON or store file" test -z "$found"
 	[ -z "$found" ] || echo "leaked into:$found" >&2
 }
+
+# port_listening PORT: something listens on 127.0.0.1:PORT.
+port_listening() {
+	awk -v p=":$(printf '%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' /proc/net/tcp
+}
+# free_port BASE: a port near BASE that nothing listens on.
+free_port() {
+	local p
+	for p in $(seq $(($1 + $$ % 400)) 7 $(($1 + 2000))); do
+		port_listening "$p" || { echo "$p"; return; }
+	done
+	fail "no free port"
+}
+
+# start_sshd: a private sshd on 127.0.0.1:$SSHP for the tunnels (client
+# key $S/client_key, root), stopped at exit.
+start_sshd() {
+	S=$T/ssh
+	mkdir -p "$S" /run/sshd
+	chmod 755 /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$S/host_key" || fail "host key"
+	ssh-keygen -q -t ed25519 -N '' -f "$S/client_key" || fail "client key"
+	cp "$S/client_key.pub" "$S/authorized_keys"
+	SSHP=$(free_port 30022)
+	cat >"$S/sshd_config" <<-CONF
+	Port $SSHP
+	ListenAddress 127.0.0.1
+	HostKey $S/host_key
+	PidFile $S/sshd.pid
+	PermitRootLogin prohibit-password
+	AuthorizedKeysFile $S/authorized_keys
+	StrictModes no
+	UsePAM no
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	AllowTcpForwarding yes
+	LogLevel ERROR
+	CONF
+	/usr/sbin/sshd -D -f "$S/sshd_config" -E "$S/sshd.log" &
+	SSHD_PID=$!
+	at_exit "kill $SSHD_PID 2>/dev/null"
+	wait_for port_listening "$SSHP" || fail "sshd did not start: $(cat "$S/sshd.log")"
+}
+
+# browser URL [deny]: what a browser does with the sign-in address: the AS
+# redirects at once (the user "signed in"); prints the redirect's address.
+browser() {
+	"$PY" - "$1" "${2:-}" "$CA" <<'PYEOF'
+import http.client, ssl, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1] + ("&deny=1" if sys.argv[2] else ""))
+c = http.client.HTTPSConnection(u.hostname, u.port,
+        context=ssl.create_default_context(cafile=sys.argv[3]))
+c.request("GET", u.path + "?" + u.query)
+r = c.getresponse()
+print(r.getheader("Location") or "")
+PYEOF
+}
+sign_in_url() { grep -oE "$ASURL/authorize\?[^ ]+" "$1" | head -n 1; }
+
+# tunnel LOCAL PORT: the laptop's end of `ssh -L LOCAL:127.0.0.1:PORT`
+# through the private sshd (LOCAL, as PORT itself is taken by the program
+# on this same machine); SSH_PID, stopped at exit.
+tunnel() {
+	ssh -N -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
+		-i "$S/client_key" -p "$SSHP" -L "$1:127.0.0.1:$2" root@127.0.0.1 2>"$S/ssh.err" &
+	SSH_PID=$!
+	at_exit "kill $SSH_PID 2>/dev/null"
+	wait_for port_listening "$1" || fail "the tunnel did not open: $(cat "$S/ssh.err")"
+}
+# via_tunnel LOCATION PORT LOCAL: the page a browser on the laptop gets for
+# the redirect LOCATION to 127.0.0.1:PORT, through the tunnel's LOCAL.
+via_tunnel() {
+	"$PY" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' \
+		"${1/127.0.0.1:$2/127.0.0.1:$3}" 2>&1
+}

@@ -3,8 +3,8 @@
 # authorization server (tests/oauth-as.py, HTTPS with the stack's test CA)
 # and the mail stack's Dovecot oauth2 passdb (HS256 JWTs checked locally)
 # with Postfix delegating SASL to it. The device flow approved by a test
-# "user"; a test passing on SMTP (OAUTHBEARER) and IMAP (XOAUTH2) with the
-# token; an expired access token refreshed silently with rotation; a
+# "user"; a test passing on SMTP and IMAP (OAUTHBEARER, and XOAUTH2
+# through a relay that hides OAUTHBEARER from CAPABILITY) with the token; an expired access token refreshed silently with rotation; a
 # revoked refresh token and each authorization server error diagnosed; a
 # token the mail server refuses; no token in any output or file.
 . "$top_srcdir/tests/oauth-common.sh"
@@ -105,9 +105,9 @@ check "test: category ok" test "$($PY -c 'import json,sys; print(json.load(open(
 check "the expired access token was refreshed first" test "$(log_count 'token refresh_token')" = 1
 "${F[@]}" test $A --transcript >"$D/ok.txt" 2>&1 || true
 check "SMTP signed in with OAUTHBEARER" grep -q 'smtp.auth.*OAUTHBEARER as alice@mail.test: 235' "$D/ok.txt"
-check "IMAP signed in with XOAUTH2" grep -q 'imap.login.*XOAUTH2 as alice@mail.test' "$D/ok.txt"
+check "IMAP signed in with OAUTHBEARER (offered with XOAUTH2)" grep -q 'imap.login.*OAUTHBEARER as alice@mail.test' "$D/ok.txt"
 check "the transcript redacts the SMTP SASL line" grep -q 'C: AUTH OAUTHBEARER <redacted>' "$D/ok.txt"
-check "the transcript redacts the IMAP SASL line" grep -q 'AUTHENTICATE XOAUTH2 <redacted>' "$D/ok.txt"
+check "the transcript redacts the IMAP SASL line" grep -q 'AUTHENTICATE OAUTHBEARER <redacted>' "$D/ok.txt"
 # The server drops each refresh token it rotates: a second refresh works
 # only with the rotated one saved.
 check "the second refresh used the rotated refresh token" \
@@ -125,7 +125,40 @@ check "reason: the mail server refused the OAuth token" \
 check "the RFC 7628 error challenge is read" grep -q 'OAuth status' "$D/bad.json"
 check "after the refusal the token was refreshed once more" \
 	test "$(log_count 'token refresh_token')" = 4
+
+# IMAP: the refusal's RFC 7628 challenge is read and diagnosed, with
+# OAUTHBEARER and with XOAUTH2 (the relay hides OAUTHBEARER).
+R=$T/relay
+mkdir -p "$R"
+setsid "$PY" "$top_srcdir/tests/imap-capstrip.py" --cert "$MAILSTACK_CERT_VALID" \
+	--key "$MAILSTACK_DIR/certs/leaf.key" --to "$MAILSTACK_OAUTH_IMAPS_PORT" \
+	--hide OAUTHBEARER --dir "$R" </dev/null >"$R/out" 2>&1 &
+at_exit "kill $! 2>/dev/null"
+wait_for test -s "$R/port" || fail "the IMAP relay did not start: $(cat "$R/out")"
+RELAY_PORT=$(cat "$R/port")
+for mech in OAUTHBEARER XOAUTH2; do
+	port=$MAILSTACK_OAUTH_IMAPS_PORT
+	[ $mech = XOAUTH2 ] && port=$RELAY_PORT
+	"${F[@]}" account edit $A --imap-port "$port" >/dev/null
+	RC=0
+	"${F[@]}" test $A --imap-only --json >"$D/ibad-$mech.json" 2>"$D/ibad-$mech.err" || RC=$?
+	check "IMAP $mech: a refused token fails with the auth status" test "$RC" = 77
+	check "IMAP $mech: the mail server refused the OAuth token" \
+		test "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["diagnosis"]["reason"])' "$D/ibad-$mech.json")" = oauth_token_refused
+	check "IMAP $mech: the RFC 7628 error challenge is read" grep -q 'OAuth status' "$D/ibad-$mech.json"
+done
 as_post /admin "badsig=0"
+for mech in OAUTHBEARER XOAUTH2; do
+	port=$MAILSTACK_OAUTH_IMAPS_PORT
+	[ $mech = XOAUTH2 ] && port=$RELAY_PORT
+	"${F[@]}" account edit $A --imap-port "$port" >/dev/null
+	RC=0
+	"${F[@]}" test $A --imap-only --transcript >"$D/imap-$mech.txt" 2>&1 || RC=$?
+	check "IMAP $mech: the test passes" test "$RC" = 0
+	check "IMAP $mech: signed in with $mech" grep -q "imap.login.*$mech as alice@mail.test" "$D/imap-$mech.txt"
+	check "IMAP $mech: the SASL line is redacted" grep -q "AUTHENTICATE $mech <redacted>" "$D/imap-$mech.txt"
+done
+"${F[@]}" account edit $A --imap-port "$MAILSTACK_OAUTH_IMAPS_PORT" >/dev/null
 
 # ---- each authorization server error, on refresh, to its diagnosis ----
 # as_error NAME ERROR DESCRIPTION EXPECTED-TEXT: the next refresh fails so.

@@ -3,6 +3,12 @@
 . "$top_srcdir/tests/lib.sh"
 
 need /usr/bin/python3
+# PROBE_DNS=1: the test runs in its own namespaces with the DNS harness
+# (tests/dns-lib.sh), the mail stack inside them; zones are the test's.
+if [ -n "${PROBE_DNS:-}" ]; then
+	. "$top_srcdir/tests/dns-lib.sh"
+	dns_enter "$@"
+fi
 [ -x "$FLUENZR" ] || fail "no binary at $FLUENZR"
 setup_home
 start_mailstack

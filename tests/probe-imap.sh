@@ -14,7 +14,7 @@ expect imap ok
 check "imap: the test message was found in INBOX" test "$(jget "j['reply_detection']")" = True
 check "imap: round trip in ms" test "$(jget "isinstance(j['reply_ms'], int) and 0 <= j['reply_ms'] < 15000")" = True
 check "imap: IMAP steps" test "$(jget "','.join(s['name'] for s in j['steps'] if s['name'].startswith('imap.'))")" = \
-	"imap.resolve,imap.connect,imap.greeting,imap.starttls,imap.tls,imap.certificate,imap.capability,imap.login,imap.select,imap.reply_check"
+	"imap.resolve,imap.connect,imap.greeting,imap.starttls,imap.tls,imap.certificate,imap.capability,imap.login,imap.select,imap.folders,imap.reply_check,imap.sent_copy"
 check "imap: IDLE reported" test "$(jget "[s['detail'] for s in j['steps'] if s['name'] == 'imap.capability'][0]")" = "IDLE yes"
 check "imap: two verified TLS sessions" test "$(jget "[t['step'] for t in j['tls'] if t['verified']]")" = "['smtp.certificate', 'imap.certificate']"
 check "imap: LOGIN arguments redacted" test "$(jget "any(l['text'].endswith(' LOGIN <redacted> <redacted>') for l in j['transcript'])")" = True

@@ -22,6 +22,7 @@ pkgs="build-essential autoconf automake pkg-config
  postfix dovecot-imapd dovecot-lmtpd gnutls-bin lmdb-utils tmux openssh-server
  openssh-client swaks libnet-ssleay-perl libauthen-sasl-perl msmtp mandoc
  hyperfine ncurses-term python3 openssl iproute2 procps nsd
+ libopendkim-dev opendkim opendkim-tools dovecot-sieve
  libdb5.3 libgnutls-dane0 libidn12 libnsl2 libpcre2-8-0"
 missing=
 for p in $pkgs; do

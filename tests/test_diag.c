@@ -1238,10 +1238,70 @@ test_honest(void)
 	      "RCPT refused without a login: the mailbox may be missing");
 }
 
+/* Placement findings and the connection limit a server states. */
+static void
+test_placement(void)
+{
+	struct diag_finding f[DIAG_MAX_FINDINGS];
+	struct diag_place_input in;
+	char out[256];
+	size_t n;
+
+	memset(&in, 0, sizeof in);
+	in.landed = DIAG_LANDED_JUNK;
+	in.junk_folder = "[Gmail]/Spam";
+	in.sent_copy = 1;
+	in.spf = "pass";
+	in.dkim = "fail";
+	in.dmarc = "fail";
+	in.sig_d = "mailer.example.net";
+	in.from_domain = "example.org";
+	in.aligned_relaxed = 0;
+	in.dkim_verified = -1;
+	n = diag_placement(&in, f, DIAG_MAX_FINDINGS);
+	check(n == 2 && !strcmp(f[0].reason, "landed_in_junk") &&
+	      !strcmp(f[1].reason, "dkim_not_aligned"),
+	      "placement: junk and an unaligned signature (%zu)", n);
+	check(strstr(f[0].title, "[Gmail]/Spam") != NULL, "placement: the folder is named");
+	check(f[0].nfixes >= 4 && strstr(f[0].fixes[0], "dkim=fail, dmarc=fail"),
+	      "placement: the receiving server's failed checks come first");
+	in.landed = DIAG_LANDED_INBOX;
+	in.sent_copy = 0;
+	in.dkim = in.dmarc = "pass";
+	in.aligned_relaxed = 1;
+	in.dkim_verified = 2;
+	in.dkim_why = "signature verification failed";
+	n = diag_placement(&in, f, DIAG_MAX_FINDINGS);
+	check(n == 2 && !strcmp(f[0].reason, "no_sent_copy") &&
+	      !strcmp(f[1].reason, "dkim_failed"), "placement: no Sent copy, DKIM failed");
+	in.sent_copy = 1;
+	in.dkim_verified = 1;
+	check(diag_placement(&in, f, DIAG_MAX_FINDINGS) == 0, "placement: all well, no finding");
+	in.landed = DIAG_LANDED_NOT_FOUND;
+	in.wait_s = 15;
+	n = diag_placement(&in, f, 1);
+	check(n == 1 && !strcmp(f[0].reason, "not_found") && strstr(f[0].title, "15 s"),
+	      "placement: not found, bounded by max");
+	for (size_t i = 0; diag_finding_name(i); i++)
+		check(strlen(diag_finding_name(i)) < sizeof f[0].reason, "finding name %s fits",
+		      diag_finding_name(i));
+
+	check(diag_conn_limit("Maximum number of connections from user+IP exceeded "
+	                      "(mail_max_userip_connections=10)", out, sizeof out) &&
+	      strncmp(out, "10 per user and address", 23) == 0, "conn limit: Dovecot: %s", out);
+	check(diag_conn_limit("[ALERT] Too many simultaneous connections. (Failure)", out,
+	                      sizeof out) && strstr(out, "Too many simultaneous"),
+	      "conn limit: Gmail: %s", out);
+	check(!diag_conn_limit("[AUTHENTICATIONFAILED] Authentication failed.", out, sizeof out) &&
+	      out[0] == '\0', "conn limit: not said, not guessed");
+	check(!diag_conn_limit(NULL, out, sizeof out), "conn limit: nothing said");
+}
+
 int
 main(void)
 {
 	test_tables();
+	test_placement();
 	test_honest();
 	test_shipped_hints();
 	test_rules();

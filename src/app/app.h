@@ -100,6 +100,13 @@ int app_result_record(struct store *st, const char *email, int64_t when,
                       enum diag_cat cat, const struct diagnosis *d, int64_t ms,
                       struct store_history *after, char *err, size_t errlen);
 
+/* Records on the stored account email what the test message of r showed
+ * (its DKIM signature's d= and s=, the relay's address), at when, for the
+ * sending domain's health; nothing when the message was not read. 1 when
+ * recorded, 0 when there was nothing to, -1 with the reason in err. */
+int app_seen_record(struct store *st, const char *email, int64_t when,
+                    const struct probe_result *r, char *err, size_t errlen);
+
 /* ---- health (app_health.c) ----------------------------------------------- */
 
 /* Healthy: the last result passed and the two before it too. Needs
@@ -213,6 +220,31 @@ int app_oauth_access(struct store *st, const struct account *a, bool force,
                      char *tok, size_t toklen, bool *refreshed,
                      struct diagnosis *dg, char *err, size_t errlen);
 
+/* app_oauth_access() in three parts, for a caller whose store stays on
+ * one thread while the refresh runs on another (the console): the
+ * token material opened from the store (locked memory), a token from it
+ * (network only, any thread), and what a refresh brought sealed. */
+struct app_oauth_keys {
+	char *access;           /* "EXPIRY TOKEN" as stored, "" when none */
+	char *refresh;
+	char *secret;           /* the client secret, "" when none */
+};
+int app_oauth_keys_open(struct store *st, const struct account *a,
+                        struct app_oauth_keys *k, char *err, size_t errlen);
+void app_oauth_keys_free(struct app_oauth_keys *k);
+/* The stored access token while it lasts, else (or with force) one from
+ * the refresh grant, cancelled when cancel_fd (-1: none) is readable. A
+ * refresh updates k (a second call uses the rotated refresh token) and
+ * leaves in *fresh (zeroed before the first call) what the store must
+ * keep: app_oauth_tokens_save() it, then oauth_tokens_free() it. Returns
+ * as app_oauth_access(). */
+int app_oauth_token(const struct account *a, struct app_oauth_keys *k, bool force,
+                    int cancel_fd, char *tok, size_t toklen,
+                    struct oauth_tokens *fresh, bool *refreshed,
+                    struct diagnosis *dg, char *err, size_t errlen);
+int app_oauth_tokens_save(struct store *st, const struct account *a,
+                          const struct oauth_tokens *t, char *err, size_t errlen);
+
 /* Signs a in with the device flow (RFC 8628): show(d, ud) is called once
  * with the address and the code for the user; then the server is polled
  * until the user approved, refused, the code expired or cancel_fd (-1:
@@ -250,6 +282,26 @@ int app_oauth_browser(struct store *st, const struct account *a, unsigned port,
                       bool paste_it, int cancel_fd, app_oauth_url_fn show,
                       app_oauth_paste_fn paste, void *ud, struct diagnosis *dg,
                       char *err, size_t errlen);
+
+/* The same in parts, as app_oauth_device_prepare() and _run(), for the
+ * console: prepare on the store's thread, run on a worker (paste may block
+ * there until the user pasted), then app_oauth_signed_in(). */
+int app_oauth_browser_prepare(struct store *st, const struct account *a,
+                              char *secret, size_t secretlen, char *err,
+                              size_t errlen);
+int app_oauth_browser_run(const struct account *a, const char *secret,
+                          unsigned port, bool paste_it, int cancel_fd,
+                          app_oauth_url_fn show, app_oauth_paste_fn paste,
+                          void *ud, struct oauth_tokens *t,
+                          struct diagnosis *dg, char *err, size_t errlen);
+
+/* The loopback redirect's port: FLUENZR_OAUTH_PORT (1024-65535), else
+ * APP_OAUTH_PORT. */
+#define APP_OAUTH_PORT 8765
+unsigned app_oauth_port(void);
+/* The tunnel to run on the laptop for port: "ssh -L PORT:127.0.0.1:PORT
+ * user@this-host". */
+void app_oauth_tunnel(unsigned port, char *out, size_t len);
 
 /* ---- the runner (app_runner.c) ------------------------------------------- */
 

@@ -5,6 +5,7 @@
  * server turned into a diagnosis. Tokens live in locked memory only. */
 #include "config.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,58 +165,131 @@ app_oauth_settings(struct account *a, const struct preset *p)
 	str_copy(a->oauth_scope, sizeof a->oauth_scope, t.oauth_scope);
 }
 
+void
+app_oauth_keys_free(struct app_oauth_keys *k)
+{
+	if (k->access)
+		secmem_free(k->access, ACCESS_LEN);
+	if (k->refresh)
+		secmem_free(k->refresh, STORE_SECRET_MAX + 1);
+	if (k->secret)
+		secmem_free(k->secret, STORE_SECRET_MAX + 1);
+	k->access = k->refresh = k->secret = NULL;
+}
+
+int
+app_oauth_keys_open(struct store *st, const struct account *a,
+                    struct app_oauth_keys *k, char *err, size_t errlen)
+{
+	int rc;
+
+	err[0] = '\0';
+	k->access = secmem_alloc(ACCESS_LEN);
+	k->refresh = secmem_alloc(STORE_SECRET_MAX + 1);
+	k->secret = secmem_alloc(STORE_SECRET_MAX + 1);
+	if (!k->access || !k->refresh || !k->secret) {
+		app_oauth_keys_free(k);
+		str_printf(err, errlen, "%s: out of locked memory", a->email);
+		return EX_OSERR;
+	}
+	if ((rc = secret_open(st, a, SECRET_OAUTH_ACCESS, k->access, ACCESS_LEN,
+	                      err, errlen)) != 0 ||
+	    (rc = secret_open(st, a, SECRET_OAUTH_REFRESH, k->refresh,
+	                      STORE_SECRET_MAX + 1, err, errlen)) != 0 ||
+	    (rc = secret_open(st, a, SECRET_OAUTH_CLIENT, k->secret,
+	                      STORE_SECRET_MAX + 1, err, errlen)) != 0)
+		app_oauth_keys_free(k);
+	return rc;
+}
+
+/* What a refresh brought, kept in *fresh for the store: the newest access
+ * token, and the newest refresh token any reply rotated (a later reply
+ * without one does not undo an earlier rotation). */
+static void
+fresh_keep(struct oauth_tokens *t, struct oauth_tokens *fresh)
+{
+	/* Both buffers are OAUTH_TOKEN_MAX + 1 (oauth_tokens_free()). */
+	if (fresh->refresh && fresh->refresh[0] && t->refresh[0] == '\0')
+		memcpy(t->refresh, fresh->refresh, strlen(fresh->refresh) + 1);
+	oauth_tokens_free(fresh);
+	*fresh = *t;
+}
+
+int
+app_oauth_token(const struct account *a, struct app_oauth_keys *k, bool force,
+                int cancel_fd, char *tok, size_t toklen,
+                struct oauth_tokens *fresh, bool *refreshed,
+                struct diagnosis *dg, char *err, size_t errlen)
+{
+	struct oauth_client c;
+	struct oauth_tokens t;
+	struct oauth_error e;
+	int rc = 0;
+
+	err[0] = tok[0] = '\0';
+	if (refreshed)
+		*refreshed = false;
+	if (!force && access_current(k->access, tok, toklen))
+		return 0;
+	client_of(a, k->secret, cancel_fd, &c);
+	if (oauth_refresh(&c, k->refresh, &t, &e) < 0)
+		return grant_failed(a, &e, dg, err, errlen);
+	/* A second refresh (the retry) must use the rotated token, and the
+	 * stored access token is no longer the one to use. */
+	if (t.refresh[0] && str_copy(k->refresh, STORE_SECRET_MAX + 1, t.refresh) < 0) {
+		str_printf(err, errlen, "%s: the refresh token is too long", a->email);
+		rc = EX_PROTOCOL;
+	}
+	k->access[0] = '\0';
+	if (rc == 0 && str_copy(tok, toklen, t.access) < 0) {
+		str_printf(err, errlen, "%s: the access token is too long", a->email);
+		rc = EX_PROTOCOL;
+	}
+	if (rc != 0) {
+		oauth_tokens_free(&t);
+		secmem_wipe(tok, toklen);
+		return rc;
+	}
+	fresh_keep(&t, fresh);
+	if (refreshed)
+		*refreshed = true;
+	return 0;
+}
+
+int
+app_oauth_tokens_save(struct store *st, const struct account *a,
+                      const struct oauth_tokens *t, char *err, size_t errlen)
+{
+	return tokens_save(st, a, t, err, errlen);
+}
+
 int
 app_oauth_access(struct store *st, const struct account *a, bool force,
                  char *tok, size_t toklen, bool *refreshed,
                  struct diagnosis *dg, char *err, size_t errlen)
 {
-	char *val = secmem_alloc(ACCESS_LEN);
-	char *refresh = secmem_alloc(STORE_SECRET_MAX + 1);
-	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
-	struct oauth_client c;
-	struct oauth_tokens t;
-	struct oauth_error e;
+	struct app_oauth_keys k;
+	struct oauth_tokens fresh;
+	bool r = false;
 	int rc;
 
-	err[0] = tok[0] = '\0';
+	tok[0] = '\0';
+	memset(&fresh, 0, sizeof fresh);
 	if (refreshed)
 		*refreshed = false;
-	if (!val || !refresh || !secret) {
-		str_printf(err, errlen, "%s: out of locked memory", a->email);
-		rc = EX_OSERR;
-		goto out;
-	}
-	if (!force) {
-		rc = secret_open(st, a, SECRET_OAUTH_ACCESS, val, ACCESS_LEN, err, errlen);
+	if ((rc = app_oauth_keys_open(st, a, &k, err, errlen)) != 0)
+		return rc;
+	rc = app_oauth_token(a, &k, force, -1, tok, toklen, &fresh, &r, dg, err,
+	                     errlen);
+	app_oauth_keys_free(&k);
+	if (rc == 0 && r) {
+		rc = tokens_save(st, a, &fresh, err, errlen);
 		if (rc != 0)
-			goto out;
-		if (access_current(val, tok, toklen))
-			goto out;
+			secmem_wipe(tok, toklen);
 	}
-	if ((rc = secret_open(st, a, SECRET_OAUTH_REFRESH, refresh,
-	                      STORE_SECRET_MAX + 1, err, errlen)) != 0 ||
-	    (rc = secret_open(st, a, SECRET_OAUTH_CLIENT, secret,
-	                      STORE_SECRET_MAX + 1, err, errlen)) != 0)
-		goto out;
-	client_of(a, secret, -1, &c);
-	if (oauth_refresh(&c, refresh, &t, &e) < 0) {
-		rc = grant_failed(a, &e, dg, err, errlen);
-		goto out;
-	}
-	rc = tokens_save(st, a, &t, err, errlen);
-	if (rc == 0 && str_copy(tok, toklen, t.access) < 0) {
-		str_printf(err, errlen, "%s: the access token is too long", a->email);
-		rc = EX_PROTOCOL;
-	}
+	oauth_tokens_free(&fresh);
 	if (rc == 0 && refreshed)
-		*refreshed = true;
-	oauth_tokens_free(&t);
-out:
-	if (rc != 0)
-		secmem_wipe(tok, toklen);
-	secmem_free(val, ACCESS_LEN);
-	secmem_free(refresh, STORE_SECRET_MAX + 1);
-	secmem_free(secret, STORE_SECRET_MAX + 1);
+		*refreshed = r;
 	return rc;
 }
 
@@ -295,37 +369,69 @@ app_oauth_device(struct store *st, const struct account *a, int cancel_fd,
 	return rc;
 }
 
-int
-app_oauth_browser(struct store *st, const struct account *a, unsigned port,
-                  bool paste_it, int cancel_fd, app_oauth_url_fn show,
-                  app_oauth_paste_fn paste, void *ud, struct diagnosis *dg,
-                  char *err, size_t errlen)
+unsigned
+app_oauth_port(void)
 {
-	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
+	const char *v = getenv("FLUENZR_OAUTH_PORT");
+	char *end = NULL;
+	unsigned long n = v && *v ? strtoul(v, &end, 10) : 0;
+
+	return n >= 1024 && n <= 65535 && end && *end == '\0' ? (unsigned)n
+	                                                      : APP_OAUTH_PORT;
+}
+
+void
+app_oauth_tunnel(unsigned port, char *out, size_t len)
+{
+	char host[256] = "this-host";
+	const char *user = getenv("USER");
+	struct passwd *pw;
+
+	if (gethostname(host, sizeof host) != 0)
+		str_copy(host, sizeof host, "this-host");
+	host[sizeof host - 1] = '\0';
+	if (user == NULL || user[0] == '\0')
+		user = (pw = getpwuid(getuid())) ? pw->pw_name : "you";
+	str_printf(out, len, "ssh -L %u:127.0.0.1:%u %s@%s", port, port, user, host);
+}
+
+int
+app_oauth_browser_prepare(struct store *st, const struct account *a,
+                          char *secret, size_t secretlen, char *err,
+                          size_t errlen)
+{
+	err[0] = secret[0] = '\0';
+	if (!a->oauth || a->oauth_auth_url[0] == '\0') {
+		str_printf(err, errlen, "%s: no OAuth authorization endpoint "
+		           "(--oauth-auth-url, or a preset that has one)", a->email);
+		return EX_USAGE;
+	}
+	return secret_open(st, a, SECRET_OAUTH_CLIENT, secret, secretlen, err, errlen);
+}
+
+int
+app_oauth_browser_run(const struct account *a, const char *secret,
+                      unsigned port, bool paste_it, int cancel_fd,
+                      app_oauth_url_fn show, app_oauth_paste_fn paste, void *ud,
+                      struct oauth_tokens *t, struct diagnosis *dg, char *err,
+                      size_t errlen)
+{
 	char *where = secmem_alloc(OAUTH_URL_MAX * 4);
 	char *code = secmem_alloc(OAUTH_URL_MAX * 2);
 	char redirect[64], url[OAUTH_URL_MAX * 4];
 	struct oauth_client c;
 	struct oauth_pkce pk;
-	struct oauth_tokens t;
 	struct oauth_error e;
-	int rc, lfd = -1;
+	int rc = 0, lfd = -1;
 
 	err[0] = '\0';
-	if (!secret || !where || !code) {
+	memset(t, 0, sizeof(*t));
+	memset(&pk, 0, sizeof pk);
+	if (!where || !code) {
 		str_printf(err, errlen, "%s: out of locked memory", a->email);
 		rc = EX_OSERR;
 		goto out;
 	}
-	if (!a->oauth || a->oauth_auth_url[0] == '\0') {
-		str_printf(err, errlen, "%s: no OAuth authorization endpoint "
-		           "(--oauth-auth-url, or a preset that has one)", a->email);
-		rc = EX_USAGE;
-		goto out;
-	}
-	if ((rc = secret_open(st, a, SECRET_OAUTH_CLIENT, secret,
-	                      STORE_SECRET_MAX + 1, err, errlen)) != 0)
-		goto out;
 	client_of(a, secret, cancel_fd, &c);
 	/* RFC 8252 7.3: a loopback redirect by IP literal; the port is fixed
 	 * so that the same ssh -L reaches it. */
@@ -355,17 +461,38 @@ app_oauth_browser(struct store *st, const struct account *a, unsigned port,
 		goto out;
 	}
 	if (oauth_redirect_parse(where, &pk, code, OAUTH_URL_MAX * 2, &e) < 0 ||
-	    oauth_code_exchange(&c, code, redirect, &pk, &t, &e) < 0) {
+	    oauth_code_exchange(&c, code, redirect, &pk, t, &e) < 0)
 		rc = grant_failed(a, &e, dg, err, errlen);
-		goto out;
-	}
-	rc = signed_in(st, a, &t, err, errlen);
 out:
 	if (lfd >= 0)
 		close(lfd);
 	secmem_wipe(&pk, sizeof pk);
-	secmem_free(secret, STORE_SECRET_MAX + 1);
 	secmem_free(where, OAUTH_URL_MAX * 4);
 	secmem_free(code, OAUTH_URL_MAX * 2);
+	return rc;
+}
+
+int
+app_oauth_browser(struct store *st, const struct account *a, unsigned port,
+                  bool paste_it, int cancel_fd, app_oauth_url_fn show,
+                  app_oauth_paste_fn paste, void *ud, struct diagnosis *dg,
+                  char *err, size_t errlen)
+{
+	char *secret = secmem_alloc(STORE_SECRET_MAX + 1);
+	struct oauth_tokens t;
+	int rc;
+
+	if (secret == NULL) {
+		str_printf(err, errlen, "%s: out of locked memory", a->email);
+		return EX_OSERR;
+	}
+	rc = app_oauth_browser_prepare(st, a, secret, STORE_SECRET_MAX + 1, err,
+	                               errlen);
+	if (rc == 0)
+		rc = app_oauth_browser_run(a, secret, port, paste_it, cancel_fd, show,
+		                           paste, ud, &t, dg, err, errlen);
+	if (rc == 0)
+		rc = signed_in(st, a, &t, err, errlen);
+	secmem_free(secret, STORE_SECRET_MAX + 1);
 	return rc;
 }

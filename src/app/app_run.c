@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "app.h"
+#include "msgauth.h"
 #include "secmem.h"
 #include "util.h"
 
@@ -66,17 +67,53 @@ app_secrets_open(struct store *st, const struct account *a,
 	return 0;
 }
 
+/* On the probe's thread, once the test message was read: its DKIM
+ * signature verified by us, the key fetched within the probe's step
+ * deadline and cancel. */
+static void
+message_check(struct probe *p, void *ud)
+{
+	struct msgauth_dkim v;
+	struct probe_dkim d;
+	size_t len;
+	const char *m = probe_message(p, &len);
+
+	(void)ud;
+	if (!m)
+		return;
+	msgauth_dkim_verify(m, len, len >= PROBE_MESSAGE_MAX, probe_timeout_ms(p),
+	                    probe_cancel_fd(p), &v);
+	memset(&d, 0, sizeof d);
+	switch (v.verdict) {
+	case MSGAUTH_PASS: d.verdict = PROBE_DKIM_PASS; break;
+	case MSGAUTH_FAIL: d.verdict = PROBE_DKIM_FAIL; break;
+	case MSGAUTH_TEMPERROR: d.verdict = PROBE_DKIM_TEMPERROR; break;
+	default: d.verdict = PROBE_DKIM_NONE; break;
+	}
+	str_copy(d.d, sizeof d.d, v.d);
+	str_copy(d.s, sizeof d.s, v.s);
+	str_copy(d.why, sizeof d.why, v.why);
+	probe_set_dkim(p, &d);
+}
+
 int
 app_probe_new(const struct account *a, const char *pw, const char *imap_pw,
               const struct preset_list *presets, const struct probe_opts *po,
               struct probe **p, char *err, size_t errlen)
 {
 	const struct preset *pre = NULL;
+	struct probe_opts o;
 
 	err[0] = '\0';
+	if (po)
+		o = *po;
+	else
+		probe_opts_default(&o);
+	o.on_message = message_check;
+	o.on_message_ud = NULL;
 	if (presets && a->preset[0])
 		pre = preset_find(presets, a->preset);
-	*p = probe_new(a, pw, imap_pw, pre, po);
+	*p = probe_new(a, pw, imap_pw, pre, &o);
 	if (!*p) {
 		str_printf(err, errlen, "%s: cannot set up the test: %s", a->email,
 		           strerror(errno));
@@ -176,6 +213,47 @@ app_result_record(struct store *st, const char *email, int64_t when,
 			return -1;
 		if (after)
 			(void)store_history_get(st, email, after);
+	}
+	return 1;
+}
+
+struct seen {
+	int64_t when;
+	const struct probe_result *r;
+};
+
+static int
+seen_fn(struct store_history *h, void *ud)
+{
+	const struct seen *s = ud;
+	const struct mailhdr_auth *au = &s->r->place.auth;
+
+	h->seen_when = s->when;
+	h->seen_dkim_d[0] = h->seen_dkim_s[0] = h->seen_relay_ip[0] = '\0';
+	/* The parser's whitelist already held; the store checks again. */
+	if (au->dkim_sig) {
+		str_copy(h->seen_dkim_d, sizeof h->seen_dkim_d, au->sig_d);
+		str_copy(h->seen_dkim_s, sizeof h->seen_dkim_s, au->sig_s);
+	}
+	str_copy(h->seen_relay_ip, sizeof h->seen_relay_ip, au->relay_ip);
+	return 0;
+}
+
+int
+app_seen_record(struct store *st, const char *email, int64_t when,
+                const struct probe_result *r, char *err, size_t errlen)
+{
+	struct seen s = { when > 0 ? when : 0, r };
+	int rc;
+
+	err[0] = '\0';
+	if (!r || !r->place.fetched)
+		return 0;
+	rc = store_activity_update(st, email, seen_fn, &s, err, errlen);
+	if (rc != STORE_OK) {
+		str_printf(err, errlen, "%s: cannot record what the test message "
+		           "showed: %s", email, store_strerror(rc));
+		return -1;
 	}
 	return 1;
 }

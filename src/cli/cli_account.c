@@ -854,6 +854,23 @@ json_account(struct json *j, const struct account *a,
 		json_key(j, "limits");
 		cli_json_limits(j, lim, hist, (int64_t)time(NULL));
 	}
+	if (hist) {
+		/* What the last test message showed (the domain's health). */
+		json_key(j, "last_message");
+		if (hist->seen_when > 0) {
+			json_obj_begin(j);
+			json_key(j, "time"); json_int(j, hist->seen_when);
+			json_key(j, "dkim_d");
+			hist->seen_dkim_d[0] ? json_str(j, hist->seen_dkim_d) : json_null(j);
+			json_key(j, "dkim_s");
+			hist->seen_dkim_s[0] ? json_str(j, hist->seen_dkim_s) : json_null(j);
+			json_key(j, "relay_ip");
+			hist->seen_relay_ip[0] ? json_str(j, hist->seen_relay_ip) : json_null(j);
+			json_obj_end(j);
+		} else {
+			json_null(j);
+		}
+	}
 	json_obj_end(j);
 }
 

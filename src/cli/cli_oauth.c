@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <pwd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,15 +76,8 @@ static void
 show_url(const char *url, void *ud)
 {
 	const struct browser_ctx *b = ud;
-	char host[256] = "this-host";
-	const char *user = getenv("USER");
-	struct passwd *pw;
+	char tunnel[400];
 
-	if (gethostname(host, sizeof host) != 0)
-		str_copy(host, sizeof host, "this-host");
-	host[sizeof host - 1] = '\0';
-	if (user == NULL || user[0] == '\0')
-		user = (pw = getpwuid(getuid())) ? pw->pw_name : "you";
 	if (b->paste) {
 		printf("\nOpen this address in a browser on any device:\n\n    %s\n\n"
 		       "After you sign in, the browser goes to http://127.0.0.1:%u/ and\n"
@@ -93,12 +85,13 @@ show_url(const char *url, void *ud)
 		       "its address bar and paste it here, then press Enter:\n",
 		       url, b->port);
 	} else {
+		app_oauth_tunnel(b->port, tunnel, sizeof tunnel);
 		printf("\nThe browser comes back to port %u of this server. On your laptop,\n"
 		       "first open the tunnel (leave it running):\n\n"
-		       "    ssh -L %u:127.0.0.1:%u %s@%s\n\n"
+		       "    %s\n\n"
 		       "then open this address in the laptop's browser:\n\n    %s\n\n"
 		       "Waiting for the browser (10 minutes; Ctrl-C cancels)...\n",
-		       b->port, b->port, b->port, user, host, url);
+		       b->port, tunnel, url);
 	}
 	fflush(stdout);
 }
@@ -116,7 +109,7 @@ int
 cli_account_authorize(struct cli_ctx *c, int argc, char **argv)
 {
 	const char *target = NULL, *flow = "device";
-	struct browser_ctx b = { 8765, false };
+	struct browser_ctx b = { app_oauth_port(), false };
 	char err[APP_ERR_MAX];
 	struct diagnosis dg;
 	struct account a;

@@ -228,6 +228,82 @@ cli_print_step(const struct probe_event *ev, void *ud)
 	fflush(f);
 }
 
+static const char *
+verdict(const char *v)
+{
+	return v[0] ? v : "-";
+}
+
+/* Where the test message landed, the folder map, what the server offers a
+ * reply detector and what the receiving side wrote on the message. */
+static void
+print_placement(FILE *f, const struct probe_result *r)
+{
+	const struct probe_placement *pl = &r->place;
+	const struct mailhdr_auth *au = &pl->auth;
+
+	if (pl->landed == DIAG_LANDED_JUNK)
+		fprintf(f, "  landed in Junk (%s) after %lld ms\n",
+		        pl->folders[ROLE_JUNK].name, (long long)r->reply_ms);
+	if (pl->landed >= DIAG_LANDED_INBOX)
+		fprintf(f, "  copy in Sent: %s\n", pl->sent_copy < 0 ? "unknown (no Sent folder)" :
+		        pl->sent_copy ? "yes" : "no");
+	if (pl->checked) {
+		fprintf(f, "  folders:\n");
+		for (int i = 0; i < PROBE_NROLES; i++)
+			fprintf(f, "    %-8s %s%s%s%s\n", probe_role_name((enum probe_role)i),
+			        pl->folders[i].from ? pl->folders[i].name : "(none)",
+			        pl->folders[i].from ? " (" : "",
+			        pl->folders[i].from ? pl->folders[i].from : "",
+			        pl->folders[i].from ? ")" : "");
+	}
+	if (pl->caps_seen)
+		fprintf(f, "  IMAP for reply detection: IDLE %s, CONDSTORE %s, QRESYNC %s, "
+		        "UIDPLUS %s, SPECIAL-USE %s\n", pl->idle ? "yes" : "no",
+		        pl->condstore ? "yes" : "no", pl->qresync ? "yes" : "no",
+		        pl->uidplus ? "yes" : "no", pl->special_use ? "yes" : "no");
+	if (pl->conn_limit[0])
+		fprintf(f, "  connection limit: %s\n", pl->conn_limit);
+	if (!pl->fetched)
+		return;
+	if (au->ar_found)
+		fprintf(f, "  receiving server (%s) said: spf=%s dkim=%s dmarc=%s\n",
+		        au->ar_authserv[0] ? au->ar_authserv : "no authserv-id",
+		        verdict(au->spf), verdict(au->dkim), verdict(au->dmarc));
+	else
+		fprintf(f, "  receiving server: no Authentication-Results of its own%s\n",
+		        au->ar_ignored ? " (others ignored)" : "");
+	if (au->dkim_sig)
+		fprintf(f, "  DKIM signature: d=%s s=%s a=%s, %s the From domain %s\n",
+		        au->sig_d, verdict(au->sig_s), verdict(au->sig_a),
+		        au->aligned_strict == 1 ? "the same as" :
+		        au->aligned_relaxed == 1 ? "aligned (relaxed) with" : "not aligned with",
+		        verdict(au->from_domain));
+	else
+		fprintf(f, "  DKIM signature: none\n");
+	if (pl->dkim.verdict > PROBE_DKIM_NONE)
+		fprintf(f, "  DKIM verified by us: %s%s%s\n", probe_dkim_name(pl->dkim.verdict),
+		        pl->dkim.why[0] ? ": " : "", pl->dkim.why);
+	if (au->relay_ip[0])
+		fprintf(f, "  handed over by: %s%s%s%s\n", au->relay_ip,
+		        au->relay_host[0] ? " (" : "", au->relay_host,
+		        au->relay_host[0] ? ")" : "");
+}
+
+static void
+print_findings(FILE *f, const struct probe_result *r)
+{
+	for (size_t i = 0; i < r->nfindings && i < DIAG_MAX_FINDINGS; i++) {
+		const struct diag_finding *g = &r->findings[i];
+
+		fprintf(f, "! %s (%s)\n", g->title, g->reason);
+		if (g->nfixes)
+			fprintf(f, "  what to check:\n");
+		for (size_t k = 0; k < g->nfixes && k < DIAG_MAX_FIXES; k++)
+			fprintf(f, "   - %s\n", g->fixes[k]);
+	}
+}
+
 void
 cli_print_result(FILE *f, const struct probe_result *r)
 {
@@ -240,11 +316,14 @@ cli_print_result(FILE *f, const struct probe_result *r)
 			fprintf(f, "  test message: %s\n", r->message_id);
 		if (r->reply_detection == 1)
 			fprintf(f, "  seen in INBOX after %lld ms\n", (long long)r->reply_ms);
-		else if (r->reply_detection == 0)
+		else if (r->reply_detection == 0 && r->place.landed != DIAG_LANDED_JUNK)
 			fprintf(f, "  not seen in INBOX in time\n");
+		print_placement(f, r);
+		print_findings(f, r);
 		return;
 	}
 	cli_print_diagnosis(f, d);
+	print_placement(f, r);
 }
 
 void
@@ -314,6 +393,120 @@ print_transcript(const struct probe_result *r)
 		       r->transcript[i].dir, r->transcript[i].text);
 }
 
+static void
+json_str_or_null(struct json *j, const char *key, const char *v)
+{
+	json_key(j, key);
+	v && v[0] ? json_str(j, v) : json_null(j);
+}
+
+static void
+json_tristate(struct json *j, const char *key, int v)
+{
+	json_key(j, key);
+	v < 0 ? json_null(j) : json_bool(j, v == 1);
+}
+
+/* "placement": stable keys, null where the run did not find out. */
+static void
+json_placement(struct json *j, const struct probe_result *r)
+{
+	const struct probe_placement *pl = &r->place;
+	const struct mailhdr_auth *au = &pl->auth;
+
+	json_key(j, "placement");
+	json_obj_begin(j);
+	json_str_or_null(j, "landed", probe_landed_name(pl->landed));
+	json_str_or_null(j, "landed_folder",
+	                 pl->landed == DIAG_LANDED_INBOX ? pl->folders[ROLE_INBOX].name :
+	                 pl->landed == DIAG_LANDED_JUNK ? pl->folders[ROLE_JUNK].name : NULL);
+	json_key(j, "sent_copy");
+	json_str(j, pl->sent_copy < 0 ? "unknown" : pl->sent_copy ? "yes" : "no");
+	json_key(j, "folders");
+	if (!pl->checked) {
+		json_null(j);
+	} else {
+		json_obj_begin(j);
+		for (int i = 0; i < PROBE_NROLES; i++) {
+			json_key(j, probe_role_name((enum probe_role)i));
+			if (!pl->folders[i].from) {
+				json_null(j);
+				continue;
+			}
+			json_obj_begin(j);
+			json_key(j, "name"); json_str(j, pl->folders[i].name);
+			json_key(j, "from"); json_str(j, pl->folders[i].from);
+			json_obj_end(j);
+		}
+		json_obj_end(j);
+	}
+	json_key(j, "capabilities");
+	if (!pl->caps_seen) {
+		json_null(j);
+	} else {
+		json_obj_begin(j);
+		json_key(j, "idle"); json_bool(j, pl->idle);
+		json_key(j, "condstore"); json_bool(j, pl->condstore);
+		json_key(j, "qresync"); json_bool(j, pl->qresync);
+		json_key(j, "uidplus"); json_bool(j, pl->uidplus);
+		json_key(j, "special_use"); json_bool(j, pl->special_use);
+		json_obj_end(j);
+	}
+	json_str_or_null(j, "connection_limit", pl->conn_limit);
+	json_key(j, "message_bytes");
+	pl->fetched ? json_int(j, (int64_t)pl->fetched_len) : json_null(j);
+	json_key(j, "received");
+	if (!pl->fetched) {
+		json_null(j);
+	} else {
+		json_obj_begin(j);
+		json_key(j, "authentication_results");
+		if (!au->ar_found) {
+			json_null(j);
+		} else {
+			json_obj_begin(j);
+			json_str_or_null(j, "authserv_id", au->ar_authserv);
+			json_str_or_null(j, "spf", au->spf);
+			json_str_or_null(j, "dkim", au->dkim);
+			json_str_or_null(j, "dmarc", au->dmarc);
+			json_str_or_null(j, "header_d", au->ar_dkim_d);
+			json_str_or_null(j, "smtp_mailfrom", au->ar_mailfrom);
+			json_obj_end(j);
+		}
+		json_key(j, "ignored_authentication_results");
+		json_int(j, au->ar_ignored);
+		json_str_or_null(j, "from_domain", au->from_domain);
+		json_key(j, "dkim_signature");
+		if (!au->dkim_sig) {
+			json_null(j);
+		} else {
+			json_obj_begin(j);
+			json_str_or_null(j, "d", au->sig_d);
+			json_str_or_null(j, "s", au->sig_s);
+			json_str_or_null(j, "a", au->sig_a);
+			json_tristate(j, "aligned_relaxed", au->aligned_relaxed);
+			json_tristate(j, "aligned_strict", au->aligned_strict);
+			json_key(j, "count"); json_int(j, au->dkim_sigs);
+			json_obj_end(j);
+		}
+		json_key(j, "dkim_verified");
+		if (pl->dkim.verdict == PROBE_DKIM_UNCHECKED) {
+			json_null(j);
+		} else {
+			json_obj_begin(j);
+			json_key(j, "result"); json_str(j, probe_dkim_name(pl->dkim.verdict));
+			json_str_or_null(j, "d", pl->dkim.d);
+			json_str_or_null(j, "s", pl->dkim.s);
+			json_str_or_null(j, "why", pl->dkim.why);
+			json_obj_end(j);
+		}
+		json_str_or_null(j, "relay_ip", au->relay_ip);
+		json_str_or_null(j, "relay_host", au->relay_host);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+}
+
 void
 cli_json_result_fields(struct json *j, const char *email,
                        const struct probe_result *r)
@@ -370,6 +563,23 @@ cli_json_result_fields(struct json *j, const char *email,
 		json_int(j, r->reply_ms);
 	else
 		json_null(j);
+	json_placement(j, r);
+	json_key(j, "findings");
+	json_arr_begin(j);
+	for (i = 0; i < r->nfindings && i < DIAG_MAX_FINDINGS; i++) {
+		const struct diag_finding *g = &r->findings[i];
+
+		json_obj_begin(j);
+		json_key(j, "reason"); json_str(j, g->reason);
+		json_key(j, "title"); json_str(j, g->title);
+		json_key(j, "fixes");
+		json_arr_begin(j);
+		for (size_t k = 0; k < g->nfixes && k < DIAG_MAX_FIXES; k++)
+			json_str(j, g->fixes[k]);
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 	json_key(j, "transcript");
 	json_arr_begin(j);
 	for (i = 0; i < r->ntranscript; i++) {
@@ -429,6 +639,9 @@ save_result(struct cli_ctx *c, const struct job *jb, struct store_history *after
 	int rc = app_result_record(c->st, jb->a.email, (int64_t)time(NULL), jb->cat,
 	                           r ? &r->diag : NULL, jb->ms, after, err, sizeof err);
 
+	if (rc >= 0 && app_seen_record(c->st, jb->a.email, (int64_t)time(NULL), r,
+	                               err, sizeof err) < 0)
+		rc = -1;
 	if (rc < 0)
 		fprintf(stderr, "fluenzr-tui: %s\n", err);
 	return rc;

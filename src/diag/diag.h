@@ -180,4 +180,51 @@ const char *diag_stage_name(enum diag_stage s);
 /* Exit status of `fluenzr-tui test` for a category (sysexits.h). */
 int diag_exit_code(enum diag_cat c);
 
+/* ---- where the test message landed (diag_place.c) ----
+ * Not failures: a test that delivered its message passed, and what the
+ * placement shows comes as findings beside the diagnosis, each with its
+ * fixes in the same voice. */
+enum diag_landed {
+	DIAG_LANDED_UNCHECKED = -1,
+	DIAG_LANDED_NOT_FOUND = 0,
+	DIAG_LANDED_INBOX,
+	DIAG_LANDED_JUNK,
+};
+
+#define DIAG_MAX_FINDINGS 4
+
+struct diag_finding {
+	char reason[32];          /* "landed_in_junk", "no_sent_copy" … */
+	char title[160];
+	char fixes[DIAG_MAX_FIXES][256];
+	size_t nfixes;
+};
+
+struct diag_place_input {
+	enum diag_landed landed;
+	const char *junk_folder;  /* where it landed in Junk, UTF-8; may be "" */
+	int sent_copy;            /* -1 unknown, 0 no, 1 yes */
+	int wait_s;               /* how long INBOX and Junk were watched */
+	/* What the receiving side said (a trusted Authentication-Results;
+	 * "" when none) and the signature the message carried. */
+	const char *spf, *dkim, *dmarc;
+	const char *from_domain;
+	const char *sig_d;        /* "" when unsigned */
+	int aligned_relaxed;      /* -1 nothing to compare, 0, 1 */
+	/* Our own check of the signature: -1 not done, 0 no signature, 1
+	 * pass, 2 fail, 3 the key could not be fetched; and why. */
+	int dkim_verified;
+	const char *dkim_why;
+};
+
+/* The findings of in into out (at most max); how many. */
+size_t diag_placement(const struct diag_place_input *in,
+                      struct diag_finding *out, size_t max);
+/* The reasons diag_placement() gives, in order; NULL past the end. */
+const char *diag_finding_name(size_t i);
+/* Whether a server's words (sanitised) state a limit on one user's
+ * connections: the words to show (with the number when it says one) in
+ * out, true; false (out "") when they do not. Only what is said counts. */
+bool diag_conn_limit(const char *said, char *out, size_t outlen);
+
 #endif

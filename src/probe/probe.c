@@ -824,6 +824,10 @@ probe_new(const struct account *a, const char *smtp_pw, const char *imap_pw,
 	if (p->opts.reply_wait_s <= 0)
 		p->opts.reply_wait_s = 15;
 	p->res.reply_detection = -1;
+	p->res.place.landed = DIAG_LANDED_UNCHECKED;
+	p->res.place.sent_copy = -1;
+	p->res.place.auth.aligned_relaxed = p->res.place.auth.aligned_strict = -1;
+	p->res.place.dkim.verdict = PROBE_DKIM_UNCHECKED;
 	atomic_init(&p->cancelled, false);
 	probe_sink_init(&p->sink, p);
 	return p;
@@ -847,6 +851,71 @@ probe_result(const struct probe *p)
 	return &p->res;
 }
 
+const char *
+probe_message(const struct probe *p, size_t *len)
+{
+	*len = p->message ? p->message_len : 0;
+	return p->message;
+}
+
+const char *
+probe_role_name(enum probe_role r)
+{
+	static const char *const names[PROBE_NROLES] = {
+		[ROLE_INBOX] = "inbox", [ROLE_SENT] = "sent", [ROLE_JUNK] = "junk",
+		[ROLE_TRASH] = "trash", [ROLE_DRAFTS] = "drafts",
+		[ROLE_ARCHIVE] = "archive",
+	};
+
+	return (unsigned)r < PROBE_NROLES ? names[r] : "";
+}
+
+const char *
+probe_dkim_name(enum probe_dkim_verdict v)
+{
+	switch (v) {
+	case PROBE_DKIM_NONE: return "none";
+	case PROBE_DKIM_PASS: return "pass";
+	case PROBE_DKIM_FAIL: return "fail";
+	case PROBE_DKIM_TEMPERROR: return "temperror";
+	default: return "";
+	}
+}
+
+int
+probe_timeout_ms(const struct probe *p)
+{
+	return p->opts.timeout_s * 1000;
+}
+
+int
+probe_cancel_fd(const struct probe *p)
+{
+	return p->cancel_fd;
+}
+
+void
+probe_set_dkim(struct probe *p, const struct probe_dkim *d)
+{
+	struct probe_dkim *o = &p->res.place.dkim;
+
+	o->verdict = d->verdict;
+	str_sanitize(o->d, sizeof o->d, d->d, strnlen(d->d, sizeof d->d));
+	str_sanitize(o->s, sizeof o->s, d->s, strnlen(d->s, sizeof d->s));
+	str_sanitize(o->why, sizeof o->why, d->why, strnlen(d->why, sizeof d->why));
+}
+
+const char *
+probe_landed_name(enum diag_landed l)
+{
+	switch (l) {
+	case DIAG_LANDED_INBOX: return "inbox";
+	case DIAG_LANDED_JUNK: return "junk";
+	case DIAG_LANDED_NOT_FOUND: return "not_found";
+	default: return "";
+	}
+}
+
 void
 probe_free(struct probe *p)
 {
@@ -861,6 +930,7 @@ probe_free(struct probe *p)
 	if (p->cancel_fd >= 0)
 		close(p->cancel_fd);
 	free(p->ca_pem);
+	free(p->message);
 	for (i = 0; i < p->res.ntranscript; i++)
 		free(p->res.transcript[i].text);
 	free(p->res.transcript);
@@ -1073,6 +1143,33 @@ run_begin(struct probe *p, probe_cb cb, void *ud)
 	p->res.started = time(NULL);
 }
 
+/* What the placement of the test message shows, beside the diagnosis. */
+static void
+placement_findings(struct probe *p)
+{
+	const struct probe_placement *pl = &p->res.place;
+	struct diag_place_input in;
+
+	if (pl->landed == DIAG_LANDED_UNCHECKED || probe_is_cancelled(p))
+		return;
+	memset(&in, 0, sizeof in);
+	in.landed = pl->landed;
+	in.junk_folder = pl->folders[ROLE_JUNK].name;
+	in.sent_copy = pl->sent_copy;
+	in.wait_s = p->opts.reply_wait_s;
+	if (pl->auth.ar_found) {
+		in.spf = pl->auth.spf;
+		in.dkim = pl->auth.dkim;
+		in.dmarc = pl->auth.dmarc;
+	}
+	in.from_domain = pl->auth.from_domain;
+	in.sig_d = pl->auth.sig_d;
+	in.aligned_relaxed = pl->auth.aligned_relaxed;
+	in.dkim_verified = pl->dkim.verdict;
+	in.dkim_why = pl->dkim.why;
+	p->res.nfindings = diag_placement(&in, p->res.findings, DIAG_MAX_FINDINGS);
+}
+
 /* The diagnosis of what the run's sink holds, and the run's last event. */
 static enum diag_cat
 run_end(struct probe *p)
@@ -1091,6 +1188,9 @@ run_end(struct probe *p)
 			find_alternatives(p, &in);
 		diag_classify(&in, &p->res.diag);
 	}
+	if (p->message && p->opts.on_message && !probe_is_cancelled(p))
+		p->opts.on_message(p, p->opts.on_message_ud);
+	placement_findings(p);
 	if (p->cb) {
 		memset(&ev, 0, sizeof(ev));
 		ev.type = PROBE_EV_DONE;

@@ -13,12 +13,19 @@
 #include <time.h>
 #include "account.h"
 #include "diag.h"
+#include "mailhdr.h"
 #include "tls.h"
 #include "preset.h"
 
 #define PROBE_MAX_STEPS  32
 #define PROBE_STEP_NAME  32
 #define PROBE_DETAIL     512
+
+struct probe;
+/* Called on the probe's thread once the test message was read, before the
+ * findings and the last event: what the caller checks of the message
+ * itself (its DKIM signature, src/app), reported with probe_set_dkim(). */
+typedef void (*probe_message_fn)(struct probe *p, void *ud);
 
 struct probe_opts {
 	int timeout_s;          /* per step; default 10 */
@@ -27,6 +34,8 @@ struct probe_opts {
 	bool imap_only;
 	int reply_wait_s;       /* how long to poll INBOX for the test message */
 	bool find_alternatives; /* after refused/timeout/tls_mismatch, probe others */
+	probe_message_fn on_message;   /* NULL: none */
+	void *on_message_ud;
 };
 void probe_opts_default(struct probe_opts *o);
 
@@ -44,6 +53,53 @@ struct probe_line {
 	char *text;                   /* redacted and sanitised */
 };
 
+/* The folders a reply detector watches, and where each name came from. */
+enum probe_role {
+	ROLE_INBOX, ROLE_SENT, ROLE_JUNK, ROLE_TRASH, ROLE_DRAFTS, ROLE_ARCHIVE,
+	PROBE_NROLES
+};
+#define PROBE_FOLDER_MAX 200
+
+struct probe_folder {
+	char name[PROBE_FOLDER_MAX];  /* UTF-8, sanitised; "" not found */
+	char raw[PROBE_FOLDER_MAX];   /* as the server names it (for EXAMINE) */
+	const char *from;             /* "special-use", "name", NULL not found */
+};
+
+#define PROBE_MESSAGE_MAX (256 * 1024)   /* bytes of the test message fetched */
+
+/* Our own verification of the message's DKIM signature. */
+enum probe_dkim_verdict {
+	PROBE_DKIM_UNCHECKED = -1,
+	PROBE_DKIM_NONE = 0,          /* no signature */
+	PROBE_DKIM_PASS,
+	PROBE_DKIM_FAIL,
+	PROBE_DKIM_TEMPERROR,         /* the key could not be fetched now */
+};
+
+struct probe_dkim {
+	enum probe_dkim_verdict verdict;
+	char d[254];
+	char s[64];
+	char why[200];                /* sanitised; "" on a pass */
+};
+
+/* Where the test message landed and what the server offers a reply
+ * detector (after LOGIN; checked false when the run did not get there). */
+struct probe_placement {
+	bool checked;                 /* the folders were listed */
+	struct probe_folder folders[PROBE_NROLES];
+	bool caps_seen;               /* after LOGIN */
+	bool idle, condstore, qresync, uidplus, special_use;
+	char conn_limit[256];         /* what the server said of one, or "" */
+	enum diag_landed landed;
+	int sent_copy;                /* -1 unknown, 0 no, 1 yes */
+	bool fetched;                 /* the message was read (BODY.PEEK[]) */
+	size_t fetched_len;
+	struct mailhdr_auth auth;     /* what the receiving side wrote on it */
+	struct probe_dkim dkim;       /* its signature, verified by us */
+};
+
 struct probe_result {
 	bool ok;
 	struct diagnosis diag;
@@ -55,6 +111,9 @@ struct probe_result {
 	char token[64];
 	int reply_detection;          /* -1 not checked (null), 0 no, 1 yes */
 	int64_t reply_ms;
+	struct probe_placement place;
+	struct diag_finding findings[DIAG_MAX_FINDINGS];
+	size_t nfindings;
 	struct probe_line *transcript;
 	size_t ntranscript;
 	int64_t started;              /* unix seconds */
@@ -88,6 +147,19 @@ struct probe *probe_new(const struct account *a, const char *smtp_pw,
 enum diag_cat probe_run(struct probe *p, probe_cb cb, void *ud);
 void probe_cancel(struct probe *p);
 const struct probe_result *probe_result(const struct probe *p);
+/* The test message as the receiving server stored it (at most
+ * PROBE_MESSAGE_MAX bytes), once found; NULL before. Valid until
+ * probe_free(). */
+const char *probe_message(const struct probe *p, size_t *len);
+/* Names of a role and of a landing, for output ("junk", "not_found" …). */
+const char *probe_role_name(enum probe_role r);
+const char *probe_landed_name(enum diag_landed l);
+const char *probe_dkim_name(enum probe_dkim_verdict v);
+/* For an on_message callback: the step deadline (ms) and the cancel
+ * descriptor its waits must honour, and where its verdict goes. */
+int probe_timeout_ms(const struct probe *p);
+int probe_cancel_fd(const struct probe *p);
+void probe_set_dkim(struct probe *p, const struct probe_dkim *d);
 void probe_free(struct probe *p);
 
 /* What an SMTP server says before any credential: discovery checks a

@@ -176,6 +176,8 @@ struct probe {
 	int64_t t0;
 	struct probe_sink sink;        /* the run's evidence (evidence.c) */
 	int64_t sent_ms;               /* now_ms() when DATA was accepted */
+	char *message;                 /* the test message fetched, or NULL */
+	size_t message_len;
 	/* The account's CA file, read and checked before any connection so
 	 * that the TLS step never opens a file (a FIFO there would hang it). */
 	char *ca_pem;

@@ -7,7 +7,8 @@
  * The value is text: "v=1", then "pw=SECONDS", up to STORE_HISTORY_MAX
  * lines "e=WHEN MS CATEGORY REASON" (oldest first), the sending counts
  * "s=HOUR COUNT", "last=SECONDS", "pause=UNTIL WHY" and the account's own
- * limits "lim=PROFILE DAY HOUR INTERVAL". It is not authenticated
+ * limits "lim=PROFILE DAY HOUR INTERVAL", and what the last test message
+ * showed, "seen=WHEN D S IP" ("-" for what it did not). It is not authenticated
  * like a record: it decides nothing (no server, no credential), and a
  * forged one shows a wrong health until the next check rewrites it. It
  * is parsed as hostile all the same; unknown keys are skipped, so that a
@@ -84,6 +85,52 @@ parse_event(const char *s, size_t n, struct store_event *e)
 	       valid_text(e->reason, STORE_REASON_MAX) == NULL;
 }
 
+/* The characters a seen value may hold ("-" alone is "none"). */
+#define SEEN_DOMAIN "abcdefghijklmnopqrstuvwxyz0123456789.-_"
+#define SEEN_SELECTOR "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+#define SEEN_IP "0123456789abcdefABCDEF.:"
+
+static bool
+seen_ok(const char *v, size_t cap, const char *set)
+{
+	return strnlen(v, cap) < cap && strspn(v, set) == strlen(v) &&
+	       strcmp(v, "-") != 0;
+}
+
+static bool
+seen_field(const char **s, const char *end, char *out, size_t cap,
+           const char *set)
+{
+	const char *sp = memchr(*s, ' ', (size_t)(end - *s));
+	size_t n = (size_t)((sp ? sp : end) - *s);
+
+	if (n == 0 || n >= cap)
+		return false;
+	memcpy(out, *s, n);
+	out[n] = '\0';
+	*s = sp ? sp + 1 : end;
+	if (strcmp(out, "-") == 0) {
+		out[0] = '\0';
+		return true;
+	}
+	return seen_ok(out, cap, set);
+}
+
+/* "seen=WHEN D S IP". */
+static bool
+parse_seen(const char *s, size_t n, struct store_history *h)
+{
+	const char *end = s + n, *sp = memchr(s, ' ', n);
+
+	if (!sp || !parse_num(s, (size_t)(sp - s), &h->seen_when))
+		return false;
+	s = sp + 1;
+	return seen_field(&s, end, h->seen_dkim_d, sizeof h->seen_dkim_d, SEEN_DOMAIN) &&
+	       seen_field(&s, end, h->seen_dkim_s, sizeof h->seen_dkim_s, SEEN_SELECTOR) &&
+	       seen_field(&s, end, h->seen_relay_ip, sizeof h->seen_relay_ip, SEEN_IP) &&
+	       s == end;
+}
+
 static int
 activity_parse(const char *p, size_t len, struct store_history *h)
 {
@@ -146,6 +193,9 @@ activity_parse(const char *p, size_t len, struct store_history *h)
 			h->lim_day = (unsigned)d;
 			h->lim_hour = (unsigned)hr;
 			h->lim_interval = (unsigned)iv;
+		} else if (n > 5 && memcmp(line, "seen=", 5) == 0) {
+			if (!parse_seen(line + 5, n - 5, h))
+				return -1;
 		} else if (n > 2 && memcmp(line, "e=", 2) == 0) {
 			if (h->n == STORE_HISTORY_MAX ||
 			    !parse_event(line + 2, n - 2, &h->ev[h->n]))
@@ -201,6 +251,15 @@ activity_format(const struct store_history *h, char *buf, size_t len)
 	if (h->profile[0]) {
 		if (str_printf(buf + pos, len - pos, "lim=%s %u %u %u\n", h->profile,
 		               h->lim_day, h->lim_hour, h->lim_interval) < 0)
+			return -1;
+		pos += strlen(buf + pos);
+	}
+	if (h->seen_when > 0) {
+		if (str_printf(buf + pos, len - pos, "seen=%lld %s %s %s\n",
+		               (long long)h->seen_when,
+		               h->seen_dkim_d[0] ? h->seen_dkim_d : "-",
+		               h->seen_dkim_s[0] ? h->seen_dkim_s : "-",
+		               h->seen_relay_ip[0] ? h->seen_relay_ip : "-") < 0)
 			return -1;
 		pos += strlen(buf + pos);
 	}
@@ -371,6 +430,11 @@ activity_valid(const struct store_history *h)
 	for (i = 0; i < h->nsend; i++)
 		if (h->send_hour[i] < 0)
 			return false;
+	if (h->seen_when < 0 ||
+	    (h->seen_dkim_d[0] && !seen_ok(h->seen_dkim_d, sizeof h->seen_dkim_d, SEEN_DOMAIN)) ||
+	    (h->seen_dkim_s[0] && !seen_ok(h->seen_dkim_s, sizeof h->seen_dkim_s, SEEN_SELECTOR)) ||
+	    (h->seen_relay_ip[0] && !seen_ok(h->seen_relay_ip, sizeof h->seen_relay_ip, SEEN_IP)))
+		return false;
 	return true;
 }
 

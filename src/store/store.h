@@ -125,6 +125,9 @@ struct store_event {
 
 #define STORE_SEND_HOURS 25        /* hours of sending counted back */
 #define STORE_PROFILE_MAX 15
+#define STORE_SEEN_DOMAIN_MAX   253
+#define STORE_SEEN_SELECTOR_MAX 63
+#define STORE_SEEN_IP_MAX       45
 
 struct store_history {
 	struct store_event ev[STORE_HISTORY_MAX];   /* oldest first */
@@ -142,6 +145,14 @@ struct store_history {
 	 * "none" or "custom" with the three values. */
 	char profile[STORE_PROFILE_MAX + 1];
 	unsigned lim_day, lim_hour, lim_interval;
+	/* What the last test message showed, for the sending domain's
+	 * health: its DKIM signature's d= and s=, the address of the host
+	 * that handed it to the receiving server, and when (0: never; the
+	 * others "" when the message did not show them). */
+	char seen_dkim_d[STORE_SEEN_DOMAIN_MAX + 1];
+	char seen_dkim_s[STORE_SEEN_SELECTOR_MAX + 1];
+	char seen_relay_ip[STORE_SEEN_IP_MAX + 1];
+	int64_t seen_when;
 };
 
 /* Changes the account's activity in one write transaction: fn gets it as

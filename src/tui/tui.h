@@ -182,7 +182,7 @@ struct tui_job {
 	bool used;
 	unsigned id;
 	enum job_kind kind;
-	struct probe *probe;
+	struct worker_arg *work;        /* its worker's state, while running */
 	bool running;           /* not handed back by the runner yet */
 	bool finished;          /* res is complete */
 	bool abandoned;         /* nobody looks at it: free when it ends */
@@ -195,6 +195,8 @@ struct tui_job {
 	size_t nlines, caplines;
 	struct probe_result res;        /* after the end; transcript NULL */
 	enum diag_cat cat;
+	bool retried;           /* OAuth: run again with a fresh token */
+	char note[APP_ERR_MAX];         /* why no token, or it was not saved */
 };
 
 /* A message from a worker: copies, never pointers into the probe. A job's
@@ -322,6 +324,7 @@ void tui_draw_input(struct tui *t, const struct tui_input *in, int y, int x,
 const char *tui_mark_ok(const struct tui *t);
 const char *tui_mark_fail(const struct tui *t);
 const char *tui_mark_never(const struct tui *t);
+const char *tui_mark_warn(const struct tui *t);
 const char *tui_spinner(const struct tui *t);
 /* "just now", "5m ago", "3h ago", "2d ago", or a date. */
 void tui_reltime(int64_t when, int64_t now, char *out, size_t len);
@@ -384,7 +387,8 @@ void tui_jobs_drain(struct tui *t);
 bool tui_jobs_running(const struct tui *t);
 size_t tui_jobs_count(const struct tui *t, enum job_kind kind);
 /* Opens the stored passwords of an account into secmem (app_secrets_open();
- * both NULL when the store is locked). When they do not open, says why and
+ * both NULL when the store is locked, and for an OAuth account, whose token
+ * its test has on its worker). When they do not open, says why and
  * returns an exit status: the test must not run. */
 int tui_open_passwords(struct tui *t, const char *email, char **pw,
                         char **imap_pw);

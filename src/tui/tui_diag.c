@@ -139,18 +139,100 @@ struct dline {
 	attr_t mark_attr;
 };
 
+static const char *
+yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static const char *
+dash(const char *v)
+{
+	return v && v[0] ? v : "-";
+}
+
+/* A line of the screen's body, in out[n] while n < max (the locals of the
+ * functions below). */
+#define ADD(m, ma, a, ...) do { \
+	if (n < max) { \
+		out[n].mark = (m); out[n].mark_attr = (ma); out[n].attr = (a); \
+		str_printf(out[n].text, sizeof out[n].text, __VA_ARGS__); \
+		n++; \
+	} \
+} while (0)
+
+/* Where the test email landed, the folders and capabilities a reply
+ * detector uses, what the receiving side said, and the findings. */
+static size_t
+place_lines(struct tui *t, const struct probe_result *r, struct dline *out,
+            size_t max)
+{
+	const struct probe_placement *pl = &r->place;
+	const struct mailhdr_auth *au = &pl->auth;
+	size_t n = 0;
+
+	if (pl->landed == DIAG_LANDED_JUNK)
+		ADD(tui_mark_warn(t), tui_attr(t, CP_WARN) | A_BOLD, A_BOLD,
+		    "Placement: the test email landed in Junk (%s) after %lld ms",
+		    pl->folders[ROLE_JUNK].name, (long long)r->reply_ms);
+	if (pl->landed >= DIAG_LANDED_INBOX)
+		ADD(NULL, 0, A_NORMAL, "Copy in Sent: %s", pl->sent_copy < 0 ?
+		    "unknown (no Sent folder)" : yes_no(pl->sent_copy == 1));
+	if (pl->checked) {
+		char f[400] = "";
+		size_t o = 0;
+
+		for (int i = ROLE_SENT; i < PROBE_NROLES && o < sizeof f; i++)
+			o += (size_t)snprintf(f + o, sizeof f - o, "%s%s %s (%s)",
+			                      o ? ", " : "", probe_role_name((enum probe_role)i),
+			                      pl->folders[i].from ? pl->folders[i].name : "-",
+			                      pl->folders[i].from ? pl->folders[i].from : "none");
+		ADD(NULL, 0, A_NORMAL, "Folders: %s", f);
+	}
+	if (pl->caps_seen)
+		ADD(NULL, 0, A_NORMAL, "Reply detection: IDLE %s, CONDSTORE %s, "
+		    "QRESYNC %s, UIDPLUS %s, SPECIAL-USE %s", yes_no(pl->idle),
+		    yes_no(pl->condstore), yes_no(pl->qresync), yes_no(pl->uidplus),
+		    yes_no(pl->special_use));
+	if (pl->conn_limit[0])
+		ADD(NULL, 0, A_NORMAL, "Connection limit: %s", pl->conn_limit);
+	if (pl->fetched) {
+		if (au->ar_found)
+			ADD(NULL, 0, A_NORMAL, "Receiving server (%s): spf=%s dkim=%s dmarc=%s",
+			    dash(au->ar_authserv), dash(au->spf), dash(au->dkim),
+			    dash(au->dmarc));
+		else
+			ADD(NULL, 0, A_NORMAL, "Receiving server: no Authentication-Results "
+			    "of its own");
+		if (au->dkim_sig)
+			ADD(NULL, 0, A_NORMAL, "DKIM signature: d=%s s=%s, %s From %s",
+			    au->sig_d, dash(au->sig_s), au->aligned_relaxed == 1 ?
+			    "aligned with" : "not aligned with", dash(au->from_domain));
+		else
+			ADD(NULL, 0, A_NORMAL, "DKIM signature: none");
+		if (pl->dkim.verdict > PROBE_DKIM_NONE)
+			ADD(NULL, 0, A_NORMAL, "DKIM verified by us: %s%s%s",
+			    probe_dkim_name(pl->dkim.verdict), pl->dkim.why[0] ? ": " : "",
+			    pl->dkim.why);
+		if (au->relay_ip[0])
+			ADD(NULL, 0, A_NORMAL, "Handed over by %s", au->relay_ip);
+	}
+	for (size_t i = 0; i < r->nfindings && i < DIAG_MAX_FINDINGS; i++) {
+		const struct diag_finding *g = &r->findings[i];
+
+		ADD(tui_mark_warn(t), tui_attr(t, CP_WARN) | A_BOLD, A_BOLD, "%s",
+		    g->title);
+		for (size_t k = 0; k < g->nfixes && k < DIAG_MAX_FIXES; k++)
+			ADD(NULL, 0, A_NORMAL, "  - %s", g->fixes[k]);
+	}
+	return n;
+}
+
 static size_t
 body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 {
 	size_t n = 0;
 
-#define ADD(m, ma, a, ...) do { \
-		if (n < max) { \
-			out[n].mark = (m); out[n].mark_attr = (ma); out[n].attr = (a); \
-			str_printf(out[n].text, sizeof out[n].text, __VA_ARGS__); \
-			n++; \
-		} \
-	} while (0)
 
 	if (!j)
 		return 0;
@@ -176,6 +258,12 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 	}
 	if (!j->finished)
 		return n;
+	if (j->retried)
+		ADD(NULL, 0, A_BOLD, "The OAuth token was refused: it was refreshed "
+		    "and the test run once more.");
+	if (j->note[0])
+		ADD(tui_mark_fail(t), tui_attr(t, CP_FAIL) | A_BOLD, A_NORMAL, "%s",
+		    j->note);
 	for (size_t i = 0; i < j->res.ntls; i++) {
 		const struct tls_info *ti = &j->res.tls[i];
 
@@ -194,9 +282,11 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 	if (j->res.reply_detection == 1)
 		ADD(NULL, 0, A_NORMAL, "Reply detection: the test email was found "
 		    "in INBOX after %lld ms", (long long)j->res.reply_ms);
-	else if (j->res.reply_detection == 0)
+	else if (j->res.reply_detection == 0 &&
+	         j->res.place.landed != DIAG_LANDED_JUNK)
 		ADD(NULL, 0, A_NORMAL, "Reply detection: the test email was not "
 		    "found in INBOX in time");
+	n += place_lines(t, &j->res, out + n, max - n);
 #undef ADD
 	return n;
 }
@@ -206,7 +296,7 @@ diag_draw(struct tui *t, void *priv)
 {
 	struct tui_diag *d = priv;
 	struct tui_job *j = tui_job_get(t, d->job);
-	static struct dline lines[PROBE_MAX_STEPS + 32];
+	static struct dline lines[PROBE_MAX_STEPS + 32 + 8 + DIAG_MAX_FINDINGS * (DIAG_MAX_FIXES + 1)];
 	size_t n = body_lines(t, j, lines, sizeof lines / sizeof lines[0]);
 	char buf[512];
 	int y0 = 4, ybottom = LINES - 3, rows, trows = 0;

@@ -24,12 +24,30 @@ struct worker_arg {
 	struct tui *t;
 	unsigned id;
 	enum job_kind kind;
-	struct probe *p;
 	enum diag_cat cat;              /* the outcome, once run */
 	struct tui_discovery *disc;     /* JOB_DISCOVER: its lookup */
 	struct tui_signin *signin;      /* JOB_SIGNIN: its sign-in */
 	struct tui_domcheck *dom;       /* JOB_DOMAIN: its domain check */
 	bool ran;                       /* the runner ran it (not dropped) */
+
+	/* A test. p is the probe running (a retry replaces it): lock guards
+	 * p and cancelled against the UI's cancel. */
+	pthread_mutex_t lock;
+	struct probe *p;
+	bool cancelled;
+	int cancel[2];                  /* written: the token request stops */
+	struct account acct;
+	struct probe_opts opts;
+	/* An OAuth account's token material, opened by the UI thread: the
+	 * worker refreshes the token (the network stays off the UI thread)
+	 * and hands back in fresh what the UI thread seals. */
+	bool oauth;
+	struct app_oauth_keys keys;
+	struct oauth_tokens fresh;
+	bool refreshed, retried;
+	int rc;                         /* no token: why, in dg and err */
+	struct diagnosis dg;
+	char err[APP_ERR_MAX];
 };
 
 /* A settings lookup: the worker writes r, the UI reads it once the runner
@@ -59,9 +77,32 @@ worker_free(struct worker_arg *w)
 		discovery_free(w->disc);
 	if (w->kind == JOB_SIGNIN)
 		tui_signin_free(w->signin);
+	if (w->kind == JOB_DIAG || w->kind == JOB_BATCH) {
+		if (w->p)
+			probe_free(w->p);
+		app_oauth_keys_free(&w->keys);
+		oauth_tokens_free(&w->fresh);
+		close(w->cancel[0]);
+		close(w->cancel[1]);
+		pthread_mutex_destroy(&w->lock);
+	}
 	if (w->kind == JOB_DOMAIN)
 		tui_domain_free(w->dom);
 	free(w);
+}
+
+/* Any thread: stops the token request and the probe of test w. */
+static void
+test_cancel(struct worker_arg *w)
+{
+	pthread_mutex_lock(&w->lock);
+	if (!w->cancelled) {
+		w->cancelled = true;
+		(void)!write(w->cancel[1], "c", 1);
+		if (w->p)
+			probe_cancel(w->p);
+	}
+	pthread_mutex_unlock(&w->lock);
 }
 
 static void
@@ -107,6 +148,104 @@ on_event(const struct probe_event *ev, void *ud)
 	post(w->t, m);
 }
 
+/* A line of our own in the job's transcript. */
+static void
+note(struct worker_arg *w, const char *text)
+{
+	struct tui_msg *m = calloc(1, sizeof *m);
+
+	if (!m)
+		return;
+	m->job = w->id;
+	m->type = PROBE_EV_TRANSCRIPT;
+	m->line.dir = '*';
+	if (!(m->line.text = strdup(text))) {
+		free(m);
+		return;
+	}
+	post(w->t, m);
+}
+
+/* On the worker: the OAuth token (refreshed when due, or with force) and
+ * a probe that sends it, in place of w->p. false when there is none: the
+ * reason in w->dg and w->err. */
+static bool
+oauth_probe(struct worker_arg *w, bool force)
+{
+	char *tok = secmem_alloc(OAUTH_TOKEN_MAX + 1);
+	struct probe *p = NULL, *old;
+	bool r = false;
+
+	if (!tok) {
+		w->rc = EX_OSERR;
+		str_printf(w->err, sizeof w->err, "%s: out of locked memory",
+		           w->acct.email);
+	} else {
+		w->rc = app_oauth_token(&w->acct, &w->keys, force, w->cancel[0], tok,
+		                        OAUTH_TOKEN_MAX + 1, &w->fresh, &r, &w->dg,
+		                        w->err, sizeof w->err);
+		if (r)
+			w->refreshed = true;
+		if (w->rc == 0)
+			w->rc = app_probe_new(&w->acct, tok, tok, w->t->presets, &w->opts,
+			                      &p, w->err, sizeof w->err);
+		secmem_free(tok, OAUTH_TOKEN_MAX + 1);
+	}
+	if (w->rc != 0) {
+		/* A failure of the grant is diagnosed; any other is ours. */
+		if (w->dg.title[0] == '\0') {
+			w->dg.cat = DIAG_INTERNAL_ERROR;
+			str_copy(w->dg.title, sizeof w->dg.title,
+			         "No OAuth token could be had");
+		}
+		w->cat = w->dg.cat;
+		return false;
+	}
+	pthread_mutex_lock(&w->lock);
+	old = w->p;
+	w->p = p;
+	if (w->cancelled)
+		probe_cancel(p);
+	pthread_mutex_unlock(&w->lock);
+	if (old)
+		probe_free(old);
+	return true;
+}
+
+static bool
+test_cancelled(struct worker_arg *w)
+{
+	bool c;
+
+	pthread_mutex_lock(&w->lock);
+	c = w->cancelled;
+	pthread_mutex_unlock(&w->lock);
+	return c;
+}
+
+/* On the worker: a test, its OAuth token refreshed first when it is due
+ * and once more after an authentication failure (app_run_retry_wanted(),
+ * as `test` does). */
+static void
+run_test(struct worker_arg *w)
+{
+	if (w->oauth && !oauth_probe(w, false))
+		return;
+	w->cat = probe_run(w->p, on_event, w);
+	if (!w->oauth || test_cancelled(w) || !app_run_retry_wanted(&w->acct, w->cat))
+		return;
+	note(w, "The OAuth token was refused: refreshing it and trying once more");
+	w->retried = true;
+	if (!oauth_probe(w, true)) {
+		/* The first run's result stands; the reason is noted. */
+		note(w, w->err);
+		w->rc = 0;
+		w->cat = test_cancelled(w) ? DIAG_CANCELLED : DIAG_AUTH_FAILED;
+		return;
+	}
+	w->cat = probe_run(w->p, on_event, w);
+}
+
 /* On a worker: the runner hands w back when this returns. */
 static void
 run_job(void *arg)
@@ -120,7 +259,7 @@ run_job(void *arg)
 	else if (w->kind == JOB_DOMAIN)
 		tui_domain_run(w->dom);
 	else
-		w->cat = probe_run(w->p, on_event, w);
+		run_test(w);
 }
 
 int
@@ -217,8 +356,6 @@ tui_jobs_init(struct tui *t)
 static void
 job_free(struct tui_job *j)
 {
-	if (j->probe)
-		probe_free(j->probe);
 	for (size_t i = 0; i < j->nlines; i++)
 		free(j->lines[i].text);
 	free(j->lines);
@@ -247,7 +384,7 @@ tui_jobs_fini(struct tui *t)
 		return true;
 	for (int i = 0; i < TUI_MAX_JOBS; i++)
 		if (t->jobs[i].used && t->jobs[i].running)
-			probe_cancel(t->jobs[i].probe);
+			test_cancel(t->jobs[i].work);
 	tui_discover_cancel(t);
 	tui_signin_cancel(t);
 	tui_domain_cancel(t);
@@ -309,35 +446,66 @@ tui_jobs_count(const struct tui *t, enum job_kind kind)
 	return n;
 }
 
+/* A test's worker state; an OAuth account's token material opened now,
+ * while the store is at hand (the refresh itself runs on the worker). */
+static struct worker_arg *
+test_new(struct tui *t, enum job_kind kind, const struct account *a,
+         const char *pw, const char *imap_pw, bool stored)
+{
+	struct worker_arg *w = calloc(1, sizeof *w);
+	char err[APP_ERR_MAX];
+
+	if (!w)
+		return NULL;
+	w->cancel[0] = w->cancel[1] = -1;
+	w->t = t;
+	w->kind = kind;
+	w->acct = *a;
+	w->cat = DIAG_INTERNAL_ERROR;
+	probe_opts_default(&w->opts);
+	/* The troubleshooting panel can offer what works instead. */
+	w->opts.find_alternatives = kind == JOB_DIAG;
+	if (pthread_mutex_init(&w->lock, NULL) != 0) {
+		free(w);
+		return NULL;
+	}
+	if (pipe(w->cancel) != 0)
+		goto fail;
+	fcntl(w->cancel[0], F_SETFD, FD_CLOEXEC);
+	fcntl(w->cancel[1], F_SETFD, FD_CLOEXEC);
+	/* Locked, the store has no token: tested without, as a password
+	 * account is. */
+	if (a->oauth && stored && store_is_unlocked(t->st)) {
+		if (app_oauth_keys_open(t->st, a, &w->keys, err, sizeof err) != 0) {
+			tui_message(t, true, "Not tested: %s.", err);
+			goto fail;
+		}
+		w->oauth = true;
+	} else if (app_probe_new(a, pw, imap_pw, t->presets, &w->opts, &w->p, err,
+	                         sizeof err) != 0) {
+		goto fail;
+	}
+	return w;
+fail:
+	worker_free(w);
+	return NULL;
+}
+
 unsigned
 tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
               const char *pw, const char *imap_pw, bool stored)
 {
 	struct tui_job *j = NULL;
 	struct worker_arg *w;
-	struct probe_opts opts;
-	char err[APP_ERR_MAX];
 
 	for (int i = 0; i < TUI_MAX_JOBS; i++)
 		if (!t->jobs[i].used) {
 			j = &t->jobs[i];
 			break;
 		}
-	if (!j)
-		return 0;
-	probe_opts_default(&opts);
-	/* The troubleshooting panel can offer what works instead. */
-	opts.find_alternatives = kind == JOB_DIAG;
-
-	w = calloc(1, sizeof *w);
-	if (!w)
+	if (!j || !(w = test_new(t, kind, a, pw, imap_pw, stored)))
 		return 0;
 	memset(j, 0, sizeof *j);
-	if (app_probe_new(a, pw, imap_pw, t->presets, &opts, &j->probe, err,
-	                  sizeof err) != 0) {
-		free(w);
-		return 0;
-	}
 	j->used = true;
 	j->id = t->next_job_id++;
 	if (t->next_job_id == 0)
@@ -347,15 +515,12 @@ tui_job_start(struct tui *t, enum job_kind kind, const struct account *a,
 	j->acct = *a;
 	j->t0_ms = now_ms();
 	j->cat = DIAG_INTERNAL_ERROR;
-	w->t = t;
+	j->work = w;
 	w->id = j->id;
-	w->kind = kind;
-	w->p = j->probe;
-	w->cat = DIAG_INTERNAL_ERROR;
 
 	/* Signals stay with the UI thread (the runner's workers block them). */
 	if (app_runner_submit(t->runner, run_job, w) != 0) {
-		free(w);
+		worker_free(w);
 		job_free(j);
 		return 0;
 	}
@@ -369,7 +534,7 @@ tui_job_cancel(struct tui *t, unsigned id)
 	struct tui_job *j = tui_job_get(t, id);
 
 	if (j && j->running)
-		probe_cancel(j->probe);
+		test_cancel(j->work);
 }
 
 void
@@ -380,7 +545,7 @@ tui_job_abandon(struct tui *t, unsigned id)
 	if (!j)
 		return;
 	if (j->running) {
-		probe_cancel(j->probe);
+		test_cancel(j->work);
 		j->abandoned = true;
 	} else {
 		job_free(j);
@@ -436,6 +601,8 @@ tui_record_result(struct tui *t, struct tui_job *j)
 		tui_message(t, true, "%s.", err);
 		return;
 	}
+	if (app_seen_record(t->st, j->acct.email, when, &j->res, err, sizeof err) < 0)
+		tui_message(t, true, "%s.", err);
 	r = tui_accounts_find(t, j->acct.email);
 	if (r) {
 		r->health_known = false;
@@ -445,15 +612,39 @@ tui_record_result(struct tui *t, struct tui_job *j)
 	}
 }
 
+/* The end of test j, from its worker's w. The tokens a refresh brought
+ * are sealed first, whatever became of the test: a rotated refresh token
+ * not saved now would be lost. */
 static void
-finish(struct tui *t, struct tui_job *j, enum diag_cat cat)
+finish(struct tui *t, struct tui_job *j, struct worker_arg *w)
 {
 	const struct probe_result *r;
+	char err[APP_ERR_MAX];
 
 	j->running = false;
 	j->finished = true;
-	j->cat = cat;
-	r = probe_result(j->probe);
+	j->work = NULL;
+	j->cat = w->cat;
+	j->retried = w->retried;
+	if (w->refreshed &&
+	    app_oauth_tokens_save(t->st, &w->acct, &w->fresh, err, sizeof err) != 0) {
+		str_printf(j->note, sizeof j->note, "The refreshed OAuth token was "
+		           "not saved: %s. Sign the account in again (o).", err);
+		tui_message(t, true, "%s", j->note);
+	}
+	if (w->rc != 0) {
+		/* No token, so no probe ran: the grant's diagnosis is the
+		 * outcome. */
+		j->res.diag = w->dg;
+		j->res.started = (int64_t)time(NULL);
+		if (!j->note[0]) {
+			/* The fixes are the troubleshooting panel's. */
+			str_copy(j->note, sizeof j->note, w->err);
+			j->note[strcspn(j->note, "\n")] = '\0';
+		}
+		return;
+	}
+	r = w->p ? probe_result(w->p) : NULL;
 	if (r) {
 		j->res = *r;
 		j->res.transcript = NULL;
@@ -462,8 +653,6 @@ finish(struct tui *t, struct tui_job *j, enum diag_cat cat)
 		memcpy(j->steps, r->steps, sizeof j->steps);
 		j->nsteps = r->nsteps;
 	}
-	probe_free(j->probe);
-	j->probe = NULL;
 }
 
 /* What follows a message or the end of job j. */
@@ -550,7 +739,7 @@ tui_jobs_drain(struct tui *t)
 		}
 		if (!(j = tui_job_get(t, w->id)))
 			continue;
-		finish(t, j, w->cat);
+		finish(t, j, w);
 		if (j->abandoned) {
 			job_free(j);
 			continue;
@@ -581,34 +770,10 @@ tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
 		tui_message(t, true, "Not tested: %s: %s.", email, store_strerror(e));
 		return app_store_exit(e);
 	}
-	if (a.oauth) {
-		/* The probe sends the access token where a password would go,
-		 * as `test` does (app_oauth_access(): refreshed when expired). */
-		char *tok = secmem_alloc(OAUTH_TOKEN_MAX + 1);
-
-		if (!tok) {
-			tui_message(t, true, "Not tested: out of memory.");
-			return EX_OSERR;
-		}
-		rc = app_oauth_access(t->st, &a, false, tok, OAUTH_TOKEN_MAX + 1, NULL,
-		                      NULL, err, sizeof err);
-		if (rc == 0) {
-			*pw = tui_secdup(tok);
-			*imap_pw = tui_secdup(tok);
-		}
-		secmem_free(tok, OAUTH_TOKEN_MAX + 1);
-		if (rc != 0) {
-			tui_message(t, true, "Not tested: %s.", err);
-			return rc;
-		}
-		if (!*pw || !*imap_pw) {
-			tui_secfree(pw);
-			tui_secfree(imap_pw);
-			tui_message(t, true, "Not tested: out of memory.");
-			return EX_OSERR;
-		}
+	/* An OAuth account's token is had on the test's worker
+	 * (tui_job_start()): a refresh is network. */
+	if (a.oauth)
 		return 0;
-	}
 	rc = app_secrets_open(t->st, &a, &sec, err, sizeof err);
 	if (rc != 0) {
 		tui_message(t, true, "Not tested: %s.", err);

@@ -141,6 +141,12 @@ enum tui_keyscreen {
 	K(PICKER,   TUI_FN(KEY_ENTER),     "Enter",     SELECT,      NULL, NULL) \
 	K(PICKER,   TUI_ESC,               "Esc",       BACK,        "Close without choosing (typing filters)", "cancel") \
 	\
+	K(SIGNIN,   'd',                   "d",         FLOW_DEVICE, "Sign in with the device flow: a code to enter on any device", "device") \
+	K(SIGNIN,   'l',                   "l",         FLOW_LOOPBACK, "Sign in through a browser on your laptop, the redirect back over ssh -L", "loopback") \
+	K(SIGNIN,   'p',                   "p",         FLOW_PASTE,  "Sign in through a browser anywhere, then paste the address it ended on", "paste") \
+	K(SIGNIN,   '\n',                  "Enter",     SELECT,      "Use the flow marked (the provider's first)", NULL) \
+	K(SIGNIN,   '\r',                  "Enter",     SELECT,      NULL, NULL) \
+	K(SIGNIN,   TUI_FN(KEY_ENTER),     "Enter",     SELECT,      NULL, NULL) \
 	K(SIGNIN,   TUI_ESC,               "Esc",       BACK,        "Cancel a waiting sign-in, or go back", "cancel/back") \
 	K(SIGNIN,   'q',                   "q",         BACK,        NULL, NULL) \
 	\
@@ -173,7 +179,8 @@ enum tui_action {
 	ACT_TROUBLE, ACT_RETRY, ACT_TRANSCRIPT,
 	ACT_APPLY_ALT, ACT_PIN,
 	ACT_PASSPHRASE, ACT_ROTATE,
-	ACT_SELECT, ACT_AUTHORIZE, ACT_DOMAIN,
+	ACT_SELECT, ACT_AUTHORIZE,
+	ACT_FLOW_DEVICE, ACT_FLOW_LOOPBACK, ACT_FLOW_PASTE, ACT_DOMAIN,
 };
 
 struct tui_keydef {

@@ -222,6 +222,14 @@ tui_mark_fail(const struct tui *t)
 	return t->utf8 ? "\xe2\x9c\x97" : "!!";
 }
 
+/* A finding beside a passed test: neither a pass nor a failure. */
+const char *
+tui_mark_warn(const struct tui *t)
+{
+	(void)t;
+	return "!";
+}
+
 const char *
 tui_mark_never(const struct tui *t)
 {

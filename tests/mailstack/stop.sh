@@ -24,6 +24,8 @@ for spec in "$D/postfix-spool/pid/master.pid:master" \
 	    "$D/dovecot/run/master.pid:dovecot" \
 	    "$D/dovecot/run-ss/master.pid:dovecot" \
 	    "$D/dovecot/run-oauth/master.pid:dovecot" \
+	    "$D/dovecot/run-names/master.pid:dovecot" \
+	    "$D/opendkim/opendkim.pid:opendkim" \
 	    "$D/faultd.pid:python3" \
 	    "$D/exim/exim.pid:exim4"; do
 	if p=$(pid_of "${spec%:*}" "${spec##*:}"); then
