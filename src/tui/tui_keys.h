@@ -32,6 +32,7 @@
 	S(STORE,    "Store") \
 	S(PICKER,   "Preset picker") \
 	S(SIGNIN,   "OAuth sign-in") \
+	S(DOMAIN,   "Domain health") \
 	S(HELP,     "Help")
 
 enum tui_keyscreen {
@@ -61,6 +62,7 @@ enum tui_keyscreen {
 	K(ACCOUNTS, '/',                   "/",         FILTER,      "Filter the list as you type (Enter keeps it)", "filter") \
 	K(ACCOUNTS, TUI_ESC,               "Esc",       CLEAR,       "Clear the filter, or stop a running test of all", NULL) \
 	K(ACCOUNTS, 'o',                   "o",         AUTHORIZE,   "Sign the selected OAuth account in (device flow)", NULL) \
+	K(ACCOUNTS, 'h',                   "h",         DOMAIN,      "Domain health of its domain (SPF, DKIM, DMARC)", NULL) \
 	K(ACCOUNTS, 's',                   "s",         STORE,       "Store: key, passphrase, security advice", "store") \
 	K(ACCOUNTS, 'q',                   "q",         QUIT,        "Quit", "quit") \
 	K(ACCOUNTS, TUI_FN(KEY_UP),        "Up",        UP,          "Previous account", NULL) \
@@ -148,6 +150,14 @@ enum tui_keyscreen {
 	K(SIGNIN,   TUI_ESC,               "Esc",       BACK,        "Cancel a waiting sign-in, or go back", "cancel/back") \
 	K(SIGNIN,   'q',                   "q",         BACK,        NULL, NULL) \
 	\
+	K(DOMAIN,   TUI_ESC,               "Esc",       BACK,        "Cancel a running check, or go back", "cancel/back") \
+	K(DOMAIN,   'q',                   "q",         BACK,        NULL, NULL) \
+	K(DOMAIN,   'r',                   "r",         RETRY,       "Check the domain again", "retry") \
+	K(DOMAIN,   TUI_FN(KEY_UP),        "Up",        UP,          "Previous item (its fix and record below)", NULL) \
+	K(DOMAIN,   'k',                   "k",         UP,          NULL, NULL) \
+	K(DOMAIN,   TUI_FN(KEY_DOWN),      "Down",      DOWN,        "Next item", NULL) \
+	K(DOMAIN,   'j',                   "j",         DOWN,        NULL, NULL) \
+	\
 	K(HELP,     TUI_ESC,               "Esc",       BACK,        "Close the help", "close") \
 	K(HELP,     'q',                   "q",         BACK,        NULL, NULL) \
 	K(HELP,     '?',                   "?",         BACK,        NULL, NULL) \
@@ -170,7 +180,7 @@ enum tui_action {
 	ACT_APPLY_ALT, ACT_PIN,
 	ACT_PASSPHRASE, ACT_ROTATE,
 	ACT_SELECT, ACT_AUTHORIZE,
-	ACT_FLOW_DEVICE, ACT_FLOW_LOOPBACK, ACT_FLOW_PASTE,
+	ACT_FLOW_DEVICE, ACT_FLOW_LOOPBACK, ACT_FLOW_PASTE, ACT_DOMAIN,
 };
 
 struct tui_keydef {
