@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
 #include "util.h"
@@ -54,6 +55,22 @@ app_domain_prepare(struct app_domain_req *r, const char *what,
 	r->o.provider_domains = r->own;
 	r->o.nprovider_domains = p->ndomains;
 	return NULL;
+}
+
+void
+app_domain_seen(struct app_domain_req *r, struct store *st, const char *email)
+{
+	struct store_history h;
+
+	if (store_history_get(st, email, &h) != STORE_OK || !h.seen_when)
+		return;
+	if (!r->o.selector && h.seen_dkim_s[0] &&
+	    strcasecmp(h.seen_dkim_d, r->domain) == 0 &&
+	    str_copy(r->seen_selector, sizeof r->seen_selector, h.seen_dkim_s) >= 0)
+		r->o.selector = r->seen_selector;
+	if (!r->o.sender_ip && h.seen_relay_ip[0] &&
+	    str_copy(r->seen_ip, sizeof r->seen_ip, h.seen_relay_ip) >= 0)
+		r->o.sender_ip = r->seen_ip;
 }
 
 int

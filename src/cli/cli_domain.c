@@ -210,6 +210,8 @@ cmd_domain(struct cli_ctx *cx, int argc, char **argv)
 		return cli_bad_field(strchr(why, ' ') && !strncmp(why, "the ", 4) ?
 		                     "option" : "domain", why);
 	}
+	if (strchr(what, '@'))
+		app_domain_seen(req, cx->st, what);
 	req->o.timeout_ms = timeout_ms;
 	req->o.blocklists = bl;
 	if (nzones) {

@@ -82,13 +82,14 @@ start(struct tui *t, struct domain_scr *sc)
 		tui_message(t, true, "Out of memory.");
 		return false;
 	}
-	/* The selector and the sending host of the last test message are not
-	 * recorded yet: the preset's selectors stand in, marked advisory. */
 	if ((why = app_domain_prepare(&d->req, a.email, p, NULL, NULL))) {
 		tui_message(t, true, "%s: the domain %s.", a.email, why);
 		tui_domain_free(d);
 		return false;
 	}
+	/* The selector and the sending host of the last test message, when
+	 * there was one; else the preset's selectors, marked advisory. */
+	app_domain_seen(&d->req, t->st, a.email);
 	d->req.o.cancel_fd = d->cancel[0];
 	if (tui_domain_submit(t, d) != 0) {
 		tui_message(t, true, "The check could not start.");
