@@ -48,6 +48,9 @@ usage(FILE *f)
 	      "  discover ADDRESS [--json] [--timeout S] [--allow-http] [--ca-file F]\n"
 	      "           [--guess-ports SSL,STARTTLS[,IMAPS,IMAP]] [--no-guess]\n"
 	      "                                      find the settings of an address\n"
+	      "  domain DOMAIN|ACCOUNT [--json] [--selector S] [--sender-ip IP]\n"
+	      "         [--blocklists] [--blocklist-zones Z,...] [--preset ID] [--timeout S]\n"
+	      "                                      check a sending domain's SPF, DKIM, DMARC\n"
 	      "  store status|check|passphrase|rotate\n"
 	      "  store export --sealed FILE | import FILE\n"
 	      "\n"
@@ -133,6 +136,8 @@ main(int argc, char **argv)
 			rc = cmd_presets(&c, argc, argv);
 		else if (strcmp(cmd, "discover") == 0)
 			rc = cmd_discover(&c, argc, argv);
+		else if (strcmp(cmd, "domain") == 0)
+			rc = cmd_domain(&c, argc, argv);
 		else if (strcmp(cmd, "store") == 0)
 			rc = cmd_store(&c, argc, argv);
 		else if (strcmp(cmd, "keys") == 0 && argc == 2 &&

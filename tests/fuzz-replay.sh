@@ -16,7 +16,7 @@ replay() {
 	return 1
 }
 
-for t in account valid preset transcript diag json message outgoing dns autoconfig mailhdr; do
+for t in account valid preset transcript diag json message outgoing dns autoconfig mailhdr domain; do
 	bin=$top_builddir/tests/fuzz/replay_$t
 	dir=$top_srcdir/tests/fuzz/corpus/$t
 	[ -x "$bin" ] || fail "$bin is not built (make check builds it)"

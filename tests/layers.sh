@@ -28,6 +28,7 @@ lib_header() {
 	jansson) echo '#include <jansson.h>' ;;
 	cares) echo '#include <ares.h>' ;;
 	expat) echo '#include <expat.h>' ;;
+	psl) echo '#include <libpsl.h>' ;;
 	opendkim) echo '#include <dkim.h>' ;;
 	opendkim2) echo '#include <opendkim/dkim.h>' ;;
 	esac
@@ -36,13 +37,13 @@ lib_header() {
 owns() {
 	case "$1:$2" in
 	store:lmdb | store:gnutls | conn:gnutls | http:curl | dns:cares | discover:expat | \
-	oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses | \
+	oauth:jansson | oauth:gnutls | probe:libetpan | tui:curses | domain:psl | \
 	msgauth:opendkim | msgauth:opendkim2) return 0 ;;
 	esac
 	return 1
 }
-for layer in base model store conn http oauth dns diag probe discover msgauth app cli tui; do
-	for lib in lmdb curses gnutls libetpan curl cares expat jansson opendkim opendkim2; do
+for layer in base model store conn http oauth dns diag probe discover msgauth domain app cli tui; do
+	for lib in lmdb curses gnutls libetpan curl cares expat jansson opendkim opendkim2 psl; do
 		if owns "$layer" "$lib"; then
 			check "$layer may include $lib" compiles "$layer" "$(lib_header "$lib")"
 		else
@@ -72,6 +73,10 @@ check "DNS cannot see the DKIM check" up dns msgauth.h
 check "the DKIM check cannot see the probe" up msgauth probe.h
 check "the DKIM check cannot see the model" up msgauth account.h
 check "discovery cannot see what the commands and the console share" up discover app.h
+check "domain health cannot see the model" up domain account.h
+check "domain health cannot see discovery" up domain discover.h
+check "domain health cannot see what the commands and the console share" up domain app.h
+check "discovery cannot see domain health" up discover domain.h
 check "the diagnosis cannot see the probe" up diag probe.h
 check "the probe cannot see what the commands and the console share" up probe app.h
 check "the shared layer cannot see the commands" up app cli.h
@@ -92,6 +97,8 @@ check "discovery sees DNS, HTTPS, the presets and its parser" compiles discover 
 #include "preset.h"
 #include "autoconfig.h"
 #include "discover.h"'
+check "domain health sees DNS" compiles domain '#include "dns.h"
+#include "domain.h"'
 check "the shared layer sees the probe and the store" compiles app '#include "probe.h"
 #include "store.h"
 #include "app.h"'

@@ -40,6 +40,18 @@ check "pass: no DKIM finding" test "$(jget "[f['reason'] for f in j['findings'] 
 "$FLUENZR" --store "$D/s" --key-file "$D/k" test "$A" >"$D/out.txt" 2>&1
 check "pass text: verified by us" grep -qx "  DKIM verified by us: pass" "$D/out.txt"
 
+# What the test message showed feeds the account's domain health: its
+# selector (d= is the domain checked), not the preset's guesses, and the
+# host that relayed it for the reverse-DNS check.
+"$FLUENZR" --store "$D/s" --key-file "$D/k" domain "$A" --json >"$D/domain.json" 2>"$D/domain.err" || true
+dget() { $PY -c 'import json, sys
+j = json.load(open(sys.argv[2]))
+print(eval(sys.argv[1]))' "$1" "$D/domain.json"; }
+check "domain: the DKIM key checked is the test message's selector" \
+	test "$(dget "[(i['subject'], i['advisory'], i['status']) for i in j['items'] if i['id'] == 'dkim']")" = "[('$SEL', False, 'pass')]"
+check "domain: the relay of the test message gets its reverse-DNS check" \
+	test "$(dget "[i['subject'] for i in j['items'] if i['id'] == 'ptr']")" = "['$(jget "j['placement']['received']['relay_ip']")']"
+
 # The key in DNS is not the signer's.
 zone "$MAILSTACK_DKIM_WRONG_RECORD"
 dns_restart

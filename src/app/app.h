@@ -12,6 +12,7 @@
 #include "account.h"
 #include "diag.h"
 #include "discover.h"
+#include "domain.h"
 #include "oauth.h"
 #include "preset.h"
 #include "probe.h"
@@ -344,5 +345,39 @@ void app_discover_apply(const struct disc_candidate *c, struct account *a,
  * source (DNS or HTTP) could have been spoofed. */
 const char *app_discover_warning(const struct disc_candidate *c,
                                  const char *email, char *buf, size_t len);
+
+/* ---- sending-domain health (app_domain.c) ------------------------------- */
+
+/* What a domain check of one address or domain asks, the provider's
+ * knowledge taken from a preset (NULL: none): o points into the arrays. */
+struct app_domain_req {
+	struct dom_options o;
+	char domain[254];
+	const char *inc[PRESET_MAX_SPF];
+	const char *sel[PRESET_MAX_DKIM];
+	const char *own[PRESET_MAX_DOMAINS];
+	/* What the account's last test message showed (app_domain_seen()). */
+	char seen_selector[STORE_SEEN_SELECTOR_MAX + 1];
+	char seen_ip[STORE_SEEN_IP_MAX + 1];
+};
+
+/* Prepares r for what (an address: its domain; or a domain) with preset p;
+ * selector and sender_ip as seen on a test message (NULL: not known).
+ * NULL, or why what is neither. */
+const char *app_domain_prepare(struct app_domain_req *r, const char *what,
+                               const struct preset *p, const char *selector,
+                               const char *sender_ip);
+/* `domain`'s exit status for a result: 0 all pass, APP_DOMAIN_ATTENTION
+ * for a warning or an unknown, APP_DOMAIN_FAILING for a failure. */
+/* Fills r's selector and sending host from what the account's last test
+ * message showed, where r has none given: the DKIM selector only when the
+ * signature's d= is the domain checked (a provider signing with its own
+ * domain says nothing of the user's keys), the relay always. Nothing is
+ * changed when the account has no test message on record. */
+void app_domain_seen(struct app_domain_req *r, struct store *st,
+                     const char *email);
+#define APP_DOMAIN_ATTENTION 1
+#define APP_DOMAIN_FAILING   2
+int app_domain_exit(const struct dom_result *r);
 
 #endif

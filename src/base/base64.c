@@ -35,3 +35,43 @@ base64_encode(const unsigned char *in, size_t n, char *out, size_t outlen)
 	out[o] = '\0';
 	return o;
 }
+
+static int
+b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+') return 62;
+	if (c == '/') return 63;
+	return -1;
+}
+
+long
+base64_decode(const char *s, unsigned char *out, size_t outlen)
+{
+	unsigned acc = 0;
+	int bits = 0;
+	size_t n = 0;
+
+	for (; *s && *s != '='; s++) {
+		int v = b64_value(*s);
+
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n + 1 >= outlen)
+				return -1;
+			out[n++] = (unsigned char)((acc >> bits) & 0xff);
+		}
+	}
+	while (*s == '=')
+		s++;
+	if (*s)
+		return -1;
+	out[n] = '\0';
+	return (long)n;
+}

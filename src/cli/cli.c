@@ -54,6 +54,22 @@ cli_parse_fd(const char *opt, const char *s, int *out)
 	return 0;
 }
 
+int
+cli_parse_seconds(const char *opt, const char *s, int max, int *ms)
+{
+	char *end;
+	double v = s ? strtod(s, &end) : 0;
+
+	if (!s || end == s || *end || !(v > 0 && v <= max)) {
+		fprintf(stderr, _("fluenzr-tui: %s wants seconds between 0 and %d\n"), opt, max);
+		return -1;
+	}
+	*ms = (int)(v * 1000);
+	if (*ms < 1)
+		*ms = 1;
+	return 0;
+}
+
 /* "--opt VALUE" or "--opt=VALUE": the value, advancing *i; NULL if absent. */
 const char *
 cli_opt_value(int argc, char **argv, int *i, const char *name, bool *matched)

@@ -39,6 +39,7 @@ void cli_close(struct cli_ctx *c);
 int cmd_account(struct cli_ctx *c, int argc, char **argv);
 int cmd_presets(struct cli_ctx *c, int argc, char **argv);
 int cmd_discover(struct cli_ctx *c, int argc, char **argv);   /* cli_discover.c */
+int cmd_domain(struct cli_ctx *c, int argc, char **argv);     /* cli_domain.c */
 int cmd_store(struct cli_ctx *c, int argc, char **argv);
 int cmd_test(struct cli_ctx *c, int argc, char **argv);   /* cli_test.c */
 int cmd_check(struct cli_ctx *c, int argc, char **argv);  /* cli_test.c */

@@ -116,15 +116,8 @@ cmd_discover(struct cli_ctx *cx, int argc, char **argv)
 		} else if (!strcmp(a, "--allow-http")) {
 			o.allow_http = true;
 		} else if ((v = cli_opt_value(argc, argv, &i, "--timeout", &m)) || m) {
-			char *end;
-			double s = v ? strtod(v, &end) : 0;
-			if (!v || end == v || *end || !(s > 0 && s <= 60)) {
-				fprintf(stderr, _("fluenzr-tui: --timeout wants seconds between 0 and 60\n"));
+			if (cli_parse_seconds("--timeout", v, 60, &o.timeout_ms) < 0)
 				return EX_USAGE;
-			}
-			o.timeout_ms = (int)(s * 1000);
-			if (o.timeout_ms < 1)
-				o.timeout_ms = 1;
 		} else if ((v = cli_opt_value(argc, argv, &i, "--guess-ports", &m)) || m) {
 			/* SMTP's two ports, then optionally IMAP's two. */
 			unsigned pt[4] = { 0, 0, 0, 0 };

@@ -18,6 +18,9 @@
 const char *cli_secret_error(int e, const char *too_long);
 /* A file descriptor number for option opt; -1 with a message if s is not one. */
 int cli_parse_fd(const char *opt, const char *s, int *out);
+/* Seconds for option opt (more than 0, at most max; NULL: missing) into
+ * *ms, at least 1; -1 with a message if s is not that. */
+int cli_parse_seconds(const char *opt, const char *s, int max, int *ms);
 /* "--opt VALUE" or "--opt=VALUE": the value, advancing *i; NULL if absent
  * (*matched false) or with a message if the value is missing. */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name,

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <ares.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -78,6 +79,7 @@ type_code(enum dns_type t)
 	case DNS_MX: return 15;
 	case DNS_SRV: return 33;
 	case DNS_TXT: return 16;
+	case DNS_PTR: return 12;
 	}
 	return 1;
 }
@@ -235,6 +237,26 @@ dns_parse_answer(enum dns_type type, const unsigned char *abuf, int alen,
 		for (int i = 0; i < na && out->n < DNS_MAX_RR; i++)
 			inet_ntop(AF_INET6, &a[i].ip6addr, out->rr[out->n++].addr,
 			          sizeof out->rr[0].addr);
+		break;
+	}
+	case DNS_PTR: {
+		struct hostent *h = NULL;
+		unsigned char any[4] = { 0 };   /* c-ares copies it; unused */
+		if ((rc = ares_parse_ptr_reply(abuf, alen, any, sizeof any, AF_INET,
+		                               &h)) != ARES_SUCCESS)
+			break;
+		for (char **al = h->h_aliases; al && *al; al++)
+			if (add_name(out, *al, 0, 0, 0) < 0) {
+				ares_free_hostent(h);
+				fail(out, DNS_MALFORMED, "a PTR name is not a valid host name");
+				return;
+			}
+		if (out->n == 0 && h->h_name && add_name(out, h->h_name, 0, 0, 0) < 0) {
+			ares_free_hostent(h);
+			fail(out, DNS_MALFORMED, "a PTR name is not a valid host name");
+			return;
+		}
+		ares_free_hostent(h);
 		break;
 	}
 	case DNS_TXT: {

@@ -1,6 +1,6 @@
 /* DNS queries with one deadline and a cancel descriptor: the one module
  * that owns c-ares. Discovery asks for MX, SRV, A/AAAA and TXT records
- * through it. The resolver comes from /etc/resolv.conf (a test's private
+ * through it; domain health asks for PTR records too. The resolver comes from /etc/resolv.conf (a test's private
  * mount namespace sees its own); every answer is validated before it is
  * returned: names checked, records counted and capped, CNAME chains
  * bounded. Nothing here prints. */
@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-enum dns_type { DNS_A, DNS_AAAA, DNS_MX, DNS_SRV, DNS_TXT };
+enum dns_type { DNS_A, DNS_AAAA, DNS_MX, DNS_SRV, DNS_TXT, DNS_PTR };
 
 enum dns_result {
 	DNS_OK = 0,             /* at least one record */
@@ -25,10 +25,11 @@ enum dns_result {
 #define DNS_MAX_RR      16      /* records kept from one answer */
 #define DNS_MAX_CNAME   8       /* CNAMEs followed within one answer */
 #define DNS_NAME_MAX    253
-#define DNS_TXT_MAX     512     /* bytes of one TXT record (strings joined) */
+/* Bytes of one TXT record, strings joined: room for a 4096-bit DKIM key. */
+#define DNS_TXT_MAX     2048
 
 struct dns_rr {
-	char name[DNS_NAME_MAX + 1];  /* MX exchange, SRV target; "" for A/AAAA/TXT */
+	char name[DNS_NAME_MAX + 1];  /* MX exchange, SRV target, PTR name; "" for A/AAAA/TXT */
 	char addr[46];                /* A/AAAA, numeric */
 	unsigned prio, weight, port;  /* MX preference; SRV priority, weight, port */
 	char txt[DNS_TXT_MAX + 1];    /* TXT, NUL-free */

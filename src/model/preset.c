@@ -117,24 +117,35 @@ parse_server(char *v, struct preset_server *out, unsigned line,
 	return 0;
 }
 
-/* Domains (mx false) or MX host suffixes (mx true): the same syntax. */
+/* Domains, MX host suffixes or SPF includes (kind 0, 1, 2): the same
+ * syntax. */
 static int
-parse_domains(char *v, struct preset *out, bool mx, unsigned line,
+parse_domains(char *v, struct preset *out, int kind, unsigned line,
               char *err, size_t errlen)
 {
 	char *d;
 	size_t n;
 	const char *why;
-	char (*list)[ACCT_HOST_MAX + 1] = mx ? out->mx : out->domains;
-	size_t *count = mx ? &out->nmx : &out->ndomains;
-	size_t max = mx ? PRESET_MAX_MX : PRESET_MAX_DOMAINS;
-	const char *what = mx ? "MX suffix" : "domain";
+	char (*list)[ACCT_HOST_MAX + 1] = kind == 1 ? out->mx :
+	                                  kind == 2 ? out->spf_include : out->domains;
+	size_t *count = kind == 1 ? &out->nmx : kind == 2 ? &out->nspf_include :
+	                &out->ndomains;
+	size_t max = kind == 1 ? PRESET_MAX_MX : kind == 2 ? PRESET_MAX_SPF :
+	             PRESET_MAX_DOMAINS;
+	const char *what = kind == 1 ? "MX suffix" : kind == 2 ? "SPF include" :
+	                   "domain";
 
 	while ((n = next_token(&v, true, &d)) > 0) {
 		for (size_t i = 0; i < n; i++)
 			if (d[i] >= 'A' && d[i] <= 'Z')
 				d[i] = (char)(d[i] - 'A' + 'a');
-		if ((why = valid_hostname(d)))
+		/* An SPF include may have service labels (_spf.google.com). */
+		char chk[ACCT_HOST_MAX + 1];
+		str_copy(chk, sizeof chk, d);
+		for (char *u = chk; kind == 2 && *u; u++)
+			if (*u == '_')
+				*u = 'x';
+		if ((why = valid_hostname(chk)))
 			return perr(err, errlen, line, "the %s %s", what, why);
 		if (!strchr(d, '.') || strchr(d, ':') ||
 		    strspn(d, "0123456789.") == n)
@@ -148,6 +159,35 @@ parse_domains(char *v, struct preset *out, bool mx, unsigned line,
 			return perr(err, errlen, line, "too many %ss (at most %zu)",
 			            what, max);
 		str_copy(list[(*count)++], ACCT_HOST_MAX + 1, d);
+	}
+	return 0;
+}
+
+/* DKIM selectors: labels of letters, digits, '-' and '_', dots between
+ * them (RFC 6376 §3.1), separated by blanks or commas. */
+static int
+parse_selectors(char *v, struct preset *out, unsigned line, char *err,
+                size_t errlen)
+{
+	char *d;
+	size_t n;
+
+	while ((n = next_token(&v, true, &d)) > 0) {
+		bool ok = n <= PRESET_SELECTOR_MAX && d[0] != '.' && d[n - 1] != '.' &&
+		          !strstr(d, "..");
+		for (size_t i = 0; ok && i < n; i++)
+			ok = (d[i] >= 'a' && d[i] <= 'z') || (d[i] >= 'A' && d[i] <= 'Z') ||
+			     (d[i] >= '0' && d[i] <= '9') || d[i] == '-' || d[i] == '_' ||
+			     d[i] == '.';
+		if (!ok)
+			return perr(err, errlen, line, "a DKIM selector is made of "
+			            "letters, digits, '-', '_' and dots (at most %d)",
+			            PRESET_SELECTOR_MAX);
+		if (out->ndkim_selectors >= PRESET_MAX_DKIM)
+			return perr(err, errlen, line, "too many DKIM selectors (at "
+			            "most %d)", PRESET_MAX_DKIM);
+		str_copy(out->dkim_selectors[out->ndkim_selectors++],
+		         sizeof out->dkim_selectors[0], d);
 	}
 	return 0;
 }
@@ -367,9 +407,13 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		str_copy(out->name, sizeof out->name, v);
 		*seen_name = true;
 	} else if (!strcmp(k, "domains")) {
-		return parse_domains(v, out, false, ln, err, errlen);
+		return parse_domains(v, out, 0, ln, err, errlen);
 	} else if (!strcmp(k, "mx")) {
-		return parse_domains(v, out, true, ln, err, errlen);
+		return parse_domains(v, out, 1, ln, err, errlen);
+	} else if (!strcmp(k, "spf_include")) {
+		return parse_domains(v, out, 2, ln, err, errlen);
+	} else if (!strcmp(k, "dkim_selectors")) {
+		return parse_selectors(v, out, ln, err, errlen);
 	} else if (!strcmp(k, "smtp") || !strcmp(k, "imap")) {
 		bool smtp = k[0] == 's';
 		size_t *n = smtp ? &out->nsmtp : &out->nimap;
@@ -432,7 +476,8 @@ parse_line(char *line, unsigned ln, struct preset *out,
 	} else {
 		return perr(err, errlen, ln, "unknown key '%s' (expected id, name, "
 		            "domains, smtp, imap, app_password, local_app, note, hint, mx, "
-		            "limit_day, limit_hour, limit_interval or oauth_*)", k);
+		            "limit_day, limit_hour, limit_interval, oauth_*, spf_include or "
+		            "dkim_selectors)", k);
 	}
 	return 0;
 }

@@ -13,6 +13,9 @@
 #define PRESET_MAX_NOTES    4
 #define PRESET_MAX_MX       16
 #define PRESET_MAX_HINTS    12
+#define PRESET_MAX_SPF      4
+#define PRESET_MAX_DKIM     4
+#define PRESET_SELECTOR_MAX 63
 
 /* A provider's knowledge of one of its replies (presets/README, "hint"):
  * what to match and what it means. The category and reason are checked
@@ -68,6 +71,13 @@ struct preset {
 	char oauth_device_url[ACCT_URL_MAX + 1];
 	char oauth_scope[ACCT_SCOPE_MAX + 1];
 	char oauth_flows[64];
+	/* Domain health: the SPF includes of which a domain sending through
+	 * the provider needs one, and the DKIM selectors it usually signs
+	 * with (a guess until a test message shows the one in use). */
+	char spf_include[PRESET_MAX_SPF][ACCT_HOST_MAX + 1];
+	size_t nspf_include;
+	char dkim_selectors[PRESET_MAX_DKIM][PRESET_SELECTOR_MAX + 1];
+	size_t ndkim_selectors;
 };
 
 #define PRESET_LIMIT_MAX 10000000

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base64.h"
 #include "http.h"
 #include "oauth.h"
 #include "oauth_int.h"
@@ -465,47 +466,6 @@ oauth_device_wait(const struct oauth_client *c, struct oauth_device *d,
 
 /* ---- SASL ----------------------------------------------------------------- */
 
-static int
-b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
-
-/* Standard base64, padding optional; the length or -1. */
-static long
-b64_decode(const char *s, char *out, size_t outlen)
-{
-	unsigned acc = 0;
-	int bits = 0;
-	size_t n = 0;
-
-	for (; *s && *s != '='; s++) {
-		int v = b64_value(*s);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n + 1 >= outlen)
-				return -1;
-			out[n++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	while (*s == '=')
-		s++;
-	if (*s)
-		return -1;
-	out[n] = '\0';
-	return (long)n;
-}
-
 int
 oauth_sasl_error_parse(const char *b64, struct oauth_sasl_error *out)
 {
@@ -517,7 +477,7 @@ oauth_sasl_error_parse(const char *b64, struct oauth_sasl_error *out)
 	memset(out, 0, sizeof(*out));
 	if (b64 == NULL || strlen(b64) > 2 * sizeof(raw) - 8)
 		return -1;
-	n = b64_decode(b64, raw, sizeof(raw));
+	n = base64_decode(b64, (unsigned char *)raw, sizeof(raw));
 	if (n <= 0)
 		return -1;
 	o = oj_parse(raw, (size_t)n);

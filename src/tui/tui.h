@@ -93,7 +93,7 @@ struct tui_screen {
 
 extern const struct screen_ops tui_scr_unlock, tui_scr_accounts,
 	tui_scr_form, tui_scr_diag, tui_scr_trouble, tui_scr_store,
-	tui_scr_help, tui_scr_signin;
+	tui_scr_help, tui_scr_signin, tui_scr_domain;
 
 /* ---- the account list -------------------------------------------------- */
 
@@ -170,7 +170,7 @@ struct tui_form {
 
 /* ---- probe jobs -------------------------------------------------------- */
 
-enum job_kind { JOB_DIAG, JOB_BATCH, JOB_DISCOVER, JOB_SIGNIN };
+enum job_kind { JOB_DIAG, JOB_BATCH, JOB_DISCOVER, JOB_SIGNIN, JOB_DOMAIN };
 
 struct tui_tline {
 	int64_t t_ms;
@@ -274,6 +274,7 @@ struct tui {
 	struct app_runner *runner;      /* runs the jobs (tui_jobs.c) */
 	struct tui_discovery *disc;     /* the settings lookup in flight, or NULL */
 	struct tui_signin *signin;      /* the OAuth sign-in waiting, or NULL */
+	struct tui_domcheck *domcheck;  /* the domain check running, or NULL */
 
 	int cur_y, cur_x;               /* where the cursor goes; -1 hidden */
 };
@@ -329,6 +330,17 @@ const char *tui_spinner(const struct tui *t);
 void tui_reltime(int64_t when, int64_t now, char *out, size_t len);
 /* Draws a framed box (ACS lines; curses falls back to ASCII). */
 void tui_box(int y, int x, int h, int w);
+/* Lines of text for a scrolled pane, each with its attribute. */
+struct tui_lines {
+	char text[64][768];      /* a wide line in Devanagari: three bytes a letter */
+	attr_t attr[64];
+	int n;
+};
+/* Adds text cut at spaces into lines of at most width columns; the first
+ * line starts with first, the others with cont. */
+void tui_lines_wrap(const struct tui *t, struct tui_lines *L, attr_t a,
+                    const char *first, const char *cont, const char *text,
+                    int width);
 
 /* tui_accounts.c: the list's state is its screen's (tui_scr_accounts);
  * these do nothing while the list is not open. */
@@ -407,6 +419,17 @@ void tui_signin_cancel(struct tui *t);
 void tui_signin_free(struct tui_signin *s);
 /* tui_jobs.c: hands s to the runner; 0 or -1. */
 int tui_signin_submit(struct tui *t, struct tui_signin *s);
+
+/* tui_domain.c: the domain health of an account's domain on its own
+ * screen; one check at a time. The worker's part runs through tui_jobs.c. */
+struct tui_domcheck;
+void tui_domain_open(struct tui *t, const char *email);
+void tui_domain_run(struct tui_domcheck *d);           /* on the worker */
+void tui_domain_done(struct tui *t, struct tui_domcheck *d, bool ran);
+void tui_domain_cancel(struct tui *t);
+void tui_domain_free(struct tui_domcheck *d);
+/* tui_jobs.c: hands d to the runner; 0 or -1. */
+int tui_domain_submit(struct tui *t, struct tui_domcheck *d);
 
 /* tui_store.c */
 void tui_store_open(struct tui *t);

@@ -552,6 +552,10 @@ accounts_key(struct tui *t, void *priv, int key)
 		if ((r = selected(t)))
 			tui_signin_open(t, r->email);
 		break;
+	case ACT_DOMAIN:
+		if ((r = selected(t)))
+			tui_domain_open(t, r->email);
+		break;
 	case ACT_STORE:
 		tui_store_open(t);
 		break;

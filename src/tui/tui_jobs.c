@@ -28,6 +28,7 @@ struct worker_arg {
 	enum diag_cat cat;              /* the outcome, once run */
 	struct tui_discovery *disc;     /* JOB_DISCOVER: its lookup */
 	struct tui_signin *signin;      /* JOB_SIGNIN: its sign-in */
+	struct tui_domcheck *dom;       /* JOB_DOMAIN: its domain check */
 	bool ran;                       /* the runner ran it (not dropped) */
 
 	/* A test. p is the probe running (a retry replaces it): lock guards
@@ -86,6 +87,8 @@ worker_free(struct worker_arg *w)
 		close(w->cancel[1]);
 		pthread_mutex_destroy(&w->lock);
 	}
+	if (w->kind == JOB_DOMAIN)
+		tui_domain_free(w->dom);
 	free(w);
 }
 
@@ -254,6 +257,8 @@ run_job(void *arg)
 		discover_run(&w->disc->o, &w->disc->r);
 	else if (w->kind == JOB_SIGNIN)
 		tui_signin_run(w->signin);
+	else if (w->kind == JOB_DOMAIN)
+		tui_domain_run(w->dom);
 	else
 		run_test(w);
 }
@@ -314,6 +319,23 @@ tui_signin_submit(struct tui *t, struct tui_signin *s)
 }
 
 int
+tui_domain_submit(struct tui *t, struct tui_domcheck *d)
+{
+	struct worker_arg *w = calloc(1, sizeof *w);
+
+	if (!w)
+		return -1;
+	w->t = t;
+	w->kind = JOB_DOMAIN;
+	w->dom = d;
+	if (app_runner_submit(t->runner, run_job, w) != 0) {
+		free(w);
+		return -1;
+	}
+	return 0;
+}
+
+int
 tui_jobs_init(struct tui *t)
 {
 	if (pthread_mutex_init(&t->qlock, NULL) != 0)
@@ -366,6 +388,7 @@ tui_jobs_fini(struct tui *t)
 			test_cancel(t->jobs[i].work);
 	tui_discover_cancel(t);
 	tui_signin_cancel(t);
+	tui_domain_cancel(t);
 	/* Still running: its probe, the queue and the pipe stay valid; the
 	 * process ends next. */
 	if (t->runner && !app_runner_stop(t->runner, JOINS_MAX_MS))
@@ -408,7 +431,8 @@ tui_jobs_running(const struct tui *t)
 	for (int i = 0; i < TUI_MAX_JOBS; i++)
 		if (t->jobs[i].used && t->jobs[i].running)
 			return true;
-	return false;
+	/* A domain check has no job slot; its spinner turns all the same. */
+	return t->domcheck != NULL;
 }
 
 size_t
@@ -708,6 +732,10 @@ tui_jobs_drain(struct tui *t)
 		}
 		if (w->kind == JOB_SIGNIN) {
 			tui_signin_done(t, w->signin, w->ran);
+			continue;
+		}
+		if (w->kind == JOB_DOMAIN) {
+			tui_domain_done(t, w->dom, w->ran);
 			continue;
 		}
 		if (!(j = tui_job_get(t, w->id)))

@@ -34,7 +34,8 @@
 	S(STORE,    N_("Store")) \
 	S(PICKER,   N_("Preset picker")) \
 	S(SIGNIN,   N_("OAuth sign-in")) \
-	S(HELP,     N_("Help"))
+	S(DOMAIN,   N_("Domain health")) \
+	S(HELP,     "Help")
 
 enum tui_keyscreen {
 #define S_(id, title) KS_##id,
@@ -63,6 +64,7 @@ enum tui_keyscreen {
 	K(ACCOUNTS, '/',                   "/",         FILTER,      N_("Filter the list as you type (Enter keeps it)"), N_("filter")) \
 	K(ACCOUNTS, TUI_ESC,               "Esc",       CLEAR,       N_("Clear the filter, or stop a running test of all"), NULL) \
 	K(ACCOUNTS, 'o',                   "o",         AUTHORIZE,   N_("Sign the selected OAuth account in (device flow)"), NULL) \
+	K(ACCOUNTS, 'h',                   "h",         DOMAIN,      N_("Domain health of its domain (SPF, DKIM, DMARC)"), NULL) \
 	K(ACCOUNTS, 's',                   "s",         STORE,       N_("Store: key, passphrase, security advice"), N_("store")) \
 	K(ACCOUNTS, 'q',                   "q",         QUIT,        N_("Quit"), N_("quit")) \
 	K(ACCOUNTS, TUI_FN(KEY_UP),        "Up",        UP,          N_("Previous account"), NULL) \
@@ -150,6 +152,14 @@ enum tui_keyscreen {
 	K(SIGNIN,   TUI_ESC,               "Esc",       BACK,        N_("Cancel a waiting sign-in, or go back"), N_("cancel/back")) \
 	K(SIGNIN,   'q',                   "q",         BACK,        NULL, NULL) \
 	\
+	K(DOMAIN,   TUI_ESC,               "Esc",       BACK,        N_("Cancel a running check, or go back"), N_("cancel/back")) \
+	K(DOMAIN,   'q',                   "q",         BACK,        NULL, NULL) \
+	K(DOMAIN,   'r',                   "r",         RETRY,       N_("Check the domain again"), N_("retry")) \
+	K(DOMAIN,   TUI_FN(KEY_UP),        "Up",        UP,          N_("Previous item (its fix and record below)"), NULL) \
+	K(DOMAIN,   'k',                   "k",         UP,          NULL, NULL) \
+	K(DOMAIN,   TUI_FN(KEY_DOWN),      "Down",      DOWN,        N_("Next item"), NULL) \
+	K(DOMAIN,   'j',                   "j",         DOWN,        NULL, NULL) \
+	\
 	K(HELP,     TUI_ESC,               "Esc",       BACK,        N_("Close the help"), N_("close")) \
 	K(HELP,     'q',                   "q",         BACK,        NULL, NULL) \
 	K(HELP,     '?',                   "?",         BACK,        NULL, NULL) \
@@ -172,7 +182,7 @@ enum tui_action {
 	ACT_APPLY_ALT, ACT_PIN,
 	ACT_PASSPHRASE, ACT_ROTATE,
 	ACT_SELECT, ACT_AUTHORIZE,
-	ACT_FLOW_DEVICE, ACT_FLOW_LOOPBACK, ACT_FLOW_PASTE,
+	ACT_FLOW_DEVICE, ACT_FLOW_LOOPBACK, ACT_FLOW_PASTE, ACT_DOMAIN,
 };
 
 struct tui_keydef {

@@ -183,64 +183,20 @@ edit(struct tui *t)
 	tui_form_open(t, tui_diag_account(t)->email);
 }
 
-struct tlines {
-	char text[64][300];
-	attr_t attr[64];
-	int n;
-};
-
-/* Adds text cut at spaces into lines of at most width columns; the first
- * line starts with first, the others with cont. */
-static void
-add_wrapped(const struct tui *t, struct tlines *L, attr_t a, const char *first,
-            const char *cont, const char *text, int width)
-{
-	const char *p = text;
-	bool firstline = true;
-
-	do {
-		char line[300];
-		size_t best = 0, len = strlen(p);
-		const char *lead = firstline ? first : cont;
-
-		/* The longest prefix ending at a space that fits. */
-		for (size_t i = 1; i <= len; i++) {
-			if (i < len && p[i] != ' ')
-				continue;
-			str_printf(line, sizeof line, "%s%.*s", lead, (int)i, p);
-			if (tui_cols(t, line) > width && best > 0)
-				break;
-			best = i;
-			if (tui_cols(t, line) > width)
-				break;
-		}
-		if (L->n < 64) {
-			L->attr[L->n] = a;
-			str_printf(L->text[L->n], sizeof L->text[L->n], "%s%.*s", lead,
-			           (int)best, p);
-			L->n++;
-		}
-		p += best;
-		while (*p == ' ')
-			p++;
-		firstline = false;
-	} while (*p);
-}
-
 static void
 trouble_draw(struct tui *t, void *priv)
 {
 	struct trouble *tr = priv;
 	struct tui_job *j = tui_diag_result(t);
 	const struct diagnosis *dg;
-	static struct tlines L;
+	static struct tui_lines L;
 	int rows = LINES - 5, w = COLS - 4;
 	const char *cand;
 	char b[600];
 
 #define ADD(a, ...) do { \
 		str_printf(b, sizeof b, __VA_ARGS__); \
-		add_wrapped(t, &L, (a), "", "", b, w); \
+		tui_lines_wrap(t, &L, (a), "", "", b, w); \
 	} while (0)
 
 	L.n = 0;
@@ -262,20 +218,20 @@ trouble_draw(struct tui *t, void *priv)
 	ADD(A_NORMAL, "%s", "");
 	if (dg->reply[0]) {
 		ADD(A_BOLD, _("What the server said:"));
-		add_wrapped(t, &L, A_NORMAL, "  ", "  ", dg->reply, w);
+		tui_lines_wrap(t, &L, A_NORMAL, "  ", "  ", dg->reply, w);
 		ADD(A_NORMAL, "%s", "");
 	}
 	/* Which of those words the diagnosis rests on, so that a reader can
 	 * judge it. */
 	if (dg->evidence[0]) {
 		ADD(A_BOLD, _("Based on:"));
-		add_wrapped(t, &L, A_NORMAL, "  ", "  ", dg->evidence, w);
+		tui_lines_wrap(t, &L, A_NORMAL, "  ", "  ", dg->evidence, w);
 		ADD(A_NORMAL, "%s", "");
 	}
 	if (dg->nfixes) {
 		ADD(A_BOLD, _("What to check:"));
 		for (size_t i = 0; i < dg->nfixes; i++)
-			add_wrapped(t, &L, A_NORMAL, "  [ ] ", "      ", dg->fixes[i], w);
+			tui_lines_wrap(t, &L, A_NORMAL, "  [ ] ", "      ", dg->fixes[i], w);
 		ADD(A_NORMAL, "%s", "");
 	}
 	if (dg->suggestion[0])

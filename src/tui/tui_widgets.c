@@ -467,3 +467,41 @@ tui_draw_input(struct tui *t, const struct tui_input *in, int y, int x,
 		t->cur_x = x + before;
 	}
 }
+
+void
+tui_lines_wrap(const struct tui *t, struct tui_lines *L, attr_t a,
+               const char *first, const char *cont, const char *text,
+               int width)
+{
+	const char *p = text;
+	bool firstline = true;
+
+	do {
+		char line[sizeof L->text[0]];
+		size_t best = 0, len = strlen(p);
+		const char *lead = firstline ? first : cont;
+
+		/* The longest prefix ending at a space that fits. */
+		for (size_t i = 1; i <= len; i++) {
+			if (i < len && p[i] != ' ')
+				continue;
+			str_printf(line, sizeof line, "%s%.*s", lead, (int)i, p);
+			if (tui_cols(t, line) > width && best > 0)
+				break;
+			best = i;
+			if (tui_cols(t, line) > width)
+				break;
+		}
+		if (L->n < 64) {
+			L->attr[L->n] = a;
+			str_printf(L->text[L->n], sizeof L->text[L->n], "%s%.*s", lead,
+			           (int)best, p);
+			L->n++;
+		}
+		p += best;
+		while (*p == ' ')
+			p++;
+		firstline = false;
+	} while (*p);
+}
+

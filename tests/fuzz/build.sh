@@ -48,7 +48,7 @@ for d in "$srcdir"/src/*/; do
 	case $d in */poison/) continue ;; esac
 	layers="$layers -I${d%/}"
 done
-libs="LIBETPAN EXPAT OPENDKIM CARES LIBCURL JANSSON LMDB GNUTLS NCURSES"
+libs="LIBETPAN EXPAT OPENDKIM CARES PSL LIBCURL JANSSON LMDB GNUTLS NCURSES"
 lib_cflags= LIBS=
 for l in $libs; do
 	lib_cflags="$lib_cflags $(mkvar "${l}_CFLAGS")"
@@ -73,7 +73,7 @@ make -C "$builddir" -s src/model/preset_builtin.c
 rm -f "$out/libfuzzlib.a"
 ar rcs "$out/libfuzzlib.a" "$out"/obj/*.o
 
-for t in account valid preset transcript diag json message outgoing dns autoconfig mailhdr; do
+for t in account valid preset transcript diag json message outgoing dns autoconfig mailhdr domain; do
 	# shellcheck disable=SC2086
 	$CC $CPPFLAGS $CFLAGS -fsanitize=fuzzer \
 		"$srcdir/tests/fuzz/fuzz_$t.c" "$out/libfuzzlib.a" $LIBS \

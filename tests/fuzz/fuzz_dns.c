@@ -1,7 +1,7 @@
 /* Fuzz target: dns_parse_answer() on arbitrary resolver answers. The first
  * byte picks the query type, the rest is the answer as the network gave it.
  * Whatever comes in, an accepted answer holds 1..DNS_MAX_RR records, each
- * host name valid, each address numeric, each TXT terminated within its
+ * host name (MX, SRV, PTR) valid, each address numeric, each TXT terminated within its
  * cap, MX and SRV sorted by priority; a refused one holds none and says
  * why. */
 #include "config.h"
@@ -15,7 +15,8 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const enum dns_type types[] = { DNS_A, DNS_AAAA, DNS_MX, DNS_SRV, DNS_TXT };
+	static const enum dns_type types[] = { DNS_A, DNS_AAAA, DNS_MX, DNS_SRV, DNS_TXT,
+	                                       DNS_PTR };
 	static struct dns_answer out;
 	enum dns_type t;
 	unsigned char *abuf;
@@ -23,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || size > 65536)
 		return 0;
-	t = types[data[0] % 5];
+	t = types[data[0] % 6];
 	/* An exact-size copy: ASan sees any read past the answer. */
 	abuf = malloc(size - 1 ? size - 1 : 1);
 	if (!abuf)
@@ -49,6 +50,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(t == DNS_MX || (r->port >= 1 && r->port <= 65535));
 			if (i > 0)
 				FUZZ_ASSERT(out.rr[i - 1].prio <= r->prio);
+			break;
+		case DNS_PTR:
+			FUZZ_ASSERT(dns_valid_name(r->name));
 			break;
 		case DNS_A:
 			FUZZ_ASSERT(inet_pton(AF_INET, r->addr, bin) == 1);

@@ -1,0 +1,84 @@
+/* Domain health as the commands and the console ask for it: the domain
+ * of an address, and what its provider's preset knows (the SPF include
+ * it needs, the DKIM selectors it signs with, its own domains). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+#include "util.h"
+
+const char *
+app_domain_prepare(struct app_domain_req *r, const char *what,
+                   const struct preset *p, const char *selector,
+                   const char *sender_ip)
+{
+	const char *at = strrchr(what, '@'), *why;
+	unsigned char bin[16];
+
+	memset(r, 0, sizeof *r);
+	if (str_copy(r->domain, sizeof r->domain, at ? at + 1 : what) < 0)
+		return "is too long for a domain";
+	for (char *c = r->domain; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	if ((why = domain_valid(r->domain)))
+		return why;
+	if (sender_ip && inet_pton(AF_INET, sender_ip, bin) != 1 &&
+	    inet_pton(AF_INET6, sender_ip, bin) != 1)
+		return "the sender is not an IPv4 or IPv6 address";
+	if (selector && (!selector[0] || strlen(selector) > PRESET_SELECTOR_MAX ||
+	                 strspn(selector, "abcdefghijklmnopqrstuvwxyz"
+	                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+	                 strlen(selector)))
+		return "the DKIM selector is made of letters, digits, '-', '_' and dots";
+	r->o.domain = r->domain;
+	r->o.selector = selector;
+	r->o.sender_ip = sender_ip;
+	r->o.cancel_fd = -1;
+	r->o.timeout_ms = DOM_DEFAULT_TIMEOUT_MS;
+	if (!p)
+		return NULL;
+	r->o.provider = p->name;
+	for (size_t i = 0; i < p->nspf_include; i++)
+		r->inc[i] = p->spf_include[i];
+	for (size_t i = 0; i < p->ndkim_selectors; i++)
+		r->sel[i] = p->dkim_selectors[i];
+	for (size_t i = 0; i < p->ndomains; i++)
+		r->own[i] = p->domains[i];
+	r->o.spf_includes = r->inc;
+	r->o.nspf_includes = p->nspf_include;
+	r->o.dkim_selectors = r->sel;
+	r->o.ndkim_selectors = p->ndkim_selectors;
+	r->o.provider_domains = r->own;
+	r->o.nprovider_domains = p->ndomains;
+	return NULL;
+}
+
+void
+app_domain_seen(struct app_domain_req *r, struct store *st, const char *email)
+{
+	struct store_history h;
+
+	if (store_history_get(st, email, &h) != STORE_OK || !h.seen_when)
+		return;
+	if (!r->o.selector && h.seen_dkim_s[0] &&
+	    strcasecmp(h.seen_dkim_d, r->domain) == 0 &&
+	    str_copy(r->seen_selector, sizeof r->seen_selector, h.seen_dkim_s) >= 0)
+		r->o.selector = r->seen_selector;
+	if (!r->o.sender_ip && h.seen_relay_ip[0] &&
+	    str_copy(r->seen_ip, sizeof r->seen_ip, h.seen_relay_ip) >= 0)
+		r->o.sender_ip = r->seen_ip;
+}
+
+int
+app_domain_exit(const struct dom_result *r)
+{
+	switch (domain_worst(r)) {
+	case DOM_PASS: return 0;
+	case DOM_FAIL: return APP_DOMAIN_FAILING;
+	default: return APP_DOMAIN_ATTENTION;
+	}
+}
