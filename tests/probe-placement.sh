@@ -109,4 +109,27 @@ expect names ok
 check "names --no-send: no placement" test "$(jget "(j['placement']['landed'], j['placement']['sent_copy'], j['findings'])")" = "(None, 'unknown', [])"
 check "names --no-send: the folder map" test "$(jget "j['placement']['folders']['junk']['name']")" = INBOX.Junk
 
+# The connection limit, when the server states it: that instance allows
+# one IMAP session per user and address; one is held open, and the test's
+# login is refused with the limit named.
+$PY - "$CA" "$MAILSTACK_IMAPS_NAMES_PORT" "$MAILSTACK_NAMES_USER" "$D/held" 3<<<"$MAILSTACK_NAMES_PASS" <<'PY' &
+import imaplib, os, ssl, sys, time
+ca, port, user, ready = sys.argv[1:5]
+m = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ssl.create_default_context(cafile=ca))
+m.login(user, os.fdopen(3).read().strip())
+open(ready, "w").close()
+time.sleep(30)
+PY
+HOLDER=$!
+at_exit "kill $HOLDER 2>/dev/null"
+wait_for -t 10 test -e "$D/held" || fail "the first IMAP session did not log in"
+run names "$MAILSTACK_NAMES_USER" --no-send
+check "limit: the IMAP login is refused" test "$(jget "[s['ok'] for s in j['steps'] if s['name'] == 'imap.login']")" = "[False]"
+check "limit: the limit the server stated" test "$(jget "j['placement']['connection_limit']")" = \
+	"1 per user and address (the server said: Maximum number of connections from user+IP exceeded (mail_max_userip_connections=1))"
+check "limit: diagnosed as a connection limit" test "$(jget "(j['category'], j['diagnosis']['reason'])")" = "('rate_limited', 'connections')"
+"$FLUENZR" --store "$D/s" --key-file "$D/k" test "$MAILSTACK_NAMES_USER" --no-send >"$D/limit.txt" 2>&1
+check "limit text: the connection limit line" grep -q "connection limit: 1 per user and address" "$D/limit.txt"
+kill "$HOLDER" 2>/dev/null
+
 finish

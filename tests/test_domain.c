@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "domain.h"
+#include "mailhdr.h"
 #include "unit.h"
 
 /* Real keys, made for this test with openssl (2048 and 512 bits,
@@ -99,6 +100,38 @@ org(const char *name, const char *want)
 	check(want ? rc == 0 && !strcmp(out, want) : rc < 0,
 	      "organizational domain of %s is %s (%s)", name, want ? want : "none",
 	      rc ? "none" : out);
+}
+
+/* The organisational domain the program gives the header parser. */
+static void
+psl_org(const char *name, char *out, size_t len)
+{
+	if (domain_org(name, out, len) != 0)
+		out[0] = '\0';
+}
+
+/* DKIM alignment of the test message follows the Public Suffix List, as
+ * DMARC does: two sites under a public suffix (github.io) are two
+ * organisations, which a label count would take for one. */
+static void
+alignment(void)
+{
+	static const char msg[] =
+		"DKIM-Signature: v=1; a=rsa-sha256; d=bob.github.io; s=s1; h=from; bh=x; b=y\r\n"
+		"From: Alice <alice@alice.github.io>\r\n"
+		"Subject: t\r\n\r\nbody\r\n";
+	static const char same[] =
+		"DKIM-Signature: v=1; a=rsa-sha256; d=example.co.uk; s=s1; h=from; bh=x; b=y\r\n"
+		"From: <news@mail.example.co.uk>\r\n\r\n";
+	struct mailhdr_auth a;
+
+	mailhdr_auth_parse(msg, sizeof msg - 1, "imap.example.net", psl_org, &a);
+	check(a.dkim_sig && a.aligned_relaxed == 0 && a.aligned_strict == 0,
+	      "d=bob.github.io is not aligned with alice.github.io (relaxed %d)",
+	      a.aligned_relaxed);
+	mailhdr_auth_parse(same, sizeof same - 1, "imap.example.net", psl_org, &a);
+	check(a.dkim_sig && a.aligned_relaxed == 1 && a.aligned_strict == 0,
+	      "d=example.co.uk is aligned, relaxed, with mail.example.co.uk");
 }
 
 int
@@ -231,5 +264,6 @@ main(void)
 	check(domain_valid("example.com") == NULL && domain_valid("localhost") != NULL &&
 	      domain_valid("192.0.2.1") != NULL && domain_valid("a..b") != NULL &&
 	      domain_valid("ex ample.com") != NULL, "domain_valid takes names with a dot only");
+	alignment();
 	return unit_done();
 }

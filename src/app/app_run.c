@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "app.h"
+#include "domain.h"
 #include "msgauth.h"
 #include "secmem.h"
 #include "util.h"
@@ -67,6 +68,17 @@ app_secrets_open(struct store *st, const struct account *a,
 	return 0;
 }
 
+/* The organisational domain for the test message's header (DKIM
+ * alignment, whose Authentication-Results to trust) is the Public Suffix
+ * List's, as for the domain check's DMARC: one rule for both. A name that
+ * is a public suffix itself has none. */
+static void
+org_domain(const char *name, char *out, size_t outlen)
+{
+	if (domain_org(name, out, outlen) != 0 && outlen)
+		out[0] = '\0';
+}
+
 /* On the probe's thread, once the test message was read: its DKIM
  * signature verified by us, the key fetched within the probe's step
  * deadline and cancel. */
@@ -111,6 +123,7 @@ app_probe_new(const struct account *a, const char *pw, const char *imap_pw,
 		probe_opts_default(&o);
 	o.on_message = message_check;
 	o.on_message_ud = NULL;
+	o.org_domain = org_domain;
 	if (presets && a->preset[0])
 		pre = preset_find(presets, a->preset);
 	*p = probe_new(a, pw, imap_pw, pre, &o);

@@ -25,6 +25,7 @@ struct sig {
 
 struct pstate {
 	struct mailhdr_auth *out;
+	mailhdr_org_fn org;
 	char recv_org[MAILHDR_DOMAIN_MAX + 1];
 	bool recv_microsoft;
 	char by_org[BY_MAX][MAILHDR_DOMAIN_MAX + 1];
@@ -105,12 +106,12 @@ mailhdr_org_domain(const char *name, char *out, size_t outlen)
 }
 
 static bool
-same_org(const char *a, const char *b)
+same_org(const struct pstate *st, const char *a, const char *b)
 {
 	char oa[MAILHDR_DOMAIN_MAX + 1], ob[MAILHDR_DOMAIN_MAX + 1];
 
-	mailhdr_org_domain(a, oa, sizeof oa);
-	mailhdr_org_domain(b, ob, sizeof ob);
+	st->org(a, oa, sizeof oa);
+	st->org(b, ob, sizeof ob);
 	return oa[0] && strcmp(oa, ob) == 0;
 }
 
@@ -286,12 +287,12 @@ do_received(struct pstate *st, char *v)
 	/* The first hop, from the top, that came from outside the receiving
 	 * side: an internal hop names the same organisation on both ends. */
 	if (!o->relay_ip[0] && ip[0] &&
-	    !(from_host[0] && by_host[0] && same_org(from_host, by_host))) {
+	    !(from_host[0] && by_host[0] && same_org(st, from_host, by_host))) {
 		str_copy(o->relay_ip, sizeof o->relay_ip, ip);
 		str_copy(o->relay_host, sizeof o->relay_host, from_host);
 	}
 	if (by_host[0] && st->nby < BY_MAX)
-		mailhdr_org_domain(by_host, st->by_org[st->nby++], MAILHDR_DOMAIN_MAX + 1);
+		st->org(by_host, st->by_org[st->nby++], MAILHDR_DOMAIN_MAX + 1);
 	free(top);
 }
 
@@ -403,7 +404,7 @@ do_ar(struct pstate *st, char *v)
 		n = (size_t)((const char *)memchr(tok, ';', n) - tok);
 	if (n && !memchr(tok, '=', n)) {
 		copy_domain(id, sizeof id, tok, n);
-		mailhdr_org_domain(id, org, sizeof org);
+		st->org(id, org, sizeof org);
 		trusted = org[0] && strcmp(org, st->recv_org) == 0;
 		for (size_t i = 0; !trusted && org[0] && i < st->nby; i++)
 			trusted = strcmp(org, st->by_org[i]) == 0;
@@ -502,7 +503,7 @@ choose_sig(struct pstate *st)
 	const struct sig *g = NULL;
 
 	for (size_t i = 0; i < st->nsigs && !g; i++)
-		if (o->from_domain[0] && same_org(st->sigs[i].d, o->from_domain))
+		if (o->from_domain[0] && same_org(st, st->sigs[i].d, o->from_domain))
 			g = &st->sigs[i];
 	if (!g && st->nsigs)
 		g = &st->sigs[0];
@@ -514,7 +515,7 @@ choose_sig(struct pstate *st)
 	str_copy(o->sig_a, sizeof o->sig_a, g->a);
 	if (o->from_domain[0]) {
 		o->aligned_strict = strcmp(g->d, o->from_domain) == 0;
-		o->aligned_relaxed = same_org(g->d, o->from_domain);
+		o->aligned_relaxed = same_org(st, g->d, o->from_domain);
 	}
 }
 
@@ -537,7 +538,7 @@ next_line(const char *msg, size_t len, size_t *i)
 
 void
 mailhdr_auth_parse(const char *msg, size_t len, const char *receiver,
-                   struct mailhdr_auth *out)
+                   mailhdr_org_fn org, struct mailhdr_auth *out)
 {
 	struct pstate *st = calloc(1, sizeof *st);
 	char *buf = malloc(MAILHDR_FIELD_MAX + 1);
@@ -551,7 +552,8 @@ mailhdr_auth_parse(const char *msg, size_t len, const char *receiver,
 		return;
 	}
 	st->out = out;
-	mailhdr_org_domain(receiver ? receiver : "", st->recv_org, sizeof st->recv_org);
+	st->org = org ? org : mailhdr_org_domain;
+	st->org(receiver ? receiver : "", st->recv_org, sizeof st->recv_org);
 	st->recv_microsoft = microsoft(st->recv_org);
 	while (i < len && nfields < MAILHDR_FIELDS_MAX) {
 		size_t ls = i, le = next_line(msg, len, &i), colon, blen = 0, ns, nlen;

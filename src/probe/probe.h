@@ -36,6 +36,8 @@ struct probe_opts {
 	bool find_alternatives; /* after refused/timeout/tls_mismatch, probe others */
 	probe_message_fn on_message;   /* NULL: none */
 	void *on_message_ud;
+	mailhdr_org_fn org_domain;     /* for the message's header; NULL: the
+	                                  parser's own approximation */
 };
 void probe_opts_default(struct probe_opts *o);
 

@@ -508,7 +508,7 @@ fetch_message(struct ictx *x, long seq)
 		p->res.place.fetched = true;
 		p->res.place.fetched_len = p->message_len;
 		mailhdr_auth_parse(p->message, p->message_len, p->a.imap_host,
-		                   &p->res.place.auth);
+		                   p->opts.org_domain, &p->res.place.auth);
 	}
 }
 

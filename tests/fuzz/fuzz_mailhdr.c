@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *msg = fuzz_strndup(nl ? nl + 1 : data, nl ? size - hl - 1 : size);
 	char name[256], out[256];
 
-	mailhdr_auth_parse(msg, nl ? size - hl - 1 : size, host, &a);
+	mailhdr_auth_parse(msg, nl ? size - hl - 1 : size, host, NULL, &a);
 	clean(a.from_domain, sizeof a.from_domain);
 	clean(a.ar_authserv, sizeof a.ar_authserv);
 	clean(a.spf, sizeof a.spf);

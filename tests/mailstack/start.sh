@@ -35,7 +35,9 @@
 #   B+19 IMAPS of that instance      B+39 its auth service (for Postfix)
 #   B+33 IMAPS of a fourth Dovecot instance over the same maildirs without
 #        SPECIAL-USE flags and with the "INBOX." prefix and "." separator
-#        (folders found by their names only: INBOX.Junk, INBOX.Sent ...)
+#        (folders found by their names only: INBOX.Junk, INBOX.Sent ...),
+#        and one IMAP session per user and address at a time
+#        (mail_max_userip_connections = 1: a second is refused, limit named)
 # Placement users (Sieve at LMTP delivery, per user, in DIR/sieve/USER.sieve):
 #   junk@mail.test      everything is filed into Junk
 #   sentcopy@mail.test  a copy of everything goes to Sent, as providers that
@@ -373,6 +375,9 @@ dovecot_common() { # LOGFILE
 		  prefix = INBOX.
 		  separator = .
 		}
+		# One IMAP session per user and address, so a test can meet the
+		# limit a server states (held by one session, refused to a second).
+		mail_max_userip_connections = 1
 		service imap-login {
 		  inet_listener imap {
 		    port = 0
