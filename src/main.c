@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "console.h"
+#include "i18n.h"
 #include "out.h"
 #include "secmem.h"
 
@@ -24,7 +25,10 @@ warn_unlocked(void)
 static void
 usage(FILE *f)
 {
-	fputs("Usage: fluenzr-tui [GLOBAL OPTIONS] [COMMAND ...]\n"
+	/* TRANSLATORS: command names, option names and their arguments in
+	 * capitals (ACCOUNT, FILE...) are typed as shown: keep them; translate
+	 * only the descriptions, keeping the columns aligned. */
+	fputs(_("Usage: fluenzr-tui [GLOBAL OPTIONS] [COMMAND ...]\n"
 	      "Set up and diagnose the mail accounts a sending system uses.\n"
 	      "With no command, the full-screen console starts.\n"
 	      "\n"
@@ -56,7 +60,7 @@ usage(FILE *f)
 	      "  --passphrase-fd N    read the store passphrase from file descriptor N\n"
 	      "  --help, --version\n"
 	      "\n"
-	      "See fluenzr-tui(1) for every option and exit status.\n", f);
+	      "See fluenzr-tui(1) for every option and exit status.\n"), f);
 }
 
 int
@@ -70,6 +74,12 @@ main(int argc, char **argv)
 	secmem_on_unlocked(warn_unlocked);
 	umask(077);
 	setlocale(LC_ALL, "");
+#if ENABLE_NLS
+	/* the catalogs where `make install` puts them: the console and the
+	 * commands share this one binding */
+	bindtextdomain(PACKAGE, LOCALEDIR);
+	textdomain(PACKAGE);
+#endif
 	out_init();
 
 	memset(&c, 0, sizeof c);
@@ -98,7 +108,7 @@ main(int argc, char **argv)
 		if (rc > 0)
 			continue;
 		if (a[0] == '-') {
-			fprintf(stderr, "fluenzr-tui: unknown option '%s' (see --help)\n", a);
+			fprintf(stderr, _("fluenzr-tui: unknown option '%s' (see --help)\n"), a);
 			return EX_USAGE;
 		}
 		break;
@@ -139,7 +149,7 @@ main(int argc, char **argv)
 			usage(stdout);
 			rc = 0;
 		} else {
-			fprintf(stderr, "fluenzr-tui: unknown command '%s' (see --help)\n", cmd);
+			fprintf(stderr, _("fluenzr-tui: unknown command '%s' (see --help)\n"), cmd);
 			rc = EX_USAGE;
 		}
 	}

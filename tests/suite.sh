@@ -18,7 +18,7 @@ fi
 # fresh Debian 12 minbase system (.ci/run).
 pkgs="build-essential autoconf automake pkg-config
  libncurses-dev libgnutls28-dev liblmdb-dev libetpan-dev libcurl4-gnutls-dev
- libc-ares-dev libexpat1-dev libjansson-dev libpsl-dev
+ libc-ares-dev libexpat1-dev libjansson-dev libpsl-dev gettext autopoint locales
  postfix dovecot-imapd dovecot-lmtpd gnutls-bin lmdb-utils tmux openssh-server
  openssh-client swaks libnet-ssleay-perl libauthen-sasl-perl msmtp mandoc
  hyperfine ncurses-term python3 openssl iproute2 procps nsd

@@ -473,7 +473,8 @@ evidence_from(const struct tcase *t, struct diag_evidence *ev)
 	}
 }
 
-/* Every fix is a non-empty sentence of at most 255 bytes, no control. */
+/* Every fix is a non-empty, terminated sentence (DIAG_FIX_LEN leaves room
+ * for a translation), no control. */
 static bool
 fixes_clean(const struct diagnosis *d, char *why, size_t whylen)
 {
@@ -485,7 +486,7 @@ fixes_clean(const struct diagnosis *d, char *why, size_t whylen)
 	}
 	for (i = 0; i < d->nfixes; i++) {
 		n = strnlen(d->fixes[i], sizeof d->fixes[i]);
-		if (n == 0 || n > 255) {
+		if (n == 0 || n >= sizeof d->fixes[i]) {
 			snprintf(why, whylen, "fix %zu has length %zu", i, n);
 			return false;
 		}

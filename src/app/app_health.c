@@ -7,6 +7,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "app.h"
 #include "diag.h"
 #include "util.h"
@@ -38,10 +39,10 @@ const char *
 app_health_title(enum app_health s)
 {
 	switch (s) {
-	case APP_HEALTH_OK: return "Healthy";
-	case APP_HEALTH_ATTENTION: return "Needs attention";
-	case APP_HEALTH_FAILING: return "Failing";
-	default: return "Not checked yet";
+	case APP_HEALTH_OK: return _("Healthy");
+	case APP_HEALTH_ATTENTION: return _("Needs attention");
+	case APP_HEALTH_FAILING: return _("Failing");
+	default: return _("Not checked yet");
 	}
 }
 
@@ -115,17 +116,20 @@ app_health_of(const struct store_history *h, int64_t now, int remind_days,
 void
 app_health_text(const struct app_health_info *h, char *out, size_t outlen)
 {
-	char since[64] = "", pw[64] = "";
+	/* room for a translation: Devanagari takes three bytes a letter */
+	char since[160] = "", pw[160] = "";
 
 	if (h->state == APP_HEALTH_FAILING && h->since > 0) {
 		time_t t = (time_t)h->since;
 		struct tm tm;
 
 		if (gmtime_r(&t, &tm))
-			strftime(since, sizeof since, " since %Y-%m-%d %H:%M UTC", &tm);
+			strftime(since, sizeof since, _(" since %Y-%m-%d %H:%M UTC"), &tm);
 	}
 	if (h->secret_old)
-		str_printf(pw, sizeof pw, "; password %d days old", h->secret_age_days);
+		str_printf(pw, sizeof pw, ngettext("; password %d day old",
+		           "; password %d days old", h->secret_age_days),
+		           h->secret_age_days);
 	str_printf(out, outlen, "%s%s [%s]%s", app_health_title(h->state), since,
 	           h->strip, pw);
 }

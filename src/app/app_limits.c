@@ -13,6 +13,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "app.h"
 #include "util.h"
 
@@ -279,28 +280,32 @@ void
 app_limits_text(const struct app_limits *l, const struct store_history *h,
                 int64_t now, char *out, size_t len)
 {
-	char d[32] = "no daily limit", hr[32] = "no hourly limit", iv[48] = "";
-	char pause[96] = "";
+	/* room for a translation: Devanagari takes three bytes a letter */
+	char d[96], hr[96], iv[144] = "";
+	char pause[192] = "";
 	unsigned long day, hour;
 
+	str_copy(d, sizeof d, _("no daily limit"));
+	str_copy(hr, sizeof hr, _("no hourly limit"));
 	app_limits_sent(h, now, &day, &hour);
 	if (l->day)
-		str_printf(d, sizeof d, "%lu of %u a day", day, l->day);
+		str_printf(d, sizeof d, _("%lu of %u a day"), day, l->day);
 	if (l->hour)
-		str_printf(hr, sizeof hr, "%lu of %u an hour", hour, l->hour);
+		str_printf(hr, sizeof hr, _("%lu of %u an hour"), hour, l->hour);
 	if (l->interval)
-		str_printf(iv, sizeof iv, ", one message every %u s", l->interval);
+		str_printf(iv, sizeof iv, _(", one message every %u s"), l->interval);
 	if (h->paused_until > now) {
 		time_t t = (time_t)h->paused_until;
 		struct tm tm;
-		char w[40] = "later";
+		char w[96];
 
+		str_copy(w, sizeof w, _("later"));
 		if (gmtime_r(&t, &tm))
 			strftime(w, sizeof w, "%Y-%m-%d %H:%M UTC", &tm);
-		str_printf(pause, sizeof pause, "; paused until %s", w);
+		str_printf(pause, sizeof pause, _("; paused until %s"), w);
 	}
 	if (!app_limits_active(l))
-		str_printf(out, len, "no sending limits (%s)%s", l->source, pause);
+		str_printf(out, len, _("no sending limits (%s)%s"), l->source, pause);
 	else
 		str_printf(out, len, "%s, %s%s (%s)%s", d, hr, iv, l->source, pause);
 }

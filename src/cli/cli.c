@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "account.h"
 #include "app.h"
 #include "cli.h"
@@ -46,7 +47,7 @@ cli_parse_fd(const char *opt, const char *s, int *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < 0 || v > INT_MAX) {
-		fprintf(stderr, "fluenzr-tui: %s wants a file descriptor number, not '%s'\n", opt, s);
+		fprintf(stderr, _("fluenzr-tui: %s wants a file descriptor number, not '%s'\n"), opt, s);
 		return -1;
 	}
 	*out = (int)v;
@@ -60,7 +61,7 @@ cli_parse_seconds(const char *opt, const char *s, int max, int *ms)
 	double v = s ? strtod(s, &end) : 0;
 
 	if (!s || end == s || *end || !(v > 0 && v <= max)) {
-		fprintf(stderr, "fluenzr-tui: %s wants seconds between 0 and %d\n", opt, max);
+		fprintf(stderr, _("fluenzr-tui: %s wants seconds between 0 and %d\n"), opt, max);
 		return -1;
 	}
 	*ms = (int)(v * 1000);
@@ -87,7 +88,7 @@ cli_opt_value(int argc, char **argv, int *i, const char *name, bool *matched)
 		return NULL;
 	*matched = true;
 	if (*i + 1 >= argc) {
-		fprintf(stderr, "fluenzr-tui: %s needs a value\n", name);
+		fprintf(stderr, _("fluenzr-tui: %s needs a value\n"), name);
 		return NULL;
 	}
 	return argv[++*i];
@@ -170,7 +171,7 @@ static void
 warn_preset(const char *msg, void *ud)
 {
 	(void)ud;
-	fprintf(stderr, "fluenzr-tui: preset skipped: %s\n", msg);
+	fprintf(stderr, _("fluenzr-tui: preset skipped: %s\n"), msg);
 }
 
 int
@@ -179,7 +180,7 @@ cli_load_presets(struct cli_ctx *c)
 	if (c->presets_loaded)
 		return 0;
 	if (preset_load_all(&c->presets, warn_preset, NULL) < 0) {
-		fprintf(stderr, "fluenzr-tui: cannot load presets\n");
+		fprintf(stderr, _("fluenzr-tui: cannot load presets\n"));
 		return EX_CONFIG;
 	}
 	c->presets_loaded = true;
@@ -210,7 +211,7 @@ cli_error_context(const char *ctx)
 int
 cli_bad_field(const char *field, const char *why)
 {
-	fprintf(stderr, "fluenzr-tui: %sinvalid %s: %s\n", err_context, field, why);
+	fprintf(stderr, _("fluenzr-tui: %sinvalid %s: %s\n"), err_context, field, why);
 	return EX_DATAERR;
 }
 

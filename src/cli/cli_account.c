@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "account.h"
 #include "app.h"
 #include "cli.h"
@@ -181,19 +182,19 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 		if (rc > 0)
 			continue;
 		if (strcmp(a, "--password") == 0 || strncmp(a, "--password=", 11) == 0) {
-			fprintf(stderr, "fluenzr-tui: passwords are never taken from the command line "
+			fprintf(stderr, _("fluenzr-tui: passwords are never taken from the command line "
 			        "(they would show in ps and shell history): use --password-stdin, "
-			        "--password-fd N or the prompt\n");
+			        "--password-fd N or the prompt\n"));
 			return EX_USAGE;
 		}
 		op = account_option_find(argc, argv, &i, &v);
 		if (!op) {
 			if (a[0] == '-' || (positional && *positional)) {
-				fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", a);
+				fprintf(stderr, _("fluenzr-tui: unexpected argument '%s'\n"), a);
 				return EX_USAGE;
 			}
 			if (!positional) {
-				fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", a);
+				fprintf(stderr, _("fluenzr-tui: unexpected argument '%s'\n"), a);
 				return EX_USAGE;
 			}
 			*positional = a;
@@ -220,6 +221,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 			break;
 		case AOPT_JSON:
 			o->json = true;
+			i18n_for_programs();
 			break;
 		case AOPT_TRUST_DISCOVERED:
 			o->trust_discovered = true;
@@ -292,7 +294,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 				break;
 			}
 			if (!realpath(v, real) || access(real, R_OK) < 0) {
-				fprintf(stderr, "fluenzr-tui: invalid ca-file: cannot read %s: %s\n",
+				fprintf(stderr, _("fluenzr-tui: invalid ca-file: cannot read %s: %s\n"),
 				        v, strerror(errno));
 				return EX_NOINPUT;
 			}
@@ -306,7 +308,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 
 				if (!pem) {
 					str_sanitize(sreal, sizeof sreal, real, strlen(real));
-					fprintf(stderr, "fluenzr-tui: invalid ca-file: %s: %s\n",
+					fprintf(stderr, _("fluenzr-tui: invalid ca-file: %s: %s\n"),
 					        sreal, fwhy);
 					return EX_NOINPUT;
 				}
@@ -386,8 +388,8 @@ pick_preset(struct cli_ctx *c, const char *id, const char *email, int *rc)
 	if (id) {
 		p = preset_find(&c->presets, id);
 		if (!p) {
-			fprintf(stderr, "fluenzr-tui: invalid preset: no preset '%s' "
-			        "(see 'fluenzr-tui presets')\n", id);
+			fprintf(stderr, _("fluenzr-tui: invalid preset: no preset '%s' "
+			        "(see 'fluenzr-tui presets')\n"), id);
 			*rc = EX_DATAERR;
 		}
 		return p;
@@ -415,7 +417,7 @@ read_passwords(const struct acct_opts *o, const char *email, char **pw, char **i
 		if (read_secret(o->pw == PW_STDIN ? STDIN_FILENO :
 		                o->pw == PW_FD ? o->pw_fd : -1,
 		                prompt, *pw, ACCT_SECRET_MAX + 2) < 0) {
-			fprintf(stderr, "fluenzr-tui: cannot read the password: %s\n",
+			fprintf(stderr, _("fluenzr-tui: cannot read the password: %s\n"),
 			        cli_secret_error(errno, "longer than 1024 bytes"));
 			return EX_NOINPUT;
 		}
@@ -427,7 +429,7 @@ read_passwords(const struct acct_opts *o, const char *email, char **pw, char **i
 		if (!*ipw)
 			return EX_OSERR;
 		if (read_secret(o->imap_pw_fd, NULL, *ipw, ACCT_SECRET_MAX + 2) < 0) {
-			fprintf(stderr, "fluenzr-tui: cannot read the IMAP password: %s\n",
+			fprintf(stderr, _("fluenzr-tui: cannot read the IMAP password: %s\n"),
 			        cli_secret_error(errno, "longer than 1024 bytes"));
 			return EX_NOINPUT;
 		}
@@ -464,12 +466,12 @@ finish_account(struct acct_opts *o)
 			                 "'none' sends the password across the network in clear; "
 			                 "add --allow-plain if you really mean it");
 		}
-		fprintf(stderr, "fluenzr-tui: warning: encryption 'none': the password will "
-		        "cross the network in clear\n");
+		fprintf(stderr, _("fluenzr-tui: warning: encryption 'none': the password will "
+		        "cross the network in clear\n"));
 	}
 	if (o->a.allow_old_tls)
-		fprintf(stderr, "fluenzr-tui: warning: --allow-old-tls: TLS 1.0 and 1.1 "
-		        "are broken (RFC 8996); the password may be read on the way\n");
+		fprintf(stderr, _("fluenzr-tui: warning: --allow-old-tls: TLS 1.0 and 1.1 "
+		        "are broken (RFC 8996); the password may be read on the way\n"));
 	if (account_validate(&o->a, &e) < 0)
 		return cli_bad_field(e.field, e.msg);
 	return 0;
@@ -481,7 +483,7 @@ cli_account_load(struct cli_ctx *c, const char *email, struct account *a)
 	int e = store_account_get(c->st, email, a);
 
 	if (e == STORE_ENOENT) {
-		fprintf(stderr, "fluenzr-tui: no account %s\n", email);
+		fprintf(stderr, _("fluenzr-tui: no account %s\n"), email);
 		return EX_NOINPUT;
 	}
 	return e == STORE_OK ? 0 : cli_store_fail(e, NULL);
@@ -503,23 +505,23 @@ discover_server(struct cli_ctx *c, struct acct_opts *o)
 
 	if (!r)
 		return EX_OSERR;
-	fprintf(stderr, "fluenzr-tui: no server given: looking up the settings of %s...\n",
+	fprintf(stderr, _("fluenzr-tui: no server given: looking up the settings of %s...\n"),
 	        o->a.email);
 	discover_run(&d, r);
 	if (r->n == 0) {
-		fprintf(stderr, "fluenzr-tui: invalid smtp-host: none given, and none found "
-		        "for %s (give --smtp-host or --preset; see 'fluenzr-tui discover')\n",
+		fprintf(stderr, _("fluenzr-tui: invalid smtp-host: none given, and none found "
+		        "for %s (give --smtp-host or --preset; see 'fluenzr-tui discover')\n"),
 		        o->a.email);
 		rc = EX_DATAERR;
 	} else {
 		const struct disc_candidate *best = &r->c[0];
-		fprintf(stderr, "fluenzr-tui: found: %s (smtp %s %u %s)\n", best->why,
+		fprintf(stderr, _("fluenzr-tui: found: %s (smtp %s %u %s)\n"), best->why,
 		        best->smtp.host, best->smtp.port, security_name(best->smtp.security));
 		if (app_discover_warning(best, o->a.email, warn, sizeof warn)) {
-			fprintf(stderr, "fluenzr-tui: warning: %s\n", warn);
+			fprintf(stderr, _("fluenzr-tui: warning: %s\n"), warn);
 			if (!o->trust_discovered) {
-				fprintf(stderr, "fluenzr-tui: nothing saved: add --trust-discovered "
-				        "to accept it, or give --smtp-host\n");
+				fprintf(stderr, _("fluenzr-tui: nothing saved: add --trust-discovered "
+				        "to accept it, or give --smtp-host\n"));
 				rc = EX_DATAERR;
 			}
 		}
@@ -544,7 +546,7 @@ account_from_args(struct cli_ctx *c, int argc, char **argv, int first,
 	if ((rc = parse_account_opts(c, argc, argv, first, o, NULL)))
 		return rc;
 	if (!o->a.email[0]) {
-		fprintf(stderr, "fluenzr-tui: account add needs --email\n");
+		fprintf(stderr, _("fluenzr-tui: account add needs --email\n"));
 		return EX_USAGE;
 	}
 	if (o->preset_id || !(o->given & PRESET_GIVEN_SMTP_HOST)) {
@@ -592,8 +594,8 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 		o.pw = PW_NOPASS;
 	if (o.pw == PW_NONE) {
 		if (!isatty(STDIN_FILENO)) {
-			fprintf(stderr, "fluenzr-tui: no password: give --password-stdin, "
-			        "--password-fd N or --no-password\n");
+			fprintf(stderr, _("fluenzr-tui: no password: give --password-stdin, "
+			        "--password-fd N or --no-password\n"));
 			return EX_USAGE;
 		}
 		o.pw = PW_PROMPT;
@@ -617,10 +619,10 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 		rc = cli_store_fail(e, err);
 		goto out;
 	}
-	printf("added %s (%s:%u %s)\n", o.a.email, o.a.smtp_host, o.a.smtp_port,
+	printf(_("added %s (%s:%u %s)\n"), o.a.email, o.a.smtp_host, o.a.smtp_port,
 	       security_name(o.a.smtp_security));
 	if (o.a.oauth)
-		printf("sign in with: fluenzr-tui account authorize %s\n", o.a.email);
+		printf(_("sign in with: fluenzr-tui account authorize %s\n"), o.a.email);
 out:
 	free_passwords(pw, ipw);
 	secmem_free(csecret, STORE_SECRET_MAX + 2);
@@ -649,15 +651,15 @@ same_as_stored(struct cli_ctx *c, const struct account *cur)
 	int e = store_account_get(c->st, cur->email, &now);
 
 	if (e != STORE_OK) {
-		fprintf(stderr, "fluenzr-tui: %s: %s%s\n", cur->email, store_strerror(e),
+		fprintf(stderr, _("fluenzr-tui: %s: %s%s\n"), cur->email, store_strerror(e),
 		        e == STORE_ECORRUPT ? " (the record fails its integrity check: "
 		        "remove the account and add it again)" : "");
 		return cli_store_exit(e);
 	}
 	if (account_serialize(cur, a, sizeof a) < 0 ||
 	    account_serialize(&now, b, sizeof b) < 0 || strcmp(a, b) != 0) {
-		fprintf(stderr, "fluenzr-tui: %s changed while it was being edited; "
-		        "nothing changed, try again\n", cur->email);
+		fprintf(stderr, _("fluenzr-tui: %s changed while it was being edited; "
+		        "nothing changed, try again\n"), cur->email);
 		return EX_TEMPFAIL;
 	}
 	return 0;
@@ -703,7 +705,7 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 	if ((rc = parse_account_opts(c, argc, argv, 2, &o, &target)))
 		return rc;
 	if (!target) {
-		fprintf(stderr, "fluenzr-tui: account edit needs the account's address\n");
+		fprintf(stderr, _("fluenzr-tui: account edit needs the account's address\n"));
 		return EX_USAGE;
 	}
 	/* Unlocked only after the passwords are read (from one pipe they come
@@ -792,7 +794,7 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 		rc = cli_store_fail(e, err);
 		goto out;
 	}
-	printf("updated %s\n", o.a.email);
+	printf(_("updated %s\n"), o.a.email);
 out:
 	free_passwords(pw, ipw);
 	secmem_free(csecret, STORE_SECRET_MAX + 2);
@@ -923,7 +925,7 @@ list_bad(const char *key, const char *problem, void *ud)
 	struct list_ctx *l = ud;
 
 	l->bad++;
-	fprintf(stderr, "fluenzr-tui: account %s: %s\n", key, problem);
+	fprintf(stderr, _("fluenzr-tui: account %s: %s\n"), key, problem);
 }
 
 static int
@@ -942,9 +944,10 @@ account_list(struct cli_ctx *c, int argc, char **argv)
 			continue;
 		if (strcmp(argv[i], "--json") == 0) {
 			l.json = true;
+			i18n_for_programs();
 			continue;
 		}
-		fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[i]);
+		fprintf(stderr, _("fluenzr-tui: unexpected argument '%s'\n"), argv[i]);
 		return EX_USAGE;
 	}
 	rc = cli_open_store(c, false, false);
@@ -995,16 +998,17 @@ one_account_arg(struct cli_ctx *c, int argc, char **argv, const char **target, b
 			continue;
 		if (json && strcmp(argv[i], "--json") == 0) {
 			*json = true;
+			i18n_for_programs();
 			continue;
 		}
 		if (argv[i][0] == '-' || *target) {
-			fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[i]);
+			fprintf(stderr, _("fluenzr-tui: unexpected argument '%s'\n"), argv[i]);
 			return EX_USAGE;
 		}
 		*target = argv[i];
 	}
 	if (!*target) {
-		fprintf(stderr, "fluenzr-tui: account %s needs the account's address\n", argv[1]);
+		fprintf(stderr, _("fluenzr-tui: account %s needs the account's address\n"), argv[1]);
 		return EX_USAGE;
 	}
 	return 0;
@@ -1102,12 +1106,12 @@ account_remove(struct cli_ctx *c, int argc, char **argv)
 		return rc;
 	e = store_account_remove(c->st, target);
 	if (e == STORE_ENOENT) {
-		fprintf(stderr, "fluenzr-tui: no account %s\n", target);
+		fprintf(stderr, _("fluenzr-tui: no account %s\n"), target);
 		return EX_NOINPUT;
 	}
 	if (e != STORE_OK)
 		return cli_store_fail(e, NULL);
-	printf("removed %s\n", target);
+	printf(_("removed %s\n"), target);
 	return 0;
 }
 
@@ -1134,7 +1138,7 @@ cmd_account(struct cli_ctx *c, int argc, char **argv)
 		return cli_account_export(c, argc, argv);
 	if (strcmp(sub, "authorize") == 0)
 		return cli_account_authorize(c, argc, argv);
-	fprintf(stderr, "fluenzr-tui: account wants add, list, show, edit, remove, limits, "
-	        "import, export or authorize\n");
+	fprintf(stderr, _("fluenzr-tui: account wants add, list, show, edit, remove, limits, "
+	        "import, export or authorize\n"));
 	return EX_USAGE;
 }

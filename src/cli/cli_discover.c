@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "i18n.h"
 #include "account.h"
 #include "app.h"
 #include "cli.h"
@@ -72,11 +73,11 @@ print_text(const struct disc_result *r, const char *email)
 	char warn[600];
 
 	if (r->n == 0) {
-		printf("No settings found for %s.\n", email);
+		printf(_("No settings found for %s.\n"), email);
 		for (size_t i = 0; i < r->nnotes; i++)
 			printf("  %s\n", r->notes[i]);
-		printf("Enter the server by hand: fluenzr-tui account add --email %s "
-		       "--smtp-host HOST --smtp-port 587 --smtp-security starttls\n", email);
+		printf(_("Enter the server by hand: fluenzr-tui account add --email %s "
+		       "--smtp-host HOST --smtp-port 587 --smtp-security starttls\n"), email);
 		return;
 	}
 	for (size_t i = 0; i < r->n; i++) {
@@ -90,7 +91,7 @@ print_text(const struct disc_result *r, const char *email)
 		if (c->preset[0])
 			printf("  preset %s\n", c->preset);
 		if (app_discover_warning(c, email, warn, sizeof warn))
-			printf("  warning: %s\n", warn);
+			printf(_("  warning: %s\n"), warn);
 	}
 }
 
@@ -111,6 +112,7 @@ cmd_discover(struct cli_ctx *cx, int argc, char **argv)
 			continue;
 		if (!strcmp(a, "--json")) {
 			json = true;
+			i18n_for_programs();
 		} else if (!strcmp(a, "--allow-http")) {
 			o.allow_http = true;
 		} else if ((v = cli_opt_value(argc, argv, &i, "--timeout", &m)) || m) {
@@ -131,9 +133,9 @@ cmd_discover(struct cli_ctx *cx, int argc, char **argv)
 				}
 			}
 			if (!ok || (n != 2 && n != 4)) {
-				fprintf(stderr, "fluenzr-tui: --guess-ports wants SSL,STARTTLS "
+				fprintf(stderr, _("fluenzr-tui: --guess-ports wants SSL,STARTTLS "
 				        "ports, like 465,587, optionally followed by IMAP's "
-				        "IMAPS,IMAP, like 465,587,993,143\n");
+				        "IMAPS,IMAP, like 465,587,993,143\n"));
 				return EX_USAGE;
 			}
 			o.guess_ssl_port = pt[0];
@@ -147,20 +149,20 @@ cmd_discover(struct cli_ctx *cx, int argc, char **argv)
 				return EX_USAGE;
 			o.ca_file = v;
 		} else if (a[0] == '-') {
-			fprintf(stderr, "fluenzr-tui: discover: unknown option '%s'\n", a);
+			fprintf(stderr, _("fluenzr-tui: discover: unknown option '%s'\n"), a);
 			return EX_USAGE;
 		} else if (!email) {
 			email = a;
 		} else {
-			fprintf(stderr, "fluenzr-tui: discover takes one address\n");
+			fprintf(stderr, _("fluenzr-tui: discover takes one address\n"));
 			return EX_USAGE;
 		}
 	}
 	if (!email) {
-		fprintf(stderr, "Usage: fluenzr-tui discover ADDRESS [--json] [--timeout S] "
+		fprintf(stderr, _("Usage: fluenzr-tui discover ADDRESS [--json] [--timeout S] "
 		        "[--allow-http] [--ca-file FILE] "
 		        "[--guess-ports SSL,STARTTLS[,IMAPS,IMAP]] "
-		        "[--no-guess]\n");
+		        "[--no-guess]\n"));
 		return EX_USAGE;
 	}
 	if ((why = valid_email(email)))
@@ -170,10 +172,10 @@ cmd_discover(struct cli_ctx *cx, int argc, char **argv)
 	o.email = email;
 	o.presets = &cx->presets;
 	if (o.allow_http)
-		fprintf(stderr, "fluenzr-tui: warning: --allow-http: an autoconfig document "
-		        "fetched over plain HTTP can be changed by anyone on the path\n");
+		fprintf(stderr, _("fluenzr-tui: warning: --allow-http: an autoconfig document "
+		        "fetched over plain HTTP can be changed by anyone on the path\n"));
 	if (!(r = calloc(1, sizeof *r))) {
-		fprintf(stderr, "fluenzr-tui: out of memory\n");
+		fprintf(stderr, _("fluenzr-tui: out of memory\n"));
 		return EX_OSERR;
 	}
 	discover_run(&o, r);

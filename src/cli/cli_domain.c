@@ -12,6 +12,7 @@
 #include "app.h"
 #include "cli.h"
 #include "cli_int.h"
+#include "i18n.h"
 #include "json.h"
 #include "util.h"
 
@@ -78,9 +79,9 @@ mark(enum dom_status s)
 static void
 print_text(const struct dom_result *r)
 {
-	printf("Domain health of %s", r->domain);
+	printf(_("Domain health of %s"), r->domain);
 	if (r->org_domain[0] && strcmp(r->org_domain, r->domain))
-		printf(" (organizational domain %s)", r->org_domain);
+		printf(_(" (organizational domain %s)"), r->org_domain);
 	printf("\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct dom_item *it = &r->items[i];
@@ -88,16 +89,16 @@ print_text(const struct dom_result *r)
 		if (it->subject[0] && strcmp(it->subject, r->domain))
 			printf(" [%s]", it->subject);
 		if (it->advisory)
-			printf(" (advisory)");
+			printf(_(" (advisory)"));
 		printf("\n          %s\n", it->evidence);
 		if (it->fix[0])
-			printf("          fix: %s\n", it->fix);
+			printf(_("          fix: %s\n"), it->fix);
 		if (it->rec_type[0])
-			printf("          publish: %s %s \"%s\"\n", it->rec_name,
+			printf(_("          publish: %s %s \"%s\"\n"), it->rec_name,
 			       it->rec_type, it->rec_value);
 	}
 	if (r->cancelled)
-		printf("Cancelled: the items above are what was checked.\n");
+		printf(_("Cancelled: the items above are what was checked.\n"));
 }
 
 /* A comma-separated list of zones into zones (pointers into buf). */
@@ -136,12 +137,13 @@ cmd_domain(struct cli_ctx *cx, int argc, char **argv)
 			continue;
 		if (!strcmp(arg, "--json")) {
 			json = true;
+			i18n_for_programs();
 		} else if (!strcmp(arg, "--blocklists")) {
 			bl = true;
 		} else if ((v = cli_opt_value(argc, argv, &i, "--blocklist-zones", &m)) || m) {
 			if (!v || parse_zones(v, zbuf, sizeof zbuf, zones, &nzones) < 0) {
-				fprintf(stderr, "fluenzr-tui: --blocklist-zones wants up to %d "
-				        "domain names separated by commas\n", MAX_ZONES);
+				fprintf(stderr, _("fluenzr-tui: --blocklist-zones wants up to %d "
+				        "domain names separated by commas\n"), MAX_ZONES);
 				return EX_USAGE;
 			}
 			bl = true;
@@ -161,19 +163,19 @@ cmd_domain(struct cli_ctx *cx, int argc, char **argv)
 			if (cli_parse_seconds("--timeout", v, 120, &timeout_ms) < 0)
 				return EX_USAGE;
 		} else if (arg[0] == '-') {
-			fprintf(stderr, "fluenzr-tui: domain: unknown option '%s'\n", arg);
+			fprintf(stderr, _("fluenzr-tui: domain: unknown option '%s'\n"), arg);
 			return EX_USAGE;
 		} else if (!what) {
 			what = arg;
 		} else {
-			fprintf(stderr, "fluenzr-tui: domain takes one domain or account\n");
+			fprintf(stderr, _("fluenzr-tui: domain takes one domain or account\n"));
 			return EX_USAGE;
 		}
 	}
 	if (!what) {
-		fprintf(stderr, "Usage: fluenzr-tui domain DOMAIN|ACCOUNT [--json] "
+		fprintf(stderr, _("Usage: fluenzr-tui domain DOMAIN|ACCOUNT [--json] "
 		        "[--selector S] [--sender-ip IP] [--blocklists] "
-		        "[--blocklist-zones Z,...] [--preset ID] [--timeout S]\n");
+		        "[--blocklist-zones Z,...] [--preset ID] [--timeout S]\n"));
 		return EX_USAGE;
 	}
 	if ((rc = cli_load_presets(cx)) != 0)
@@ -192,7 +194,7 @@ cmd_domain(struct cli_ctx *cx, int argc, char **argv)
 		p = preset_match(&cx->presets, what);
 	}
 	if (preset_id && !(p = preset_find(&cx->presets, preset_id))) {
-		fprintf(stderr, "fluenzr-tui: no preset %s (see fluenzr-tui presets)\n",
+		fprintf(stderr, _("fluenzr-tui: no preset %s (see fluenzr-tui presets)\n"),
 		        preset_id);
 		return EX_USAGE;
 	}
@@ -201,7 +203,7 @@ cmd_domain(struct cli_ctx *cx, int argc, char **argv)
 	if (!req || !r) {
 		free(req);
 		free(r);
-		fprintf(stderr, "fluenzr-tui: out of memory\n");
+		fprintf(stderr, _("fluenzr-tui: out of memory\n"));
 		return EX_OSERR;
 	}
 	if ((why = app_domain_prepare(req, what, p, selector, sender))) {

@@ -10,6 +10,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "cli.h"
 #include "cli_int.h"
 #include "diag.h"
@@ -30,9 +31,9 @@ struct explain_opts {
 static int
 explain_usage(const char *why)
 {
-	fprintf(stderr, "fluenzr-tui explain: %s\n"
+	fprintf(stderr, _("fluenzr-tui explain: %s\n"
 	        "usage: fluenzr-tui explain [--step STEP] [--imap] [--preset ID] "
-	        "[--account ACCOUNT] [--json] ['REPLY' | -]\n", why);
+	        "[--account ACCOUNT] [--json] ['REPLY' | -]\n"), why);
 	return EX_USAGE;
 }
 
@@ -67,6 +68,7 @@ parse_explain(struct cli_ctx *c, int argc, char **argv, struct explain_opts *o)
 			o->imap = true;
 		} else if (strcmp(a, "--json") == 0) {
 			o->json = true;
+			i18n_for_programs();
 		} else if (a[0] == '-' && a[1] != '\0') {
 			char msg[256];
 
@@ -75,8 +77,8 @@ parse_explain(struct cli_ctx *c, int argc, char **argv, struct explain_opts *o)
 		} else if (!o->reply) {
 			o->reply = a;
 		} else {
-			return explain_usage("one reply at a time (quote a reply "
-			                     "with blanks, or give it on stdin)");
+			return explain_usage(_("one reply at a time (quote a reply "
+			                     "with blanks, or give it on stdin)"));
 		}
 	}
 	return 0;
@@ -93,7 +95,7 @@ read_stdin(int *rc)
 
 	*rc = EX_OSERR;
 	if (!buf) {
-		fprintf(stderr, "fluenzr-tui explain: out of memory\n");
+		fprintf(stderr, _("fluenzr-tui explain: out of memory\n"));
 		return NULL;
 	}
 	for (;;) {
@@ -101,8 +103,8 @@ read_stdin(int *rc)
 			char *b;
 
 			if (cap >= EXPLAIN_MAX) {
-				fprintf(stderr, "fluenzr-tui explain: the reply is longer "
-				        "than %d bytes\n", EXPLAIN_MAX);
+				fprintf(stderr, _("fluenzr-tui explain: the reply is longer "
+				        "than %d bytes\n"), EXPLAIN_MAX);
 				*rc = EX_DATAERR;
 				free(buf);
 				return NULL;
@@ -111,7 +113,7 @@ read_stdin(int *rc)
 			b = realloc(buf, cap + 1);
 			if (!b) {
 				free(buf);
-				fprintf(stderr, "fluenzr-tui explain: out of memory\n");
+				fprintf(stderr, _("fluenzr-tui explain: out of memory\n"));
 				return NULL;
 			}
 			buf = b;
@@ -129,8 +131,8 @@ read_stdin(int *rc)
 	}
 	buf[n] = '\0';
 	if (strlen(buf) != n) {
-		fprintf(stderr, "fluenzr-tui explain: the reply contains a NUL "
-		        "byte\n");
+		fprintf(stderr, _("fluenzr-tui explain: the reply contains a NUL "
+		        "byte\n"));
 		*rc = EX_DATAERR;
 		free(buf);
 		return NULL;
@@ -189,12 +191,12 @@ cmd_explain(struct cli_ctx *c, int argc, char **argv)
 		return rc;
 	if (!o.reply || strcmp(o.reply, "-") == 0) {
 		if (!o.reply && isatty(STDIN_FILENO))
-			return explain_usage("give the server's reply as an argument "
-			                     "or on stdin");
+			return explain_usage(_("give the server's reply as an argument "
+			                     "or on stdin"));
 		if (!(text = read_stdin(&rc)))
 			return rc;
 	} else if (strlen(o.reply) > EXPLAIN_MAX) {
-		return explain_usage("the reply is too long");
+		return explain_usage(_("the reply is too long"));
 	}
 	memset(&a, 0, sizeof a);
 	if (o.account) {
@@ -202,13 +204,13 @@ cmd_explain(struct cli_ctx *c, int argc, char **argv)
 			goto out;
 		e = store_account_get(c->st, o.account, &a);
 		if (e == STORE_ENOENT) {
-			fprintf(stderr, "fluenzr-tui: no account '%s' (see: "
-			        "fluenzr-tui account list)\n", o.account);
+			fprintf(stderr, _("fluenzr-tui: no account '%s' (see: "
+			        "fluenzr-tui account list)\n"), o.account);
 			rc = EX_NOINPUT;
 			goto out;
 		}
 		if (e != STORE_OK) {
-			fprintf(stderr, "fluenzr-tui: %s: %s\n", o.account,
+			fprintf(stderr, _("fluenzr-tui: %s: %s\n"), o.account,
 			        store_strerror(e));
 			rc = cli_store_exit(e);
 			goto out;
@@ -219,15 +221,15 @@ cmd_explain(struct cli_ctx *c, int argc, char **argv)
 		cli_load_presets(c);
 		p = preset_find(&c->presets, preset_id);
 		if (!p && o.preset) {
-			fprintf(stderr, "fluenzr-tui explain: no preset '%s' (see: "
-			        "fluenzr-tui presets)\n", o.preset);
+			fprintf(stderr, _("fluenzr-tui explain: no preset '%s' (see: "
+			        "fluenzr-tui presets)\n"), o.preset);
 			rc = EX_USAGE;
 			goto out;
 		}
 	}
 	if (diag_evidence_from_reply(&ev, o.imap, STAGE_NONE,
 	                             text ? text : o.reply) < 0) {
-		rc = explain_usage("the reply is empty");
+		rc = explain_usage(_("the reply is empty"));
 		goto out;
 	}
 	if ((stage = pick_stage(&o, &ev)) < 0) {

@@ -17,6 +17,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "account.h"
 #include "app.h"
 #include "cli.h"
@@ -267,7 +268,7 @@ import_row(struct cli_ctx *c, char **f, size_t nf, const int *col, size_t ncol,
 	r->line = line;
 	str_printf(ctx, sizeof ctx, "line %u: ", line);
 	if (nf != ncol) {
-		fprintf(stderr, "fluenzr-tui: line %u: %zu fields where the header has %zu\n",
+		fprintf(stderr, _("fluenzr-tui: line %u: %zu fields where the header has %zu\n"),
 		        line, nf, ncol);
 		return EX_DATAERR;
 	}
@@ -279,12 +280,12 @@ import_row(struct cli_ctx *c, char **f, size_t nf, const int *col, size_t ncol,
 			if (!f[i][0])
 				continue;
 			if ((why = valid_secret(f[i]))) {
-				fprintf(stderr, "fluenzr-tui: line %u: invalid %s: %s\n", line,
+				fprintf(stderr, _("fluenzr-tui: line %u: invalid %s: %s\n"), line,
 				        k->name, why);
 				return EX_DATAERR;
 			}
 			if (!(*(col[i] == (int)COL_PASSWORD ? &r->pw : &r->ipw) = secret_copy(f[i]))) {
-				fprintf(stderr, "fluenzr-tui: line %u: %s: out of locked memory\n",
+				fprintf(stderr, _("fluenzr-tui: line %u: %s: out of locked memory\n"),
 				        line, k->name);
 				return EX_OSERR;
 			}
@@ -294,8 +295,8 @@ import_row(struct cli_ctx *c, char **f, size_t nf, const int *col, size_t ncol,
 			bool on;
 
 			if (!yes_no(f[i], &on)) {
-				fprintf(stderr, "fluenzr-tui: line %u: invalid %s: '%.40s' is "
-				        "not yes or no\n", line, k->name, f[i]);
+				fprintf(stderr, _("fluenzr-tui: line %u: invalid %s: '%.40s' is "
+				        "not yes or no\n"), line, k->name, f[i]);
 				return EX_DATAERR;
 			}
 			if (on)
@@ -316,7 +317,7 @@ import_row(struct cli_ctx *c, char **f, size_t nf, const int *col, size_t ncol,
 		return rc;
 	if (rc) {
 		if (rc == EX_USAGE)
-			fprintf(stderr, "fluenzr-tui: line %u: invalid email: missing\n", line);
+			fprintf(stderr, _("fluenzr-tui: line %u: invalid email: missing\n"), line);
 		return EX_DATAERR;
 	}
 	return 0;
@@ -333,7 +334,7 @@ apply_secrets(const char *path, struct row *rows, size_t nrows)
 	int k, rc = 0, ipw_col = -1;
 
 	if (!text) {
-		fprintf(stderr, "fluenzr-tui: --secrets %s: %s\n", path, why);
+		fprintf(stderr, _("fluenzr-tui: --secrets %s: %s\n"), path, why);
 		return EX_NOINPUT;
 	}
 	c.p = text;
@@ -341,8 +342,8 @@ apply_secrets(const char *path, struct row *rows, size_t nrows)
 	k = csv_record(&c, f, &nf, why, sizeof why);
 	if (k <= 0 || nf < 2 || strcmp(f[0], "email") || strcmp(f[1], "password") ||
 	    (nf == 3 && strcmp(f[2], "imap-password")) || nf > 3) {
-		fprintf(stderr, "fluenzr-tui: --secrets %s: line 1: the header must be "
-		        "email,password[,imap-password]\n", path);
+		fprintf(stderr, _("fluenzr-tui: --secrets %s: line 1: the header must be "
+		        "email,password[,imap-password]\n"), path);
 		rc = EX_DATAERR;
 		goto out;
 	}
@@ -359,7 +360,7 @@ apply_secrets(const char *path, struct row *rows, size_t nrows)
 			continue;               /* an empty line */
 		}
 		if (nf < 2 || nf > 3) {
-			fprintf(stderr, "fluenzr-tui: --secrets %s: line %u: wants 2 or 3 fields\n",
+			fprintf(stderr, _("fluenzr-tui: --secrets %s: line %u: wants 2 or 3 fields\n"),
 			        path, c.line);
 			rc = EX_DATAERR;
 			goto out;
@@ -368,8 +369,8 @@ apply_secrets(const char *path, struct row *rows, size_t nrows)
 			if (strcasecmp(rows[i].a.email, f[0]) == 0)
 				r = &rows[i];
 		if (!r) {
-			fprintf(stderr, "fluenzr-tui: --secrets %s: line %u: no account %.254s "
-			        "in the import\n", path, c.line, f[0]);
+			fprintf(stderr, _("fluenzr-tui: --secrets %s: line %u: no account %.254s "
+			        "in the import\n"), path, c.line, f[0]);
 			rc = EX_DATAERR;
 			goto out;
 		}
@@ -382,7 +383,7 @@ apply_secrets(const char *path, struct row *rows, size_t nrows)
 			if (!f[w][0])
 				continue;
 			if (why2) {
-				fprintf(stderr, "fluenzr-tui: --secrets %s: line %u: invalid %s: %s\n",
+				fprintf(stderr, _("fluenzr-tui: --secrets %s: line %u: invalid %s: %s\n"),
 				        path, c.line, w == 1 ? "password" : "imap-password", why2);
 				rc = EX_DATAERR;
 				goto out;
@@ -399,7 +400,7 @@ apply_secrets(const char *path, struct row *rows, size_t nrows)
 		nf = 0;
 	}
 	if (k < 0) {
-		fprintf(stderr, "fluenzr-tui: --secrets %s: line %u: %s\n", path, c.line, why);
+		fprintf(stderr, _("fluenzr-tui: --secrets %s: line %u: %s\n"), path, c.line, why);
 		rc = EX_DATAERR;
 	}
 out:
@@ -448,24 +449,24 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 			continue;
 		}
 		if ((a[0] == '-' && a[1]) || path) {
-			fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", a);
+			fprintf(stderr, _("fluenzr-tui: unexpected argument '%s'\n"), a);
 			return EX_USAGE;
 		}
 		path = a;
 	}
 	if (!path) {
-		fprintf(stderr, "fluenzr-tui: account import needs a file (or - for "
-		        "standard input)\n");
+		fprintf(stderr, _("fluenzr-tui: account import needs a file (or - for "
+		        "standard input)\n"));
 		return EX_USAGE;
 	}
 	if (secrets && strcmp(secrets, "-") == 0 && strcmp(path, "-") == 0) {
-		fprintf(stderr, "fluenzr-tui: the accounts and --secrets cannot both be "
-		        "standard input\n");
+		fprintf(stderr, _("fluenzr-tui: the accounts and --secrets cannot both be "
+		        "standard input\n"));
 		return EX_USAGE;
 	}
 	text = read_input(path, &len, why, sizeof why);
 	if (!text) {
-		fprintf(stderr, "fluenzr-tui: %s: %s\n", path, why);
+		fprintf(stderr, _("fluenzr-tui: %s: %s\n"), path, why);
 		return EX_NOINPUT;
 	}
 	cv.p = text;
@@ -474,7 +475,7 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 	/* The header: the columns by name, each once, email among them. */
 	k = csv_record(&cv, f, &nf, why, sizeof why);
 	if (k <= 0) {
-		fprintf(stderr, "fluenzr-tui: %s: line 1: %s\n", path,
+		fprintf(stderr, _("fluenzr-tui: %s: line 1: %s\n"), path,
 		        k < 0 ? why : "no header (email,smtp-host,... see fluenzr-tui(1))");
 		rc = EX_DATAERR;
 		goto out;
@@ -489,7 +490,7 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 			if (col[p] == (int)j)
 				j = NCOLUMNS + 1;
 		if (j >= NCOLUMNS) {
-			fprintf(stderr, "fluenzr-tui: %s: line 1: %s column '%.64s'\n", path,
+			fprintf(stderr, _("fluenzr-tui: %s: line 1: %s column '%.64s'\n"), path,
 			        j == NCOLUMNS ? "unknown" : "repeated", f[i]);
 			rc = EX_DATAERR;
 			goto out;
@@ -501,7 +502,7 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 	for (i = 0; i < ncol && col[i] != 0; i++)
 		;
 	if (i == ncol) {
-		fprintf(stderr, "fluenzr-tui: %s: line 1: no email column\n", path);
+		fprintf(stderr, _("fluenzr-tui: %s: line 1: no email column\n"), path);
 		rc = EX_DATAERR;
 		goto out;
 	}
@@ -519,7 +520,7 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 			continue;               /* an empty line */
 		}
 		if (nrows + nbad >= IMPORT_ROWS_MAX) {
-			fprintf(stderr, "fluenzr-tui: %s: more than %d rows\n", path,
+			fprintf(stderr, _("fluenzr-tui: %s: more than %d rows\n"), path,
 			        IMPORT_ROWS_MAX);
 			rc = EX_DATAERR;
 			goto out;
@@ -532,8 +533,8 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 				if (strcasecmp(rows[i].a.email, r.a.email) == 0)
 					break;
 			if (i < nrows) {
-				fprintf(stderr, "fluenzr-tui: line %u: invalid email: %s is also on "
-				        "line %u\n", r.line, r.a.email, rows[i].line);
+				fprintf(stderr, _("fluenzr-tui: line %u: invalid email: %s is also on "
+				        "line %u\n"), r.line, r.a.email, rows[i].line);
 				e = EX_DATAERR;
 			}
 		}
@@ -561,26 +562,27 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 		rows[nrows++] = r;
 	}
 	if (k < 0) {
-		fprintf(stderr, "fluenzr-tui: %s: line %u: %s\n", path, cv.line, why);
+		fprintf(stderr, _("fluenzr-tui: %s: line %u: %s\n"), path, cv.line, why);
 		rc = EX_DATAERR;
 		goto out;
 	}
 	if (secrets && (rc = apply_secrets(secrets, rows, nrows)) != 0)
 		goto out;
 	if (nbad && !cont) {
-		fprintf(stderr, "fluenzr-tui: %zu row%s refused: nothing imported (fix "
-		        "them, or --continue to import the %zu good one%s)\n", nbad,
+		fprintf(stderr, _("fluenzr-tui: %zu row%s refused: nothing imported (fix "
+		        "them, or --continue to import the %zu good one%s)\n"), nbad,
 		        nbad == 1 ? "" : "s", nrows, nrows == 1 ? "" : "s");
 		rc = EX_DATAERR;
 		goto out;
 	}
 	if (dry) {
 		for (i = 0; i < nrows; i++)
-			printf("would add %s (%s:%u %s)%s\n", rows[i].a.email, rows[i].a.smtp_host,
+			printf(_("would add %s (%s:%u %s)%s\n"), rows[i].a.email, rows[i].a.smtp_host,
 			       rows[i].a.smtp_port, security_name(rows[i].a.smtp_security),
-			       rows[i].pw ? "" : " without a password");
-		printf("%zu account%s to add, %zu refused (dry run: nothing written)\n",
-		       nrows, nrows == 1 ? "" : "s", nbad);
+			       rows[i].pw ? "" : _(" without a password"));
+		printf(ngettext("%zu account to add, %zu refused (dry run: nothing written)\n",
+		       "%zu accounts to add, %zu refused (dry run: nothing written)\n", nrows),
+		       nrows, nbad);
 		rc = nbad ? EX_DATAERR : 0;
 		goto out;
 	}
@@ -611,7 +613,7 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 		free(pw);
 		free(ipw);
 		if (e != STORE_OK) {
-			fprintf(stderr, "fluenzr-tui: line %u: %s: %s: nothing imported\n",
+			fprintf(stderr, _("fluenzr-tui: line %u: %s: %s: nothing imported\n"),
 			        nrows ? rows[failed].line : 0, nrows ? rows[failed].a.email : "",
 			        e == STORE_EXISTS ? "the account exists already" :
 			        err[0] ? err : store_strerror(e));
@@ -625,7 +627,7 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 			                          err, sizeof err);
 
 			if (e != STORE_OK) {
-				fprintf(stderr, "fluenzr-tui: line %u: %s: %s\n", rows[i].line,
+				fprintf(stderr, _("fluenzr-tui: line %u: %s: %s\n"), rows[i].line,
 				        rows[i].a.email, e == STORE_EXISTS ?
 				        "the account exists already" : err[0] ? err : store_strerror(e));
 				nbad++;
@@ -640,16 +642,16 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 		if (nbad)
 			rc = EX_DATAERR;
 	}
-	printf("imported %zu account%s\n", added, added == 1 ? "" : "s");
+	printf(ngettext("imported %zu account\n", "imported %zu accounts\n", added), added);
 	if (nbad)
-		printf("%zu row%s refused (see above)\n", nbad, nbad == 1 ? "" : "s");
+		printf(ngettext("%zu row refused (see above)\n", "%zu rows refused (see above)\n", nbad), nbad);
 out:
 	if (pw_column && strcmp(path, "-") != 0 && added)
-		fprintf(stderr, "fluenzr-tui: warning: %s holds passwords in clear: delete "
-		        "it now (shred -u %s)\n", path, path);
+		fprintf(stderr, _("fluenzr-tui: warning: %s holds passwords in clear: delete "
+		        "it now (shred -u %s)\n"), path, path);
 	if (secrets && strcmp(secrets, "-") != 0 && added)
-		fprintf(stderr, "fluenzr-tui: warning: %s holds passwords in clear: delete "
-		        "it now (shred -u %s)\n", secrets, secrets);
+		fprintf(stderr, _("fluenzr-tui: warning: %s holds passwords in clear: delete "
+		        "it now (shred -u %s)\n"), secrets, secrets);
 	fields_free(f, nf);
 	for (i = 0; i < nrows; i++)
 		row_free(&rows[i]);
@@ -715,7 +717,7 @@ export_bad(const char *key, const char *problem, void *ud)
 	struct export_ctx *x = ud;
 
 	x->bad++;
-	fprintf(stderr, "fluenzr-tui: account %s skipped: %s\n", key, problem);
+	fprintf(stderr, _("fluenzr-tui: account %s skipped: %s\n"), key, problem);
 }
 
 int
@@ -731,7 +733,7 @@ cli_account_export(struct cli_ctx *c, int argc, char **argv)
 			return EX_USAGE;
 		if (k > 0)
 			continue;
-		fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[a]);
+		fprintf(stderr, _("fluenzr-tui: unexpected argument '%s'\n"), argv[a]);
 		return EX_USAGE;
 	}
 	/* Verified records only: what is exported is imported elsewhere. */

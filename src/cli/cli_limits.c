@@ -11,6 +11,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "app.h"
 #include "cli.h"
 #include "cli_int.h"
@@ -64,7 +65,7 @@ num_arg(const char *opt, const char *v, long *out)
 	errno = 0;
 	*out = strtol(v, &end, 10);
 	if (errno || end == v || *end || *out < 0 || *out > PRESET_LIMIT_MAX) {
-		fprintf(stderr, "fluenzr-tui: %s wants a number from 0 to %d, not '%s'\n",
+		fprintf(stderr, _("fluenzr-tui: %s wants a number from 0 to %d, not '%s'\n"),
 		        opt, PRESET_LIMIT_MAX, v);
 		return EX_USAGE;
 	}
@@ -93,6 +94,7 @@ cli_account_limits(struct cli_ctx *c, int argc, char **argv)
 			continue;
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
+			i18n_for_programs();
 			continue;
 		}
 		if (strcmp(argv[i], "--resume") == 0) {
@@ -104,8 +106,8 @@ cli_account_limits(struct cli_ctx *c, int argc, char **argv)
 			if (!v)
 				return EX_USAGE;
 			if (strcmp(v, "provider") && strcmp(v, "outreach") && strcmp(v, "none")) {
-				fprintf(stderr, "fluenzr-tui: --profile wants provider, outreach "
-				        "or none, not '%s'\n", v);
+				fprintf(stderr, _("fluenzr-tui: --profile wants provider, outreach "
+				        "or none, not '%s'\n"), v);
 				return EX_USAGE;
 			}
 			r.profile = v;
@@ -130,13 +132,13 @@ cli_account_limits(struct cli_ctx *c, int argc, char **argv)
 			continue;
 		}
 		if (argv[i][0] == '-' || target) {
-			fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[i]);
+			fprintf(stderr, _("fluenzr-tui: unexpected argument '%s'\n"), argv[i]);
 			return EX_USAGE;
 		}
 		target = argv[i];
 	}
 	if (!target) {
-		fprintf(stderr, "fluenzr-tui: account limits needs the account's address\n");
+		fprintf(stderr, _("fluenzr-tui: account limits needs the account's address\n"));
 		return EX_USAGE;
 	}
 	change = r.profile || r.day >= 0 || r.hour >= 0 || r.interval >= 0 || r.resume;

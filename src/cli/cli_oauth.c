@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "app.h"
 #include "cli.h"
 #include "cli_int.h"
@@ -25,7 +26,7 @@ cli_read_oauth_secret(int fd, char **out)
 	if (*out == NULL)
 		return EX_OSERR;
 	if (read_secret(fd, NULL, *out, STORE_SECRET_MAX + 2) < 0) {
-		fprintf(stderr, "fluenzr-tui: cannot read the OAuth client secret: %s\n",
+		fprintf(stderr, _("fluenzr-tui: cannot read the OAuth client secret: %s\n"),
 		        cli_secret_error(errno, "too long"));
 		return EX_NOINPUT;
 	}
@@ -44,9 +45,9 @@ show_device(const struct oauth_device *d, void *ud)
 	const char *email = ud;
 	int64_t mins = (d->expires_at - (int64_t)time(NULL) + 59) / 60;
 
-	printf("\nTo sign %s in, open this address in a browser on any device\n"
+	printf(_("\nTo sign %s in, open this address in a browser on any device\n"
 	       "(your laptop or phone; this server needs none):\n\n    %s\n\n"
-	       "and enter the code:\n\n", email, d->verification_uri);
+	       "and enter the code:\n\n"), email, d->verification_uri);
 	printf("    +");
 	for (size_t i = 0; i < strlen(d->user_code) * 2 + 3; i++)
 		putchar('-');
@@ -57,12 +58,13 @@ show_device(const struct oauth_device *d, void *ud)
 	for (size_t i = 0; i < strlen(d->user_code) * 2 + 3; i++)
 		putchar('-');
 	printf("+\n\n");
-	printf("user code: %s\n", d->user_code);
+	printf(_("user code: %s\n"), d->user_code);
 	if (d->verification_uri_complete[0])
-		printf("or open, with the code filled in: %s\n",
+		printf(_("or open, with the code filled in: %s\n"),
 		       d->verification_uri_complete);
-	printf("Waiting for you to approve (the code expires in %lld minute%s; "
-	       "Ctrl-C cancels)...\n", (long long)mins, mins == 1 ? "" : "s");
+	printf(ngettext("Waiting for you to approve (the code expires in %lld minute; "
+	       "Ctrl-C cancels)...\n", "Waiting for you to approve (the code expires in %lld minutes; "
+	       "Ctrl-C cancels)...\n", mins > 0 ? (unsigned long)mins : 0), (long long)mins);
 	fflush(stdout);
 }
 
@@ -79,18 +81,18 @@ show_url(const char *url, void *ud)
 	char tunnel[400];
 
 	if (b->paste) {
-		printf("\nOpen this address in a browser on any device:\n\n    %s\n\n"
+		printf(_("\nOpen this address in a browser on any device:\n\n    %s\n\n"
 		       "After you sign in, the browser goes to http://127.0.0.1:%u/ and\n"
 		       "fails to load it: that is expected. Copy the whole address from\n"
-		       "its address bar and paste it here, then press Enter:\n",
+		       "its address bar and paste it here, then press Enter:\n"),
 		       url, b->port);
 	} else {
 		app_oauth_tunnel(b->port, tunnel, sizeof tunnel);
-		printf("\nThe browser comes back to port %u of this server. On your laptop,\n"
+		printf(_("\nThe browser comes back to port %u of this server. On your laptop,\n"
 		       "first open the tunnel (leave it running):\n\n"
 		       "    %s\n\n"
 		       "then open this address in the laptop's browser:\n\n    %s\n\n"
-		       "Waiting for the browser (10 minutes; Ctrl-C cancels)...\n",
+		       "Waiting for the browser (10 minutes; Ctrl-C cancels)...\n"),
 		       b->port, tunnel, url);
 	}
 	fflush(stdout);
@@ -137,26 +139,26 @@ cli_account_authorize(struct cli_ctx *c, int argc, char **argv)
 			unsigned long n = v ? strtoul(v, &end, 10) : 0;
 
 			if (v == NULL || *end || n < 1024 || n > 65535) {
-				fprintf(stderr, "fluenzr-tui: invalid port: --port wants a "
-				        "number from 1024 to 65535\n");
+				fprintf(stderr, _("fluenzr-tui: invalid port: --port wants a "
+				        "number from 1024 to 65535\n"));
 				return EX_USAGE;
 			}
 			b.port = (unsigned)n;
 			continue;
 		}
 		if (argv[i][0] == '-' || target) {
-			fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[i]);
+			fprintf(stderr, _("fluenzr-tui: unexpected argument '%s'\n"), argv[i]);
 			return EX_USAGE;
 		}
 		target = argv[i];
 	}
 	if (target == NULL) {
-		fprintf(stderr, "fluenzr-tui: account authorize needs the account's "
-		        "address\n");
+		fprintf(stderr, _("fluenzr-tui: account authorize needs the account's "
+		        "address\n"));
 		return EX_USAGE;
 	}
 	if (strcmp(flow, "device") && strcmp(flow, "loopback") && strcmp(flow, "paste")) {
-		fprintf(stderr, "fluenzr-tui: --flow wants device, loopback or paste\n");
+		fprintf(stderr, _("fluenzr-tui: --flow wants device, loopback or paste\n"));
 		return EX_USAGE;
 	}
 	b.paste = strcmp(flow, "paste") == 0;
@@ -174,7 +176,7 @@ cli_account_authorize(struct cli_ctx *c, int argc, char **argv)
 			fprintf(stderr, "fluenzr-tui: %s\n", err);
 			return rc;
 		}
-		printf("signed in: %s (tokens encrypted in the store)\n", a.email);
+		printf(_("signed in: %s (tokens encrypted in the store)\n"), a.email);
 		return 0;
 	}
 	rc = app_oauth_device(c->st, &a, -1, show_device, a.email, &dg, err,
@@ -183,6 +185,6 @@ cli_account_authorize(struct cli_ctx *c, int argc, char **argv)
 		fprintf(stderr, "fluenzr-tui: %s\n", err);
 		return rc;
 	}
-	printf("signed in: %s (tokens encrypted in the store)\n", a.email);
+	printf(_("signed in: %s (tokens encrypted in the store)\n"), a.email);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "account.h"
 #include "app.h"
 #include "cli.h"
@@ -99,6 +100,7 @@ cmd_presets(struct cli_ctx *c, int argc, char **argv)
 
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
+			i18n_for_programs();
 			continue;
 		}
 		v = cli_opt_value(argc, argv, &i, "--domain", &m);
@@ -113,7 +115,7 @@ cmd_presets(struct cli_ctx *c, int argc, char **argv)
 			return EX_USAGE;
 		if (rc > 0)
 			continue;
-		fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[i]);
+		fprintf(stderr, _("fluenzr-tui: unexpected argument '%s'\n"), argv[i]);
 		return EX_USAGE;
 	}
 	if ((rc = cli_load_presets(c)))
@@ -128,7 +130,7 @@ cmd_presets(struct cli_ctx *c, int argc, char **argv)
 			if (json)
 				puts("[]");
 			else
-				fprintf(stderr, "fluenzr-tui: no preset serves %s\n", domain);
+				fprintf(stderr, _("fluenzr-tui: no preset serves %s\n"), domain);
 			return json ? 0 : EX_NOINPUT;
 		}
 		if (json) {

@@ -16,6 +16,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "account.h"
 #include "app.h"
 #include "cli.h"
@@ -91,10 +92,10 @@ on_signal(int sig)
 static int
 usage_error(const char *msg)
 {
-	fprintf(stderr, "fluenzr-tui send: %s\n", msg);
-	fputs("Usage: fluenzr-tui send --account ACCOUNT [-t] [-f ADDRESS] [-F NAME]"
+	fprintf(stderr, _("fluenzr-tui send: %s\n"), msg);
+	fputs(_("Usage: fluenzr-tui send --account ACCOUNT [-t] [-f ADDRESS] [-F NAME]"
 	      " [-i | -oi] [--batch] [--wait[=S]] [--json] [-v] [--timeout S] [--]"
-	      " [RECIPIENT...]\n",
+	      " [RECIPIENT...]\n"),
 	      stderr);
 	return EX_USAGE;
 }
@@ -140,7 +141,7 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct send_opts *o)
 				errno = 0;
 				n = strtol(v, &end, 10);
 				if (errno || end == v || *end || n < 1 || n > 600)
-					return usage_error("--timeout wants a number from 1 to 600");
+					return usage_error(_("--timeout wants a number from 1 to 600"));
 				o->po.timeout_s = (int)n;
 				continue;
 			}
@@ -151,7 +152,7 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct send_opts *o)
 				if (a[6] == '=') {
 					n = strtol(a + 7, &end, 10);
 					if (*end || end == a + 7 || n < 0 || n > 86400)
-						return usage_error("--wait= wants seconds from 0 to 86400");
+						return usage_error(_("--wait= wants seconds from 0 to 86400"));
 				}
 				o->wait_max = (int)n;
 				continue;
@@ -169,7 +170,7 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct send_opts *o)
 
 				if (!val)
 					return usage_error(a[1] == 'f' ? "-f needs an address" :
-					                   "-F needs a name");
+					                   _("-F needs a name"));
 				if (a[1] == 'f')
 					o->from = val;
 				else
@@ -178,6 +179,7 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct send_opts *o)
 				o->batch = true;
 			} else if (strcmp(a, "--json") == 0) {
 				o->json = true;
+				i18n_for_programs();
 			} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
 				o->verbose = true;
 			} else {
@@ -191,10 +193,10 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct send_opts *o)
 		o->rcpt[o->nrcpt++] = argv[i];
 	}
 	if (!o->account)
-		return usage_error("which account? (--account ACCOUNT)");
+		return usage_error(_("which account? (--account ACCOUNT)"));
 	if (!o->rcpt_headers && o->nrcpt == 0)
-		return usage_error("no recipient: give them as arguments, or -t to "
-		                   "read them from To, Cc and Bcc");
+		return usage_error(_("no recipient: give them as arguments, or -t to "
+		                   "read them from To, Cc and Bcc"));
 	return 0;
 }
 
@@ -216,7 +218,7 @@ check_args(const struct send_opts *o)
 	for (i = 0; i < o->nrcpt; i++) {
 		if (outgoing_add_rcpt(&probe_rcpts, o->rcpt[i], err, sizeof(err)) < 0) {
 			outgoing_free(&probe_rcpts);
-			fprintf(stderr, "fluenzr-tui send: %s\n", err);
+			fprintf(stderr, _("fluenzr-tui send: %s\n"), err);
 			return EX_DATAERR;
 		}
 	}
@@ -458,7 +460,7 @@ next_msg(void *ud, const char **from, const struct outgoing **m)
 		}
 		if (k <= 0) {
 			if (k < 0) {
-				fprintf(stderr, "fluenzr-tui send: cannot read the messages: %s\n",
+				fprintf(stderr, _("fluenzr-tui send: cannot read the messages: %s\n"),
 				        errno == EINVAL ? "the input is not an mbox (the first "
 				        "line must start with \"From \")" : strerror(errno));
 				s->read_failed = true;
@@ -582,7 +584,7 @@ cmd_send(struct cli_ctx *c, int argc, char **argv)
 	}
 	if (probe_global_init() < 0) {
 		free(o.rcpt);
-		fprintf(stderr, "fluenzr-tui: cannot initialise TLS\n");
+		fprintf(stderr, _("fluenzr-tui: cannot initialise TLS\n"));
 		return EX_SOFTWARE;
 	}
 	if ((rc = cli_open_store(c, false, true)) != 0) {
@@ -593,11 +595,11 @@ cmd_send(struct cli_ctx *c, int argc, char **argv)
 	if (e != STORE_OK) {
 		free(o.rcpt);
 		if (e == STORE_ENOENT) {
-			fprintf(stderr, "fluenzr-tui: no account '%s' (see: fluenzr-tui account list)\n",
+			fprintf(stderr, _("fluenzr-tui: no account '%s' (see: fluenzr-tui account list)\n"),
 			        o.account);
 			return EX_NOINPUT;
 		}
-		fprintf(stderr, "fluenzr-tui: %s: %s\n", o.account, store_strerror(e));
+		fprintf(stderr, _("fluenzr-tui: %s: %s\n"), o.account, store_strerror(e));
 		return cli_store_exit(e);
 	}
 	if (a.preset[0] && cli_load_presets(c) == 0)
@@ -617,11 +619,11 @@ cmd_send(struct cli_ctx *c, int argc, char **argv)
 	s.env_from = !o.from ? a.email : strcmp(o.from, "<>") == 0 ? "" : o.from;
 	if (!o.batch) {
 		if (read_single(&s) < 0) {
-			fprintf(stderr, "fluenzr-tui send: cannot read the message: %s\n",
+			fprintf(stderr, _("fluenzr-tui send: cannot read the message: %s\n"),
 			        strerror(errno));
 			rc = EX_IOERR;
 		} else if (prepare_current(&s, err, sizeof(err)) < 0) {
-			fprintf(stderr, "fluenzr-tui send: %s\n", err);
+			fprintf(stderr, _("fluenzr-tui send: %s\n"), err);
 			rc = EX_DATAERR;
 		}
 		if (rc != 0) {
@@ -657,7 +659,7 @@ cmd_send(struct cli_ctx *c, int argc, char **argv)
 				json_obj_end(&j);
 				json_end(&j);
 			} else {
-				fprintf(stderr, "fluenzr-tui send: %s\n", sm->reply);
+				fprintf(stderr, _("fluenzr-tui send: %s\n"), sm->reply);
 			}
 			rc = s.limited ? EX_TEMPFAIL : EX_UNAVAILABLE;
 			probe_free(p);

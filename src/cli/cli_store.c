@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "account.h"
 #include "app.h"
 #include "cli.h"
@@ -49,7 +50,7 @@ read_new_passphrase(int fd, const char *prompt)
 		if (!b || read_secret(-1, "Repeat it: ", b, PASS_MAX) < 0)
 			goto fail;
 		if (strcmp(a, b) != 0) {
-			fprintf(stderr, "fluenzr-tui: the two passphrases differ; nothing changed\n");
+			fprintf(stderr, _("fluenzr-tui: the two passphrases differ; nothing changed\n"));
 			secmem_free(b, PASS_MAX);
 			secmem_free(a, PASS_MAX);
 			return NULL;
@@ -57,14 +58,14 @@ read_new_passphrase(int fd, const char *prompt)
 		secmem_free(b, PASS_MAX);
 	}
 	if ((why = policy_passphrase(a))) {
-		fprintf(stderr, "fluenzr-tui: invalid passphrase: %s; nothing changed\n",
+		fprintf(stderr, _("fluenzr-tui: invalid passphrase: %s; nothing changed\n"),
 		        why);
 		secmem_free(a, PASS_MAX);
 		return NULL;
 	}
 	return a;
 fail:
-	fprintf(stderr, "fluenzr-tui: cannot read the new passphrase: %s\n",
+	fprintf(stderr, _("fluenzr-tui: cannot read the new passphrase: %s\n"),
 	        cli_secret_error(errno, "too long"));
 	secmem_free(b, PASS_MAX);
 	secmem_free(a, PASS_MAX);
@@ -96,7 +97,7 @@ store_export(struct cli_ctx *c, const char *file, int fd)
 		if (str_printf(tmp, sizeof tmp, "%s.tmp", file) < 0 ||
 		    (tfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
 		    !(f = fdopen(tfd, "wb"))) {
-			fprintf(stderr, "fluenzr-tui: %s: %s\n", tmp, strerror(errno));
+			fprintf(stderr, _("fluenzr-tui: %s: %s\n"), tmp, strerror(errno));
 			if (tfd >= 0)
 				close(tfd);
 			secmem_free(pass, PASS_MAX);
@@ -122,7 +123,7 @@ store_export(struct cli_ctx *c, const char *file, int fd)
 	}
 	if (e != STORE_OK)
 		return cli_store_fail(e, err);
-	fprintf(stderr, "exported %zu account%s, sealed\n", n, n == 1 ? "" : "s");
+	fprintf(stderr, _("exported %zu account%s, sealed\n"), n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -136,18 +137,18 @@ store_import(struct cli_ctx *c, const char *file, int fd)
 	int e;
 
 	if (strcmp(file, "-") == 0) {
-		fprintf(stderr, "fluenzr-tui: store import reads a file (its passphrase "
-		        "may come from the terminal)\n");
+		fprintf(stderr, _("fluenzr-tui: store import reads a file (its passphrase "
+		        "may come from the terminal)\n"));
 		return EX_USAGE;
 	}
 	in = (uint8_t *)file_read_checked(file, 1u << 30, &len, fwhy, sizeof fwhy);
 	if (!in) {
-		fprintf(stderr, "fluenzr-tui: %s: %s\n", file, fwhy);
+		fprintf(stderr, _("fluenzr-tui: %s: %s\n"), file, fwhy);
 		return EX_NOINPUT;
 	}
 	pass = secmem_alloc(PASS_MAX);
 	if (!pass || read_secret(fd, "Passphrase of the sealed copy: ", pass, PASS_MAX) < 0) {
-		fprintf(stderr, "fluenzr-tui: cannot read the passphrase\n");
+		fprintf(stderr, _("fluenzr-tui: cannot read the passphrase\n"));
 		if (pass)
 			secmem_free(pass, PASS_MAX);
 		free(in);
@@ -157,7 +158,7 @@ store_import(struct cli_ctx *c, const char *file, int fd)
 	secmem_free(pass, PASS_MAX);
 	free(in);
 	if (e == STORE_EXISTS) {
-		fprintf(stderr, "fluenzr-tui: %s exists already in this store: nothing imported\n",
+		fprintf(stderr, _("fluenzr-tui: %s exists already in this store: nothing imported\n"),
 		        failed);
 		return EX_CANTCREAT;
 	}
@@ -185,6 +186,7 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 			continue;
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
+			i18n_for_programs();
 			continue;
 		}
 		if (strcmp(argv[i], "--drop-key-file") == 0) {
@@ -213,13 +215,13 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 			continue;
 		}
 		if (argv[i][0] == '-' || sub) {
-			fprintf(stderr, "fluenzr-tui: unexpected argument '%s'\n", argv[i]);
+			fprintf(stderr, _("fluenzr-tui: unexpected argument '%s'\n"), argv[i]);
 			return EX_USAGE;
 		}
 		sub = argv[i];
 	}
 	if (!sub) {
-		fprintf(stderr, "fluenzr-tui: store wants status, check, passphrase or rotate\n");
+		fprintf(stderr, _("fluenzr-tui: store wants status, check, passphrase or rotate\n"));
 		return EX_USAGE;
 	}
 	if (strcmp(sub, "status") == 0) {
@@ -307,14 +309,14 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 	}
 	if (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0) {
 		if (!file) {
-			fprintf(stderr, "fluenzr-tui: store %s needs a file (or -)\n", sub);
+			fprintf(stderr, _("fluenzr-tui: store %s needs a file (or -)\n"), sub);
 			return EX_USAGE;
 		}
 		if (sub[0] == 'e' && !sealed) {
 			/* The only export: no secret ever leaves the store in clear. */
-			fprintf(stderr, "fluenzr-tui: store export writes only a sealed copy: "
+			fprintf(stderr, _("fluenzr-tui: store export writes only a sealed copy: "
 			        "give --sealed (account export lists the accounts without "
-			        "passwords)\n");
+			        "passwords)\n"));
 			return EX_USAGE;
 		}
 		if ((rc = cli_open_store(c, sub[0] == 'i', true)))
@@ -322,7 +324,7 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 		return sub[0] == 'e' ? store_export(c, file, sealfd)
 		                     : store_import(c, file, sealfd);
 	}
-	fprintf(stderr, "fluenzr-tui: store wants status, check, passphrase, rotate, "
-	        "export or import\n");
+	fprintf(stderr, _("fluenzr-tui: store wants status, check, passphrase, rotate, "
+	        "export or import\n"));
 	return EX_USAGE;
 }

@@ -15,6 +15,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "app.h"
 #include "cli.h"
 #include "cli_int.h"
@@ -83,11 +84,11 @@ release_sigint(const struct sigaction *old_int, const struct sigaction *old_term
 static int
 usage_error(const char *msg)
 {
-	fprintf(stderr, "fluenzr-tui test: %s\n", msg);
-	fputs("Usage: fluenzr-tui test ACCOUNT [--no-send] [--smtp-only | --imap-only]"
+	fprintf(stderr, _("fluenzr-tui test: %s\n"), msg);
+	fputs(_("Usage: fluenzr-tui test ACCOUNT [--no-send] [--smtp-only | --imap-only]"
 	      " [--timeout S] [--reply-wait S] [--json] [--transcript]\n"
 	      "       fluenzr-tui test --all [--jobs N] [--timeout S] [--json]\n"
-	      "       fluenzr-tui check --all [--changed] [--send] [--jobs N] [--timeout S] [--json]\n",
+	      "       fluenzr-tui check --all [--changed] [--send] [--jobs N] [--timeout S] [--json]\n"),
 	      stderr);
 	return EX_USAGE;
 }
@@ -101,13 +102,13 @@ parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 	char msg[256];
 
 	if (!v) {
-		str_printf(msg, sizeof(msg), "%s needs a value", opt);
+		str_printf(msg, sizeof(msg), _("%s needs a value"), opt);
 		return usage_error(msg);
 	}
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno || end == v || *end || n < lo || n > hi) {
-		str_printf(msg, sizeof(msg), "%s wants a number from %d to %d, not '%s'",
+		str_printf(msg, sizeof(msg), _("%s wants a number from %d to %d, not '%s'"),
 		           opt, lo, hi, v);
 		return usage_error(msg);
 	}
@@ -138,8 +139,10 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct test_opts *o,
 			continue;
 		if (strcmp(a, "--all") == 0)
 			o->all = true;
-		else if (strcmp(a, "--json") == 0)
+		else if (strcmp(a, "--json") == 0) {
 			o->json = true;
+			i18n_for_programs();
+		}
 		else if (strcmp(a, "--transcript") == 0)
 			o->transcript = true;
 		else if (strcmp(a, "--no-send") == 0)
@@ -169,28 +172,28 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct test_opts *o,
 		} else if (a[0] == '-') {
 			char msg[256];
 
-			str_printf(msg, sizeof(msg), "unknown option '%s'", a);
+			str_printf(msg, sizeof(msg), _("unknown option '%s'"), a);
 			return usage_error(msg);
 		} else if (!o->account) {
 			o->account = a;
 		} else {
 			char msg[512];
 
-			str_printf(msg, sizeof(msg), "one account at a time ('%s' is one "
-			           "too many); use --all for every account", a);
+			str_printf(msg, sizeof(msg), _("one account at a time ('%s' is one "
+			           "too many); use --all for every account"), a);
 			return usage_error(msg);
 		}
 	}
 	if (o->po.smtp_only && o->po.imap_only)
-		return usage_error("--smtp-only and --imap-only exclude each other");
+		return usage_error(_("--smtp-only and --imap-only exclude each other"));
 	if (o->all && o->account)
-		return usage_error("give an ACCOUNT or --all, not both");
+		return usage_error(_("give an ACCOUNT or --all, not both"));
 	if (!o->all && !o->account)
-		return usage_error("which account? (or --all)");
+		return usage_error(_("which account? (or --all)"));
 	if (o->all && o->transcript)
-		return usage_error("--transcript works with one account only");
+		return usage_error(_("--transcript works with one account only"));
 	if (check && !o->all)
-		return usage_error("check works on every account: check --all");
+		return usage_error(_("check works on every account: check --all"));
 	return 0;
 }
 
@@ -234,6 +237,12 @@ verdict(const char *v)
 	return v[0] ? v : "-";
 }
 
+static const char *
+yes_no(bool b)
+{
+	return b ? _("yes") : _("no");
+}
+
 /* Where the test message landed, the folder map, what the server offers a
  * reply detector and what the receiving side wrote on the message. */
 static void
@@ -243,49 +252,51 @@ print_placement(FILE *f, const struct probe_result *r)
 	const struct mailhdr_auth *au = &pl->auth;
 
 	if (pl->landed == DIAG_LANDED_JUNK)
-		fprintf(f, "  landed in Junk (%s) after %lld ms\n",
+		fprintf(f, _("  landed in Junk (%s) after %lld ms\n"),
 		        pl->folders[ROLE_JUNK].name, (long long)r->reply_ms);
 	if (pl->landed >= DIAG_LANDED_INBOX)
-		fprintf(f, "  copy in Sent: %s\n", pl->sent_copy < 0 ? "unknown (no Sent folder)" :
-		        pl->sent_copy ? "yes" : "no");
+		fprintf(f, _("  copy in Sent: %s\n"), pl->sent_copy < 0 ? _("unknown (no Sent folder)") :
+		        yes_no(pl->sent_copy));
 	if (pl->checked) {
-		fprintf(f, "  folders:\n");
+		fprintf(f, _("  folders:\n"));
 		for (int i = 0; i < PROBE_NROLES; i++)
 			fprintf(f, "    %-8s %s%s%s%s\n", probe_role_name((enum probe_role)i),
-			        pl->folders[i].from ? pl->folders[i].name : "(none)",
+			        pl->folders[i].from ? pl->folders[i].name : _("(none)"),
 			        pl->folders[i].from ? " (" : "",
 			        pl->folders[i].from ? pl->folders[i].from : "",
 			        pl->folders[i].from ? ")" : "");
 	}
 	if (pl->caps_seen)
-		fprintf(f, "  IMAP for reply detection: IDLE %s, CONDSTORE %s, QRESYNC %s, "
-		        "UIDPLUS %s, SPECIAL-USE %s\n", pl->idle ? "yes" : "no",
-		        pl->condstore ? "yes" : "no", pl->qresync ? "yes" : "no",
-		        pl->uidplus ? "yes" : "no", pl->special_use ? "yes" : "no");
+		fprintf(f, _("  IMAP for reply detection: IDLE %s, CONDSTORE %s, QRESYNC %s, "
+		        "UIDPLUS %s, SPECIAL-USE %s\n"), yes_no(pl->idle),
+		        yes_no(pl->condstore), yes_no(pl->qresync),
+		        yes_no(pl->uidplus), yes_no(pl->special_use));
 	if (pl->conn_limit[0])
-		fprintf(f, "  connection limit: %s\n", pl->conn_limit);
+		fprintf(f, _("  connection limit: %s\n"), pl->conn_limit);
 	if (!pl->fetched)
 		return;
 	if (au->ar_found)
-		fprintf(f, "  receiving server (%s) said: spf=%s dkim=%s dmarc=%s\n",
-		        au->ar_authserv[0] ? au->ar_authserv : "no authserv-id",
+		fprintf(f, _("  receiving server (%s) said: spf=%s dkim=%s dmarc=%s\n"),
+		        au->ar_authserv[0] ? au->ar_authserv : _("no authserv-id"),
 		        verdict(au->spf), verdict(au->dkim), verdict(au->dmarc));
 	else
-		fprintf(f, "  receiving server: no Authentication-Results of its own%s\n",
-		        au->ar_ignored ? " (others ignored)" : "");
+		fprintf(f, _("  receiving server: no Authentication-Results of its own%s\n"),
+		        au->ar_ignored ? _(" (others ignored)") : "");
 	if (au->dkim_sig)
-		fprintf(f, "  DKIM signature: d=%s s=%s a=%s, %s the From domain %s\n",
+		fprintf(f, au->aligned_strict == 1
+		        ? _("  DKIM signature: d=%s s=%s a=%s, the same as the From domain %s\n")
+		        : au->aligned_relaxed == 1
+		        ? _("  DKIM signature: d=%s s=%s a=%s, aligned (relaxed) with the From domain %s\n")
+		        : _("  DKIM signature: d=%s s=%s a=%s, not aligned with the From domain %s\n"),
 		        au->sig_d, verdict(au->sig_s), verdict(au->sig_a),
-		        au->aligned_strict == 1 ? "the same as" :
-		        au->aligned_relaxed == 1 ? "aligned (relaxed) with" : "not aligned with",
 		        verdict(au->from_domain));
 	else
-		fprintf(f, "  DKIM signature: none\n");
+		fprintf(f, _("  DKIM signature: none\n"));
 	if (pl->dkim.verdict > PROBE_DKIM_NONE)
-		fprintf(f, "  DKIM verified by us: %s%s%s\n", probe_dkim_name(pl->dkim.verdict),
+		fprintf(f, _("  DKIM verified by us: %s%s%s\n"), probe_dkim_name(pl->dkim.verdict),
 		        pl->dkim.why[0] ? ": " : "", pl->dkim.why);
 	if (au->relay_ip[0])
-		fprintf(f, "  handed over by: %s%s%s%s\n", au->relay_ip,
+		fprintf(f, _("  handed over by: %s%s%s%s\n"), au->relay_ip,
 		        au->relay_host[0] ? " (" : "", au->relay_host,
 		        au->relay_host[0] ? ")" : "");
 }
@@ -298,7 +309,7 @@ print_findings(FILE *f, const struct probe_result *r)
 
 		fprintf(f, "! %s (%s)\n", g->title, g->reason);
 		if (g->nfixes)
-			fprintf(f, "  what to check:\n");
+			fprintf(f, _("  what to check:\n"));
 		for (size_t k = 0; k < g->nfixes && k < DIAG_MAX_FIXES; k++)
 			fprintf(f, "   - %s\n", g->fixes[k]);
 	}
@@ -313,11 +324,11 @@ cli_print_result(FILE *f, const struct probe_result *r)
 	if (d->cat == DIAG_OK) {
 		fprintf(f, "%s %s\n", cli_mark(true), d->title[0] ? d->title : diag_cat_title(DIAG_OK));
 		if (r->message_id[0])
-			fprintf(f, "  test message: %s\n", r->message_id);
+			fprintf(f, _("  test message: %s\n"), r->message_id);
 		if (r->reply_detection == 1)
-			fprintf(f, "  seen in INBOX after %lld ms\n", (long long)r->reply_ms);
+			fprintf(f, _("  seen in INBOX after %lld ms\n"), (long long)r->reply_ms);
 		else if (r->reply_detection == 0 && r->place.landed != DIAG_LANDED_JUNK)
-			fprintf(f, "  not seen in INBOX in time\n");
+			fprintf(f, _("  not seen in INBOX in time\n"));
 		print_placement(f, r);
 		print_findings(f, r);
 		return;
@@ -335,18 +346,18 @@ cli_print_diagnosis(FILE *f, const struct diagnosis *d)
 	        d->title[0] ? d->title : diag_cat_title(d->cat), diag_cat_name(d->cat),
 	        d->reason[0] ? ": " : "", d->reason);
 	if (d->reply[0])
-		fprintf(f, "  server said: %s\n", d->reply);
+		fprintf(f, _("  server said: %s\n"), d->reply);
 	if (d->evidence[0])
-		fprintf(f, "  based on: %s\n", d->evidence);
+		fprintf(f, _("  based on: %s\n"), d->evidence);
 	if (d->nfixes) {
-		fprintf(f, "  what to check:\n");
+		fprintf(f, _("  what to check:\n"));
 		for (i = 0; i < d->nfixes && i < DIAG_MAX_FIXES; i++)
 			fprintf(f, "   - %s\n", d->fixes[i]);
 	}
 	if (d->suggestion[0])
-		fprintf(f, "  suggestion: %s\n", d->suggestion);
+		fprintf(f, _("  suggestion: %s\n"), d->suggestion);
 	if (d->pin_candidate[0])
-		fprintf(f, "  certificate fingerprint: %s\n", d->pin_candidate);
+		fprintf(f, _("  certificate fingerprint: %s\n"), d->pin_candidate);
 }
 
 void
@@ -387,7 +398,7 @@ print_transcript(const struct probe_result *r)
 {
 	size_t i;
 
-	printf("\ntranscript:\n");
+	printf(_("\ntranscript:\n"));
 	for (i = 0; i < r->ntranscript; i++)
 		printf("%7lld ms %c: %s\n", (long long)r->transcript[i].t_ms,
 		       r->transcript[i].dir, r->transcript[i].text);
@@ -659,16 +670,16 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 	memset(&jb, 0, sizeof(jb));
 	e = store_account_get(c->st, o->account, &jb.a);
 	if (e == STORE_ENOENT) {
-		fprintf(stderr, "fluenzr-tui: no account '%s' (see: fluenzr-tui account list)\n",
+		fprintf(stderr, _("fluenzr-tui: no account '%s' (see: fluenzr-tui account list)\n"),
 		        o->account);
 		return EX_NOINPUT;
 	}
 	if (e != STORE_OK) {
-		fprintf(stderr, "fluenzr-tui: %s: %s\n", o->account, store_strerror(e));
+		fprintf(stderr, _("fluenzr-tui: %s: %s\n"), o->account, store_strerror(e));
 		return cli_store_exit(e);
 	}
 	if (o->po.imap_only && !jb.a.imap_host[0]) {
-		fprintf(stderr, "fluenzr-tui test: %s has no IMAP server (--imap-only)\n",
+		fprintf(stderr, _("fluenzr-tui test: %s has no IMAP server (--imap-only)\n"),
 		        jb.a.email);
 		return EX_USAGE;
 	}
@@ -677,7 +688,7 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 	if (!o->json) {
 		bool smtp = !o->po.imap_only, imap = jb.a.imap_host[0] && !o->po.smtp_only;
 
-		printf("Testing %s (", jb.a.email);
+		printf(_("Testing %s ("), jb.a.email);
 		if (smtp)
 			printf("SMTP %s:%u %s", jb.a.smtp_host, jb.a.smtp_port,
 			       security_name(jb.a.smtp_security));
@@ -700,8 +711,8 @@ test_one(struct cli_ctx *c, const struct test_opts *o)
 		char err[APP_ERR_MAX];
 
 		if (!o->json)
-			printf("The OAuth token was refused: refreshing it and trying "
-			       "once more\n");
+			printf(_("The OAuth token was refused: refreshing it and trying "
+			       "once more\n"));
 		if (app_run_prepare_retry(c->st, &jb.a, presets, &o->po, &again, err,
 		                          sizeof err) != 0) {
 			release_sigint(&oi, &ot);
@@ -787,14 +798,14 @@ not_run_result(const struct job *jb, struct probe_result *r)
 	d->stage = STAGE_NONE;
 	if (jb->cat == DIAG_CANCELLED) {
 		str_copy(d->reason, sizeof(d->reason), "user");
-		str_copy(d->title, sizeof(d->title), "Not tested: the run was interrupted");
+		str_copy(d->title, sizeof(d->title), _("Not tested: the run was interrupted"));
 	} else {
 		str_copy(d->reason, sizeof(d->reason), "password_unreadable");
 		str_copy(d->title, sizeof(d->title),
-		         "Not tested: its password could not be opened");
+		         _("Not tested: its password could not be opened"));
 		str_copy(d->fixes[0], sizeof(d->fixes[0]),
-		         "Run `fluenzr-tui store check`, then set the password again "
-		         "with `fluenzr-tui account edit`.");
+		         _("Run `fluenzr-tui store check`, then set the password again "
+		         "with `fluenzr-tui account edit`."));
 		d->nfixes = 1;
 	}
 }
@@ -922,7 +933,7 @@ collect_bad(const char *key, const char *problem, void *ud)
 	struct collect *cl = ud;
 
 	cl->bad++;
-	fprintf(stderr, "fluenzr-tui: account %s skipped: %s\n", key, problem);
+	fprintf(stderr, _("fluenzr-tui: account %s skipped: %s\n"), key, problem);
 }
 
 
@@ -949,7 +960,7 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 
 	e = store_account_foreach(c->st, collect_one, collect_bad, &cl);
 	if (e != STORE_OK || cl.oom) {
-		fprintf(stderr, "fluenzr-tui: cannot read the accounts: %s\n",
+		fprintf(stderr, _("fluenzr-tui: cannot read the accounts: %s\n"),
 		        cl.oom ? "out of memory" : store_strerror(e));
 		free(cl.v);
 		return cl.oom ? EX_OSERR : cli_store_exit(e);
@@ -958,7 +969,7 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 		if (o->json)
 			puts("[]");
 		else
-			printf("no accounts to test\n");
+			printf(_("no accounts to test\n"));
 		free(cl.v);
 		return cl.bad ? EX_DATAERR : 0;
 	}
@@ -969,7 +980,7 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	if (!pl.r) {
 		free(probes);
 		free(cl.v);
-		fprintf(stderr, "fluenzr-tui: cannot start the tests: %s\n",
+		fprintf(stderr, _("fluenzr-tui: cannot start the tests: %s\n"),
 		        strerror(errno));
 		return EX_OSERR;
 	}
@@ -1050,11 +1061,11 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	} else if (o->check) {
 		/* With --changed, a run that changed nothing says nothing. */
 		if (!o->changed)
-			printf("%zu healthy, %zu need attention, %zu failing, %zu not checked\n",
+			printf(_("%zu healthy, %zu need attention, %zu failing, %zu not checked\n"),
 			       pl.nstate[APP_HEALTH_OK], pl.nstate[APP_HEALTH_ATTENTION],
 			       pl.nstate[APP_HEALTH_FAILING], pl.nstate[APP_HEALTH_UNTESTED]);
 	} else {
-		printf("%zu of %zu accounts ok\n", nok, cl.n);
+		printf(ngettext("%zu of %zu account ok\n", "%zu of %zu accounts ok\n", cl.n), nok, cl.n);
 	}
 	fflush(stdout);
 	free(probes);
@@ -1083,7 +1094,7 @@ run_command(struct cli_ctx *c, int argc, char **argv, bool check)
 	if ((rc = parse_args(c, argc, argv, &o, check)) != 0)
 		return rc;
 	if (probe_global_init() < 0) {
-		fprintf(stderr, "fluenzr-tui: cannot initialise TLS\n");
+		fprintf(stderr, _("fluenzr-tui: cannot initialise TLS\n"));
 		return EX_SOFTWARE;
 	}
 	if ((rc = cli_open_store(c, false, true)) != 0)

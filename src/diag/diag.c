@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <sysexits.h>
 
+#include "i18n.h"
 #include "diag.h"
 #include "util.h"
 
@@ -27,23 +28,23 @@ static const struct cat_info {
 	const char *title;
 	int exit_code;
 } cats[DIAG_NCATS] = {
-	[DIAG_OK] =                   { "ok", "Test passed", EX_OK },
-	[DIAG_DNS_FAILURE] =          { "dns_failure", "Server not found", EX_NOHOST },
-	[DIAG_CONNECTION_REFUSED] =   { "connection_refused", "Connection refused", EX_UNAVAILABLE },
-	[DIAG_TIMEOUT] =              { "timeout", "No answer from the server", EX_TEMPFAIL },
-	[DIAG_TLS_MISMATCH] =         { "tls_mismatch", "Wrong encryption for this port", EX_PROTOCOL },
-	[DIAG_STARTTLS_UNAVAILABLE] = { "starttls_unavailable", "Encryption (STARTTLS) not offered", EX_PROTOCOL },
-	[DIAG_INVALID_CERTIFICATE] =  { "invalid_certificate", "Invalid certificate", EX_NOPERM },
-	[DIAG_AUTH_FAILED] =          { "auth_failed", "Authentication failed", EX_NOPERM },
-	[DIAG_AUTH_UNSUPPORTED] =     { "auth_unsupported", "No usable login method", EX_NOPERM },
-	[DIAG_ENCRYPTION_REQUIRED] =  { "encryption_required", "Encryption required", EX_PROTOCOL },
-	[DIAG_RATE_LIMITED] =         { "rate_limited", "Sending limit reached", EX_TEMPFAIL },
-	[DIAG_SENDER_REJECTED] =      { "sender_rejected", "Sender rejected", EX_NOPERM },
-	[DIAG_RECIPIENT_REJECTED] =   { "recipient_rejected", "Recipient rejected", EX_NOUSER },
-	[DIAG_SERVER_UNAVAILABLE] =   { "server_unavailable", "Server unavailable", EX_UNAVAILABLE },
-	[DIAG_PROTOCOL_ERROR] =       { "protocol_error", "Unexpected server reply", EX_PROTOCOL },
-	[DIAG_CANCELLED] =            { "cancelled", "Test cancelled", EX_TEMPFAIL },
-	[DIAG_INTERNAL_ERROR] =       { "internal_error", "Internal error", EX_SOFTWARE },
+	[DIAG_OK] =                   { "ok", N_("Test passed"), EX_OK },
+	[DIAG_DNS_FAILURE] =          { "dns_failure", N_("Server not found"), EX_NOHOST },
+	[DIAG_CONNECTION_REFUSED] =   { "connection_refused", N_("Connection refused"), EX_UNAVAILABLE },
+	[DIAG_TIMEOUT] =              { "timeout", N_("No answer from the server"), EX_TEMPFAIL },
+	[DIAG_TLS_MISMATCH] =         { "tls_mismatch", N_("Wrong encryption for this port"), EX_PROTOCOL },
+	[DIAG_STARTTLS_UNAVAILABLE] = { "starttls_unavailable", N_("Encryption (STARTTLS) not offered"), EX_PROTOCOL },
+	[DIAG_INVALID_CERTIFICATE] =  { "invalid_certificate", N_("Invalid certificate"), EX_NOPERM },
+	[DIAG_AUTH_FAILED] =          { "auth_failed", N_("Authentication failed"), EX_NOPERM },
+	[DIAG_AUTH_UNSUPPORTED] =     { "auth_unsupported", N_("No usable login method"), EX_NOPERM },
+	[DIAG_ENCRYPTION_REQUIRED] =  { "encryption_required", N_("Encryption required"), EX_PROTOCOL },
+	[DIAG_RATE_LIMITED] =         { "rate_limited", N_("Sending limit reached"), EX_TEMPFAIL },
+	[DIAG_SENDER_REJECTED] =      { "sender_rejected", N_("Sender rejected"), EX_NOPERM },
+	[DIAG_RECIPIENT_REJECTED] =   { "recipient_rejected", N_("Recipient rejected"), EX_NOUSER },
+	[DIAG_SERVER_UNAVAILABLE] =   { "server_unavailable", N_("Server unavailable"), EX_UNAVAILABLE },
+	[DIAG_PROTOCOL_ERROR] =       { "protocol_error", N_("Unexpected server reply"), EX_PROTOCOL },
+	[DIAG_CANCELLED] =            { "cancelled", N_("Test cancelled"), EX_TEMPFAIL },
+	[DIAG_INTERNAL_ERROR] =       { "internal_error", N_("Internal error"), EX_SOFTWARE },
 };
 
 static const char *const stage_names[] = {
@@ -96,8 +97,8 @@ const char *
 diag_cat_title(enum diag_cat c)
 {
 	if ((unsigned)c >= DIAG_NCATS)
-		return cats[DIAG_INTERNAL_ERROR].title;
-	return cats[c].title;
+		return _(cats[DIAG_INTERNAL_ERROR].title);
+	return _(cats[c].title);
 }
 
 int
@@ -1335,7 +1336,7 @@ fix_try_other_port(struct ctx *c)
 	enum security sec;
 
 	other_way(c, &port, &sec);
-	fix(c, "Test with another port: %u with %s instead of %u with %s.",
+	fix(c, _("Test with another port: %u with %s instead of %u with %s."),
 	    port, sec_name(sec), c->port, sec_name(c->sec));
 }
 
@@ -1353,54 +1354,54 @@ static void
 fixes_dns(struct ctx *c)
 {
 	if (reason_is(c, R_RESOLVER_UNAVAILABLE)) {
-		fix(c, "Check this machine's network connection and DNS "
-		    "settings: the name server did not answer for %s.", c->host);
-		fix(c, "Try again in a moment: a resolver that does not answer "
-		    "is usually a temporary problem.");
+		fix(c, _("Check this machine's network connection and DNS "
+		    "settings: the name server did not answer for %s."), c->host);
+		fix(c, _("Try again in a moment: a resolver that does not answer "
+		    "is usually a temporary problem."));
 		return;
 	}
 	if (reason_is(c, R_NO_ADDRESS))
-		fix(c, "Check the server name with your provider: %s exists but "
-		    "has no address.", c->host);
+		fix(c, _("Check the server name with your provider: %s exists but "
+		    "has no address."), c->host);
 	else if (reason_is(c, R_NO_SUCH_HOST))
-		fix(c, "Check the server name \"%s\": it does not exist in DNS "
-		    "(look for a typo).", c->host);
+		fix(c, _("Check the server name \"%s\": it does not exist in DNS "
+		    "(look for a typo)."), c->host);
 	else
-		fix(c, "Check the server name \"%s\": it could not be looked "
-		    "up.", c->host);
+		fix(c, _("Check the server name \"%s\": it could not be looked "
+		    "up."), c->host);
 	if (c->p != NULL) {
 		const struct preset_server *ps = c->imap ? c->p->imap : c->p->smtp;
 		size_t n = c->imap ? c->p->nimap : c->p->nsmtp;
 
 		if (n > 0 && strcmp(ps[0].host, c->host) != 0)
-			fix(c, "Use %s's %s server %s.", c->pname, c->proto,
+			fix(c, _("Use %s's %s server %s."), c->pname, c->proto,
 			    ps[0].host);
 	}
-	fix(c, "Check this machine's network connection and DNS settings.");
+	fix(c, _("Check this machine's network connection and DNS settings."));
 }
 
 static void
 fixes_refused(struct ctx *c)
 {
 	if (c->local_app) {
-		fix(c, "%s is not running: start it on this machine.", c->local_app);
-		fix(c, "Check the %s port in %s's settings; this account uses %u.",
+		fix(c, _("%s is not running: start it on this machine."), c->local_app);
+		fix(c, _("Check the %s port in %s's settings; this account uses %u."),
 		    c->proto, c->local_app, c->port);
 	}
 	if (reason_is(c, R_UNREACHABLE))
-		fix(c, "Check the server %s: this machine has no route to it, "
-		    "or a firewall on the way rejects it.", c->host);
+		fix(c, _("Check the server %s: this machine has no route to it, "
+		    "or a firewall on the way rejects it."), c->host);
 	else if (reason_is(c, R_NETWORK_UNREACHABLE))
-		fix(c, "Check this machine's network connection: it has no route "
-		    "to %s.", c->host);
+		fix(c, _("Check this machine's network connection: it has no route "
+		    "to %s."), c->host);
 	else if (reason_is(c, R_BLOCKED_LOCALLY))
-		fix(c, "Allow outgoing connections to port %u: a firewall or "
-		    "security policy on this machine blocked it.", c->port);
+		fix(c, _("Allow outgoing connections to port %u: a firewall or "
+		    "security policy on this machine blocked it."), c->port);
 	else
 		/* only a refusal proves the host answered */
-		fix(c, "Check the server and the port: nothing accepted a "
-		    "connection on %s:%u.", c->host, c->port);
-	fix(c, "Make sure no firewall blocks outgoing port %u.", c->port);
+		fix(c, _("Check the server and the port: nothing accepted a "
+		    "connection on %s:%u."), c->host, c->port);
+	fix(c, _("Make sure no firewall blocks outgoing port %u."), c->port);
 	if (!c->local_app)
 		fix_try_other_port(c);
 }
@@ -1409,26 +1410,26 @@ static void
 fixes_timeout(struct ctx *c)
 {
 	if (reason_is(c, R_NO_ANSWER)) {
-		fix(c, "Check the server and the port: nothing answered on "
-		    "%s:%u in time.", c->host, c->port);
+		fix(c, _("Check the server and the port: nothing answered on "
+		    "%s:%u in time."), c->host, c->port);
 		if (c->port == 25 && !c->imap)
-			fix(c, "Use port 587 with starttls: many networks block "
-			    "outgoing port 25.");
+			fix(c, _("Use port 587 with starttls: many networks block "
+			    "outgoing port 25."));
 		else
-			fix(c, "Make sure no firewall silently drops outgoing "
-			    "port %u.", c->port);
+			fix(c, _("Make sure no firewall silently drops outgoing "
+			    "port %u."), c->port);
 		fix_try_other_port(c);
 		return;
 	}
 	if (reason_is(c, R_NO_GREETING) && c->sec != SEC_SSL) {
-		fix(c, "Check the encryption: a server on %s:%u that says "
-		    "nothing may expect ssl from the first byte.", c->host,
+		fix(c, _("Check the encryption: a server on %s:%u that says "
+		    "nothing may expect ssl from the first byte."), c->host,
 		    c->port);
 		fix_try_other_port(c);
 	}
-	fix(c, "Try again later: the server %s may be overloaded.", c->host);
-	fix(c, "Check your network connection: the %s server stopped "
-	    "answering at stage %s.", c->proto, diag_stage_name(c->ev->stage));
+	fix(c, _("Try again later: the server %s may be overloaded."), c->host);
+	fix(c, _("Check your network connection: the %s server stopped "
+	    "answering at stage %s."), c->proto, diag_stage_name(c->ev->stage));
 }
 
 static void
@@ -1439,13 +1440,13 @@ fixes_tls_mismatch(struct ctx *c)
 	unsigned port;
 
 	if (reason_is(c, R_OLD_TLS_ONLY)) {
-		fix(c, "The server %s:%u offers only TLS 1.0 or 1.1, which are "
-		    "broken (RFC 8996): ask your provider for TLS 1.2 or later.",
+		fix(c, _("The server %s:%u offers only TLS 1.0 or 1.1, which are "
+		    "broken (RFC 8996): ask your provider for TLS 1.2 or later."),
 		    c->host, c->port);
-		fix(c, "Test another port of this server: one may speak a newer "
-		    "TLS.");
-		fix(c, "Only if you accept that an attacker on the network may "
-		    "read your password: account edit %s --allow-old-tls.",
+		fix(c, _("Test another port of this server: one may speak a newer "
+		    "TLS."));
+		fix(c, _("Only if you accept that an attacker on the network may "
+		    "read your password: account edit %s --allow-old-tls."),
 		    c->a && c->a->email[0] ? c->a->email : "EMAIL");
 		return;
 	}
@@ -1461,21 +1462,21 @@ fixes_tls_mismatch(struct ctx *c)
 
 		port = greeted ? c->port : (c->imap ? 143 : 587);
 		if (ev->peer_spoke_plain)
-			fix(c, "This port speaks plain %s: use port %u with "
-			    "starttls.", stream, port);
+			fix(c, _("This port speaks plain %s: use port %u with "
+			    "starttls."), stream, port);
 		else
-			fix(c, "The TLS handshake on port %u failed: use port "
-			    "%u with starttls.", c->port, port);
-		fix(c, "Or use port %u with ssl, if your provider offers it.",
+			fix(c, _("The TLS handshake on port %u failed: use port "
+			    "%u with starttls."), c->port, port);
+		fix(c, _("Or use port %u with ssl, if your provider offers it."),
 		    c->imap ? 993 : 465);
 	} else {
 		/* Plain text (or STARTTLS) met a TLS-only port. */
-		fix(c, "This port expects TLS from the first byte: use port %u "
-		    "with ssl.", c->port);
-		fix(c, "Or use port %u with starttls.", c->imap ? 143 : 587);
+		fix(c, _("This port expects TLS from the first byte: use port %u "
+		    "with ssl."), c->port);
+		fix(c, _("Or use port %u with starttls."), c->imap ? 143 : 587);
 	}
-	fix(c, "Match the encryption to the port: %s with starttls (TLS), "
-	    "%s with ssl (SSL).", c->imap ? "143" : "587",
+	fix(c, _("Match the encryption to the port: %s with starttls (TLS), "
+	    "%s with ssl (SSL)."), c->imap ? "143" : "587",
 	    c->imap ? "993" : "465");
 }
 
@@ -1483,13 +1484,13 @@ static void
 fixes_starttls(struct ctx *c)
 {
 	if (reason_is(c, R_TEMPORARY))
-		fix(c, "Try again later: the server could not start encryption "
-		    "just now.");
-	fix(c, "Use port %u with ssl: the server on %s:%u does not offer "
-	    "STARTTLS.", c->imap ? 993 : 465, c->host, c->port);
-	fix(c, "Ask your provider which port supports encryption.");
-	fix(c, "Choose encryption none only for a server on this machine or a "
-	    "network you trust.");
+		fix(c, _("Try again later: the server could not start encryption "
+		    "just now."));
+	fix(c, _("Use port %u with ssl: the server on %s:%u does not offer "
+	    "STARTTLS."), c->imap ? 993 : 465, c->host, c->port);
+	fix(c, _("Ask your provider which port supports encryption."));
+	fix(c, _("Choose encryption none only for a server on this machine or a "
+	    "network you trust."));
 }
 
 static void
@@ -1499,58 +1500,58 @@ fixes_certificate(struct ctx *c)
 
 	if (reason_is(c, R_CA_FILE_REFUSED)) {
 		fix(c, "%s.", c->ev->ca_file_why);
-		fix(c, "Nothing was sent: the CA file decides which server gets "
+		fix(c, _("Nothing was sent: the CA file decides which server gets "
 		    "the password, so it must be a regular file that only you "
-		    "or root can change.");
-		fix(c, "Or stop using it: account edit %s --ca-file ''.",
+		    "or root can change."));
+		fix(c, _("Or stop using it: account edit %s --ca-file ''."),
 		    c->a && c->a->email[0] ? c->a->email : "EMAIL");
 		return;
 	}
 	if (reason_is(c, R_PIN_MISMATCH)) {
-		fix(c, "The certificate changed since you pinned it: check with "
-		    "your provider before re-pinning.");
+		fix(c, _("The certificate changed since you pinned it: check with "
+		    "your provider before re-pinning."));
 		if (pin[0])
-			fix(c, "The server now shows %s: pin it only once your "
-			    "provider confirms it.", pin);
+			fix(c, _("The server now shows %s: pin it only once your "
+			    "provider confirms it."), pin);
 		return;
 	}
-	fix(c, "Make sure you use the right encryption type and server name "
-	    "for port %u.", c->port);
+	fix(c, _("Make sure you use the right encryption type and server name "
+	    "for port %u."), c->port);
 	if (reason_is(c, R_EXPIRED)) {
-		fix(c, "Contact your provider: the certificate of %s has "
-		    "expired.", c->host);
-		fix(c, "Check this machine's date and time.");
+		fix(c, _("Contact your provider: the certificate of %s has "
+		    "expired."), c->host);
+		fix(c, _("Check this machine's date and time."));
 	} else if (reason_is(c, R_NOT_YET_VALID)) {
-		fix(c, "Check this machine's date and time: the certificate is "
-		    "not valid yet.");
+		fix(c, _("Check this machine's date and time: the certificate is "
+		    "not valid yet."));
 	} else if (reason_is(c, R_HOSTNAME_MISMATCH)) {
-		fix(c, "The certificate is for another name: use the server name "
-		    "on the certificate instead of %s.", c->host);
+		fix(c, _("The certificate is for another name: use the server name "
+		    "on the certificate instead of %s."), c->host);
 		if (c->p != NULL) {
 			const struct preset_server *ps =
 			    c->imap ? c->p->imap : c->p->smtp;
 			size_t n = c->imap ? c->p->nimap : c->p->nsmtp;
 
 			if (n > 0 && strcmp(ps[0].host, c->host) != 0)
-				fix(c, "Use %s's server %s.", c->pname,
+				fix(c, _("Use %s's server %s."), c->pname,
 				    ps[0].host);
 		}
 	} else if (reason_is(c, R_SELF_SIGNED)) {
-		fix(c, "The server uses a self-signed certificate (ProtonMail "
+		fix(c, _("The server uses a self-signed certificate (ProtonMail "
 		    "Bridge does): pin its fingerprint instead of turning "
-		    "checks off.");
+		    "checks off."));
 		if (pin[0])
-			fix(c, "Check it with the server's administrator, then "
+			fix(c, _("Check it with the server's administrator, then "
 			    "pin it: p in the console, or account edit --pin "
-			    "%s.", pin);
+			    "%s."), pin);
 	} else {
-		fix(c, "Add your provider's CA certificate with --ca-file, or "
-		    "pin the server's fingerprint.");
+		fix(c, _("Add your provider's CA certificate with --ca-file, or "
+		    "pin the server's fingerprint."));
 		if (pin[0])
-			fix(c, "The fingerprint to pin is %s: check it with your "
-			    "provider first.", pin);
-		fix(c, "Contact your provider: the certificate of %s is not "
-		    "signed by an authority this machine trusts.", c->host);
+			fix(c, _("The fingerprint to pin is %s: check it with your "
+			    "provider first."), pin);
+		fix(c, _("Contact your provider: the certificate of %s is not "
+		    "signed by an authority this machine trusts."), c->host);
 	}
 }
 
@@ -1562,113 +1563,113 @@ fixes_auth_failed(struct ctx *c)
 
 	if (reason_is(c, R_APP_PASSWORD_REQUIRED)) {
 		if (c->pname)
-			fix(c, "%s requires an app password: create one in %s's "
-			    "security settings.", c->pname, c->pname);
+			fix(c, _("%s requires an app password: create one in %s's "
+			    "security settings."), c->pname, c->pname);
 		else
-			fix(c, "Your provider requires an app password: create "
+			fix(c, _("Your provider requires an app password: create "
 			    "one in its security settings (Settings > "
-			    "Security > App passwords).");
-		fix(c, "Use the app password instead of your main password.");
+			    "Security > App passwords)."));
+		fix(c, _("Use the app password instead of your main password."));
 		return;
 	}
 	if (reason_is(c, R_WEB_LOGIN_REQUIRED)) {
-		fix(c, "Sign in once with a web browser on your provider's web "
-		    "page: it blocked this login until you confirm it.");
-		fix(c, "Use an app password if two-factor authentication (2FA) "
-		    "is enabled.");
+		fix(c, _("Sign in once with a web browser on your provider's web "
+		    "page: it blocked this login until you confirm it."));
+		fix(c, _("Use an app password if two-factor authentication (2FA) "
+		    "is enabled."));
 		return;
 	}
 	if (reason_is(c, R_SMTP_AUTH_DISABLED)) {
-		fix(c, "Ask your administrator to enable %s AUTH (password "
+		fix(c, _("Ask your administrator to enable %s AUTH (password "
 		    "login) for this mailbox: the server turned it off, and no "
-		    "password can fix that.", c->proto);
-		fix(c, "Or sign in with OAuth, if your provider and sending "
-		    "system offer it.");
+		    "password can fix that."), c->proto);
+		fix(c, _("Or sign in with OAuth, if your provider and sending "
+		    "system offer it."));
 		return;
 	}
 	if (reason_is(c, R_POST_LOGIN_REJECTED)) {
-		fix(c, "Check the password: the server accepted LOGIN but refused "
-		    "the next command, as Exchange does with a wrong password.");
-		fix(c, "If the password is right, ask your administrator whether "
-		    "IMAP is enabled for this mailbox.");
+		fix(c, _("Check the password: the server accepted LOGIN but refused "
+		    "the next command, as Exchange does with a wrong password."));
+		fix(c, _("If the password is right, ask your administrator whether "
+		    "IMAP is enabled for this mailbox."));
 		return;
 	}
 	if (reason_is(c, R_ACCOUNT_DISABLED)) {
-		fix(c, "Contact your provider: the account is disabled, "
-		    "suspended or locked, and no setting here can fix it.");
+		fix(c, _("Contact your provider: the account is disabled, "
+		    "suspended or locked, and no setting here can fix it."));
 		return;
 	}
 	if (reason_is(c, R_PASSWORD_EXPIRED)) {
-		fix(c, "Change your password in your provider's web interface: "
-		    "it has expired.");
+		fix(c, _("Change your password in your provider's web interface: "
+		    "it has expired."));
 		return;
 	}
 	if (reason_is(c, R_NOT_AUTHORIZED)) {
-		fix(c, "Enable %s access for this account in your provider's "
-		    "settings, or ask your administrator.", c->proto);
-		fix(c, "Contact your provider: the account may be disabled.");
+		fix(c, _("Enable %s access for this account in your provider's "
+		    "settings, or ask your administrator."), c->proto);
+		fix(c, _("Contact your provider: the account may be disabled."));
 		return;
 	}
 	if (reason_is(c, R_AUTH_REQUIRED)) {
-		fix(c, "Set the username and password: the server only accepts "
-		    "mail after login.");
+		fix(c, _("Set the username and password: the server only accepts "
+		    "mail after login."));
 		return;
 	}
 	if (c->local_app)
-		fix(c, "Use the password %s shows for this account, not your "
-		    "account's own password.", c->local_app);
+		fix(c, _("Use the password %s shows for this account, not your "
+		    "account's own password."), c->local_app);
 	if (user[0] && email[0] && strcmp(user, email) != 0)
-		fix(c, "Check the username: it is often the full email address "
-		    "(you use \"%s\", the address is %s).", user, email);
+		fix(c, _("Check the username: it is often the full email address "
+		    "(you use \"%s\", the address is %s)."), user, email);
 	else if (user[0])
-		fix(c, "Check the username \"%s\" (often the full email "
-		    "address).", user);
+		fix(c, _("Check the username \"%s\" (often the full email "
+		    "address)."), user);
 	else
-		fix(c, "Check the username (often the full email address).");
+		fix(c, _("Check the username (often the full email address)."));
 	if (c->p != NULL && c->p->app_password && !c->local_app)
-		fix(c, "%s requires an app password: create one in %s's security "
-		    "settings.", c->pname, c->pname);
+		fix(c, _("%s requires an app password: create one in %s's security "
+		    "settings."), c->pname, c->pname);
 	else if (!c->local_app)
-		fix(c, "Use an app password if two-factor authentication (2FA) "
-		    "is enabled.");
-	fix(c, "Check the password's case (Caps Lock).");
+		fix(c, _("Use an app password if two-factor authentication (2FA) "
+		    "is enabled."));
+	fix(c, _("Check the password's case (Caps Lock)."));
 }
 
 static void
 fixes_auth_unsupported(struct ctx *c)
 {
 	if (reason_is(c, R_NOT_OFFERED) && c->sec == SEC_NONE && !c->ev->tls_on)
-		fix(c, "Turn encryption on: most servers offer login only after "
-		    "TLS (port 587 with starttls, or 465 with ssl).");
+		fix(c, _("Turn encryption on: most servers offer login only after "
+		    "TLS (port 587 with starttls, or 465 with ssl)."));
 	if (reason_is(c, R_NOT_OFFERED) && c->port == 25)
-		fix(c, "Use a submission port (587 or 465): port 25 often offers "
-		    "no login.");
+		fix(c, _("Use a submission port (587 or 465): port 25 often offers "
+		    "no login."));
 	else if (reason_is(c, R_NOT_OFFERED))
-		fix(c, "Check the port with your provider: %s:%u offers no login "
-		    "method at all.", c->host, c->port);
+		fix(c, _("Check the port with your provider: %s:%u offers no login "
+		    "method at all."), c->host, c->port);
 	if (reason_is(c, R_MECHANISM_TOO_WEAK) && !c->ev->tls_on &&
 	    c->sec == SEC_NONE)
-		fix(c, "Use an encrypted connection: the server refuses this login "
-		    "method without it.");
-	fix(c, "Ask your provider which login methods %s:%u accepts (PLAIN "
-	    "and LOGIN are supported).", c->host, c->port);
+		fix(c, _("Use an encrypted connection: the server refuses this login "
+		    "method without it."));
+	fix(c, _("Ask your provider which login methods %s:%u accepts (PLAIN "
+	    "and LOGIN are supported)."), c->host, c->port);
 }
 
 static void
 fixes_encryption_required(struct ctx *c)
 {
 	if (reason_is(c, R_AUTH_AFTER_TLS))
-		fix(c, "Set the encryption to starttls on port %u: the server "
-		    "offers STARTTLS and logs in only after it.", c->port);
+		fix(c, _("Set the encryption to starttls on port %u: the server "
+		    "offers STARTTLS and logs in only after it."), c->port);
 	else if (c->sec == SEC_NONE)
-		fix(c, "Turn encryption on: this account is set to none on "
-		    "port %u.", c->port);
+		fix(c, _("Turn encryption on: this account is set to none on "
+		    "port %u."), c->port);
 	if (c->imap)
-		fix(c, "Set the encryption to starttls (port 143) or ssl (port "
-		    "993): the server refuses to log in without it.");
+		fix(c, _("Set the encryption to starttls (port 143) or ssl (port "
+		    "993): the server refuses to log in without it."));
 	else
-		fix(c, "Set the encryption to starttls (port 587) or ssl (port "
-		    "465): the server refuses to continue without it.");
+		fix(c, _("Set the encryption to starttls (port 587) or ssl (port "
+		    "465): the server refuses to continue without it."));
 }
 
 static void
@@ -1679,35 +1680,35 @@ fixes_rate_limited(struct ctx *c)
 
 	/* What the reason says first, then the page's general advice. */
 	if (reason_is(c, R_DAILY_LIMIT)) {
-		fix(c, "Wait until the daily sending limit resets (usually 24 "
+		fix(c, _("Wait until the daily sending limit resets (usually 24 "
 		    "hours after the first message): the account sent as much "
-		    "as it may per day.");
+		    "as it may per day."));
 	} else if (reason_is(c, R_CREDITS)) {
-		fix(c, "Add credits or upgrade the plan: the account has used "
-		    "all the messages it paid for.");
+		fix(c, _("Add credits or upgrade the plan: the account has used "
+		    "all the messages it paid for."));
 	} else if (reason_is(c, R_VOLUME)) {
-		fix(c, "Send less, and only to people who asked for it: the "
+		fix(c, _("Send less, and only to people who asked for it: the "
 		    "server defers this sender for its volume or its "
-		    "recipients' complaints.");
+		    "recipients' complaints."));
 		quota = false;
 	} else if (reason_is(c, R_CONNECTIONS)) {
-		fix(c, "Close other mail programs using this account: the server "
-		    "allows few connections at a time.");
+		fix(c, _("Close other mail programs using this account: the server "
+		    "allows few connections at a time."));
 		quota = false;
 	} else if (reason_is(c, R_RECIPIENTS)) {
-		fix(c, "Send to fewer recipients per message.");
+		fix(c, _("Send to fewer recipients per message."));
 	} else if (reason_is(c, R_LOGIN_ATTEMPTS)) {
-		fix(c, "Wait before trying again, and check the password: too "
-		    "many failed logins lock the account for a while.");
+		fix(c, _("Wait before trying again, and check the password: too "
+		    "many failed logins lock the account for a while."));
 		quota = false;
 	}
 	if (temporary && !reason_is(c, R_DAILY_LIMIT))
-		fix(c, "Wait and retry later: this limit is temporary.");
-	fix(c, "Check your provider's sending limits%s%s.",
+		fix(c, _("Wait and retry later: this limit is temporary."));
+	fix(c, _("Check your provider's sending limits%s%s."),
 	    c->pname ? " for " : "", c->pname ? c->pname : "");
-	fix(c, "Space out your sending.");
+	fix(c, _("Space out your sending."));
 	if (quota)
-		fix(c, "Contact your host to increase the quota.");
+		fix(c, _("Contact your host to increase the quota."));
 }
 
 /* Whether the login is the address (or none is set apart from it). */
@@ -1728,59 +1729,59 @@ fixes_sender(struct ctx *c)
 
 	if (reason_is(c, R_UNVERIFIED_SENDER) &&
 	    ci_contains(c->ev->reply, "sandbox", 7)) {
-		fix(c, "Leave the sandbox: add and verify your own domain with the "
+		fix(c, _("Leave the sandbox: add and verify your own domain with the "
 		    "sending service, or add each recipient to its authorized "
-		    "recipients.");
-		fix(c, "Verify the sender address %s with the sending service.",
+		    "recipients."));
+		fix(c, _("Verify the sender address %s with the sending service."),
 		    email[0] ? email : "you use");
 		return;
 	}
 	if (reason_is(c, R_UNVERIFIED_SENDER)) {
-		fix(c, "Verify the sender address %s with the sending service "
+		fix(c, _("Verify the sender address %s with the sending service "
 		    "(its sender identities or verified domains): it refuses "
-		    "a From it has not verified.", email[0] ? email : "you use");
-		fix(c, "If the account is in a sandbox (trial), verify the "
-		    "recipients too or ask to leave the sandbox.");
+		    "a From it has not verified."), email[0] ? email : "you use");
+		fix(c, _("If the account is in a sandbox (trial), verify the "
+		    "recipients too or ask to leave the sandbox."));
 		return;
 	}
 	if (reason_is(c, R_ACCOUNT_BLOCKED)) {
-		fix(c, "Contact your provider to unblock the account: it may not "
+		fix(c, _("Contact your provider to unblock the account: it may not "
 		    "send for now (blocked or suspended, often after unusual "
-		    "activity).");
-		fix(c, "Check your provider's web mail for a notice on how to "
-		    "unblock it.");
+		    "activity)."));
+		fix(c, _("Check your provider's web mail for a notice on how to "
+		    "unblock it."));
 		return;
 	}
 	if (reason_is(c, R_SEND_AS_DENIED)) {
 		if (login_is_address(c))
-			fix(c, "Send with the From set to the mailbox you log in "
+			fix(c, _("Send with the From set to the mailbox you log in "
 			    "as (%s), or ask your administrator for \"Send As\" "
-			    "permission for the other address.", email);
+			    "permission for the other address."), email);
 		else
-			fix(c, "Ask your administrator to give %s \"Send As\" "
-			    "permission for %s.", user[0] ? user : "your login",
+			fix(c, _("Ask your administrator to give %s \"Send As\" "
+			    "permission for %s."), user[0] ? user : "your login",
 			    email[0] ? email : "the From address");
-		fix(c, "Or send from the mailbox you log in as.");
+		fix(c, _("Or send from the mailbox you log in as."));
 		return;
 	}
 	if (reason_is(c, R_MESSAGE_REJECTED)) {
-		fix(c, "Read the server's reply: it refused the message itself "
-		    "(content or size).");
-		fix(c, "Check with your provider why the message was refused.");
+		fix(c, _("Read the server's reply: it refused the message itself "
+		    "(content or size)."));
+		fix(c, _("Check with your provider why the message was refused."));
 		return;
 	}
 	if (reason_is(c, R_BAD_ADDRESS)) {
-		fix(c, "Check the email address %s.", email);
+		fix(c, _("Check the email address %s."), email);
 		return;
 	}
 	if (user[0] && email[0] && !login_is_address(c))
-		fix(c, "Send from the address you log in with: the server does "
-		    "not let %s send as %s.", user, email);
+		fix(c, _("Send from the address you log in with: the server does "
+		    "not let %s send as %s."), user, email);
 	else
-		fix(c, "Send from an address this login owns: the server refused "
-		    "%s as the sender.", email[0] ? email : "the From address");
-	fix(c, "Ask your provider to allow this address (an alias) for your "
-	    "account.");
+		fix(c, _("Send from an address this login owns: the server refused "
+		    "%s as the sender."), email[0] ? email : "the From address");
+	fix(c, _("Ask your provider to allow this address (an alias) for your "
+	    "account."));
 }
 
 static void
@@ -1789,107 +1790,107 @@ fixes_recipient(struct ctx *c)
 	const char *email = c->a ? c->a->email : "";
 
 	if (reason_is(c, R_MAILBOX_FULL)) {
-		fix(c, "Free space in the mailbox %s: it is full.", email);
+		fix(c, _("Free space in the mailbox %s: it is full."), email);
 		return;
 	}
 	if (reason_is(c, R_RELAY_DENIED)) {
-		fix(c, "Log in to send: the server relays only for authenticated "
-		    "users (set the username and password).");
-		fix(c, "Use your provider's submission server (port 587 or 465), "
-		    "not its incoming server.");
+		fix(c, _("Log in to send: the server relays only for authenticated "
+		    "users (set the username and password)."));
+		fix(c, _("Use your provider's submission server (port 587 or 465), "
+		    "not its incoming server."));
 		return;
 	}
 	/* A refusal that names no cause, of the address the server has just
 	 * accepted as the login: that mailbox exists, so saying it may not
 	 * would contradict what was seen. */
 	if (c->fallback && c->ev->auth_ok && login_is_address(c)) {
-		fix(c, "Ask your provider why it refuses mail to %s: it accepts "
-		    "that address as your login, so the mailbox exists.", email);
+		fix(c, _("Ask your provider why it refuses mail to %s: it accepts "
+		    "that address as your login, so the mailbox exists."), email);
 		return;
 	}
-	fix(c, "Check the email address %s: the test message goes to it and "
-	    "the server does not accept it.", email);
-	fix(c, "Check that the mailbox exists at your provider.");
+	fix(c, _("Check the email address %s: the test message goes to it and "
+	    "the server does not accept it."), email);
+	fix(c, _("Check that the mailbox exists at your provider."));
 }
 
 static void
 fixes_unavailable(struct ctx *c)
 {
 	if (reason_is(c, R_GREYLISTED)) {
-		fix(c, "Retry in a few minutes: the server greylists new senders "
-		    "and accepts the same message when it comes back.");
-		fix(c, "Nothing in the account needs changing.");
+		fix(c, _("Retry in a few minutes: the server greylists new senders "
+		    "and accepts the same message when it comes back."));
+		fix(c, _("Nothing in the account needs changing."));
 		return;
 	}
 	if (reason_is(c, R_CLIENT_BLOCKED)) {
-		fix(c, "Check whether your network's address is on a blocklist: "
-		    "the server refuses it.");
+		fix(c, _("Check whether your network's address is on a blocklist: "
+		    "the server refuses it."));
 		if (c->port == 25)
-			fix(c, "Send through your provider's submission port (587 "
-			    "or 465) with login, not port 25.");
+			fix(c, _("Send through your provider's submission port (587 "
+			    "or 465) with login, not port 25."));
 		else
-			fix(c, "Ask your provider or host to get the address "
-			    "delisted, or send from another network.");
+			fix(c, _("Ask your provider or host to get the address "
+			    "delisted, or send from another network."));
 		return;
 	}
 	if (reason_is(c, R_CONNECTION_CLOSED))
-		fix(c, "Check the server and the port: %s:%u closed the "
-		    "connection without a word.", c->host, c->port);
+		fix(c, _("Check the server and the port: %s:%u closed the "
+		    "connection without a word."), c->host, c->port);
 	if (reason_is(c, R_TEMPORARY_AUTH_FAILURE))
-		fix(c, "Try again later: the server could not check passwords "
-		    "just now (your password may be right).");
+		fix(c, _("Try again later: the server could not check passwords "
+		    "just now (your password may be right)."));
 	else
-		fix(c, "Try again later: the server %s is not available right "
-		    "now.", c->host);
-	fix(c, "If it lasts, check your provider's status page or contact "
-	    "them.");
+		fix(c, _("Try again later: the server %s is not available right "
+		    "now."), c->host);
+	fix(c, _("If it lasts, check your provider's status page or contact "
+	    "them."));
 }
 
 static void
 fixes_protocol(struct ctx *c)
 {
 	if (reason_is(c, R_TLS_HANDSHAKE_FAILED)) {
-		fix(c, "Try port %u with ssl: encryption after STARTTLS could "
-		    "not be agreed on.", c->imap ? 993 : 465);
-		fix(c, "Ask your provider which TLS versions the server "
-		    "supports.");
+		fix(c, _("Try port %u with ssl: encryption after STARTTLS could "
+		    "not be agreed on."), c->imap ? 993 : 465);
+		fix(c, _("Ask your provider which TLS versions the server "
+		    "supports."));
 		return;
 	}
 	if (reason_is(c, R_DATA_AFTER_STARTTLS)) {
-		fix(c, "Do not trust this network path: data arrived before "
-		    "encryption started, as a man in the middle would send it.");
-		fix(c, "Use port %u with ssl, which encrypts from the first byte.",
+		fix(c, _("Do not trust this network path: data arrived before "
+		    "encryption started, as a man in the middle would send it."));
+		fix(c, _("Use port %u with ssl, which encrypts from the first byte."),
 		    c->imap ? 993 : 465);
 		return;
 	}
 	if (reason_is(c, R_EHLO_REJECTED)) {
-		fix(c, "Give this machine a fully-qualified host name: the "
-		    "server refused the name it sent in EHLO.");
-		fix(c, "Use your provider's submission port (587 with starttls "
-		    "or 465 with ssl): it accepts any client name after login.");
+		fix(c, _("Give this machine a fully-qualified host name: the "
+		    "server refused the name it sent in EHLO."));
+		fix(c, _("Use your provider's submission port (587 with starttls "
+		    "or 465 with ssl): it accepts any client name after login."));
 		return;
 	}
 	if (reason_is(c, R_SELECT_FAILED) || reason_is(c, R_SEARCH_FAILED)) {
-		fix(c, "Check that the mailbox INBOX exists and that %s may "
-		    "read it.", login_name(c)[0] ? login_name(c) : "this login");
-		fix(c, "Set up IMAP only for reply detection; the SMTP test does "
-		    "not need it.");
+		fix(c, _("Check that the mailbox INBOX exists and that %s may "
+		    "read it."), login_name(c)[0] ? login_name(c) : "this login");
+		fix(c, _("Set up IMAP only for reply detection; the SMTP test does "
+		    "not need it."));
 		return;
 	}
-	fix(c, "Check that %s:%u is an %s server: its reply did not follow the "
-	    "protocol.", c->host, c->port, c->proto);
-	fix(c, "Check that the encryption matches the port: %s with "
-	    "starttls, %s with ssl.", c->imap ? "143" : "587",
+	fix(c, _("Check that %s:%u is an %s server: its reply did not follow the "
+	    "protocol."), c->host, c->port, c->proto);
+	fix(c, _("Check that the encryption matches the port: %s with "
+	    "starttls, %s with ssl."), c->imap ? "143" : "587",
 	    c->imap ? "993" : "465");
-	fix(c, "Try again later; if it lasts, send the transcript to your "
-	    "provider.");
+	fix(c, _("Try again later; if it lasts, send the transcript to your "
+	    "provider."));
 }
 
 static void
 fixes_internal(struct ctx *c)
 {
-	fix(c, "Run the test again; if it fails the same way, report a bug "
-	    "with the transcript (it holds no password).");
+	fix(c, _("Run the test again; if it fails the same way, report a bug "
+	    "with the transcript (it holds no password)."));
 }
 
 static void
@@ -1903,14 +1904,14 @@ fixes_write(struct ctx *c)
 	/* No rule knows this reply: what the server said is the best clue,
 	 * better than advice made for other replies. */
 	if (c->fallback && c->ev->reply[0])
-		fix(c, "Read the server's own words, the best clue here: \"%.180s\".",
+		fix(c, _("Read the server's own words, the best clue here: \"%.180s\"."),
 		    c->ev->reply);
 	/* What the probe found that works goes first: it is the fix. Its
 	 * suggestion may name another host, which alt_port alone cannot. */
 	if (out->alt_port != 0 && out->suggestion[0])
-		fix(c, "The test found that %s: use it.", out->suggestion);
+		fix(c, _("The test found that %s: use it."), out->suggestion);
 	else if (out->alt_port != 0)
-		fix(c, "Use %s port %u with %s: the test found that it works.",
+		fix(c, _("Use %s port %u with %s: the test found that it works."),
 		    out->alt_imap ? "IMAP" : "SMTP", out->alt_port,
 		    sec_name(out->alt_security));
 	switch (out->cat) {
@@ -1929,7 +1930,7 @@ fixes_write(struct ctx *c)
 	case DIAG_SERVER_UNAVAILABLE: fixes_unavailable(c); break;
 	case DIAG_PROTOCOL_ERROR: fixes_protocol(c); break;
 	case DIAG_CANCELLED:
-		fix(c, "Run the test again when you are ready.");
+		fix(c, _("Run the test again when you are ready."));
 		break;
 	case DIAG_INTERNAL_ERROR: fixes_internal(c); break;
 	case DIAG_OK:
@@ -1947,7 +1948,7 @@ diag_ok(struct diagnosis *out)
 		return;
 	memset(out, 0, sizeof *out);
 	out->cat = DIAG_OK;
-	str_copy(out->title, sizeof out->title, cats[DIAG_OK].title);
+	str_copy(out->title, sizeof out->title, _(cats[DIAG_OK].title));
 }
 
 /* Copies the reply keeping its line breaks and nothing else of control. */
@@ -2085,17 +2086,17 @@ evidence_write(const struct diag_rule *r, const struct diag_evidence *ev,
 		}
 	}
 	if (r->need & F_AUTH_NONE)
-		o = ev_printf(buf, len, o, "%sno login method offered%s", o ? "; " : "",
-		              (r->need & F_OFFER_TLS) ? " before STARTTLS, which "
-		              "was offered" : "");
+		o = ev_printf(buf, len, o, _("%sno login method offered%s"), o ? "; " : "",
+		              (r->need & F_OFFER_TLS) ? _(" before STARTTLS, which "
+		              "was offered") : "");
 	if (r->need & F_AUTH_OK)
-		o = ev_printf(buf, len, o, "%safter a successful login",
+		o = ev_printf(buf, len, o, _("%safter a successful login"),
 		              o ? ", " : "");
 	else if (r->reason == R_POST_LOGIN_REJECTED && ev->auth_ok)
-		o = ev_printf(buf, len, o, "%safter a LOGIN that succeeded",
+		o = ev_printf(buf, len, o, _("%safter a LOGIN that succeeded"),
 		              o ? ", " : "");
 	if (r->fallback && ev->reply[0])
-		(void)ev_printf(buf, len, o, "%sno rule knows these words",
+		(void)ev_printf(buf, len, o, _("%sno rule knows these words"),
 		                o ? ": " : "");
 }
 
@@ -2154,7 +2155,7 @@ diag_classify_rule(const struct diag_input *in, struct diagnosis *out)
 	evidence_write(r, ev, &f, out->evidence, sizeof out->evidence);
 	out->stage = ev->stage;
 	reply_copy(out->reply, sizeof out->reply, ev->reply);
-	str_copy(out->title, sizeof out->title, cats[out->cat].title);
+	str_copy(out->title, sizeof out->title, _(cats[out->cat].title));
 	/* What the probe found, checked: it reaches the screen and may be
 	 * applied to the account. */
 	if (in != NULL) {
@@ -2173,7 +2174,7 @@ diag_classify_rule(const struct diag_input *in, struct diagnosis *out)
 			out->alt_imap = in->alt_imap;
 			if (out->suggestion[0] == '\0')
 				str_printf(out->suggestion, sizeof out->suggestion,
-				           "port %u with %s works", in->alt_port,
+				           _("port %u with %s works"), in->alt_port,
 				           sec_name(in->alt_security));
 		}
 	}

@@ -114,6 +114,10 @@ void diag_input_init(struct diag_input *in, const struct diag_evidence *ev,
                      const struct account *a, const struct preset *p);
 
 #define DIAG_MAX_FIXES 8
+/* A fix's and a finding's title's room: a translation in Devanagari takes
+ * three bytes a letter, and a cut one would end on a broken character. */
+#define DIAG_FIX_LEN 768
+#define DIAG_TITLE_LEN 384
 
 /* The diagnosis, output only. */
 struct diagnosis {
@@ -124,8 +128,8 @@ struct diagnosis {
 	char evidence[192];
 	enum diag_stage stage;
 	char reply[512];          /* what the server said, sanitised */
-	char title[128];
-	char fixes[DIAG_MAX_FIXES][256];
+	char title[DIAG_TITLE_LEN];
+	char fixes[DIAG_MAX_FIXES][DIAG_FIX_LEN];
 	size_t nfixes;
 	/* The input's findings, sanitised and checked: */
 	char suggestion[256];     /* e.g. "port 465 with ssl works" or "" */
@@ -195,8 +199,8 @@ enum diag_landed {
 
 struct diag_finding {
 	char reason[32];          /* "landed_in_junk", "no_sent_copy" … */
-	char title[160];
-	char fixes[DIAG_MAX_FIXES][256];
+	char title[DIAG_TITLE_LEN];
+	char fixes[DIAG_MAX_FIXES][DIAG_FIX_LEN];
 	size_t nfixes;
 };
 

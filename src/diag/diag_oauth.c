@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "diag.h"
 #include "util.h"
 
@@ -70,126 +71,126 @@ diag_oauth_grant(const char *code, const char *aadsts, const char *said,
 
 	if (strcmp(aadsts, "AADSTS7000218") == 0) {
 		start(out, DIAG_AUTH_FAILED, "oauth_public_client_off",
-		      "The app registration does not allow public client flows", said);
-		fix(out, "In the Azure portal, App registrations > your app > "
+		      _("The app registration does not allow public client flows"), said);
+		fix(out, _("In the Azure portal, App registrations > your app > "
 		    "Authentication: set \"Allow public client flows\" to Yes, save, "
-		    "then run: %s", authz);
-		fix(out, "Or, if the registration is meant to be confidential, give its "
-		    "client secret with --oauth-client-secret-fd");
+		    "then run: %s"), authz);
+		fix(out, _("Or, if the registration is meant to be confidential, give its "
+		    "client secret with --oauth-client-secret-fd"));
 		return;
 	}
 	if (strcmp(aadsts, "AADSTS700025") == 0) {
 		start(out, DIAG_AUTH_FAILED, "oauth_secret_not_allowed",
-		      "A public client must not send a client secret", said);
-		fix(out, "Remove the client secret from the account (edit it with an "
-		    "empty --oauth-client-secret-fd), then run: %s", authz);
+		      _("A public client must not send a client secret"), said);
+		fix(out, _("Remove the client secret from the account (edit it with an "
+		    "empty --oauth-client-secret-fd), then run: %s"), authz);
 		return;
 	}
 	if (strcmp(aadsts, "AADSTS50011") == 0) {
 		start(out, DIAG_AUTH_FAILED, "oauth_redirect_uri",
-		      "The redirect address is not registered for the app", said);
-		fix(out, "In the Azure portal, Authentication > Mobile and desktop "
-		    "applications: add http://localhost as a redirect URI");
-		fix(out, "Or use the device code flow: %s --flow device", authz);
+		      _("The redirect address is not registered for the app"), said);
+		fix(out, _("In the Azure portal, Authentication > Mobile and desktop "
+		    "applications: add http://localhost as a redirect URI"));
+		fix(out, _("Or use the device code flow: %s --flow device"), authz);
 		return;
 	}
 	if (strcmp(aadsts, "AADSTS700016") == 0) {
 		start(out, DIAG_AUTH_FAILED, "oauth_client_unknown",
-		      "The client ID is not known to this tenant", said);
-		fix(out, "Check the client ID against the Application (client) ID of "
-		    "the registration in the Azure portal");
-		fix(out, "A registration for one organisation only is found under its "
+		      _("The client ID is not known to this tenant"), said);
+		fix(out, _("Check the client ID against the Application (client) ID of "
+		    "the registration in the Azure portal"));
+		fix(out, _("A registration for one organisation only is found under its "
 		    "tenant, not under \"common\": use the tenant's token and device "
-		    "endpoints");
+		    "endpoints"));
 		return;
 	}
 	if (strcmp(aadsts, "AADSTS65001") == 0 || strcmp(aadsts, "AADSTS90094") == 0 ||
 	    strcmp(code, "consent_required") == 0 ||
 	    strcmp(code, "interaction_required") == 0) {
 		start(out, DIAG_AUTH_FAILED, "oauth_consent_required",
-		      "Consent or an administrator's approval is needed", said);
-		fix(out, "Sign in again and accept the permissions asked for: %s", authz);
-		fix(out, "In an organisation, an administrator may have to grant consent "
+		      _("Consent or an administrator's approval is needed"), said);
+		fix(out, _("Sign in again and accept the permissions asked for: %s"), authz);
+		fix(out, _("In an organisation, an administrator may have to grant consent "
 		    "for the app (Azure: Enterprise applications > your app > "
-		    "Permissions > Grant admin consent)");
+		    "Permissions > Grant admin consent)"));
 		return;
 	}
 	if (strcmp(code, "invalid_grant") == 0) {
 		start(out, DIAG_AUTH_FAILED, "oauth_grant_revoked",
-		      "The sign-in is no longer valid", said);
-		fix(out, "The refresh token was revoked or has expired: sign in again "
-		    "with: %s", authz);
+		      _("The sign-in is no longer valid"), said);
+		fix(out, _("The refresh token was revoked or has expired: sign in again "
+		    "with: %s"), authz);
 		if (!is_microsoft(a))
-			fix(out, "Google: an app left in \"Testing\" loses its refresh "
+			fix(out, _("Google: an app left in \"Testing\" loses its refresh "
 			    "tokens after 7 days; in Google Cloud console > OAuth consent "
-			    "screen, publish the app (In production)");
-		fix(out, "A password change or \"remove access\" in the account's "
-		    "security settings also revokes the sign-in");
+			    "screen, publish the app (In production)"));
+		fix(out, _("A password change or \"remove access\" in the account's "
+		    "security settings also revokes the sign-in"));
 		return;
 	}
 	if (strcmp(code, "invalid_client") == 0 || strcmp(code, "unauthorized_client") == 0) {
 		start(out, DIAG_AUTH_FAILED, "oauth_client_invalid",
-		      "The authorization server does not accept this client", said);
-		fix(out, "Check the client ID (and the client secret, if the "
-		    "registration has one) of your own registration");
+		      _("The authorization server does not accept this client"), said);
+		fix(out, _("Check the client ID (and the client secret, if the "
+		    "registration has one) of your own registration"));
 		if (is_microsoft(a) || !is_google(a))
-			fix(out, "Microsoft: the registration must be a \"Mobile and desktop "
-			    "application\" with \"Allow public client flows\" on");
+			fix(out, _("Microsoft: the registration must be a \"Mobile and desktop "
+			    "application\" with \"Allow public client flows\" on"));
 		if (!is_microsoft(a))
-			fix(out, "Google: the client must be of type \"Desktop app\"");
+			fix(out, _("Google: the client must be of type \"Desktop app\""));
 		return;
 	}
 	if (strcmp(code, "invalid_scope") == 0) {
 		start(out, DIAG_AUTH_FAILED, "oauth_scope_refused",
-		      "The authorization server refused the scopes", said);
+		      _("The authorization server refused the scopes"), said);
 		if (is_google(a))
-			fix(out, "Google does not allow the Gmail scope "
+			fix(out, _("Google does not allow the Gmail scope "
 			    "(https://mail.google.com/) in the device flow: use %s "
-			    "--flow loopback (through ssh -L) or --flow paste", authz);
+			    "--flow loopback (through ssh -L) or --flow paste"), authz);
 		else
-			fix(out, "Check the scopes of the account (--oauth-scope) against "
+			fix(out, _("Check the scopes of the account (--oauth-scope) against "
 			    "the provider's: Microsoft needs "
 			    "https://outlook.office.com/SMTP.Send, "
 			    "https://outlook.office.com/IMAP.AccessAsUser.All and "
-			    "offline_access");
+			    "offline_access"));
 		return;
 	}
 	if (strcmp(code, "access_denied") == 0) {
 		start(out, DIAG_AUTH_FAILED, "oauth_access_denied",
-		      "The sign-in was refused in the browser", said);
-		fix(out, "Run %s again and choose Allow / Accept", authz);
+		      _("The sign-in was refused in the browser"), said);
+		fix(out, _("Run %s again and choose Allow / Accept"), authz);
 		return;
 	}
 	if (strcmp(code, "expired_token") == 0) {
 		start(out, DIAG_AUTH_FAILED, "oauth_code_expired",
-		      "The code expired before the sign-in was completed", said);
-		fix(out, "Run %s again and enter the new code within the time shown",
+		      _("The code expired before the sign-in was completed"), said);
+		fix(out, _("Run %s again and enter the new code within the time shown"),
 		    authz);
 		return;
 	}
 	if (strcmp(code, "no_refresh_token") == 0) {
 		start(out, DIAG_AUTH_FAILED, "oauth_not_signed_in",
-		      "The account is not signed in yet", said);
-		fix(out, "Sign in once with: %s", authz);
+		      _("The account is not signed in yet"), said);
+		fix(out, _("Sign in once with: %s"), authz);
 		return;
 	}
 	if (strcmp(code, "cancelled") == 0) {
-		start(out, DIAG_CANCELLED, "oauth_cancelled", "The sign-in was cancelled",
+		start(out, DIAG_CANCELLED, "oauth_cancelled", _("The sign-in was cancelled"),
 		      said);
 		return;
 	}
 	if (strcmp(code, "timeout") == 0 || strcmp(code, "dns") == 0 ||
 	    strcmp(code, "connect") == 0 || strcmp(code, "tls") == 0) {
 		start(out, DIAG_SERVER_UNAVAILABLE, "oauth_server_unreachable",
-		      "The authorization server cannot be reached", said);
-		fix(out, "Check that this machine reaches %s over HTTPS (proxy, "
-		    "firewall, DNS)", a && a->oauth_token_url[0] ? a->oauth_token_url :
+		      _("The authorization server cannot be reached"), said);
+		fix(out, _("Check that this machine reaches %s over HTTPS (proxy, "
+		    "firewall, DNS)"), a && a->oauth_token_url[0] ? a->oauth_token_url :
 		    "the token endpoint");
 		return;
 	}
 	start(out, DIAG_AUTH_FAILED, "oauth_error",
-	      "The authorization server refused to issue a token", said);
-	fix(out, "Read the server's words above; then sign in again with: %s", authz);
+	      _("The authorization server refused to issue a token"), said);
+	fix(out, _("Read the server's words above; then sign in again with: %s"), authz);
 }
 
 bool
@@ -208,15 +209,15 @@ diag_oauth_refused(const struct diag_input *in, struct diagnosis *out)
 	out->nfixes = 0;
 	memset(out->fixes, 0, sizeof(out->fixes));
 	str_printf(authz, sizeof(authz), "fluenzr-tui account authorize %s", a->email);
-	fix(out, "The authorization server issued the token, but the mail server "
+	fix(out, _("The authorization server issued the token, but the mail server "
 	    "does not accept it for %s: check that the user name is the mailbox "
-	    "you signed in as", a->username[0] ? a->username : a->email);
-	fix(out, "Check that the scopes include mail access (Google: "
+	    "you signed in as"), a->username[0] ? a->username : a->email);
+	fix(out, _("Check that the scopes include mail access (Google: "
 	    "https://mail.google.com/; Microsoft: SMTP.Send and IMAP.AccessAsUser.All), "
-	    "then sign in again: %s", authz);
+	    "then sign in again: %s"), authz);
 	if (ms)
-		fix(out, "Microsoft 365: SMTP AUTH must be enabled for the tenant and the "
+		fix(out, _("Microsoft 365: SMTP AUTH must be enabled for the tenant and the "
 		    "mailbox even with OAuth (535 5.7.139 otherwise): Exchange admin "
-		    "center > the mailbox > Email apps > Authenticated SMTP");
+		    "center > the mailbox > Email apps > Authenticated SMTP"));
 	return true;
 }

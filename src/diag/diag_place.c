@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "diag.h"
+#include "i18n.h"
 #include "util.h"
 
 static const char *const finding_names[] = {
@@ -93,86 +94,86 @@ diag_placement(const struct diag_place_input *in, struct diag_finding *out,
 		f = finding(out, max, &n, "landed_in_junk");
 		if (f)
 			str_printf(f->title, sizeof f->title,
-			           "The test email landed in Junk (%s), not in INBOX",
+			           _("The test email landed in Junk (%s), not in INBOX"),
 			           in->junk_folder && in->junk_folder[0] ?
 			           in->junk_folder : "Junk");
 		if (bad[0])
-			fix(f, "The receiving server's own checks did not pass (%s): "
-			    "fix those first, they weigh the most.", bad);
-		fix(f, "Authenticate your sending domain: publish an SPF record "
+			fix(f, _("The receiving server's own checks did not pass (%s): "
+			    "fix those first, they weigh the most."), bad);
+		fix(f, _("Authenticate your sending domain: publish an SPF record "
 		    "naming the provider, sign with DKIM for your own domain and "
-		    "publish DMARC, all aligned with the From address.");
-		fix(f, "Open the test email in %s and mark it as not spam: the "
-		    "provider learns from it.", in->junk_folder && in->junk_folder[0] ?
+		    "publish DMARC, all aligned with the From address."));
+		fix(f, _("Open the test email in %s and mark it as not spam: the "
+		    "provider learns from it."), in->junk_folder && in->junk_folder[0] ?
 		    in->junk_folder : "Junk");
-		fix(f, "Warm up a new address or domain: a few emails a day to "
+		fix(f, _("Warm up a new address or domain: a few emails a day to "
 		    "people who answer, more each week, rather than a campaign "
-		    "on the first day.");
-		fix(f, "Avoid what filters dislike in a first email: link "
+		    "on the first day."));
+		fix(f, _("Avoid what filters dislike in a first email: link "
 		    "shorteners, many links or images, attachments, a subject in "
-		    "capitals.");
-		fix(f, "Send through the provider's own SMTP server with an address "
+		    "capitals."));
+		fix(f, _("Send through the provider's own SMTP server with an address "
 		    "of your domain; sending in the name of another domain fails "
-		    "the checks.");
+		    "the checks."));
 	} else if (in->landed == DIAG_LANDED_NOT_FOUND) {
 		f = finding(out, max, &n, "not_found");
 		if (f)
 			str_printf(f->title, sizeof f->title,
-			           "The test email was found neither in INBOX nor in "
-			           "Junk within %d s", in->wait_s);
-		fix(f, "Delivery can be slow at first: test again with a longer "
-		    "--reply-wait.");
-		fix(f, "Look for the test email in your other folders and in the "
-		    "provider's quarantine, if it has one: a filter rule may move it.");
-		fix(f, "Check that the IMAP account is the mailbox of the sending "
-		    "address: the test email goes to your own address.");
+			           _("The test email was found neither in INBOX nor in "
+			           "Junk within %d s"), in->wait_s);
+		fix(f, _("Delivery can be slow at first: test again with a longer "
+		    "--reply-wait."));
+		fix(f, _("Look for the test email in your other folders and in the "
+		    "provider's quarantine, if it has one: a filter rule may move it."));
+		fix(f, _("Check that the IMAP account is the mailbox of the sending "
+		    "address: the test email goes to your own address."));
 	}
 	if (in->landed >= DIAG_LANDED_INBOX && in->sent_copy == 0) {
 		f = finding(out, max, &n, "no_sent_copy");
 		if (f)
 			str_copy(f->title, sizeof f->title,
-			         "The provider keeps no copy in Sent of emails sent "
-			         "over SMTP");
-		fix(f, "A reply detector that threads replies on Sent sees none of "
+			         _("The provider keeps no copy in Sent of emails sent "
+			         "over SMTP"));
+		fix(f, _("A reply detector that threads replies on Sent sees none of "
 		    "the emails the app sends: have the app save a copy in Sent "
 		    "over IMAP (APPEND) after each send, or thread on INBOX and the "
-		    "Message-IDs it keeps itself.");
+		    "Message-IDs it keeps itself."));
 	}
 	if (in->sig_d && in->sig_d[0] && in->aligned_relaxed == 0) {
 		f = finding(out, max, &n, "dkim_not_aligned");
 		if (f)
 			str_printf(f->title, sizeof f->title,
-			           "The DKIM signature is not of your From domain "
-			           "(d=%s, From %s)", in->sig_d,
+			           _("The DKIM signature is not of your From domain "
+			           "(d=%s, From %s)"), in->sig_d,
 			           in->from_domain ? in->from_domain : "");
-		fix(f, "Set up DKIM signing for your own domain at the provider: it "
+		fix(f, _("Set up DKIM signing for your own domain at the provider: it "
 		    "gives you a selector and a TXT record to publish under "
 		    "_domainkey. Gmail, Yahoo and Outlook.com want bulk senders' "
-		    "signatures aligned with the From.");
+		    "signatures aligned with the From."));
 	}
 	if (in->dkim_verified == 2) {
 		f = finding(out, max, &n, "dkim_failed");
 		if (f)
 			str_printf(f->title, sizeof f->title,
-			           "The DKIM signature (d=%s) does not verify: %s",
+			           _("The DKIM signature (d=%s) does not verify: %s"),
 			           in->sig_d && in->sig_d[0] ? in->sig_d : "?",
-			           in->dkim_why && in->dkim_why[0] ? in->dkim_why : "it failed");
-		fix(f, "Publish the key your provider gives for this selector "
+			           in->dkim_why && in->dkim_why[0] ? in->dkim_why : _("it failed"));
+		fix(f, _("Publish the key your provider gives for this selector "
 		    "exactly as given, as one TXT record under "
 		    "SELECTOR._domainkey.DOMAIN, and remove an old one: a "
-		    "signature whose key does not match counts as no signature.");
-		fix(f, "If the provider rotated its key, copy the new one from its "
-		    "DKIM settings; DNS can take up to a day to show it everywhere.");
+		    "signature whose key does not match counts as no signature."));
+		fix(f, _("If the provider rotated its key, copy the new one from its "
+		    "DKIM settings; DNS can take up to a day to show it everywhere."));
 	}
 	if (bad[0] && in->landed != DIAG_LANDED_JUNK) {
 		f = finding(out, max, &n, "auth_not_passed");
 		if (f)
 			str_printf(f->title, sizeof f->title,
-			           "The receiving server's checks did not all pass (%s)",
+			           _("The receiving server's checks did not all pass (%s)"),
 			           bad);
-		fix(f, "Publish what is missing for your sending domain (SPF, DKIM, "
+		fix(f, _("Publish what is missing for your sending domain (SPF, DKIM, "
 		    "DMARC) and keep it aligned with the From: a message that "
-		    "fails them lands in Junk or is refused by large providers.");
+		    "fails them lands in Junk or is refused by large providers."));
 	}
 	return n;
 }
@@ -214,10 +215,10 @@ diag_conn_limit(const char *said_text, char *out, size_t outlen)
 	if (num && isdigit((unsigned char)num[28])) {
 		long v = strtol(num + 28, NULL, 10);
 
-		str_printf(out, outlen, "%ld per user and address (the server said: %s)",
+		str_printf(out, outlen, _("%ld per user and address (the server said: %s)"),
 		           v, w);
 	} else {
-		str_printf(out, outlen, "the server said: %s", w);
+		str_printf(out, outlen, _("the server said: %s"), w);
 	}
 	return true;
 }

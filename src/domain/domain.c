@@ -16,6 +16,7 @@
 
 #include "dns.h"
 #include "domain.h"
+#include "i18n.h"
 #include "util.h"
 
 const char *const domain_default_blocklists[] = {
@@ -160,8 +161,8 @@ unknown(struct dom_item *it, const struct ctx *c, const char *what)
 {
 	evidence(it, DOM_UNKNOWN, "%s: %s (%s)", what, c->a->why,
 	         dns_result_name(c->a->result));
-	fix(it, "Run the check again; if it keeps failing, check that the "
-	    "domain's name servers answer.");
+	fix(it, _("Run the check again; if it keeps failing, check that the "
+	    "domain's name servers answer."));
 }
 
 static void
@@ -187,7 +188,7 @@ spec_name(const char *spec, char *out, size_t len)
 static void
 check_mx(struct ctx *c)
 {
-	struct dom_item *it = item_add(c, "mx", c->r->domain, "MX: where replies go");
+	struct dom_item *it = item_add(c, "mx", c->r->domain, _("MX: where replies go"));
 	char hosts[MX_RESOLVE_MAX][DNS_NAME_MAX + 1];
 	size_t n;
 
@@ -195,19 +196,19 @@ check_mx(struct ctx *c)
 	case DNS_OK:
 		break;
 	case DNS_NXDOMAIN:
-		evidence(it, DOM_FAIL, "%s does not exist in DNS", c->r->domain);
-		fix(it, "Check the spelling of the domain, and that it is registered "
-		    "and its name servers are set at the registrar.");
+		evidence(it, DOM_FAIL, _("%s does not exist in DNS"), c->r->domain);
+		fix(it, _("Check the spelling of the domain, and that it is registered "
+		    "and its name servers are set at the registrar."));
 		return;
 	case DNS_NODATA:
-		evidence(it, DOM_FAIL, "%s has no MX record: nobody can reply to "
-		         "this address", c->r->domain);
-		fix(it, "Add the MX records your email provider gives in your "
-		    "domain's DNS zone.");
+		evidence(it, DOM_FAIL, _("%s has no MX record: nobody can reply to "
+		         "this address"), c->r->domain);
+		fix(it, _("Add the MX records your email provider gives in your "
+		    "domain's DNS zone."));
 		record(it, c->r->domain, "MX", "10 <your provider's mail server>");
 		return;
 	default:
-		unknown(it, c, "The MX query failed");
+		unknown(it, c, _("The MX query failed"));
 		return;
 	}
 	n = c->a->n < MX_RESOLVE_MAX ? c->a->n : MX_RESOLVE_MAX;
@@ -217,17 +218,18 @@ check_mx(struct ctx *c)
 	for (size_t i = 0; i < n; i++) {
 		if (query(c, hosts[i], DNS_A) == DNS_OK ||
 		    query(c, hosts[i], DNS_AAAA) == DNS_OK) {
-			evidence(it, DOM_PASS, "%zu MX record%s; %s has an address",
-			         total, total == 1 ? "" : "s", hosts[i]);
+			evidence(it, DOM_PASS, ngettext("%zu MX record; %s has an address",
+			                  "%zu MX records; %s has an address", total),
+			         total, hosts[i]);
 			return;
 		}
 		if (c->r->cancelled)
 			return;
 	}
-	evidence(it, DOM_FAIL, "none of the MX hosts (%s%s) has an address",
+	evidence(it, DOM_FAIL, _("none of the MX hosts (%s%s) has an address"),
 	         hosts[0], n > 1 ? ", …" : "");
-	fix(it, "Correct the MX records: each must name a host with an A or "
-	    "AAAA record (your provider's mail servers).");
+	fix(it, _("Correct the MX records: each must name a host with an A or "
+	    "AAAA record (your provider's mail servers)."));
 }
 
 /* --- SPF --------------------------------------------------------------- */
@@ -312,7 +314,7 @@ count_lookup(struct walk *w, const char *term, const char *where)
 		return true;
 	char path[400];
 	walk_path(w, where, path, sizeof path);
-	walk_fail(w, DOM_FAIL, "more than %d DNS lookups: the 11th is %s in %s",
+	walk_fail(w, DOM_FAIL, _("more than %d DNS lookups: the 11th is %s in %s"),
 	          DOM_SPF_MAX_LOOKUPS, term, path);
 	return false;
 }
@@ -321,8 +323,8 @@ static void
 walk_void(struct walk *w, const char *name)
 {
 	if (++w->voids > DOM_SPF_MAX_VOID)
-		walk_fail(w, DOM_FAIL, "more than %d lookups found nothing "
-		          "(the last: %s; RFC 7208 §4.6.4)", DOM_SPF_MAX_VOID, name);
+		walk_fail(w, DOM_FAIL, _("more than %d lookups found nothing "
+		          "(the last: %s; RFC 7208 §4.6.4)"), DOM_SPF_MAX_VOID, name);
 }
 
 static void spf_walk(struct ctx *c, struct walk *w, const char *name,
@@ -341,11 +343,11 @@ walk_into(struct ctx *c, struct walk *w, const char *term, const char *target,
 		if (!strcmp(w->stack[i], target)) {
 			char path[400];
 			walk_path(w, target, path, sizeof path);
-			walk_fail(w, DOM_FAIL, "the includes loop: %s", path);
+			walk_fail(w, DOM_FAIL, _("the includes loop: %s"), path);
 			return;
 		}
 	if (w->depth >= SPF_MAX_DEPTH) {
-		walk_fail(w, DOM_FAIL, "the includes nest too deep");
+		walk_fail(w, DOM_FAIL, _("the includes nest too deep"));
 		return;
 	}
 	if (is_provider_include(c, target)) {
@@ -353,7 +355,7 @@ walk_into(struct ctx *c, struct walk *w, const char *term, const char *target,
 		str_copy(w->provider_seen, sizeof w->provider_seen, target);
 	}
 	if (!(txt = malloc(DNS_TXT_MAX + 1))) {
-		walk_fail(w, DOM_UNKNOWN, "out of memory");
+		walk_fail(w, DOM_UNKNOWN, _("out of memory"));
 		return;
 	}
 	switch (fetch_spf(c, target, txt, DNS_TXT_MAX + 1, &v)) {
@@ -363,15 +365,15 @@ walk_into(struct ctx *c, struct walk *w, const char *term, const char *target,
 	case FETCH_NONE:
 		if (v)
 			walk_void(w, target);
-		walk_fail(w, DOM_FAIL, "%s names %s, which has no SPF record "
-		          "(RFC 7208 §5.2: a permerror)", term, target);
+		walk_fail(w, DOM_FAIL, _("%s names %s, which has no SPF record "
+		          "(RFC 7208 §5.2: a permerror)"), term, target);
 		break;
 	case FETCH_SEVERAL:
-		walk_fail(w, DOM_FAIL, "%s names %s, which has several SPF records",
+		walk_fail(w, DOM_FAIL, _("%s names %s, which has several SPF records"),
 		          term, target);
 		break;
 	case FETCH_ERROR:
-		walk_fail(w, DOM_UNKNOWN, "%s: the TXT query for %s failed (%s)",
+		walk_fail(w, DOM_UNKNOWN, _("%s: the TXT query for %s failed (%s)"),
 		          term, target, dns_result_name(c->a->result));
 		break;
 	}
@@ -389,11 +391,11 @@ spf_walk(struct ctx *c, struct walk *w, const char *name, const char *txt,
 	char why[160], target[DNS_NAME_MAX + 2], term[300];
 
 	if (!rec) {
-		walk_fail(w, DOM_UNKNOWN, "out of memory");
+		walk_fail(w, DOM_UNKNOWN, _("out of memory"));
 		return;
 	}
 	if (spf_parse(txt, rec, why, sizeof why) < 0) {
-		walk_fail(w, DOM_FAIL, "the SPF record of %s is invalid: %s", name, why);
+		walk_fail(w, DOM_FAIL, _("the SPF record of %s is invalid: %s"), name, why);
 		free(rec);
 		return;
 	}
@@ -432,8 +434,8 @@ spf_walk(struct ctx *c, struct walk *w, const char *name, const char *txt,
 				break;
 			if (query(c, target, DNS_MX) == DNS_OK) {
 				if (c->a->n > DOM_SPF_MAX_LOOKUPS)
-					walk_fail(w, DOM_FAIL, "%s in %s has more than %d MX "
-					          "hosts (RFC 7208 §4.6.4)", term, name,
+					walk_fail(w, DOM_FAIL, _("%s in %s has more than %d MX "
+					          "hosts (RFC 7208 §4.6.4)"), term, name,
 					          DOM_SPF_MAX_LOOKUPS);
 			} else if (is_void(c->a->result)) {
 				walk_void(w, target);
@@ -500,58 +502,58 @@ provider_domain(const struct ctx *c)
 static void
 check_spf(struct ctx *c)
 {
-	struct dom_item *it = item_add(c, "spf", c->r->domain, "SPF: who may send");
+	struct dom_item *it = item_add(c, "spf", c->r->domain, _("SPF: who may send"));
 	char *txt = malloc(DNS_TXT_MAX + 1), sug[600];
 	struct walk *w = calloc(1, sizeof *w);
 	bool v;
 	size_t nspf = 0;
 
 	if (!txt || !w) {
-		evidence(it, DOM_UNKNOWN, "out of memory");
+		evidence(it, DOM_UNKNOWN, _("out of memory"));
 		goto out;
 	}
 	enum fetch f = fetch_spf(c, c->r->domain, txt, DNS_TXT_MAX + 1, &v);
 	if (f == FETCH_ERROR) {
 		if (c->a->result == DNS_MALFORMED)
-			evidence(it, DOM_FAIL, "the domain's TXT answer is refused: %s",
+			evidence(it, DOM_FAIL, _("the domain's TXT answer is refused: %s"),
 			         c->a->why);
 		else
-			unknown(it, c, "The TXT query failed");
+			unknown(it, c, _("The TXT query failed"));
 		if (c->a->result == DNS_MALFORMED)
-			fix(it, "Keep each TXT record short (an SPF record under 450 "
-			    "bytes, RFC 7208 §3.4): use include: instead of long lists.");
+			fix(it, _("Keep each TXT record short (an SPF record under 450 "
+			    "bytes, RFC 7208 §3.4): use include: instead of long lists."));
 		goto out;
 	}
 	if (f == FETCH_NONE) {
-		evidence(it, DOM_FAIL, "%s has no SPF record (a TXT record starting "
-		         "with v=spf1)", c->r->domain);
+		evidence(it, DOM_FAIL, _("%s has no SPF record (a TXT record starting "
+		         "with v=spf1)"), c->r->domain);
 		spf_suggest(c, NULL, sug, sizeof sug);
 		if (c->o->nspf_includes)
-			fix(it, "Publish an SPF record that includes %s's servers, as "
+			fix(it, _("Publish an SPF record that includes %s's servers, as "
 			    "below: without it, Gmail, Yahoo and Outlook.com treat your "
-			    "mail as unauthenticated.", c->o->provider);
+			    "mail as unauthenticated."), c->o->provider);
 		else
-			fix(it, "Publish an SPF record listing the servers that send your "
-			    "mail (your provider's include:, or ip4: of your own server).");
+			fix(it, _("Publish an SPF record listing the servers that send your "
+			    "mail (your provider's include:, or ip4: of your own server)."));
 		record(it, c->r->domain, "TXT", sug);
 		goto out;
 	}
 	if (f == FETCH_SEVERAL) {
 		for (size_t i = 0; i < c->a->n; i++)
 			nspf += spf_is_record(c->a->rr[i].txt);
-		evidence(it, DOM_FAIL, "%s has %zu SPF records: receivers treat "
-		         "that as an error (RFC 7208 §4.5, permerror)", c->r->domain, nspf);
-		fix(it, "Merge them into one TXT record: keep one v=spf1 with every "
-		    "include: and ip4:, and delete the others.");
+		evidence(it, DOM_FAIL, _("%s has %zu SPF records: receivers treat "
+		         "that as an error (RFC 7208 §4.5, permerror)"), c->r->domain, nspf);
+		fix(it, _("Merge them into one TXT record: keep one v=spf1 with every "
+		    "include: and ip4:, and delete the others."));
 		goto out;
 	}
 	struct spf_record *rec = malloc(sizeof *rec);
 	char why[160];
 	if (!rec || spf_parse(txt, rec, why, sizeof why) < 0) {
-		evidence(it, DOM_FAIL, "the SPF record is invalid: %s. Record: %s",
-		         rec ? why : "out of memory", txt);
-		fix(it, "Correct the record's syntax: terms are separated by single "
-		    "spaces, like v=spf1 include:provider.example ~all.");
+		evidence(it, DOM_FAIL, _("the SPF record is invalid: %s. Record: %s"),
+		         rec ? why : _("out of memory"), txt);
+		fix(it, _("Correct the record's syntax: terms are separated by single "
+		    "spaces, like v=spf1 include:provider.example ~all."));
 		free(rec);
 		goto out;
 	}
@@ -559,73 +561,73 @@ check_spf(struct ctx *c)
 	evidence(it, DOM_PASS, "%s", txt);
 
 	struct dom_item *lk = item_add(c, "spf_lookups", c->r->domain,
-	                               "SPF: DNS lookups (at most 10)");
+	                               _("SPF: DNS lookups (at most 10)"));
 	spf_walk(c, w, c->r->domain, txt, true);
 	c->r->spf_lookups = w->lookups;
 	if (c->r->cancelled) {
-		evidence(lk, DOM_UNKNOWN, "cancelled");
+		evidence(lk, DOM_UNKNOWN, _("cancelled"));
 		goto out;
 	}
 	if (w->status == DOM_FAIL) {
 		evidence(lk, DOM_FAIL, "%s", w->why);
-		fix(lk, "Receivers stop at 10 DNS lookups and fail SPF: remove "
+		fix(lk, _("Receivers stop at 10 DNS lookups and fail SPF: remove "
 		    "includes you no longer use, or replace an include by the "
-		    "ip4:/ip6: ranges it stands for.");
+		    "ip4:/ip6: ranges it stands for."));
 	} else if (w->status == DOM_UNKNOWN) {
 		evidence(lk, DOM_UNKNOWN, "%s", w->why);
-		fix(lk, "Run the check again; if it keeps failing, check that the "
-		    "included domains' name servers answer.");
+		fix(lk, _("Run the check again; if it keeps failing, check that the "
+		    "included domains' name servers answer."));
 	} else {
-		evidence(lk, DOM_PASS, "%u of %d DNS lookups%s", w->lookups,
-		         DOM_SPF_MAX_LOOKUPS, w->ptr_used ? " (ptr is used: RFC 7208 "
-		         "§5.5 asks not to)" : "");
+		evidence(lk, DOM_PASS, _("%u of %d DNS lookups%s"), w->lookups,
+		         DOM_SPF_MAX_LOOKUPS, w->ptr_used ? _(" (ptr is used: RFC 7208 "
+		         "§5.5 asks not to)") : "");
 		if (w->ptr_used)
 			lk->status = DOM_WARN;
 		if (w->ptr_used)
-			fix(lk, "Replace ptr with the ip4:/ip6: ranges of your servers.");
+			fix(lk, _("Replace ptr with the ip4:/ip6: ranges of your servers."));
 	}
 
 	struct dom_item *al = item_add(c, "spf_all", c->r->domain,
-	                               "SPF: what happens to others");
+	                               _("SPF: what happens to others"));
 	switch (w->all) {
 	case '+':
-		evidence(al, DOM_FAIL, "+all: the record lets every server on the "
-		         "Internet send as %s", c->r->domain);
-		fix(al, "End the record with ~all (or -all once you are sure every "
-		    "sender is listed), never +all.");
+		evidence(al, DOM_FAIL, _("+all: the record lets every server on the "
+		         "Internet send as %s"), c->r->domain);
+		fix(al, _("End the record with ~all (or -all once you are sure every "
+		    "sender is listed), never +all."));
 		break;
 	case '?':
-		evidence(al, DOM_WARN, "?all: receivers are told nothing about "
-		         "servers not listed");
-		fix(al, "End the record with ~all, or -all once you are sure every "
-		    "sender is listed.");
+		evidence(al, DOM_WARN, _("?all: receivers are told nothing about "
+		         "servers not listed"));
+		fix(al, _("End the record with ~all, or -all once you are sure every "
+		    "sender is listed."));
 		break;
 	case '~':
 	case '-':
 		evidence(al, DOM_PASS, "%call", w->all);
 		break;
 	default:
-		evidence(al, DOM_WARN, "the record has no all: servers not listed "
-		         "get a neutral result");
-		fix(al, "End the record with ~all, or -all once you are sure every "
-		    "sender is listed.");
+		evidence(al, DOM_WARN, _("the record has no all: servers not listed "
+		         "get a neutral result"));
+		fix(al, _("End the record with ~all, or -all once you are sure every "
+		    "sender is listed."));
 		break;
 	}
 
 	if (c->o->nspf_includes && !provider_domain(c)) {
 		struct dom_item *pv = item_add(c, "spf_provider", c->r->domain,
-		                               "SPF: includes your provider");
+		                               _("SPF: includes your provider"));
 		if (w->provider_found) {
 			evidence(pv, DOM_PASS, "include:%s (%s)", w->provider_seen,
 			         c->o->provider);
 		} else if (w->status != DOM_PASS) {
-			evidence(pv, DOM_UNKNOWN, "the SPF tree could not be followed "
-			         "to the end");
+			evidence(pv, DOM_UNKNOWN, _("the SPF tree could not be followed "
+			         "to the end"));
 		} else {
-			evidence(pv, DOM_FAIL, "the SPF record does not include %s, "
-			         "which %s sends from", c->o->spf_includes[0], c->o->provider);
-			fix(pv, "Add include:%s to the SPF record, before its all: "
-			    "otherwise mail sent through %s fails SPF.",
+			evidence(pv, DOM_FAIL, _("the SPF record does not include %s, "
+			         "which %s sends from"), c->o->spf_includes[0], c->o->provider);
+			fix(pv, _("Add include:%s to the SPF record, before its all: "
+			    "otherwise mail sent through %s fails SPF."),
 			    c->o->spf_includes[0], c->o->provider);
 			spf_suggest(c, txt, sug, sizeof sug);
 			record(pv, c->r->domain, "TXT", sug);
@@ -641,30 +643,30 @@ out:
 static void
 check_selector(struct ctx *c, const char *sel, bool advisory)
 {
-	struct dom_item *it = item_add(c, "dkim", sel, "DKIM: signing key");
+	struct dom_item *it = item_add(c, "dkim", sel, _("DKIM: signing key"));
 	char name[DNS_NAME_MAX + 2], why[160];
 	struct dkim_key k;
 
 	it->advisory = advisory;
 	if (str_printf(name, sizeof name, "%s._domainkey.%s", sel, c->r->domain) < 0 ||
 	    !dns_valid_name(name)) {
-		evidence(it, DOM_FAIL, "the selector %s does not make a valid name", sel);
+		evidence(it, DOM_FAIL, _("the selector %s does not make a valid name"), sel);
 		return;
 	}
 	enum dns_result rc = query(c, name, DNS_TXT);
 	if (is_void(rc)) {
-		evidence(it, advisory ? DOM_WARN : DOM_FAIL, "%s has no DKIM key%s",
-		         name, advisory ? " (a selector the provider usually uses: a "
-		         "guess)" : "");
-		fix(it, "Turn on DKIM signing in %s's admin console for %s and "
-		    "publish the key record it gives (a TXT or CNAME record).",
-		    c->o->provider ? c->o->provider : "your provider", c->r->domain);
+		evidence(it, advisory ? DOM_WARN : DOM_FAIL, _("%s has no DKIM key%s"),
+		         name, advisory ? _(" (a selector the provider usually uses: a "
+		         "guess)") : "");
+		fix(it, _("Turn on DKIM signing in %s's admin console for %s and "
+		    "publish the key record it gives (a TXT or CNAME record)."),
+		    c->o->provider ? c->o->provider : _("your provider"), c->r->domain);
 		record(it, name, "TXT", "v=DKIM1; k=rsa; p=<the public key your "
 		       "provider gives>");
 		return;
 	}
 	if (rc != DNS_OK) {
-		unknown(it, c, "The DKIM key query failed");
+		unknown(it, c, _("The DKIM key query failed"));
 		return;
 	}
 	/* Several TXT records: the first that is a key decides. */
@@ -676,29 +678,29 @@ check_selector(struct ctx *c, const char *sel, bool advisory)
 			str_copy(first_why, sizeof first_why, why);
 	}
 	if (ok < 0) {
-		evidence(it, DOM_FAIL, "the record at %s is not a DKIM key: %s",
+		evidence(it, DOM_FAIL, _("the record at %s is not a DKIM key: %s"),
 		         name, first_why);
-		fix(it, "Publish the key record exactly as %s gives it: v=DKIM1; "
-		    "k=rsa; p=… on one TXT record.",
-		    c->o->provider ? c->o->provider : "your provider");
+		fix(it, _("Publish the key record exactly as %s gives it: v=DKIM1; "
+		    "k=rsa; p=… on one TXT record."),
+		    c->o->provider ? c->o->provider : _("your provider"));
 		return;
 	}
 	if (k.revoked) {
-		evidence(it, DOM_FAIL, "%s has an empty p=: the key is revoked", name);
-		fix(it, "Signatures with this selector fail: sign with a current key "
-		    "and publish it, or remove the selector from the signer.");
+		evidence(it, DOM_FAIL, _("%s has an empty p=: the key is revoked"), name);
+		fix(it, _("Signatures with this selector fail: sign with a current key "
+		    "and publish it, or remove the selector from the signer."));
 		return;
 	}
 	if (!strcmp(k.k, "rsa") && k.bits < 1024) {
-		evidence(it, DOM_WARN, "%s: an RSA key of %u bits (receivers ignore "
-		         "keys under 1024 bits, RFC 8301)", name, k.bits);
-		fix(it, "Create a 2048-bit key at %s and publish its record.",
-		    c->o->provider ? c->o->provider : "your provider");
+		evidence(it, DOM_WARN, _("%s: an RSA key of %u bits (receivers ignore "
+		         "keys under 1024 bits, RFC 8301)"), name, k.bits);
+		fix(it, _("Create a 2048-bit key at %s and publish its record."),
+		    c->o->provider ? c->o->provider : _("your provider"));
 		return;
 	}
-	evidence(it, DOM_PASS, "%s: %s key of %u bits%s", name,
-	         !strcmp(k.k, "rsa") ? "an RSA" : "an Ed25519", k.bits,
-	         k.testing ? " (t=y: testing mode)" : "");
+	evidence(it, DOM_PASS, !strcmp(k.k, "rsa") ? _("%s: an RSA key of %u bits%s")
+	         : _("%s: an Ed25519 key of %u bits%s"), name, k.bits,
+	         k.testing ? _(" (t=y: testing mode)") : "");
 }
 
 static void
@@ -713,11 +715,11 @@ check_dkim(struct ctx *c)
 	for (size_t i = 0; i < o->ndkim_selectors && !c->r->cancelled; i++)
 		check_selector(c, o->dkim_selectors[i], true);
 	if (o->ndkim_selectors == 0) {
-		struct dom_item *it = item_add(c, "dkim", "", "DKIM: signing key");
-		evidence(it, DOM_UNKNOWN, "no DKIM selector is known for %s",
+		struct dom_item *it = item_add(c, "dkim", "", _("DKIM: signing key"));
+		evidence(it, DOM_UNKNOWN, _("no DKIM selector is known for %s"),
 		         c->r->domain);
-		fix(it, "Send a test message (fluenzr-tui test) so the selector "
-		    "it was signed with is seen, or give it with --selector.");
+		fix(it, _("Send a test message (fluenzr-tui test) so the selector "
+		    "it was signed with is seen, or give it with --selector."));
 	}
 }
 
@@ -746,14 +748,14 @@ fetch_dmarc(struct ctx *c, const char *name, char *txt, size_t len)
 static void
 check_dmarc(struct ctx *c)
 {
-	struct dom_item *it = item_add(c, "dmarc", c->r->domain, "DMARC: policy");
+	struct dom_item *it = item_add(c, "dmarc", c->r->domain, _("DMARC: policy"));
 	char *txt = malloc(DNS_TXT_MAX + 1), why[160], at[DNS_NAME_MAX + 8], rec[400];
 	const char *from = c->r->domain;
 	struct dmarc_record d;
 	bool inherited = false;
 
 	if (!txt) {
-		evidence(it, DOM_UNKNOWN, "out of memory");
+		evidence(it, DOM_UNKNOWN, _("out of memory"));
 		return;
 	}
 	enum fetch f = fetch_dmarc(c, from, txt, DNS_TXT_MAX + 1);
@@ -768,68 +770,71 @@ check_dmarc(struct ctx *c)
 	           c->r->org_domain[0] ? c->r->org_domain : c->r->domain);
 	switch (f) {
 	case FETCH_ERROR:
-		unknown(it, c, "The DMARC query failed");
+		unknown(it, c, _("The DMARC query failed"));
 		goto out;
 	case FETCH_NONE:
-		evidence(it, DOM_FAIL, "no DMARC record at _dmarc.%s%s%s",
-		         c->r->domain, inherited ? " nor at " : "",
-		         inherited ? at : "");
-		fix(it, "Publish a DMARC record: Gmail and Yahoo require one of bulk "
+		if (inherited)
+			evidence(it, DOM_FAIL, _("no DMARC record at _dmarc.%s nor at %s"),
+			         c->r->domain, at);
+		else
+			evidence(it, DOM_FAIL, _("no DMARC record at _dmarc.%s"),
+			         c->r->domain);
+		fix(it, _("Publish a DMARC record: Gmail and Yahoo require one of bulk "
 		    "senders. Start with p=none for a few weeks and read the reports, "
-		    "then move to quarantine.");
+		    "then move to quarantine."));
 		str_printf(at, sizeof at, "_dmarc.%s",
 		           c->r->org_domain[0] ? c->r->org_domain : c->r->domain);
 		record(it, at, "TXT", rec);
 		goto out;
 	case FETCH_SEVERAL:
-		evidence(it, DOM_FAIL, "%s has several DMARC records: receivers "
-		         "then apply none (RFC 7489 §6.6.3)", at);
-		fix(it, "Keep one v=DMARC1 record at %s and delete the others.", at);
+		evidence(it, DOM_FAIL, _("%s has several DMARC records: receivers "
+		         "then apply none (RFC 7489 §6.6.3)"), at);
+		fix(it, _("Keep one v=DMARC1 record at %s and delete the others."), at);
 		goto out;
 	case FETCH_ONE:
 		break;
 	}
 	if (dmarc_parse(txt, &d, why, sizeof why) < 0) {
-		evidence(it, DOM_FAIL, "the DMARC record at %s is invalid: %s. "
-		         "Record: %s", at, why, txt);
-		fix(it, "Correct the record: v=DMARC1 first, then p=none, "
-		    "quarantine or reject, tags separated by ';'.");
+		evidence(it, DOM_FAIL, _("the DMARC record at %s is invalid: %s. "
+		         "Record: %s"), at, why, txt);
+		fix(it, _("Correct the record: v=DMARC1 first, then p=none, "
+		    "quarantine or reject, tags separated by ';'."));
 		record(it, at, "TXT", rec);
 		goto out;
 	}
 	enum dmarc_policy eff = inherited && d.sp != DMARC_P_NONE_GIVEN ? d.sp : d.p;
 	char extra[200] = "";
 	if (inherited)
-		str_printf(extra, sizeof extra, " (inherited from %s%s)", from,
-		           d.sp != DMARC_P_NONE_GIVEN ? ", its sp=" : "");
+		str_printf(extra, sizeof extra, _(" (inherited from %s%s)"), from,
+		           d.sp != DMARC_P_NONE_GIVEN ? _(", its sp=") : "");
 	if (d.pct < 100) {
 		size_t l = strlen(extra);
-		str_printf(extra + l, sizeof extra - l, "; pct=%u: applied to %u%% "
-		           "of failing mail", d.pct, d.pct);
+		str_printf(extra + l, sizeof extra - l, _("; pct=%u: applied to %u%% "
+		           "of failing mail"), d.pct, d.pct);
 	}
 	if (eff == DMARC_P_NONE) {
-		evidence(it, DOM_WARN, "p=none at %s%s: receivers are asked to do "
-		         "nothing with mail that fails", at, extra);
-		fix(it, "Once the reports show your own mail passes, move to "
-		    "p=quarantine, then p=reject.");
+		evidence(it, DOM_WARN, _("p=none at %s%s: receivers are asked to do "
+		         "nothing with mail that fails"), at, extra);
+		fix(it, _("Once the reports show your own mail passes, move to "
+		    "p=quarantine, then p=reject."));
 	} else if (!inherited && d.sp == DMARC_P_NONE && d.p != DMARC_P_NONE) {
-		evidence(it, DOM_WARN, "p=%s but sp=none at %s: subdomains are not "
-		         "protected%s", dmarc_policy_name(d.p), at, extra);
-		fix(it, "Remove sp=none (subdomains then follow p=) unless a "
-		    "subdomain still sends unauthenticated mail.");
+		evidence(it, DOM_WARN, _("p=%s but sp=none at %s: subdomains are not "
+		         "protected%s"), dmarc_policy_name(d.p), at, extra);
+		fix(it, _("Remove sp=none (subdomains then follow p=) unless a "
+		    "subdomain still sends unauthenticated mail."));
 	} else {
-		evidence(it, DOM_PASS, "p=%s at %s%s", dmarc_policy_name(eff), at, extra);
+		evidence(it, DOM_PASS, _("p=%s at %s%s"), dmarc_policy_name(eff), at, extra);
 	}
 
 	struct dom_item *rp = item_add(c, "dmarc_reports", c->r->domain,
-	                               "DMARC: aggregate reports");
+	                               _("DMARC: aggregate reports"));
 	if (d.rua[0]) {
 		evidence(rp, DOM_PASS, "rua=%s", d.rua);
 	} else {
-		evidence(rp, DOM_WARN, "the record at %s has no rua=: nobody is "
-		         "told who sends as the domain", at);
-		fix(rp, "Add rua=mailto:an address you read (or a DMARC report "
-		    "service) to see who sends as %s and whether it passes.",
+		evidence(rp, DOM_WARN, _("the record at %s has no rua=: nobody is "
+		         "told who sends as the domain"), at);
+		fix(rp, _("Add rua=mailto:an address you read (or a DMARC report "
+		    "service) to see who sends as %s and whether it passes."),
 		    c->r->domain);
 	}
 out:
@@ -864,30 +869,30 @@ reverse_name(const char *ip, const char *zone, char *out, size_t len,
 static void
 check_ptr(struct ctx *c, const char *ip)
 {
-	struct dom_item *it = item_add(c, "ptr", ip, "Reverse DNS of the sending host");
+	struct dom_item *it = item_add(c, "ptr", ip, _("Reverse DNS of the sending host"));
 	char rev[DNS_NAME_MAX + 1], names[PTR_NAMES_MAX][DNS_NAME_MAX + 1];
 	unsigned char bin[16], got[16];
 	int fam = reverse_name(ip, "", rev, sizeof rev, bin);
 	size_t n;
 
 	if (fam == 0) {
-		evidence(it, DOM_FAIL, "%s is not an IP address", ip);
+		evidence(it, DOM_FAIL, _("%s is not an IP address"), ip);
 		return;
 	}
 	str_copy(rev + strlen(rev), sizeof rev - strlen(rev),
 	         fam == 4 ? "in-addr.arpa" : "ip6.arpa");
 	enum dns_result rc = query(c, rev, DNS_PTR);
 	if (is_void(rc)) {
-		evidence(it, DOM_FAIL, "%s has no PTR record", ip);
-		fix(it, "Ask whoever runs %s (your provider or host) to set its "
+		evidence(it, DOM_FAIL, _("%s has no PTR record"), ip);
+		fix(it, _("Ask whoever runs %s (your provider or host) to set its "
 		    "reverse DNS to the server's name, a name whose A record is %s: "
-		    "Gmail and Outlook.com refuse or junk mail from hosts without it.",
+		    "Gmail and Outlook.com refuse or junk mail from hosts without it."),
 		    ip, ip);
 		record(it, rev, "PTR", "<the server's host name>");
 		return;
 	}
 	if (rc != DNS_OK) {
-		unknown(it, c, "The PTR query failed");
+		unknown(it, c, _("The PTR query failed"));
 		return;
 	}
 	n = c->a->n < PTR_NAMES_MAX ? c->a->n : PTR_NAMES_MAX;
@@ -908,35 +913,35 @@ check_ptr(struct ctx *c, const char *ip)
 			}
 	}
 	if (temp || c->r->cancelled) {
-		unknown(it, c, "The forward query failed");
+		unknown(it, c, _("The forward query failed"));
 		return;
 	}
-	evidence(it, DOM_FAIL, "%s → %s, but %s does not resolve back to %s: "
-	         "the reverse DNS is not forward-confirmed", ip, names[0], names[0], ip);
-	fix(it, "Make the names agree: give %s an A (or AAAA) record of %s, or "
-	    "have the PTR of %s changed to a name that has it.", names[0], ip, ip);
+	evidence(it, DOM_FAIL, _("%s → %s, but %s does not resolve back to %s: "
+	         "the reverse DNS is not forward-confirmed"), ip, names[0], names[0], ip);
+	fix(it, _("Make the names agree: give %s an A (or AAAA) record of %s, or "
+	    "have the PTR of %s changed to a name that has it."), names[0], ip, ip);
 	record(it, names[0], fam == 4 ? "A" : "AAAA", ip);
 }
 
 static void
 check_blocklist(struct ctx *c, const char *ip, const char *zone)
 {
-	struct dom_item *it = item_add(c, "blocklist", zone, "DNS blocklist");
+	struct dom_item *it = item_add(c, "blocklist", zone, _("DNS blocklist"));
 	char q[DNS_NAME_MAX + 2];
 	unsigned char bin[16];
 
 	if (!dns_valid_name(zone) || !reverse_name(ip, zone, q, sizeof q, bin) ||
 	    !dns_valid_name(q)) {
-		evidence(it, DOM_UNKNOWN, "%s cannot be looked up on %s", ip, zone);
+		evidence(it, DOM_UNKNOWN, _("%s cannot be looked up on %s"), ip, zone);
 		return;
 	}
 	enum dns_result rc = query(c, q, DNS_A);
 	if (is_void(rc)) {
-		evidence(it, DOM_PASS, "%s is not listed on %s", ip, zone);
+		evidence(it, DOM_PASS, _("%s is not listed on %s"), ip, zone);
 		return;
 	}
 	if (rc != DNS_OK) {
-		unknown(it, c, "The blocklist did not answer");
+		unknown(it, c, _("The blocklist did not answer"));
 		return;
 	}
 	bool listed = false, refused = false;
@@ -954,17 +959,17 @@ check_blocklist(struct ctx *c, const char *ip, const char *zone)
 		str_printf(codes + l, sizeof codes - l, "%s%s", l ? " " : "", addr);
 	}
 	if (listed) {
-		evidence(it, DOM_FAIL, "%s is listed on %s (%s)", ip, zone, codes);
-		fix(it, "Look %s up on the list's web site to learn why, fix the "
+		evidence(it, DOM_FAIL, _("%s is listed on %s (%s)"), ip, zone, codes);
+		fix(it, _("Look %s up on the list's web site to learn why, fix the "
 		    "cause (a compromised account, a form that sends mail), then ask "
-		    "for the delisting there.", ip);
+		    "for the delisting there."), ip);
 	} else if (refused) {
-		evidence(it, DOM_UNKNOWN, "%s refused to answer (%s: the query came "
-		         "through a public resolver or over its free limit)", zone, codes);
-		fix(it, "Run the check from a network whose resolver is not a public "
-		    "one (8.8.8.8, 1.1.1.1), or use the list's data query service.");
+		evidence(it, DOM_UNKNOWN, _("%s refused to answer (%s: the query came "
+		         "through a public resolver or over its free limit)"), zone, codes);
+		fix(it, _("Run the check from a network whose resolver is not a public "
+		    "one (8.8.8.8, 1.1.1.1), or use the list's data query service."));
 	} else {
-		evidence(it, DOM_UNKNOWN, "%s answered %s, not a listing code", zone, codes);
+		evidence(it, DOM_UNKNOWN, _("%s answered %s, not a listing code"), zone, codes);
 	}
 }
 
@@ -979,9 +984,9 @@ check_sender(struct ctx *c)
 	if (!o->blocklists || c->r->cancelled)
 		return;
 	if (!ip) {
-		struct dom_item *it = item_add(c, "blocklist", "", "DNS blocklist");
-		evidence(it, DOM_UNKNOWN, "the sending host is not known");
-		fix(it, "Send a test message first, or give the host with --sender-ip.");
+		struct dom_item *it = item_add(c, "blocklist", "", _("DNS blocklist"));
+		evidence(it, DOM_UNKNOWN, _("the sending host is not known"));
+		fix(it, _("Send a test message first, or give the host with --sender-ip."));
 		return;
 	}
 	const char *const *z = o->bl_zones ? o->bl_zones : domain_default_blocklists;
@@ -1001,14 +1006,14 @@ domain_check(const struct dom_options *o, struct dom_result *r)
 	str_copy(r->domain, sizeof r->domain, o->domain ? o->domain : "");
 	lower(r->domain);
 	if (domain_valid(r->domain)) {
-		struct dom_item *it = item_add(&c, "mx", r->domain, "MX: where replies go");
-		evidence(it, DOM_FAIL, "not a domain name");
+		struct dom_item *it = item_add(&c, "mx", r->domain, _("MX: where replies go"));
+		evidence(it, DOM_FAIL, _("not a domain name"));
 		return;
 	}
 	domain_org(r->domain, r->org_domain, sizeof r->org_domain);
 	if (!(c.a = malloc(sizeof *c.a))) {
-		struct dom_item *it = item_add(&c, "mx", r->domain, "MX: where replies go");
-		evidence(it, DOM_UNKNOWN, "out of memory");
+		struct dom_item *it = item_add(&c, "mx", r->domain, _("MX: where replies go"));
+		evidence(it, DOM_UNKNOWN, _("out of memory"));
 		return;
 	}
 	void (*const step[])(struct ctx *) = { check_mx, check_spf, check_dkim,

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "i18n.h"
 #include "policy.h"
 #include "util.h"
 
@@ -26,11 +27,13 @@ policy_passphrase(const char *p)
 	return NULL;
 }
 
-/* Indexed by enum security, then by enum security_spelling. */
+/* Indexed by enum security, then by enum security_spelling. The console's
+ * words are marked: it translates them where it draws them (SPELL_NAME is
+ * an identifier, never translated). */
 static const char *const spellings[][4] = {
 	[SEC_STARTTLS] = { "starttls", "TLS (STARTTLS)", "TLS", "TLS (STARTTLS)" },
-	[SEC_SSL] = { "ssl", "SSL", "SSL", "SSL (implicit TLS)" },
-	[SEC_NONE] = { "none", "none", "none", "none (clear text!)" },
+	[SEC_SSL] = { "ssl", "SSL", "SSL", N_("SSL (implicit TLS)") },
+	[SEC_NONE] = { "none", N_("none"), N_("none"), N_("none (clear text!)") },
 };
 
 const char *

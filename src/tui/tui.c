@@ -16,6 +16,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "secmem.h"
 #include "tui.h"
 #include "util.h"
@@ -88,12 +89,12 @@ tui_push(struct tui *t, const struct screen_ops *s, const void *arg)
 	void *priv = calloc(1, s->private_size ? s->private_size : 1);
 
 	if (!priv) {
-		tui_message(t, true, "Out of memory.");
+		tui_message(t, true, _("Out of memory."));
 		return NULL;
 	}
 	if (t->depth >= TUI_STACK) {
 		free(priv);
-		tui_message(t, true, "Too many screens open.");
+		tui_message(t, true, _("Too many screens open."));
 		return NULL;
 	}
 	if (s->open && s->open(t, priv, arg) != 0) {
@@ -166,7 +167,7 @@ tui_reset(struct tui *t, const struct screen_ops *s, const void *arg)
 		t->quit = true;
 		t->exit_code = EX_OSERR;
 		str_copy(t->exit_msg, sizeof t->exit_msg,
-		         "fluenzr-tui: cannot open a screen (out of memory)");
+		         _("fluenzr-tui: cannot open a screen (out of memory)"));
 	}
 }
 
@@ -377,13 +378,13 @@ unlock_answer(struct tui *t, const char *pass, void *ud)
 		t->quit = true;
 		t->exit_code = EX_NOPERM;
 		str_copy(t->exit_msg, sizeof t->exit_msg,
-		         "fluenzr-tui: no passphrase given; the store stays locked");
+		         _("fluenzr-tui: no passphrase given; the store stays locked"));
 		return;
 	}
 	rc = store_unlock(t->st, pass, err, sizeof err);
 	if (rc == STORE_OK) {
 		tui_reset(t, &tui_scr_accounts, NULL);
-		tui_message(t, false, "Store unlocked.");
+		tui_message(t, false, _("Store unlocked."));
 		if (tui_accounts_load(t) != 0) {
 			t->quit = true;
 			t->exit_code = EX_SOFTWARE;
@@ -401,11 +402,11 @@ unlock_answer(struct tui *t, const char *pass, void *ud)
 		t->quit = true;
 		t->exit_code = EX_NOPERM;
 		str_copy(t->exit_msg, sizeof t->exit_msg,
-		         "fluenzr-tui: wrong passphrase three times; the store "
-		         "stays locked");
+		         _("fluenzr-tui: wrong passphrase three times; the store "
+		         "stays locked"));
 		return;
 	}
-	tui_message(t, true, "Wrong passphrase (%d of 3 tries left).",
+	tui_message(t, true, _("Wrong passphrase (%d of 3 tries left)."),
 	            3 - t->unlock_tries);
 	unlock_ask(t);
 }
@@ -413,19 +414,19 @@ unlock_answer(struct tui *t, const char *pass, void *ud)
 static void
 unlock_ask(struct tui *t)
 {
-	tui_ask_secret(t, "Store passphrase: ", unlock_answer, NULL);
+	tui_ask_secret(t, _("Store passphrase: "), unlock_answer, NULL);
 }
 
 static void
 unlock_draw(struct tui *t, void *priv)
 {
 	(void)priv;
-	tui_put(t, 3, 2, COLS - 4, "This account store is protected by a passphrase.",
+	tui_put(t, 3, 2, COLS - 4, _("This account store is protected by a passphrase."),
 	        false, true);
 	tui_put(t, 5, 2, COLS - 4,
-	        "Type it below and press Enter (nothing is shown as you type).",
+	        _("Type it below and press Enter (nothing is shown as you type)."),
 	        false, true);
-	tui_put(t, 6, 2, COLS - 4, "Esc quits without opening the store.", false,
+	tui_put(t, 6, 2, COLS - 4, _("Esc quits without opening the store."), false,
 	        true);
 }
 
@@ -441,7 +442,7 @@ unlock_key(struct tui *t, void *priv, int key)
 }
 
 const struct screen_ops tui_scr_unlock = {
-	.ks = KS_ALL, .title = "Unlock the store",
+	.ks = KS_ALL, .title = N_("Unlock the store"),
 	.draw = unlock_draw, .key = unlock_key,
 };
 
@@ -493,10 +494,10 @@ draw_title(struct tui *t, struct tui_screen *sc)
 
 	attron(tui_attr(t, CP_TITLE) | A_BOLD);
 	str_printf(title, sizeof title, " %s", sc->ops->title_of
-	           ? sc->ops->title_of(t, sc->priv) : sc->ops->title);
+	           ? sc->ops->title_of(t, sc->priv) : _(sc->ops->title));
 	tui_put(t, 0, 0, COLS, title, true, true);
 	if (t->st && !store_is_unlocked(t->st))
-		tui_put(t, 0, COLS - 22, 21, "[store locked]", false, false);
+		tui_put(t, 0, COLS - 22, 21, _("[store locked]"), false, false);
 	else
 		tui_put(t, 0, COLS - 12, 12, "fluenzr-tui", false, false);
 	attroff(tui_attr(t, CP_TITLE) | A_BOLD);
@@ -513,14 +514,14 @@ draw(struct tui *t)
 		char m[96];
 		int y = LINES / 2 - 1;
 
-		str_printf(m, sizeof m, "Terminal too small (need %dx%d, have %dx%d)",
+		str_printf(m, sizeof m, _("Terminal too small (need %dx%d, have %dx%d)"),
 		           TUI_MIN_COLS, TUI_MIN_LINES, COLS, LINES);
 		if (y < 0)
 			y = 0;
 		tui_put(t, y, COLS > (int)strlen(m) ? (COLS - (int)strlen(m)) / 2 : 0,
 		        COLS, m, false, true);
 		if (y + 1 < LINES)
-			tui_put(t, y + 1, 0, COLS, "Enlarge the window, or press q to quit.",
+			tui_put(t, y + 1, 0, COLS, _("Enlarge the window, or press q to quit."),
 			        false, true);
 		curs_set(0);
 		refresh();
@@ -697,9 +698,11 @@ static void
 presets_note(struct tui *t)
 {
 	if (t->preset_skipped == 1)
-		tui_message(t, true, "Preset skipped: %s", t->preset_first);
+		tui_message(t, true, _("Preset skipped: %s"), t->preset_first);
 	else
-		tui_message(t, true, "%u presets skipped; the first: %s",
+		tui_message(t, true, ngettext("%u preset skipped; the first: %s",
+		                              "%u presets skipped; the first: %s",
+		                              t->preset_skipped),
 		            t->preset_skipped, t->preset_first);
 }
 
@@ -928,8 +931,8 @@ tui_main(struct cli_ctx *c)
 
 	setlocale(LC_ALL, "");
 	if (!isatty(0) || !isatty(1)) {
-		fprintf(stderr, "fluenzr-tui: the console needs a terminal; the "
-		        "commands work without one (see --help)\n");
+		fprintf(stderr, _("fluenzr-tui: the console needs a terminal; the "
+		        "commands work without one (see --help)\n"));
 		return EX_USAGE;
 	}
 	memset(t, 0, sizeof *t);
@@ -957,7 +960,7 @@ tui_main(struct cli_ctx *c)
 	}
 
 	if (tui_jobs_init(t) != 0 || install_signals(t) != 0) {
-		fprintf(stderr, "fluenzr-tui: cannot set up the console: %s\n",
+		fprintf(stderr, _("fluenzr-tui: cannot set up the console: %s\n"),
 		        strerror(errno));
 		return EX_OSERR;
 	}
@@ -967,12 +970,12 @@ tui_main(struct cli_ctx *c)
 	if (preset_load_all(&t->preset_list, preset_warned, t) == 0)
 		t->presets = &t->preset_list;
 	else
-		errlog_add(t, "fluenzr-tui: cannot load presets\n");
+		errlog_add(t, _("fluenzr-tui: cannot load presets\n"));
 
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
 		restore_stderr(t);
-		fprintf(stderr, "fluenzr-tui: cannot use terminal type '%s'\n",
+		fprintf(stderr, _("fluenzr-tui: cannot use terminal type '%s'\n"),
 		        getenv("TERM") ? getenv("TERM") : "(unset)");
 		restore_signals(t);
 		tui_jobs_fini(t);
@@ -988,8 +991,8 @@ tui_main(struct cli_ctx *c)
 	} else {
 		tui_reset(t, &tui_scr_accounts, NULL);
 		if (rc != STORE_OK)
-			tui_message(t, true, "The store is locked (%s): passwords can "
-			            "be neither saved nor tested.",
+			tui_message(t, true, _("The store is locked (%s): passwords can "
+			            "be neither saved nor tested."),
 			            err[0] ? err : store_strerror(rc));
 		else if (secmem_unlocked())
 			tui_message(t, true, "%s.", SECMEM_UNLOCKED_MSG);
@@ -999,7 +1002,7 @@ tui_main(struct cli_ctx *c)
 			t->quit = true;
 			t->exit_code = EX_SOFTWARE;
 			str_copy(t->exit_msg, sizeof t->exit_msg,
-			         "fluenzr-tui: cannot read the account list");
+			         _("fluenzr-tui: cannot read the account list"));
 		}
 	}
 	t->dirty = true;
@@ -1007,8 +1010,8 @@ tui_main(struct cli_ctx *c)
 	if (!cleanup(t)) {
 		/* A worker is stuck where no cancel reaches (a blocking system
 		 * call). The terminal is restored: leave without waiting. */
-		fprintf(stderr, "fluenzr-tui: a test did not stop in time; "
-		        "quitting anyway\n");
+		fprintf(stderr, _("fluenzr-tui: a test did not stop in time; "
+		        "quitting anyway\n"));
 		cli_close(c);
 		fflush(stdout);
 		fflush(stderr);

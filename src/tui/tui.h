@@ -332,7 +332,7 @@ void tui_reltime(int64_t when, int64_t now, char *out, size_t len);
 void tui_box(int y, int x, int h, int w);
 /* Lines of text for a scrolled pane, each with its attribute. */
 struct tui_lines {
-	char text[64][300];
+	char text[64][768];      /* a wide line in Devanagari: three bytes a letter */
 	attr_t attr[64];
 	int n;
 };

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "secmem.h"
 #include "tui.h"
 #include "util.h"
@@ -25,7 +26,7 @@ accounts_of(const struct tui *t)
 static const char *
 sec_label(enum security s)
 {
-	return security_spell(s, SPELL_SHORT);
+	return _(security_spell(s, SPELL_SHORT));
 }
 
 static void
@@ -143,9 +144,11 @@ tui_accounts_load(struct tui *t)
 	if (store_account_foreach(t->st, load_cb, bad_cb, t) != STORE_OK)
 		return -1;
 	if (acc->bad)
-		tui_message(t, true, "%zu damaged account record%s skipped; "
-		            "`fluenzr-tui store check` lists them.", acc->bad,
-		            acc->bad == 1 ? "" : "s");
+		tui_message(t, true, ngettext("%zu damaged account record skipped; "
+		            "`fluenzr-tui store check` lists it.",
+		            "%zu damaged account records skipped; "
+		            "`fluenzr-tui store check` lists them.", acc->bad),
+		            acc->bad);
 	refilter(t);
 	return 0;
 }
@@ -302,7 +305,7 @@ batch_fill(struct tui *t)
 			}
 			r->state = ROW_IDLE;
 			acc->batch_done++;
-			tui_message(t, true, "Could not start a test for %s.", email);
+			tui_message(t, true, _("Could not start a test for %s."), email);
 			continue;
 		}
 		r->state = ROW_RUNNING;
@@ -315,19 +318,21 @@ batch_status(struct tui *t)
 	struct tui_accounts *acc = accounts_of(t);
 
 	if (tui_accounts_busy(t))
-		tui_message(t, false, "Testing: %zu of %zu done, %zu ok. Esc stops.",
+		tui_message(t, false, _("Testing: %zu of %zu done, %zu ok. Esc stops."),
 		            acc->batch_done, acc->batch_total, acc->batch_ok);
 	else if (acc->batch_stopped)
-		tui_message(t, true, "Tested %zu account%s: %zu ok, %zu failed, "
-		            "%zu stopped.", acc->batch_total,
-		            acc->batch_total == 1 ? "" : "s", acc->batch_ok,
+		tui_message(t, true, ngettext("Tested %zu account: %zu ok, %zu failed, "
+		            "%zu stopped.", "Tested %zu accounts: %zu ok, %zu failed, "
+		            "%zu stopped.", acc->batch_total), acc->batch_total,
+		            acc->batch_ok,
 		            acc->batch_total - acc->batch_ok - acc->batch_stopped,
 		            acc->batch_stopped);
 	else
 		tui_message(t, acc->batch_ok < acc->batch_total,
-		            "Tested %zu account%s: %zu ok, %zu failed.",
-		            acc->batch_total, acc->batch_total == 1 ? "" : "s",
-		            acc->batch_ok, acc->batch_total - acc->batch_ok);
+		            ngettext("Tested %zu account: %zu ok, %zu failed.",
+		                     "Tested %zu accounts: %zu ok, %zu failed.",
+		                     acc->batch_total),
+		            acc->batch_total, acc->batch_ok, acc->batch_total - acc->batch_ok);
 }
 
 void
@@ -376,15 +381,15 @@ test_all(struct tui *t)
 	struct tui_accounts *acc = accounts_of(t);
 
 	if (tui_accounts_busy(t)) {
-		tui_message(t, true, "A test of all accounts is running; Esc stops it.");
+		tui_message(t, true, _("A test of all accounts is running; Esc stops it."));
 		return;
 	}
 	if (acc->nvis == 0) {
-		tui_message(t, true, "No account to test.");
+		tui_message(t, true, _("No account to test."));
 		return;
 	}
 	if (!store_is_unlocked(t->st)) {
-		tui_message(t, true, "The store is locked: passwords cannot be opened.");
+		tui_message(t, true, _("The store is locked: passwords cannot be opened."));
 		return;
 	}
 	free(acc->pending);
@@ -429,9 +434,9 @@ delete_answer(struct tui *t, bool yes, void *ud)
 		rc = store_account_remove(t->st, email);
 		if (rc == STORE_OK) {
 			tui_accounts_remove(t, email);
-			tui_message(t, false, "Deleted %s.", email);
+			tui_message(t, false, _("Deleted %s."), email);
 		} else {
-			tui_message(t, true, "Could not delete %s: %s", email,
+			tui_message(t, true, _("Could not delete %s: %s"), email,
 			            store_strerror(rc));
 		}
 	}
@@ -448,14 +453,14 @@ test_one(struct tui *t)
 	if (!r)
 		return;
 	if (store_account_get(t->st, r->email, &a) != STORE_OK) {
-		tui_message(t, true, "Cannot read %s from the store.", r->email);
+		tui_message(t, true, _("Cannot read %s from the store."), r->email);
 		return;
 	}
 	if (tui_open_passwords(t, r->email, &pw, &ipw) != 0)
 		return;
 	if (!pw && !store_is_unlocked(t->st))
-		tui_message(t, true, "The store is locked: testing without the "
-		            "password.");
+		tui_message(t, true, _("The store is locked: testing without the "
+		            "password."));
 	tui_diag_start(t, &a, pw, ipw, true, false);
 	tui_secfree(&pw);
 	tui_secfree(&ipw);
@@ -528,7 +533,7 @@ accounts_key(struct tui *t, void *priv, int key)
 
 			if (e)
 				tui_yesno(t, false, delete_answer, e,
-				          "Delete %s and its password? y/n", r->email);
+				          _("Delete %s and its password? y/n"), r->email);
 		}
 		break;
 	case ACT_FILTER:
@@ -537,7 +542,7 @@ accounts_key(struct tui *t, void *priv, int key)
 	case ACT_CLEAR:
 		if (tui_accounts_busy(t)) {
 			tui_accounts_cancel_batch(t);
-			tui_message(t, false, "Stopping the tests...");
+			tui_message(t, false, _("Stopping the tests..."));
 		} else if (acc->filter.len) {
 			tui_input_set(&acc->filter, "");
 			refilter(t);
@@ -636,12 +641,16 @@ row_health(struct tui *t, struct tui_row *r, int64_t now)
 /* "Healthy ++++", "Failing +xx": the state's word and the latest results
  * that fit. */
 static void
-health_cell(const struct app_health_info *h, int width, char *buf, size_t len)
+health_cell(const struct tui *t, const struct app_health_info *h, int width,
+            char *buf, size_t len)
 {
-	static const char *const word[] = { "-", "Healthy", "Attention", "Failing" };
-	const char *wd = word[h->state <= APP_HEALTH_FAILING ? h->state : 0];
-	size_t n = strlen(h->strip), room = (size_t)width > strlen(wd) + 1 ?
-	                                     (size_t)width - strlen(wd) - 1 : 0;
+	static const char *const word[] = { "-", N_("Healthy"), N_("Attention"), N_("Failing") };
+	const char *wd = _(word[h->state <= APP_HEALTH_FAILING ? h->state : 0]);
+	/* the word's width in columns: a translation may take several bytes
+	 * a column */
+	size_t wcols = (size_t)tui_cols(t, wd);
+	size_t n = strlen(h->strip), room = (size_t)width > wcols + 1 ?
+	                                     (size_t)width - wcols - 1 : 0;
 
 	str_printf(buf, len, "%s %s", wd, h->strip + (n > room ? n - room : 0));
 }
@@ -661,13 +670,13 @@ draw_row(struct tui *t, int y, struct tui_row *r, bool sel,
 		mvhline(y, 0, ' ', COLS);
 	}
 	if (r->state == ROW_RUNNING) {
-		str_printf(buf, sizeof buf, "%s testing", tui_spinner(t));
+		str_printf(buf, sizeof buf, _("%s testing"), tui_spinner(t));
 		mark = tui_attr(t, CP_WARN);
 	} else if (r->state == ROW_QUEUED) {
-		str_printf(buf, sizeof buf, "%s queued", tui_mark_never(t));
+		str_printf(buf, sizeof buf, _("%s queued"), tui_mark_never(t));
 		mark = tui_attr(t, CP_DIM);
 	} else if (r->last_time <= 0 || !r->last_result[0]) {
-		str_printf(buf, sizeof buf, "%s never", tui_mark_never(t));
+		str_printf(buf, sizeof buf, _("%s never"), tui_mark_never(t));
 		mark = A_NORMAL;
 	} else if (strcmp(r->last_result, "ok") == 0) {
 		str_printf(buf, sizeof buf, "%s ok", tui_mark_ok(t));
@@ -683,7 +692,7 @@ draw_row(struct tui *t, int y, struct tui_row *r, bool sel,
 	if (!sel)
 		attroff(mark);
 	if (w[C_HEALTH])
-		health_cell(h, w[C_HEALTH], buf, sizeof buf);
+		health_cell(t, h, w[C_HEALTH], buf, sizeof buf);
 	mark = h->state == APP_HEALTH_FAILING ? tui_attr(t, CP_FAIL) :
 	       h->state == APP_HEALTH_ATTENTION ? tui_attr(t, CP_WARN) :
 	       h->state == APP_HEALTH_OK ? tui_attr(t, CP_OK) : tui_attr(t, CP_DIM);
@@ -699,7 +708,7 @@ draw_row(struct tui *t, int y, struct tui_row *r, bool sel,
 	str_printf(buf, sizeof buf, "%s:%u %s", r->smtp_host, r->smtp_port,
 	           sec_label(r->smtp_sec));
 	tui_put(t, y, x[C_SMTP], w[C_SMTP], buf, false, true);
-	tui_put(t, y, x[C_IMAP], w[C_IMAP], r->imap ? "on" : "off", false, true);
+	tui_put(t, y, x[C_IMAP], w[C_IMAP], r->imap ? _("on") : _("off"), false, true);
 	tui_reltime(r->last_time, now, buf, sizeof buf);
 	tui_put(t, y, x[C_TESTED], w[C_TESTED], buf, false, true);
 	if (sel)
@@ -716,14 +725,14 @@ accounts_draw(struct tui *t, void *priv)
 
 	columns(x, w);
 	attron(A_BOLD);
-	tui_put(t, 1, x[C_STATUS], w[C_STATUS], "Status", false, true);
+	tui_put(t, 1, x[C_STATUS], w[C_STATUS], _("Status"), false, true);
 	if (w[C_HEALTH])
-		tui_put(t, 1, x[C_HEALTH], w[C_HEALTH], "Health", false, true);
-	tui_put(t, 1, x[C_EMAIL], w[C_EMAIL], "Email", false, true);
-	tui_put(t, 1, x[C_NAME], w[C_NAME], "Name", false, true);
-	tui_put(t, 1, x[C_SMTP], w[C_SMTP], "SMTP server", false, true);
+		tui_put(t, 1, x[C_HEALTH], w[C_HEALTH], _("Health"), false, true);
+	tui_put(t, 1, x[C_EMAIL], w[C_EMAIL], _("Email"), false, true);
+	tui_put(t, 1, x[C_NAME], w[C_NAME], _("Name"), false, true);
+	tui_put(t, 1, x[C_SMTP], w[C_SMTP], _("SMTP server"), false, true);
 	tui_put(t, 1, x[C_IMAP], w[C_IMAP], "IMAP", false, true);
-	tui_put(t, 1, x[C_TESTED], w[C_TESTED], "Tested", false, true);
+	tui_put(t, 1, x[C_TESTED], w[C_TESTED], _("Tested"), false, true);
 	attroff(A_BOLD);
 
 	if (acc->sel >= acc->nvis)
@@ -736,18 +745,19 @@ accounts_draw(struct tui *t, void *priv)
 		acc->top = acc->nvis > (size_t)rows ? acc->nvis - (size_t)rows : 0;
 
 	if (acc->n == 0) {
-		const char *m = "No accounts yet. Press a to add one.";
+		const char *m = _("No accounts yet. Press a to add one.");
 
 		attron(A_BOLD);
-		tui_put(t, 2 + rows / 2 - 1, (COLS - (int)strlen(m)) / 2, COLS, m,
+		tui_put(t, 2 + rows / 2 - 1, COLS > tui_cols(t, m) ? (COLS - tui_cols(t, m)) / 2 : 0, COLS, m,
 		        false, true);
 		attroff(A_BOLD);
-		tui_put(t, 2 + rows / 2 + 1, (COLS - 46) / 2, COLS,
-		        "You need the SMTP server, port and password.", false, true);
+		m = _("You need the SMTP server, port and password.");
+		tui_put(t, 2 + rows / 2 + 1, COLS > tui_cols(t, m) ? (COLS - tui_cols(t, m)) / 2 : 0, COLS,
+		        m, false, true);
 	} else if (acc->nvis == 0) {
-		const char *m = "No account matches the filter. Esc clears it.";
+		const char *m = _("No account matches the filter. Esc clears it.");
 
-		tui_put(t, 2 + rows / 2, (COLS - (int)strlen(m)) / 2, COLS, m,
+		tui_put(t, 2 + rows / 2, COLS > tui_cols(t, m) ? (COLS - tui_cols(t, m)) / 2 : 0, COLS, m,
 		        false, true);
 	}
 	/* Only the rows on screen are drawn. */
@@ -761,17 +771,17 @@ accounts_draw(struct tui *t, void *priv)
 	/* Filter / count line. */
 	if (acc->filtering || acc->filter.len) {
 		attron(A_BOLD);
-		tui_put(t, LINES - 3, 0, 8, "Filter /", false, false);
+		tui_put(t, LINES - 3, 0, 8, _("Filter /"), false, false);
 		attroff(A_BOLD);
 		tui_draw_input(t, &acc->filter, LINES - 3, 9, 30, acc->filtering,
 		               false);
 		if (!acc->filtering)
 			t->cur_y = -1;
-		str_printf(line, sizeof line, "%zu of %zu account%s", acc->nvis,
-		           acc->n, acc->n == 1 ? "" : "s");
+		str_printf(line, sizeof line, ngettext("%zu of %zu account",
+		           "%zu of %zu accounts", acc->n), acc->nvis, acc->n);
 	} else {
-		str_printf(line, sizeof line, "%zu account%s", acc->n,
-		           acc->n == 1 ? "" : "s");
+		str_printf(line, sizeof line, ngettext("%zu account",
+		           "%zu accounts", acc->n), acc->n);
 		/* The selected account's health in words: since when it
 		 * fails, how old its password is. */
 		if (acc->nvis && acc->sel < acc->nvis) {
@@ -794,7 +804,7 @@ accounts_draw(struct tui *t, void *priv)
 }
 
 const struct screen_ops tui_scr_accounts = {
-	.ks = KS_ACCOUNTS, .title = "Email Accounts",
+	.ks = KS_ACCOUNTS, .title = N_("Email Accounts"),
 	.private_size = sizeof(struct tui_accounts),
 	.draw = accounts_draw, .key = accounts_key, .close = accounts_close,
 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "secmem.h"
 #include "tui.h"
 #include "util.h"
@@ -45,8 +46,8 @@ start_job(struct tui *t, struct tui_diag *d)
 	d->scroll = d->tscroll = 0;
 	d->follow = true;
 	if (!d->job)
-		tui_message(t, true, "The test could not start (too many running, "
-		            "or out of memory).");
+		tui_message(t, true, _("The test could not start (too many running, "
+		            "or out of memory)."));
 	else
 		tui_message(t, false, "%s", "");
 }
@@ -116,9 +117,9 @@ tui_diag_job_event(struct tui *t, struct tui_job *j)
 	if (j->finished) {
 		tui_record_result(t, j);
 		if (j->cat == DIAG_OK)
-			tui_message(t, false, "Test passed.");
+			tui_message(t, false, _("Test passed."));
 		else if (j->cat != DIAG_CANCELLED)
-			tui_message(t, true, "%s: press f for troubleshooting.",
+			tui_message(t, true, _("%s: press f for troubleshooting."),
 			            diag_cat_title(j->cat));
 	}
 	t->dirty = true;
@@ -129,11 +130,11 @@ tui_diag_job_event(struct tui *t, struct tui_job *j)
 static const char *
 sec_label(enum security s)
 {
-	return security_spell(s, SPELL_LABEL);
+	return _(security_spell(s, SPELL_LABEL));
 }
 
 struct dline {
-	char text[PROBE_DETAIL + 128];
+	char text[DIAG_FIX_LEN + 128];  /* a fix, translated, and its indent */
 	attr_t attr;
 	const char *mark;
 	attr_t mark_attr;
@@ -142,7 +143,7 @@ struct dline {
 static const char *
 yes_no(bool b)
 {
-	return b ? "yes" : "no";
+	return b ? _("yes") : _("no");
 }
 
 static const char *
@@ -173,11 +174,11 @@ place_lines(struct tui *t, const struct probe_result *r, struct dline *out,
 
 	if (pl->landed == DIAG_LANDED_JUNK)
 		ADD(tui_mark_warn(t), tui_attr(t, CP_WARN) | A_BOLD, A_BOLD,
-		    "Placement: the test email landed in Junk (%s) after %lld ms",
+		    _("Placement: the test email landed in Junk (%s) after %lld ms"),
 		    pl->folders[ROLE_JUNK].name, (long long)r->reply_ms);
 	if (pl->landed >= DIAG_LANDED_INBOX)
-		ADD(NULL, 0, A_NORMAL, "Copy in Sent: %s", pl->sent_copy < 0 ?
-		    "unknown (no Sent folder)" : yes_no(pl->sent_copy == 1));
+		ADD(NULL, 0, A_NORMAL, _("Copy in Sent: %s"), pl->sent_copy < 0 ?
+		    _("unknown (no Sent folder)") : yes_no(pl->sent_copy == 1));
 	if (pl->checked) {
 		char f[400] = "";
 		size_t o = 0;
@@ -186,36 +187,37 @@ place_lines(struct tui *t, const struct probe_result *r, struct dline *out,
 			o += (size_t)snprintf(f + o, sizeof f - o, "%s%s %s (%s)",
 			                      o ? ", " : "", probe_role_name((enum probe_role)i),
 			                      pl->folders[i].from ? pl->folders[i].name : "-",
-			                      pl->folders[i].from ? pl->folders[i].from : "none");
-		ADD(NULL, 0, A_NORMAL, "Folders: %s", f);
+			                      pl->folders[i].from ? pl->folders[i].from : _("none"));
+		ADD(NULL, 0, A_NORMAL, _("Folders: %s"), f);
 	}
 	if (pl->caps_seen)
-		ADD(NULL, 0, A_NORMAL, "Reply detection: IDLE %s, CONDSTORE %s, "
-		    "QRESYNC %s, UIDPLUS %s, SPECIAL-USE %s", yes_no(pl->idle),
+		ADD(NULL, 0, A_NORMAL, _("Reply detection: IDLE %s, CONDSTORE %s, "
+		    "QRESYNC %s, UIDPLUS %s, SPECIAL-USE %s"), yes_no(pl->idle),
 		    yes_no(pl->condstore), yes_no(pl->qresync), yes_no(pl->uidplus),
 		    yes_no(pl->special_use));
 	if (pl->conn_limit[0])
-		ADD(NULL, 0, A_NORMAL, "Connection limit: %s", pl->conn_limit);
+		ADD(NULL, 0, A_NORMAL, _("Connection limit: %s"), pl->conn_limit);
 	if (pl->fetched) {
 		if (au->ar_found)
-			ADD(NULL, 0, A_NORMAL, "Receiving server (%s): spf=%s dkim=%s dmarc=%s",
+			ADD(NULL, 0, A_NORMAL, _("Receiving server (%s): spf=%s dkim=%s dmarc=%s"),
 			    dash(au->ar_authserv), dash(au->spf), dash(au->dkim),
 			    dash(au->dmarc));
 		else
-			ADD(NULL, 0, A_NORMAL, "Receiving server: no Authentication-Results "
-			    "of its own");
+			ADD(NULL, 0, A_NORMAL, _("Receiving server: no Authentication-Results "
+			    "of its own"));
 		if (au->dkim_sig)
-			ADD(NULL, 0, A_NORMAL, "DKIM signature: d=%s s=%s, %s From %s",
-			    au->sig_d, dash(au->sig_s), au->aligned_relaxed == 1 ?
-			    "aligned with" : "not aligned with", dash(au->from_domain));
+			ADD(NULL, 0, A_NORMAL, au->aligned_relaxed == 1
+			    ? _("DKIM signature: d=%s s=%s, aligned with From %s")
+			    : _("DKIM signature: d=%s s=%s, not aligned with From %s"),
+			    au->sig_d, dash(au->sig_s), dash(au->from_domain));
 		else
-			ADD(NULL, 0, A_NORMAL, "DKIM signature: none");
+			ADD(NULL, 0, A_NORMAL, _("DKIM signature: none"));
 		if (pl->dkim.verdict > PROBE_DKIM_NONE)
-			ADD(NULL, 0, A_NORMAL, "DKIM verified by us: %s%s%s",
+			ADD(NULL, 0, A_NORMAL, _("DKIM verified by us: %s%s%s"),
 			    probe_dkim_name(pl->dkim.verdict), pl->dkim.why[0] ? ": " : "",
 			    pl->dkim.why);
 		if (au->relay_ip[0])
-			ADD(NULL, 0, A_NORMAL, "Handed over by %s", au->relay_ip);
+			ADD(NULL, 0, A_NORMAL, _("Handed over by %s"), au->relay_ip);
 	}
 	for (size_t i = 0; i < r->nfindings && i < DIAG_MAX_FINDINGS; i++) {
 		const struct diag_finding *g = &r->findings[i];
@@ -259,8 +261,8 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 	if (!j->finished)
 		return n;
 	if (j->retried)
-		ADD(NULL, 0, A_BOLD, "The OAuth token was refused: it was refreshed "
-		    "and the test run once more.");
+		ADD(NULL, 0, A_BOLD, _("The OAuth token was refused: it was refreshed "
+		    "and the test run once more."));
 	if (j->note[0])
 		ADD(tui_mark_fail(t), tui_attr(t, CP_FAIL) | A_BOLD, A_NORMAL, "%s",
 		    j->note);
@@ -277,15 +279,15 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 		ADD(NULL, 0, A_NORMAL, "  %s", ti->sha256);
 	}
 	if (j->res.message_id[0])
-		ADD(NULL, 0, A_NORMAL, "Test email sent: Message-ID %s",
+		ADD(NULL, 0, A_NORMAL, _("Test email sent: Message-ID %s"),
 		    j->res.message_id);
 	if (j->res.reply_detection == 1)
-		ADD(NULL, 0, A_NORMAL, "Reply detection: the test email was found "
-		    "in INBOX after %lld ms", (long long)j->res.reply_ms);
+		ADD(NULL, 0, A_NORMAL, _("Reply detection: the test email was found "
+		    "in INBOX after %lld ms"), (long long)j->res.reply_ms);
 	else if (j->res.reply_detection == 0 &&
 	         j->res.place.landed != DIAG_LANDED_JUNK)
-		ADD(NULL, 0, A_NORMAL, "Reply detection: the test email was not "
-		    "found in INBOX in time");
+		ADD(NULL, 0, A_NORMAL, _("Reply detection: the test email was not "
+		    "found in INBOX in time"));
 	n += place_lines(t, &j->res, out + n, max - n);
 #undef ADD
 	return n;
@@ -311,21 +313,21 @@ diag_draw(struct tui *t, void *priv)
 	attroff(A_BOLD);
 
 	if (!j) {
-		tui_put(t, 2, 1, COLS - 2, "No test running. Press r to start one.",
+		tui_put(t, 2, 1, COLS - 2, _("No test running. Press r to start one."),
 		        false, true);
 	} else if (j->running) {
-		str_printf(buf, sizeof buf, "%s Testing... a test email is sent to "
-		           "your own address. Esc cancels.", tui_spinner(t));
+		str_printf(buf, sizeof buf, _("%s Testing... a test email is sent to "
+		           "your own address. Esc cancels."), tui_spinner(t));
 		attron(tui_attr(t, CP_WARN));
 		tui_put(t, 2, 1, COLS - 2, buf, false, true);
 		attroff(tui_attr(t, CP_WARN));
 	} else if (j->cat == DIAG_OK) {
-		str_printf(buf, sizeof buf, "%s Everything works.", tui_mark_ok(t));
+		str_printf(buf, sizeof buf, _("%s Everything works."), tui_mark_ok(t));
 		attron(tui_attr(t, CP_OK) | A_BOLD);
 		tui_put(t, 2, 1, COLS - 2, buf, false, true);
 		attroff(tui_attr(t, CP_OK) | A_BOLD);
 	} else {
-		str_printf(buf, sizeof buf, "%s %s (%s). Press f for troubleshooting.",
+		str_printf(buf, sizeof buf, _("%s %s (%s). Press f for troubleshooting."),
 		           tui_mark_fail(t), j->res.diag.title[0] ? j->res.diag.title
 		           : diag_cat_title(j->cat), diag_cat_name(j->cat));
 		attron(tui_attr(t, CP_FAIL) | A_BOLD);
@@ -366,7 +368,7 @@ diag_draw(struct tui *t, void *priv)
 
 		tui_hline(ty, 0, COLS);
 		attron(A_BOLD);
-		tui_put(t, ty, 2, COLS - 4, " Transcript (credentials redacted) ",
+		tui_put(t, ty, 2, COLS - 4, _(" Transcript (credentials redacted) "),
 		        false, false);
 		attroff(A_BOLD);
 		if (d->follow || d->tscroll > (int)j->nlines - tr)
@@ -414,11 +416,11 @@ diag_key(struct tui *t, void *priv, int key)
 		/* A running probe is cancelled and forgotten: its thread ends
 		 * within a second, unseen. */
 		if (j && j->running)
-			tui_message(t, false, "Test cancelled.");
+			tui_message(t, false, _("Test cancelled."));
 		return TUI_POP;         /* diag_close() forgets the test */
 	case ACT_TROUBLE:
 		if (!j || !j->finished)
-			tui_message(t, true, "The test is still running.");
+			tui_message(t, true, _("The test is still running."));
 		else {
 			tui_message(t, false, "%s", "");
 			tui_push(t, &tui_scr_trouble, NULL);
@@ -450,7 +452,7 @@ diag_key(struct tui *t, void *priv, int key)
 }
 
 const struct screen_ops tui_scr_diag = {
-	.ks = KS_DIAG, .title = "Live diagnostics",
+	.ks = KS_DIAG, .title = N_("Live diagnostics"),
 	.private_size = sizeof(struct tui_diag),
 	.draw = diag_draw, .key = diag_key, .close = diag_close,
 };

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tui.h"
+#include "i18n.h"
 #include "util.h"
 
 /* Shared with the worker: written by it before the runner hands it back. */
@@ -72,18 +73,18 @@ start(struct tui *t, struct domain_scr *sc)
 	tui_domain_cancel(t);
 	sc->running = false;
 	if (store_account_get(t->st, sc->email, &a) != STORE_OK) {
-		tui_message(t, true, "Cannot read %s from the store.", sc->email);
+		tui_message(t, true, _("Cannot read %s from the store."), sc->email);
 		return false;
 	}
 	if (a.preset[0] && t->presets)
 		p = preset_find(t->presets, a.preset);
 	if (!(d = calloc(1, sizeof *d)) || pipe(d->cancel) != 0) {
 		free(d);
-		tui_message(t, true, "Out of memory.");
+		tui_message(t, true, _("Out of memory."));
 		return false;
 	}
 	if ((why = app_domain_prepare(&d->req, a.email, p, NULL, NULL))) {
-		tui_message(t, true, "%s: the domain %s.", a.email, why);
+		tui_message(t, true, _("%s: the domain %s."), a.email, why);
 		tui_domain_free(d);
 		return false;
 	}
@@ -92,7 +93,7 @@ start(struct tui *t, struct domain_scr *sc)
 	app_domain_seen(&d->req, t->st, a.email);
 	d->req.o.cancel_fd = d->cancel[0];
 	if (tui_domain_submit(t, d) != 0) {
-		tui_message(t, true, "The check could not start.");
+		tui_message(t, true, _("The check could not start."));
 		tui_domain_free(d);
 		return false;
 	}
@@ -117,7 +118,7 @@ tui_domain_done(struct tui *t, struct tui_domcheck *d, bool ran)
 		return;
 	sc->running = false;
 	if (!ran) {
-		tui_message(t, true, "The check did not run.");
+		tui_message(t, true, _("The check did not run."));
 		return;
 	}
 	*sc->r = d->r;
@@ -130,13 +131,13 @@ tui_domain_done(struct tui *t, struct tui_domcheck *d, bool ran)
 		}
 	switch (app_domain_exit(sc->r)) {
 	case 0:
-		tui_message(t, false, "Every item passes.");
+		tui_message(t, false, _("Every item passes."));
 		break;
 	case APP_DOMAIN_FAILING:
-		tui_message(t, true, "Some items fail: their fixes are below each.");
+		tui_message(t, true, _("Some items fail: their fixes are below each."));
 		break;
 	default:
-		tui_message(t, false, "Some items need attention.");
+		tui_message(t, false, _("Some items need attention."));
 		break;
 	}
 }
@@ -147,7 +148,7 @@ domain_open(struct tui *t, void *priv, const void *arg)
 	struct domain_scr *sc = priv;
 
 	if (!(sc->r = calloc(1, sizeof *sc->r))) {
-		tui_message(t, true, "Out of memory.");
+		tui_message(t, true, _("Out of memory."));
 		return -1;
 	}
 	str_copy(sc->email, sizeof sc->email, arg);
@@ -180,7 +181,7 @@ domain_key(struct tui *t, void *priv, int key)
 	case ACT_BACK:
 		if (sc->running) {
 			tui_domain_cancel(t);
-			tui_message(t, false, "Domain check cancelled.");
+			tui_message(t, false, _("Domain check cancelled."));
 		}
 		return TUI_POP;
 	case ACT_RETRY:
@@ -203,12 +204,12 @@ static const char *
 status_word(enum dom_status s)
 {
 	switch (s) {
-	case DOM_PASS: return "pass";
-	case DOM_WARN: return "warn";
-	case DOM_FAIL: return "FAIL";
+	case DOM_PASS: return _("pass");
+	case DOM_WARN: return _("warn");
+	case DOM_FAIL: return _("FAIL");
 	case DOM_UNKNOWN: break;
 	}
-	return "unknown";
+	return _("unknown");
 }
 
 static enum tui_color
@@ -223,6 +224,20 @@ status_color(enum dom_status s)
 	return CP_DIM;
 }
 
+/* Spaces as wide as lead, in columns: the indent of the lines wrapped
+ * under it. */
+static const char *
+indent_of(const struct tui *t, const char *lead, char *buf, size_t len)
+{
+	size_t n = (size_t)tui_cols(t, lead);
+
+	if (n >= len)
+		n = len - 1;
+	memset(buf, ' ', n);
+	buf[n] = '\0';
+	return buf;
+}
+
 static void
 domain_draw(struct tui *t, void *priv)
 {
@@ -230,15 +245,15 @@ domain_draw(struct tui *t, void *priv)
 	const struct dom_result *r = sc->r;
 	static struct tui_lines L;
 	int y = 2, lx = 2, w = COLS - 4, bottom = LINES - 3;
-	char line[1024];
+	char line[1024], ind[64];
 
-	str_printf(line, sizeof line, "Domain health of %s (the domain of %s)",
+	str_printf(line, sizeof line, _("Domain health of %s (the domain of %s)"),
 	           sc->domain, sc->email);
 	tui_put(t, y, lx, w, line, false, true);
 	y += 2;
 	if (sc->running) {
-		str_printf(line, sizeof line, "Checking MX, SPF, DKIM and DMARC in "
-		           "DNS %s (Esc cancels)", tui_spinner(t));
+		str_printf(line, sizeof line, _("Checking MX, SPF, DKIM and DMARC in "
+		           "DNS %s (Esc cancels)"), tui_spinner(t));
 		attron(tui_attr(t, CP_DIM));
 		tui_put(t, y, lx, w, line, false, true);
 		attroff(tui_attr(t, CP_DIM));
@@ -262,7 +277,7 @@ domain_draw(struct tui *t, void *priv)
 		           it->subject[0] && strcmp(it->subject, r->domain) ? "]" : "");
 		if (it->advisory)
 			str_copy(title + strlen(title), sizeof title - strlen(title),
-			         " (advisory)");
+			         _(" (advisory)"));
 		bool cur = i == sc->sel;
 		if (cur)
 			attron(tui_attr(t, CP_SEL));
@@ -284,11 +299,13 @@ domain_draw(struct tui *t, void *priv)
 	L.n = 0;
 	tui_lines_wrap(t, &L, A_NORMAL, "", "", it->evidence, w);
 	if (it->fix[0])
-		tui_lines_wrap(t, &L, A_BOLD, "Fix: ", "     ", it->fix, w);
+		tui_lines_wrap(t, &L, A_BOLD, _("Fix: "),
+		               indent_of(t, _("Fix: "), ind, sizeof ind), it->fix, w);
 	if (it->rec_type[0]) {
 		str_printf(line, sizeof line, "%s %s \"%s\"", it->rec_name,
 		           it->rec_type, it->rec_value);
-		tui_lines_wrap(t, &L, tui_attr(t, CP_KEY), "Publish: ", "         ",
+		tui_lines_wrap(t, &L, tui_attr(t, CP_KEY), _("Publish: "),
+		               indent_of(t, _("Publish: "), ind, sizeof ind),
 		               line, w);
 	}
 	for (int i = 0; i < L.n && y < bottom; i++, y++) {
@@ -299,7 +316,7 @@ domain_draw(struct tui *t, void *priv)
 }
 
 const struct screen_ops tui_scr_domain = {
-	.ks = KS_DOMAIN, .title = "Email Accounts > Domain health",
+	.ks = KS_DOMAIN, .title = N_("Email Accounts > Domain health"),
 	.private_size = sizeof(struct domain_scr), .open = domain_open,
 	.draw = domain_draw, .key = domain_key, .close = domain_close,
 };

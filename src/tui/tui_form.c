@@ -11,6 +11,7 @@
 #include <time.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "file.h"
 #include "secmem.h"
 #include "tui.h"
@@ -33,43 +34,43 @@ static const struct {
 	const char *acct_field;   /* acct_error.field naming it */
 	const char *help;
 } fdef[FF_N] = {
-	[FF_EMAIL] = { "Email", FT_TEXT, ACCT_EMAIL_MAX, "email",
-		"Your full email address: the sender of the test email." },
-	[FF_NAME] = { "Display name", FT_TEXT, ACCT_NAME_MAX, "name",
-		"The name shown as the sender." },
-	[FF_SMTP_HOST] = { "SMTP server", FT_TEXT, ACCT_HOST_MAX, "smtp-host",
-		"Outgoing server address, like smtp.example.com." },
-	[FF_SMTP_PORT] = { "Port", FT_PORT, 5, "smtp-port",
-		"Usually 587 (TLS) or 465 (SSL); follows the encryption until typed." },
-	[FF_USER] = { "Username", FT_TEXT, ACCT_USER_MAX, "username",
-		"Usually your email; follows it until you type here." },
-	[FF_PASS] = { "Password", FT_SECRET, ACCT_SECRET_MAX, "password",
-		"Your password or an app password. Ctrl-R shows or hides it." },
-	[FF_SMTP_SEC] = { "Encryption", FT_CHOICE, 0, "smtp-security",
-		"Space/Left/Right: TLS (STARTTLS, 587), SSL (465) or none." },
-	[FF_IMAP_HOST] = { "IMAP server", FT_TEXT, ACCT_HOST_MAX, "imap-host",
-		"Optional, for reply detection: incoming server, like imap.example.com." },
-	[FF_IMAP_PORT] = { "IMAP port", FT_PORT, 5, "imap-port",
-		"Usually 993 (SSL)." },
-	[FF_IMAP_SEC] = { "IMAP encryption", FT_CHOICE, 0, "imap-security",
-		"Space/Left/Right: SSL (993), TLS (STARTTLS, 143) or none." },
-	[FF_IMAP_USER] = { "IMAP username", FT_TEXT, ACCT_USER_MAX, "imap-username",
-		"Empty: the same as the SMTP username." },
-	[FF_IMAP_PASS] = { "IMAP password", FT_SECRET, ACCT_SECRET_MAX, "imap-password",
-		"Empty: the same as the SMTP password." },
-	[FF_CA] = { "CA file", FT_TEXT, ACCT_PATH_MAX, "ca-file",
-		"Optional PEM file of extra trusted authorities (a private CA)." },
-	[FF_PIN] = { "Pinned cert", FT_TEXT, 128, "pin",
-		"Optional sha256:<hex> of a certificate to trust as is." },
-	[FF_PRESET] = { "Preset", FT_CHOICE, 0, "preset",
-		"Ctrl-P or Space picks a provider preset; Left clears it." },
-	[FF_SIGNIN] = { "Sign-in", FT_CHOICE, 0, "sign-in",
-		"Space/Left/Right: password, or OAuth with the preset's endpoints." },
-	[FF_OAUTH_ID] = { "Client ID", FT_TEXT, ACCT_USER_MAX, "oauth-client-id",
-		"The client ID of your own app registration (see doc/oauth.md)." },
-	[FF_OAUTH_SECRET] = { "Client secret", FT_SECRET, STORE_SECRET_MAX,
+	[FF_EMAIL] = { N_("Email"), FT_TEXT, ACCT_EMAIL_MAX, "email",
+		N_("Your full email address: the sender of the test email.") },
+	[FF_NAME] = { N_("Display name"), FT_TEXT, ACCT_NAME_MAX, "name",
+		N_("The name shown as the sender.") },
+	[FF_SMTP_HOST] = { N_("SMTP server"), FT_TEXT, ACCT_HOST_MAX, "smtp-host",
+		N_("Outgoing server address, like smtp.example.com.") },
+	[FF_SMTP_PORT] = { N_("Port"), FT_PORT, 5, "smtp-port",
+		N_("Usually 587 (TLS) or 465 (SSL); follows the encryption until typed.") },
+	[FF_USER] = { N_("Username"), FT_TEXT, ACCT_USER_MAX, "username",
+		N_("Usually your email; follows it until you type here.") },
+	[FF_PASS] = { N_("Password"), FT_SECRET, ACCT_SECRET_MAX, "password",
+		N_("Your password or an app password. Ctrl-R shows or hides it.") },
+	[FF_SMTP_SEC] = { N_("Encryption"), FT_CHOICE, 0, "smtp-security",
+		N_("Space/Left/Right: TLS (STARTTLS, 587), SSL (465) or none.") },
+	[FF_IMAP_HOST] = { N_("IMAP server"), FT_TEXT, ACCT_HOST_MAX, "imap-host",
+		N_("Optional, for reply detection: incoming server, like imap.example.com.") },
+	[FF_IMAP_PORT] = { N_("IMAP port"), FT_PORT, 5, "imap-port",
+		N_("Usually 993 (SSL).") },
+	[FF_IMAP_SEC] = { N_("IMAP encryption"), FT_CHOICE, 0, "imap-security",
+		N_("Space/Left/Right: SSL (993), TLS (STARTTLS, 143) or none.") },
+	[FF_IMAP_USER] = { N_("IMAP username"), FT_TEXT, ACCT_USER_MAX, "imap-username",
+		N_("Empty: the same as the SMTP username.") },
+	[FF_IMAP_PASS] = { N_("IMAP password"), FT_SECRET, ACCT_SECRET_MAX, "imap-password",
+		N_("Empty: the same as the SMTP password.") },
+	[FF_CA] = { N_("CA file"), FT_TEXT, ACCT_PATH_MAX, "ca-file",
+		N_("Optional PEM file of extra trusted authorities (a private CA).") },
+	[FF_PIN] = { N_("Pinned cert"), FT_TEXT, 128, "pin",
+		N_("Optional sha256:<hex> of a certificate to trust as is.") },
+	[FF_PRESET] = { N_("Preset"), FT_CHOICE, 0, "preset",
+		N_("Ctrl-P or Space picks a provider preset; Left clears it.") },
+	[FF_SIGNIN] = { N_("Sign-in"), FT_CHOICE, 0, "sign-in",
+		N_("Space/Left/Right: password, or OAuth with the preset's endpoints.") },
+	[FF_OAUTH_ID] = { N_("Client ID"), FT_TEXT, ACCT_USER_MAX, "oauth-client-id",
+		N_("The client ID of your own app registration (see doc/oauth.md).") },
+	[FF_OAUTH_SECRET] = { N_("Client secret"), FT_SECRET, STORE_SECRET_MAX,
 		"oauth-client-secret",
-		"Only if the registration has one; never shown. Ctrl-R shows or hides it." },
+		N_("Only if the registration has one; never shown. Ctrl-R shows or hides it.") },
 };
 
 static int
@@ -119,7 +120,7 @@ static const char *
 sec_choice(enum security s, bool imap)
 {
 	(void)imap;
-	return security_spell(s, SPELL_CHOICE);
+	return _(security_spell(s, SPELL_CHOICE));
 }
 
 static void
@@ -196,7 +197,7 @@ form_open(struct tui *t, void *priv, const void *arg)
 
 	if (form_alloc(f) != 0) {
 		form_free(f);
-		tui_message(t, true, "Out of memory.");
+		tui_message(t, true, _("Out of memory."));
 		return -1;
 	}
 	account_init(&a);
@@ -205,7 +206,7 @@ form_open(struct tui *t, void *priv, const void *arg)
 	if (email) {
 		if (store_account_get(t->st, email, &a) != STORE_OK) {
 			form_free(f);
-			tui_message(t, true, "Cannot read %s from the store.", email);
+			tui_message(t, true, _("Cannot read %s from the store."), email);
 			return -1;
 		}
 		f->editing = true;
@@ -252,7 +253,7 @@ static void
 set_err(struct tui_form *f, int i, const char *why)
 {
 	if (why)
-		str_printf(f->err[i], sizeof f->err[i], "%s %s", fdef[i].label, why);
+		str_printf(f->err[i], sizeof f->err[i], "%s %s", _(fdef[i].label), why);
 	else
 		f->err[i][0] = '\0';
 }
@@ -267,19 +268,19 @@ check_field(struct tui_form *f, int i)
 
 	switch (i) {
 	case FF_EMAIL:
-		set_err(f, i, v[0] ? valid_email(v) : "is required");
+		set_err(f, i, v[0] ? valid_email(v) : _("is required"));
 		break;
 	case FF_NAME:
 		set_err(f, i, valid_text(v, ACCT_NAME_MAX));
 		break;
 	case FF_SMTP_HOST:
-		set_err(f, i, v[0] ? valid_hostname(v) : "is required");
+		set_err(f, i, v[0] ? valid_hostname(v) : _("is required"));
 		break;
 	case FF_SMTP_PORT:
 		set_err(f, i, valid_port(v, &port));
 		break;
 	case FF_USER:
-		set_err(f, i, v[0] ? valid_text(v, ACCT_USER_MAX) : "is required");
+		set_err(f, i, v[0] ? valid_text(v, ACCT_USER_MAX) : _("is required"));
 		break;
 	case FF_PASS:
 	case FF_IMAP_PASS:
@@ -288,7 +289,7 @@ check_field(struct tui_form *f, int i)
 		break;
 	case FF_OAUTH_ID:
 		set_err(f, i, !shown(f, i) ? NULL
-		        : v[0] ? valid_text(v, ACCT_USER_MAX) : "is required");
+		        : v[0] ? valid_text(v, ACCT_USER_MAX) : _("is required"));
 		break;
 	case FF_IMAP_HOST:
 		set_err(f, i, v[0] ? valid_hostname(v) : NULL);
@@ -336,7 +337,7 @@ collect(struct tui *t, struct account *a)
 		if (!pem) {
 			f->focus = FF_CA;
 			str_copy(f->err[FF_CA], sizeof f->err[FF_CA], why);
-			tui_message(t, true, "CA file: %s", why);
+			tui_message(t, true, _("CA file: %s"), why);
 			return -1;
 		}
 		free(pem);
@@ -409,8 +410,8 @@ save(struct tui *t)
 		return;
 	if ((form_secret(f, FF_PASS) || form_secret(f, FF_IMAP_PASS) ||
 	     form_secret(f, FF_OAUTH_SECRET)) && !store_is_unlocked(t->st)) {
-		tui_message(t, true, "The store is locked: the password cannot be "
-		            "saved. Restart with the key file or passphrase.");
+		tui_message(t, true, _("The store is locked: the password cannot be "
+		            "saved. Restart with the key file or passphrase."));
 		return;
 	}
 	if (f->editing)
@@ -427,25 +428,25 @@ save(struct tui *t)
 		                      form_secret(f, FF_OAUTH_SECRET), err, sizeof err);
 	if (rc == STORE_EXISTS) {
 		str_printf(f->err[FF_EMAIL], sizeof f->err[FF_EMAIL],
-		           "%s is already in the store", a.email);
+		           _("%s is already in the store"), a.email);
 		f->focus = FF_EMAIL;
-		tui_message(t, true, "%s is already in the store: edit it from the "
-		            "list instead.", a.email);
+		tui_message(t, true, _("%s is already in the store: edit it from the "
+		            "list instead."), a.email);
 		return;
 	}
 	if (rc != STORE_OK) {
-		tui_message(t, true, "Not saved: %s", err[0] ? err : store_strerror(rc));
+		tui_message(t, true, _("Not saved: %s"), err[0] ? err : store_strerror(rc));
 		return;
 	}
 	if (f->editing && strcasecmp(f->old_email, a.email) != 0)
 		tui_accounts_remove(t, f->old_email);
 	tui_accounts_upsert(t, &a);
 	if (a.oauth && !a.has_oauth_refresh)
-		tui_message(t, false, "Saved %s: press o to sign it in.", a.email);
+		tui_message(t, false, _("Saved %s: press o to sign it in."), a.email);
 	else
-		tui_message(t, false, "Saved %s.%s", a.email,
+		tui_message(t, false, _("Saved %s.%s"), a.email,
 		            !f->editing && !secret_or_null(&f->in[FF_PASS])
-		            ? " (no password given)" : "");
+		            ? _(" (no password given)") : "");
 	leave(t);
 }
 
@@ -461,8 +462,8 @@ test_form(struct tui *t)
 	if (a.oauth) {
 		/* The token is the stored account's: sign in, then test. */
 		if (!f->editing || f->dirty) {
-			tui_message(t, true, "Save the account (Ctrl-S) and sign it in "
-			            "first.");
+			tui_message(t, true, _("Save the account (Ctrl-S) and sign it in "
+			            "first."));
 			return;
 		}
 		if (tui_open_passwords(t, f->old_email, &pw, &ipw) != 0)
@@ -522,7 +523,7 @@ apply_preset(struct tui *t, const struct preset *p)
 	f->err[FF_SMTP_HOST][0] = f->err[FF_SMTP_PORT][0] = '\0';
 	f->err[FF_IMAP_HOST][0] = f->err[FF_IMAP_PORT][0] = '\0';
 	f->dirty = true;
-	tui_message(t, false, "Preset %s applied.", p->name);
+	tui_message(t, false, _("Preset %s applied."), p->name);
 }
 
 static void
@@ -562,12 +563,12 @@ start_discovery(struct tui *t, struct tui_form *f)
 	const char *at = strrchr(f->in[FF_EMAIL].buf, '@');
 
 	if (tui_discover_start(t, f->in[FF_EMAIL].buf) != 0) {
-		disc_say(f, CP_WARN, "The settings could not be looked up: enter "
-		         "the server by hand.");
+		disc_say(f, CP_WARN, _("The settings could not be looked up: enter "
+		         "the server by hand."));
 		return;
 	}
 	f->disc_running = true;
-	disc_say(f, CP_DIM, "Looking up settings for %s... (Esc cancels)",
+	disc_say(f, CP_DIM, _("Looking up settings for %s... (Esc cancels)"),
 	         at ? at + 1 : "");
 }
 
@@ -590,8 +591,8 @@ apply_candidate(struct tui *t, struct tui_form *f, const struct disc_candidate *
 	f->err[FF_SMTP_HOST][0] = f->err[FF_SMTP_PORT][0] = '\0';
 	f->err[FF_IMAP_HOST][0] = f->err[FF_IMAP_PORT][0] = '\0';
 	f->dirty = true;
-	disc_say(f, CP_OK, "Found: %s.", c->why);
-	tui_message(t, false, "Settings filled in: check them, then test.");
+	disc_say(f, CP_OK, _("Found: %s."), c->why);
+	tui_message(t, false, _("Settings filled in: check them, then test."));
 }
 
 static void
@@ -605,7 +606,7 @@ disc_answer(struct tui *t, bool yes, void *ud)
 	if (yes)
 		apply_candidate(t, f, &f->disc_wait);
 	else
-		disc_say(f, CP_WARN, "Not used: enter the server by hand.");
+		disc_say(f, CP_WARN, _("Not used: enter the server by hand."));
 }
 
 void
@@ -620,17 +621,17 @@ tui_form_discovered(struct tui *t, const char *email, const struct disc_result *
 	f->disc_running = false;
 	t->dirty = true;
 	if (!r) {
-		disc_say(f, CP_WARN, "The lookup was stopped: enter the server by hand.");
+		disc_say(f, CP_WARN, _("The lookup was stopped: enter the server by hand."));
 		return;
 	}
 	if (r->n == 0) {
-		disc_say(f, CP_WARN, "No settings found for %s: enter the server by "
-		         "hand.", at ? at + 1 : email);
+		disc_say(f, CP_WARN, _("No settings found for %s: enter the server by "
+		         "hand."), at ? at + 1 : email);
 		return;
 	}
 	if (f->in[FF_SMTP_HOST].len) {
-		disc_say(f, CP_DIM, "Found %s, but a server is already entered: "
-		         "kept.", r->c[0].smtp.host);
+		disc_say(f, CP_DIM, _("Found %s, but a server is already entered: "
+		         "kept."), r->c[0].smtp.host);
 		return;
 	}
 	/* A server outside the domain found through DNS or HTTP is confirmed
@@ -638,7 +639,7 @@ tui_form_discovered(struct tui *t, const char *email, const struct disc_result *
 	if (app_discover_warning(&r->c[0], email, warn, sizeof warn)) {
 		f->disc_wait = r->c[0];
 		disc_say(f, CP_WARN, "%s.", warn);
-		tui_yesno(t, true, disc_answer, NULL, "Use %s (%s)? y/n",
+		tui_yesno(t, true, disc_answer, NULL, _("Use %s (%s)? y/n"),
 		          r->c[0].smtp.host, r->c[0].why);
 		return;
 	}
@@ -666,7 +667,7 @@ offer_preset(struct tui *t)
 	}
 	if (!p || strcmp(p->id, f->preset) == 0)
 		return;
-	tui_yesno(t, true, offer_answer, (void *)p, "Use preset %s? y/n",
+	tui_yesno(t, true, offer_answer, (void *)p, _("Use preset %s? y/n"),
 	          p->name);
 }
 
@@ -716,7 +717,7 @@ picker_open(struct tui *t, void *priv, const void *arg)
 
 	(void)arg;
 	if (!t->presets || t->presets->n == 0) {
-		tui_message(t, true, "No presets are installed.");
+		tui_message(t, true, _("No presets are installed."));
 		return -1;
 	}
 	pk->vis = calloc(t->presets->n, sizeof *pk->vis);
@@ -786,16 +787,16 @@ picker_draw(struct tui *t, void *priv)
 
 	tui_box(y0, x0, h, w);
 	attron(A_BOLD);
-	tui_put(t, y0, x0 + 2, w - 4, " Presets ", false, false);
+	tui_put(t, y0, x0 + 2, w - 4, _(" Presets "), false, false);
 	attroff(A_BOLD);
-	tui_put(t, y0 + 1, x0 + 2, 8, "Search:", false, false);
+	tui_put(t, y0 + 1, x0 + 2, 8, _("Search:"), false, false);
 	tui_draw_input(t, &pk->filter, y0 + 1, x0 + 10, w - 12, true, false);
 	if (pk->sel < pk->top)
 		pk->top = pk->sel;
 	if (pk->sel >= pk->top + (size_t)rows)
 		pk->top = pk->sel - (size_t)rows + 1;
 	if (pk->nvis == 0)
-		tui_put(t, y0 + 3, x0 + 2, w - 4, "No preset matches.", false, true);
+		tui_put(t, y0 + 3, x0 + 2, w - 4, _("No preset matches."), false, true);
 	for (int r = 0; r < rows && pk->top + (size_t)r < pk->nvis; r++) {
 		const struct preset *p = &t->presets->v[pk->vis[pk->top + (size_t)r]];
 		char line[256];
@@ -922,7 +923,7 @@ discard_answer(struct tui *t, bool yes, void *ud)
 	(void)ud;
 	if (yes) {
 		leave(t);
-		tui_message(t, false, "Changes discarded.");
+		tui_message(t, false, _("Changes discarded."));
 	}
 }
 
@@ -973,8 +974,8 @@ form_key(struct tui *t, void *priv, int key)
 	case ACT_AUTHORIZE:
 		/* The sign-in reads the account from the store. */
 		if (!f->editing || f->dirty)
-			tui_message(t, true, "Save the account first (Ctrl-S), then "
-			            "sign it in.");
+			tui_message(t, true, _("Save the account first (Ctrl-S), then "
+			            "sign it in."));
 		else
 			tui_signin_open(t, f->old_email);
 		break;
@@ -982,10 +983,10 @@ form_key(struct tui *t, void *priv, int key)
 		if (f->disc_running) {
 			tui_discover_cancel(t);
 			f->disc_running = false;
-			disc_say(f, CP_WARN, "Lookup cancelled: enter the server by hand.");
+			disc_say(f, CP_WARN, _("Lookup cancelled: enter the server by hand."));
 		} else if (f->dirty)
 			tui_yesno(t, false, discard_answer, NULL,
-			          "Leave the form and discard your changes? y/n");
+			          _("Leave the form and discard your changes? y/n"));
 		else
 			leave(t);
 		break;
@@ -1033,6 +1034,7 @@ form_draw(struct tui *t, void *priv)
 {
 	struct tui_form *f = priv;
 	const struct preset *p = cur_preset(t);
+	/* TRANSLATORS: a field's label has 17 columns (vx - lx - 1). */
 	int lx = 2, vx = 20, vw = 36, ex = vx + vw + 2;
 	int ny;
 	/* Under the picker, no field has the focus. */
@@ -1041,9 +1043,9 @@ form_draw(struct tui *t, void *priv)
 
 	attron(A_BOLD | A_UNDERLINE);
 	tui_put(t, field_row(FF_IMAP_HOST) - 1, lx, COLS - 4,
-	        "IMAP (optional, for reply detection)", false, true);
+	        _("IMAP (optional, for reply detection)"), false, true);
 	tui_put(t, field_row(FF_CA) - 1, lx, COLS - 4,
-	        "Trust and preset", false, true);
+	        _("Trust and preset"), false, true);
 	attroff(A_BOLD | A_UNDERLINE);
 
 	for (int i = 0; i < FF_N; i++) {
@@ -1055,7 +1057,7 @@ form_draw(struct tui *t, void *priv)
 		if (focus)
 			attron(A_BOLD);
 		tui_put(t, y, lx - 2, 2, focus ? ">" : " ", false, false);
-		tui_put(t, y, lx, vx - lx - 1, fdef[i].label, false, true);
+		tui_put(t, y, lx, vx - lx - 1, _(fdef[i].label), false, true);
 		if (focus)
 			attroff(A_BOLD);
 		if (is_text(i)) {
@@ -1073,7 +1075,7 @@ form_draw(struct tui *t, void *priv)
 
 				/* The password's age, from the store (never the
 				 * password): past the reminder, in the warning colour. */
-				str_copy(v, sizeof v, "(unchanged)");
+				str_copy(v, sizeof v, _("(unchanged)"));
 				if (i == FF_PASS) {
 					struct store_history h;
 					struct app_health_info hi;
@@ -1081,10 +1083,10 @@ form_draw(struct tui *t, void *priv)
 					(void)store_history_get(t->st, f->old_email, &h);
 					app_health_of(&h, (int64_t)time(NULL), t->secret_days, &hi);
 					if (hi.secret_age_days >= 0)
-						str_printf(v, sizeof v, "(unchanged) set %d day%s ago%s",
+						str_printf(v, sizeof v, ngettext("(unchanged) set %d day ago%s",
+						           "(unchanged) set %d days ago%s", hi.secret_age_days),
 						           hi.secret_age_days,
-						           hi.secret_age_days == 1 ? "" : "s",
-						           hi.secret_old ? ": change it" : "");
+						           hi.secret_old ? _(": change it") : "");
 					old = hi.secret_old;
 				}
 				attron(old ? tui_attr(t, CP_WARN) : tui_attr(t, CP_DIM));
@@ -1103,9 +1105,9 @@ form_draw(struct tui *t, void *priv)
 
 			if (i == FF_PRESET)
 				str_printf(v, sizeof v, "%s", p ? p->name
-				           : f->preset[0] ? f->preset : "(none)  Ctrl-P to pick");
+				           : f->preset[0] ? f->preset : _("(none)  Ctrl-P to pick"));
 			else if (i == FF_SIGNIN)
-				str_printf(v, sizeof v, "< %s >", f->oauth ? "OAuth" : "Password");
+				str_printf(v, sizeof v, "< %s >", f->oauth ? "OAuth" : _("Password"));
 			else
 				str_printf(v, sizeof v, "< %s >",
 				           sec_choice(i == FF_SMTP_SEC ? f->smtp_sec
@@ -1139,7 +1141,7 @@ form_draw(struct tui *t, void *priv)
 		(void)store_history_get(t->st, f->old_email, &h);
 		app_limits_of(&f->orig, &h, t->presets, &l);
 		app_limits_text(&l, &h, (int64_t)time(NULL), txt, sizeof txt);
-		str_printf(m, sizeof m, "Sending: %s", txt);
+		str_printf(m, sizeof m, _("Sending: %s"), txt);
 		attron(tui_attr(t, CP_DIM));
 		tui_put(t, ny++, lx, COLS - 4, m, false, true);
 		attroff(tui_attr(t, CP_DIM));
@@ -1148,8 +1150,8 @@ form_draw(struct tui *t, void *priv)
 		if (p->app_password && ny < LINES - 3) {
 			char m[256];
 
-			str_printf(m, sizeof m, "%s wants an app password: create one in "
-			           "your account's security settings.", p->name);
+			str_printf(m, sizeof m, _("%s wants an app password: create one in "
+			           "your account's security settings."), p->name);
 			attron(tui_attr(t, CP_WARN));
 			tui_put(t, ny++, lx, COLS - 4, m, false, true);
 			attroff(tui_attr(t, CP_WARN));
@@ -1164,22 +1166,22 @@ form_draw(struct tui *t, void *priv)
 		char m[256];
 
 		if (p && p->oauth_token_url[0])
-			str_printf(m, sizeof m, "OAuth with %s: save, then o on the list "
-			           "(or Ctrl-O here) signs it in.", p->name);
+			str_printf(m, sizeof m, _("OAuth with %s: save, then o on the list "
+			           "(or Ctrl-O here) signs it in."), p->name);
 		else if (f->orig.oauth_token_url[0])
-			str_copy(m, sizeof m, "OAuth: save, then o on the list (or "
-			         "Ctrl-O here) signs it in.");
+			str_copy(m, sizeof m, _("OAuth: save, then o on the list (or "
+			         "Ctrl-O here) signs it in."));
 		else
-			str_copy(m, sizeof m, "OAuth needs a preset with OAuth endpoints "
-			         "(or account add --oauth-token-url).");
+			str_copy(m, sizeof m, _("OAuth needs a preset with OAuth endpoints "
+			         "(or account add --oauth-token-url)."));
 		attron(tui_attr(t, CP_WARN));
 		tui_put(t, ny++, lx, COLS - 4, m, false, true);
 		attroff(tui_attr(t, CP_WARN));
 	}
 	if (f->smtp_sec == SEC_NONE && ny < LINES - 3) {
 		attron(tui_attr(t, CP_FAIL) | A_BOLD);
-		tui_put(t, ny++, lx, COLS - 4, "Encryption none: your password "
-		        "would cross the network readable by anyone on the path.",
+		tui_put(t, ny++, lx, COLS - 4, _("Encryption none: your password "
+		        "would cross the network readable by anyone on the path."),
 		        false, true);
 		attroff(tui_attr(t, CP_FAIL) | A_BOLD);
 	}
@@ -1191,7 +1193,7 @@ form_draw(struct tui *t, void *priv)
 			attroff(tui_attr(t, CP_FAIL) | A_BOLD);
 		} else {
 			attron(tui_attr(t, CP_DIM));
-			tui_put(t, LINES - 3, lx, COLS - 4, fdef[f->focus].help, false, true);
+			tui_put(t, LINES - 3, lx, COLS - 4, _(fdef[f->focus].help), false, true);
 			attroff(tui_attr(t, CP_DIM));
 		}
 	}
@@ -1203,8 +1205,8 @@ form_title(struct tui *t, void *priv)
 	const struct tui_form *f = priv;
 
 	(void)t;
-	return f->editing ? "Email Accounts > Edit account"
-	       : "Email Accounts > + SMTP";
+	return f->editing ? _("Email Accounts > Edit account")
+	       : _("Email Accounts > + SMTP");
 }
 
 static void
@@ -1218,7 +1220,7 @@ form_close(struct tui *t, void *priv)
 }
 
 const struct screen_ops tui_scr_form = {
-	.ks = KS_FORM, .title = "Account", .title_of = form_title,
+	.ks = KS_FORM, .title = N_("Account"), .title_of = form_title,
 	.private_size = sizeof(struct tui_form), .open = form_open,
 	.draw = form_draw, .key = form_key, .close = form_close,
 };

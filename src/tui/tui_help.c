@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "i18n.h"
 #include "tui.h"
 #include "util.h"
 
@@ -73,7 +74,7 @@ help_draw(struct tui *t, void *priv)
 	t->cur_y = -1;          /* no cursor over the box */
 	tui_box(y0, x0, h, w);
 	attron(A_BOLD);
-	tui_put(t, y0, x0 + 2, w - 4, " Keys ", false, false);
+	tui_put(t, y0, x0 + 2, w - 4, _(" Keys "), false, false);
 	attroff(A_BOLD);
 	for (int r = 0; r < rows && (size_t)(r + hs->scroll) < n; r++) {
 		const struct help_line *l = &lines[r + hs->scroll];
@@ -81,7 +82,7 @@ help_draw(struct tui *t, void *priv)
 
 		if (!l->keys_of) {
 			attron(A_BOLD | A_UNDERLINE);
-			tui_put(t, y, x0 + 2, w - 4, l->text, false, true);
+			tui_put(t, y, x0 + 2, w - 4, _(l->text), false, true);
 			attroff(A_BOLD | A_UNDERLINE);
 		} else {
 			char names[96];
@@ -90,11 +91,11 @@ help_draw(struct tui *t, void *priv)
 			attron(tui_attr(t, CP_WARN) | A_BOLD);
 			tui_put(t, y, x0 + 3, 17, names, false, true);
 			attroff(tui_attr(t, CP_WARN) | A_BOLD);
-			tui_put(t, y, x0 + 21, w - 23, l->text, false, true);
+			tui_put(t, y, x0 + 21, w - 23, _(l->text), false, true);
 		}
 	}
 	if ((size_t)(hs->scroll + rows) < n)
-		tui_put(t, y0 + h - 1, x0 + w - 12, 10, " more... ", false, false);
+		tui_put(t, y0 + h - 1, x0 + w - 12, 10, _(" more... "), false, false);
 }
 
 static enum tui_result

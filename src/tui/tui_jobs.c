@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "app.h"
 #include "secmem.h"
 #include "tui.h"
@@ -178,7 +179,7 @@ oauth_probe(struct worker_arg *w, bool force)
 
 	if (!tok) {
 		w->rc = EX_OSERR;
-		str_printf(w->err, sizeof w->err, "%s: out of locked memory",
+		str_printf(w->err, sizeof w->err, _("%s: out of locked memory"),
 		           w->acct.email);
 	} else {
 		w->rc = app_oauth_token(&w->acct, &w->keys, force, w->cancel[0], tok,
@@ -196,7 +197,7 @@ oauth_probe(struct worker_arg *w, bool force)
 		if (w->dg.title[0] == '\0') {
 			w->dg.cat = DIAG_INTERNAL_ERROR;
 			str_copy(w->dg.title, sizeof w->dg.title,
-			         "No OAuth token could be had");
+			         _("No OAuth token could be had"));
 		}
 		w->cat = w->dg.cat;
 		return false;
@@ -234,7 +235,7 @@ run_test(struct worker_arg *w)
 	w->cat = probe_run(w->p, on_event, w);
 	if (!w->oauth || test_cancelled(w) || !app_run_retry_wanted(&w->acct, w->cat))
 		return;
-	note(w, "The OAuth token was refused: refreshing it and trying once more");
+	note(w, _("The OAuth token was refused: refreshing it and trying once more"));
 	w->retried = true;
 	if (!oauth_probe(w, true)) {
 		/* The first run's result stands; the reason is noted. */
@@ -477,7 +478,7 @@ test_new(struct tui *t, enum job_kind kind, const struct account *a,
 	 * account is. */
 	if (a->oauth && stored && store_is_unlocked(t->st)) {
 		if (app_oauth_keys_open(t->st, a, &w->keys, err, sizeof err) != 0) {
-			tui_message(t, true, "Not tested: %s.", err);
+			tui_message(t, true, _("Not tested: %s."), err);
 			goto fail;
 		}
 		w->oauth = true;
@@ -628,8 +629,8 @@ finish(struct tui *t, struct tui_job *j, struct worker_arg *w)
 	j->retried = w->retried;
 	if (w->refreshed &&
 	    app_oauth_tokens_save(t->st, &w->acct, &w->fresh, err, sizeof err) != 0) {
-		str_printf(j->note, sizeof j->note, "The refreshed OAuth token was "
-		           "not saved: %s. Sign the account in again (o).", err);
+		str_printf(j->note, sizeof j->note, _("The refreshed OAuth token was "
+		           "not saved: %s. Sign the account in again (o)."), err);
 		tui_message(t, true, "%s", j->note);
 	}
 	if (w->rc != 0) {
@@ -767,7 +768,7 @@ tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
 		return 0;
 	e = store_account_get(t->st, email, &a);
 	if (e != STORE_OK) {
-		tui_message(t, true, "Not tested: %s: %s.", email, store_strerror(e));
+		tui_message(t, true, _("Not tested: %s: %s."), email, store_strerror(e));
 		return app_store_exit(e);
 	}
 	/* An OAuth account's token is had on the test's worker
@@ -776,7 +777,7 @@ tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
 		return 0;
 	rc = app_secrets_open(t->st, &a, &sec, err, sizeof err);
 	if (rc != 0) {
-		tui_message(t, true, "Not tested: %s.", err);
+		tui_message(t, true, _("Not tested: %s."), err);
 		return rc;
 	}
 	*pw = tui_secdup(sec.smtp);
@@ -784,7 +785,7 @@ tui_open_passwords(struct tui *t, const char *email, char **pw, char **imap_pw)
 	app_secrets_free(&sec);
 	if (!*pw) {
 		tui_secfree(imap_pw);
-		tui_message(t, true, "Not tested: out of memory.");
+		tui_message(t, true, _("Not tested: out of memory."));
 		return EX_OSERR;
 	}
 	return 0;

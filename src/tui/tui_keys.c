@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "i18n.h"
 #include "console.h"
 #include "tui_keys.h"
 #include "util.h"
@@ -79,12 +80,13 @@ tui_keys_hints(enum tui_keyscreen s, char *out, size_t outlen)
 		if (k->screen != s || !k->hint)
 			continue;
 		str_printf(out + len, outlen - len, "%s%s %s", len ? "  " : "",
-		           k->name, k->hint);
+		           k->name, _(k->hint));
 		len = strlen(out);
 	}
 	/* Help is everywhere; it goes last. */
 	if (s != KS_HELP)
-		str_printf(out + len, outlen - len, "%s? help", len ? "  " : "");
+		str_printf(out + len, outlen - len, "%s? %s", len ? "  " : "",
+		           _("help"));
 }
 
 /* roff needs a backslash doubled and a leading dot or quote escaped. */

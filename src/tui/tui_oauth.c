@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "secmem.h"
 #include "tui.h"
 #include "util.h"
@@ -177,7 +178,7 @@ signin_start(struct tui *t, struct signin_scr *sc, enum flow flow)
 	int rc;
 
 	if (!sc->can[flow]) {
-		tui_message(t, true, "The provider has no %s flow for this account.",
+		tui_message(t, true, _("The provider has no %s flow for this account."),
 		            flow_name[flow]);
 		return;
 	}
@@ -190,7 +191,7 @@ signin_start(struct tui *t, struct signin_scr *sc, enum flow flow)
 			secmem_free(s->pasted, OAUTH_URL_MAX * 4);
 		}
 		free(s);
-		tui_message(t, true, "Out of memory.");
+		tui_message(t, true, _("Out of memory."));
 		return;
 	}
 	s->paste[0] = s->paste[1] = -1;
@@ -199,7 +200,7 @@ signin_start(struct tui *t, struct signin_scr *sc, enum flow flow)
 	s->port = sc->port;
 	if (pipe(s->paste) != 0 ||
 	    store_account_get(t->st, sc->email, &s->acct) != STORE_OK) {
-		tui_message(t, true, "Cannot read %s from the store.", sc->email);
+		tui_message(t, true, _("Cannot read %s from the store."), sc->email);
 		tui_signin_free(s);
 		return;
 	}
@@ -214,7 +215,7 @@ signin_start(struct tui *t, struct signin_scr *sc, enum flow flow)
 		return;
 	}
 	if (tui_signin_submit(t, s) != 0) {
-		tui_message(t, true, "The sign-in could not start.");
+		tui_message(t, true, _("The sign-in could not start."));
 		tui_signin_free(s);
 		return;
 	}
@@ -222,7 +223,7 @@ signin_start(struct tui *t, struct signin_scr *sc, enum flow flow)
 	sc->choosing = false;
 	sc->flow = flow;
 	tui_message(t, false, "%s", flow == FLOW_DEVICE
-	            ? "Asking the authorization server for a code..." : "");
+	            ? _("Asking the authorization server for a code...") : "");
 }
 
 static int
@@ -232,27 +233,27 @@ signin_open(struct tui *t, void *priv, const void *arg)
 	struct account a;
 
 	if (t->signin) {
-		tui_message(t, true, "A sign-in is already waiting.");
+		tui_message(t, true, _("A sign-in is already waiting."));
 		return -1;
 	}
 	if (!store_is_unlocked(t->st)) {
-		tui_message(t, true, "The store is locked: the tokens could not be "
-		            "sealed. Restart with the key file or passphrase.");
+		tui_message(t, true, _("The store is locked: the tokens could not be "
+		            "sealed. Restart with the key file or passphrase."));
 		return -1;
 	}
 	if (store_account_get(t->st, arg, &a) != STORE_OK) {
-		tui_message(t, true, "Cannot read %s from the store.", (const char *)arg);
+		tui_message(t, true, _("Cannot read %s from the store."), (const char *)arg);
 		return -1;
 	}
 	if (!a.oauth) {
-		tui_message(t, true, "%s signs in with a password, not OAuth.", a.email);
+		tui_message(t, true, _("%s signs in with a password, not OAuth."), a.email);
 		return -1;
 	}
 	str_copy(sc->email, sizeof sc->email, a.email);
 	flows_of(t, &a, sc);
 	if (!sc->can[FLOW_DEVICE] && !sc->can[FLOW_LOOPBACK]) {
-		tui_message(t, true, "%s has no OAuth device or authorization "
-		            "endpoint (edit it, or use a preset that has them).", a.email);
+		tui_message(t, true, _("%s has no OAuth device or authorization "
+		            "endpoint (edit it, or use a preset that has them)."), a.email);
 		return -1;
 	}
 	sc->port = app_oauth_port();
@@ -275,10 +276,10 @@ pasted(struct tui *t, const char *value, void *ud)
 		struct signin_scr *sc = tui_find(t, &tui_scr_signin);
 
 		tui_signin_cancel(t);
-		tui_message(t, false, "Sign-in cancelled.");
+		tui_message(t, false, _("Sign-in cancelled."));
 		if (sc) {
 			sc->done = true;
-			str_copy(sc->result, sizeof sc->result, "Sign-in cancelled.");
+			str_copy(sc->result, sizeof sc->result, _("Sign-in cancelled."));
 		}
 		return;
 	}
@@ -286,7 +287,7 @@ pasted(struct tui *t, const char *value, void *ud)
 	str_copy(s->pasted, OAUTH_URL_MAX * 4, value);
 	pthread_mutex_unlock(&t->qlock);
 	(void)!write(s->paste[1], "p", 1);
-	tui_message(t, false, "Exchanging the code for tokens...");
+	tui_message(t, false, _("Exchanging the code for tokens..."));
 }
 
 /* Called by tui_jobs_drain(): the worker showed its code. */
@@ -310,7 +311,7 @@ tui_signin_update(struct tui *t)
 		if (s->flow == FLOW_PASTE) {
 			pthread_mutex_unlock(&t->qlock);
 			/* Not echoed: the address holds a code worth a sign-in. */
-			tui_ask_secret(t, "Paste the address, then Enter (Esc cancels): ",
+			tui_ask_secret(t, _("Paste the address, then Enter (Esc cancels): "),
 			               pasted, NULL);
 			t->dirty = true;
 			return;
@@ -337,19 +338,19 @@ tui_signin_done(struct tui *t, struct tui_signin *s, bool ran)
 	if (rc == 0)
 		rc = app_oauth_signed_in(t->st, &s->acct, &s->tok, err, sizeof err);
 	else
-		str_copy(err, sizeof err, ran ? s->err : "the sign-in did not run");
+		str_copy(err, sizeof err, ran ? s->err : _("the sign-in did not run"));
 	t->dirty = true;
 	if (!sc)
 		return;
 	sc->done = true;
 	sc->ok = rc == 0;
 	if (rc == 0) {
-		str_printf(sc->result, sizeof sc->result, "Signed in: %s (tokens "
-		           "encrypted in the store).", s->acct.email);
-		tui_message(t, false, "Signed in %s.", s->acct.email);
+		str_printf(sc->result, sizeof sc->result, _("Signed in: %s (tokens "
+		           "encrypted in the store)."), s->acct.email);
+		tui_message(t, false, _("Signed in %s."), s->acct.email);
 	} else {
 		str_copy(sc->result, sizeof sc->result, err);
-		tui_message(t, true, "Not signed in.");
+		tui_message(t, true, _("Not signed in."));
 	}
 }
 
@@ -379,7 +380,7 @@ signin_key(struct tui *t, void *priv, int key)
 	case ACT_BACK:
 		if (!sc->done && !sc->choosing) {
 			signin_cancel(t);
-			tui_message(t, false, "Sign-in cancelled.");
+			tui_message(t, false, _("Sign-in cancelled."));
 		}
 		return TUI_POP;
 	case ACT_FLOW_DEVICE:
@@ -448,33 +449,33 @@ draw_wrapped(struct tui *t, int y, int x, int w, const char *s)
 static int
 draw_browser(struct tui *t, struct signin_scr *sc, int y, int lx, int w)
 {
-	char line[200];
+	char line[640];  /* a sentence, in Devanagari three bytes a letter */
 
 	if (sc->flow == FLOW_LOOPBACK) {
-		str_printf(line, sizeof line, "The browser comes back to port %u of "
+		str_printf(line, sizeof line, _("The browser comes back to port %u of "
 		           "this server. On your laptop, first open the tunnel "
-		           "(leave it running):", sc->port);
+		           "(leave it running):"), sc->port);
 		tui_put(t, y++, lx, w, line, false, true);
 		attron(A_BOLD);
 		tui_put(t, ++y, lx + 4, w - 4, sc->tunnel, false, true);
 		attroff(A_BOLD);
 		y += 2;
-		tui_put(t, y++, lx, w, "then open this address in the laptop's browser:",
+		tui_put(t, y++, lx, w, _("then open this address in the laptop's browser:"),
 		        false, true);
 	} else {
-		tui_put(t, y++, lx, w, "Open this address in a browser on any device:",
+		tui_put(t, y++, lx, w, _("Open this address in a browser on any device:"),
 		        false, true);
 	}
 	y = draw_wrapped(t, y + 1, lx, w, sc->url) + 1;
 	if (sc->flow == FLOW_PASTE) {
-		str_printf(line, sizeof line, "After you sign in, the browser goes to "
+		str_printf(line, sizeof line, _("After you sign in, the browser goes to "
 		           "http://127.0.0.1:%u/ and fails to load it: that is "
-		           "expected. Copy its whole address and paste it below.",
+		           "expected. Copy its whole address and paste it below."),
 		           sc->port);
 		tui_put(t, y++, lx, w, line, false, true);
 	} else if (!sc->done) {
-		str_printf(line, sizeof line, "Waiting for the browser %s (10 minutes; "
-		           "Esc cancels)", tui_spinner(t));
+		str_printf(line, sizeof line, _("Waiting for the browser %s (10 minutes; "
+		           "Esc cancels)"), tui_spinner(t));
 		attron(tui_attr(t, CP_DIM));
 		tui_put(t, y++, lx, w, line, false, true);
 		attroff(tui_attr(t, CP_DIM));
@@ -491,30 +492,30 @@ signin_draw(struct tui *t, void *priv)
 
 	if (sc->choosing) {
 		static const char *const what[FLOW_N] = {
-			"device code: enter a code on any device (laptop, phone)",
-			"loopback: a browser on your laptop, back through ssh -L",
-			"paste: a browser anywhere, then paste the address it ended on",
+			N_("device code: enter a code on any device (laptop, phone)"),
+			N_("loopback: a browser on your laptop, back through ssh -L"),
+			N_("paste: a browser anywhere, then paste the address it ended on"),
 		};
 		static const char keys[FLOW_N] = { 'd', 'l', 'p' };
 
-		str_printf(line, sizeof line, "Sign %s in with OAuth. How?", sc->email);
+		str_printf(line, sizeof line, _("Sign %s in with OAuth. How?"), sc->email);
 		tui_put(t, y, lx, w, line, false, true);
 		y += 2;
 		for (int f = 0; f < FLOW_N; f++) {
 			str_printf(line, sizeof line, "%s %c  %s%s", f == (int)sc->mark
-			           ? ">" : " ", keys[f], what[f], sc->can[f] ? ""
-			           : " (not offered)");
+			           ? ">" : " ", keys[f], _(what[f]), sc->can[f] ? ""
+			           : _(" (not offered)"));
 			attron(sc->can[f] ? (f == (int)sc->mark ? A_BOLD : A_NORMAL)
 			       : tui_attr(t, CP_DIM));
 			tui_put(t, y++, lx, w, line, false, true);
 			attroff(A_BOLD | tui_attr(t, CP_DIM));
 		}
 		y++;
-		tui_put(t, y, lx, w, "Press d, l or p, or Enter for the one marked "
-		        "(the provider's first).", false, true);
+		tui_put(t, y, lx, w, _("Press d, l or p, or Enter for the one marked "
+		        "(the provider's first)."), false, true);
 		return;
 	}
-	str_printf(line, sizeof line, "Sign %s in with OAuth (%s flow).",
+	str_printf(line, sizeof line, _("Sign %s in with OAuth (%s flow)."),
 	           sc->email, flow_name[sc->flow]);
 	tui_put(t, y, lx, w, line, false, true);
 	y += 2;
@@ -522,35 +523,37 @@ signin_draw(struct tui *t, void *priv)
 		y = draw_browser(t, sc, y, lx, w);
 	} else if (!sc->shown) {
 		attron(tui_attr(t, CP_DIM));
-		tui_put(t, y, lx, w, sc->done ? "" : "Asking the authorization server "
-		        "for a code...", false, true);
+		tui_put(t, y, lx, w, sc->done ? "" : _("Asking the authorization server "
+		        "for a code..."), false, true);
 		attroff(tui_attr(t, CP_DIM));
 		y += 2;
 	} else {
 		int64_t mins = (sc->expires_at - (int64_t)time(NULL) + 59) / 60;
 
-		tui_put(t, y++, lx, w, "Open this address in a browser on any device "
-		        "(your laptop or phone):", false, true);
+		tui_put(t, y++, lx, w, _("Open this address in a browser on any device "
+		        "(your laptop or phone):"), false, true);
 		attron(A_BOLD);
 		tui_put(t, ++y, lx + 4, w - 4, sc->uri, false, true);
 		attroff(A_BOLD);
 		y += 2;
-		tui_put(t, y++, lx, w, "and enter the code:", false, true);
+		tui_put(t, y++, lx, w, _("and enter the code:"), false, true);
 		draw_code(t, ++y, sc->user_code);
 		y += 4;
-		str_printf(line, sizeof line, "user code: %s", sc->user_code);
+		str_printf(line, sizeof line, _("user code: %s"), sc->user_code);
 		tui_put(t, y++, lx, w, line, false, true);
 		if (sc->uri_complete[0]) {
-			str_printf(line, sizeof line, "or open, with the code filled in: %s",
+			str_printf(line, sizeof line, _("or open, with the code filled in: %s"),
 			           sc->uri_complete);
 			tui_put(t, y++, lx, w, line, false, true);
 		}
 		y++;
 		if (!sc->done) {
-			str_printf(line, sizeof line, "Waiting for you to approve %s "
-			           "(the code expires in %lld minute%s; Esc cancels)",
-			           tui_spinner(t), (long long)(mins > 0 ? mins : 0),
-			           mins == 1 ? "" : "s");
+			str_printf(line, sizeof line, ngettext("Waiting for you to approve %s "
+			           "(the code expires in %lld minute; Esc cancels)",
+			           "Waiting for you to approve %s "
+			           "(the code expires in %lld minutes; Esc cancels)",
+			           mins > 0 ? (unsigned long)mins : 0),
+			           tui_spinner(t), (long long)(mins > 0 ? mins : 0));
 			attron(tui_attr(t, CP_DIM));
 			tui_put(t, y++, lx, w, line, false, true);
 			attroff(tui_attr(t, CP_DIM));
@@ -584,7 +587,7 @@ signin_close(struct tui *t, void *priv)
 }
 
 const struct screen_ops tui_scr_signin = {
-	.ks = KS_SIGNIN, .title = "Email Accounts > Sign in",
+	.ks = KS_SIGNIN, .title = N_("Email Accounts > Sign in"),
 	.private_size = sizeof(struct signin_scr), .open = signin_open,
 	.draw = signin_draw, .key = signin_key, .close = signin_close,
 };

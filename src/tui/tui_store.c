@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "secmem.h"
 #include "tui.h"
 #include "util.h"
@@ -45,11 +46,11 @@ keyfile_answer(struct tui *t, bool drop, void *ud)
 	rc = store_set_passphrase(t->st, t->ss.pass1, drop, err, sizeof err);
 	tui_secfree(&t->ss.pass1);
 	if (rc != STORE_OK)
-		tui_message(t, true, "Passphrase not set: %s",
+		tui_message(t, true, _("Passphrase not set: %s"),
 		            err[0] ? err : store_strerror(rc));
 	else
-		tui_message(t, false, "Passphrase set%s.", drop
-		            ? "; the key file no longer opens the store" : "");
+		tui_message(t, false, _("Passphrase set%s."), drop
+		            ? _("; the key file no longer opens the store") : "");
 	refresh_status(t);
 }
 
@@ -59,18 +60,18 @@ second_answer(struct tui *t, const char *pass, void *ud)
 	(void)ud;
 	if (!pass || !t->ss.pass1) {
 		tui_secfree(&t->ss.pass1);
-		tui_message(t, false, "Passphrase unchanged.");
+		tui_message(t, false, _("Passphrase unchanged."));
 		return;
 	}
 	if (strcmp(pass, t->ss.pass1) != 0) {
 		tui_secfree(&t->ss.pass1);
-		tui_message(t, true, "The two entries differ; passphrase unchanged.");
+		tui_message(t, true, _("The two entries differ; passphrase unchanged."));
 		return;
 	}
 	if (t->ss.status.keyfile_slot)
 		tui_yesno(t, false, keyfile_answer, NULL,
-		          "Also remove the key-file slot, so that only the passphrase "
-		          "opens the store? y/n");
+		          _("Also remove the key-file slot, so that only the passphrase "
+		          "opens the store? y/n"));
 	else
 		keyfile_answer(t, false, NULL);
 }
@@ -82,7 +83,7 @@ first_answer(struct tui *t, const char *pass, void *ud)
 
 	(void)ud;
 	if (!pass) {
-		tui_message(t, false, "Passphrase unchanged.");
+		tui_message(t, false, _("Passphrase unchanged."));
 		return;
 	}
 	/* The commands' rule (policy_passphrase()), as a sentence. */
@@ -94,17 +95,17 @@ first_answer(struct tui *t, const char *pass, void *ud)
 	t->ss.pass1 = tui_secdup(pass);
 	if (!t->ss.pass1)
 		return;
-	tui_ask_secret(t, "Repeat the new passphrase: ", second_answer, NULL);
+	tui_ask_secret(t, _("Repeat the new passphrase: "), second_answer, NULL);
 }
 
 static void
 set_passphrase(struct tui *t)
 {
 	if (!store_is_unlocked(t->st)) {
-		tui_message(t, true, "The store is locked.");
+		tui_message(t, true, _("The store is locked."));
 		return;
 	}
-	tui_ask_secret(t, "New passphrase (no echo): ", first_answer, NULL);
+	tui_ask_secret(t, _("New passphrase (no echo): "), first_answer, NULL);
 }
 
 /* ---- rotate ------------------------------------------------------------- */
@@ -116,10 +117,10 @@ do_rotate(struct tui *t, const char *pass)
 	int rc = store_rotate(t->st, pass, err, sizeof err);
 
 	if (rc != STORE_OK)
-		tui_message(t, true, "Key not rotated: %s",
+		tui_message(t, true, _("Key not rotated: %s"),
 		            err[0] ? err : store_strerror(rc));
 	else
-		tui_message(t, false, "New data key: every secret was sealed again.");
+		tui_message(t, false, _("New data key: every secret was sealed again."));
 	refresh_status(t);
 }
 
@@ -128,7 +129,7 @@ rotate_pass_answer(struct tui *t, const char *pass, void *ud)
 {
 	(void)ud;
 	if (!pass) {
-		tui_message(t, false, "Key not rotated.");
+		tui_message(t, false, _("Key not rotated."));
 		return;
 	}
 	do_rotate(t, pass);
@@ -139,11 +140,11 @@ rotate_answer(struct tui *t, bool yes, void *ud)
 {
 	(void)ud;
 	if (!yes) {
-		tui_message(t, false, "Key not rotated.");
+		tui_message(t, false, _("Key not rotated."));
 		return;
 	}
 	if (store_has_passphrase(t->st))
-		tui_ask_secret(t, "Store passphrase: ", rotate_pass_answer, NULL);
+		tui_ask_secret(t, _("Store passphrase: "), rotate_pass_answer, NULL);
 	else
 		do_rotate(t, NULL);
 }
@@ -152,11 +153,11 @@ static void
 rotate(struct tui *t)
 {
 	if (!store_is_unlocked(t->st)) {
-		tui_message(t, true, "The store is locked.");
+		tui_message(t, true, _("The store is locked."));
 		return;
 	}
 	tui_yesno(t, false, rotate_answer, NULL,
-	          "Make a new data key and seal every password again? y/n");
+	          _("Make a new data key and seal every password again? y/n"));
 }
 
 /* ---- screen ------------------------------------------------------------- */
@@ -168,59 +169,60 @@ store_draw(struct tui *t, void *priv)
 	char b[1200];
 	int y = 2;
 	static const char *const advice[] = {
-		"Use a dedicated app password for each account.",
-		"Enable login alerts with your provider.",
-		"Change passwords regularly.",
-		"Prefer OAuth (Gmail, Outlook) when possible.",
+		N_("Use a dedicated app password for each account."),
+		N_("Enable login alerts with your provider."),
+		N_("Change passwords regularly."),
+		N_("Prefer OAuth (Gmail, Outlook) when possible."),
 	};
 
 	(void)priv;
 	if (!t->ss.have_status) {
-		tui_put(t, y, 2, COLS - 4, "The store's status cannot be read.",
+		tui_put(t, y, 2, COLS - 4, _("The store's status cannot be read."),
 		        false, true);
 		return;
 	}
 	attron(A_BOLD);
-	tui_put(t, y++, 2, COLS - 4, "Status", false, true);
+	tui_put(t, y++, 2, COLS - 4, _("Status"), false, true);
 	attroff(A_BOLD);
-	str_printf(b, sizeof b, "Store       %s", s->dir);
+	str_printf(b, sizeof b, _("Store       %s"), s->dir);
 	tui_put(t, y++, 4, COLS - 6, b, false, true);
-	str_printf(b, sizeof b, "Key file    %s", s->key_file[0] ? s->key_file : "(none)");
+	str_printf(b, sizeof b, _("Key file    %s"), s->key_file[0] ? s->key_file : _("(none)"));
 	tui_put(t, y++, 4, COLS - 6, b, false, true);
-	str_printf(b, sizeof b, "Key slots   %s%s%s",
-	           s->keyfile_slot ? "key file" : "",
+	str_printf(b, sizeof b, _("Key slots   %s%s%s"),
+	           s->keyfile_slot ? _("key file") : "",
 	           s->keyfile_slot && s->passphrase_slot ? ", " : "",
-	           s->passphrase_slot ? "passphrase" : "");
+	           s->passphrase_slot ? _("passphrase") : "");
 	tui_put(t, y++, 4, COLS - 6, b, false, true);
 	if (s->passphrase_slot) {
-		str_printf(b, sizeof b, "PBKDF2      %u iterations",
+		str_printf(b, sizeof b, _("PBKDF2      %u iterations"),
 		           s->pbkdf2_iterations);
 		tui_put(t, y++, 4, COLS - 6, b, false, true);
 	}
-	str_printf(b, sizeof b, "Accounts    %zu (%zu secret%s, AES-256-GCM)",
-	           s->accounts, s->secrets, s->secrets == 1 ? "" : "s");
+	str_printf(b, sizeof b, ngettext("Accounts    %zu (%zu secret, AES-256-GCM)",
+	           "Accounts    %zu (%zu secrets, AES-256-GCM)", s->secrets),
+	           s->accounts, s->secrets);
 	tui_put(t, y++, 4, COLS - 6, b, false, true);
-	str_printf(b, sizeof b, "State       %s, format %d",
-	           store_is_unlocked(t->st) ? "unlocked" : "locked",
+	str_printf(b, sizeof b, _("State       %s, format %d"),
+	           store_is_unlocked(t->st) ? _("unlocked") : _("locked"),
 	           s->format_version);
 	tui_put(t, y++, 4, COLS - 6, b, false, true);
 
 	y++;
 	attron(A_BOLD);
-	tui_put(t, y++, 2, COLS - 4, "Actions", false, true);
+	tui_put(t, y++, 2, COLS - 4, _("Actions"), false, true);
 	attroff(A_BOLD);
 	tui_put(t, y++, 4, COLS - 6, s->passphrase_slot
-	        ? "p  change the passphrase" : "p  set a passphrase", false, true);
+	        ? _("p  change the passphrase") : _("p  set a passphrase"), false, true);
 	tui_put(t, y++, 4, COLS - 6,
-	        "k  rotate the data key (every password is sealed again)",
+	        _("k  rotate the data key (every password is sealed again)"),
 	        false, true);
 
 	y++;
 	attron(A_BOLD);
-	tui_put(t, y++, 2, COLS - 4, "Security recommendations", false, true);
+	tui_put(t, y++, 2, COLS - 4, _("Security recommendations"), false, true);
 	attroff(A_BOLD);
 	for (size_t i = 0; i < sizeof advice / sizeof advice[0] && y < LINES - 3; i++) {
-		str_printf(b, sizeof b, "%zu. %s", i + 1, advice[i]);
+		str_printf(b, sizeof b, "%zu. %s", i + 1, _(advice[i]));
 		tui_put(t, y++, 4, COLS - 6, b, false, true);
 	}
 }
@@ -247,5 +249,5 @@ store_key(struct tui *t, void *priv, int key)
 }
 
 const struct screen_ops tui_scr_store = {
-	.ks = KS_STORE, .title = "Store", .draw = store_draw, .key = store_key,
+	.ks = KS_STORE, .title = N_("Store"), .draw = store_draw, .key = store_key,
 };

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "i18n.h"
 #include "tui.h"
 #include "util.h"
 
@@ -40,7 +41,7 @@ pin_candidate(const struct tui_job *j)
 static const char *
 sec_name(enum security s)
 {
-	return security_spell(s, SPELL_LABEL);
+	return _(security_spell(s, SPELL_LABEL));
 }
 
 /* Saves a changed copy of the tested account: in the store (keeping its
@@ -62,7 +63,7 @@ save_change(struct tui *t, const struct account *a, bool *stored)
 	rc = store_account_put(t->st, tui_diag_account(t)->email, a, NULL, NULL,
 	                       err, sizeof err);
 	if (rc != STORE_OK) {
-		tui_message(t, true, "Not saved: %s", err[0] ? err : store_strerror(rc));
+		tui_message(t, true, _("Not saved: %s"), err[0] ? err : store_strerror(rc));
 		return -1;
 	}
 	tui_accounts_upsert(t, a);
@@ -82,8 +83,8 @@ tested_account(struct tui *t, struct account *a)
 		return 0;
 	rc = store_account_get(t->st, a->email, a);
 	if (rc != STORE_OK) {
-		tui_message(t, true, "Cannot read %s from the store: %s; nothing "
-		            "was changed.", tui_diag_account(t)->email,
+		tui_message(t, true, _("Cannot read %s from the store: %s; nothing "
+		            "was changed."), tui_diag_account(t)->email,
 		            store_strerror(rc));
 		*a = *tui_diag_account(t);
 		return -1;
@@ -100,7 +101,7 @@ apply_alt(struct tui *t)
 	bool stored;
 
 	if (!j || j->res.diag.alt_port == 0) {
-		tui_message(t, true, "The test found no working alternative to apply.");
+		tui_message(t, true, _("The test found no working alternative to apply."));
 		return;
 	}
 	dg = &j->res.diag;
@@ -120,10 +121,10 @@ apply_alt(struct tui *t)
 	if (tui_diag_from_form(t))
 		tui_form_apply_alt(t, dg->alt_port, dg->alt_security, dg->alt_imap);
 	tui_diag_changed(t, &a, stored);
-	tui_message(t, false, "%s now uses port %u with %s%s. Press r to test again.",
+	tui_message(t, false, _("%s now uses port %u with %s%s. Press r to test again."),
 	            dg->alt_imap ? "IMAP" : "SMTP", dg->alt_port,
 	            sec_name(dg->alt_security),
-	            tui_diag_from_form(t) ? " (in the form: Ctrl-S saves it)" : "");
+	            tui_diag_from_form(t) ? _(" (in the form: Ctrl-S saves it)") : "");
 }
 
 static void
@@ -140,7 +141,7 @@ pin_answer(struct tui *t, bool yes, void *ud)
 	if (tested_account(t, &a) != 0)
 		return;
 	if (valid_pin(cand, a.pin)) {
-		tui_message(t, true, "The fingerprint is not usable as a pin.");
+		tui_message(t, true, _("The fingerprint is not usable as a pin."));
 		return;
 	}
 	if (save_change(t, &a, &stored) != 0)
@@ -148,8 +149,8 @@ pin_answer(struct tui *t, bool yes, void *ud)
 	if (tui_diag_from_form(t))
 		tui_form_set_pin(t, a.pin);
 	tui_diag_changed(t, &a, stored);
-	tui_message(t, false, "Certificate pinned%s. Press r to test again.",
-	            tui_diag_from_form(t) ? " in the form (Ctrl-S saves it)" : "");
+	tui_message(t, false, _("Certificate pinned%s. Press r to test again."),
+	            tui_diag_from_form(t) ? _(" in the form (Ctrl-S saves it)") : "");
 }
 
 static void
@@ -159,11 +160,11 @@ pin(struct tui *t)
 	const char *cand;
 
 	if (!j || j->cat != DIAG_INVALID_CERTIFICATE || !(cand = pin_candidate(j))) {
-		tui_message(t, true, "There is no certificate to pin for this result.");
+		tui_message(t, true, _("There is no certificate to pin for this result."));
 		return;
 	}
 	tui_yesno(t, false, pin_answer, NULL,
-	          "Trust this certificate from now on (%s)? y/n", cand);
+	          _("Trust this certificate from now on (%s)? y/n"), cand);
 }
 
 static void
@@ -176,7 +177,7 @@ edit(struct tui *t)
 		return;
 	}
 	if (!tui_diag_stored(t)) {
-		tui_message(t, true, "This account is not saved yet.");
+		tui_message(t, true, _("This account is not saved yet."));
 		return;
 	}
 	tui_form_open(t, tui_diag_account(t)->email);
@@ -200,35 +201,35 @@ trouble_draw(struct tui *t, void *priv)
 
 	L.n = 0;
 	if (!j) {
-		tui_put(t, 2, 2, COLS - 4, "No finished test.", false, true);
+		tui_put(t, 2, 2, COLS - 4, _("No finished test."), false, true);
 		return;
 	}
 	dg = &j->res.diag;
 	if (j->cat == DIAG_OK) {
-		ADD(tui_attr(t, CP_OK) | A_BOLD, "%s The test passed: nothing to fix.",
+		ADD(tui_attr(t, CP_OK) | A_BOLD, _("%s The test passed: nothing to fix."),
 		    tui_mark_ok(t));
 	} else {
 		ADD(tui_attr(t, CP_FAIL) | A_BOLD, "%s %s", tui_mark_fail(t),
 		    dg->title[0] ? dg->title : diag_cat_title(j->cat));
-		ADD(tui_attr(t, CP_DIM), "  category %s%s%s, at %s",
+		ADD(tui_attr(t, CP_DIM), _("  category %s%s%s, at %s"),
 		    diag_cat_name(j->cat), dg->reason[0] ? " / " : "", dg->reason,
 		    diag_stage_name(dg->stage));
 	}
 	ADD(A_NORMAL, "%s", "");
 	if (dg->reply[0]) {
-		ADD(A_BOLD, "What the server said:");
+		ADD(A_BOLD, _("What the server said:"));
 		tui_lines_wrap(t, &L, A_NORMAL, "  ", "  ", dg->reply, w);
 		ADD(A_NORMAL, "%s", "");
 	}
 	/* Which of those words the diagnosis rests on, so that a reader can
 	 * judge it. */
 	if (dg->evidence[0]) {
-		ADD(A_BOLD, "Based on:");
+		ADD(A_BOLD, _("Based on:"));
 		tui_lines_wrap(t, &L, A_NORMAL, "  ", "  ", dg->evidence, w);
 		ADD(A_NORMAL, "%s", "");
 	}
 	if (dg->nfixes) {
-		ADD(A_BOLD, "What to check:");
+		ADD(A_BOLD, _("What to check:"));
 		for (size_t i = 0; i < dg->nfixes; i++)
 			tui_lines_wrap(t, &L, A_NORMAL, "  [ ] ", "      ", dg->fixes[i], w);
 		ADD(A_NORMAL, "%s", "");
@@ -237,22 +238,22 @@ trouble_draw(struct tui *t, void *priv)
 		ADD(tui_attr(t, CP_OK), "%s", dg->suggestion);
 	if (dg->alt_port)
 		ADD(tui_attr(t, CP_OK) | A_BOLD,
-		    "The test found that %s port %u with %s works: press a to apply it.",
+		    _("The test found that %s port %u with %s works: press a to apply it."),
 		    dg->alt_imap ? "IMAP" : "SMTP", dg->alt_port,
 		    sec_name(dg->alt_security));
 	if (j->cat == DIAG_INVALID_CERTIFICATE && (cand = pin_candidate(j))) {
 		const struct tls_info *ti = bad_cert(j);
 
 		ADD(A_NORMAL, "%s", "");
-		ADD(A_BOLD, "The server's certificate:");
+		ADD(A_BOLD, _("The server's certificate:"));
 		if (ti) {
 			ADD(A_NORMAL, "  subject  %s", ti->subject);
 			ADD(A_NORMAL, "  issuer   %s", ti->issuer);
 			ADD(A_NORMAL, "  expires  %s", ti->not_after);
 		}
 		ADD(A_NORMAL, "  %s", cand);
-		ADD(A_NORMAL, "Only if you know this is your server's certificate: "
-		    "press p to pin it.");
+		ADD(A_NORMAL, _("Only if you know this is your server's certificate: "
+		    "press p to pin it."));
 	}
 #undef ADD
 	if (tr->scroll > L.n - rows)
@@ -312,7 +313,7 @@ trouble_open(struct tui *t, void *priv, const void *arg)
 }
 
 const struct screen_ops tui_scr_trouble = {
-	.ks = KS_TROUBLE, .title = "Troubleshooting",
+	.ks = KS_TROUBLE, .title = N_("Troubleshooting"),
 	.private_size = sizeof(struct trouble), .open = trouble_open,
 	.draw = trouble_draw, .key = trouble_key,
 };

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "i18n.h"
 #include "secmem.h"
 #include "tui.h"
 #include "util.h"
@@ -255,16 +256,18 @@ tui_reltime(int64_t when, int64_t now, char *out, size_t len)
 {
 	int64_t d = now - when;
 
+	/* TRANSLATORS: the "Tested" column is 8 columns wide: keep these
+	 * short ("m" minutes, "h" hours, "d" days). */
 	if (when <= 0) {
-		str_copy(out, len, "never");
+		str_copy(out, len, _("never"));
 	} else if (d < 60) {
-		str_copy(out, len, "just now");
+		str_copy(out, len, _("just now"));
 	} else if (d < 3600) {
-		str_printf(out, len, "%lldm ago", (long long)(d / 60));
+		str_printf(out, len, _("%lldm ago"), (long long)(d / 60));
 	} else if (d < 86400) {
-		str_printf(out, len, "%lldh ago", (long long)(d / 3600));
+		str_printf(out, len, _("%lldh ago"), (long long)(d / 3600));
 	} else if (d < 86400 * 60) {
-		str_printf(out, len, "%lldd ago", (long long)(d / 86400));
+		str_printf(out, len, _("%lldd ago"), (long long)(d / 86400));
 	} else {
 		time_t tt = (time_t)when;
 		struct tm tm;
@@ -272,7 +275,7 @@ tui_reltime(int64_t when, int64_t now, char *out, size_t len)
 		if (localtime_r(&tt, &tm))
 			strftime(out, len, "%Y-%m-%d", &tm);
 		else
-			str_copy(out, len, "long ago");
+			str_copy(out, len, _("long ago"));
 	}
 }
 
@@ -474,7 +477,7 @@ tui_lines_wrap(const struct tui *t, struct tui_lines *L, attr_t a,
 	bool firstline = true;
 
 	do {
-		char line[300];
+		char line[sizeof L->text[0]];
 		size_t best = 0, len = strlen(p);
 		const char *lead = firstline ? first : cont;
 

@@ -1,0 +1,84 @@
+#!/bin/bash
+# The commands in French and Hindi, with the catalogs as `make install`
+# leaves them (tests/i18n-lib.sh): --help and an error message in each
+# language, LANGUAGE over LANG, English when there is no catalog for the
+# locale, and --json output byte for byte the same in every language.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/i18n-lib.sh"
+need "$PY"
+i18n_setup
+export FLUENZR_STORE=$STORE FLUENZR_KEY_FILE=$KEYFILE
+
+# not_in TEXT STRING: TEXT (fixed) is not in STRING.
+not_in() { ! grep -qF -- "$1" <<<"$2"; }
+
+run() { # run LANG [VAR=VALUE...] -- ARGS...: stdout+stderr in $out, status in $rc
+	local l=$1; shift
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	rc=0
+	out=$(env LANG="$l" "${envs[@]}" "$FLUENZR" "$@" 2>&1) || rc=$?
+}
+
+# --help
+run C.UTF-8 -- --help; en_help=$out
+check "English --help" grep -q '^Commands:$' <<<"$en_help"
+run fr_FR.UTF-8 -- --help
+check "French --help" grep -q '^Commandes :$' <<<"$out"
+check "... the page's words: no English description left" not_in "Set up and diagnose" "$out"
+check "... option names kept" grep -qF -- "--passphrase-fd N" <<<"$out"
+run hi_IN.UTF-8 -- --help
+check "Hindi --help" grep -q '^कमांड:$' <<<"$out"
+check "... no English description left" not_in "manage sending accounts" "$out"
+check "... option names kept" grep -qF -- "--key-file FILE" <<<"$out"
+
+# an error message; the exit status is the same in every language
+run C.UTF-8 -- --no-such-option; en_rc=$rc
+check "English error" grep -qF "unknown option '--no-such-option'" <<<"$out"
+run fr_FR.UTF-8 -- --no-such-option
+check "French error" grep -qF "option inconnue « --no-such-option »" <<<"$out"
+check "... same exit status ($rc)" [ "$rc" = "$en_rc" ]
+run hi_IN.UTF-8 -- --no-such-option
+check "Hindi error" grep -qF "अज्ञात विकल्प '--no-such-option'" <<<"$out"
+check "... same exit status ($rc)" [ "$rc" = "$en_rc" ]
+run hi_IN.UTF-8 -- test
+check "Hindi error of a command" grep -qF "fluenzr-tui test: कौन सा खाता? (या --all)" <<<"$out"
+check "... and its usage" grep -qF "उपयोग: fluenzr-tui test ACCOUNT" <<<"$out"
+run fr_FR.UTF-8 -- test
+check "French error of a command" grep -qF "fluenzr-tui test : quel compte ? (ou --all)" <<<"$out"
+
+# LANGUAGE chooses over LANG; a locale without a catalog is English
+run hi_IN.UTF-8 LANGUAGE=fr -- --help
+check "LANGUAGE=fr with LANG=hi_IN.UTF-8: French" grep -q '^Commandes :$' <<<"$out"
+run de_DE.UTF-8 -- --help
+check "de_DE.UTF-8 (no catalog): English" [ "$out" = "$en_help" ]
+run de_DE.UTF-8 -- --no-such-option
+check "... English errors too" grep -qF "unknown option '--no-such-option'" <<<"$out"
+
+# The diagnosis of a reply: translated for people, identical for programs.
+reply='535 5.7.8 Authentication credentials invalid'
+run fr_FR.UTF-8 -- explain "$reply"
+check "explain in French: the page's title" grep -qF "Échec de l'authentification" <<<"$out"
+check "... and its fixes" grep -qF "mot de passe d'application" <<<"$out"
+check "... the category stays" grep -qF "auth_failed: bad_credentials" <<<"$out"
+run hi_IN.UTF-8 -- explain "$reply"
+check "explain in Hindi: the page's title" grep -qF "प्रमाणीकरण विफल" <<<"$out"
+check "... and its fixes" grep -qF "ऐप पासवर्ड" <<<"$out"
+# json_same ARGS...: the command's output in every language is that of C.UTF-8.
+json_same() {
+	local l same=true
+	LANG=C.UTF-8 "$FLUENZR" "$@" >"$T/en.json" 2>&1
+	for l in fr_FR.UTF-8 hi_IN.UTF-8 de_DE.UTF-8 "hi_IN.UTF-8 LANGUAGE=fr"; do
+		# shellcheck disable=SC2086
+		env LANG=$l "$FLUENZR" "$@" >"$T/l.json" 2>&1
+		cmp -s "$T/en.json" "$T/l.json" || { same=false; diff "$T/en.json" "$T/l.json" | head -5 >&2; }
+	done
+	check "$* --json: the same in every language" $same
+}
+json_same explain --json "$reply"
+json_same presets --json
+json_same account list --json
+json_same explain --json --step rcpt '550 5.1.1 No such user here'
+check "... and --json holds the English title" grep -qF '"title": "Recipient rejected"' "$T/en.json"
+finish
