@@ -81,4 +81,66 @@ json_same presets --json
 json_same account list --json
 json_same explain --json --step rcpt '550 5.1.1 No such user here'
 check "... and --json holds the English title" grep -qF '"title": "Recipient rejected"' "$T/en.json"
+
+# A live test against the mail stack: its steps' details are the probe's
+# sentences, translated on the text output and English in --json.
+start_mailstack
+"$FLUENZR" account add --email "$MAILSTACK_BOB_USER" --smtp-host 127.0.0.1 \
+	--smtp-port "$MAILSTACK_SMTP_STARTTLS_PORT" --ca-file "$MAILSTACK_CA_FILE" \
+	--imap-host 127.0.0.1 --imap-port "$MAILSTACK_IMAPS_PORT" --imap-security ssl \
+	--password-stdin <<<"$MAILSTACK_BOB_PASS" >/dev/null 2>"$T/add.err" ||
+	fail "account add: $(cat "$T/add.err")"
+# live_same: `test --json` in every language is that of C.UTF-8, once what
+# differs from one run to the next (times, durations, queue ids, the test
+# token, the messages earlier runs left in INBOX and their numbers) is set
+# aside.
+live_norm() {
+	$PY -c 'import json, re, sys
+j = json.load(open(sys.argv[1]))
+# the server'"'"'s lines in the transcript: its words, whatever they say
+j["transcript"] = [e for e in j["transcript"] if e["dir"] != "S"]
+t = json.dumps(j, indent=1, ensure_ascii=False)
+for pat, rep in ((r"[0-9]+ ms", "N ms"), (r"\"(\w*ms|time|when)\": [0-9]+", r"\"\1\": N"),
+                 (r"<[^>@\"]*@", "<ID@"), (r"queued as [0-9A-F]+", "queued as ID"),
+                 (r"INBOX, [0-9]+ ", "INBOX, N "), (r"FETCH [0-9]+ ", "FETCH N "),
+                 (r"[0-9a-f]{24}", "TOKEN")):
+    t = re.sub(pat, rep, t)
+print(t)' "$1"
+}
+live_same() {
+	local l same=true
+	LANG=C.UTF-8 "$FLUENZR" test "$MAILSTACK_BOB_USER" --json >"$T/en.raw" 2>&1
+	live_norm "$T/en.raw" >"$T/en.live"
+	for l in fr_FR.UTF-8 hi_IN.UTF-8 "hi_IN.UTF-8 LANGUAGE=fr"; do
+		# shellcheck disable=SC2086
+		env LANG=$l "$FLUENZR" test "$MAILSTACK_BOB_USER" --json >"$T/l.raw" 2>&1
+		live_norm "$T/l.raw" >"$T/l.live"
+		cmp -s "$T/en.live" "$T/l.live" || { same=false; diff "$T/en.live" "$T/l.live" | head -8 >&2; }
+	done
+	check "test --json: the same in every language" $same
+}
+live_same
+check "... its steps' details in English" grep -qF '"detail": "the test message is in INBOX after' "$T/en.raw"
+run fr_FR.UTF-8 -- test "$MAILSTACK_BOB_USER"
+check "test in French: the probe's own sentences" grep -qF "le message de test est dans INBOX après" <<<"$out"
+check "... and the folders" grep -qF "Envoyés" <<<"$out"
+run hi_IN.UTF-8 -- test "$MAILSTACK_BOB_USER"
+check "test in Hindi: the probe's own sentences" grep -qF "परीक्षण संदेश" <<<"$out"
+check "... no English sentence of the probe left" not_in "the test message is in INBOX" "$out"
+
+# account show's labels, the model's reasons and the store's errors
+run fr_FR.UTF-8 -- account show "$MAILSTACK_BOB_USER"
+check "account show in French: its labels" grep -qF "mot de passe : défini (chiffré)" <<<"$out"
+check "... the values stay in one column" grep -qxF "e-mail :       $MAILSTACK_BOB_USER" <<<"$out"
+run hi_IN.UTF-8 -- account show "$MAILSTACK_BOB_USER"
+# (columns as wcwidth counts them: glibc gives a vowel sign like ा one)
+check "account show in Hindi: its labels" grep -qF "पासवर्ड:        सेट (एन्क्रिप्टेड)" <<<"$out"
+run fr_FR.UTF-8 -- account add --email no-at-sign --smtp-host 127.0.0.1 --password-stdin
+check "an invalid field in French: the reason" grep -qF "n'a pas de « @ » : donnez l'adresse complète" <<<"$out"
+run hi_IN.UTF-8 -- account add --email no-at-sign --smtp-host 127.0.0.1 --password-stdin
+check "an invalid field in Hindi: the reason" grep -qF "में '@' नहीं है: पूरा पता दें" <<<"$out"
+run fr_FR.UTF-8 FLUENZR_STORE="$T/nowhere/s" -- account show "$MAILSTACK_BOB_USER"
+check "a store error in French" grep -qF "pas de coffre dans $T/nowhere/s" <<<"$out"
+run hi_IN.UTF-8 FLUENZR_STORE="$T/nowhere/s" -- account show "$MAILSTACK_BOB_USER"
+check "a store error in Hindi" grep -qF "$T/nowhere/s पर कोई भंडार नहीं" <<<"$out"
 finish

@@ -120,10 +120,11 @@ def scrub(text):
         text = text.replace(d, "<data>")
     return text
 en, tr = scrub(open(en_f).read()), scrub(open(tr_f).read())
-# A step's row is its stable name and the engine's evidence (the server's
-# words among them), as the transcript is: no message of the catalog.
-step = re.compile(r"^ \S+ +(?:smtp|imap)\.[a-z_0-9]+ .*$", re.M)
-en_msgs, tr_msgs = step.sub("", en), step.sub("", tr)
+# A step's row: its name is stable, its detail is our sentence around the
+# server's words. Only the name is set aside; the server's words are no
+# message of the catalog, so they are not taken for English left over.
+step = re.compile(r"^( \S+ +)(?:smtp|imap)\.[a-z_0-9]+(?= )", re.M)
+en_msgs, tr_msgs = step.sub(r"\1<step>", en), step.sub(r"\1<step>", tr)
 bad = []
 spec = re.compile(r"%(?:[0-9]+\$)?[-+ #0]*[0-9*]*(?:\.[0-9*]+)?(?:hh|h|ll|l|z|j|t)?[a-zA-Z]")
 for line in open(pairs, encoding="utf-8"):

@@ -99,8 +99,11 @@ app_health_of(const struct store_history *h, int64_t now, int remind_days,
 		/* Failing since the first failure of the streak. */
 		out->state = APP_HEALTH_FAILING;
 		out->since = h->ev[h->n - streak].when;
+		/* A stored title is English: shown in the reader's language
+		 * (a reason's name is not in the catalog and stays as it is). */
 		str_printf(out->why, sizeof(out->why), "%s%s%s", last->category,
-		           last->reason[0] ? ": " : "", last->reason);
+		           last->reason[0] ? ": " : "",
+		           last->reason[0] ? _(last->reason) : "");
 	} else {
 		out->state = APP_HEALTH_ATTENTION;
 		str_printf(out->why, sizeof(out->why), "one temporary failure (%s)",

@@ -205,9 +205,10 @@ app_result_record(struct store *st, const char *email, int64_t when,
 	e.when = when < 0 ? 0 : when;
 	e.ms = ms < 0 ? 0 : ms;
 	str_copy(e.category, sizeof(e.category), diag_cat_name(cat));
-	/* The reason's name ("refused", "expired"), else the title. */
+	/* The reason's name ("refused", "expired"), else the title in English:
+	 * stored data is the same whatever the language of the run. */
 	if (d && cat != DIAG_OK)
-		reason = d->reason[0] ? d->reason : d->title;
+		reason = d->reason[0] ? d->reason : diag_cat_title_en(cat);
 	str_sanitize(e.reason, sizeof(e.reason), reason, strlen(reason));
 	if (valid_text(e.reason, STORE_REASON_MAX) != NULL)
 		e.reason[0] = '\0';

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "i18n.h"
 #include "account.h"
@@ -413,7 +415,7 @@ read_passwords(const struct acct_opts *o, const char *email, char **pw, char **i
 		*pw = secmem_alloc(ACCT_SECRET_MAX + 2);
 		if (!*pw)
 			return EX_OSERR;
-		str_printf(prompt, sizeof prompt, "Password for %s: ", email);
+		str_printf(prompt, sizeof prompt, _("Password for %s: "), email);
 		if (read_secret(o->pw == PW_STDIN ? STDIN_FILENO :
 		                o->pw == PW_FD ? o->pw_fd : -1,
 		                prompt, *pw, ACCT_SECRET_MAX + 2) < 0) {
@@ -614,7 +616,7 @@ account_add(struct cli_ctx *c, int argc, char **argv)
 		                     err, sizeof err);
 	if (e != STORE_OK) {
 		if (e == STORE_EXISTS && !err[0])
-			str_printf(err, sizeof err, "account %s exists already (use 'account edit')",
+			str_printf(err, sizeof err, _("account %s exists already (use 'account edit')"),
 			           o.a.email);
 		rc = cli_store_fail(e, err);
 		goto out;
@@ -714,7 +716,7 @@ account_edit(struct cli_ctx *c, int argc, char **argv)
 		return rc;
 	e = store_account_get(c->st, target, &cur);
 	if (e != STORE_OK) {
-		str_printf(err, sizeof err, "no account %s", target);
+		str_printf(err, sizeof err, _("no account %s"), target);
 		return cli_store_fail(e, e == STORE_ENOENT ? err : NULL);
 	}
 	/* Start from the stored account; apply what was given. */
@@ -898,6 +900,22 @@ list_health(const struct list_ctx *l, const struct account *a,
 	app_health_of(&hist, l->now, l->remind_days, h);
 }
 
+/* s, padded to cols columns in any language: its width on screen (accents,
+ * Devanagari), not its bytes. */
+static void
+pad_to(const char *s, int cols)
+{
+	wchar_t w[64];
+	size_t n = mbstowcs(w, s, sizeof w / sizeof w[0] - 1);
+	int used = n == (size_t)-1 ? (int)strlen(s) : wcswidth(w, n);
+
+	if (used < 0)
+		used = (int)strlen(s);
+	fputs(s, stdout);
+	for (; used < cols; used++)
+		putchar(' ');
+}
+
 static int
 list_one(const struct account *a, void *ud)
 {
@@ -912,9 +930,9 @@ list_one(const struct account *a, void *ud)
 		return 0;
 	}
 	app_health_text(&h, ht, sizeof ht);
-	printf("%-6s %-32s %s:%u %s%s  %s\n",
-	       a->last_test_time ? (strcmp(a->last_result, "ok") == 0 ? "ok" : "FAIL") : "-",
-	       a->email, a->smtp_host, a->smtp_port, security_name(a->smtp_security),
+	pad_to(a->last_test_time ? (strcmp(a->last_result, "ok") == 0 ? _("ok") :
+	                            _("FAIL")) : "-", 7);
+	printf("%-32s %s:%u %s%s  %s\n", a->email, a->smtp_host, a->smtp_port, security_name(a->smtp_security),
 	       a->imap_host[0] ? " +imap" : "", ht);
 	return 0;
 }
@@ -957,7 +975,7 @@ account_list(struct cli_ctx *c, int argc, char **argv)
 		return 0;
 	}
 	if (rc == EX_NOINPUT) {
-		puts("No accounts yet: add one with 'fluenzr-tui account add --email ADDRESS'.");
+		puts(_("No accounts yet: add one with 'fluenzr-tui account add --email ADDRESS'."));
 		return 0;
 	}
 	if (rc)
@@ -975,7 +993,7 @@ account_list(struct cli_ctx *c, int argc, char **argv)
 		json_arr_end(&l.j);
 		json_end(&l.j);
 	} else if (l.n == 0 && e == STORE_OK) {
-		puts("No accounts yet: add one with 'fluenzr-tui account add --email ADDRESS'.");
+		puts(_("No accounts yet: add one with 'fluenzr-tui account add --email ADDRESS'."));
 	}
 	fflush(stdout);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1014,12 +1032,30 @@ one_account_arg(struct cli_ctx *c, int argc, char **argv, const char **target, b
 	return 0;
 }
 
+/* "label:" padded to one column, then the value. */
+static void show(const char *fmt, const char *label, ...)
+	__attribute__((format(printf, 1, 3)));
+
+static void
+show(const char *fmt, const char *label, ...)
+{
+	char l[128];
+	va_list ap;
+
+	str_printf(l, sizeof l, _("%s:"), label);
+	pad_to(l, 15);
+	va_start(ap, label);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
 static int
 account_show(struct cli_ctx *c, int argc, char **argv)
 {
 	struct account a;
 	const char *target;
-	char when[64] = "never", ht[256];
+	char when[64] = "", ht[256];
 	bool json = false;
 	struct json j;
 	struct store_history hist;
@@ -1050,47 +1086,52 @@ account_show(struct cli_ctx *c, int argc, char **argv)
 
 		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
 	}
-	printf("email:         %s\n", a.email);
-	printf("display name:  %s\n", a.display_name);
-	printf("smtp:          %s:%u %s\n", a.smtp_host, a.smtp_port, security_name(a.smtp_security));
-	printf("username:      %s\n", a.username);
+	show("%s", _("email"), a.email);
+	show("%s", _("display name"), a.display_name);
+	show("%s:%u %s", _("smtp"), a.smtp_host, a.smtp_port, security_name(a.smtp_security));
+	show("%s", _("username"), a.username);
 	if (a.oauth) {
-		printf("sign-in:       OAuth, %s\n", a.has_oauth_refresh ?
-		       "signed in (tokens encrypted)" : "not signed in yet (account authorize)");
-		printf("client id:     %s%s\n", a.oauth_client_id,
-		       a.has_oauth_secret ? " (with a secret, encrypted)" : "");
-		printf("token url:     %s\n", a.oauth_token_url);
+		show("OAuth, %s", _("sign-in"), a.has_oauth_refresh ?
+		     _("signed in (tokens encrypted)") :
+		     _("not signed in yet (account authorize)"));
+		show("%s%s", _("client id"), a.oauth_client_id,
+		     a.has_oauth_secret ? _(" (with a secret, encrypted)") : "");
+		show("%s", _("token url"), a.oauth_token_url);
 		if (a.oauth_device_url[0])
-			printf("device url:    %s\n", a.oauth_device_url);
-		printf("scopes:        %s\n", a.oauth_scope);
+			show("%s", _("device url"), a.oauth_device_url);
+		show("%s", _("scopes"), a.oauth_scope);
 	} else {
-		printf("password:      %s\n", a.has_password ? "set (encrypted)" : "not set");
+		show("%s", _("password"), a.has_password ? _("set (encrypted)") : _("not set"));
 	}
 	if (a.imap_host[0]) {
-		printf("imap:          %s:%u %s\n", a.imap_host, a.imap_port,
-		       security_name(a.imap_security));
-		printf("imap username: %s\n", account_imap_user(&a));
-		printf("imap password: %s\n", a.has_imap_password ? "set (encrypted)" :
-		       "same as smtp");
+		show("%s:%u %s", _("imap"), a.imap_host, a.imap_port,
+		     security_name(a.imap_security));
+		show("%s", _("imap username"), account_imap_user(&a));
+		show("%s", _("imap password"), a.has_imap_password ? _("set (encrypted)") :
+		     _("same as smtp"));
 	} else {
-		printf("imap:          none\n");
+		show("%s", _("imap"), _("none"));
 	}
 	if (a.ca_file[0])
-		printf("ca file:       %s\n", a.ca_file);
+		show("%s", _("ca file"), a.ca_file);
 	if (a.pin[0])
-		printf("pinned:        %s\n", a.pin);
+		show("%s", _("pinned"), a.pin);
 	if (a.allow_old_tls)
-		printf("old tls:       allowed (TLS 1.0/1.1, insecure)\n");
-	printf("preset:        %s\n", a.preset[0] ? a.preset : "none");
-	printf("last test:     %s%s%s\n", when, a.last_test_time ? ", " : "",
-	       a.last_test_time ? a.last_result : "");
+		show("%s", _("old tls"), _("allowed (TLS 1.0/1.1, insecure)"));
+	show("%s", _("preset"), a.preset[0] ? a.preset : _("none"));
+	show("%s%s%s", _("last test"), a.last_test_time ? when : _("never"),
+	     a.last_test_time ? ", " : "", a.last_test_time ? a.last_result : "");
 	app_health_text(&h, ht, sizeof ht);
-	printf("health:        %s\n", ht);
-	if (h.secret_age_days >= 0)
-		printf("password age:  %d days%s\n", h.secret_age_days,
-		       h.secret_old ? " (change it)" : "");
+	show("%s", _("health"), ht);
+	if (h.secret_age_days >= 0) {
+		char age[64];
+
+		str_printf(age, sizeof age, ngettext("%d day", "%d days", h.secret_age_days),
+		           h.secret_age_days);
+		show("%s%s", _("password age"), age, h.secret_old ? _(" (change it)") : "");
+	}
 	app_limits_text(&lim, &hist, (int64_t)time(NULL), ht, sizeof ht);
-	printf("sending:       %s\n", ht);
+	show("%s", _("sending"), ht);
 	return 0;
 }
 

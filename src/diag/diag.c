@@ -101,6 +101,12 @@ diag_cat_title(enum diag_cat c)
 	return _(cats[c].title);
 }
 
+const char *
+diag_cat_title_en(enum diag_cat c)
+{
+	return cats[(unsigned)c < DIAG_NCATS ? c : DIAG_INTERNAL_ERROR].title;
+}
+
 int
 diag_exit_code(enum diag_cat c)
 {

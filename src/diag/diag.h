@@ -180,6 +180,9 @@ bool diag_cat_recorded(enum diag_cat c);
 /* -1 when the name is unknown. */
 int diag_cat_from_name(const char *name);
 const char *diag_cat_title(enum diag_cat c);
+/* The same in the catalog's English original: for what is stored, which
+ * must not depend on the language it was recorded in. */
+const char *diag_cat_title_en(enum diag_cat c);
 const char *diag_stage_name(enum diag_stage s);
 /* Exit status of `fluenzr-tui test` for a category (sysexits.h). */
 int diag_exit_code(enum diag_cat c);

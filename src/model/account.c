@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "account.h"
+#include "i18n.h"
 #include "policy.h"
 #include "util.h"
 
@@ -66,26 +67,26 @@ static const char *
 check_text(const char *s, size_t n, size_t max)
 {
 	if (n > max)
-		return "is too long";
+		return _("is too long");
 	if (!utf8_valid(s, n))
-		return "is not valid UTF-8";
+		return _("is not valid UTF-8");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f)
-			return "contains a control character (line break, tab, ...), "
-			       "which is not allowed";
+			return _("contains a control character (line break, tab, ...), "
+			       "which is not allowed");
 		if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
 		    (unsigned char)s[i + 1] <= 0x9f)
-			return "contains a control character (U+0080..U+009F), "
-			       "which is not allowed";
+			return _("contains a control character (U+0080..U+009F), "
+			       "which is not allowed");
 	}
 	/* Bidi controls reorder what a terminal or a mail client shows after
 	 * them, and zero-width characters make two different values look
 	 * the same: neither has a place in a name or an address. */
 	if (utf8_has_invisible(s, n))
-		return "contains an invisible or text-direction character "
+		return _("contains an invisible or text-direction character "
 		       "(U+200B..U+200F, U+202A..U+202E, U+2066..U+2069, U+FEFF, "
-		       "...), which is not allowed";
+		       "...), which is not allowed");
 	return NULL;
 }
 
@@ -98,9 +99,8 @@ valid_text(const char *s, size_t max)
 }
 
 /* Reasons read "The SMTP server <reason>" for a host, and "The email address
- * has a domain (after the '@') that <reason>" for an address's domain. */
-#define DOM(email, text) ((email) ? "has a domain (after the '@') that " text \
-                                  : text)
+ * has a domain (after the '@') that <reason>" for an address's domain; each
+ * is one whole message, so that a translation may order its words. */
 
 /* One DNS label (RFC 1123): 1..63 bytes of letters, digits and hyphens, no
  * hyphen at either end. In an address's domain, bytes >= 0x80 are accepted
@@ -109,12 +109,19 @@ static const char *
 check_label(const char *s, size_t n, bool email)
 {
 	if (n == 0)
-		return DOM(email, "has an empty label (two dots in a row, or a dot "
-		                  "at the start)");
+		return email ? _("has a domain (after the '@') that "
+		               "has an empty label (two dots in a row, or a dot at "
+		               "the start)")
+		             : _("has an empty label (two dots in a row, or a dot at "
+		                 "the start)");
 	if (n > 63)
-		return DOM(email, "has a label longer than 63 characters");
+		return email ? _("has a domain (after the '@') that "
+		               "has a label longer than 63 characters")
+		             : _("has a label longer than 63 characters");
 	if (s[0] == '-' || s[n - 1] == '-')
-		return DOM(email, "has a label that starts or ends with a hyphen");
+		return email ? _("has a domain (after the '@') that "
+		               "has a label that starts or ends with a hyphen")
+		             : _("has a label that starts or ends with a hyphen");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (is_alnum(c) || c == '-')
@@ -122,11 +129,12 @@ check_label(const char *s, size_t n, bool email)
 		if (c >= 0x80) {
 			if (email)
 				continue;
-			return "contains non-ASCII characters: use the ASCII (xn--) "
-			       "form of an international name";
+			return _("contains non-ASCII characters: use the ASCII (xn--) "
+			       "form of an international name");
 		}
-		return DOM(email, "may contain only letters, digits, hyphens and "
-		                  "dots");
+		return email ? _("has a domain (after the '@') that "
+		               "may contain only letters, digits, hyphens and dots")
+		             : _("may contain only letters, digits, hyphens and dots");
 	}
 	return NULL;
 }
@@ -137,13 +145,18 @@ static const char *
 check_domain(const char *s, size_t n, bool email)
 {
 	if (n == 0)
-		return email ? "has nothing after the '@'" : "is empty";
+		return email ? _("has nothing after the '@'") : _("is empty");
 	if (n > ACCT_HOST_MAX)
-		return DOM(email, "is longer than 253 characters");
+		return email ? _("has a domain (after the '@') that "
+		               "is longer than 253 characters")
+		             : _("is longer than 253 characters");
 	if (s[n - 1] == '.')
-		return DOM(email, "ends with a dot: drop the trailing dot");
+		return email ? _("has a domain (after the '@') that "
+		               "ends with a dot: drop the trailing dot")
+		             : _("ends with a dot: drop the trailing dot");
 	if (email && !memchr(s, '.', n))
-		return DOM(email, "has no dot (a domain looks like example.com)");
+		return _("has a domain (after the '@') that has no dot (a domain "
+		         "looks like example.com)");
 	size_t start = 0;
 	for (size_t i = 0; i <= n; i++) {
 		if (i == n || s[i] == '.') {
@@ -163,23 +176,23 @@ valid_hostname(const char *s)
 	unsigned char addr[16];
 
 	if (n == 0)
-		return "is empty";
+		return _("is empty");
 	if (n > ACCT_HOST_MAX)
-		return "is longer than 253 characters";
+		return _("is longer than 253 characters");
 	if (s[0] == '[')
-		return "is in brackets: give an IPv6 address without the brackets";
+		return _("is in brackets: give an IPv6 address without the brackets");
 	if (memchr(s, ':', n)) {
 		if (inet_pton(AF_INET6, s, addr) == 1)
 			return NULL;
-		return "is not a valid IPv6 address (and a host name has no ':'; "
-		       "give the port separately)";
+		return _("is not a valid IPv6 address (and a host name has no ':'; "
+		       "give the port separately)");
 	}
 	/* All digits and dots: it must be an IPv4 address, since a real host
 	 * name never has an all-numeric top-level label. */
 	if (strspn(s, "0123456789.") == n) {
 		if (inet_pton(AF_INET, s, addr) == 1)
 			return NULL;
-		return "is not a valid IPv4 address";
+		return _("is not a valid IPv4 address");
 	}
 	return check_domain(s, n, false);
 }
@@ -198,45 +211,45 @@ valid_email(const char *s)
 	const char *why;
 
 	if (n == 0)
-		return "is empty";
+		return _("is empty");
 	if (n > ACCT_EMAIL_MAX)
-		return "is longer than 254 characters";
+		return _("is longer than 254 characters");
 	why = check_text(s, n, ACCT_EMAIL_MAX);
 	if (why)
 		return why;
 	if (s[0] == '"')
-		return "has a quoted local part, which is not supported";
+		return _("has a quoted local part, which is not supported");
 	const char *at = memrchr(s, '@', n);
 	if (!at)
-		return "has no '@': give the full address, like user@example.com";
+		return _("has no '@': give the full address, like user@example.com");
 	size_t ln = (size_t)(at - s);
 	size_t dn = n - ln - 1;
 	if (ln == 0)
-		return "has nothing before the '@'";
+		return _("has nothing before the '@'");
 	if (ln > 64)
-		return "has more than 64 characters before the '@'";
+		return _("has more than 64 characters before the '@'");
 	if (s[0] == '.' || s[ln - 1] == '.')
-		return "has a dot at the start or the end of the part before the '@'";
+		return _("has a dot at the start or the end of the part before the '@'");
 	for (size_t i = 0; i < ln; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '@')
-			return "has more than one '@'";
+			return _("has more than one '@'");
 		if (c == '.') {
 			if (s[i + 1] == '.')
-				return "has two dots in a row before the '@'";
+				return _("has two dots in a row before the '@'");
 			continue;
 		}
 		if (c >= 0x80)
-			return "has non-ASCII characters before the '@', which are not "
-			       "supported";
+			return _("has non-ASCII characters before the '@', which are not "
+			       "supported");
 		if (!is_atext(c))
-			return "has a character before the '@' that an address cannot "
-			       "contain (spaces, commas, brackets, quotes...)";
+			return _("has a character before the '@' that an address cannot "
+			       "contain (spaces, commas, brackets, quotes...)");
 	}
 	if (dn > 0 && at[1] == '[')
-		return "has an address literal after the '@', which is not supported";
+		return _("has an address literal after the '@', which is not supported");
 	if (dn > 0 && strspn(at + 1, "0123456789.") == dn)
-		return "has an IP address after the '@': give the domain name";
+		return _("has an IP address after the '@': give the domain name");
 	return check_domain(at + 1, dn, true);
 }
 
@@ -247,18 +260,18 @@ valid_port(const char *s, unsigned *out)
 	size_t i;
 
 	if (s[0] == '\0')
-		return "is empty";
+		return _("is empty");
 	for (i = 0; s[i]; i++) {
 		if (!is_digit((unsigned char)s[i]))
-			return "must be a number from 1 to 65535 (digits only)";
+			return _("must be a number from 1 to 65535 (digits only)");
 		if (i >= 5)
-			return "must be a number from 1 to 65535";
+			return _("must be a number from 1 to 65535");
 		v = v * 10 + (unsigned)(s[i] - '0');
 	}
 	if (s[0] == '0' && i > 1)
-		return "must be written without leading zeros";
+		return _("must be written without leading zeros");
 	if (v == 0 || v > 65535)
-		return "must be a number from 1 to 65535";
+		return _("must be a number from 1 to 65535");
 	if (out)
 		*out = v;
 	return NULL;
@@ -272,23 +285,23 @@ valid_pin(const char *s, char out[ACCT_PIN_LEN + 1])
 	size_t k = 0;
 
 	if (strncasecmp(s, prefix, sizeof prefix - 1) != 0)
-		return "must start with 'sha256:' followed by the certificate's "
-		       "SHA-256 fingerprint";
+		return _("must start with 'sha256:' followed by the certificate's "
+		       "SHA-256 fingerprint");
 	s += sizeof prefix - 1;
 	size_t n = strnlen(s, 96);
 	bool colons = n == 95;
 	if (n != 64 && !colons)
-		return "must be 'sha256:' followed by 64 hexadecimal digits "
-		       "(or 32 colon-separated pairs)";
+		return _("must be 'sha256:' followed by 64 hexadecimal digits "
+		       "(or 32 colon-separated pairs)");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (colons && i % 3 == 2) {
 			if (c != ':')
-				return "has a misplaced ':' (expected 32 pairs like AB:CD:...)";
+				return _("has a misplaced ':' (expected 32 pairs like AB:CD:...)");
 			continue;
 		}
 		if (!is_hex(c))
-			return "must contain only hexadecimal digits after 'sha256:'";
+			return _("must contain only hexadecimal digits after 'sha256:'");
 		hex[k++] = (char)to_lower(c);
 	}
 	hex[k] = '\0';
@@ -305,16 +318,16 @@ valid_secret(const char *s)
 	size_t n = strnlen(s, ACCT_SECRET_MAX + 1);
 
 	if (n == 0)
-		return "is empty";
+		return _("is empty");
 	if (n > ACCT_SECRET_MAX)
-		return "is longer than 1024 bytes";
+		return _("is longer than 1024 bytes");
 	if (!utf8_valid(s, n))
-		return "is not valid UTF-8";
+		return _("is not valid UTF-8");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f)
-			return "contains a control character (line break, tab, ...), "
-			       "which cannot be sent to a server safely";
+			return _("contains a control character (line break, tab, ...), "
+			       "which cannot be sent to a server safely");
 	}
 	return NULL;
 }
@@ -368,9 +381,9 @@ check_ident(const char *s, size_t max, bool hyphen_digit)
 {
 	size_t n = strnlen(s, max + 1);
 	if (n == 0)
-		return "is empty";
+		return _("is empty");
 	if (n > max)
-		return "is too long";
+		return _("is too long");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if ((c >= 'a' && c <= 'z') || c == '_')
@@ -378,8 +391,8 @@ check_ident(const char *s, size_t max, bool hyphen_digit)
 		if (hyphen_digit && (is_digit(c) || (c == '-' && i > 0)))
 			continue;
 		return hyphen_digit
-		       ? "may contain only lowercase letters, digits, '-' and '_'"
-		       : "may contain only lowercase letters and '_'";
+		       ? _("may contain only lowercase letters, digits, '-' and '_'")
+		       : _("may contain only lowercase letters and '_'");
 	}
 	return NULL;
 }
@@ -391,21 +404,21 @@ check_server(const char *host, unsigned port, enum security sec,
 	const char *why = valid_hostname(host);
 	if (why)
 		return fail(err, imap ? "imap-host" : "smtp-host",
-		            imap ? "The IMAP server" : "The SMTP server", why);
+		            imap ? _("The IMAP server") : _("The SMTP server"), why);
 	if (port == 0 || port > 65535)
 		return fail(err, imap ? "imap-port" : "smtp-port",
-		            imap ? "The IMAP port" : "The SMTP port",
-		            "must be a number from 1 to 65535");
+		            imap ? _("The IMAP port") : _("The SMTP port"),
+		            _("must be a number from 1 to 65535"));
 	if (sec != SEC_STARTTLS && sec != SEC_SSL && sec != SEC_NONE)
 		return fail(err, imap ? "imap-security" : "smtp-security",
-		            imap ? "The IMAP security" : "The SMTP security",
-		            "must be starttls, ssl or none");
+		            imap ? _("The IMAP security") : _("The SMTP security"),
+		            _("must be starttls, ssl or none"));
 	if (sec == SEC_NONE && !allow_plain)
 		return fail(err, imap ? "imap-security" : "smtp-security",
-		            imap ? "The IMAP security" : "The SMTP security",
-		            "'none' would send your password across the network in "
+		            imap ? _("The IMAP security") : _("The SMTP security"),
+		            _("'none' would send your password across the network in "
 		            "clear text; use starttls or ssl, or allow clear text "
-		            "explicitly if you really mean it");
+		            "explicitly if you really mean it"));
 	return 0;
 }
 
@@ -415,12 +428,12 @@ valid_https_url(const char *s)
 	size_t n = strnlen(s, ACCT_URL_MAX + 1);
 
 	if (n > ACCT_URL_MAX)
-		return "is too long";
+		return _("is too long");
 	if (strncasecmp(s, "https://", 8) != 0 || n == 8)
-		return "must be an https:// address";
+		return _("must be an https:// address");
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-			return "must not contain spaces, controls or non-ASCII characters";
+			return _("must not contain spaces, controls or non-ASCII characters");
 	return NULL;
 }
 
@@ -433,29 +446,29 @@ check_oauth(const struct account *a, struct acct_error *err)
 	if (!a->oauth) {
 		if (a->oauth_token_url[0] || a->oauth_device_url[0] ||
 		    a->oauth_auth_url[0] || a->oauth_scope[0] || a->oauth_client_id[0])
-			return fail(err, "sign-in", "The OAuth settings",
-			            "are only for an account that signs in with OAuth");
+			return fail(err, "sign-in", _("The OAuth settings"),
+			            _("are only for an account that signs in with OAuth"));
 		return 0;
 	}
 	if (a->oauth_token_url[0] == '\0')
-		return fail(err, "oauth-token-url", "The OAuth token endpoint",
-		            "is required (from the preset, or give it)");
+		return fail(err, "oauth-token-url", _("The OAuth token endpoint"),
+		            _("is required (from the preset, or give it)"));
 	if ((why = valid_https_url(a->oauth_token_url)))
-		return fail(err, "oauth-token-url", "The OAuth token endpoint", why);
+		return fail(err, "oauth-token-url", _("The OAuth token endpoint"), why);
 	if (a->oauth_device_url[0] && (why = valid_https_url(a->oauth_device_url)))
-		return fail(err, "oauth-device-url", "The OAuth device endpoint", why);
+		return fail(err, "oauth-device-url", _("The OAuth device endpoint"), why);
 	if (a->oauth_auth_url[0] && (why = valid_https_url(a->oauth_auth_url)))
-		return fail(err, "oauth-auth-url", "The OAuth authorization endpoint", why);
+		return fail(err, "oauth-auth-url", _("The OAuth authorization endpoint"), why);
 	if ((why = valid_text(a->oauth_scope, ACCT_SCOPE_MAX)))
-		return fail(err, "oauth-scope", "The OAuth scopes", why);
+		return fail(err, "oauth-scope", _("The OAuth scopes"), why);
 	if (a->oauth_client_id[0] == '\0')
-		return fail(err, "oauth-client-id", "The OAuth client ID",
-		            "is required: register a client with the provider (see "
-		            "\"OAuth\" in the manual)");
+		return fail(err, "oauth-client-id", _("The OAuth client ID"),
+		            _("is required: register a client with the provider (see "
+		            "\"OAuth\" in the manual)"));
 	for (const char *p = a->oauth_client_id; *p; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return fail(err, "oauth-client-id", "The OAuth client ID",
-			            "must be printable ASCII without spaces");
+			return fail(err, "oauth-client-id", _("The OAuth client ID"),
+			            _("must be printable ASCII without spaces"));
 	return 0;
 }
 
@@ -465,51 +478,51 @@ account_validate(const struct account *a, struct acct_error *err)
 	const char *why;
 
 	if (a->email[0] == '\0')
-		return fail(err, "email", "The email address", "is required");
+		return fail(err, "email", _("The email address"), _("is required"));
 	if ((why = valid_email(a->email)))
-		return fail(err, "email", "The email address", why);
+		return fail(err, "email", _("The email address"), why);
 	if ((why = valid_text(a->display_name, ACCT_NAME_MAX)))
-		return fail(err, "name", "The display name", why);
+		return fail(err, "name", _("The display name"), why);
 	if (a->smtp_host[0] == '\0')
-		return fail(err, "smtp-host", "The SMTP server", "is required");
+		return fail(err, "smtp-host", _("The SMTP server"), _("is required"));
 	if (check_server(a->smtp_host, a->smtp_port, a->smtp_security,
 	                 a->allow_plain, false, err))
 		return -1;
 	if (a->username[0] == '\0')
-		return fail(err, "username", "The user name", "is required");
+		return fail(err, "username", _("The user name"), _("is required"));
 	if ((why = valid_text(a->username, ACCT_USER_MAX)))
-		return fail(err, "username", "The user name", why);
+		return fail(err, "username", _("The user name"), why);
 	if (a->imap_host[0] != '\0' &&
 	    check_server(a->imap_host, a->imap_port, a->imap_security,
 	                 a->allow_plain, true, err))
 		return -1;
 	if (a->imap_host[0] == '\0' && a->imap_port > 65535)
-		return fail(err, "imap-port", "The IMAP port",
-		            "must be a number from 1 to 65535");
+		return fail(err, "imap-port", _("The IMAP port"),
+		            _("must be a number from 1 to 65535"));
 	if ((why = valid_text(a->imap_username, ACCT_USER_MAX)))
-		return fail(err, "imap-username", "The IMAP user name", why);
+		return fail(err, "imap-username", _("The IMAP user name"), why);
 	if ((why = valid_text(a->ca_file, ACCT_PATH_MAX)))
-		return fail(err, "ca-file", "The CA file path", why);
+		return fail(err, "ca-file", _("The CA file path"), why);
 	if (a->pin[0] != '\0') {
 		char canon[ACCT_PIN_LEN + 1];
 		if ((why = valid_pin(a->pin, canon)))
-			return fail(err, "pin", "The certificate pin", why);
+			return fail(err, "pin", _("The certificate pin"), why);
 		/* Consumers compare pins as strings: only the canonical form is
 		 * stored (valid_pin() produces it). */
 		if (strcmp(canon, a->pin) != 0)
-			return fail(err, "pin", "The certificate pin",
-			            "must be in canonical form (sha256: and 64 lowercase "
-			            "hexadecimal digits)");
+			return fail(err, "pin", _("The certificate pin"),
+			            _("must be in canonical form (sha256: and 64 lowercase "
+			            "hexadecimal digits)"));
 	}
 	if (a->preset[0] != '\0' &&
 	    (why = check_ident(a->preset, ACCT_PRESET_MAX, true)))
-		return fail(err, "preset", "The preset name", why);
+		return fail(err, "preset", _("The preset name"), why);
 	if (a->last_test_time < 0)
-		return fail(err, "last-test-time", "The last test time",
-		            "cannot be negative");
+		return fail(err, "last-test-time", _("The last test time"),
+		            _("cannot be negative"));
 	if (a->last_result[0] != '\0' &&
 	    (why = check_ident(a->last_result, ACCT_RESULT_MAX, false)))
-		return fail(err, "last-result", "The last test result", why);
+		return fail(err, "last-result", _("The last test result"), why);
 	return check_oauth(a, err);
 }
 

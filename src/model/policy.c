@@ -13,17 +13,17 @@ policy_passphrase(const char *p)
 	size_t n;
 
 	if (!p)
-		return "none given";
+		return _("none given");
 	n = strnlen(p, POLICY_PASSPHRASE_MAX + 1);
 	if (n < POLICY_PASSPHRASE_MIN)
-		return "use at least 8 characters";
+		return _("use at least 8 characters");
 	if (n > POLICY_PASSPHRASE_MAX)
-		return "use at most 1023 bytes";
+		return _("use at most 1023 bytes");
 	if (!utf8_valid(p, n))
-		return "it is not valid UTF-8";
+		return _("it is not valid UTF-8");
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] == 0x7f)
-			return "it contains a control character (line break, tab, ...)";
+			return _("it contains a control character (line break, tab, ...)");
 	return NULL;
 }
 

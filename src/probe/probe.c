@@ -25,6 +25,7 @@
 #include "probe_int.h"
 #include "secmem.h"
 #include "tls.h"
+#include "i18n.h"
 #include "util.h"
 
 void
@@ -643,15 +644,15 @@ probe_open(struct probe *p, struct probe_io *io, bool imap, const char *host,
 	if (r != NET_OK) {
 		probe_fail_resolve(&p->sink, imap, r, gai);
 		if (r == NET_TIMEOUT)
-			probe_step_end(p, s, false, "%s: the resolver did not answer within %d s",
+			probe_step_end(p, s, false, _("%s: the resolver did not answer within %d s"),
 			               host, p->opts.timeout_s);
 		else if (r == NET_CANCELLED)
-			probe_step_end(p, s, false, "cancelled");
+			probe_step_end(p, s, false, "%s", _("cancelled"));
 		else if (gai == EAI_NONAME)
-			probe_step_end(p, s, false, "%s: no such host name", host);
+			probe_step_end(p, s, false, _("%s: no such host name"), host);
 		else if (gai == EAI_AGAIN)
 			probe_step_end(p, s, false,
-			               "%s: the DNS resolver did not answer (temporary failure)",
+			               _("%s: the DNS resolver did not answer (temporary failure)"),
 			               host);
 		else
 			probe_step_end(p, s, false, "%s: %s", host, gai_strerror(gai));
@@ -700,13 +701,13 @@ probe_open(struct probe *p, struct probe_io *io, bool imap, const char *host,
 		                   any_refused ? ECONNREFUSED :
 		                   any_timeout ? ETIMEDOUT : best_err,
 		                   !any_refused && any_timeout, cancelled);
-		probe_step_end(p, s, false, "%s", cancelled ? "cancelled" : errs);
+		probe_step_end(p, s, false, "%s", cancelled ? _("cancelled") : errs);
 		return -1;
 	}
 	/* Name the addresses that failed first: a dead address in DNS is
 	 * worth fixing even when another one works. */
 	if (errs[0])
-		probe_step_end(p, s, true, "%s (after %s)", io->conn.peer, errs);
+		probe_step_end(p, s, true, _("%s (after %s)"), io->conn.peer, errs);
 	else
 		probe_step_end(p, s, true, "%s", io->conn.peer);
 	if (io->log)
@@ -735,7 +736,7 @@ probe_tls(struct probe *p, struct probe_io *io, bool imap, const char *host,
 			probe_note(p, "the server answered in clear text where TLS was expected");
 		probe_note(p, "TLS: %s", f.msg);
 		probe_step_end(p, s, false, "%s%s", f.msg,
-		               f.peer_spoke_plain ? " (the server speaks clear text here)" : "");
+		               f.peer_spoke_plain ? _(" (the server speaks clear text here)") : "");
 		return -1;
 	}
 	memset(&info, 0, sizeof(info));
@@ -760,8 +761,8 @@ probe_tls(struct probe *p, struct probe_io *io, bool imap, const char *host,
 		probe_step_end(p, s, false, "%s: %s", cert_problem_name(prob), why);
 		return -1;
 	}
-	probe_step_end(p, s, true, "%s%s, valid until %s",
-	               p->a.pin[0] ? "pinned " : "", info.subject, info.not_after);
+	probe_step_end(p, s, true, p->a.pin[0] ? _("pinned %s, valid until %s") :
+	               _("%s, valid until %s"), info.subject, info.not_after);
 	return 0;
 }
 
@@ -1019,11 +1020,11 @@ find_alternatives(struct probe *p, struct diag_input *in)
 			continue;
 		if (strcasecmp(v[i].host, p->a.smtp_host) == 0)
 			str_printf(in->suggestion, sizeof(in->suggestion),
-			           "port %u with %s answers and its TLS works", v[i].port,
+			           _("port %u with %s answers and its TLS works"), v[i].port,
 			           security_name(v[i].sec));
 		else
 			str_printf(in->suggestion, sizeof(in->suggestion),
-			           "%s port %u with %s answers and its TLS works",
+			           _("%s port %u with %s answers and its TLS works"),
 			           v[i].host, v[i].port, security_name(v[i].sec));
 		in->alt_port = v[i].port;
 		in->alt_security = v[i].sec;
@@ -1031,7 +1032,7 @@ find_alternatives(struct probe *p, struct diag_input *in)
 		probe_step_end(p, s, true, "%s", in->suggestion);
 		return;
 	}
-	probe_step_end(p, s, false, "no other port answered with working TLS");
+	probe_step_end(p, s, false, "%s", _("no other port answered with working TLS"));
 }
 
 /* The CA file decides whom the password goes to: it is read once, before
@@ -1051,7 +1052,7 @@ read_ca_file(struct probe *p)
 	if (p->ca_pem)
 		return 0;
 	s = probe_step_begin(p, imap ? "imap.ca_file" : "smtp.ca_file");
-	str_printf(msg, sizeof(msg), "CA file %s: %s", p->a.ca_file, why);
+	str_printf(msg, sizeof(msg), _("CA file %s: %s"), p->a.ca_file, why);
 	probe_fail_ca_file(&p->sink, imap, msg);
 	probe_note(p, "%s", msg);
 	probe_step_end(p, s, false, "%s", msg);
@@ -1219,7 +1220,7 @@ probe_run(struct probe *p, probe_cb cb, void *ud)
 	if (!probe_sink_failed(&p->sink) && p->opts.imap_only && !p->a.imap_host[0]) {
 		struct probe_step *s = probe_step_begin(p, "imap.resolve");
 
-		probe_step_end(p, s, false, "this account has no IMAP server");
+		probe_step_end(p, s, false, "%s", _("this account has no IMAP server"));
 		probe_fail_internal(&p->sink, true, STAGE_NONE);
 	}
 	return run_end(p);

@@ -19,6 +19,7 @@
 #include "oauth.h"
 #include "probe_int.h"
 #include "secmem.h"
+#include "i18n.h"
 #include "util.h"
 
 struct ictx {
@@ -68,25 +69,25 @@ detail(struct ictx *x, int r, char *buf, size_t len)
 	char t[400];
 
 	if (c->cancelled)
-		str_copy(buf, len, "cancelled");
+		str_copy(buf, len, _("cancelled"));
 	else if (c->timed_out)
-		str_printf(buf, len, "no reply within %d s", x->p->opts.timeout_s);
+		str_printf(buf, len, _("no reply within %d s"), x->p->opts.timeout_s);
 	else if (c->eof)
-		str_copy(buf, len, "the server closed the connection");
+		str_copy(buf, len, _("the server closed the connection"));
 	else if (c->err == EMSGSIZE && x->io.big_literal == UINT64_MAX)
-		str_copy(buf, len, "the server announced a literal of absurd size");
+		str_copy(buf, len, _("the server announced a literal of absurd size"));
 	else if (c->err == EMSGSIZE && x->io.big_literal)
-		str_printf(buf, len, "the server announced a literal of %llu bytes "
-		           "(a reply may have %llu KiB)",
+		str_printf(buf, len, _("the server announced a literal of %llu bytes "
+		           "(a reply may have %llu KiB)"),
 		           (unsigned long long)x->io.big_literal,
 		           (unsigned long long)(NET_STEP_RX_MAX / 1024));
 	else if (c->err == EMSGSIZE)
-		str_printf(buf, len, "the server sent over %llu KiB without ending its reply",
+		str_printf(buf, len, _("the server sent over %llu KiB without ending its reply"),
 		           (unsigned long long)(NET_STEP_RX_MAX / 1024));
 	else if (r == MAILIMAP_ERROR_MEMORY)
-		str_copy(buf, len, "out of memory for the server's reply");
+		str_copy(buf, len, _("out of memory for the server's reply"));
 	else if (r == MAILIMAP_ERROR_PARSE)
-		str_copy(buf, len, "the server's reply is not IMAP");
+		str_copy(buf, len, _("the server's reply is not IMAP"));
 	else
 		str_copy(buf, len, imap_text(x, t, sizeof(t)));
 	return buf;
@@ -174,7 +175,7 @@ do_capability(struct ictx *x)
 	}
 	read_caps(x, cap);
 	mailimap_capability_data_free(cap);
-	probe_step_end(x->p, s, true, "IDLE %s%s", x->idle ? "yes" : "no",
+	probe_step_end(x->p, s, true, x->idle ? _("IDLE yes%s") : _("IDLE no%s"),
 	               x->logindisabled ? ", LOGINDISABLED" : "");
 	return 0;
 }
@@ -389,13 +390,13 @@ do_folders(struct ictx *x)
 	map_folders(x, list);
 	mailimap_list_result_free(list);
 	pl->checked = true;
-	str_printf(d, sizeof d, "Sent %s, Junk %s",
-	           pl->folders[ROLE_SENT].from ? pl->folders[ROLE_SENT].name : "none",
-	           pl->folders[ROLE_JUNK].from ? pl->folders[ROLE_JUNK].name : "none");
+	str_printf(d, sizeof d, _("Sent %s, Junk %s"),
+	           pl->folders[ROLE_SENT].from ? pl->folders[ROLE_SENT].name : _("none"),
+	           pl->folders[ROLE_JUNK].from ? pl->folders[ROLE_JUNK].name : _("none"));
 	probe_step_end(p, s, true, "%s (%s)", d,
 	               pl->folders[ROLE_JUNK].from ? pl->folders[ROLE_JUNK].from :
 	               pl->folders[ROLE_SENT].from ? pl->folders[ROLE_SENT].from :
-	               "no folder found");
+	               _("no folder found"));
 	return 0;
 }
 
@@ -572,17 +573,17 @@ do_reply_check(struct ictx *x)
 	if (pl->landed != DIAG_LANDED_NOT_FOUND)
 		p->res.reply_ms = now_ms() - p->sent_ms;
 	if (pl->landed == DIAG_LANDED_INBOX) {
-		probe_step_end(p, s, true, "the test message is in INBOX after %lld ms",
+		probe_step_end(p, s, true, _("the test message is in INBOX after %lld ms"),
 		               (long long)p->res.reply_ms);
 	} else if (pl->landed == DIAG_LANDED_JUNK) {
 		/* Delivered, but where a reply detector may not look. */
-		probe_step_end(p, s, false, "the test message landed in Junk (%s) "
-		               "after %lld ms", pl->folders[ROLE_JUNK].name,
+		probe_step_end(p, s, false, _("the test message landed in Junk (%s) "
+		               "after %lld ms"), pl->folders[ROLE_JUNK].name,
 		               (long long)p->res.reply_ms);
 	} else {
 		/* Slow delivery is worth showing but is not a failed test. */
-		probe_step_end(p, s, false, "the test message reached neither INBOX "
-		               "nor Junk within %d s", p->opts.reply_wait_s);
+		probe_step_end(p, s, false, _("the test message reached neither INBOX "
+		               "nor Junk within %d s"), p->opts.reply_wait_s);
 	}
 	if (seq > 0)
 		fetch_message(x, seq);
@@ -612,8 +613,9 @@ do_sent_copy(struct ictx *x)
 		return;
 	}
 	pl->sent_copy = seq > 0;
-	probe_step_end(p, s, true, "%s copy of the test message in %s",
-	               seq > 0 ? "a" : "no", pl->folders[ROLE_SENT].name);
+	probe_step_end(p, s, true, seq > 0 ? _("a copy of the test message in %s") :
+	               _("no copy of the test message in %s"),
+	               pl->folders[ROLE_SENT].name);
 }
 
 /* Connect, TLS (implicit or STARTTLS, verified), greeting and CAPABILITY:
@@ -661,7 +663,7 @@ connect_phase(struct ictx *x)
 			probe_fail_reply(&p->sink, true, STAGE_STARTTLS, 0,
 			                 "clear-text data after the STARTTLS reply", NULL);
 			probe_step_end(p, s, false,
-			               "the server sent clear-text data after STARTTLS (refused)");
+			               "%s", _("the server sent clear-text data after STARTTLS (refused)"));
 			return -1;
 		}
 		probe_step_end(p, s, true, "%s", imap_text(x, d, sizeof(d)));
@@ -827,8 +829,8 @@ probe_imap_run(struct probe *p, bool check_reply)
 			probe_fail_reply(&p->sink, true, STAGE_IMAP_LOGIN, 0,
 			                 "the server offers no AUTH=OAUTHBEARER or "
 			                 "AUTH=XOAUTH2", NULL);
-			probe_step_end(p, s, false, "no OAuth mechanism (OAUTHBEARER, "
-			               "XOAUTH2) among the capabilities");
+			probe_step_end(p, s, false, "%s", _("no OAuth mechanism (OAUTHBEARER, "
+			               "XOAUTH2) among the capabilities"));
 			goto out;
 		}
 	}
@@ -849,7 +851,7 @@ probe_imap_run(struct probe *p, bool check_reply)
 		goto out;
 	}
 	wipe_reply(&x);
-	probe_step_end(p, s, true, "%s%sas %s", p->a.oauth ? oauth_mech_name(mech) : "",
+	probe_step_end(p, s, true, _("%s%sas %s"), p->a.oauth ? oauth_mech_name(mech) : "",
 	               p->a.oauth ? " " : "", account_imap_user(&p->a));
 	probe_sink_auth_ok(&p->sink);
 
@@ -860,7 +862,7 @@ probe_imap_run(struct probe *p, bool check_reply)
 		probe_step_end(p, s, false, "%s", detail(&x, r, d, sizeof(d)));
 		goto out;
 	}
-	probe_step_end(p, s, true, "INBOX, %u messages",
+	probe_step_end(p, s, true, _("INBOX, %u messages"),
 	               x.imap->imap_selection_info ?
 	               x.imap->imap_selection_info->sel_exists : 0);
 	if (do_folders(&x) < 0)

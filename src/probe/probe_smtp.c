@@ -24,6 +24,7 @@
 #include "probe_int.h"
 #include "secmem.h"
 #include "tls.h"
+#include "i18n.h"
 #include "util.h"
 
 struct smtp_reply {
@@ -191,18 +192,18 @@ reply_detail(const struct sctx *x, const struct smtp_reply *r, char *buf,
 	if (r->code > 0)
 		str_printf(buf, len, "%d %s", r->code, r->text);
 	else if (r->code < 0)
-		str_printf(buf, len, "not an SMTP reply: %s", r->text);
+		str_printf(buf, len, _("not an SMTP reply: %s"), r->text);
 	else if (c->cancelled)
-		str_copy(buf, len, "cancelled");
+		str_copy(buf, len, _("cancelled"));
 	else if (c->timed_out)
-		str_printf(buf, len, "no reply within %d s", x->p->opts.timeout_s);
+		str_printf(buf, len, _("no reply within %d s"), x->p->opts.timeout_s);
 	else if (c->eof)
-		str_copy(buf, len, "the server closed the connection");
+		str_copy(buf, len, _("the server closed the connection"));
 	else if (c->err == EMSGSIZE)
-		str_printf(buf, len, "the server sent over %llu KiB without ending its reply",
+		str_printf(buf, len, _("the server sent over %llu KiB without ending its reply"),
 		           (unsigned long long)(NET_STEP_RX_MAX / 1024));
 	else
-		str_printf(buf, len, "connection error: %s", strerror(c->err ? c->err : EIO));
+		str_printf(buf, len, _("connection error: %s"), strerror(c->err ? c->err : EIO));
 	return buf;
 }
 
@@ -320,8 +321,8 @@ do_ehlo(struct sctx *x, const char *stepname)
 	}
 	probe_sink_ehlo(x->sink, x->has_starttls, x->has_auth);
 	str_printf(d, sizeof(d), "%s%s%s%s", x->has_starttls ? "STARTTLS, " : "",
-	           x->has_auth ? "AUTH " : "no AUTH", x->auth_line,
-	           x->tls_on ? " (over TLS)" : "");
+	           x->has_auth ? "AUTH " : _("no AUTH"), x->auth_line,
+	           x->tls_on ? _(" (over TLS)") : "");
 	step_end(x, s, true, d);
 	return 0;
 }
@@ -424,7 +425,7 @@ do_starttls(struct sctx *x)
 	if (!x->has_starttls) {
 		/* The EHLO reply was a 250 without STARTTLS in it. */
 		probe_fail_reply(x->sink, false, STAGE_STARTTLS, 250, "", NULL);
-		step_end(x, s, false, "the server does not offer STARTTLS");
+		step_end(x, s, false, _("the server does not offer STARTTLS"));
 		return -1;
 	}
 	if (smtp_cmd(x, "STARTTLS", &r) < 0 || r.code != 220) {
@@ -438,7 +439,7 @@ do_starttls(struct sctx *x)
 	if (st->read_buffer_len > 0) {
 		probe_fail_reply(x->sink, false, STAGE_STARTTLS, 0,
 		                 "clear-text data after the STARTTLS reply", NULL);
-		step_end(x, s, false, "the server sent clear-text data after 220 (refused)");
+		step_end(x, s, false, _("the server sent clear-text data after 220 (refused)"));
 		return -1;
 	}
 	step_end(x, s, true, reply_detail(x, &r, d, sizeof(d)));
@@ -472,7 +473,7 @@ auth_end(struct sctx *x, struct probe_step *s, const struct smtp_reply *r,
 		step_end(x, s, false, d);
 		return -1;
 	}
-	str_printf(d, sizeof(d), "%s as %s: %d %s", mech, user, r->code, r->text);
+	str_printf(d, sizeof(d), _("%s as %s: %d %s"), mech, user, r->code, r->text);
 	step_end(x, s, true, d);
 	probe_sink_auth_ok(x->sink);
 	return 0;
@@ -503,7 +504,7 @@ do_auth_bearer(struct sctx *x)
 	memset(&se, 0, sizeof(se));
 	if (!raw || !line || !b64) {
 		probe_fail_internal(x->sink, false, STAGE_AUTH);
-		step_end(x, s, false, "out of locked memory");
+		step_end(x, s, false, _("out of locked memory"));
 		goto out;
 	}
 	if (!x->has_xoauth2 && !x->has_oauthbearer) {
@@ -516,7 +517,7 @@ do_auth_bearer(struct sctx *x)
 	n = oauth_sasl_initial(m, user, p->smtp_pw, raw, rawcap);
 	if (n < 0) {
 		probe_fail_internal(x->sink, false, STAGE_AUTH);
-		str_printf(d, sizeof(d), "the user name or token cannot be sent in %s",
+		str_printf(d, sizeof(d), _("the user name or token cannot be sent in %s"),
 		           oauth_mech_name(m));
 		step_end(x, s, false, d);
 		goto out;
@@ -566,7 +567,7 @@ do_auth(struct sctx *x)
 	memset(&r, 0, sizeof(r));
 	if (!raw || !b64 || !line) {
 		probe_fail_internal(x->sink, false, STAGE_AUTH);
-		step_end(x, s, false, "out of locked memory");
+		step_end(x, s, false, _("out of locked memory"));
 		goto out;
 	}
 	if (!x->has_plain && !x->has_login) {
@@ -580,13 +581,13 @@ do_auth(struct sctx *x)
 		probe_fail_no_auth(x->sink, r.code > 0 ? r.code : 0, r.text,
 		                   r.code != 530 && r.code != 538);
 		if (x->has_auth)
-			str_printf(d, sizeof(d), "no mechanism we speak (PLAIN, LOGIN) among: %s",
+			str_printf(d, sizeof(d), _("no mechanism we speak (PLAIN, LOGIN) among: %s"),
 			           x->auth_line);
 		else if (r.code > 0)
-			str_printf(d, sizeof(d), "AUTH not offered; AUTH PLAIN got %d %s",
+			str_printf(d, sizeof(d), _("AUTH not offered; AUTH PLAIN got %d %s"),
 			           r.code, r.text);
 		else
-			str_copy(d, sizeof(d), "AUTH not offered");
+			str_copy(d, sizeof(d), _("AUTH not offered"));
 		step_end(x, s, false, d);
 		goto out;
 	}
@@ -656,7 +657,7 @@ do_envelope(struct sctx *x)
 	msg = message_build(&p->a, p->res.token, time(NULL), msgid, sizeof(msgid), &len);
 	if (!msg) {
 		probe_fail_internal(x->sink, false, STAGE_DATA);
-		step_end(x, s, false, "cannot build the test message");
+		step_end(x, s, false, _("cannot build the test message"));
 		return -1;
 	}
 	etpan_forget(x);
@@ -676,7 +677,7 @@ do_envelope(struct sctx *x)
 	}
 	p->sent_ms = now_ms();
 	str_copy(p->res.message_id, sizeof(p->res.message_id), msgid);
-	str_printf(d, sizeof(d), "%d %s; Message-ID %s", r.code, r.text, msgid);
+	str_printf(d, sizeof(d), _("%d %s; Message-ID %s"), r.code, r.text, msgid);
 	step_end(x, s, true, d);
 	return 0;
 }
@@ -701,7 +702,7 @@ do_quit(struct sctx *x, bool as_step)
 	/* A server that closes right after QUIT without 221 did no harm. */
 	ok = r.code == 221 || (r.code == 0 && x->io.conn.eof);
 	step_end(x, s, ok, r.code > 0 ? reply_detail(x, &r, d, sizeof(d)) :
-	                   ok ? "closed" : reply_detail(x, &r, d, sizeof(d)));
+	                   ok ? _("closed") : reply_detail(x, &r, d, sizeof(d)));
 }
 
 static void
@@ -847,8 +848,9 @@ send_messages(struct sctx *x, const struct probe_sender *snd)
 			break;
 		}
 	}
-	str_printf(d, sizeof(d), "%zu message%s accepted, %zu refused", nok,
-	           nok == 1 ? "" : "s", nbad);
+	str_printf(d, sizeof(d), ngettext("%zu message accepted, %zu refused",
+	                                   "%zu messages accepted, %zu refused", nok),
+	           nok, nbad);
 	step_end(x, s, rc == 0 && nbad == 0, d);
 	return rc == 0 && nbad == 0 ? 0 : -1;
 }

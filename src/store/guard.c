@@ -156,7 +156,7 @@ walk_guarded(struct store *st, char *err, size_t errlen)
 		return STORE_ECORRUPT;
 	}
 	if (mrc != 0)
-		return env_fail(st, mrc, "read", err, errlen);
+		return env_fail(st, mrc, true, err, errlen);
 	return STORE_OK;
 }
 

@@ -52,6 +52,7 @@
 #include "secmem.h"
 #include "store.h"
 #include "store_int.h"
+#include "i18n.h"
 #include "util.h"
 
 void
@@ -96,24 +97,25 @@ mdb_fail(int mrc, const char *what, char *err, size_t errlen)
 	if (mrc == MDB_MAP_FULL)
 		return ST_GROW;
 	code = mdb_to_store(mrc);
-	set_err(err, errlen, "%s: %s%s", what, mdb_strerror(mrc),
-	        code == STORE_ECORRUPT ? " (the store is damaged)" : "");
+	set_err(err, errlen, _("%s: %s%s"), what, mdb_strerror(mrc),
+	        code == STORE_ECORRUPT ? _(" (the store is damaged)") : "");
 	return code;
 }
 
 /* LMDB failed on the whole environment while doing ("open", "read") it:
  * damage says what to do about it. */
 int
-env_fail(const struct store *st, int mrc, const char *doing, char *err,
+env_fail(const struct store *st, int mrc, bool reading, char *err,
          size_t errlen)
 {
 	int rc = mdb_to_store(mrc);
 
 	if (rc == STORE_ECORRUPT)
-		set_err(err, errlen, "the store at %s is damaged: %s (move it aside "
-		        "and restore a backup)", st->dir, mdb_strerror(mrc));
+		set_err(err, errlen, _("the store at %s is damaged: %s (move it aside "
+		        "and restore a backup)"), st->dir, mdb_strerror(mrc));
 	else
-		set_err(err, errlen, "cannot %s the store at %s: %s", doing, st->dir,
+		set_err(err, errlen, reading ? _("cannot read the store at %s: %s") :
+		        _("cannot open the store at %s: %s"), st->dir,
 		        mdb_strerror(mrc));
 	return rc;
 }
@@ -134,7 +136,7 @@ txn_begin(struct store *st, unsigned flags, MDB_txn **txn, char *err,
 	}
 	if (mrc != 0) {
 		*txn = NULL;
-		return mdb_fail(mrc, "cannot begin a store transaction", err, errlen);
+		return mdb_fail(mrc, _("cannot begin a store transaction"), err, errlen);
 	}
 	return STORE_OK;
 }
@@ -147,14 +149,14 @@ grow_map(struct store *st, char *err, size_t errlen)
 	int mrc;
 
 	if (st->readers > 0) {
-		set_err(err, errlen, "the store is full and cannot grow while it is being listed");
+		set_err(err, errlen, _("the store is full and cannot grow while it is being listed"));
 		return STORE_EIO;
 	}
 	mrc = mdb_env_info(st->env, &info);
 	if (mrc != 0)
-		return mdb_fail(mrc, "cannot read the store size", err, errlen);
+		return mdb_fail(mrc, _("cannot read the store size"), err, errlen);
 	if (info.me_mapsize >= MAP_MAX) {
-		set_err(err, errlen, "the store reached its maximum size (%zu MiB)",
+		set_err(err, errlen, _("the store reached its maximum size (%zu MiB)"),
 		        MAP_MAX >> 20);
 		return STORE_EIO;
 	}
@@ -163,7 +165,7 @@ grow_map(struct store *st, char *err, size_t errlen)
 		want = MAP_MAX;
 	mrc = mdb_env_set_mapsize(st->env, want);
 	if (mrc != 0)
-		return mdb_fail(mrc, "cannot grow the store", err, errlen);
+		return mdb_fail(mrc, _("cannot grow the store"), err, errlen);
 	return STORE_OK;
 }
 
@@ -176,9 +178,9 @@ disk_full_note(const struct store *st, int mrc, char *err, size_t errlen)
 
 	if (mrc == ENOSPC || (statvfs(st->dir, &vfs) == 0 &&
 	                      (uint64_t)vfs.f_bavail * vfs.f_frsize < ((uint64_t)256 << 10)))
-		set_err(err, errlen, "cannot commit to the store: %s (on the file "
+		set_err(err, errlen, _("cannot commit to the store: %s (on the file "
 		        "system of %s; free some space and try again; nothing was "
-		        "changed)", strerror(ENOSPC), st->dir);
+		        "changed)"), strerror(ENOSPC), st->dir);
 }
 
 /* Runs fn in one write transaction; on MDB_MAP_FULL the transaction is
@@ -207,7 +209,7 @@ store_write(struct store *st, write_fn fn, void *ctx, char *err, size_t errlen)
 					genfile_write(st, gen);
 				return STORE_OK;
 			}
-			rc = mdb_fail(mrc, "cannot commit to the store", err, errlen);
+			rc = mdb_fail(mrc, _("cannot commit to the store"), err, errlen);
 			if (mrc == EIO || mrc == ENOSPC)
 				disk_full_note(st, mrc, err, errlen);
 		} else {
@@ -219,7 +221,7 @@ store_write(struct store *st, write_fn fn, void *ctx, char *err, size_t errlen)
 		if (rc != STORE_OK)
 			return rc;
 	}
-	set_err(err, errlen, "the store could not grow enough");
+	set_err(err, errlen, _("the store could not grow enough"));
 	return STORE_EIO;
 }
 
@@ -320,20 +322,20 @@ open_existing(struct store *st, char *err, size_t errlen)
 		mdb_txn_abort(txn);
 		if (src == 0 && ms.ms_entries == 0)
 			return STORE_ENOENT;
-		set_err(err, errlen, "the store at %s is damaged: its databases are "
-		        "missing (move it aside and restore a backup)", st->dir);
+		set_err(err, errlen, _("the store at %s is damaged: its databases are "
+		        "missing (move it aside and restore a backup)"), st->dir);
 		return STORE_ECORRUPT;
 	}
 	if (mrc != 0) {
 		mdb_txn_abort(txn);
-		rc = mdb_fail(mrc, "cannot open the store", err, errlen);
+		rc = mdb_fail(mrc, _("cannot open the store"), err, errlen);
 		return rc == ST_GROW ? STORE_EIO : rc;
 	}
 	rc = meta_read(st, txn, &mi, err, errlen);
 	/* Committing a read transaction keeps the database handles. */
 	mrc = mdb_txn_commit(txn);
 	if (rc == STORE_OK && mrc != 0)
-		rc = mdb_fail(mrc, "cannot open the store", err, errlen);
+		rc = mdb_fail(mrc, _("cannot open the store"), err, errlen);
 	return rc == ST_GROW ? STORE_EIO : rc;
 }
 
@@ -347,16 +349,17 @@ stat_private(const char *path, bool dir, struct stat *sb, char *err,
 	if ((dir ? stat(path, sb) : lstat(path, sb)) != 0) {
 		if (errno == ENOENT)
 			return STORE_ENOENT;
-		set_err(err, errlen, "cannot examine %s: %s", path, strerror(errno));
+		set_err(err, errlen, _("cannot examine %s: %s"), path, strerror(errno));
 		return STORE_EIO;
 	}
 	if (!dir && S_ISLNK(sb->st_mode)) {
-		set_err(err, errlen, "%s is a symbolic link; the store's files must be "
-		        "regular files in its directory (remove the link)", path);
+		set_err(err, errlen, _("%s is a symbolic link; the store's files must be "
+		        "regular files in its directory (remove the link)"), path);
 		return STORE_EPERM;
 	}
 	if (dir ? !S_ISDIR(sb->st_mode) : !S_ISREG(sb->st_mode)) {
-		set_err(err, errlen, "%s is not a %s", path, dir ? "directory" : "regular file");
+		set_err(err, errlen, dir ? _("%s is not a directory") :
+		        _("%s is not a regular file"), path);
 		return dir ? STORE_EIO : STORE_ECORRUPT;
 	}
 	return check_private(path, sb, dir, err, errlen);
@@ -373,12 +376,12 @@ check_size(struct store *st, char *err, size_t errlen)
 
 	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
 	    stat(st->data_path, &sb) != 0) {
-		set_err(err, errlen, "cannot examine %s", st->data_path);
+		set_err(err, errlen, _("cannot examine %s"), st->data_path);
 		return STORE_EIO;
 	}
 	if ((uint64_t)sb.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
-		set_err(err, errlen, "the store at %s is damaged: %s is truncated "
-		        "(move it aside and restore a backup)", st->dir, st->data_path);
+		set_err(err, errlen, _("the store at %s is damaged: %s is truncated "
+		        "(move it aside and restore a backup)"), st->dir, st->data_path);
 		return STORE_ECORRUPT;
 	}
 	return STORE_OK;
@@ -399,13 +402,13 @@ lock_take(struct store *st, bool create, bool exclusive, int *fdp, char *err,
 	if (fd < 0) {
 		if (!create && errno == ENOENT)
 			return STORE_OK;
-		set_err(err, errlen, "cannot open %s: %s", st->lock_path, strerror(errno));
+		set_err(err, errlen, _("cannot open %s: %s"), st->lock_path, strerror(errno));
 		return errno == ELOOP ? STORE_EPERM : STORE_EIO;
 	}
 	while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
 		if (errno == EINTR)
 			continue;
-		set_err(err, errlen, "cannot lock %s: %s", st->lock_path, strerror(errno));
+		set_err(err, errlen, _("cannot lock %s: %s"), st->lock_path, strerror(errno));
 		close(fd);
 		return STORE_EIO;
 	}
@@ -437,14 +440,14 @@ file_make(const char *path, bool excl, char *err, size_t errlen)
 
 	umask(old);
 	if (fd < 0) {
-		set_err(err, errlen, "cannot create %s: %s", path, errno == ELOOP ?
-		        "it is a symbolic link (remove it)" : strerror(errno));
+		set_err(err, errlen, _("cannot create %s: %s"), path, errno == ELOOP ?
+		        _("it is a symbolic link (remove it)") : strerror(errno));
 		return errno == ELOOP ? STORE_EPERM : STORE_EIO;
 	}
 	rc = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ?
 	     check_private(path, &sb, false, err, errlen) : STORE_EIO;
 	if (rc == STORE_EIO)
-		set_err(err, errlen, "%s is not a regular file", path);
+		set_err(err, errlen, _("%s is not a regular file"), path);
 	close(fd);
 	return rc;
 }
@@ -480,7 +483,7 @@ env_setup(struct store *st, bool create, bool exclusive, char *err,
 	rc = stat_private(st->data_path, false, &sb, err, errlen);
 	if (rc == STORE_ENOENT) {
 		if (!create) {
-			set_err(err, errlen, "no store at %s (%s not found)", st->dir,
+			set_err(err, errlen, _("no store at %s (%s not found)"), st->dir,
 			        st->data_path);
 			return rc;
 		}
@@ -496,7 +499,7 @@ env_setup(struct store *st, bool create, bool exclusive, char *err,
 			          O_CLOEXEC, 0600);
 			umask(old);
 			if (fd < 0) {
-				set_err(err, errlen, "cannot create %s: %s", st->marker_path,
+				set_err(err, errlen, _("cannot create %s: %s"), st->marker_path,
 				        strerror(errno));
 				return STORE_EIO;
 			}
@@ -506,8 +509,8 @@ env_setup(struct store *st, bool create, bool exclusive, char *err,
 		}
 	} else if (rc == STORE_OK && (uint64_t)sb.st_size < minsize) {
 		/* LMDB would silently start a new environment over an empty file. */
-		set_err(err, errlen, "the store at %s is damaged: %s is truncated "
-		        "(move it aside and restore a backup)", st->dir, st->data_path);
+		set_err(err, errlen, _("the store at %s is damaged: %s is truncated "
+		        "(move it aside and restore a backup)"), st->dir, st->data_path);
 		rc = STORE_ECORRUPT;
 	}
 	if (rc != STORE_OK)
@@ -536,7 +539,7 @@ env_setup(struct store *st, bool create, bool exclusive, char *err,
 		umask(old);
 	}
 	if (mrc != 0)
-		return env_fail(st, mrc, "open", err, errlen);
+		return env_fail(st, mrc, false, err, errlen);
 	/* Reader slots of killed processes would pin old pages forever. */
 	(void)mdb_reader_check(st->env, &dead);
 	rc = check_size(st, err, errlen);
@@ -548,8 +551,8 @@ env_setup(struct store *st, bool create, bool exclusive, char *err,
 	rc = open_existing(st, err, errlen);
 	if (rc == STORE_ENOENT) {
 		if (!create) {
-			set_err(err, errlen, "the store at %s was never completely created; "
-			        "create it again", st->dir);
+			set_err(err, errlen, _("the store at %s was never completely created; "
+			        "create it again"), st->dir);
 			return STORE_ECORRUPT;
 		}
 		if (!exclusive)
@@ -584,25 +587,25 @@ store_open(const struct store_opts *opts, struct store **out, char *err,
 
 	if (opts && opts->dir) {
 		if (str_copy(st->dir, sizeof(st->dir), opts->dir) < 0 || !*st->dir) {
-			set_err(err, errlen, "bad store directory name");
+			set_err(err, errlen, _("bad store directory name"));
 			rc = STORE_EINVAL;
 			goto fail;
 		}
 	} else if (default_store_dir(st->dir, sizeof(st->dir)) < 0) {
-		set_err(err, errlen, "cannot find the store directory (is HOME set?)");
+		set_err(err, errlen, _("cannot find the store directory (is HOME set?)"));
 		rc = STORE_EINVAL;
 		goto fail;
 	}
 	if (opts && opts->key_file) {
 		if (str_copy(st->key_file, sizeof(st->key_file), opts->key_file) < 0 ||
 		    !*st->key_file) {
-			set_err(err, errlen, "bad key file name");
+			set_err(err, errlen, _("bad key file name"));
 			rc = STORE_EINVAL;
 			goto fail;
 		}
 	} else if (default_config_dir(cfg, sizeof(cfg)) < 0 ||
 	           str_printf(st->key_file, sizeof(st->key_file), "%s/store.key", cfg) < 0) {
-		set_err(err, errlen, "cannot find the key file (is HOME set?)");
+		set_err(err, errlen, _("cannot find the key file (is HOME set?)"));
 		rc = STORE_EINVAL;
 		goto fail;
 	}
@@ -610,7 +613,7 @@ store_open(const struct store_opts *opts, struct store **out, char *err,
 	    str_printf(st->data_path, sizeof(st->data_path), "%s/data.mdb", st->dir) < 0 ||
 	    str_printf(st->lock_path, sizeof(st->lock_path), "%s/store.lock", st->dir) < 0 ||
 	    str_printf(st->marker_path, sizeof(st->marker_path), "%s/creating", st->dir) < 0) {
-		set_err(err, errlen, "store directory name too long");
+		set_err(err, errlen, _("store directory name too long"));
 		rc = STORE_EINVAL;
 		goto fail;
 	}
@@ -618,12 +621,12 @@ store_open(const struct store_opts *opts, struct store **out, char *err,
 	rc = stat_private(st->dir, true, &sb, err, errlen);
 	if (rc == STORE_ENOENT) {
 		if (!create) {
-			set_err(err, errlen, "no store at %s", st->dir);
+			set_err(err, errlen, _("no store at %s"), st->dir);
 			goto fail;
 		}
 		old = umask(077);
 		if (mkdir_p(st->dir) < 0 || chmod(st->dir, 0700) < 0) {
-			set_err(err, errlen, "cannot create %s: %s", st->dir, strerror(errno));
+			set_err(err, errlen, _("cannot create %s: %s"), st->dir, strerror(errno));
 			umask(old);
 			rc = STORE_EIO;
 			goto fail;
@@ -725,14 +728,14 @@ migrate_write(struct store *st, MDB_txn *txn, void *ctx, char *err, size_t errle
 			break;
 	}
 	if (mrc != MDB_NOTFOUND) {
-		rc = mdb_fail(mrc, "cannot update the account records", err, errlen);
+		rc = mdb_fail(mrc, _("cannot update the account records"), err, errlen);
 		goto out;
 	}
 	mdb_cursor_close(cur);
 	mrc = mdb_cursor_open(txn, st->secrets, &cur);
 	if (mrc != 0) {
 		cur = NULL;
-		rc = mdb_fail(mrc, "cannot read the passwords", err, errlen);
+		rc = mdb_fail(mrc, _("cannot read the passwords"), err, errlen);
 		goto out;
 	}
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
@@ -765,7 +768,7 @@ migrate_write(struct store *st, MDB_txn *txn, void *ctx, char *err, size_t errle
 			break;
 	}
 	if (mrc != MDB_NOTFOUND) {
-		rc = mdb_fail(mrc, "cannot update the passwords", err, errlen);
+		rc = mdb_fail(mrc, _("cannot update the passwords"), err, errlen);
 		goto out;
 	}
 	rc = put_meta(st, txn, META_FORMAT, &fmt, 1, err, errlen);
@@ -810,11 +813,11 @@ static const char *
 field_name(enum secret_field f)
 {
 	static const char *const names[SECRET_NFIELDS] = {
-		"SMTP password", "IMAP password", "OAuth client secret",
-		"OAuth refresh token", "OAuth access token",
+		N_("SMTP password"), N_("IMAP password"), N_("OAuth client secret"),
+		N_("OAuth refresh token"), N_("OAuth access token"),
 	};
 
-	return (unsigned)f < SECRET_NFIELDS ? names[f] : "secret";
+	return (unsigned)f < SECRET_NFIELDS ? _(names[f]) : _("secret");
 }
 
 /* The value: the generation in clear (to tell an old copy from damage),
@@ -835,19 +838,19 @@ secret_put(struct store *st, MDB_txn *txn, const char *akey,
 	int mrc;
 
 	if (pwlen > STORE_SECRET_MAX) {
-		set_err(err, errlen, "the %s is too long", field_name(f));
+		set_err(err, errlen, _("the %s is too long"), field_name(f));
 		return STORE_EINVAL;
 	}
 	put_be64(val, g);
 	n = seal(st->data_key, aad, alen, pw, pwlen, val + GEN_LEN, SECRET_BLOB_MAX);
 	if (n < 0) {
-		set_err(err, errlen, "cannot seal the %s", field_name(f));
+		set_err(err, errlen, _("cannot seal the %s"), field_name(f));
 		return STORE_EIO;
 	}
 	k = mval(skey, sklen);
 	v = mval(val, GEN_LEN + (size_t)n);
 	mrc = mdb_put(txn, st->secrets, &k, &v, 0);
-	return mrc ? mdb_fail(mrc, "cannot write a password", err, errlen) : STORE_OK;
+	return mrc ? mdb_fail(mrc, _("cannot write a password"), err, errlen) : STORE_OK;
 }
 
 static int
@@ -860,7 +863,7 @@ secret_del(struct store *st, MDB_txn *txn, const char *akey,
 
 	if (mrc == 0 || mrc == MDB_NOTFOUND)
 		return STORE_OK;
-	return mdb_fail(mrc, "cannot remove a password", err, errlen);
+	return mdb_fail(mrc, _("cannot remove a password"), err, errlen);
 }
 
 /* The generation written in a secret's value, 0 when it has none. */
@@ -994,7 +997,7 @@ check_passwords(struct store *st, const char *smtp_pw, const char *imap_pw,
 	const char *pws[2] = { smtp_pw, imap_pw };
 
 	if (st->data_key == NULL) {
-		set_err(err, errlen, "the store is locked: unlock it to change it");
+		set_err(err, errlen, _("the store is locked: unlock it to change it"));
 		return STORE_ELOCKED;
 	}
 	for (int i = 0; i < 2; i++) {
@@ -1004,7 +1007,7 @@ check_passwords(struct store *st, const char *smtp_pw, const char *imap_pw,
 			continue;
 		why = valid_secret(pws[i]);
 		if (why) {
-			set_err(err, errlen, "%s: %s", field_name((enum secret_field)i), why);
+			set_err(err, errlen, _("%s: %s"), field_name((enum secret_field)i), why);
 			return STORE_EINVAL;
 		}
 	}
@@ -1020,20 +1023,20 @@ prepare_record(const struct account *a, char *akey, char *rec, size_t *reclen,
 
 	memset(&ae, 0, sizeof(ae));
 	if (a == NULL) {
-		set_err(err, errlen, "no account given");
+		set_err(err, errlen, _("no account given"));
 		return STORE_EINVAL;
 	}
 	if (account_validate(a, &ae) < 0) {
-		set_err(err, errlen, "%s", ae.msg[0] ? ae.msg : "invalid account");
+		set_err(err, errlen, "%s", ae.msg[0] ? ae.msg : _("invalid account"));
 		return STORE_EINVAL;
 	}
 	if (account_key(a->email, akey, ACCT_EMAIL_MAX + 1) < 0) {
-		set_err(err, errlen, "invalid address: %s", a->email);
+		set_err(err, errlen, _("invalid address: %s"), a->email);
 		return STORE_EINVAL;
 	}
 	n = account_serialize(a, rec, RECORD_MAX);
 	if (n < 0 || (size_t)n >= RECORD_MAX) {
-		set_err(err, errlen, "account record too large");
+		set_err(err, errlen, _("account record too large"));
 		return STORE_EINVAL;
 	}
 	*reclen = (size_t)n;
@@ -1066,14 +1069,14 @@ secret_carry(struct store *st, MDB_txn *txn, const char *old_key, uint64_t old_g
 	if (mrc == MDB_NOTFOUND)
 		return STORE_OK;
 	if (mrc != 0)
-		return mdb_fail(mrc, "cannot read a password", err, errlen);
+		return mdb_fail(mrc, _("cannot read a password"), err, errlen);
 	tmp = secmem_alloc(STORE_SECRET_MAX + 1);
 	if (tmp == NULL)
 		return STORE_ENOMEM;
 	rc = secret_open(st, skey, sklen, old_g, &v, tmp);
 	if (rc != STORE_OK) {
-		set_err(err, errlen, "the %s of %s fails its integrity check; give it "
-		        "again to replace it", field_name(f), old_key);
+		set_err(err, errlen, _("the %s of %s fails its integrity check; give it "
+		        "again to replace it"), field_name(f), old_key);
 	} else {
 		rc = secret_put(st, txn, new_key, f, new_g, tmp, err, errlen);
 	}
@@ -1093,12 +1096,12 @@ record_put(struct store *st, MDB_txn *txn, const char *akey, uint64_t g,
 	int mrc;
 
 	if (record_pack(st->mac_key, akey, g, text, len, val, &n) < 0) {
-		set_err(err, errlen, "cannot authenticate the account record");
+		set_err(err, errlen, _("cannot authenticate the account record"));
 		return STORE_EIO;
 	}
 	v = mval(val, n);
 	mrc = mdb_put(txn, st->accounts, &k, &v, 0);
-	return mrc ? mdb_fail(mrc, "cannot write the account", err, errlen) : STORE_OK;
+	return mrc ? mdb_fail(mrc, _("cannot write the account"), err, errlen) : STORE_OK;
 }
 
 static int
@@ -1118,27 +1121,27 @@ put_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 	if (c->old_key) {
 		rc = record_get_gen(st, txn, c->old_key, &old_g, NULL);
 		if (rc == STORE_ENOENT) {
-			set_err(err, errlen, "no account %s", c->old_key);
+			set_err(err, errlen, _("no account %s"), c->old_key);
 			return rc;
 		}
 		if (rc == STORE_ECORRUPT) {
-			set_err(err, errlen, "the record of %s fails its integrity check "
-			        "(damaged or altered): remove the account and add it again",
+			set_err(err, errlen, _("the record of %s fails its integrity check "
+			        "(damaged or altered): remove the account and add it again"),
 			        c->old_key);
 			return rc;
 		}
 		if (rc != STORE_OK)
-			return mdb_fail(rc, "cannot read the account", err, errlen);
+			return mdb_fail(rc, _("cannot read the account"), err, errlen);
 	}
 	if (!c->old_key || rename) {
 		k = mval(c->new_key, strlen(c->new_key));
 		mrc = mdb_get(txn, st->accounts, &k, &v);
 		if (mrc == 0) {
-			set_err(err, errlen, "account %s exists already", c->new_key);
+			set_err(err, errlen, _("account %s exists already"), c->new_key);
 			return STORE_EXISTS;
 		}
 		if (mrc != MDB_NOTFOUND)
-			return mdb_fail(mrc, "cannot read the account", err, errlen);
+			return mdb_fail(mrc, _("cannot read the account"), err, errlen);
 	}
 	for (int f = 0; f < SECRET_NFIELDS; f++) {
 		enum secret_field fd = (enum secret_field)f;
@@ -1160,7 +1163,7 @@ put_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 		k = mval(c->old_key, strlen(c->old_key));
 		mrc = mdb_del(txn, st->accounts, &k, NULL);
 		if (mrc != 0)
-			return mdb_fail(mrc, "cannot rename the account", err, errlen);
+			return mdb_fail(mrc, _("cannot rename the account"), err, errlen);
 	}
 	/* The history follows a renamed account; a new one starts without
 	 * what an account of that name left. */
@@ -1326,7 +1329,7 @@ store_account_put(struct store *st, const char *old_email,
 	if (st == NULL)
 		return STORE_EINVAL;
 	if (old_email == NULL || account_key(old_email, okey, sizeof(okey)) < 0) {
-		set_err(err, errlen, "no account %s", old_email ? old_email : "(none)");
+		set_err(err, errlen, _("no account %s"), old_email ? old_email : _("(none)"));
 		return STORE_ENOENT;
 	}
 	rc = prepare_record(a, akey, rec, &c.reclen, err, errlen);
@@ -1427,7 +1430,7 @@ remove_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	if (mrc == MDB_NOTFOUND)
 		return STORE_ENOENT;
 	if (mrc != 0)
-		return mdb_fail(mrc, "cannot remove the account", err, errlen);
+		return mdb_fail(mrc, _("cannot remove the account"), err, errlen);
 	for (int f = 0; f < SECRET_NFIELDS && rc == STORE_OK; f++)
 		rc = secret_del(st, txn, akey, (enum secret_field)f, err, errlen);
 	if (rc == STORE_OK)
@@ -1598,11 +1601,11 @@ store_secret_set(struct store *st, const char *email, enum secret_field f,
 	if (account_key(email, akey, sizeof(akey)) < 0)
 		return STORE_ENOENT;
 	if (st->data_key == NULL) {
-		set_err(err, errlen, "the store is locked: unlock it to change it");
+		set_err(err, errlen, _("the store is locked: unlock it to change it"));
 		return STORE_ELOCKED;
 	}
 	if (value && strnlen(value, STORE_SECRET_MAX + 1) > STORE_SECRET_MAX) {
-		set_err(err, errlen, "the %s is too long", field_name(f));
+		set_err(err, errlen, _("the %s is too long"), field_name(f));
 		return STORE_EINVAL;
 	}
 	c.akey = akey;
@@ -1636,14 +1639,14 @@ result_write_txn(struct store *st, MDB_txn *txn, const char *akey,
 	if (mrc == MDB_NOTFOUND)
 		return STORE_ENOENT;
 	if (mrc != 0)
-		return mdb_fail(mrc, "cannot read the account", err, errlen);
+		return mdb_fail(mrc, _("cannot read the account"), err, errlen);
 	/* Re-authenticating a record that does not verify would bless it. */
 	if (record_parse(st, &v, akey, &a, &rg) < 0)
 		return STORE_ECORRUPT;
 	a.last_test_time = when;
 	if (str_copy(a.last_result, sizeof(a.last_result), category) < 0 ||
 	    account_validate(&a, NULL) < 0) {
-		set_err(err, errlen, "invalid test result");
+		set_err(err, errlen, _("invalid test result"));
 		return STORE_EINVAL;
 	}
 	n = account_serialize(&a, rec, sizeof(rec));
@@ -1832,17 +1835,17 @@ const char *
 store_strerror(int code)
 {
 	switch (code) {
-	case STORE_OK:       return "success";
-	case STORE_ENOENT:   return "not found";
-	case STORE_EXISTS:   return "the account exists already";
-	case STORE_EPERM:    return "store files are accessible by other users";
-	case STORE_EKEY:     return "wrong key file or passphrase";
-	case STORE_NEEDPASS: return "the store needs its passphrase";
-	case STORE_ECORRUPT: return "the store is damaged";
-	case STORE_EIO:      return "store input/output error";
-	case STORE_EINVAL:   return "invalid argument";
-	case STORE_ENOMEM:   return "out of memory";
-	case STORE_ELOCKED:  return "the store is locked";
-	default:             return "unknown store error";
+	case STORE_OK:       return _("success");
+	case STORE_ENOENT:   return _("not found");
+	case STORE_EXISTS:   return _("the account exists already");
+	case STORE_EPERM:    return _("store files are accessible by other users");
+	case STORE_EKEY:     return _("wrong key file or passphrase");
+	case STORE_NEEDPASS: return _("the store needs its passphrase");
+	case STORE_ECORRUPT: return _("the store is damaged");
+	case STORE_EIO:      return _("store input/output error");
+	case STORE_EINVAL:   return _("invalid argument");
+	case STORE_ENOMEM:   return _("out of memory");
+	case STORE_ELOCKED:  return _("the store is locked");
+	default:             return _("unknown store error");
 	}
 }

@@ -139,7 +139,7 @@ void set_err(char *err, size_t errlen, const char *fmt, ...)
 int mdb_to_store(int mrc);
 /* Sets err from an LMDB failure; ST_GROW on MDB_MAP_FULL. */
 int mdb_fail(int mrc, const char *what, char *err, size_t errlen);
-int env_fail(const struct store *st, int mrc, const char *doing, char *err,
+int env_fail(const struct store *st, int mrc, bool reading, char *err,
              size_t errlen);
 int txn_begin(struct store *st, unsigned flags, MDB_txn **txn, char *err,
               size_t errlen);
