@@ -528,6 +528,15 @@ draw(struct tui *t)
 		return;
 	}
 
+	/* Another screen on top is painted whole. A terminal whose idea of a
+	 * character's width differs from the C library's (some Devanagari
+	 * vowel signs, emoji) places text a column off from where curses
+	 * thinks it is, so an update of the changed cells alone would leave
+	 * pieces of the screen before it. */
+	if (t->depth > 0 && t->stack[t->depth - 1].id != t->drawn_id) {
+		clearok(curscr, TRUE);
+		t->drawn_id = t->stack[t->depth - 1].id;
+	}
 	draw_title(t, &t->stack[first]);
 	for (int i = first; i < t->depth; i++)
 		t->stack[i].ops->draw(t, t->stack[i].priv);

@@ -257,6 +257,7 @@ struct tui {
 	struct tui_screen stack[TUI_STACK];
 	int depth;
 	unsigned next_screen_id;
+	unsigned drawn_id;              /* the top screen last drawn */
 
 	char msg[512];
 	bool msg_error;
