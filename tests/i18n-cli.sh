@@ -97,8 +97,18 @@ start_mailstack
 live_norm() {
 	$PY -c 'import json, re, sys
 j = json.load(open(sys.argv[1]))
-# the server'"'"'s lines in the transcript: its words, whatever they say
-j["transcript"] = [e for e in j["transcript"] if e["dir"] != "S"]
+# the server'"'"'s lines in the transcript: its words, whatever they say;
+# of ours, each kind once, without its IMAP tag: how many times INBOX and
+# Junk were polled depends on when the message arrived, not on a language
+seen, mine = set(), []
+for e in j["transcript"]:
+    if e["dir"] == "S":
+        continue
+    k = (e["dir"], re.sub(r"^[0-9]+ ", "", e["text"]))
+    if k not in seen:
+        seen.add(k)
+        mine.append({"dir": k[0], "text": k[1]})
+j["transcript"] = mine
 t = json.dumps(j, indent=1, ensure_ascii=False)
 for pat, rep in ((r"[0-9]+ ms", "N ms"), (r"\"(\w*ms|time|when)\": [0-9]+", r"\"\1\": N"),
                  (r"<[^>@\"]*@", "<ID@"), (r"queued as [0-9A-F]+", "queued as ID"),
