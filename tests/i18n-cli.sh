@@ -98,13 +98,17 @@ live_norm() {
 	$PY -c 'import json, re, sys
 j = json.load(open(sys.argv[1]))
 # the server'"'"'s lines in the transcript: its words, whatever they say;
-# of ours, each kind once, without its IMAP tag: how many times INBOX and
-# Junk were polled depends on when the message arrived, not on a language
+# of ours, each kind once, without its IMAP tag, and not the folder polls:
+# whether and how often INBOX and Junk were searched depends on when the
+# message arrived, not on a language
+poll = re.compile(r"(EXAMINE|SELECT|SEARCH|UID|FETCH|NOOP|CHECK|STATUS|CLOSE)\b")
 seen, mine = set(), []
 for e in j["transcript"]:
     if e["dir"] == "S":
         continue
     k = (e["dir"], re.sub(r"^[0-9]+ ", "", e["text"]))
+    if poll.match(k[1]):
+        continue
     if k not in seen:
         seen.add(k)
         mine.append({"dir": k[0], "text": k[1]})
