@@ -262,6 +262,7 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(sub, "check") == 0) {
+		size_t n;
 		int bad;
 
 		if ((rc = cli_open_store(c, false, true)))
@@ -273,7 +274,9 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 			printf(ngettext("%d damaged record\n", "%d damaged records\n", bad), bad);
 			return EX_DATAERR;
 		}
-		printf(_("all records open and verify (%zu accounts)\n"), store_account_count(c->st));
+		n = store_account_count(c->st);
+		printf(ngettext("all records open and verify (%zu account)\n",
+		                "all records open and verify (%zu accounts)\n", n), n);
 		return 0;
 	}
 	if (strcmp(sub, "passphrase") == 0) {
