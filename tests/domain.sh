@@ -92,6 +92,10 @@ dns_zone bl.test <<'Z'
 1.0.0.127 A 127.0.0.2
 1.0.0.127 TXT "listed for testing"
 Z
+dns_zone nullmx.test <<'Z'
+@      MX  0 .
+@      TXT "v=spf1 -all"
+Z
 dns_zone clean.test <<'Z'
 2.0.0.127 A 127.0.0.2
 Z
@@ -164,6 +168,12 @@ check "  and the same failures, fixes and records (exit 2)" \
 dom good.test --preset gmail
 check "without a selector the preset's is checked, marked advisory" \
 	eval 'is dkim pass google && grep -q "\"advisory\": true" "$T/out"'
+
+dom nullmx.test
+check "a null MX (RFC 7505): the mx item fails, named so" \
+	eval 'is mx fail && field mx evidence | grep -q "null MX (RFC 7505)" && [ $rc -eq 2 ]'
+check "  with the records to publish instead" \
+	eval '[ "$(field mx record)" = "nullmx.test MX 10 <your provider'"'"'s mail server>" ]'
 
 dom nospf.test --preset gmail
 check "no SPF: fail, exit 2" eval 'is spf fail && [ $rc -eq 2 ]'

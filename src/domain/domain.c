@@ -211,9 +211,21 @@ check_mx(struct ctx *c)
 		unknown(it, c, _("The MX query failed"));
 		return;
 	}
-	n = c->a->n < MX_RESOLVE_MAX ? c->a->n : MX_RESOLVE_MAX;
-	for (size_t i = 0; i < n; i++)
-		str_copy(hosts[i], sizeof hosts[i], c->a->rr[i].name);
+	/* Only "." (a null MX, RFC 7505; beside other hosts it breaks the
+	 * RFC, and those hosts still count). */
+	n = 0;
+	for (size_t i = 0; i < c->a->n && n < MX_RESOLVE_MAX; i++)
+		if (strcmp(c->a->rr[i].name, DNS_NULL_MX) != 0)
+			str_copy(hosts[n++], sizeof hosts[0], c->a->rr[i].name);
+	if (n == 0) {
+		evidence(it, DOM_FAIL, _("%s publishes a null MX (RFC 7505): it "
+		         "accepts no mail, so nobody can reply to this address"),
+		         c->r->domain);
+		fix(it, _("If this domain sends mail, replace the null MX (\"0 .\") "
+		    "with the MX records your email provider gives."));
+		record(it, c->r->domain, "MX", "10 <your provider's mail server>");
+		return;
+	}
 	size_t total = c->a->n;
 	for (size_t i = 0; i < n; i++) {
 		if (query(c, hosts[i], DNS_A) == DNS_OK ||
