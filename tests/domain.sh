@@ -21,6 +21,12 @@ K512='MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAK82yaJKqwfcAZqNqOOHsCo6kjJFu9tb6ftk3SL5Lk
 # The provider's SPF (the gmail preset's include), served here.
 dns_zone google.com <<'Z'
 _spf   TXT "v=spf1 ip4:192.0.2.0/24 ~all"
+aspmx.l A 127.0.0.1
+Z
+# a custom domain whose mail is at Google, told by its MX alone
+dns_zone workspace.test <<'Z'
+@      MX  1 aspmx.l.google.com.
+@      TXT "v=spf1 ip4:192.0.2.1 -all"
 Z
 dns_zone good.test <<Z
 @      MX  10 mail
@@ -168,6 +174,16 @@ check "  and the same failures, fixes and records (exit 2)" \
 dom good.test --preset gmail
 check "without a selector the preset's is checked, marked advisory" \
 	eval 'is dkim pass google && grep -q "\"advisory\": true" "$T/out"'
+
+dom workspace.test
+check "a bare domain whose MX is at Google: the Gmail preset's needs are checked" \
+	eval 'is spf_provider fail && field spf_provider fix | grep -q "include:_spf.google.com"'
+check "  the MX named the provider" \
+	eval 'field mx evidence | grep -q "the mail is at Gmail" &&
+	$PY -c "import json,sys; assert json.load(open(sys.argv[1]))[\"provider_mx\"] == \"aspmx.l.google.com\"" "$T/out"'
+dom workspace.test --preset office365
+check "  --preset still names the provider" \
+	eval 'field spf_provider fix | grep -q "spf.protection.outlook.com" && ! field mx evidence | grep -q "the mail is at"'
 
 dom nullmx.test
 check "a null MX (RFC 7505): the mx item fails, named so" \

@@ -31,6 +31,7 @@ print_json(const struct dom_result *r)
 	json_key(&j, "cancelled"); json_bool(&j, r->cancelled);
 	json_key(&j, "elapsed_ms"); json_int(&j, r->elapsed_ms);
 	json_key(&j, "spf_lookups"); json_int(&j, r->spf_lookups);
+	json_key(&j, "provider_mx"); json_str(&j, r->provider_mx);
 	json_key(&j, "items");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < r->n; i++) {
@@ -214,6 +215,7 @@ cmd_domain(struct cli_ctx *cx, int argc, char **argv)
 	}
 	if (strchr(what, '@'))
 		app_domain_seen(req, cx->st, what);
+	app_domain_by_mx(req, &cx->presets);
 	req->o.timeout_ms = timeout_ms;
 	req->o.blocklists = bl;
 	if (nzones) {

@@ -88,6 +88,7 @@ start(struct tui *t, struct domain_scr *sc)
 		tui_domain_free(d);
 		return false;
 	}
+	app_domain_by_mx(&d->req, t->presets);
 	/* The selector and the sending host of the last test message, when
 	 * there was one; else the preset's selectors, marked advisory. */
 	app_domain_seen(&d->req, t->st, a.email);
