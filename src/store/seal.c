@@ -164,16 +164,11 @@ pbkdf2_sha256(const void *pass, size_t passlen, const uint8_t *salt,
 	return 0;
 }
 
-int
-hmac_sha256(const uint8_t key[SEAL_KEY_LEN], const void *const *parts,
-            const size_t *lens, size_t n, uint8_t out[HMAC_LEN])
+/* Feeds the n parts to h and ends it, with the MAC in out: 0 or -1. */
+static int
+hmac_finish(gnutls_hmac_hd_t h, const void *const *parts, const size_t *lens,
+            size_t n, uint8_t out[HMAC_LEN])
 {
-	gnutls_hmac_hd_t h;
-
-	if (key == NULL || out == NULL ||
-	    gnutls_hmac_get_len(GNUTLS_MAC_SHA256) != HMAC_LEN ||
-	    gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, key, SEAL_KEY_LEN) < 0)
-		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (lens[i] == 0)
 			continue;
@@ -184,6 +179,19 @@ hmac_sha256(const uint8_t key[SEAL_KEY_LEN], const void *const *parts,
 	}
 	gnutls_hmac_deinit(h, out);
 	return 0;
+}
+
+int
+hmac_sha256(const uint8_t key[SEAL_KEY_LEN], const void *const *parts,
+            const size_t *lens, size_t n, uint8_t out[HMAC_LEN])
+{
+	gnutls_hmac_hd_t h;
+
+	if (key == NULL || out == NULL ||
+	    gnutls_hmac_get_len(GNUTLS_MAC_SHA256) != HMAC_LEN ||
+	    gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, key, SEAL_KEY_LEN) < 0)
+		return -1;
+	return hmac_finish(h, parts, lens, n, out);
 }
 
 /* The keyed state: the key's two padded blocks are hashed once, then
@@ -237,16 +245,7 @@ hmac_keyed_sum(const struct hmac_keyed *k, const void *const *parts,
 
 	if (k == NULL || out == NULL || (h = gnutls_hmac_copy(k->h)) == NULL)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (lens[i] == 0)
-			continue;
-		if (parts[i] == NULL || gnutls_hmac(h, parts[i], lens[i]) < 0) {
-			gnutls_hmac_deinit(h, NULL);
-			return -1;
-		}
-	}
-	gnutls_hmac_deinit(h, out);
-	return 0;
+	return hmac_finish(h, parts, lens, n, out);
 }
 
 int
