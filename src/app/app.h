@@ -384,5 +384,9 @@ void app_domain_seen(struct app_domain_req *r, struct store *st,
 #define APP_DOMAIN_ATTENTION 1
 #define APP_DOMAIN_FAILING   2
 int app_domain_exit(const struct dom_result *r);
+/* An item's status as people read it, in their language: "pass", "warn",
+ * "FAIL" (loud, it is what to look at), "unknown". --json has the
+ * identifiers of domain_status_name(). */
+const char *app_domain_status_word(enum dom_status s);
 
 #endif

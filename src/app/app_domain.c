@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "app.h"
+#include "i18n.h"
 #include "util.h"
 
 /* o (r's or the check's copy) asks what p knows; the lists are r's. */
@@ -110,4 +111,16 @@ app_domain_exit(const struct dom_result *r)
 	case DOM_FAIL: return APP_DOMAIN_FAILING;
 	default: return APP_DOMAIN_ATTENTION;
 	}
+}
+
+const char *
+app_domain_status_word(enum dom_status s)
+{
+	switch (s) {
+	case DOM_PASS: return _("pass");
+	case DOM_WARN: return _("warn");
+	case DOM_FAIL: return _("FAIL");
+	case DOM_UNKNOWN: break;
+	}
+	return _("unknown");
 }

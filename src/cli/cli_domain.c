@@ -65,18 +65,6 @@ print_json(const struct dom_result *r)
 	json_end(&j);
 }
 
-static const char *
-mark(enum dom_status s)
-{
-	switch (s) {
-	case DOM_PASS: return "pass   ";
-	case DOM_WARN: return "WARN   ";
-	case DOM_FAIL: return "FAIL   ";
-	case DOM_UNKNOWN: break;
-	}
-	return "unknown";
-}
-
 static void
 print_text(const struct dom_result *r)
 {
@@ -86,7 +74,9 @@ print_text(const struct dom_result *r)
 	printf("\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct dom_item *it = &r->items[i];
-		printf("  %s %s", mark(it->status), it->title);
+		fputs("  ", stdout);
+		cli_pad_to(app_domain_status_word(it->status), 7);
+		printf(" %s", it->title);
 		if (it->subject[0] && strcmp(it->subject, r->domain))
 			printf(" [%s]", it->subject);
 		if (it->advisory)
