@@ -227,7 +227,7 @@ store_write(struct store *st, write_fn fn, void *ctx, char *err, size_t errlen)
 
 /* ks, when not NULL, is mk's keyed state (mac_state()). */
 static int
-record_mac(const uint8_t *mk, const struct hmac_keyed *ks, const char *akey,
+record_mac(const uint8_t *mk, struct hmac_keyed *ks, const char *akey,
            uint64_t g, const void *text, size_t len, uint8_t out[HMAC_LEN])
 {
 	uint8_t gb[GEN_LEN];
@@ -242,7 +242,7 @@ record_mac(const uint8_t *mk, const struct hmac_keyed *ks, const char *akey,
  * listing: made on first use, and made again when another key took the
  * place of the one it was made for (an unlock, a rotation). NULL when
  * locked or out of memory, and then the MAC is computed the long way. */
-static const struct hmac_keyed *
+static struct hmac_keyed *
 mac_state(struct store *st)
 {
 	if (st->mac_key == NULL)
@@ -276,7 +276,7 @@ record_pack(const uint8_t *mk, const char *akey, uint64_t g, const char *text,
  * its HMAC. 0; -1 malformed; -2 fails its integrity check. A record of
  * format 1 (text only) has generation 0 and never verifies. */
 static int
-split_checked(const uint8_t *mk, const struct hmac_keyed *ks, const char *akey,
+split_checked(const uint8_t *mk, struct hmac_keyed *ks, const char *akey,
               const MDB_val *v, size_t *textlen, uint64_t *g)
 {
 	const uint8_t *p = v->mv_data;
