@@ -28,6 +28,7 @@ ZONE = {
     ("mx", "stale.test"): ["mx1.mail.ovh.net"],
     ("mx", "viaispdb.test"): ["mx.a1.net"],
     ("mx", "isp.test"): ["mx.isp.test"],
+    ("mx", "nullmx.test"): ["."],               # RFC 7505: takes no mail
     ("srv", "_submission._tcp.srvonly.test"): [(0, 1, 587, "mail.srvonly.test")],
     ("srv", "_imaps._tcp.srvonly.test"): [(0, 1, 993, "imap.srvonly.test")],
     ("srv", "_submissions._tcp.srvonly.test"): [(0, 0, 0, ".")],

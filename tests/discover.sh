@@ -119,6 +119,9 @@ check "a resolver that never answers: nothing found" is "$RC" 69
 check "  within the deadline" within 2500
 check "  and said" has_note "did not answer"
 
+disc nullmx na@nullmx.test --timeout 2 --no-guess
+check "a null MX (RFC 7505) is understood, not refused as malformed" has_note "MX of nullmx.test: a null MX (RFC 7505)"
+
 disc garbage ha@garbage.test --timeout 2
 check "a malformed DNS answer is refused" has_note "MX of garbage.test"
 check "  at once" within 2500

@@ -21,6 +21,12 @@ K512='MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAK82yaJKqwfcAZqNqOOHsCo6kjJFu9tb6ftk3SL5Lk
 # The provider's SPF (the gmail preset's include), served here.
 dns_zone google.com <<'Z'
 _spf   TXT "v=spf1 ip4:192.0.2.0/24 ~all"
+aspmx.l A 127.0.0.1
+Z
+# a custom domain whose mail is at Google, told by its MX alone
+dns_zone workspace.test <<'Z'
+@      MX  1 aspmx.l.google.com.
+@      TXT "v=spf1 ip4:192.0.2.1 -all"
 Z
 dns_zone good.test <<Z
 @      MX  10 mail
@@ -91,6 +97,10 @@ Z
 dns_zone bl.test <<'Z'
 1.0.0.127 A 127.0.0.2
 1.0.0.127 TXT "listed for testing"
+Z
+dns_zone nullmx.test <<'Z'
+@      MX  0 .
+@      TXT "v=spf1 -all"
 Z
 dns_zone clean.test <<'Z'
 2.0.0.127 A 127.0.0.2
@@ -164,6 +174,22 @@ check "  and the same failures, fixes and records (exit 2)" \
 dom good.test --preset gmail
 check "without a selector the preset's is checked, marked advisory" \
 	eval 'is dkim pass google && grep -q "\"advisory\": true" "$T/out"'
+
+dom workspace.test
+check "a bare domain whose MX is at Google: the Gmail preset's needs are checked" \
+	eval 'is spf_provider fail && field spf_provider fix | grep -q "include:_spf.google.com"'
+check "  the MX named the provider" \
+	eval 'field mx evidence | grep -q "the mail is at Gmail" &&
+	$PY -c "import json,sys; assert json.load(open(sys.argv[1]))[\"provider_mx\"] == \"aspmx.l.google.com\"" "$T/out"'
+dom workspace.test --preset office365
+check "  --preset still names the provider" \
+	eval 'field spf_provider fix | grep -q "spf.protection.outlook.com" && ! field mx evidence | grep -q "the mail is at"'
+
+dom nullmx.test
+check "a null MX (RFC 7505): the mx item fails, named so" \
+	eval 'is mx fail && field mx evidence | grep -q "null MX (RFC 7505)" && [ $rc -eq 2 ]'
+check "  with the records to publish instead" \
+	eval '[ "$(field mx record)" = "nullmx.test MX 10 <your provider'"'"'s mail server>" ]'
 
 dom nospf.test --preset gmail
 check "no SPF: fail, exit 2" eval 'is spf fail && [ $rc -eq 2 ]'

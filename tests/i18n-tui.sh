@@ -14,12 +14,7 @@ need "$PY"
 i18n_setup
 tui_env
 start_mailstack
-add_account "$MAILSTACK_ALICE_USER" "Not-Alice-Password" --name Alice \
-	--smtp-host 127.0.0.1 --smtp-port "$MAILSTACK_SMTP_STARTTLS_PORT" \
-	--ca-file "$MAILSTACK_CA_FILE"
-add_account "$MAILSTACK_BOB_USER" "$MAILSTACK_BOB_PASS" --name Bob \
-	--smtp-host 127.0.0.1 --smtp-port "$MAILSTACK_SMTP_STARTTLS_PORT" \
-	--ca-file "$MAILSTACK_CA_FILE"
+add_alice_bob
 # Sieve files this user's mail into Junk: a passed test with placement,
 # findings and fixes.
 add_account "$MAILSTACK_JUNK_USER" "$MAILSTACK_JUNK_PASS" --name Carol \

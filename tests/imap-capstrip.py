@@ -12,6 +12,7 @@ line the server sends.
 import argparse
 import os
 import re
+import select
 import socket
 import ssl
 import threading
@@ -32,23 +33,21 @@ cctx.check_hostname = False
 cctx.verify_mode = ssl.CERT_NONE
 
 
-def pump_up(cli, srv):
-    try:
-        while True:
-            b = cli.recv(65536)
-            if not b:
-                break
-            srv.sendall(b)
-    except OSError:
-        pass
-    for s in (cli, srv):
+def send_all(s, data):
+    """All of data on the non-blocking TLS socket s."""
+    while data:
         try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+            data = data[s.send(data):]
+        except ssl.SSLWantWriteError:
+            select.select([], [s], [], 10)
+        except ssl.SSLWantReadError:
+            select.select([s], [], [], 10)
 
 
 def serve(raw):
+    """One connection, both ways, on one thread: an SSL object must not be
+    read and written by two threads at once (a TLS 1.3 session ticket read
+    while a reply is written corrupts it now and then)."""
     try:
         raw.settimeout(60)
         cli = sctx.wrap_socket(raw, server_side=True)
@@ -56,12 +55,31 @@ def serve(raw):
     except (OSError, ssl.SSLError):
         raw.close()
         return
-    threading.Thread(target=pump_up, args=(cli, srv), daemon=True).start()
-    f = srv.makefile("rb")
+    cli.setblocking(False)
+    srv.setblocking(False)
+    held = b""      # the server's bytes after its last whole line
     try:
-        for line in f:
-            cli.sendall(hide.sub(b"", line))
-    except OSError:
+        while True:
+            ready = [s for s in (cli, srv) if s.pending()]
+            if not ready:
+                ready = select.select([cli, srv], [], [], 60)[0]
+                if not ready:
+                    break
+            for s in ready:
+                try:
+                    b = s.recv(65536)
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                    continue
+                if not b:
+                    raise EOFError
+                if s is cli:
+                    send_all(srv, b)
+                    continue
+                held += b
+                *lines, held = held.split(b"\n")
+                for line in lines:
+                    send_all(cli, hide.sub(b"", line + b"\n"))
+    except (OSError, EOFError):
         pass
     for s in (cli, srv):
         try:

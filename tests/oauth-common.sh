@@ -30,48 +30,7 @@ no_leak() {
 	[ -z "$found" ] || echo "leaked into:$found" >&2
 }
 
-# port_listening PORT: something listens on 127.0.0.1:PORT.
-port_listening() {
-	awk -v p=":$(printf '%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' /proc/net/tcp
-}
-# free_port BASE: a port near BASE that nothing listens on.
-free_port() {
-	local p
-	for p in $(seq $(($1 + $$ % 400)) 7 $(($1 + 2000))); do
-		port_listening "$p" || { echo "$p"; return; }
-	done
-	fail "no free port"
-}
 
-# start_sshd: a private sshd on 127.0.0.1:$SSHP for the tunnels (client
-# key $S/client_key, root), stopped at exit.
-start_sshd() {
-	S=$T/ssh
-	mkdir -p "$S" /run/sshd
-	chmod 755 /run/sshd
-	ssh-keygen -q -t ed25519 -N '' -f "$S/host_key" || fail "host key"
-	ssh-keygen -q -t ed25519 -N '' -f "$S/client_key" || fail "client key"
-	cp "$S/client_key.pub" "$S/authorized_keys"
-	SSHP=$(free_port 30022)
-	cat >"$S/sshd_config" <<-CONF
-	Port $SSHP
-	ListenAddress 127.0.0.1
-	HostKey $S/host_key
-	PidFile $S/sshd.pid
-	PermitRootLogin prohibit-password
-	AuthorizedKeysFile $S/authorized_keys
-	StrictModes no
-	UsePAM no
-	PasswordAuthentication no
-	KbdInteractiveAuthentication no
-	AllowTcpForwarding yes
-	LogLevel ERROR
-	CONF
-	/usr/sbin/sshd -D -f "$S/sshd_config" -E "$S/sshd.log" &
-	SSHD_PID=$!
-	at_exit "kill $SSHD_PID 2>/dev/null"
-	wait_for port_listening "$SSHP" || fail "sshd did not start: $(cat "$S/sshd.log")"
-}
 
 # browser URL [deny]: what a browser does with the sign-in address: the AS
 # redirects at once (the user "signed in"); prints the redirect's address.

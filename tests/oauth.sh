@@ -146,6 +146,7 @@ for mech in OAUTHBEARER XOAUTH2; do
 	check "IMAP $mech: the mail server refused the OAuth token" \
 		test "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["diagnosis"]["reason"])' "$D/ibad-$mech.json")" = oauth_token_refused
 	check "IMAP $mech: the RFC 7628 error challenge is read" grep -q 'OAuth status' "$D/ibad-$mech.json"
+	[ "$RC" = 77 ] || { echo "# IMAP $mech: status $RC"; cat "$D/ibad-$mech.err" "$D/ibad-$mech.json"; } >&2
 done
 as_post /admin "badsig=0"
 for mech in OAUTHBEARER XOAUTH2; do

@@ -15,6 +15,9 @@ Modes:
                       ESMTP dialogue without AUTH
   imap-literal-4g     greets, then answers CAPABILITY with a FETCH literal
                       of 4,294,967,295 bytes and sends its bytes slowly
+  imap-literal-inner  greets, answers CAPABILITY with a FETCH whose literal
+                      holds lines ending in "{99999999}" (data, not an
+                      announcement), then refuses LOGIN
   imap-flood-untagged greets, then answers CAPABILITY with untagged
                       responses without end, fast
   smtp-rst-after-mail ESMTP with AUTH PLAIN (any password), answers MAIL
@@ -113,6 +116,25 @@ class Handler(socketserver.BaseRequestHandler):
         while True:
             self.send(b"y" * 1024)
             time.sleep(0.1)
+
+    def mode_imap_literal_inner(self):
+        self.send(b"* OK [CAPABILITY IMAP4rev1] hostile.test ready\r\n")
+        body = b"Subject: a line {99999999}\r\nX-Also: {4294967295}\r\n"
+        while True:
+            cmd = self.line()
+            if cmd is None:
+                return
+            tag, _, verb = cmd.partition(" ")
+            verb = verb.split(" ")[0].upper()
+            if verb == "CAPABILITY":
+                self.send(b"* 1 FETCH (BODY[] {%d}\r\n" % len(body) + body + b")\r\n"
+                          b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" +
+                          tag.encode() + b" OK done\r\n")
+            elif verb == "LOGOUT":
+                self.send(b"* BYE\r\n" + tag.encode() + b" OK bye\r\n")
+                return
+            else:
+                self.send(tag.encode() + b" NO [AUTHENTICATIONFAILED] Authentication failed.\r\n")
 
     def mode_imap_flood_untagged(self):
         self.send(b"* OK [CAPABILITY IMAP4rev1] hostile.test ready\r\n")

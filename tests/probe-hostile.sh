@@ -30,7 +30,8 @@ openssl x509 -req -in "$SRV/big.csr" -CA "$SRV/ca.crt" -CAkey "$SRV/ca.key" \
 	-CAcreateserial -days 30 -out "$SRV/big.crt" -extfile "$SRV/ext.cnf" \
 	>/dev/null 2>&1 || fail "openssl: certificate"
 MODES="smtp-flood-noline smtp-flood-lines smtp-trickle smtp-ehlo-10k
-	imap-literal-4g imap-flood-untagged smtps-bigcert smtp-rst-after-mail"
+	imap-literal-4g imap-literal-inner imap-flood-untagged smtps-bigcert
+	smtp-rst-after-mail"
 # shellcheck disable=SC2086
 $PY "$top_srcdir/tests/probe-hostile-server.py" "$SRV" $MODES 2>"$SRV/log" &
 at_exit "kill $! 2>/dev/null"
@@ -146,6 +147,12 @@ run literal --imap-only --timeout 20
 bounded literal 10
 check "literal: the capability step refuses the announced size" \
 	sh -c 'grep -q "announced a literal of 4294967295 bytes" "$1"' _ "$D/out.json"
+
+mk inner --smtp-host $H --smtp-port 9 --smtp-security none --allow-plain \
+	--imap-host $H --imap-port "$(port imap-literal-inner)" --imap-security none
+run inner --imap-only --timeout 20
+check "inner: lines inside a literal that end in {N} are data, not announcements" \
+	test "$(jget "(j['category'], j['diagnosis']['reason'])")" = "('auth_failed', 'bad_credentials')"
 
 mk untagged --smtp-host $H --smtp-port 9 --smtp-security none --allow-plain \
 	--imap-host $H --imap-port "$(port imap-flood-untagged)" --imap-security none

@@ -128,6 +128,7 @@ check "limit: the IMAP login is refused" test "$(jget "[s['ok'] for s in j['step
 check "limit: the limit the server stated" test "$(jget "j['placement']['connection_limit']")" = \
 	"1 per user and address (the server said: Maximum number of connections from user+IP exceeded (mail_max_userip_connections=1))"
 check "limit: diagnosed as a connection limit" test "$(jget "(j['category'], j['diagnosis']['reason'])")" = "('rate_limited', 'connections')"
+check "limit: titled as a limit on sessions, not on sending" test "$(jget "j['diagnosis']['title']")" = "Too many connections"
 "$FLUENZR" --store "$D/s" --key-file "$D/k" test "$MAILSTACK_NAMES_USER" --no-send >"$D/limit.txt" 2>&1
 check "limit text: the connection limit line" grep -q "connection limit: 1 per user and address" "$D/limit.txt"
 kill "$HOLDER" 2>/dev/null

@@ -583,7 +583,9 @@ test_rules(void)
 		why[0] = '\0';
 		check(fixes_clean(&d, why, sizeof why),
 		      "case %zu (%s) has clean fixes %s", i, t->rule, why);
-		check(strcmp(d.title, diag_cat_title(d.cat)) == 0 &&
+		check((strcmp(d.title, diag_cat_title(d.cat)) == 0 ||
+		       (ev.imap && strcmp(d.reason, "connections") == 0 &&
+		        strcmp(d.title, "Too many connections") == 0)) &&
 		      d.stage == ev.stage,
 		      "case %zu carries title \"%s\" and stage %s", i, d.title,
 		      diag_stage_name(d.stage));
@@ -688,6 +690,24 @@ test_rate_limits(void)
 		      texts[i].code);
 		check(diag_exit_code(d.cat) == EX_TEMPFAIL, "rate_limited exits 75");
 	}
+	/* A limit on IMAP sessions is not a sending limit: its own title, and
+	 * none of the page's sending advice. */
+	memset(&ev, 0, sizeof ev);
+	ev.imap = true;
+	ev.stage = STAGE_IMAP_LOGIN;
+	snprintf(ev.reply, sizeof ev.reply, "NO [LIMIT] Maximum number of connections "
+	         "from user+IP exceeded (mail_max_userip_connections=1)");
+	strcpy(ev.host, "imap.example.com");
+	ev.port = 993;
+	rule = classify_rule(&ev, &a, NULL, &d);
+	check(d.cat == DIAG_RATE_LIMITED && strcmp(d.reason, "connections") == 0 &&
+	      strcmp(d.title, "Too many connections") == 0,
+	      "an IMAP session limit: rate_limited/connections, titled as such (%s by %s)",
+	      d.title, rule);
+	check(has_fix(&d, "Close other mail programs") && has_fix(&d, "one IMAP connection") &&
+	      !has_fix(&d, "Space out your sending") && !has_fix(&d, "sending limits") &&
+	      !has_fix(&d, "increase the quota"),
+	      "... and fixes about sessions, not sending");
 }
 
 static void

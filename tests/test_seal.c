@@ -222,6 +222,55 @@ test_secmem(void)
 	secmem_free(NULL, 10);
 }
 
+/* RFC 4231 test case 2 ("Jefe"), then the keyed state against a fresh HMAC
+ * for messages one after another: each MAC must start again from the key,
+ * after a good one and after a failed one. */
+static void
+test_hmac(void)
+{
+	static const uint8_t want2[HMAC_LEN] = {
+		0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26,
+		0x08, 0x95, 0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83,
+		0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43,
+	};
+	uint8_t key[SEAL_KEY_LEN] = "Jefe", a[HMAC_LEN], b[HMAC_LEN];
+	const char *msgs[] = { "what do ya want ", "for nothing?", "", "x" };
+	const void *p[2];
+	size_t l[2];
+	struct hmac_keyed *k;
+	int same = 0;
+
+	/* RFC 4231's key is 4 bytes; HMAC pads a short key with zeros, so the
+	 * same 4 bytes in a zeroed 32-byte key give the same MAC. */
+	p[0] = msgs[0]; l[0] = strlen(msgs[0]);
+	p[1] = msgs[1]; l[1] = strlen(msgs[1]);
+	check(hmac_sha256(key, p, l, 2, a) == 0 && memcmp(a, want2, HMAC_LEN) == 0,
+	      "HMAC-SHA256: RFC 4231 test case 2, in two parts");
+	k = hmac_keyed_new(key);
+	check(k != NULL && hmac_keyed_is(k, key), "a keyed state, made for its key");
+	if (k == NULL)
+		return;
+	key[0] ^= 1;
+	check(!hmac_keyed_is(k, key), "... and not for another");
+	key[0] ^= 1;
+	check(hmac_keyed_sum(k, p, l, 2, b) == 0 && memcmp(b, want2, HMAC_LEN) == 0,
+	      "the keyed state gives test case 2");
+	p[0] = NULL; l[0] = 5;
+	check(hmac_keyed_sum(k, p, l, 1, b) == -1, "a NULL part of 5 bytes fails");
+	for (int r = 0; r < 3; r++)
+		for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+			p[0] = msgs[i]; l[0] = strlen(msgs[i]);
+			p[1] = msgs[(i + 1) % 4]; l[1] = strlen(p[1]);
+			if (hmac_sha256(key, p, l, 2, a) == 0 &&
+			    hmac_keyed_sum(k, p, l, 2, b) == 0 && memcmp(a, b, HMAC_LEN) == 0)
+				same++;
+		}
+	check(same == 12, "12 MACs in a row from the keyed state, each as a fresh "
+	      "HMAC gives it (%d)", same);
+	hmac_keyed_free(k);
+	hmac_keyed_free(NULL);
+}
+
 int
 main(void)
 {
@@ -231,5 +280,6 @@ main(void)
 	test_pbkdf2();
 	test_seal_roundtrip();
 	test_secmem();
+	test_hmac();
 	return unit_done();
 }

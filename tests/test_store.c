@@ -352,6 +352,81 @@ walk_cb(const struct account *a, void *ud)
 	return w->stop_at && w->n >= w->stop_at;
 }
 
+/* The listing finds each account's secrets in one forward walk: it must
+ * see what a lookup by key sees, for keys that are prefixes of one another
+ * ("dan@example.co", "dan@example.com") and keys that sort around the
+ * separator ('-' and '.' before the NUL that ends a key, 'z' after). */
+#define WALK_N 6
+struct seen_flags {
+	int n;
+	char email[WALK_N][ACCT_EMAIL_MAX + 1];
+	bool pw[WALK_N], imap[WALK_N], refresh[WALK_N];
+};
+
+static int
+seen_cb(const struct account *a, void *ud)
+{
+	struct seen_flags *s = ud;
+
+	if (strncmp(a->email, "dan", 3) != 0 || s->n >= WALK_N)
+		return 0;
+	snprintf(s->email[s->n], sizeof(s->email[0]), "%s", a->email);
+	s->pw[s->n] = a->has_password;
+	s->imap[s->n] = a->has_imap_password;
+	s->refresh[s->n] = a->has_oauth_refresh;
+	s->n++;
+	return 0;
+}
+
+static void
+test_walk_secrets(struct store *st)
+{
+	static const struct { const char *email, *smtp, *imap, *refresh; } t[WALK_N] = {
+		{ "dan@example.co", NULL, "i1", NULL },
+		{ "dan@example.com", "s2", NULL, NULL },
+		{ "dan-x@example.com", NULL, NULL, "r3" },
+		{ "dan.y@example.com", "s4", "i4", NULL },
+		{ "danz@example.com", NULL, NULL, NULL },
+		{ "dan@example.coz", "s6", NULL, "r6" },
+	};
+	struct seen_flags s = { 0 };
+	struct account a, got;
+	char err[512];
+	int same = 0, rc;
+
+	for (int i = 0; i < WALK_N; i++) {
+		make_account(&a, t[i].email);
+		check(store_account_add(st, &a, t[i].smtp, t[i].imap, err, sizeof(err)) == STORE_OK,
+		      "add %s (%s)", t[i].email, err);
+		if (t[i].refresh)
+			check(store_secret_set(st, t[i].email, SECRET_OAUTH_REFRESH, t[i].refresh,
+			                       err, sizeof(err)) == STORE_OK,
+			      "refresh token of %s (%s)", t[i].email, err);
+	}
+	rc = store_account_foreach(st, seen_cb, NULL, &s);
+	check(rc == STORE_OK && s.n == WALK_N, "foreach lists the %d dan accounts (%d)",
+	      WALK_N, s.n);
+	for (int i = 0; i < s.n; i++) {
+		int j = 0;
+
+		while (j < WALK_N && strcmp(t[j].email, s.email[i]) != 0)
+			j++;
+		if (j == WALK_N || store_account_get(st, s.email[i], &got) != STORE_OK)
+			continue;
+		if (got.has_password == s.pw[i] && got.has_imap_password == s.imap[i] &&
+		    got.has_oauth_refresh == s.refresh[i] && s.pw[i] == (t[j].smtp != NULL) &&
+		    s.imap[i] == (t[j].imap != NULL) && s.refresh[i] == (t[j].refresh != NULL))
+			same++;
+		else
+			fprintf(stderr, "# %s: listed pw=%d imap=%d refresh=%d\n", s.email[i],
+			        s.pw[i], s.imap[i], s.refresh[i]);
+	}
+	check(same == WALK_N, "foreach sees each account's secrets as get does (%d of %d)",
+	      same, WALK_N);
+	for (int i = 0; i < WALK_N; i++)
+		store_account_remove(st, t[i].email);
+}
+
 static void
 test_basics(void)
 {
@@ -435,6 +510,7 @@ test_basics(void)
 	w.stop_at = 2;
 	store_account_foreach(st, walk_cb, NULL, &w);
 	check(w.n == 2, "foreach stops when the callback says so");
+	test_walk_secrets(st);
 	store_close(st);
 
 	/* Listing works locked; secrets do not. */

@@ -10,12 +10,7 @@ tui_env
 export NO_COLOR=1
 start_mailstack
 
-add_account "$MAILSTACK_ALICE_USER" "Not-Alice-Password" --name Alice \
-	--smtp-host 127.0.0.1 --smtp-port "$MAILSTACK_SMTP_STARTTLS_PORT" \
-	--ca-file "$MAILSTACK_CA_FILE"
-add_account "$MAILSTACK_BOB_USER" "$MAILSTACK_BOB_PASS" --name Bob \
-	--smtp-host 127.0.0.1 --smtp-port "$MAILSTACK_SMTP_STARTTLS_PORT" \
-	--ca-file "$MAILSTACK_CA_FILE"
+add_alice_bob
 "$FLUENZR" check --all >/dev/null 2>&1
 "$FLUENZR" check --all >/dev/null 2>&1
 

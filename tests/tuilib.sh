@@ -221,6 +221,18 @@ add_account() {
 		>/dev/null || fail "account add $email"
 }
 
+# add_alice_bob [OPTION...]: the stack's two users on its STARTTLS
+# submission port: Alice with a wrong password (her tests fail at AUTH),
+# Bob with his own (his pass); OPTIONs go to both.
+add_alice_bob() {
+	add_account "$MAILSTACK_ALICE_USER" "Not-Alice-Password" --name Alice \
+		--smtp-host 127.0.0.1 --smtp-port "$MAILSTACK_SMTP_STARTTLS_PORT" \
+		--ca-file "$MAILSTACK_CA_FILE" "$@"
+	add_account "$MAILSTACK_BOB_USER" "$MAILSTACK_BOB_PASS" --name Bob \
+		--smtp-host 127.0.0.1 --smtp-port "$MAILSTACK_SMTP_STARTTLS_PORT" \
+		--ca-file "$MAILSTACK_CA_FILE" "$@"
+}
+
 # maildir_count DIR: messages delivered to a Maildir (new/ and cur/).
 maildir_count() {
 	find "$1/new" "$1/cur" -type f 2>/dev/null | wc -l

@@ -359,6 +359,7 @@ struct app_domain_req {
 	/* What the account's last test message showed (app_domain_seen()). */
 	char seen_selector[STORE_SEEN_SELECTOR_MAX + 1];
 	char seen_ip[STORE_SEEN_IP_MAX + 1];
+	const struct preset_list *presets;      /* app_domain_by_mx() */
 };
 
 /* Prepares r for what (an address: its domain; or a domain) with preset p;
@@ -367,6 +368,10 @@ struct app_domain_req {
 const char *app_domain_prepare(struct app_domain_req *r, const char *what,
                                const struct preset *p, const char *selector,
                                const char *sender_ip);
+/* When r has no provider: the check finds it by the domain's MX among l's
+ * presets (a custom domain at Gmail or Microsoft 365). l must outlive the
+ * check. */
+void app_domain_by_mx(struct app_domain_req *r, const struct preset_list *l);
 /* `domain`'s exit status for a result: 0 all pass, APP_DOMAIN_ATTENTION
  * for a warning or an unknown, APP_DOMAIN_FAILING for a failure. */
 /* Fills r's selector and sending host from what the account's last test
@@ -379,5 +384,9 @@ void app_domain_seen(struct app_domain_req *r, struct store *st,
 #define APP_DOMAIN_ATTENTION 1
 #define APP_DOMAIN_FAILING   2
 int app_domain_exit(const struct dom_result *r);
+/* An item's status as people read it, in their language: "pass", "warn",
+ * "FAIL" (loud, it is what to look at), "unknown". --json has the
+ * identifiers of domain_status_name(). */
+const char *app_domain_status_word(enum dom_status s);
 
 #endif

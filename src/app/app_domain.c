@@ -8,7 +8,27 @@
 #include <strings.h>
 
 #include "app.h"
+#include "i18n.h"
 #include "util.h"
+
+/* o (r's or the check's copy) asks what p knows; the lists are r's. */
+static void
+provider_from(struct app_domain_req *r, struct dom_options *o, const struct preset *p)
+{
+	o->provider = p->name;
+	for (size_t i = 0; i < p->nspf_include; i++)
+		r->inc[i] = p->spf_include[i];
+	for (size_t i = 0; i < p->ndkim_selectors; i++)
+		r->sel[i] = p->dkim_selectors[i];
+	for (size_t i = 0; i < p->ndomains; i++)
+		r->own[i] = p->domains[i];
+	o->spf_includes = r->inc;
+	o->nspf_includes = p->nspf_include;
+	o->dkim_selectors = r->sel;
+	o->ndkim_selectors = p->ndkim_selectors;
+	o->provider_domains = r->own;
+	o->nprovider_domains = p->ndomains;
+}
 
 const char *
 app_domain_prepare(struct app_domain_req *r, const char *what,
@@ -39,22 +59,32 @@ app_domain_prepare(struct app_domain_req *r, const char *what,
 	r->o.sender_ip = sender_ip;
 	r->o.cancel_fd = -1;
 	r->o.timeout_ms = DOM_DEFAULT_TIMEOUT_MS;
-	if (!p)
-		return NULL;
-	r->o.provider = p->name;
-	for (size_t i = 0; i < p->nspf_include; i++)
-		r->inc[i] = p->spf_include[i];
-	for (size_t i = 0; i < p->ndkim_selectors; i++)
-		r->sel[i] = p->dkim_selectors[i];
-	for (size_t i = 0; i < p->ndomains; i++)
-		r->own[i] = p->domains[i];
-	r->o.spf_includes = r->inc;
-	r->o.nspf_includes = p->nspf_include;
-	r->o.dkim_selectors = r->sel;
-	r->o.ndkim_selectors = p->ndkim_selectors;
-	r->o.provider_domains = r->own;
-	r->o.nprovider_domains = p->ndomains;
+	if (p)
+		provider_from(r, &r->o, p);
 	return NULL;
+}
+
+/* Called by the check with each MX host, on its thread: r is the job's. */
+static bool
+provider_by_mx(void *ud, const char *mx, struct dom_options *o)
+{
+	struct app_domain_req *r = ud;
+	const struct preset *p = preset_match_mx(r->presets, mx);
+
+	if (!p)
+		return false;
+	provider_from(r, o, p);
+	return true;
+}
+
+void
+app_domain_by_mx(struct app_domain_req *r, const struct preset_list *l)
+{
+	if (r->o.provider || !l)
+		return;
+	r->presets = l;
+	r->o.provider_by_mx = provider_by_mx;
+	r->o.provider_ud = r;
 }
 
 void
@@ -81,4 +111,16 @@ app_domain_exit(const struct dom_result *r)
 	case DOM_FAIL: return APP_DOMAIN_FAILING;
 	default: return APP_DOMAIN_ATTENTION;
 	}
+}
+
+const char *
+app_domain_status_word(enum dom_status s)
+{
+	switch (s) {
+	case DOM_PASS: return _("pass");
+	case DOM_WARN: return _("warn");
+	case DOM_FAIL: return _("FAIL");
+	case DOM_UNKNOWN: break;
+	}
+	return _("unknown");
 }

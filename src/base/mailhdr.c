@@ -70,41 +70,6 @@ copy_domain(char *dst, size_t cap, const char *src, size_t n)
 	copy_token(dst, cap, src, n, ".-_", true);
 }
 
-void
-mailhdr_org_domain(const char *name, char *out, size_t outlen)
-{
-	static const char *const second[] = {
-		"co", "com", "net", "org", "gov", "edu", "ac", "ne", "or",
-		"gob", "ltd", "plc", "nom",
-	};
-	char d[MAILHDR_DOMAIN_MAX + 1];
-	const char *labels[4] = { NULL, NULL, NULL, NULL };
-	size_t n, keep = 2;
-
-	copy_domain(d, sizeof d, name, strlen(name));
-	out[0] = '\0';
-	if (!d[0])
-		return;
-	/* The starts of the last three labels, last first. */
-	n = 0;
-	for (size_t i = strlen(d); i > 0 && n < 3; i--)
-		if (d[i - 1] == '.')
-			labels[n++] = d + i;
-	if (n < 3 && n < 4)
-		labels[n] = d;
-	if (labels[0] && labels[1] && strlen(labels[0]) == 2)
-		for (size_t k = 0; k < sizeof second / sizeof second[0]; k++) {
-			size_t l = strlen(second[k]);
-
-			if (strncmp(labels[1], second[k], l) == 0 && labels[1][l] == '.')
-				keep = 3;
-		}
-	if (n < keep)
-		str_copy(out, outlen, d);
-	else
-		str_copy(out, outlen, labels[keep - 1]);
-}
-
 static bool
 same_org(const struct pstate *st, const char *a, const char *b)
 {
@@ -546,13 +511,13 @@ mailhdr_auth_parse(const char *msg, size_t len, const char *receiver,
 
 	memset(out, 0, sizeof *out);
 	out->aligned_relaxed = out->aligned_strict = -1;
-	if (!st || !buf || !msg) {
+	if (!st || !buf || !msg || !org) {
 		free(st);
 		free(buf);
 		return;
 	}
 	st->out = out;
-	st->org = org ? org : mailhdr_org_domain;
+	st->org = org;
 	st->org(receiver ? receiver : "", st->recv_org, sizeof st->recv_org);
 	st->recv_microsoft = microsoft(st->recv_org);
 	while (i < len && nfields < MAILHDR_FIELDS_MAX) {

@@ -58,16 +58,11 @@ struct mailhdr_auth {
  * org gives the organisational domain of a name (lowercase) into out, ""
  * when it has none; the program passes the Public Suffix List's (src/app),
  * so alignment and trust follow the same rule as the domain check's DMARC.
- * NULL: mailhdr_org_domain(). */
+ * Without org nothing is parsed (out says nothing found). */
 typedef void (*mailhdr_org_fn)(const char *name, char *out, size_t outlen);
 void mailhdr_auth_parse(const char *msg, size_t len, const char *receiver,
                         mailhdr_org_fn org, struct mailhdr_auth *out);
 
-/* The organisational domain of name (lowercase) into out: the last two
- * labels, three under the common two-level public suffixes ("co.uk",
- * "com.au" …). An approximation of the Public Suffix List, for the parser
- * used alone (its tests, its fuzz target). */
-void mailhdr_org_domain(const char *name, char *out, size_t outlen);
 
 /* Modified UTF-7 (IMAP mailbox names, RFC 3501 5.1.3) to UTF-8; a name that
  * does not decode is copied as it is. Always terminated. */

@@ -13,6 +13,7 @@
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "i18n.h"
 #include "account.h"
@@ -206,6 +207,20 @@ void
 cli_error_context(const char *ctx)
 {
 	str_copy(err_context, sizeof err_context, ctx ? ctx : "");
+}
+
+void
+cli_pad_to(const char *s, int cols)
+{
+	wchar_t w[64];
+	size_t n = mbstowcs(w, s, sizeof w / sizeof w[0] - 1);
+	int used = n == (size_t)-1 ? (int)strlen(s) : wcswidth(w, n);
+
+	if (used < 0)
+		used = (int)strlen(s);
+	fputs(s, stdout);
+	for (; used < cols; used++)
+		putchar(' ');
 }
 
 int

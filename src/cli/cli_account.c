@@ -900,22 +900,6 @@ list_health(const struct list_ctx *l, const struct account *a,
 	app_health_of(&hist, l->now, l->remind_days, h);
 }
 
-/* s, padded to cols columns in any language: its width on screen (accents,
- * Devanagari), not its bytes. */
-static void
-pad_to(const char *s, int cols)
-{
-	wchar_t w[64];
-	size_t n = mbstowcs(w, s, sizeof w / sizeof w[0] - 1);
-	int used = n == (size_t)-1 ? (int)strlen(s) : wcswidth(w, n);
-
-	if (used < 0)
-		used = (int)strlen(s);
-	fputs(s, stdout);
-	for (; used < cols; used++)
-		putchar(' ');
-}
-
 static int
 list_one(const struct account *a, void *ud)
 {
@@ -930,7 +914,7 @@ list_one(const struct account *a, void *ud)
 		return 0;
 	}
 	app_health_text(&h, ht, sizeof ht);
-	pad_to(a->last_test_time ? (strcmp(a->last_result, "ok") == 0 ? _("ok") :
+	cli_pad_to(a->last_test_time ? (strcmp(a->last_result, "ok") == 0 ? _("ok") :
 	                            _("FAIL")) : "-", 7);
 	printf("%-32s %s:%u %s%s  %s\n", a->email, a->smtp_host, a->smtp_port, security_name(a->smtp_security),
 	       a->imap_host[0] ? " +imap" : "", ht);
@@ -1043,7 +1027,7 @@ show(const char *fmt, const char *label, ...)
 	va_list ap;
 
 	str_printf(l, sizeof l, _("%s:"), label);
-	pad_to(l, 15);
+	cli_pad_to(l, 15);
 	va_start(ap, label);
 	vprintf(fmt, ap);
 	va_end(ap);

@@ -31,6 +31,7 @@ print_json(const struct dom_result *r)
 	json_key(&j, "cancelled"); json_bool(&j, r->cancelled);
 	json_key(&j, "elapsed_ms"); json_int(&j, r->elapsed_ms);
 	json_key(&j, "spf_lookups"); json_int(&j, r->spf_lookups);
+	json_key(&j, "provider_mx"); json_str(&j, r->provider_mx);
 	json_key(&j, "items");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < r->n; i++) {
@@ -64,18 +65,6 @@ print_json(const struct dom_result *r)
 	json_end(&j);
 }
 
-static const char *
-mark(enum dom_status s)
-{
-	switch (s) {
-	case DOM_PASS: return "pass   ";
-	case DOM_WARN: return "WARN   ";
-	case DOM_FAIL: return "FAIL   ";
-	case DOM_UNKNOWN: break;
-	}
-	return "unknown";
-}
-
 static void
 print_text(const struct dom_result *r)
 {
@@ -85,7 +74,9 @@ print_text(const struct dom_result *r)
 	printf("\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct dom_item *it = &r->items[i];
-		printf("  %s %s", mark(it->status), it->title);
+		fputs("  ", stdout);
+		cli_pad_to(app_domain_status_word(it->status), 7);
+		printf(" %s", it->title);
 		if (it->subject[0] && strcmp(it->subject, r->domain))
 			printf(" [%s]", it->subject);
 		if (it->advisory)
@@ -214,6 +205,7 @@ cmd_domain(struct cli_ctx *cx, int argc, char **argv)
 	}
 	if (strchr(what, '@'))
 		app_domain_seen(req, cx->st, what);
+	app_domain_by_mx(req, &cx->presets);
 	req->o.timeout_ms = timeout_ms;
 	req->o.blocklists = bl;
 	if (nzones) {

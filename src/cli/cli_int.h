@@ -36,6 +36,9 @@ int cli_account_load(struct cli_ctx *c, const char *email, struct account *a);
 void cli_error_context(const char *ctx);
 /* Reports an invalid field value; returns EX_DATAERR. */
 int cli_bad_field(const char *field, const char *why);
+/* Prints s padded to cols columns in any language: its width on screen
+ * (accents, Devanagari), not its bytes. */
+void cli_pad_to(const char *s, int cols);
 /* One server as JSON: host, port, security and, when user is not NULL, the
  * user name. */
 void cli_json_server(struct json *j, const char *host, unsigned port,

@@ -1701,6 +1701,13 @@ fixes_rate_limited(struct ctx *c)
 		fix(c, _("Close other mail programs using this account: the server "
 		    "allows few connections at a time."));
 		quota = false;
+		/* IMAP's limit is on sessions, not on sending: the page's
+		 * sending advice does not apply. */
+		if (c->imap) {
+			fix(c, _("Keep the sending system to one IMAP connection per "
+			    "account: one session is enough to watch for replies."));
+			return;
+		}
 	} else if (reason_is(c, R_RECIPIENTS)) {
 		fix(c, _("Send to fewer recipients per message."));
 	} else if (reason_is(c, R_LOGIN_ATTEMPTS)) {
@@ -1710,8 +1717,10 @@ fixes_rate_limited(struct ctx *c)
 	}
 	if (temporary && !reason_is(c, R_DAILY_LIMIT))
 		fix(c, _("Wait and retry later: this limit is temporary."));
-	fix(c, _("Check your provider's sending limits%s%s."),
-	    c->pname ? " for " : "", c->pname ? c->pname : "");
+	if (c->pname)
+		fix(c, _("Check your provider's sending limits for %s."), c->pname);
+	else
+		fix(c, _("Check your provider's sending limits."));
 	fix(c, _("Space out your sending."));
 	if (quota)
 		fix(c, _("Contact your host to increase the quota."));
@@ -2161,7 +2170,11 @@ diag_classify_rule(const struct diag_input *in, struct diagnosis *out)
 	evidence_write(r, ev, &f, out->evidence, sizeof out->evidence);
 	out->stage = ev->stage;
 	reply_copy(out->reply, sizeof out->reply, ev->reply);
-	str_copy(out->title, sizeof out->title, _(cats[out->cat].title));
+	/* The category's title, but for a limit on IMAP sessions, which the
+	 * page's "Sending limit reached" would misname. */
+	str_copy(out->title, sizeof out->title,
+	         c.imap && c.reason == R_CONNECTIONS ? _("Too many connections")
+	                                             : _(cats[out->cat].title));
 	/* What the probe found, checked: it reaches the screen and may be
 	 * applied to the account. */
 	if (in != NULL) {

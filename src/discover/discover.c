@@ -260,8 +260,15 @@ src_mx(struct source *s)
 		note(s, _("MX of %s: %s (%s)"), s->domain, a.why, dns_result_name(a.result));
 		return;
 	}
+	if (dns_null_mx(&a)) {
+		note(s, "MX of %s: a null MX (RFC 7505): the domain accepts no mail",
+		     s->domain);
+		return;
+	}
 	for (size_t i = 0; i < a.n && i < MX_TRIED; i++) {
 		const char *mx = a.rr[i].name;
+		if (strcmp(mx, DNS_NULL_MX) == 0)
+			continue;
 		const struct preset *p = preset_match_mx(s->o->presets, mx);
 		struct disc_candidate *c;
 		if (p && (c = add(s, DISC_MX_PRESET))) {

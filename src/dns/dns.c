@@ -28,6 +28,12 @@ lib_init(void)
 	lib_status = ares_library_init(ARES_LIB_INIT_ALL);
 }
 
+bool
+dns_null_mx(const struct dns_answer *a)
+{
+	return a->result == DNS_OK && a->n == 1 && strcmp(a->rr[0].name, DNS_NULL_MX) == 0;
+}
+
 const char *
 dns_result_name(enum dns_result r)
 {
@@ -193,7 +199,13 @@ dns_parse_answer(enum dns_type type, const unsigned char *abuf, int alen,
 		if ((rc = ares_parse_mx_reply(abuf, alen, &mx)) != ARES_SUCCESS)
 			break;
 		for (struct ares_mx_reply *m = mx; m; m = m->next)
-			if (add_name(out, m->host, m->priority, 0, 0) < 0) {
+			if (!m->host[0] || !strcmp(m->host, ".")) {
+				/* the root: a null MX (RFC 7505), kept as "." */
+				if (out->n < DNS_MAX_RR) {
+					str_copy(out->rr[out->n].name, sizeof out->rr[0].name, ".");
+					out->rr[out->n++].prio = m->priority;
+				}
+			} else if (add_name(out, m->host, m->priority, 0, 0) < 0) {
 				ares_free_data(mx);
 				fail(out, DNS_MALFORMED, "an MX host is not a valid host name");
 				return;

@@ -7,6 +7,7 @@
 #ifndef FLUENZR_DNS_H
 #define FLUENZR_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum dns_type { DNS_A, DNS_AAAA, DNS_MX, DNS_SRV, DNS_TXT, DNS_PTR };
@@ -35,12 +36,19 @@ struct dns_rr {
 	char txt[DNS_TXT_MAX + 1];    /* TXT, NUL-free */
 };
 
+/* An MX answer's "." is the root: the domain takes no mail. */
+#define DNS_NULL_MX "."
+
 struct dns_answer {
 	enum dns_result result;
 	size_t n;                     /* records in rr, sorted: MX and SRV by priority */
 	struct dns_rr rr[DNS_MAX_RR];
 	char why[160];                /* our words on a failure, "" on DNS_OK */
 };
+
+/* Whether an MX answer is a null MX (RFC 7505): one record, naming ".",
+ * by which a domain says it accepts no mail at all. */
+bool dns_null_mx(const struct dns_answer *a);
 
 /* Asks for the records of type t of name, until timeout_ms has passed or
  * cancel_fd (-1: none) is readable. out is always fully written. Returns

@@ -30,7 +30,8 @@ const size_t domain_ndefault_blocklists =
 #define PTR_NAMES_MAX 4
 
 struct ctx {
-	const struct dom_options *o;
+	const struct dom_options *o;    /* &opts */
+	struct dom_options opts;        /* the caller's, and a provider found by MX */
 	struct dom_result *r;
 	int64_t deadline;
 	struct dns_answer *a;           /* one answer at a time, on the heap */
@@ -211,20 +212,44 @@ check_mx(struct ctx *c)
 		unknown(it, c, _("The MX query failed"));
 		return;
 	}
-	n = c->a->n < MX_RESOLVE_MAX ? c->a->n : MX_RESOLVE_MAX;
-	for (size_t i = 0; i < n; i++)
-		str_copy(hosts[i], sizeof hosts[i], c->a->rr[i].name);
+	/* Only "." (a null MX, RFC 7505; beside other hosts it breaks the
+	 * RFC, and those hosts still count). */
+	n = 0;
+	for (size_t i = 0; i < c->a->n && n < MX_RESOLVE_MAX; i++)
+		if (strcmp(c->a->rr[i].name, DNS_NULL_MX) != 0)
+			str_copy(hosts[n++], sizeof hosts[0], c->a->rr[i].name);
+	if (n == 0) {
+		evidence(it, DOM_FAIL, _("%s publishes a null MX (RFC 7505): it "
+		         "accepts no mail, so nobody can reply to this address"),
+		         c->r->domain);
+		fix(it, _("If this domain sends mail, replace the null MX (\"0 .\") "
+		    "with the MX records your email provider gives."));
+		record(it, c->r->domain, "MX", "10 <your provider's mail server>");
+		return;
+	}
+	/* The provider, when the caller has none: the checks after this one
+	 * then know its SPF include and DKIM selectors. */
+	for (size_t i = 0; i < n && !c->opts.provider && c->opts.provider_by_mx; i++)
+		if (c->opts.provider_by_mx(c->opts.provider_ud, hosts[i], &c->opts) &&
+		    c->opts.provider)
+			str_copy(c->r->provider_mx, sizeof c->r->provider_mx, hosts[i]);
 	size_t total = c->a->n;
 	for (size_t i = 0; i < n; i++) {
-		if (query(c, hosts[i], DNS_A) == DNS_OK ||
-		    query(c, hosts[i], DNS_AAAA) == DNS_OK) {
+		if (query(c, hosts[i], DNS_A) != DNS_OK &&
+		    query(c, hosts[i], DNS_AAAA) != DNS_OK) {
+			if (c->r->cancelled)
+				return;
+			continue;
+		}
+		if (c->r->provider_mx[0])
+			evidence(it, DOM_PASS, ngettext("%zu MX record; %s has an address; "
+			         "the mail is at %s", "%zu MX records; %s has an address; "
+			         "the mail is at %s", total), total, hosts[i], c->o->provider);
+		else
 			evidence(it, DOM_PASS, ngettext("%zu MX record; %s has an address",
 			                  "%zu MX records; %s has an address", total),
 			         total, hosts[i]);
-			return;
-		}
-		if (c->r->cancelled)
-			return;
+		return;
 	}
 	evidence(it, DOM_FAIL, _("none of the MX hosts (%s%s) has an address"),
 	         hosts[0], n > 1 ? ", …" : "");
@@ -998,8 +1023,10 @@ check_sender(struct ctx *c)
 void
 domain_check(const struct dom_options *o, struct dom_result *r)
 {
-	struct ctx c = { .o = o, .r = r };
+	struct ctx c = { .opts = *o, .r = r };
 	int64_t t0 = now_ms();
+
+	c.o = &c.opts;
 
 	memset(r, 0, sizeof *r);
 	c.deadline = t0 + (o->timeout_ms > 0 ? o->timeout_ms : DOM_DEFAULT_TIMEOUT_MS);

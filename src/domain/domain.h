@@ -49,6 +49,11 @@ struct dom_options {
 	size_t ndkim_selectors;
 	const char *const *provider_domains;
 	size_t nprovider_domains;
+	/* With no provider: called with each MX host until one names the
+	 * provider the domain's mail is at (a custom domain at Gmail), which it
+	 * writes into provider..nprovider_domains of o; NULL: not asked. */
+	bool (*provider_by_mx)(void *ud, const char *mx_host, struct dom_options *o);
+	void *provider_ud;
 	bool blocklists;                /* look the sender up on DNS blocklists */
 	const char *const *bl_zones;    /* NULL: domain_default_blocklists */
 	size_t nbl_zones;
@@ -64,6 +69,7 @@ struct dom_result {
 	int64_t elapsed_ms;
 	bool cancelled;
 	unsigned spf_lookups;           /* counted DNS lookups of the SPF tree */
+	char provider_mx[254];          /* the MX host that named the provider, or "" */
 };
 
 extern const char *const domain_default_blocklists[];

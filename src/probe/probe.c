@@ -76,13 +76,22 @@ line_literal(const char *l, size_t n)
 /* libetpan 1.9.4 allocates an IMAP literal's whole announced size (up to
  * 4 GB) before reading it. One that cannot fit the step's receive budget
  * (NET_STEP_RX_MAX) would fail anyway: refuse it before the parser sees
- * it. Lines are followed across reads by their last bytes. */
+ * it. Lines are followed across reads by their last bytes; a literal's own
+ * bytes are data, skipped, so that a line of a message ending in "{N}" is
+ * not taken for an announcement. */
 static bool
 literal_too_big(struct probe_io *io, const char *buf, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		if (io->lit_left) {
+			size_t k = n - i < io->lit_left ? n - i : (size_t)io->lit_left;
+
+			io->lit_left -= k;
+			i += k - 1;
+			continue;
+		}
 		if (buf[i] == '\n') {
 			uint64_t v = line_literal(io->ltail, io->nltail);
 
@@ -91,6 +100,7 @@ literal_too_big(struct probe_io *io, const char *buf, size_t n)
 				io->big_literal = v;
 				return true;
 			}
+			io->lit_left = v;       /* the line goes on after it */
 			continue;
 		}
 		if (io->nltail == sizeof(io->ltail)) {

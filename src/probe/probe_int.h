@@ -202,6 +202,7 @@ struct probe_io {
 	char ltail[24];
 	size_t nltail;
 	uint64_t big_literal;          /* the size refused, 0 if none */
+	uint64_t lit_left;             /* bytes of the literal being read */
 };
 
 void probe_io_init(struct probe *p, struct probe_io *io, bool imap, bool log);

@@ -44,6 +44,16 @@ int pbkdf2_sha256(const void *pass, size_t passlen, const uint8_t *salt,
 int hmac_sha256(const uint8_t key[SEAL_KEY_LEN], const void *const *parts,
                 const size_t *lens, size_t n, uint8_t out[HMAC_LEN]);
 
+/* The same HMAC for many messages under one key, with the key set once.
+ * hmac_keyed_is() tells whether k was made for key (constant time). A k is
+ * changed by each MAC: one thread at a time, as the store it serves. */
+struct hmac_keyed;
+struct hmac_keyed *hmac_keyed_new(const uint8_t key[SEAL_KEY_LEN]);
+void hmac_keyed_free(struct hmac_keyed *k);
+int hmac_keyed_is(const struct hmac_keyed *k, const uint8_t key[SEAL_KEY_LEN]);
+int hmac_keyed_sum(struct hmac_keyed *k, const void *const *parts,
+                   const size_t *lens, size_t n, uint8_t out[HMAC_LEN]);
+
 /* Constant-time comparison of two byte strings of length n: 1 if equal. */
 int mem_equal(const void *a, const void *b, size_t n);
 

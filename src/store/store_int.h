@@ -70,6 +70,7 @@ struct store {
 	char marker_path[1100];         /* exists while a creation is unfinished */
 	uint8_t *data_key;              /* secmem; NULL while locked */
 	uint8_t *mac_key;               /* secmem, from data_key; NULL while locked */
+	struct hmac_keyed *mac_ctx;     /* mac_key set once, for listings (mac_state()) */
 	char gen_path[1100];            /* beside the key file: the last generation */
 	uint64_t gen_pending;           /* generation the running write commits */
 	uint8_t key_id[KEYID_LEN];      /* "keyid" when data_key was unwrapped */

@@ -88,6 +88,7 @@ start(struct tui *t, struct domain_scr *sc)
 		tui_domain_free(d);
 		return false;
 	}
+	app_domain_by_mx(&d->req, t->presets);
 	/* The selector and the sending host of the last test message, when
 	 * there was one; else the preset's selectors, marked advisory. */
 	app_domain_seen(&d->req, t->st, a.email);
@@ -200,17 +201,6 @@ domain_key(struct tui *t, void *priv, int key)
 	}
 }
 
-static const char *
-status_word(enum dom_status s)
-{
-	switch (s) {
-	case DOM_PASS: return _("pass");
-	case DOM_WARN: return _("warn");
-	case DOM_FAIL: return _("FAIL");
-	case DOM_UNKNOWN: break;
-	}
-	return _("unknown");
-}
 
 static enum tui_color
 status_color(enum dom_status s)
@@ -284,7 +274,7 @@ domain_draw(struct tui *t, void *priv)
 		tui_put(t, y, lx, w, cur ? "> " : "  ", false, false);
 		if (!cur)
 			attron(tui_attr(t, status_color(it->status)) | A_BOLD);
-		str_printf(line, sizeof line, "%-8s", status_word(it->status));
+		str_printf(line, sizeof line, "%-8s", app_domain_status_word(it->status));
 		tui_put(t, y, lx + 2, 8, line, false, false);
 		if (!cur)
 			attroff(tui_attr(t, status_color(it->status)) | A_BOLD);
