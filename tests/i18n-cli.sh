@@ -157,4 +157,39 @@ run fr_FR.UTF-8 FLUENZR_STORE="$T/nowhere/s" -- account show "$MAILSTACK_BOB_USE
 check "a store error in French" grep -qF "pas de coffre dans $T/nowhere/s" <<<"$out"
 run hi_IN.UTF-8 FLUENZR_STORE="$T/nowhere/s" -- account show "$MAILSTACK_BOB_USER"
 check "a store error in Hindi" grep -qF "$T/nowhere/s पर कोई भंडार नहीं" <<<"$out"
+
+# The key file's errors, as a command that opens the store reports them:
+# the command to type stays as it is, the sentence around it is translated.
+chmod 644 "$KEYFILE"
+run fr_FR.UTF-8 -- store check
+check "a key file open to others, in French" grep -qF "$KEYFILE est accessible au groupe ou aux autres (mode 0644) ; corrigez-le avec : chmod 600 '$KEYFILE'" <<<"$out"
+run hi_IN.UTF-8 -- store check
+check "... and in Hindi" grep -qF "$KEYFILE समूह या दूसरों के लिए सुलभ है (मोड 0644); इसे ठीक करें: chmod 600 '$KEYFILE'" <<<"$out"
+chmod 600 "$KEYFILE"
+run fr_FR.UTF-8 FLUENZR_KEY_FILE="$T/none.key" -- store check
+check "a missing key file in French" grep -qF "fichier de clé $T/none.key introuvable" <<<"$out"
+run hi_IN.UTF-8 FLUENZR_KEY_FILE="$T/none.key" -- store check
+check "... and in Hindi" grep -qF "कुंजी फ़ाइल $T/none.key नहीं मिली" <<<"$out"
+run fr_FR.UTF-8 -- store status
+check "store status in French: its labels" grep -qxF "fichier de clé :  $KEYFILE" <<<"$out"
+run hi_IN.UTF-8 -- store check
+check "store check in Hindi: the count's plural form" grep -qxF "सभी रिकॉर्ड खुलते हैं और सत्यापित होते हैं (1 खाता)" <<<"$out"
+
+# A bad preset file: skipped with the validator's reason in the reader's
+# language; the file's own words (starttls, tls, ssl) stay.
+mkdir -p "$T/presets"
+printf 'id = bad\nname = Bad\nsmtp = smtp.bad.example 587 plain\n' >"$T/presets/bad.preset"
+run fr_FR.UTF-8 FLUENZR_PRESET_DIR="$T/presets" -- presets
+check "a bad preset file in French" grep -qF "$T/presets/bad.preset : ligne 3 : la sécurité doit être starttls, tls ou ssl ; ignoré" <<<"$out"
+run hi_IN.UTF-8 FLUENZR_PRESET_DIR="$T/presets" -- presets
+check "... and in Hindi" grep -qF "$T/presets/bad.preset: पंक्ति 3: सुरक्षा starttls, tls या ssl होनी चाहिए; छोड़ा गया" <<<"$out"
+FLUENZR_PRESET_DIR="$T/presets" json_same presets --json
+run fr_FR.UTF-8 FLUENZR_PRESET_DIR="$T/presets" -- presets --json
+check "... in English beside --json" grep -qF "line 3: the security must be starttls, tls or ssl" <<<"$out"
+
+# The health's reason is only in --json: English there in every language.
+json_same account list --json
+check "account list --json: the health's reason in English" grep -qE '"why": ?"the last results passed"' "$T/en.json"
+json_same account show "$MAILSTACK_BOB_USER" --json
+check "account show --json: the health's reason in English" grep -qF '"why": "the last results passed"' "$T/en.json"
 finish

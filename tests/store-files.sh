@@ -85,5 +85,5 @@ check "full disk: the message says No space left on device" grep -q "No space le
 check "full disk: not Input/output error" bash -c '! grep -q "Input/output error" <<<"$1"' _ "$out"
 rm -f "$T/full/fill"
 check "space again: the store checks, with the first account only" sh -c '
-"$1" --store "$2" store check | grep -q "(1 accounts)"' _ "$F" "$T/full/s"
+"$1" --store "$2" store check | grep -q "(1 account)$"' _ "$F" "$T/full/s"
 finish

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "i18n.h"
 #include "util.h"
 
 void
@@ -41,9 +42,9 @@ app_discover_warning(const struct disc_candidate *c, const char *email,
 
 	if (!c->foreign && !c->over_http)
 		return NULL;
-	str_printf(buf, len, "%s is not in %s and was found through %s, which can "
+	str_printf(buf, len, _("%s is not in %s and was found through %s, which can "
 	           "be spoofed: check it is your provider before sending your "
-	           "password there", c->smtp.host, at ? at + 1 : email,
-	           c->over_http ? "plain HTTP" : "DNS or HTTP");
+	           "password there"), c->smtp.host, at ? at + 1 : email,
+	           c->over_http ? _("plain HTTP") : _("DNS or HTTP"));
 	return buf;
 }

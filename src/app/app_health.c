@@ -82,7 +82,7 @@ app_health_of(const struct store_history *h, int64_t now, int remind_days,
 	}
 	if (h->n == 0) {
 		out->state = APP_HEALTH_UNTESTED;
-		str_copy(out->why, sizeof(out->why), "no check or test recorded");
+		str_copy(out->why, sizeof(out->why), _("no check or test recorded"));
 		return;
 	}
 	last = &h->ev[h->n - 1];
@@ -94,7 +94,7 @@ app_health_of(const struct store_history *h, int64_t now, int remind_days,
 	if (streak == 0) {
 		out->state = recent_bad ? APP_HEALTH_ATTENTION : APP_HEALTH_OK;
 		str_copy(out->why, sizeof(out->why), recent_bad ?
-		         "works again after a recent failure" : "the last results passed");
+		         _("works again after a recent failure") : _("the last results passed"));
 	} else if (streak >= 2 || !temporary(last->category)) {
 		/* Failing since the first failure of the streak. */
 		out->state = APP_HEALTH_FAILING;
@@ -106,13 +106,15 @@ app_health_of(const struct store_history *h, int64_t now, int remind_days,
 		           last->reason[0] ? _(last->reason) : "");
 	} else {
 		out->state = APP_HEALTH_ATTENTION;
-		str_printf(out->why, sizeof(out->why), "one temporary failure (%s)",
+		str_printf(out->why, sizeof(out->why), _("one temporary failure (%s)"),
 		           last->category);
 	}
 	if (out->secret_old && out->state == APP_HEALTH_OK) {
 		out->state = APP_HEALTH_ATTENTION;
 		str_printf(out->why, sizeof(out->why),
-		           "the password was set %d days ago: change it", out->secret_age_days);
+		           ngettext("the password was set %d day ago: change it",
+		                    "the password was set %d days ago: change it",
+		                    out->secret_age_days), out->secret_age_days);
 	}
 }
 

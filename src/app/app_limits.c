@@ -91,24 +91,24 @@ app_limits_check(const struct app_limits *l, const struct store_history *h,
 	why[0] = '\0';
 	if (h->paused_until > now) {
 		*retry_at = h->paused_until;
-		str_printf(why, whylen, "the account is paused after a limit reply (%s)",
+		str_printf(why, whylen, _("the account is paused after a limit reply (%s)"),
 		           h->pause_why[0] ? h->pause_why : "rate_limited");
 		return APP_LIMIT_WAIT;
 	}
 	if ((l->day && nrcpt > l->day) || (l->hour && nrcpt > l->hour)) {
-		str_printf(why, whylen, "%u recipients are more than the account's "
-		           "limit (%u a day, %u an hour)", nrcpt, l->day, l->hour);
+		str_printf(why, whylen, _("%u recipients are more than the account's "
+		           "limit (%u a day, %u an hour)"), nrcpt, l->day, l->hour);
 		return APP_LIMIT_NEVER;
 	}
 	if (l->interval && h->last_sent > 0 && now < h->last_sent + (int64_t)l->interval) {
 		*retry_at = h->last_sent + (int64_t)l->interval;
-		str_printf(why, whylen, "at most one message every %u s", l->interval);
+		str_printf(why, whylen, _("at most one message every %u s"), l->interval);
 		return APP_LIMIT_WAIT;
 	}
 	app_limits_sent(h, now, &day, &hour);
 	if (l->hour && hour + nrcpt > l->hour) {
 		*retry_at = (nh + 1) * HOUR;
-		str_printf(why, whylen, "the hourly limit of %u recipients is reached",
+		str_printf(why, whylen, _("the hourly limit of %u recipients is reached"),
 		           l->hour);
 		return APP_LIMIT_WAIT;
 	}
@@ -125,7 +125,7 @@ app_limits_check(const struct app_limits *l, const struct store_history *h,
 			if (left + nrcpt <= l->day)
 				break;
 		}
-		str_printf(why, whylen, "the daily limit of %u recipients is reached",
+		str_printf(why, whylen, _("the daily limit of %u recipients is reached"),
 		           l->day);
 		return APP_LIMIT_WAIT;
 	}
@@ -231,7 +231,7 @@ app_limits_reserve(struct store *st, const char *email,
 		return r.verdict;
 	}
 	if (rc != STORE_OK) {
-		str_printf(why, whylen, "cannot count the message: %s",
+		str_printf(why, whylen, _("cannot count the message: %s"),
 		           err[0] ? err : store_strerror(rc));
 		return APP_LIMIT_ERROR;
 	}
@@ -269,7 +269,7 @@ app_pause(struct store *st, const char *email, const struct diagnosis *d,
 	*until = p.until;
 	rc = store_activity_update(st, email, pause_fn, &p, err, errlen);
 	if (rc != STORE_OK) {
-		str_printf(err, errlen, "%s: cannot pause the account: %s", email,
+		str_printf(err, errlen, _("%s: cannot pause the account: %s"), email,
 		           store_strerror(rc));
 		return -1;
 	}

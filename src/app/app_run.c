@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "app.h"
+#include "i18n.h"
 #include "domain.h"
 #include "msgauth.h"
 #include "secmem.h"
@@ -35,7 +36,7 @@ app_secrets_open(struct store *st, const struct account *a,
 	s->imap = NULL;
 	err[0] = '\0';
 	if (!s->smtp) {
-		str_copy(err, errlen, "out of memory");
+		str_copy(err, errlen, _("out of memory"));
 		return EX_OSERR;
 	}
 	e = store_secret_get(st, a->email, SECRET_SMTP, s->smtp, PW_LEN);
@@ -52,7 +53,7 @@ app_secrets_open(struct store *st, const struct account *a,
 	s->imap = secmem_alloc(PW_LEN);
 	if (!s->imap) {
 		app_secrets_free(s);
-		str_copy(err, errlen, "out of memory");
+		str_copy(err, errlen, _("out of memory"));
 		return EX_OSERR;
 	}
 	e = store_secret_get(st, a->email, SECRET_IMAP, s->imap, PW_LEN);
@@ -60,7 +61,7 @@ app_secrets_open(struct store *st, const struct account *a,
 		secmem_free(s->imap, PW_LEN);
 		s->imap = NULL;
 	} else if (e != STORE_OK) {
-		str_printf(err, errlen, "%s: IMAP password: %s", a->email,
+		str_printf(err, errlen, _("%s: IMAP password: %s"), a->email,
 		           store_strerror(e));
 		app_secrets_free(s);
 		return app_store_exit(e);
@@ -128,7 +129,7 @@ app_probe_new(const struct account *a, const char *pw, const char *imap_pw,
 		pre = preset_find(presets, a->preset);
 	*p = probe_new(a, pw, imap_pw, pre, &o);
 	if (!*p) {
-		str_printf(err, errlen, "%s: cannot set up the test: %s", a->email,
+		str_printf(err, errlen, _("%s: cannot set up the test: %s"), a->email,
 		           strerror(errno));
 		return EX_OSERR;
 	}
@@ -149,7 +150,7 @@ run_prepare(struct store *st, const struct account *a,
 		char *tok = secmem_alloc(OAUTH_TOKEN_MAX + 1);
 
 		if (tok == NULL) {
-			str_printf(err, errlen, "%s: out of locked memory", a->email);
+			str_printf(err, errlen, _("%s: out of locked memory"), a->email);
 			return EX_OSERR;
 		}
 		rc = app_oauth_access(st, a, force, tok, OAUTH_TOKEN_MAX + 1, NULL,
@@ -214,7 +215,7 @@ app_result_record(struct store *st, const char *email, int64_t when,
 		e.reason[0] = '\0';
 	rc = store_history_add(st, email, &e, after, err, errlen);
 	if (rc != STORE_OK) {
-		str_printf(err, errlen, "%s: cannot record the result: %s", email,
+		str_printf(err, errlen, _("%s: cannot record the result: %s"), email,
 		           store_strerror(rc));
 		return -1;
 	}
@@ -265,8 +266,8 @@ app_seen_record(struct store *st, const char *email, int64_t when,
 		return 0;
 	rc = store_activity_update(st, email, seen_fn, &s, err, errlen);
 	if (rc != STORE_OK) {
-		str_printf(err, errlen, "%s: cannot record what the test message "
-		           "showed: %s", email, store_strerror(rc));
+		str_printf(err, errlen, _("%s: cannot record what the test message "
+		           "showed: %s"), email, store_strerror(rc));
 		return -1;
 	}
 	return 1;

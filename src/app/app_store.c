@@ -7,6 +7,7 @@
 #include <sysexits.h>
 
 #include "app.h"
+#include "i18n.h"
 #include "secmem.h"
 #include "util.h"
 
@@ -30,9 +31,9 @@ static const char *
 read_error(int e)
 {
 	if (e == EMSGSIZE)
-		return "too long";
+		return _("too long");
 	if (e == EILSEQ)
-		return "it contains a NUL byte (is the file UTF-16?)";
+		return _("it contains a NUL byte (is the file UTF-16?)");
 	return strerror(e);
 }
 
@@ -44,13 +45,13 @@ app_passphrase(char **cache, int fd, const char *prompt, char *err,
 		return *cache;
 	*cache = secmem_alloc(APP_PASS_MAX);
 	if (!*cache) {
-		str_copy(err, errlen, "out of memory");
+		str_copy(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	/* Without a descriptor read_secret() asks on /dev/tty, which is
 	 * right for a user: only a missing terminal fails. */
 	if (read_secret(fd, prompt, *cache, APP_PASS_MAX) < 0) {
-		str_printf(err, errlen, "cannot read the store passphrase: %s",
+		str_printf(err, errlen, _("cannot read the store passphrase: %s"),
 		           read_error(errno));
 		app_passphrase_free(cache);
 		return NULL;
@@ -88,7 +89,7 @@ app_store_open(const char *dir, const char *key_file, bool create,
 		return 0;
 	*st = NULL;
 	if (e == STORE_ENOENT && !err[0])
-		str_copy(err, errlen, "no account store yet (add an account first)");
+		str_copy(err, errlen, _("no account store yet (add an account first)"));
 	return store_fail(e, err, errlen);
 }
 
@@ -115,7 +116,7 @@ app_store_unlock(struct store *st, int passphrase_fd, char **cache, bool ask,
 	e = store_unlock(st, pass, err, errlen);
 	if (e == STORE_NEEDPASS && !pass && ask) {
 		err[0] = '\0';
-		pass = app_passphrase(cache, -1, "Store passphrase: ", err, errlen);
+		pass = app_passphrase(cache, -1, _("Store passphrase: "), err, errlen);
 		if (!pass) {
 			*store_err = STORE_NEEDPASS;
 			return EX_NOPERM;

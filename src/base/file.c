@@ -14,22 +14,23 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "i18n.h"
 #include "util.h"
 
 static const char *
 kind_name(mode_t m)
 {
 	if (S_ISDIR(m))
-		return "a directory";
+		return _("a directory");
 	if (S_ISFIFO(m))
-		return "a FIFO";
+		return _("a FIFO");
 	if (S_ISCHR(m))
-		return "a character device";
+		return _("a character device");
 	if (S_ISBLK(m))
-		return "a block device";
+		return _("a block device");
 	if (S_ISSOCK(m))
-		return "a socket";
-	return "not a regular file";
+		return _("a socket");
+	return _("not a regular file");
 }
 
 static void
@@ -40,7 +41,7 @@ size_name(size_t n, char *out, size_t outlen)
 	else if (n >= 1024 && n % 1024 == 0)
 		str_printf(out, outlen, "%zu KiB", n >> 10);
 	else
-		str_printf(out, outlen, "%zu bytes", n);
+		str_printf(out, outlen, _("%zu bytes"), n);
 }
 
 static void
@@ -67,18 +68,18 @@ check_owner(const struct stat *st, bool dir, const char *spath,
 
 	if (st->st_uid != geteuid() && st->st_uid != 0) {
 		me_name(me, sizeof me);
-		str_printf(why, whylen, "%s belongs to uid %u, not to you or root, "
+		str_printf(why, whylen, _("%s belongs to uid %u, not to you or root, "
 		           "so its owner could change whom we trust (fix: chown %s "
-		           "'%s', or use a copy of your own)", what,
+		           "'%s', or use a copy of your own)"), what,
 		           (unsigned)st->st_uid, me, spath);
 		return -1;
 	}
 	if ((st->st_mode & (S_IWGRP | S_IWOTH)) &&
 	    !(dir && (st->st_mode & S_ISVTX))) {
-		str_printf(why, whylen, "%s is writable by %s (mode %04o), so "
+		str_printf(why, whylen, _("%s is writable by %s (mode %04o), so "
 		           "another user could change whom we trust (fix: chmod "
-		           "go-w '%s')", what,
-		           (st->st_mode & S_IWOTH) ? "everyone" : "its group",
+		           "go-w '%s')"), what,
+		           (st->st_mode & S_IWOTH) ? _("everyone") : _("its group"),
 		           (unsigned)(st->st_mode & 07777), spath);
 		return -1;
 	}
@@ -103,28 +104,29 @@ file_read_checked(const char *path, size_t max, size_t *len, char *why,
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ELOOP)
-			str_printf(why, whylen, "it is a symbolic link (give the "
-			           "path of the file itself)");
+			str_printf(why, whylen, _("it is a symbolic link (give the "
+			           "path of the file itself)"));
 		else
-			str_printf(why, whylen, "cannot open it: %s", strerror(errno));
+			str_printf(why, whylen, _("cannot open it: %s"), strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0) {
-		str_printf(why, whylen, "cannot examine it: %s", strerror(errno));
+		str_printf(why, whylen, _("cannot examine it: %s"), strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		str_printf(why, whylen, "it is %s, not a regular file",
+		str_printf(why, whylen, _("it is %s, not a regular file"),
 		           kind_name(st.st_mode));
 		goto fail;
 	}
 	if ((uint64_t)st.st_size > (uint64_t)max) {
 		size_name(max, num, sizeof num);
-		str_printf(why, whylen, "it is larger than %s (%lld bytes)", num,
+		str_printf(why, whylen, _("it is larger than %s (%lld bytes)"), num,
 		           (long long)st.st_size);
 		goto fail;
 	}
-	if (check_owner(&st, false, spath, "it", why, whylen) < 0)
+	/* TRANSLATORS: the file itself, as in "it belongs to uid 1001" */
+	if (check_owner(&st, false, spath, _("it"), why, whylen) < 0)
 		goto fail;
 	/* The directory: whoever can write it can put another file here. */
 	str_copy(sdir, sizeof sdir, path);
@@ -139,7 +141,7 @@ file_read_checked(const char *path, size_t max, size_t *len, char *why,
 		char s[1024];
 
 		str_sanitize(s, sizeof s, sdir, strlen(sdir));
-		str_printf(what, sizeof what, "its directory %s", s);
+		str_printf(what, sizeof what, _("its directory %s"), s);
 		if (check_owner(&dst, true, s, what, why, whylen) < 0)
 			goto fail;
 	}
@@ -147,7 +149,7 @@ file_read_checked(const char *path, size_t max, size_t *len, char *why,
 	cap = (size_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
 	buf = malloc(cap + 1);
 	if (!buf) {
-		str_printf(why, whylen, "out of memory");
+		str_printf(why, whylen, _("out of memory"));
 		goto fail;
 	}
 	for (;;) {
@@ -161,7 +163,7 @@ file_read_checked(const char *path, size_t max, size_t *len, char *why,
 			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 			v = realloc(buf, cap + 1);
 			if (!v) {
-				str_printf(why, whylen, "out of memory");
+				str_printf(why, whylen, _("out of memory"));
 				goto fail;
 			}
 			buf = v;
@@ -170,7 +172,7 @@ file_read_checked(const char *path, size_t max, size_t *len, char *why,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			str_printf(why, whylen, "cannot read it: %s", strerror(errno));
+			str_printf(why, whylen, _("cannot read it: %s"), strerror(errno));
 			goto fail;
 		}
 		if (r == 0)
@@ -179,7 +181,7 @@ file_read_checked(const char *path, size_t max, size_t *len, char *why,
 	}
 	if (n > max) {
 		size_name(max, num, sizeof num);
-		str_printf(why, whylen, "it is larger than %s", num);
+		str_printf(why, whylen, _("it is larger than %s"), num);
 		goto fail;
 	}
 	close(fd);

@@ -35,7 +35,7 @@ cli_secret_error(int e, const char *too_long)
 	if (e == EMSGSIZE)
 		return too_long;
 	if (e == EILSEQ)
-		return "it contains a NUL byte (is the file UTF-16?)";
+		return _("it contains a NUL byte (is the file UTF-16?)");
 	return strerror(e);
 }
 

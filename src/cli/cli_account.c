@@ -81,7 +81,7 @@ static int
 set_security(enum security *dst, const char *field, const char *v)
 {
 	if (security_parse(v, dst) < 0)
-		return cli_bad_field(field, "must be starttls (or tls), ssl or none");
+		return cli_bad_field(field, _("must be starttls (or tls), ssl or none"));
 	return 0;
 }
 
@@ -245,7 +245,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 		case AOPT_SMTP_HOST:
 			rc = set_host(o->a.smtp_host, "smtp-host", v);
 			if (!*v)
-				rc = cli_bad_field("smtp-host", "must not be empty");
+				rc = cli_bad_field("smtp-host", _("must not be empty"));
 			o->given |= PRESET_GIVEN_SMTP_HOST;
 			break;
 		case AOPT_SMTP_PORT:
@@ -259,7 +259,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 		case AOPT_USERNAME:
 			rc = set_text(o->a.username, sizeof o->a.username, "username", v);
 			if (!rc && !*v)
-				rc = cli_bad_field("username", "must not be empty");
+				rc = cli_bad_field("username", _("must not be empty"));
 			o->user_given = true;
 			break;
 		case AOPT_PASSWORD_FD:
@@ -317,7 +317,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 				free(pem);
 			}
 			if (str_copy(o->a.ca_file, sizeof o->a.ca_file, real) < 0)
-				return cli_bad_field("ca-file", "path too long");
+				return cli_bad_field("ca-file", _("path too long"));
 			break;
 		}
 		case AOPT_PIN: {
@@ -340,7 +340,7 @@ parse_account_opts(struct cli_ctx *c, int argc, char **argv, int first,
 			else if (strcmp(v, "password") == 0)
 				o->a.oauth = false;
 			else
-				return cli_bad_field("sign-in", "must be password or oauth");
+				return cli_bad_field("sign-in", _("must be password or oauth"));
 			o->sign_in_given = true;
 			break;
 		case AOPT_OAUTH_CLIENT_ID:
@@ -420,7 +420,7 @@ read_passwords(const struct acct_opts *o, const char *email, char **pw, char **i
 		                o->pw == PW_FD ? o->pw_fd : -1,
 		                prompt, *pw, ACCT_SECRET_MAX + 2) < 0) {
 			fprintf(stderr, _("fluenzr-tui: cannot read the password: %s\n"),
-			        cli_secret_error(errno, "longer than 1024 bytes"));
+			        cli_secret_error(errno, _("longer than 1024 bytes")));
 			return EX_NOINPUT;
 		}
 		if ((why = valid_secret(*pw)))
@@ -432,7 +432,7 @@ read_passwords(const struct acct_opts *o, const char *email, char **pw, char **i
 			return EX_OSERR;
 		if (read_secret(o->imap_pw_fd, NULL, *ipw, ACCT_SECRET_MAX + 2) < 0) {
 			fprintf(stderr, _("fluenzr-tui: cannot read the IMAP password: %s\n"),
-			        cli_secret_error(errno, "longer than 1024 bytes"));
+			        cli_secret_error(errno, _("longer than 1024 bytes")));
 			return EX_NOINPUT;
 		}
 		if ((why = valid_secret(*ipw)))
@@ -465,8 +465,8 @@ finish_account(struct acct_opts *o)
 	if (o->a.smtp_security == SEC_NONE || (o->a.imap_host[0] && o->a.imap_security == SEC_NONE)) {
 		if (!o->a.allow_plain) {
 			return cli_bad_field(o->a.smtp_security == SEC_NONE ? "smtp-security" : "imap-security",
-			                 "'none' sends the password across the network in clear; "
-			                 "add --allow-plain if you really mean it");
+			                 _("'none' sends the password across the network in clear; "
+			                 "add --allow-plain if you really mean it"));
 		}
 		fprintf(stderr, _("fluenzr-tui: warning: encryption 'none': the password will "
 		        "cross the network in clear\n"));
@@ -561,8 +561,8 @@ account_from_args(struct cli_ctx *c, int argc, char **argv, int first,
 	if (!o->a.smtp_host[0] && discover && (rc = discover_server(c, o)))
 		return rc;
 	if (!o->a.smtp_host[0])
-		return cli_bad_field("smtp-host", "none given and no preset serves the "
-		                     "domain of the address (give --smtp-host or --preset)");
+		return cli_bad_field("smtp-host", _("none given and no preset serves the "
+		                     "domain of the address (give --smtp-host or --preset)"));
 	if (!o->user_given && !o->a.username[0])
 		str_copy(o->a.username, sizeof o->a.username, o->a.email);
 	fill_defaults(&o->a, o->given);
@@ -654,8 +654,8 @@ same_as_stored(struct cli_ctx *c, const struct account *cur)
 
 	if (e != STORE_OK) {
 		fprintf(stderr, _("fluenzr-tui: %s: %s%s\n"), cur->email, store_strerror(e),
-		        e == STORE_ECORRUPT ? " (the record fails its integrity check: "
-		        "remove the account and add it again)" : "");
+		        e == STORE_ECORRUPT ? _(" (the record fails its integrity check: "
+		        "remove the account and add it again)") : "");
 		return cli_store_exit(e);
 	}
 	if (account_serialize(cur, a, sizeof a) < 0 ||

@@ -72,7 +72,7 @@ parse_explain(struct cli_ctx *c, int argc, char **argv, struct explain_opts *o)
 		} else if (a[0] == '-' && a[1] != '\0') {
 			char msg[256];
 
-			str_printf(msg, sizeof msg, "unknown option '%s'", a);
+			str_printf(msg, sizeof msg, _("unknown option '%s'"), a);
 			return explain_usage(msg);
 		} else if (!o->reply) {
 			o->reply = a;
@@ -233,10 +233,10 @@ cmd_explain(struct cli_ctx *c, int argc, char **argv)
 		goto out;
 	}
 	if ((stage = pick_stage(&o, &ev)) < 0) {
-		rc = explain_usage(o.imap ? "--step is one of greeting, starttls, "
-		                   "login, select, search (with --imap)" :
-		                   "--step is one of greeting, ehlo, starttls, auth, "
-		                   "mail, rcpt, data, quit");
+		rc = explain_usage(o.imap ? _("--step is one of greeting, starttls, "
+		                   "login, select, search (with --imap)") :
+		                   _("--step is one of greeting, ehlo, starttls, auth, "
+		                   "mail, rcpt, data, quit"));
 		goto out;
 	}
 	ev.stage = (enum diag_stage)stage;

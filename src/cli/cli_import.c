@@ -87,12 +87,12 @@ csv_record(struct csv *c, char **f, size_t *nf, char *why, size_t whylen)
 		bool quoted = false;
 
 		if (!buf) {
-			str_copy(why, whylen, "out of locked memory");
+			str_copy(why, whylen, _("out of locked memory"));
 			return -1;
 		}
 		if (n == CSV_COLS_MAX) {
 			secmem_free(buf, CSV_FIELD_MAX + 1);
-			str_printf(why, whylen, "more than %d fields", CSV_COLS_MAX);
+			str_printf(why, whylen, _("more than %d fields"), CSV_COLS_MAX);
 			return -1;
 		}
 		f[n++] = buf;
@@ -106,7 +106,7 @@ csv_record(struct csv *c, char **f, size_t *nf, char *why, size_t whylen)
 
 			if (c->pos >= c->len) {
 				if (quoted) {
-					str_copy(why, whylen, "a quoted field does not end");
+					str_copy(why, whylen, _("a quoted field does not end"));
 					return -1;
 				}
 				buf[bl] = '\0';
@@ -139,13 +139,13 @@ csv_record(struct csv *c, char **f, size_t *nf, char *why, size_t whylen)
 				buf[bl] = '\0';
 				return 1;
 			} else if (ch == '"') {
-				str_copy(why, whylen, "a quote inside an unquoted field");
+				str_copy(why, whylen, _("a quote inside an unquoted field"));
 				return -1;
 			} else {
 				c->pos++;
 			}
 			if (bl == CSV_FIELD_MAX) {
-				str_printf(why, whylen, "a field is longer than %d bytes",
+				str_printf(why, whylen, _("a field is longer than %d bytes"),
 				           CSV_FIELD_MAX);
 				return -1;
 			}
@@ -177,7 +177,7 @@ read_input(const char *path, size_t *len, char *why, size_t whylen)
 
 				if (cap >= CSV_MAX) {
 					free(buf);
-					str_printf(why, whylen, "the input is larger than %d MiB",
+					str_printf(why, whylen, _("the input is larger than %d MiB"),
 					           CSV_MAX >> 20);
 					return NULL;
 				}
@@ -192,7 +192,7 @@ read_input(const char *path, size_t *len, char *why, size_t whylen)
 			}
 		}
 		if (!buf) {
-			str_copy(why, whylen, "out of memory");
+			str_copy(why, whylen, _("out of memory"));
 			return NULL;
 		}
 		buf[n] = '\0';
@@ -476,7 +476,7 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 	k = csv_record(&cv, f, &nf, why, sizeof why);
 	if (k <= 0) {
 		fprintf(stderr, _("fluenzr-tui: %s: line 1: %s\n"), path,
-		        k < 0 ? why : "no header (email,smtp-host,... see fluenzr-tui(1))");
+		        k < 0 ? why : _("no header (email,smtp-host,... see fluenzr-tui(1))"));
 		rc = EX_DATAERR;
 		goto out;
 	}
@@ -569,9 +569,14 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 	if (secrets && (rc = apply_secrets(secrets, rows, nrows)) != 0)
 		goto out;
 	if (nbad && !cont) {
-		fprintf(stderr, _("fluenzr-tui: %zu row%s refused: nothing imported (fix "
-		        "them, or --continue to import the %zu good one%s)\n"), nbad,
-		        nbad == 1 ? "" : "s", nrows, nrows == 1 ? "" : "s");
+		char good[128];
+
+		str_printf(good, sizeof good, ngettext("the %zu good one", "the %zu good ones",
+		           nrows), nrows);
+		fprintf(stderr, ngettext("fluenzr-tui: %zu row refused: nothing imported (fix "
+		        "them, or --continue to import %s)\n", "fluenzr-tui: %zu rows refused: "
+		        "nothing imported (fix them, or --continue to import %s)\n", nbad),
+		        nbad, good);
 		rc = EX_DATAERR;
 		goto out;
 	}
@@ -615,7 +620,7 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 		if (e != STORE_OK) {
 			fprintf(stderr, _("fluenzr-tui: line %u: %s: %s: nothing imported\n"),
 			        nrows ? rows[failed].line : 0, nrows ? rows[failed].a.email : "",
-			        e == STORE_EXISTS ? "the account exists already" :
+			        e == STORE_EXISTS ? _("the account exists already") :
 			        err[0] ? err : store_strerror(e));
 			rc = cli_store_exit(e);
 			goto out;
@@ -629,7 +634,7 @@ cli_account_import(struct cli_ctx *c, int argc, char **argv)
 			if (e != STORE_OK) {
 				fprintf(stderr, _("fluenzr-tui: line %u: %s: %s\n"), rows[i].line,
 				        rows[i].a.email, e == STORE_EXISTS ?
-				        "the account exists already" : err[0] ? err : store_strerror(e));
+				        _("the account exists already") : err[0] ? err : store_strerror(e));
 				nbad++;
 				if (e != STORE_EXISTS && e != STORE_EINVAL) {
 					rc = cli_store_exit(e);

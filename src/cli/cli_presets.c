@@ -78,7 +78,7 @@ print_preset(const struct preset *p)
 		printf("  imap %s:%u %s", p->imap[0].host, p->imap[0].port,
 		       security_name(p->imap[0].security));
 	if (p->app_password)
-		printf("  (app password)");
+		printf(_("  (app password)"));
 	putchar('\n');
 	for (i = 1; i < p->nsmtp; i++)
 		printf("%-20s %-28s   or %s:%u %s\n", "", "", p->smtp[i].host, p->smtp[i].port,

@@ -169,7 +169,7 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct send_opts *o)
 				const char *val = a[2] ? a + 2 : i + 1 < argc ? argv[++i] : NULL;
 
 				if (!val)
-					return usage_error(a[1] == 'f' ? "-f needs an address" :
+					return usage_error(a[1] == 'f' ? _("-f needs an address") :
 					                   _("-F needs a name"));
 				if (a[1] == 'f')
 					o->from = val;
@@ -185,7 +185,7 @@ parse_args(struct cli_ctx *c, int argc, char **argv, struct send_opts *o)
 			} else {
 				char msg[256];
 
-				str_printf(msg, sizeof(msg), "unknown option '%.200s'", a);
+				str_printf(msg, sizeof(msg), _("unknown option '%.200s'"), a);
 				return usage_error(msg);
 			}
 			continue;
@@ -356,7 +356,7 @@ prepare_current(struct sender *s, char *err, size_t errlen)
 	size_t i;
 
 	if (s->too_big) {
-		str_printf(err, errlen, "the message is larger than %d MiB",
+		str_printf(err, errlen, _("the message is larger than %d MiB"),
 		           OUTGOING_MSG_MAX >> 20);
 		return -1;
 	}
@@ -371,7 +371,7 @@ prepare_current(struct sender *s, char *err, size_t errlen)
 		if (outgoing_add_rcpt(&s->cur, s->o->rcpt[i], err, errlen) < 0)
 			return -1;
 	if (s->cur.nrcpt == 0) {
-		str_copy(err, errlen, "no recipient in To, Cc or Bcc");
+		str_copy(err, errlen, _("no recipient in To, Cc or Bcc"));
 		return -1;
 	}
 	return 0;
@@ -407,7 +407,7 @@ limit_gate(struct sender *s, struct sent_msg *sm)
 			/* No limits to count: only the pause holds it back. */
 			v = APP_LIMIT_WAIT;
 			retry = s->paused_until;
-			str_copy(why, sizeof(why), "the account is paused after a limit reply");
+			str_copy(why, sizeof(why), _("the account is paused after a limit reply"));
 		} else {
 			return 0;
 		}
@@ -426,10 +426,10 @@ limit_gate(struct sender *s, struct sent_msg *sm)
 		sm->retry_after = v == APP_LIMIT_WAIT ? retry : 0;
 		when_text(retry, when, sizeof(when));
 		if (v == APP_LIMIT_WAIT)
-			str_printf(sm->reply, sizeof(sm->reply), "not sent: %s; retry after %s",
+			str_printf(sm->reply, sizeof(sm->reply), _("not sent: %s; retry after %s"),
 			           why, when);
 		else
-			str_printf(sm->reply, sizeof(sm->reply), "not sent: %s", why);
+			str_printf(sm->reply, sizeof(sm->reply), _("not sent: %s"), why);
 		return -1;
 	}
 }
@@ -461,8 +461,8 @@ next_msg(void *ud, const char **from, const struct outgoing **m)
 		if (k <= 0) {
 			if (k < 0) {
 				fprintf(stderr, _("fluenzr-tui send: cannot read the messages: %s\n"),
-				        errno == EINVAL ? "the input is not an mbox (the first "
-				        "line must start with \"From \")" : strerror(errno));
+				        errno == EINVAL ? _("the input is not an mbox (the first "
+				        "line must start with \"From \")") : strerror(errno));
 				s->read_failed = true;
 			}
 			return k;
@@ -470,7 +470,7 @@ next_msg(void *ud, const char **from, const struct outgoing **m)
 		if (!(sm = msg_new(s)))
 			return -1;
 		if (s->o->batch && prepare_current(s, err, sizeof(err)) < 0) {
-			str_printf(sm->reply, sizeof(sm->reply), "not sent: %s", err);
+			str_printf(sm->reply, sizeof(sm->reply), _("not sent: %s"), err);
 			continue;
 		}
 		/* A limit holds back this message and the rest of the batch. */
@@ -532,8 +532,11 @@ print_messages(FILE *f, const struct sender *s)
 	for (i = 0; i < s->nmsgs; i++) {
 		const struct sent_msg *m = &s->msgs[i];
 
-		fprintf(f, "%s message %zu: %s\n", cli_mark(m->ok), i + 1,
-		        m->ok ? "sent" : m->reply[0] ? m->reply : "not sent");
+		if (m->ok)
+			fprintf(f, _("%s message %zu: sent\n"), cli_mark(m->ok), i + 1);
+		else
+			fprintf(f, _("%s message %zu: %s\n"), cli_mark(m->ok), i + 1,
+			        m->reply[0] ? m->reply : _("not sent"));
 	}
 }
 
@@ -695,7 +698,7 @@ cmd_send(struct cli_ctx *c, int argc, char **argv)
 		struct sent_msg *sm = msg_new(&s);
 
 		if (sm)
-			str_copy(sm->reply, sizeof(sm->reply), "not sent");
+			str_copy(sm->reply, sizeof(sm->reply), _("not sent"));
 	}
 	rc = send_status(&s, cat);
 	if (o.json) {

@@ -47,7 +47,7 @@ read_new_passphrase(int fd, const char *prompt)
 		goto fail;
 	if (fd < 0) {
 		b = secmem_alloc(PASS_MAX);
-		if (!b || read_secret(-1, "Repeat it: ", b, PASS_MAX) < 0)
+		if (!b || read_secret(-1, _("Repeat it: "), b, PASS_MAX) < 0)
 			goto fail;
 		if (strcmp(a, b) != 0) {
 			fprintf(stderr, _("fluenzr-tui: the two passphrases differ; nothing changed\n"));
@@ -66,7 +66,7 @@ read_new_passphrase(int fd, const char *prompt)
 	return a;
 fail:
 	fprintf(stderr, _("fluenzr-tui: cannot read the new passphrase: %s\n"),
-	        cli_secret_error(errno, "too long"));
+	        cli_secret_error(errno, _("too long")));
 	secmem_free(b, PASS_MAX);
 	secmem_free(a, PASS_MAX);
 	return NULL;
@@ -88,7 +88,7 @@ store_export(struct cli_ctx *c, const char *file, int fd)
 	FILE *f;
 	int e, tfd = -1;
 
-	pass = read_new_passphrase(fd, "Passphrase of the sealed copy: ");
+	pass = read_new_passphrase(fd, _("Passphrase of the sealed copy: "));
 	if (!pass)
 		return EX_DATAERR;
 	if (strcmp(file, "-") == 0) {
@@ -113,7 +113,7 @@ store_export(struct cli_ctx *c, const char *file, int fd)
 			ok = false;
 		if (!ok || rename(tmp, file) != 0) {
 			if (e == STORE_OK) {
-				str_printf(err, sizeof err, "cannot write %s: %s", file, strerror(errno));
+				str_printf(err, sizeof err, _("cannot write %s: %s"), file, strerror(errno));
 				e = STORE_EIO;
 			}
 			unlink(tmp);
@@ -147,7 +147,7 @@ store_import(struct cli_ctx *c, const char *file, int fd)
 		return EX_NOINPUT;
 	}
 	pass = secmem_alloc(PASS_MAX);
-	if (!pass || read_secret(fd, "Passphrase of the sealed copy: ", pass, PASS_MAX) < 0) {
+	if (!pass || read_secret(fd, _("Passphrase of the sealed copy: "), pass, PASS_MAX) < 0) {
 		fprintf(stderr, _("fluenzr-tui: cannot read the passphrase\n"));
 		if (pass)
 			secmem_free(pass, PASS_MAX);
@@ -164,7 +164,7 @@ store_import(struct cli_ctx *c, const char *file, int fd)
 	}
 	if (e != STORE_OK)
 		return cli_store_fail(e, err);
-	printf("imported %zu account%s\n", n, n == 1 ? "" : "s");
+	printf(ngettext("imported %zu account\n", "imported %zu accounts\n", n), n);
 	return 0;
 }
 
@@ -249,19 +249,20 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 			json_end(&j);
 			return 0;
 		}
-		printf("store:        %s\n", s.dir);
-		printf("key file:     %s%s\n", s.key_file, s.keyfile_slot ? "" : " (no slot)");
-		printf("key slots:    %s%s%s\n", s.keyfile_slot ? "key file" : "",
+		printf(_("store:        %s\n"), s.dir);
+		printf(_("key file:     %s%s\n"), s.key_file, s.keyfile_slot ? "" : _(" (no slot)"));
+		printf(_("key slots:    %s%s%s\n"), s.keyfile_slot ? _("key file") : "",
 		       s.keyfile_slot && s.passphrase_slot ? ", " : "",
-		       s.passphrase_slot ? "passphrase" : "");
+		       s.passphrase_slot ? _("passphrase") : "");
 		if (s.passphrase_slot)
-			printf("pbkdf2:       %u iterations (HMAC-SHA256)\n", s.pbkdf2_iterations);
-		printf("encryption:   AES-256-GCM, one random nonce per record\n");
-		printf("accounts:     %zu (%zu secrets)\n", s.accounts, s.secrets);
-		printf("format:       %d\n", s.format_version);
+			printf(_("pbkdf2:       %u iterations (HMAC-SHA256)\n"), s.pbkdf2_iterations);
+		printf(_("encryption:   AES-256-GCM, one random nonce per record\n"));
+		printf(_("accounts:     %zu (%zu secrets)\n"), s.accounts, s.secrets);
+		printf(_("format:       %d\n"), s.format_version);
 		return 0;
 	}
 	if (strcmp(sub, "check") == 0) {
+		size_t n;
 		int bad;
 
 		if ((rc = cli_open_store(c, false, true)))
@@ -270,10 +271,12 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 		if (bad < 0)
 			return cli_store_fail(STORE_ECORRUPT, NULL);
 		if (bad > 0) {
-			printf("%d damaged record%s\n", bad, bad == 1 ? "" : "s");
+			printf(ngettext("%d damaged record\n", "%d damaged records\n", bad), bad);
 			return EX_DATAERR;
 		}
-		printf("all records open and verify (%zu accounts)\n", store_account_count(c->st));
+		n = store_account_count(c->st);
+		printf(ngettext("all records open and verify (%zu account)\n",
+		                "all records open and verify (%zu accounts)\n", n), n);
 		return 0;
 	}
 	if (strcmp(sub, "passphrase") == 0) {
@@ -281,14 +284,15 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 
 		if ((rc = cli_open_store(c, false, true)))
 			return rc;
-		np = read_new_passphrase(newfd, "New store passphrase: ");
+		np = read_new_passphrase(newfd, _("New store passphrase: "));
 		if (!np)
 			return EX_DATAERR;
 		e = store_set_passphrase(c->st, np, drop, err, sizeof err);
 		secmem_free(np, PASS_MAX);
 		if (e != STORE_OK)
 			return cli_store_fail(e, err);
-		printf("passphrase set%s\n", drop ? "; the key file no longer opens the store" : "");
+		printf("%s\n", drop ? _("passphrase set; the key file no longer opens the store") :
+		       _("passphrase set"));
 		return 0;
 	}
 	if (strcmp(sub, "rotate") == 0) {
@@ -297,14 +301,14 @@ cmd_store(struct cli_ctx *c, int argc, char **argv)
 		if ((rc = cli_open_store(c, false, true)))
 			return rc;
 		if (store_has_passphrase(c->st)) {
-			pass = cli_passphrase(c, "Store passphrase: ");
+			pass = cli_passphrase(c, _("Store passphrase: "));
 			if (!pass)
 				return EX_NOPERM;
 		}
 		e = store_rotate(c->st, pass, err, sizeof err);
 		if (e != STORE_OK)
 			return cli_store_fail(e, err);
-		printf("data key rotated; every secret re-encrypted\n");
+		printf(_("data key rotated; every secret re-encrypted\n"));
 		return 0;
 	}
 	if (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0) {

@@ -843,8 +843,8 @@ check_collect(struct cli_ctx *c, struct pool *pl, struct job *jb, struct json *j
 
 		app_health_text(&now, h, sizeof(h));
 		printf("%-40s %-22s %6lld ms  %s%s\n", jb->a.email,
-		       jb->p ? diag_cat_name(jb->cat) : "not checked",
-		       (long long)jb->ms, h, changed ? " (changed)" : "");
+		       jb->p ? diag_cat_name(jb->cat) : _("not checked"),
+		       (long long)jb->ms, h, changed ? _(" (changed)") : "");
 	}
 }
 
@@ -876,7 +876,7 @@ pool_collect(struct cli_ctx *c, struct pool *pl, struct json *j, int *rc,
 			pthread_mutex_lock(&pl->out_mu);
 			printf("%s %-40s %-22s %s\n", cli_mark(false), jb->a.email,
 			       diag_cat_name(jb->cat), jb->cat == DIAG_CANCELLED ?
-			       "not tested" : "not tested: password unreadable");
+			       _("not tested") : _("not tested: password unreadable"));
 			fflush(stdout);
 			pthread_mutex_unlock(&pl->out_mu);
 		}
@@ -961,7 +961,7 @@ test_all(struct cli_ctx *c, const struct test_opts *o)
 	e = store_account_foreach(c->st, collect_one, collect_bad, &cl);
 	if (e != STORE_OK || cl.oom) {
 		fprintf(stderr, _("fluenzr-tui: cannot read the accounts: %s\n"),
-		        cl.oom ? "out of memory" : store_strerror(e));
+		        cl.oom ? _("out of memory") : store_strerror(e));
 		free(cl.v);
 		return cl.oom ? EX_OSERR : cli_store_exit(e);
 	}

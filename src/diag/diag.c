@@ -1748,13 +1748,13 @@ fixes_sender(struct ctx *c)
 		    "sending service, or add each recipient to its authorized "
 		    "recipients."));
 		fix(c, _("Verify the sender address %s with the sending service."),
-		    email[0] ? email : "you use");
+		    email[0] ? email : _("you use"));
 		return;
 	}
 	if (reason_is(c, R_UNVERIFIED_SENDER)) {
 		fix(c, _("Verify the sender address %s with the sending service "
 		    "(its sender identities or verified domains): it refuses "
-		    "a From it has not verified."), email[0] ? email : "you use");
+		    "a From it has not verified."), email[0] ? email : _("you use"));
 		fix(c, _("If the account is in a sandbox (trial), verify the "
 		    "recipients too or ask to leave the sandbox."));
 		return;
@@ -1774,8 +1774,8 @@ fixes_sender(struct ctx *c)
 			    "permission for the other address."), email);
 		else
 			fix(c, _("Ask your administrator to give %s \"Send As\" "
-			    "permission for %s."), user[0] ? user : "your login",
-			    email[0] ? email : "the From address");
+			    "permission for %s."), user[0] ? user : _("your login"),
+			    email[0] ? email : _("the From address"));
 		fix(c, _("Or send from the mailbox you log in as."));
 		return;
 	}
@@ -1794,7 +1794,7 @@ fixes_sender(struct ctx *c)
 		    "not let %s send as %s."), user, email);
 	else
 		fix(c, _("Send from an address this login owns: the server refused "
-		    "%s as the sender."), email[0] ? email : "the From address");
+		    "%s as the sender."), email[0] ? email : _("the From address"));
 	fix(c, _("Ask your provider to allow this address (an alias) for your "
 	    "account."));
 }
@@ -1887,7 +1887,7 @@ fixes_protocol(struct ctx *c)
 	}
 	if (reason_is(c, R_SELECT_FAILED) || reason_is(c, R_SEARCH_FAILED)) {
 		fix(c, _("Check that the mailbox INBOX exists and that %s may "
-		    "read it."), login_name(c)[0] ? login_name(c) : "this login");
+		    "read it."), login_name(c)[0] ? login_name(c) : _("this login"));
 		fix(c, _("Set up IMAP only for reply detection; the SMTP test does "
 		    "not need it."));
 		return;
@@ -2014,7 +2014,7 @@ ctx_target(struct ctx *c, const struct diag_evidence *ev,
 	}
 	/* A reply explained without a test (explain) may name no server. */
 	if (c->host[0] == '\0')
-		c->host = "the server";
+		c->host = _("the server");
 }
 
 static const struct diag_evidence no_evidence = { .internal = true };

@@ -9,6 +9,7 @@
 
 #include "account.h"
 #include "autoconfig.h"
+#include "i18n.h"
 #include "util.h"
 
 #define AC_DEPTH_MAX     16      /* config-v1.1 nests four deep */
@@ -56,17 +57,17 @@ on_start(void *ud, const XML_Char *name, const XML_Char **atts)
 	struct ctx *c = ud;
 
 	if (++c->depth > AC_DEPTH_MAX) {
-		stop(c, "the document nests too deep");
+		stop(c, _("the document nests too deep"));
 		return;
 	}
 	if (++c->elements > AC_ELEMENTS_MAX) {
-		stop(c, "the document has too many elements");
+		stop(c, _("the document has too many elements"));
 		return;
 	}
 	c->ntext = 0;
 	c->text_over = false;
 	if (c->depth == 1 && strcmp(name, "clientConfig") != 0) {
-		stop(c, "the document is not a clientConfig (config-v1.1)");
+		stop(c, _("the document is not a clientConfig (config-v1.1)"));
 		return;
 	}
 	if (c->depth == 2 && !strcmp(name, "emailProvider")) {
@@ -226,7 +227,7 @@ static void XMLCALL
 on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
            const XML_Char *pubid, int has_internal)
 {
-	stop(ud, "the document has a DOCTYPE (refused: no entities)");
+	stop(ud, _("the document has a DOCTYPE (refused: no entities)"));
 }
 
 static void XMLCALL
@@ -234,7 +235,7 @@ on_entity(void *ud, const XML_Char *name, int is_param, const XML_Char *value,
           int value_len, const XML_Char *base, const XML_Char *sysid,
           const XML_Char *pubid, const XML_Char *notation)
 {
-	stop(ud, "the document declares an entity (refused)");
+	stop(ud, _("the document declares an entity (refused)"));
 }
 
 int
@@ -249,12 +250,12 @@ autoconfig_parse(const char *xml, size_t len, const char *email,
 	if (why && whylen)
 		why[0] = '\0';
 	if (len > AC_DOC_MAX) {
-		str_copy(why, whylen, "the document is larger than 256 KiB");
+		str_copy(why, whylen, _("the document is larger than 256 KiB"));
 		return -1;
 	}
 	c.p = XML_ParserCreate("UTF-8");
 	if (!c.p) {
-		str_copy(why, whylen, "out of memory");
+		str_copy(why, whylen, _("out of memory"));
 		return -1;
 	}
 	c.out = out;
@@ -269,13 +270,13 @@ autoconfig_parse(const char *xml, size_t len, const char *email,
 		if (c.why[0])
 			str_copy(why, whylen, c.why);
 		else
-			str_printf(why, whylen, "malformed XML at line %lu: %s",
+			str_printf(why, whylen, _("malformed XML at line %lu: %s"),
 			           (unsigned long)XML_GetCurrentLineNumber(c.p),
 			           XML_ErrorString(XML_GetErrorCode(c.p)));
 	} else if (out->nsmtp == 0) {
 		str_copy(why, whylen, out->skipped_plain
-		         ? "the document offers only unencrypted servers"
-		         : "the document names no usable SMTP server");
+		         ? _("the document offers only unencrypted servers")
+		         : _("the document names no usable SMTP server"));
 	} else {
 		rc = 0;
 	}

@@ -17,6 +17,7 @@
 
 #include "autoconfig.h"
 #include "discover.h"
+#include "i18n.h"
 #include "dns.h"
 #include "file.h"
 #include "http.h"
@@ -256,7 +257,7 @@ src_mx(struct source *s)
 	if (a.result == DNS_CANCELLED)
 		s->cancelled = true;
 	if (a.result != DNS_OK) {
-		note(s, "MX of %s: %s (%s)", s->domain, a.why, dns_result_name(a.result));
+		note(s, _("MX of %s: %s (%s)"), s->domain, a.why, dns_result_name(a.result));
 		return;
 	}
 	if (dns_null_mx(&a)) {
@@ -272,7 +273,7 @@ src_mx(struct source *s)
 		struct disc_candidate *c;
 		if (p && (c = add(s, DISC_MX_PRESET))) {
 			from_preset(c, p);
-			str_printf(c->why, sizeof c->why, "%s preset, because the MX is %s",
+			str_printf(c->why, sizeof c->why, _("%s preset, because the MX is %s"),
 			           p->name, mx);
 			return;
 		}
@@ -284,13 +285,13 @@ src_mx(struct source *s)
 			if (ispdb_lookup(dir, s->o->email, bases[b], &cfg) == 0 &&
 			    (c = add(s, DISC_MX_ISPDB))) {
 				from_config(c, &cfg);
-				str_printf(c->why, sizeof c->why, "ISPDB entry for %s, because "
-				           "the MX is %s", bases[b], mx);
+				str_printf(c->why, sizeof c->why, _("ISPDB entry for %s, because "
+				           "the MX is %s"), bases[b], mx);
 				return;
 			}
 		}
 	}
-	note(s, "MX of %s: %s, at no provider known to the presets or the ISPDB",
+	note(s, _("MX of %s: %s, at no provider known to the presets or the ISPDB"),
 	     s->domain, a.rr[0].name);
 }
 
@@ -332,7 +333,7 @@ fetch_config(struct source *s, const char *host, const char *path, bool http)
 	if (rs.result != HTTP_OK) {
 		note(s, "%s: %s", url, rs.why);
 	} else if (rs.status != 200) {
-		note(s, "%s: HTTP status %ld", url, rs.status);
+		note(s, _("%s: HTTP status %ld"), url, rs.status);
 	} else if (autoconfig_parse(rs.body, rs.len, s->o->email, &cfg, why,
 	                            sizeof why) < 0) {
 		note(s, "%s: %s", url, why);
@@ -341,10 +342,9 @@ fetch_config(struct source *s, const char *host, const char *path, bool http)
 		c->over_http = http;
 		if (http)
 			c->score -= 20;
-		str_printf(c->why, sizeof c->why, "%s over %s%s", host,
-		           http ? "plain HTTP" : "HTTPS",
-		           http ? " (not authenticated: anyone on the path could have "
-		                  "changed it)" : "");
+		str_printf(c->why, sizeof c->why, http ? _("%s over plain HTTP (not "
+		           "authenticated: anyone on the path could have changed it)") :
+		           _("%s over HTTPS"), host);
 	}
 	http_response_free(&rs);
 }
@@ -400,7 +400,7 @@ src_srv(struct source *s)
 	}
 	struct disc_candidate *c;
 	if (!smtp.port) {
-		note(s, "SRV: no _submissions._tcp or _submission._tcp record for %s",
+		note(s, _("SRV: no _submissions._tcp or _submission._tcp record for %s"),
 		     s->domain);
 		return;
 	}
@@ -410,7 +410,7 @@ src_srv(struct source *s)
 			c->has_imap = true;
 			c->imap = imap;
 		}
-		str_printf(c->why, sizeof c->why, "DNS SRV records of %s", s->domain);
+		str_printf(c->why, sizeof c->why, _("DNS SRV records of %s"), s->domain);
 	}
 }
 
@@ -465,18 +465,18 @@ src_guess(struct source *s)
 			str_copy(c.smtp.host, sizeof c.smtp.host, host);
 			c.smtp.port = ports[k];
 			c.smtp.security = secs[k];
-			const char *how = secs[k] == SEC_SSL ? "implicit TLS" : "STARTTLS";
+			const char *how = secs[k] == SEC_SSL ? _("implicit TLS") : "STARTTLS";
 			if (!pc.cert_ok) {
 				c.score += BAD_CERT;
-				str_printf(c.why, sizeof c.why, "guessed: %s answered EHLO with %s, "
-				           "but its certificate failed the check (%s)", host, how, pc.why);
+				str_printf(c.why, sizeof c.why, _("guessed: %s answered EHLO with %s, "
+				           "but its certificate failed the check (%s)"), host, how, pc.why);
 			} else if (!pc.auth[0]) {
 				c.score += NO_AUTH;
-				str_printf(c.why, sizeof c.why, "guessed: %s answered EHLO with %s, "
-				           "but offers no AUTH", host, how);
+				str_printf(c.why, sizeof c.why, _("guessed: %s answered EHLO with %s, "
+				           "but offers no AUTH"), host, how);
 			} else {
-				str_printf(c.why, sizeof c.why, "guessed: %s answered EHLO with %s "
-				           "and AUTH %s", host, how, pc.auth);
+				str_printf(c.why, sizeof c.why, _("guessed: %s answered EHLO with %s "
+				           "and AUTH %s"), host, how, pc.auth);
 			}
 			/* Implicit TLS first when both pass (RFC 8314). */
 			if (c.score > best.score)
@@ -485,8 +485,8 @@ src_guess(struct source *s)
 		keep_best(s, &best);
 	}
 	if (s->n == 0)
-		note(s, "guessing: none of smtp.%s, mail.%s or %s answered with TLS "
-		     "(%u tried)", s->domain, s->domain, s->domain, tried);
+		note(s, _("guessing: none of smtp.%s, mail.%s or %s answered with TLS "
+		     "(%u tried)"), s->domain, s->domain, s->domain, tried);
 }
 
 /* imap. and mail. on the implicit-TLS and STARTTLS ports, checked up to
@@ -510,7 +510,7 @@ src_guess_imap(struct source *s)
 		for (int k = 0; k < 2 && left_ms(s) > 0; k++) {
 			struct probe_check pc;
 			int secs_left = (left_ms(s) + 999) / 1000;
-			const char *how = secs[k] == SEC_SSL ? "implicit TLS" : "STARTTLS";
+			const char *how = secs[k] == SEC_SSL ? _("implicit TLS") : "STARTTLS";
 			tried++;
 			probe_check_imap(host, ports[k], secs[k], s->o->ca_file, secs_left,
 			                 s->stop_fd, &pc);
@@ -520,8 +520,8 @@ src_guess_imap(struct source *s)
 				/* Never the IMAP side of an account: said in a note. With
 				 * implicit TLS the handshake fails before any greeting. */
 				if (!bad[0])
-					str_printf(bad, sizeof bad, "IMAP on %s port %u (%s): the "
-					           "certificate failed the check (%s)", host, ports[k],
+					str_printf(bad, sizeof bad, _("IMAP on %s port %u (%s): the "
+					           "certificate failed the check (%s)"), host, ports[k],
 					           how, pc.why);
 				continue;
 			}
@@ -534,15 +534,15 @@ src_guess_imap(struct source *s)
 			c.imap.security = secs[k];
 			if (pc.logindisabled && !pc.auth[0]) {
 				c.score += NO_AUTH;
-				str_printf(c.why, sizeof c.why, "%s answered IMAP with %s, but "
-				           "LOGINDISABLED and no AUTH", host, how);
+				str_printf(c.why, sizeof c.why, _("%s answered IMAP with %s, but "
+				           "LOGINDISABLED and no AUTH"), host, how);
 			} else if (pc.auth[0]) {
-				str_printf(c.why, sizeof c.why, "%s answered IMAP with %s and "
-				           "AUTH=%s%s", host, how, pc.auth,
+				str_printf(c.why, sizeof c.why, _("%s answered IMAP with %s and "
+				           "AUTH=%s%s"), host, how, pc.auth,
 				           pc.logindisabled ? " (LOGINDISABLED)" : "");
 			} else {
-				str_printf(c.why, sizeof c.why, "%s answered IMAP with %s and "
-				           "LOGIN", host, how);
+				str_printf(c.why, sizeof c.why, _("%s answered IMAP with %s and "
+				           "LOGIN"), host, how);
 			}
 			/* The first best: imap. before mail., implicit TLS first. */
 			if (c.score > best.score)
@@ -551,10 +551,10 @@ src_guess_imap(struct source *s)
 	}
 	keep_best(s, &best);
 	if (bad[0])
-		note(s, "guessing: %s", bad);
+		note(s, _("guessing: %s"), bad);
 	else if (s->n == 0)
-		note(s, "guessing: neither imap.%s nor mail.%s answered IMAP with TLS "
-		     "(%u tried)", s->domain, s->domain, tried);
+		note(s, _("guessing: neither imap.%s nor mail.%s answered IMAP with TLS "
+		     "(%u tried)"), s->domain, s->domain, tried);
 }
 
 enum { K_MX, K_AUTOCONFIG, K_WELLKNOWN, K_SRV, K_GUESS, K_GUESS_IMAP, K_COUNT };
@@ -640,11 +640,11 @@ merge(struct disc_result *r, const struct disc_candidate *c)
 			*keep = *c;
 			c = &old;
 			str_printf(keep->why + strlen(keep->why),
-			           sizeof keep->why - strlen(keep->why), "; also %s",
+			           sizeof keep->why - strlen(keep->why), _("; also %s"),
 			           discover_source_name(c->source));
 		} else {
 			str_printf(keep->why + strlen(keep->why),
-			           sizeof keep->why - strlen(keep->why), "; also %s",
+			           sizeof keep->why - strlen(keep->why), _("; also %s"),
 			           discover_source_name(c->source));
 		}
 		keep->score += 5;   /* two sources agree */
@@ -689,24 +689,24 @@ apply_check(struct disc_result *r, struct check_job *j)
 	struct disc_candidate *c = j->c;
 	const struct probe_check *pc = &j->pc;
 	size_t n = strlen(c->why);
-	const char *how = c->smtp.security == SEC_SSL ? "implicit TLS" :
-	                  c->smtp.security == SEC_STARTTLS ? "STARTTLS" : "no TLS";
+	const char *how = c->smtp.security == SEC_SSL ? _("implicit TLS") :
+	                  c->smtp.security == SEC_STARTTLS ? "STARTTLS" : _("no TLS");
 	char buf[256];
 
 	if (!pc->tls) {
-		str_printf(buf, sizeof buf, "check of %s port %u: %s", c->smtp.host,
-		           c->smtp.port, pc->why[0] ? pc->why : "no TLS");
+		str_printf(buf, sizeof buf, _("check of %s port %u: %s"), c->smtp.host,
+		           c->smtp.port, pc->why[0] ? pc->why : _("no TLS"));
 		result_note(r, buf);
 	} else if (!pc->cert_ok) {
 		c->score += BAD_CERT;
-		str_printf(c->why + n, sizeof c->why - n, "; checked: %s, but its "
-		           "certificate failed the check (%s)", how, pc->why);
+		str_printf(c->why + n, sizeof c->why - n, _("; checked: %s, but its "
+		           "certificate failed the check (%s)"), how, pc->why);
 	} else if (!pc->auth[0]) {
 		c->score += NO_AUTH;
-		str_printf(c->why + n, sizeof c->why - n, "; checked: %s, but no AUTH",
+		str_printf(c->why + n, sizeof c->why - n, _("; checked: %s, but no AUTH"),
 		           how);
 	} else {
-		str_printf(c->why + n, sizeof c->why - n, "; checked: %s and AUTH %s",
+		str_printf(c->why + n, sizeof c->why - n, _("; checked: %s and AUTH %s"),
 		           how, pc->auth);
 	}
 }
@@ -767,7 +767,7 @@ fill_imap(struct disc_result *r, const struct disc_candidate *g, const char *dom
 			continue;
 		c->has_imap = true;
 		c->imap = g->imap;
-		str_printf(c->why + n, sizeof c->why - n, "; IMAP guessed: %s", g->why);
+		str_printf(c->why + n, sizeof c->why - n, _("; IMAP guessed: %s"), g->why);
 	}
 }
 
@@ -789,7 +789,7 @@ discover_run(const struct disc_options *o, struct disc_result *out)
 
 	memset(out, 0, sizeof *out);
 	if ((why = valid_email(o->email)) || !(at = strrchr(o->email, '@'))) {
-		result_note(out, "the address is not valid");
+		result_note(out, _("the address is not valid"));
 		return -1;
 	}
 	str_copy(domain, sizeof domain, at + 1);
@@ -821,7 +821,7 @@ discover_run(const struct disc_options *o, struct disc_result *out)
 	struct disc_candidate *c;
 	if (p && (c = add(&local, DISC_PRESET))) {
 		from_preset(c, p);
-		str_printf(c->why, sizeof c->why, "%s preset, which lists %s", p->name,
+		str_printf(c->why, sizeof c->why, _("%s preset, which lists %s"), p->name,
 		           domain);
 	}
 	struct ac_config cfg;
@@ -829,7 +829,7 @@ discover_run(const struct disc_options *o, struct disc_result *out)
 	if (ispdb_lookup(dir, o->email, domain, &cfg) == 0 &&
 	    (c = add(&local, DISC_ISPDB))) {
 		from_config(c, &cfg);
-		str_printf(c->why, sizeof c->why, "ISPDB entry for %s", domain);
+		str_printf(c->why, sizeof c->why, _("ISPDB entry for %s"), domain);
 	}
 	for (size_t i = 0; i < local.n; i++)
 		merge(out, &local.c[i]);

@@ -16,6 +16,7 @@
 #include "file.h"
 #include "preset.h"
 #include "preset_builtin.h"
+#include "i18n.h"
 #include "util.h"
 
 #ifndef PRESETDIR
@@ -65,7 +66,7 @@ perr(char *err, size_t errlen, unsigned line, const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 	if (err && errlen)
-		str_printf(err, errlen, "line %u: %s", line, why);
+		str_printf(err, errlen, _("line %u: %s"), line, why);
 	return -1;
 }
 
@@ -97,22 +98,22 @@ parse_server(char *v, struct preset_server *out, unsigned line,
 
 	if (!next_token(&v, false, &host) || !next_token(&v, false, &port) ||
 	    !next_token(&v, false, &sec))
-		return perr(err, errlen, line, "expected HOST PORT SECURITY, "
-		            "like 'smtp.example.com 587 starttls'");
+		return perr(err, errlen, line, _("expected HOST PORT SECURITY, "
+		            "like 'smtp.example.com 587 starttls'"));
 	if (next_token(&v, false, &extra))
-		return perr(err, errlen, line, "unexpected text after the security "
-		            "(expected HOST PORT SECURITY)");
+		return perr(err, errlen, line, _("unexpected text after the security "
+		            "(expected HOST PORT SECURITY)"));
 	if ((why = valid_hostname(host)))
-		return perr(err, errlen, line, "the server name %s", why);
+		return perr(err, errlen, line, _("the server name %s"), why);
 	if ((why = valid_port(port, &out->port)))
-		return perr(err, errlen, line, "the port %s", why);
+		return perr(err, errlen, line, _("the port %s"), why);
 	if (security_parse(sec, &out->security))
-		return perr(err, errlen, line, "the security must be starttls, tls "
-		            "or ssl");
+		return perr(err, errlen, line, _("the security must be starttls, tls "
+		            "or ssl"));
 	/* A preset is a recommendation: it never proposes clear text. */
 	if (out->security == SEC_NONE)
-		return perr(err, errlen, line, "a preset cannot offer an "
-		            "unencrypted server (security none)");
+		return perr(err, errlen, line, _("a preset cannot offer an "
+		            "unencrypted server (security none)"));
 	str_copy(out->host, sizeof out->host, host);
 	return 0;
 }
@@ -132,8 +133,13 @@ parse_domains(char *v, struct preset *out, int kind, unsigned line,
 	                &out->ndomains;
 	size_t max = kind == 1 ? PRESET_MAX_MX : kind == 2 ? PRESET_MAX_SPF :
 	             PRESET_MAX_DOMAINS;
-	const char *what = kind == 1 ? "MX suffix" : kind == 2 ? "SPF include" :
-	                   "domain";
+	/* TRANSLATORS: the subject of "the %s %s" ("the domain is empty") and
+	 * of the other messages below. */
+	const char *what = kind == 1 ? _("MX suffix") : kind == 2 ? _("SPF include") :
+	                   _("domain");
+	/* A plural of its own: "too many %ss" cannot be translated. */
+	const char *whats = kind == 1 ? _("MX suffixes") : kind == 2 ?
+	                    _("SPF includes") : _("domains");
 
 	while ((n = next_token(&v, true, &d)) > 0) {
 		for (size_t i = 0; i < n; i++)
@@ -146,18 +152,18 @@ parse_domains(char *v, struct preset *out, int kind, unsigned line,
 			if (*u == '_')
 				*u = 'x';
 		if ((why = valid_hostname(chk)))
-			return perr(err, errlen, line, "the %s %s", what, why);
+			return perr(err, errlen, line, _("the %s %s"), what, why);
 		if (!strchr(d, '.') || strchr(d, ':') ||
 		    strspn(d, "0123456789.") == n)
-			return perr(err, errlen, line, "a %s looks like "
-			            "example.com (no IP address, at least one dot)", what);
+			return perr(err, errlen, line, _("a %s looks like "
+			            "example.com (no IP address, at least one dot)"), what);
 		for (size_t i = 0; i < *count; i++)
 			if (!strcmp(list[i], d))
-				return perr(err, errlen, line, "the %s %s is listed "
-				            "twice", what, d);
+				return perr(err, errlen, line, _("the %s %s is listed "
+				            "twice"), what, d);
 		if (*count >= max)
-			return perr(err, errlen, line, "too many %ss (at most %zu)",
-			            what, max);
+			return perr(err, errlen, line, _("too many %s (at most %zu)"),
+			            whats, max);
 		str_copy(list[(*count)++], ACCT_HOST_MAX + 1, d);
 	}
 	return 0;
@@ -180,12 +186,12 @@ parse_selectors(char *v, struct preset *out, unsigned line, char *err,
 			     (d[i] >= '0' && d[i] <= '9') || d[i] == '-' || d[i] == '_' ||
 			     d[i] == '.';
 		if (!ok)
-			return perr(err, errlen, line, "a DKIM selector is made of "
-			            "letters, digits, '-', '_' and dots (at most %d)",
+			return perr(err, errlen, line, _("a DKIM selector is made of "
+			            "letters, digits, '-', '_' and dots (at most %d)"),
 			            PRESET_SELECTOR_MAX);
 		if (out->ndkim_selectors >= PRESET_MAX_DKIM)
-			return perr(err, errlen, line, "too many DKIM selectors (at "
-			            "most %d)", PRESET_MAX_DKIM);
+			return perr(err, errlen, line, _("too many DKIM selectors (at "
+			            "most %d)"), PRESET_MAX_DKIM);
 		str_copy(out->dkim_selectors[out->ndkim_selectors++],
 		         sizeof out->dkim_selectors[0], d);
 	}
@@ -250,34 +256,34 @@ parse_hint(char *v, struct preset_hint *h, unsigned line, char *err,
 	size_t n;
 
 	if (!codes || !words || !cr)
-		return perr(err, errlen, line, "a hint is 'CODES | WORDS | "
-		            "CATEGORY/REASON | FIX' (four fields)");
+		return perr(err, errlen, line, _("a hint is 'CODES | WORDS | "
+		            "CATEGORY/REASON | FIX' (four fields)"));
 	if (strchr(fix, '|'))
-		return perr(err, errlen, line, "a hint has four fields: a fifth "
-		            "'|' is not allowed");
+		return perr(err, errlen, line, _("a hint has four fields: a fifth "
+		            "'|' is not allowed"));
 	if (!strcmp(codes, "*"))
 		codes[0] = '\0';
 	if (!strcmp(words, "*"))
 		words[0] = '\0';
 	if (!codes[0] && !words[0])
-		return perr(err, errlen, line, "a hint needs codes or words to "
-		            "match (both are '*')");
+		return perr(err, errlen, line, _("a hint needs codes or words to "
+		            "match (both are '*')"));
 	if (strlen(codes) >= sizeof h->codes)
-		return perr(err, errlen, line, "the hint's codes are longer than "
-		            "%zu bytes", sizeof h->codes - 1);
+		return perr(err, errlen, line, _("the hint's codes are longer than "
+		            "%zu bytes"), sizeof h->codes - 1);
 	str_copy(h->codes, sizeof h->codes, codes);
 	c = codes;
 	while ((n = next_token(&c, false, &tok)) > 0)
 		if (!hint_token_ok(tok, n))
-			return perr(err, errlen, line, "the hint code '%s' is not a "
+			return perr(err, errlen, line, _("the hint code '%s' is not a "
 			            "reply code (535), an enhanced code (5.7.139), an "
-			            "IMAP code ([ALERT]) or a stage (auth)", tok);
+			            "IMAP code ([ALERT]) or a stage (auth)"), tok);
 	if ((why = valid_text(words, sizeof h->words - 1)))
-		return perr(err, errlen, line, "the hint's words %s", why);
+		return perr(err, errlen, line, _("the hint's words %s"), why);
 	if (strstr(words, ";;") || words[0] == ';' ||
 	    (words[0] && words[strlen(words) - 1] == ';'))
-		return perr(err, errlen, line, "the hint's words have an empty "
-		            "phrase between ';'");
+		return perr(err, errlen, line, _("the hint's words have an empty "
+		            "phrase between ';'"));
 	str_copy(h->words, sizeof h->words, words);
 	slash = strchr(cr, '/');
 	if (!slash || slash == cr || !slash[1] ||
@@ -285,15 +291,15 @@ parse_hint(char *v, struct preset_hint *h, unsigned line, char *err,
 	    !all_in(slash + 1, strlen(slash + 1), "abcdefghijklmnopqrstuvwxyz_") ||
 	    (size_t)(slash - cr) >= sizeof h->cat ||
 	    strlen(slash + 1) >= sizeof h->reason)
-		return perr(err, errlen, line, "the hint's third field is "
-		            "CATEGORY/REASON, like auth_failed/smtp_auth_disabled");
+		return perr(err, errlen, line, _("the hint's third field is "
+		            "CATEGORY/REASON, like auth_failed/smtp_auth_disabled"));
 	*slash = '\0';
 	str_copy(h->cat, sizeof h->cat, cr);
 	str_copy(h->reason, sizeof h->reason, slash + 1);
 	if (!fix[0])
-		return perr(err, errlen, line, "the hint has no fix");
+		return perr(err, errlen, line, _("the hint has no fix"));
 	if ((why = valid_text(fix, sizeof h->fix - 1)))
-		return perr(err, errlen, line, "the hint's fix %s", why);
+		return perr(err, errlen, line, _("the hint's fix %s"), why);
 	str_copy(h->fix, sizeof h->fix, fix);
 	return 0;
 }
@@ -304,13 +310,13 @@ static const char *
 check_line(const char *s, size_t n)
 {
 	if (!utf8_valid(s, n))
-		return "is not valid UTF-8";
+		return _("is not valid UTF-8");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return "contains a control character";
+			return _("contains a control character");
 		if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0)
-			return "contains a control character";
+			return _("contains a control character");
 	}
 	return NULL;
 }
@@ -337,11 +343,11 @@ parse_oauth(const char *k, const char *v, struct preset *out, int ln,
 	else if (!strcmp(k, "oauth_flows"))
 		dst = out->oauth_flows, cap = sizeof out->oauth_flows;
 	else
-		return perr(err, errlen, ln, "unknown key '%s' (expected oauth_auth_url, "
+		return perr(err, errlen, ln, _("unknown key '%s' (expected oauth_auth_url, "
 		            "oauth_token_url, oauth_device_url, oauth_scope or "
-		            "oauth_flows)", k);
+		            "oauth_flows)"), k);
 	if (dst[0])
-		return perr(err, errlen, ln, "'%s' is given twice", k);
+		return perr(err, errlen, ln, _("'%s' is given twice"), k);
 	if (!strcmp(k, "oauth_scope") || !strcmp(k, "oauth_flows"))
 		why = valid_text(v, cap - 1);
 	else
@@ -355,8 +361,8 @@ parse_oauth(const char *k, const char *v, struct preset *out, int ln,
 		str_copy(tmp, sizeof tmp, v);
 		for (tok = strtok_r(tmp, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
 			if (strcmp(tok, "device") && strcmp(tok, "loopback") && strcmp(tok, "paste"))
-				return perr(err, errlen, ln, "oauth_flows: unknown flow '%s' "
-				            "(expected device, loopback or paste)", tok);
+				return perr(err, errlen, ln, _("oauth_flows: unknown flow '%s' "
+				            "(expected device, loopback or paste)"), tok);
 	}
 	str_copy(dst, cap, v);
 	return 0;
@@ -380,7 +386,7 @@ parse_line(char *line, unsigned ln, struct preset *out,
 	while (is_ws(*v))
 		v++;
 	if (kn == 0 || *v != '=')
-		return perr(err, errlen, ln, "expected 'key = value'");
+		return perr(err, errlen, ln, _("expected 'key = value'"));
 	k[kn] = '\0';
 	v++;
 	while (is_ws(*v))
@@ -389,21 +395,21 @@ parse_line(char *line, unsigned ln, struct preset *out,
 	while (end > v && is_ws(end[-1]))
 		*--end = '\0';
 	if (*v == '\0')
-		return perr(err, errlen, ln, "'%s' has no value", k);
+		return perr(err, errlen, ln, _("'%s' has no value"), k);
 
 	if (!strcmp(k, "id")) {
 		if (out->id[0])
-			return perr(err, errlen, ln, "'id' is given twice");
+			return perr(err, errlen, ln, _("'id' is given twice"));
 		if (!valid_id(v))
-			return perr(err, errlen, ln, "the id may contain only lowercase "
-			            "letters, digits, '-' and '_' (at most %d)",
+			return perr(err, errlen, ln, _("the id may contain only lowercase "
+			            "letters, digits, '-' and '_' (at most %d)"),
 			            ACCT_PRESET_MAX);
 		str_copy(out->id, sizeof out->id, v);
 	} else if (!strcmp(k, "name")) {
 		if (*seen_name)
-			return perr(err, errlen, ln, "'name' is given twice");
+			return perr(err, errlen, ln, _("'name' is given twice"));
 		if ((why = valid_text(v, sizeof out->name - 1)))
-			return perr(err, errlen, ln, "the name %s", why);
+			return perr(err, errlen, ln, _("the name %s"), why);
 		str_copy(out->name, sizeof out->name, v);
 		*seen_name = true;
 	} else if (!strcmp(k, "domains")) {
@@ -419,35 +425,35 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		size_t *n = smtp ? &out->nsmtp : &out->nimap;
 		struct preset_server *srv = smtp ? out->smtp : out->imap;
 		if (*n >= PRESET_MAX_SERVERS)
-			return perr(err, errlen, ln, "too many '%s' servers (at most %d)",
+			return perr(err, errlen, ln, _("too many '%s' servers (at most %d)"),
 			            k, PRESET_MAX_SERVERS);
 		if (parse_server(v, &srv[*n], ln, err, errlen))
 			return -1;
 		(*n)++;
 	} else if (!strcmp(k, "app_password")) {
 		if (*seen_app)
-			return perr(err, errlen, ln, "'app_password' is given twice");
+			return perr(err, errlen, ln, _("'app_password' is given twice"));
 		if (!strcasecmp(v, "yes"))
 			out->app_password = true;
 		else if (!strcasecmp(v, "no"))
 			out->app_password = false;
 		else
-			return perr(err, errlen, ln, "app_password must be yes or no");
+			return perr(err, errlen, ln, _("app_password must be yes or no"));
 		*seen_app = true;
 	} else if (!strcmp(k, "local_app")) {
 		if (out->local_app[0])
-			return perr(err, errlen, ln, "'local_app' is given twice");
+			return perr(err, errlen, ln, _("'local_app' is given twice"));
 		if ((why = valid_text(v, sizeof out->local_app - 1)))
-			return perr(err, errlen, ln, "the local_app %s", why);
+			return perr(err, errlen, ln, _("the local_app %s"), why);
 		str_copy(out->local_app, sizeof out->local_app, v);
 	} else if (!strncmp(k, "oauth_", 6)) {
 		return parse_oauth(k, v, out, ln, err, errlen);
 	} else if (!strcmp(k, "note")) {
 		if (out->nnotes >= PRESET_MAX_NOTES)
-			return perr(err, errlen, ln, "too many notes (at most %d)",
+			return perr(err, errlen, ln, _("too many notes (at most %d)"),
 			            PRESET_MAX_NOTES);
 		if ((why = valid_text(v, sizeof out->notes[0] - 1)))
-			return perr(err, errlen, ln, "the note %s", why);
+			return perr(err, errlen, ln, _("the note %s"), why);
 		str_copy(out->notes[out->nnotes++], sizeof out->notes[0], v);
 	} else if (!strcmp(k, "limit_day") || !strcmp(k, "limit_hour") ||
 	           !strcmp(k, "limit_interval")) {
@@ -459,25 +465,25 @@ parse_line(char *line, unsigned ln, struct preset *out,
 		unsigned long n;
 
 		if (out->limits_given & bit)
-			return perr(err, errlen, ln, "'%s' is given twice", k);
+			return perr(err, errlen, ln, _("'%s' is given twice"), k);
 		n = strtoul(v, &e, 10);
 		if (*e || !(*v >= '0' && *v <= '9') || n > PRESET_LIMIT_MAX)
-			return perr(err, errlen, ln, "%s must be a number from 0 to %d",
+			return perr(err, errlen, ln, _("%s must be a number from 0 to %d"),
 			            k, PRESET_LIMIT_MAX);
 		*dst = (unsigned)n;
 		out->limits_given |= bit;
 	} else if (!strcmp(k, "hint")) {
 		if (out->nhints >= PRESET_MAX_HINTS)
-			return perr(err, errlen, ln, "too many hints (at most %d)",
+			return perr(err, errlen, ln, _("too many hints (at most %d)"),
 			            PRESET_MAX_HINTS);
 		if (parse_hint(v, &out->hints[out->nhints], ln, err, errlen))
 			return -1;
 		out->nhints++;
 	} else {
-		return perr(err, errlen, ln, "unknown key '%s' (expected id, name, "
+		return perr(err, errlen, ln, _("unknown key '%s' (expected id, name, "
 		            "domains, smtp, imap, app_password, local_app, note, hint, mx, "
 		            "limit_day, limit_hour, limit_interval, oauth_*, spf_include or "
-		            "dkim_selectors)", k);
+		            "dkim_selectors)"), k);
 	}
 	return 0;
 }
@@ -495,7 +501,7 @@ preset_parse(const char *text, size_t len, const char *id_hint,
 	if (err && errlen)
 		err[0] = '\0';
 	if (len > PRESET_FILE_MAX)
-		return perr(err, errlen, 1, "the file is larger than %d bytes",
+		return perr(err, errlen, 1, _("the file is larger than %d bytes"),
 		            PRESET_FILE_MAX);
 	while (pos < len) {
 		const char *s = text + pos;
@@ -508,12 +514,12 @@ preset_parse(const char *text, size_t len, const char *id_hint,
 		if (n > 0 && s[n - 1] == '\r')
 			n--;            /* a file saved with CRLF line ends */
 		if (n > PRESET_LINE_MAX)
-			return perr(err, errlen, ln, "the line is longer than %d bytes",
+			return perr(err, errlen, ln, _("the line is longer than %d bytes"),
 			            PRESET_LINE_MAX);
 		if (memchr(s, '\0', n))
-			return perr(err, errlen, ln, "contains a NUL byte");
+			return perr(err, errlen, ln, _("contains a NUL byte"));
 		if ((why = check_line(s, n)))
-			return perr(err, errlen, ln, "the line %s", why);
+			return perr(err, errlen, ln, _("the line %s"), why);
 		memcpy(line, s, n);
 		line[n] = '\0';
 		if (parse_line(line, ln, out, &seen_name, &seen_app, err, errlen))
@@ -523,15 +529,15 @@ preset_parse(const char *text, size_t len, const char *id_hint,
 		ln = 1;
 	if (!out->id[0]) {
 		if (!id_hint || !valid_id(id_hint))
-			return perr(err, errlen, ln, "no 'id' given, and the file name "
-			            "is not a valid id");
+			return perr(err, errlen, ln, _("no 'id' given, and the file name "
+			            "is not a valid id"));
 		str_copy(out->id, sizeof out->id, id_hint);
 	}
 	if (!seen_name)
-		return perr(err, errlen, ln, "missing 'name = ...' (end of file)");
+		return perr(err, errlen, ln, _("missing 'name = ...' (end of file)"));
 	if (out->nsmtp == 0)
-		return perr(err, errlen, ln, "missing 'smtp = HOST PORT SECURITY' "
-		            "(end of file)");
+		return perr(err, errlen, ln, _("missing 'smtp = HOST PORT SECURITY' "
+		            "(end of file)"));
 	return 0;
 }
 
@@ -569,12 +575,12 @@ read_small(const char *path, char *buf, size_t *len,
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		*why = "not a regular file";
+		*why = _("not a regular file");
 		close(fd);
 		return -1;
 	}
 	if (st.st_size > PRESET_FILE_MAX) {
-		*why = "larger than 64 KiB";
+		*why = _("larger than 64 KiB");
 		close(fd);
 		return -1;
 	}
@@ -593,7 +599,7 @@ read_small(const char *path, char *buf, size_t *len,
 	}
 	close(fd);
 	if (n > PRESET_FILE_MAX) {
-		*why = "larger than 64 KiB";
+		*why = _("larger than 64 KiB");
 		return -1;
 	}
 	*len = n;
@@ -620,7 +626,7 @@ list_add(struct preset_list *l, size_t *cap, const struct preset *p,
 			char a[512], b[512];
 			str_sanitize(a, sizeof a, p->origin, strlen(p->origin));
 			str_sanitize(b, sizeof b, l->v[i].origin, strlen(l->v[i].origin));
-			warnf(warn, ud, "%s: id '%s' is already defined by %s; ignored",
+			warnf(warn, ud, _("%s: id '%s' is already defined by %s; ignored"),
 			      a, p->id, b);
 			return 0;
 		}
@@ -658,7 +664,7 @@ load_text(const char *text, size_t len, const char *name, const char *origin,
 	if (preset_parse(text, len, stem, p, err, sizeof err)) {
 		char sorigin[1024];
 		str_sanitize(sorigin, sizeof sorigin, origin, strlen(origin));
-		warnf(warn, ud, "%s: %s; skipped", sorigin, err);
+		warnf(warn, ud, _("%s: %s; skipped"), sorigin, err);
 		return 0;
 	}
 	str_copy(p->origin, sizeof p->origin, origin);
@@ -704,7 +710,7 @@ load_dir(const char *dir, bool quiet_missing, bool user, struct preset_list *l,
 	str_sanitize(sdir, sizeof sdir, dir, strlen(dir));
 	if (!d) {
 		if (!(quiet_missing && errno == ENOENT))
-			warnf(warn, ud, "preset directory %s: %s", sdir, strerror(errno));
+			warnf(warn, ud, _("preset directory %s: %s"), sdir, strerror(errno));
 		return 0;
 	}
 	names = calloc(PRESET_DIR_MAX, sizeof *names);
@@ -718,8 +724,8 @@ load_dir(const char *dir, bool quiet_missing, bool user, struct preset_list *l,
 		    strcmp(e->d_name + n - 7, ".preset") != 0)
 			continue;
 		if (nnames == PRESET_DIR_MAX) {
-			warnf(warn, ud, "preset directory %s: more than %d presets; "
-			      "the rest are ignored", sdir, PRESET_DIR_MAX);
+			warnf(warn, ud, _("preset directory %s: more than %d presets; "
+			      "the rest are ignored"), sdir, PRESET_DIR_MAX);
 			break;
 		}
 		names[nnames] = strdup(e->d_name);
@@ -744,7 +750,7 @@ load_dir(const char *dir, bool quiet_missing, bool user, struct preset_list *l,
 		size_t len;
 
 		if (str_printf(path, sizeof path, "%s/%s", dir, names[i])) {
-			warnf(warn, ud, "preset directory %s: a file name is too long",
+			warnf(warn, ud, _("preset directory %s: a file name is too long"),
 			      sdir);
 			continue;
 		}
@@ -756,13 +762,13 @@ load_dir(const char *dir, bool quiet_missing, bool user, struct preset_list *l,
 			                               err, sizeof err);
 
 			if (!data) {
-				warnf(warn, ud, "%s: %s; skipped", spath, err);
+				warnf(warn, ud, _("%s: %s; skipped"), spath, err);
 				continue;
 			}
 			memcpy(buf, data, len + 1);
 			free(data);
 		} else if (read_small(path, buf, &len, &why)) {
-			warnf(warn, ud, "%s: %s; skipped", spath, why);
+			warnf(warn, ud, _("%s: %s; skipped"), spath, why);
 			continue;
 		}
 		if (load_text(buf, len, names[i], path, p, l, cap, first_of_pass,

@@ -16,6 +16,7 @@
 #include "account.h"
 #include "probe.h"
 #include "probe_int.h"
+#include "i18n.h"
 #include "util.h"
 
 /* One line of raw, with its end normalised to CRLF. A CR alone inside it
@@ -57,14 +58,14 @@ outgoing_add_rcpt(struct outgoing *m, const char *addr, char *err,
 		if (strcasecmp(m->rcpt[i], addr) == 0)
 			return 0;           /* To and Cc may both name it */
 	if (m->nrcpt >= OUTGOING_RCPT_MAX) {
-		str_printf(err, errlen, "more than %d recipients", OUTGOING_RCPT_MAX);
+		str_printf(err, errlen, _("more than %d recipients"), OUTGOING_RCPT_MAX);
 		return -1;
 	}
 	v = realloc(m->rcpt, (m->nrcpt + 1) * sizeof(*v));
 	if (!v || !(v[m->nrcpt] = strdup(addr))) {
 		if (v)
 			m->rcpt = v;
-		str_copy(err, errlen, "out of memory");
+		str_copy(err, errlen, _("out of memory"));
 		return -1;
 	}
 	m->rcpt = v;
@@ -89,7 +90,7 @@ addr_done(struct outgoing *m, const char *field, char *bare, size_t nb,
 		while (nb && (bare[nb - 1] == ' ' || bare[nb - 1] == '\t'))
 			bare[--nb] = '\0';
 		if (strpbrk(a, " \t")) {
-			str_printf(err, errlen, "%s: '%.300s' is not an address", field, a);
+			str_printf(err, errlen, _("%s: '%.300s' is not an address"), field, a);
 			return -1;
 		}
 	}
@@ -160,7 +161,7 @@ parse_addrs(struct outgoing *m, const char *field, const char *v, size_t n,
 			nb = 0;                 /* a group's name */
 		} else if (c == ',' || c == ';') {
 			if (over) {
-				str_printf(err, errlen, "%s: an address is longer than %d characters",
+				str_printf(err, errlen, _("%s: an address is longer than %d characters"),
 				           field, ACCT_EMAIL_MAX);
 				return -1;
 			}
@@ -177,7 +178,7 @@ parse_addrs(struct outgoing *m, const char *field, const char *v, size_t n,
 		}
 	}
 	if (quote || comment || in_angle) {
-		str_printf(err, errlen, "%s: unbalanced quote, comment or angle bracket",
+		str_printf(err, errlen, _("%s: unbalanced quote, comment or angle bracket"),
 		           field);
 		return -1;
 	}
@@ -203,12 +204,12 @@ outgoing_prepare(const char *raw, size_t len, const struct outgoing_opts *o,
 
 	memset(m, 0, sizeof(*m));
 	if (len > OUTGOING_MSG_MAX) {
-		str_printf(err, errlen, "the message is larger than %d MiB",
+		str_printf(err, errlen, _("the message is larger than %d MiB"),
 		           OUTGOING_MSG_MAX >> 20);
 		return -1;
 	}
 	if (memchr(raw, '\0', len)) {
-		str_copy(err, errlen, "the message contains a NUL byte");
+		str_copy(err, errlen, _("the message contains a NUL byte"));
 		return -1;
 	}
 	/* The header: fields, each with its continuation lines, up to an
@@ -247,7 +248,7 @@ outgoing_prepare(const char *raw, size_t len, const struct outgoing_opts *o,
 			vlen = pos - (size_t)(colon + 1 - raw);
 			val = malloc(vlen + 1);
 			if (!val) {
-				str_copy(err, errlen, "out of memory");
+				str_copy(err, errlen, _("out of memory"));
 				goto fail;
 			}
 			memcpy(val, colon + 1, vlen);
@@ -298,7 +299,7 @@ header_end:
 		pos += n;
 	}
 	if (b.err) {
-		str_copy(err, errlen, "out of memory");
+		str_copy(err, errlen, _("out of memory"));
 		goto fail;
 	}
 	/* The SMTP layer ends the data with CRLF.CRLF: no final CRLF here. */

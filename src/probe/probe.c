@@ -694,7 +694,7 @@ probe_open(struct probe *p, struct probe_io *io, bool imap, const char *host,
 		k = strlen(errs);
 		str_printf(errs + k, sizeof(errs) - k, "%s%s: %s", k ? "; " : "",
 		           io->conn.peer,
-		           io->conn.timed_out ? "no answer in time" : strerror(io->conn.err));
+		           io->conn.timed_out ? _("no answer in time") : strerror(io->conn.err));
 		if (io->conn.err == ECONNREFUSED)
 			any_refused = true;
 		else if (io->conn.timed_out)

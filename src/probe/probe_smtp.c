@@ -509,8 +509,8 @@ do_auth_bearer(struct sctx *x)
 	}
 	if (!x->has_xoauth2 && !x->has_oauthbearer) {
 		probe_fail_no_auth(x->sink, 0, x->auth_line, true);
-		step_end(x, s, false, x->has_auth ? "no OAuth mechanism (XOAUTH2, "
-		         "OAUTHBEARER) offered" : "AUTH not offered");
+		step_end(x, s, false, x->has_auth ? _("no OAuth mechanism (XOAUTH2, "
+		         "OAUTHBEARER) offered") : _("AUTH not offered"));
 		goto out;
 	}
 	m = x->has_oauthbearer ? OAUTH_OAUTHBEARER : OAUTH_XOAUTH2;

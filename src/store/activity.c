@@ -24,6 +24,7 @@
 
 #include "store.h"
 #include "store_int.h"
+#include "i18n.h"
 #include "util.h"
 
 #define ACTIVITY_DB  "activity"
@@ -307,7 +308,7 @@ activity_write(MDB_txn *txn, const char *akey, const struct store_history *h,
 		v = mval(buf, (size_t)n);
 		mrc = mdb_put(txn, dbi, &k, &v, 0);
 	}
-	return mrc ? mdb_fail(mrc, "cannot write the account's history", err, errlen)
+	return mrc ? mdb_fail(mrc, _("cannot write the account's history"), err, errlen)
 	           : STORE_OK;
 }
 
@@ -339,7 +340,7 @@ activity_move(struct store *st, MDB_txn *txn, const char *old_key,
 	rc = activity_read(txn, false, old_key, &h);
 	mrc = mdb_del(txn, dbi, &k, NULL);
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		return mdb_fail(mrc, "cannot move the account's history", err, errlen);
+		return mdb_fail(mrc, _("cannot move the account's history"), err, errlen);
 	if (!new_key || rc != STORE_OK)
 		return STORE_OK;
 	return activity_write(txn, new_key, &h, err, errlen);
@@ -460,7 +461,7 @@ update_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	if (mrc == MDB_NOTFOUND)
 		return STORE_ENOENT;
 	if (mrc != 0)
-		return mdb_fail(mrc, "cannot read the account", err, errlen);
+		return mdb_fail(mrc, _("cannot read the account"), err, errlen);
 	(void)activity_read(txn, true, c->akey, &h);
 	c->refused = c->fn(&h, c->ud);
 	if (c->refused)

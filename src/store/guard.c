@@ -15,6 +15,7 @@
 
 #include "store.h"
 #include "store_int.h"
+#include "i18n.h"
 
 /* LMDB has no page checksums and reads the file through a map: a damaged
  * page can point LMDB (or us) past the end of the file, which is SIGBUS, not
@@ -150,8 +151,8 @@ walk_guarded(struct store *st, char *err, size_t errlen)
 			mdb_txn_abort(walk_txn);
 		walk_cur = NULL;
 		walk_txn = NULL;
-		set_err(err, errlen, "the store at %s is damaged: a page of %s points "
-		        "outside the file (move it aside and restore a backup)",
+		set_err(err, errlen, _("the store at %s is damaged: a page of %s points "
+		        "outside the file (move it aside and restore a backup)"),
 		        st->dir, st->data_path);
 		return STORE_ECORRUPT;
 	}

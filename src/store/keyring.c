@@ -23,6 +23,7 @@
 #include "secmem.h"
 #include "store.h"
 #include "store_int.h"
+#include "i18n.h"
 #include "util.h"
 
 /* ---- permissions and the key file -------------------------------------- */
@@ -34,15 +35,15 @@ check_private(const char *path, const struct stat *sb, bool dir, char *err,
 	/* A file of another user (reached through a symbolic link, say) may
 	 * be read or replaced by that user: never trust it with a key. */
 	if (sb->st_uid != geteuid()) {
-		set_err(err, errlen, "%s belongs to another user (uid %u); it must "
-		        "be yours", path, (unsigned)sb->st_uid);
+		set_err(err, errlen, _("%s belongs to another user (uid %u); it must "
+		        "be yours"), path, (unsigned)sb->st_uid);
 		return STORE_EPERM;
 	}
 	if ((sb->st_mode & 077) == 0)
 		return STORE_OK;
 	set_err(err, errlen,
-	        "%s is accessible by group or others (mode %04o); "
-	        "fix it with: chmod %s '%s'", path, (unsigned)(sb->st_mode & 07777),
+	        _("%s is accessible by group or others (mode %04o); "
+	        "fix it with: chmod %s '%s'"), path, (unsigned)(sb->st_mode & 07777),
 	        dir ? "700" : "600", path);
 	return STORE_EPERM;
 }
@@ -74,14 +75,14 @@ keyfile_read(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT) {
-			set_err(err, errlen, "key file %s not found", path);
+			set_err(err, errlen, _("key file %s not found"), path);
 			return STORE_ENOENT;
 		}
-		set_err(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
+		set_err(err, errlen, _("cannot open key file %s: %s"), path, strerror(errno));
 		return STORE_EIO;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		set_err(err, errlen, "key file %s is not a regular file", path);
+		set_err(err, errlen, _("key file %s is not a regular file"), path);
 		close(fd);
 		return STORE_EKEY;
 	}
@@ -102,7 +103,7 @@ keyfile_read(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			set_err(err, errlen, "cannot read key file %s: %s", path,
+			set_err(err, errlen, _("cannot read key file %s: %s"), path,
 			        strerror(errno));
 			rc = STORE_EIO;
 			goto out;
@@ -114,15 +115,15 @@ keyfile_read(const char *path, uint8_t key[SEAL_KEY_LEN], char *err,
 	rc = STORE_EKEY;
 	if (got != KEYFILE_LEN || memcmp(buf, KEYFILE_HEADER, hdr) != 0 ||
 	    buf[KEYFILE_LEN - 1] != '\n') {
-		set_err(err, errlen, "%s is not a fluenzr key file (expected the line "
-		        "\"fluenzr-store-key v1\" and 64 lowercase hex digits)", path);
+		set_err(err, errlen, _("%s is not a fluenzr key file (expected the line "
+		        "\"fluenzr-store-key v1\" and 64 lowercase hex digits)"), path);
 		goto out;
 	}
 	for (size_t i = 0; i < SEAL_KEY_LEN; i++) {
 		int hi = hexval(buf[hdr + 2 * i]), lo = hexval(buf[hdr + 2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
-			set_err(err, errlen, "%s is not a fluenzr key file (bad hex digit)",
+			set_err(err, errlen, _("%s is not a fluenzr key file (bad hex digit)"),
 			        path);
 			secmem_wipe(key, SEAL_KEY_LEN);
 			goto out;
@@ -205,19 +206,19 @@ keyfile_place_check(const char *store_dir, const char *key_file, char *err,
 	if (stat(kdir, &sb) != 0) {
 		if (errno == ENOENT)
 			return STORE_OK;
-		set_err(err, errlen, "cannot examine %s: %s", kdir, strerror(errno));
+		set_err(err, errlen, _("cannot examine %s: %s"), kdir, strerror(errno));
 		return STORE_EIO;
 	}
 	if (sb.st_uid != geteuid() && sb.st_uid != 0) {
-		set_err(err, errlen, "the key file's directory %s belongs to another user "
-		        "(uid %u); fix it with: chown %u '%s'", kdir, (unsigned)sb.st_uid,
+		set_err(err, errlen, _("the key file's directory %s belongs to another user "
+		        "(uid %u); fix it with: chown %u '%s'"), kdir, (unsigned)sb.st_uid,
 		        (unsigned)geteuid(), kdir);
 		return STORE_EPERM;
 	}
 	if (sb.st_mode & 022) {
-		set_err(err, errlen, "the key file's directory %s can be written by group "
+		set_err(err, errlen, _("the key file's directory %s can be written by group "
 		        "or others (mode %04o), who could replace the key file; fix it "
-		        "with: chmod go-w '%s'", kdir, (unsigned)(sb.st_mode & 07777), kdir);
+		        "with: chmod go-w '%s'"), kdir, (unsigned)(sb.st_mode & 07777), kdir);
 		return STORE_EPERM;
 	}
 	if (realpath(kdir, rk) == NULL || realpath(store_dir, rs) == NULL)
@@ -225,10 +226,10 @@ keyfile_place_check(const char *store_dir, const char *key_file, char *err,
 	n = strlen(rs);
 	if (strncmp(rk, rs, n) == 0 && (rk[n] == '\0' || rk[n] == '/' ||
 	                                 strcmp(rs, "/") == 0)) {
-		set_err(err, errlen, "the key file %s is inside the store directory %s "
+		set_err(err, errlen, _("the key file %s is inside the store directory %s "
 		        "(are the config and data directories the same?): a copy of the "
 		        "store would carry its key; keep it elsewhere with --key-file or "
-		        "FLUENZR_KEY_FILE", key_file, store_dir);
+		        "FLUENZR_KEY_FILE"), key_file, store_dir);
 		return STORE_EPERM;
 	}
 	return STORE_OK;
@@ -252,12 +253,12 @@ keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], bool fresh,
 
 	if (parent_dir(path, dir, sizeof(dir)) < 0 ||
 	    str_printf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid()) < 0) {
-		set_err(err, errlen, "key file path too long: %s", path);
+		set_err(err, errlen, _("key file path too long: %s"), path);
 		return STORE_EINVAL;
 	}
 	old = umask(077);
 	if (mkdir_p(dir) < 0) {
-		set_err(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
+		set_err(err, errlen, _("cannot create directory %s: %s"), dir, strerror(errno));
 		umask(old);
 		return STORE_EIO;
 	}
@@ -266,7 +267,7 @@ keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], bool fresh,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	umask(old);
 	if (fd < 0) {
-		set_err(err, errlen, "cannot create key file %s: %s", path, strerror(errno));
+		set_err(err, errlen, _("cannot create key file %s: %s"), path, strerror(errno));
 		return STORE_EIO;
 	}
 	buf = secmem_alloc(KEYFILE_LEN);
@@ -275,7 +276,7 @@ keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], bool fresh,
 		goto fail;
 	}
 	if (fchmod(fd, 0600) != 0 || (fresh && random_bytes(key, SEAL_KEY_LEN) < 0)) {
-		set_err(err, errlen, "cannot create key file %s: %s", path, strerror(errno));
+		set_err(err, errlen, _("cannot create key file %s: %s"), path, strerror(errno));
 		goto fail;
 	}
 	memcpy(buf, KEYFILE_HEADER, hdr);
@@ -290,7 +291,7 @@ keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], bool fresh,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			set_err(err, errlen, "cannot write key file %s: %s", path,
+			set_err(err, errlen, _("cannot write key file %s: %s"), path,
 			        strerror(errno));
 			goto fail;
 		}
@@ -298,7 +299,7 @@ keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], bool fresh,
 	}
 	if (fsync(fd) != 0 || close(fd) != 0) {
 		fd = -1;
-		set_err(err, errlen, "cannot write key file %s: %s", path, strerror(errno));
+		set_err(err, errlen, _("cannot write key file %s: %s"), path, strerror(errno));
 		goto fail;
 	}
 	fd = -1;
@@ -310,7 +311,7 @@ keyfile_create(const char *path, uint8_t key[SEAL_KEY_LEN], bool fresh,
 			secmem_free(buf, KEYFILE_LEN);
 			return keyfile_read(path, key, err, errlen);
 		}
-		set_err(err, errlen, "cannot create key file %s: %s", path, strerror(errno));
+		set_err(err, errlen, _("cannot create key file %s: %s"), path, strerror(errno));
 		goto fail;
 	}
 	(void)unlink(tmp);
@@ -357,16 +358,16 @@ meta_read(struct store *st, MDB_txn *txn, struct meta_info *mi, char *err,
 	k = mval(META_FORMAT, sizeof(META_FORMAT) - 1);
 	mrc = mdb_get(txn, st->meta, &k, &v);
 	if (mrc == MDB_NOTFOUND || (mrc == 0 && v.mv_size != 1)) {
-		set_err(err, errlen, "the store at %s is damaged: its format version "
-		        "is missing", st->dir);
+		set_err(err, errlen, _("the store at %s is damaged: its format version "
+		        "is missing"), st->dir);
 		return STORE_ECORRUPT;
 	}
 	if (mrc != 0)
-		return mdb_fail(mrc, "cannot read the store's meta data", err, errlen);
+		return mdb_fail(mrc, _("cannot read the store's meta data"), err, errlen);
 	mi->format = *(const uint8_t *)v.mv_data;
 	if (mi->format != STORE_FORMAT && mi->format != STORE_FORMAT_V1) {
-		set_err(err, errlen, "the store at %s has format %d; this program "
-		        "reads formats %d and %d", st->dir, mi->format, STORE_FORMAT_V1,
+		set_err(err, errlen, _("the store at %s has format %d; this program "
+		        "reads formats %d and %d"), st->dir, mi->format, STORE_FORMAT_V1,
 		        STORE_FORMAT);
 		return STORE_ECORRUPT;
 	}
@@ -379,8 +380,8 @@ meta_read(struct store *st, MDB_txn *txn, struct meta_info *mi, char *err,
 			mrc = mdb_get(txn, st->meta, &k, &v);
 		}
 		if (mrc != 0 || v.mv_size != HMAC_LEN) {
-			set_err(err, errlen, "the store at %s is damaged: its generation "
-			        "is missing", st->dir);
+			set_err(err, errlen, _("the store at %s is damaged: its generation "
+			        "is missing"), st->dir);
 			return STORE_ECORRUPT;
 		}
 		memcpy(mi->mac, v.mv_data, HMAC_LEN);
@@ -392,7 +393,7 @@ meta_read(struct store *st, MDB_txn *txn, struct meta_info *mi, char *err,
 		mi->has_keyid = true;
 		memcpy(mi->key_id, v.mv_data, KEYID_LEN);
 	} else if (mrc != MDB_NOTFOUND) {
-		set_err(err, errlen, "the store at %s is damaged: bad key id", st->dir);
+		set_err(err, errlen, _("the store at %s is damaged: bad key id"), st->dir);
 		return STORE_ECORRUPT;
 	}
 
@@ -400,14 +401,14 @@ meta_read(struct store *st, MDB_txn *txn, struct meta_info *mi, char *err,
 	mrc = mdb_get(txn, st->meta, &k, &v);
 	if (mrc == 0) {
 		if (v.mv_size != SLOT_BLOB_LEN) {
-			set_err(err, errlen, "the store at %s is damaged: bad key-file slot",
+			set_err(err, errlen, _("the store at %s is damaged: bad key-file slot"),
 			        st->dir);
 			return STORE_ECORRUPT;
 		}
 		mi->has_keyfile = true;
 		memcpy(mi->keyfile_slot, v.mv_data, SLOT_BLOB_LEN);
 	} else if (mrc != MDB_NOTFOUND) {
-		return mdb_fail(mrc, "cannot read the store's meta data", err, errlen);
+		return mdb_fail(mrc, _("cannot read the store's meta data"), err, errlen);
 	}
 
 	k = mval(META_SLOT_PASS, sizeof(META_SLOT_PASS) - 1);
@@ -416,26 +417,26 @@ meta_read(struct store *st, MDB_txn *txn, struct meta_info *mi, char *err,
 		const uint8_t *p = v.mv_data;
 
 		if (v.mv_size != PASS_SLOT_LEN) {
-			set_err(err, errlen, "the store at %s is damaged: bad passphrase slot",
+			set_err(err, errlen, _("the store at %s is damaged: bad passphrase slot"),
 			        st->dir);
 			return STORE_ECORRUPT;
 		}
 		mi->iterations = get_be32(p);
 		/* Never hand gnutls_pbkdf2() a count from disk unchecked. */
 		if (mi->iterations < PBKDF2_MIN_ITER || mi->iterations > PBKDF2_MAX_ITER) {
-			set_err(err, errlen, "the store at %s is damaged: passphrase slot "
-			        "has %u PBKDF2 iterations", st->dir, mi->iterations);
+			set_err(err, errlen, _("the store at %s is damaged: passphrase slot "
+			        "has %u PBKDF2 iterations"), st->dir, mi->iterations);
 			return STORE_ECORRUPT;
 		}
 		mi->has_pass = true;
 		memcpy(mi->salt, p + 4, PBKDF2_SALT_LEN);
 		memcpy(mi->pass_slot, p + 4 + PBKDF2_SALT_LEN, SLOT_BLOB_LEN);
 	} else if (mrc != MDB_NOTFOUND) {
-		return mdb_fail(mrc, "cannot read the store's meta data", err, errlen);
+		return mdb_fail(mrc, _("cannot read the store's meta data"), err, errlen);
 	}
 
 	if (!mi->has_keyfile && !mi->has_pass) {
-		set_err(err, errlen, "the store at %s is damaged: it has no key slot",
+		set_err(err, errlen, _("the store at %s is damaged: it has no key slot"),
 		        st->dir);
 		return STORE_ECORRUPT;
 	}
@@ -495,7 +496,7 @@ slot_open_passphrase(const struct store *st, const struct meta_info *mi,
 {
 	if (derive_kek(pass, mi->salt, mi->iterations, kek) < 0 ||
 	    slot_open_pass(mi, kek, dk) < 0) {
-		set_err(err, errlen, "wrong passphrase for the store at %s", st->dir);
+		set_err(err, errlen, _("wrong passphrase for the store at %s"), st->dir);
 		return STORE_EKEY;
 	}
 	return STORE_OK;
@@ -508,7 +509,7 @@ put_meta(struct store *st, MDB_txn *txn, const char *name, const void *p,
 	MDB_val k = mval(name, strlen(name)), v = mval(p, n);
 	int mrc = mdb_put(txn, st->meta, &k, &v, 0);
 
-	return mrc ? mdb_fail(mrc, "cannot write the store's meta data", err, errlen)
+	return mrc ? mdb_fail(mrc, _("cannot write the store's meta data"), err, errlen)
 	           : STORE_OK;
 }
 
@@ -520,7 +521,7 @@ put_keyfile_slot(struct store *st, MDB_txn *txn, const uint8_t *kfkey,
 
 	if (seal(kfkey, SLOT_KEYFILE_AAD, sizeof(SLOT_KEYFILE_AAD) - 1, dk,
 	         SEAL_KEY_LEN, slot, sizeof(slot)) != SLOT_BLOB_LEN) {
-		set_err(err, errlen, "cannot seal the key-file slot");
+		set_err(err, errlen, _("cannot seal the key-file slot"));
 		return STORE_EIO;
 	}
 	return put_meta(st, txn, META_SLOT_KEYFILE, slot, sizeof(slot), err, errlen);
@@ -538,7 +539,7 @@ put_pass_slot(struct store *st, MDB_txn *txn, const uint8_t *kek,
 	memcpy(val + 4, salt, PBKDF2_SALT_LEN);
 	if (seal(kek, aad, n, dk, SEAL_KEY_LEN, val + 4 + PBKDF2_SALT_LEN,
 	         SLOT_BLOB_LEN) != SLOT_BLOB_LEN) {
-		set_err(err, errlen, "cannot seal the passphrase slot");
+		set_err(err, errlen, _("cannot seal the passphrase slot"));
 		return STORE_EIO;
 	}
 	return put_meta(st, txn, META_SLOT_PASS, val, sizeof(val), err, errlen);
@@ -590,7 +591,7 @@ put_gen(struct store *st, MDB_txn *txn, const uint8_t *mk,
 
 	put_be64(g, gen);
 	if (meta_mac(mk, key_id, gen, mac) < 0) {
-		set_err(err, errlen, "cannot authenticate the store's meta data");
+		set_err(err, errlen, _("cannot authenticate the store's meta data"));
 		return STORE_EIO;
 	}
 	rc = put_meta(st, txn, META_GEN, g, GEN_LEN, err, errlen);
@@ -612,8 +613,8 @@ gen_bump(struct store *st, MDB_txn *txn, uint64_t *gen, char *err, size_t errlen
 	if (rc != STORE_OK)
 		return rc;
 	if (!meta_verify(&mi, st->mac_key)) {
-		set_err(err, errlen, "the store at %s is damaged: its meta data fails "
-		        "its integrity check", st->dir);
+		set_err(err, errlen, _("the store at %s is damaged: its meta data fails "
+		        "its integrity check"), st->dir);
 		return STORE_ECORRUPT;
 	}
 	*gen = mi.gen + 1;
@@ -743,7 +744,7 @@ init_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 	int mrc = open_dbis(st, txn, MDB_CREATE), rc;
 
 	if (mrc != 0)
-		return mdb_fail(mrc, "cannot create the store", err, errlen);
+		return mdb_fail(mrc, _("cannot create the store"), err, errlen);
 	rc = put_meta(st, txn, META_FORMAT, &fmt, 1, err, errlen);
 	if (rc == STORE_OK)
 		rc = put_meta(st, txn, META_KEYID, c->key_id, KEYID_LEN, err, errlen);
@@ -788,7 +789,7 @@ store_init(struct store *st, char *err, size_t errlen)
 		goto out;
 	if (random_bytes(dk, SEAL_KEY_LEN) < 0 || random_bytes(key_id, KEYID_LEN) < 0 ||
 	    mac_key_derive(dk, mk) < 0) {
-		set_err(err, errlen, "the random number generator failed");
+		set_err(err, errlen, _("the random number generator failed"));
 		rc = STORE_EIO;
 		goto out;
 	}
@@ -862,8 +863,8 @@ store_unlock(struct store *st, const char *passphrase, char *err, size_t errlen)
 			    keyfile_finish_rotation(st, &mi, kk, dk) == 0)
 				goto unlocked;
 			kfrc = STORE_EKEY;
-			set_err(kferr, sizeof(kferr), "key file %s does not open this store "
-			        "(it belongs to another store or was replaced)", st->key_file);
+			set_err(kferr, sizeof(kferr), _("key file %s does not open this store "
+			        "(it belongs to another store or was replaced)"), st->key_file);
 		} else if (kfrc == STORE_EPERM) {
 			set_err(err, errlen, "%s", kferr);
 			rc = STORE_EPERM;
@@ -877,13 +878,13 @@ store_unlock(struct store *st, const char *passphrase, char *err, size_t errlen)
 	}
 	if (passphrase == NULL) {
 		if (mi.has_keyfile && kfrc != STORE_ENOENT) {
-			set_err(err, errlen, "%s; the passphrase can open it instead", kferr);
+			set_err(err, errlen, _("%s; the passphrase can open it instead"), kferr);
 			rc = STORE_EKEY;
 		} else {
 			if (mi.has_keyfile)
-				set_err(err, errlen, "this store needs its passphrase (%s)", kferr);
+				set_err(err, errlen, _("this store needs its passphrase (%s)"), kferr);
 			else
-				set_err(err, errlen, "this store needs its passphrase");
+				set_err(err, errlen, _("this store needs its passphrase"));
 			rc = STORE_NEEDPASS;
 		}
 		goto out;
@@ -897,17 +898,17 @@ unlocked:
 		goto out;
 	}
 	if (mi.format == STORE_FORMAT && !meta_verify(&mi, mk)) {
-		set_err(err, errlen, "the store at %s is damaged: its meta data fails "
-		        "its integrity check (altered, or key slots from another copy)",
+		set_err(err, errlen, _("the store at %s is damaged: its meta data fails "
+		        "its integrity check (altered, or key slots from another copy)"),
 		        st->dir);
 		rc = STORE_ECORRUPT;
 		goto out;
 	}
 	seen = genfile_verified(&gf, mk, mi.key_id);
 	if (mi.format == STORE_FORMAT && seen > mi.gen) {
-		set_err(err, errlen, "the store at %s is older than the last one written "
+		set_err(err, errlen, _("the store at %s is older than the last one written "
 		        "with this key (generation %llu, %s says %llu): an older copy "
-		        "was put back; restore the newest backup", st->dir,
+		        "was put back; restore the newest backup"), st->dir,
 		        (unsigned long long)mi.gen, st->gen_path, (unsigned long long)seen);
 		rc = STORE_ECORRUPT;
 		goto out;
@@ -970,14 +971,14 @@ check_key_current(struct store *st, MDB_txn *txn, char *err, size_t errlen)
 	MDB_val k = mval(META_KEYID, sizeof(META_KEYID) - 1), v;
 
 	if (st->data_key == NULL || st->mac_key == NULL) {
-		set_err(err, errlen, "the store is locked: unlock it to change it or "
-		        "use passwords");
+		set_err(err, errlen, _("the store is locked: unlock it to change it or "
+		        "use passwords"));
 		return STORE_ELOCKED;
 	}
 	if (mdb_get(txn, st->meta, &k, &v) != 0 || v.mv_size != KEYID_LEN ||
 	    memcmp(v.mv_data, st->key_id, KEYID_LEN) != 0) {
-		set_err(err, errlen, "the store's key was changed by another program; "
-		        "unlock it again");
+		set_err(err, errlen, _("the store's key was changed by another program; "
+		        "unlock it again"));
 		return STORE_ELOCKED;
 	}
 	return STORE_OK;
@@ -1014,15 +1015,15 @@ pass_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errlen)
 		if (rc != STORE_OK)
 			return rc;
 	} else if (!mi.has_pass) {
-		set_err(err, errlen, "the store has no passphrase: set one before "
-		        "removing the key file");
+		set_err(err, errlen, _("the store has no passphrase: set one before "
+		        "removing the key file"));
 		return STORE_EINVAL;
 	}
 	if (c->drop_keyfile && mi.has_keyfile) {
 		k = mval(META_SLOT_KEYFILE, sizeof(META_SLOT_KEYFILE) - 1);
 		mrc = mdb_del(txn, st->meta, &k, NULL);
 		if (mrc != 0)
-			return mdb_fail(mrc, "cannot remove the key-file slot", err, errlen);
+			return mdb_fail(mrc, _("cannot remove the key-file slot"), err, errlen);
 	}
 	return STORE_OK;
 }
@@ -1040,16 +1041,16 @@ store_set_passphrase(struct store *st, const char *passphrase,
 	if (st == NULL)
 		return STORE_EINVAL;
 	if (st->data_key == NULL) {
-		set_err(err, errlen, "the store is locked: unlock it first");
+		set_err(err, errlen, _("the store is locked: unlock it first"));
 		return STORE_ELOCKED;
 	}
 	if (passphrase == NULL && !drop_keyfile) {
-		set_err(err, errlen, "no passphrase given");
+		set_err(err, errlen, _("no passphrase given"));
 		return STORE_EINVAL;
 	}
 	/* The one rule of the commands and the console (model/policy.c). */
 	if (passphrase && (why = policy_passphrase(passphrase))) {
-		set_err(err, errlen, "invalid passphrase: %s", why);
+		set_err(err, errlen, _("invalid passphrase: %s"), why);
 		return STORE_EINVAL;
 	}
 	memset(&c, 0, sizeof(c));
@@ -1061,7 +1062,7 @@ store_set_passphrase(struct store *st, const char *passphrase,
 		if (random_bytes(salt, sizeof(salt)) < 0 ||
 		    derive_kek(passphrase, salt, PBKDF2_MIN_ITER, kek) < 0) {
 			secmem_free(kek, SEAL_KEY_LEN);
-			set_err(err, errlen, "cannot derive a key from the passphrase");
+			set_err(err, errlen, _("cannot derive a key from the passphrase"));
 			return STORE_EIO;
 		}
 		c.kek = kek;
@@ -1102,8 +1103,8 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	if (rc != STORE_OK)
 		return rc;
 	if (!meta_verify(&mi, st->mac_key)) {
-		set_err(err, errlen, "the store at %s is damaged: its meta data fails "
-		        "its integrity check", st->dir);
+		set_err(err, errlen, _("the store at %s is damaged: its meta data fails "
+		        "its integrity check"), st->dir);
 		return STORE_ECORRUPT;
 	}
 	tmp = secmem_alloc(STORE_SECRET_MAX + 1);
@@ -1117,7 +1118,7 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	 * HMAC key, then sealed again under the new data key. */
 	mrc = mdb_cursor_open(txn, st->secrets, &cur);
 	if (mrc != 0) {
-		rc = mdb_fail(mrc, "cannot read the passwords", err, errlen);
+		rc = mdb_fail(mrc, _("cannot read the passwords"), err, errlen);
 		goto out;
 	}
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
@@ -1140,8 +1141,8 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 				rc = secret_open(st, k.mv_data, k.mv_size, g, &v, tmp);
 		}
 		if (rc != STORE_OK) {
-			set_err(err, errlen, "a password of %s fails its integrity check; "
-			        "set it again or remove it before changing the key", shown);
+			set_err(err, errlen, _("a password of %s fails its integrity check; "
+			        "set it again or remove it before changing the key"), shown);
 			rc = STORE_ECORRUPT;
 			break;
 		}
@@ -1151,7 +1152,7 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 		         SECRET_BLOB_MAX);
 		secmem_wipe(tmp, STORE_SECRET_MAX + 1);
 		if (n < 0) {
-			set_err(err, errlen, "cannot seal a password");
+			set_err(err, errlen, _("cannot seal a password"));
 			rc = STORE_EIO;
 			break;
 		}
@@ -1159,12 +1160,12 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 		v = mval(val, GEN_LEN + (size_t)n);
 		mrc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT);
 		if (mrc != 0) {
-			rc = mdb_fail(mrc, "cannot write a password", err, errlen);
+			rc = mdb_fail(mrc, _("cannot write a password"), err, errlen);
 			break;
 		}
 	}
 	if (rc == STORE_OK && mrc != MDB_NOTFOUND)
-		rc = mdb_fail(mrc, "cannot read the passwords", err, errlen);
+		rc = mdb_fail(mrc, _("cannot read the passwords"), err, errlen);
 	mdb_cursor_close(cur);
 	if (rc != STORE_OK)
 		goto out;
@@ -1172,7 +1173,7 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	/* Then every record, authenticated again under the new HMAC key. */
 	mrc = mdb_cursor_open(txn, st->accounts, &cur);
 	if (mrc != 0) {
-		rc = mdb_fail(mrc, "cannot read the accounts", err, errlen);
+		rc = mdb_fail(mrc, _("cannot read the accounts"), err, errlen);
 		goto out;
 	}
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
@@ -1192,8 +1193,8 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 		}
 		if (rc != STORE_OK) {
 			key_text(&k, akey, sizeof(akey));
-			set_err(err, errlen, "the record of %s fails its integrity check; "
-			        "remove the account before changing the key", akey);
+			set_err(err, errlen, _("the record of %s fails its integrity check; "
+			        "remove the account before changing the key"), akey);
 			break;
 		}
 		if (record_pack(c->new_mk, akey, g, v.mv_data, tl, val, &n) < 0) {
@@ -1203,12 +1204,12 @@ rotate_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 		v = mval(val, n);
 		mrc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT);
 		if (mrc != 0) {
-			rc = mdb_fail(mrc, "cannot write the accounts", err, errlen);
+			rc = mdb_fail(mrc, _("cannot write the accounts"), err, errlen);
 			break;
 		}
 	}
 	if (rc == STORE_OK && mrc != MDB_NOTFOUND)
-		rc = mdb_fail(mrc, "cannot read the accounts", err, errlen);
+		rc = mdb_fail(mrc, _("cannot read the accounts"), err, errlen);
 	mdb_cursor_close(cur);
 	if (rc != STORE_OK)
 		goto out;
@@ -1242,12 +1243,12 @@ store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
 	if (st == NULL)
 		return STORE_EINVAL;
 	if (st->data_key == NULL) {
-		set_err(err, errlen, "the store is locked: unlock it first");
+		set_err(err, errlen, _("the store is locked: unlock it first"));
 		return STORE_ELOCKED;
 	}
 	if (str_printf(next, sizeof(next), "%s.new", st->key_file) < 0 ||
 	    parent_dir(st->key_file, kfdir, sizeof(kfdir)) < 0) {
-		set_err(err, errlen, "key file path too long: %s", st->key_file);
+		set_err(err, errlen, _("key file path too long: %s"), st->key_file);
 		return STORE_EINVAL;
 	}
 	/* One rotation at a time: each writes "<key file>.new". One that ran
@@ -1283,7 +1284,7 @@ store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
 		if (rc != STORE_OK)
 			goto out;
 		if (slot_open_keyfile(&mi, kfkey, check) < 0) {
-			set_err(err, errlen, "key file %s does not open this store", st->key_file);
+			set_err(err, errlen, _("key file %s does not open this store"), st->key_file);
 			rc = STORE_EKEY;
 			goto out;
 		}
@@ -1291,8 +1292,8 @@ store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
 	}
 	if (mi.has_pass) {
 		if (passphrase == NULL) {
-			set_err(err, errlen, "this store has a passphrase: it is needed to "
-			        "change the key");
+			set_err(err, errlen, _("this store has a passphrase: it is needed to "
+			        "change the key"));
 			rc = STORE_NEEDPASS;
 			goto out;
 		}
@@ -1303,7 +1304,7 @@ store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
 	}
 	if (random_bytes(new_dk, SEAL_KEY_LEN) < 0 || random_bytes(new_id, KEYID_LEN) < 0 ||
 	    random_bytes(new_kf, SEAL_KEY_LEN) < 0 || mac_key_derive(new_dk, new_mk) < 0) {
-		set_err(err, errlen, "the random number generator failed");
+		set_err(err, errlen, _("the random number generator failed"));
 		rc = STORE_EIO;
 		goto out;
 	}
@@ -1325,8 +1326,8 @@ store_rotate(struct store *st, const char *passphrase, char *err, size_t errlen)
 	if (rc == STORE_OK) {
 		if (wrote_next) {
 			if (rename(next, st->key_file) != 0 && errno != ENOENT) {
-				set_err(err, errlen, "the store was rotated but %s could not "
-				        "replace %s: %s (rename it by hand)", next, st->key_file,
+				set_err(err, errlen, _("the store was rotated but %s could not "
+				        "replace %s: %s (rename it by hand)"), next, st->key_file,
 				        strerror(errno));
 				rc = STORE_EIO;
 			}

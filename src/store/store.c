@@ -1522,7 +1522,7 @@ account_row(struct store *st, const MDB_val *k, const MDB_val *v,
 	    memchr(k->mv_data, '\0', k->mv_size)) {
 		key_text(k, shown, sizeof(shown));
 		if (bad)
-			bad(shown, "bad account key in the store", ud);
+			bad(shown, _("bad account key in the store"), ud);
 		return -1;
 	}
 	memcpy(akey, k->mv_data, k->mv_size);
@@ -1531,9 +1531,9 @@ account_row(struct store *st, const MDB_val *k, const MDB_val *v,
 	if (rc < 0) {
 		str_sanitize(shown, sizeof(shown), akey, strlen(akey));
 		if (bad)
-			bad(shown, rc == -2 ? "the account record fails its integrity check "
-			    "(damaged or altered): remove the account and add it again"
-			    : "the account record is damaged and cannot be read", ud);
+			bad(shown, rc == -2 ? _("the account record fails its integrity check "
+			    "(damaged or altered): remove the account and add it again")
+			    : _("the account record is damaged and cannot be read"), ud);
 		return -1;
 	}
 	return 0;
@@ -1668,8 +1668,8 @@ secret_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 	/* Never a token for settings that do not verify. */
 	rc = record_get_gen(st, txn, c->akey, &rg, NULL);
 	if (rc != STORE_OK) {
-		set_err(err, errlen, rc == STORE_ENOENT ? "no account %s" :
-		        "the record of %s fails its integrity check", c->akey);
+		set_err(err, errlen, rc == STORE_ENOENT ? _("no account %s") :
+		        _("the record of %s fails its integrity check"), c->akey);
 		return rc;
 	}
 	if (c->value == NULL || c->value[0] == '\0')
@@ -1800,8 +1800,8 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 		if (meta_read(st, txn, &mi, NULL, 0) != STORE_OK ||
 		    !meta_verify(&mi, st->mac_key)) {
 			if (report)
-				report("(meta data)", "the store's generation fails its "
-				       "integrity check (damaged or altered)", ud);
+				report(_("(meta data)"), _("the store's generation fails its "
+				       "integrity check (damaged or altered)"), ud);
 			bad++;
 		}
 		secmem_wipe(&mi, sizeof(mi));
@@ -1831,14 +1831,14 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 		size_t alen = nul ? (size_t)(nul - p) : 0;
 		enum secret_field f;
 		uint64_t g;
-		char msg[160];
+		char msg[480];  /* room for a translation */
 		int rrc;
 
 		key_text(&k, shown, sizeof(shown));
 		if (nul == NULL || alen == 0 || alen > ACCT_EMAIL_MAX ||
 		    k.mv_size != alen + 2 || p[alen + 1] >= SECRET_NFIELDS) {
 			if (report)
-				report(shown, "bad password key in the store", ud);
+				report(shown, _("bad password key in the store"), ud);
 			bad++;
 			continue;
 		}
@@ -1848,9 +1848,9 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 		rrc = record_get_gen(st, txn, akey, &g, NULL);
 		if (rrc != STORE_OK) {
 			str_printf(msg, sizeof(msg), rrc == STORE_ENOENT ?
-			           "%s stored for an account that does not exist" :
-			           "%s of an account whose record fails its integrity "
-			           "check: it is not used", field_name(f));
+			           _("%s stored for an account that does not exist") :
+			           _("%s of an account whose record fails its integrity "
+			           "check: it is not used"), field_name(f));
 			if (report)
 				report(shown, msg, ud);
 			bad++;
@@ -1858,12 +1858,12 @@ store_check(struct store *st, store_bad_cb report, void *ud)
 		}
 		if (secret_open(st, p, k.mv_size, g, &v, tmp) != STORE_OK) {
 			if (secret_gen(&v) < g)
-				str_printf(msg, sizeof(msg), "the %s is an older copy put "
-				           "back in place of the current one: set it again",
+				str_printf(msg, sizeof(msg), _("the %s is an older copy put "
+				           "back in place of the current one: set it again"),
 				           field_name(f));
 			else
-				str_printf(msg, sizeof(msg), "the %s fails its integrity "
-				           "check (damaged or altered): set it again",
+				str_printf(msg, sizeof(msg), _("the %s fails its integrity "
+				           "check (damaged or altered): set it again"),
 				           field_name(f));
 			if (report)
 				report(shown, msg, ud);

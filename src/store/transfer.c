@@ -22,6 +22,7 @@
 #include "secmem.h"
 #include "store.h"
 #include "store_int.h"
+#include "i18n.h"
 #include "util.h"
 
 #define MAGIC          "FLUENZR-SEALED\n"
@@ -63,12 +64,12 @@ put_chunk(struct export_ctx *x, size_t n)
 	s = seal(x->key, aad, sizeof aad, x->plain, n, x->sealed, CHUNK_MAX + SEAL_OVERHEAD);
 	secmem_wipe(x->plain, n);
 	if (s < 0) {
-		set_err(x->err, x->errlen, "cannot seal the export");
+		set_err(x->err, x->errlen, _("cannot seal the export"));
 		return STORE_EIO;
 	}
 	put_be32(len, (uint32_t)s);
 	if (x->write(len, 4, x->ud) < 0 || x->write(x->sealed, (size_t)s, x->ud) < 0) {
-		set_err(x->err, x->errlen, "cannot write the export: %s", strerror(errno));
+		set_err(x->err, x->errlen, _("cannot write the export: %s"), strerror(errno));
 		return STORE_EIO;
 	}
 	x->index++;
@@ -87,8 +88,9 @@ secret_into(struct export_ctx *x, const char *email, enum secret_field f,
 		e = STORE_OK;
 	}
 	if (e != STORE_OK) {
-		set_err(x->err, x->errlen, "%s: its %spassword does not open: %s", email,
-		        f == SECRET_IMAP ? "IMAP " : "", store_strerror(e));
+		set_err(x->err, x->errlen, f == SECRET_IMAP ?
+		        _("%s: its IMAP password does not open: %s") :
+		        _("%s: its password does not open: %s"), email, store_strerror(e));
 		return e;
 	}
 	*n += strlen((char *)p) + 1;
@@ -105,7 +107,7 @@ export_one(const struct account *a, void *ud)
 	x->plain[0] = 'A';
 	len = account_serialize(a, (char *)x->plain + 1, RECORD_MAX);
 	if (len < 0) {
-		set_err(x->err, x->errlen, "%s: cannot write its record", a->email);
+		set_err(x->err, x->errlen, _("%s: cannot write its record"), a->email);
 		x->rc = STORE_EINVAL;
 		return 1;
 	}
@@ -126,7 +128,7 @@ export_bad(const char *key, const char *problem, void *ud)
 
 	/* A damaged record is not carried silently to another host. */
 	if (x->rc == STORE_OK) {
-		set_err(x->err, x->errlen, "account %s: %s (see store check)", key, problem);
+		set_err(x->err, x->errlen, _("account %s: %s (see store check)"), key, problem);
 		x->rc = STORE_ECORRUPT;
 	}
 }
@@ -162,7 +164,7 @@ store_export_sealed(struct store *st, const char *passphrase,
 		goto out;
 	}
 	if (write(x.header, HEADER_LEN, ud) < 0) {
-		set_err(err, errlen, "cannot write the export: %s", strerror(errno));
+		set_err(err, errlen, _("cannot write the export: %s"), strerror(errno));
 		rc = STORE_EIO;
 		goto out;
 	}
@@ -209,26 +211,26 @@ import_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 		long n;
 
 		if (c->len - pos < 4) {
-			set_err(err, errlen, "the file is cut short (no end): nothing imported");
+			set_err(err, errlen, _("the file is cut short (no end): nothing imported"));
 			return STORE_ECORRUPT;
 		}
 		clen = get_be32(c->in + pos);
 		pos += 4;
 		if (clen > c->len - pos || clen > CHUNK_MAX + SEAL_OVERHEAD) {
-			set_err(err, errlen, "the file is cut short or damaged: nothing imported");
+			set_err(err, errlen, _("the file is cut short or damaged: nothing imported"));
 			return STORE_ECORRUPT;
 		}
 		chunk_aad(c->in, index, aad);
 		n = unseal(c->key, aad, sizeof aad, c->in + pos, clen, c->plain, CHUNK_MAX);
 		pos += clen;
 		if (n < 1) {
-			set_err(err, errlen, index == 0 ? "wrong passphrase, or the file was "
-			        "altered: nothing imported" : "the file was altered: nothing imported");
+			set_err(err, errlen, index == 0 ? _("wrong passphrase, or the file was "
+			        "altered: nothing imported") : _("the file was altered: nothing imported"));
 			return STORE_EKEY;
 		}
 		if (c->plain[0] == 'E') {
 			if (n != 9 || get_be64(c->plain + 1) != index || pos != c->len) {
-				set_err(err, errlen, "the file was altered: nothing imported");
+				set_err(err, errlen, _("the file was altered: nothing imported"));
 				return STORE_ECORRUPT;
 			}
 			return STORE_OK;
@@ -244,8 +246,8 @@ import_write(struct store *st, MDB_txn *txn, void *vctx, char *err, size_t errle
 			if (c->plain[0] != 'A' || !pw || !ipw || !memchr(ipw + 1, '\0',
 			                                                   (size_t)(end - ipw - 1)) ||
 			    account_parse(text, (size_t)(pw - text), &a) < 0) {
-				set_err(err, errlen, "account %llu of the file does not parse: "
-				        "nothing imported", (unsigned long long)index + 1);
+				set_err(err, errlen, _("account %llu of the file does not parse: "
+				        "nothing imported"), (unsigned long long)index + 1);
 				return STORE_ECORRUPT;
 			}
 			pw++;
@@ -279,12 +281,12 @@ store_import_sealed(struct store *st, const char *passphrase, const uint8_t *in,
 	if (st->data_key == NULL)
 		return STORE_ELOCKED;
 	if (len < HEADER_LEN || memcmp(in, MAGIC, MAGIC_LEN) != 0 || in[MAGIC_LEN] != 1) {
-		set_err(err, errlen, "not a sealed export of fluenzr-tui");
+		set_err(err, errlen, _("not a sealed export of fluenzr-tui"));
 		return STORE_EINVAL;
 	}
 	iter = get_be32(in + MAGIC_LEN + 1);
 	if (iter < PBKDF2_MIN_ITER || iter > PBKDF2_MAX_ITER) {
-		set_err(err, errlen, "the file's key derivation is out of bounds");
+		set_err(err, errlen, _("the file's key derivation is out of bounds"));
 		return STORE_ECORRUPT;
 	}
 	memset(&c, 0, sizeof(c));

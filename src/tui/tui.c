@@ -692,7 +692,7 @@ preset_warned(const char *msg, void *ud)
 	const char *colon = strstr(msg, ": "), *shown = msg;
 	char line[1700];
 
-	str_printf(line, sizeof line, "fluenzr-tui: preset skipped: %s\n", msg);
+	str_printf(line, sizeof line, _("fluenzr-tui: preset skipped: %s\n"), msg);
 	errlog_add(t, line);
 	/* On one line, a file's name says enough; the log has its path. */
 	if (msg[0] == '/' && colon)
@@ -754,7 +754,7 @@ loop(struct tui *t)
 			t->quit = true;
 			t->exit_code = EX_OSERR;
 			str_printf(t->exit_msg, sizeof t->exit_msg,
-			           "fluenzr-tui: poll: %s", strerror(errno));
+			           _("fluenzr-tui: poll: %s"), strerror(errno));
 			break;
 		}
 		if (n == 0 || timeout > 0)

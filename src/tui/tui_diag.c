@@ -270,7 +270,7 @@ body_lines(struct tui *t, struct tui_job *j, struct dline *out, size_t max)
 		const struct tls_info *ti = &j->res.tls[i];
 
 		ADD(NULL, 0, A_BOLD, "TLS (%s): %s %s%s%s", ti->step, ti->version,
-		    ti->cipher, ti->verified ? "" : "  NOT VERIFIED: ",
+		    ti->cipher, ti->verified ? "" : _("  NOT VERIFIED: "),
 		    ti->verified ? "" : ti->problem);
 		ADD(NULL, 0, A_NORMAL, "  subject  %s", ti->subject);
 		ADD(NULL, 0, A_NORMAL, "  issuer   %s", ti->issuer);
