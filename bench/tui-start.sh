@@ -14,6 +14,7 @@ F=${FLUENZR:-$top_builddir/fluenzr-tui}
 N=${BENCH_ACCOUNTS:-10000}
 RUNS=${BENCH_RUNS:-9}
 command -v tmux >/dev/null || { echo "tui-start: tmux is needed" >&2; exit 1; }
+command -v mdb_dump >/dev/null || { echo "tui-start: mdb_dump (lmdb-utils) is needed" >&2; exit 1; }
 T=$(mktemp -d /tmp/fluenzr-bench-tui.XXXXXX)
 # A fresh tmux server per run: reusing a socket races with the old server's
 # exit.
@@ -57,14 +58,20 @@ last_row="Sender 19 "
 # SOCK here.)
 : > "$T/tui.ms"
 : > "$T/base.ms"
+: > "$T/dump.ms"
 for i in $(seq "$RUNS"); do
 	frame_ms "$N accounts" "'$F' --store '$T/big' --key-file '$T/big.key'" >> "$T/tui.ms"
 	[ "$i" != 1 ] || tmux -L "$SOCK" capture-pane -p | grep -qF "$last_row" ||
 		{ echo "tui-start: the first page is incomplete" >&2; tmux -L "$SOCK" capture-pane -p >&2; exit 1; }
 	frame_ms "$N accounts" "printf '%s accounts' $N" >> "$T/base.ms"
+	# The peer: mdb_dump reading the same store whole, in the same load.
+	s=$(date +%s%N)
+	mdb_dump -a "$T/big" >/dev/null
+	echo $(( ($(date +%s%N) - s) / 1000000 )) >> "$T/dump.ms"
 done
 tui=$(median < "$T/tui.ms")
 base=$(median < "$T/base.ms")
+dump=$(median < "$T/dump.ms")
 
 # Decryptions at startup, counted by a shim in front of GnuTLS.
 cat > "$T/shim.c" <<'C'
@@ -117,6 +124,7 @@ decrypts big "$N" > "$T/d_big"
 d_small=$(cat "$T/d_small") d_big=$(cat "$T/d_big")
 
 echo "tui-start: $N accounts; launch to first complete frame ${tui} ms (median of $RUNS; target < 100 ms); tmux + shell alone ${base} ms; console's own share ~$((tui - base)) ms"
+echo "tui-start: mdb_dump -a of the same store ${dump} ms; the console's share over it: $(awk -v a="$((tui - base))" -v b="$dump" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 echo "tui-start: AEAD decryptions at startup: $d_small with 10 accounts, $d_big with $N (equal: no secret opened)"
 [ "$d_small" = "$d_big" ] || { echo "tui-start: startup decrypts per account" >&2; exit 1; }
 [ "$tui" -lt 100 ] || { echo "tui-start: over the 100 ms target" >&2; exit 1; }
