@@ -192,4 +192,21 @@ json_same account list --json
 check "account list --json: the health's reason in English" grep -qE '"why": ?"the last results passed"' "$T/en.json"
 json_same account show "$MAILSTACK_BOB_USER" --json
 check "account show --json: the health's reason in English" grep -qF '"why": "the last results passed"' "$T/en.json"
+# OAuth errors: a redirect not from this sign-in (oauth_code.c), a token
+# endpoint nobody listens on (http.c); the error codes stay as they are.
+"$FLUENZR" account add --email oauth@example.test --smtp-host 127.0.0.1 --sign-in oauth \
+	--oauth-client-id c --oauth-token-url https://127.0.0.1:9/token \
+	--oauth-device-url https://127.0.0.1:9/device --oauth-auth-url https://127.0.0.1:9/auth \
+	>/dev/null 2>"$T/oadd.err" || fail "account add (oauth): $(cat "$T/oadd.err")"
+paste_url='http://127.0.0.1:8765/?state=not-ours&code=x'
+out=$(LANG=fr_FR.UTF-8 "$FLUENZR" account authorize oauth@example.test --flow paste <<<"$paste_url" 2>&1)
+check "an OAuth error in French" grep -qF "state_mismatch: la redirection n'est pas la réponse à cette connexion (state diffère)" <<<"$out"
+out=$(LANG=hi_IN.UTF-8 "$FLUENZR" account authorize oauth@example.test --flow paste <<<"$paste_url" 2>&1)
+check "an OAuth error in Hindi" grep -qF "state_mismatch: रीडायरेक्ट इस साइन-इन का उत्तर नहीं है (state अलग है)" <<<"$out"
+run fr_FR.UTF-8 -- account authorize oauth@example.test --flow device
+check "an HTTP reason in French" grep -qF "connect: la connexion a été refusée ou l'hôte est injoignable" <<<"$out"
+run hi_IN.UTF-8 -- account authorize oauth@example.test --flow device
+check "an HTTP reason in Hindi" grep -qF "connect: कनेक्शन अस्वीकार हुआ या होस्ट तक पहुँचा नहीं जा सकता" <<<"$out"
+run fr_FR.UTF-8 -- account authorize nobody@example.test
+check "no such account, in French" grep -qF "aucun compte nobody@example.test" <<<"$out"
 finish

@@ -810,6 +810,27 @@ test_speed(void)
 	      (long long)dt);
 }
 
+/* A too long text is cut before a character, never inside one: a
+ * translated reason is several bytes a letter. */
+static void
+test_cut(void)
+{
+	char b[8];
+
+	check(str_copy(b, sizeof b, "abcdef\xc3\xa9") < 0 && !strcmp(b, "abcdef"),
+	      "str_copy drops a cut 2-byte character (%s)", b);
+	check(str_copy(b, sizeof b, "abcde\xc3\xa9") == 0 && !strcmp(b, "abcde\xc3\xa9"),
+	      "str_copy keeps a whole one at the end");
+	check(str_copy(b, 5, "ab\xe0\xa4\x95") < 0 && !strcmp(b, "ab"),
+	      "str_copy drops a cut 3-byte character (%s)", b);
+	check(str_copy(b, sizeof b, "ab\xe0\xa4\x95\xe0\xa4\x96") < 0 &&
+	      !strcmp(b, "ab\xe0\xa4\x95"), "... and keeps the whole one before it");
+	check(str_printf(b, sizeof b, "%s\xf0\x9f\x93\xa7", "abcd") < 0 && !strcmp(b, "abcd"),
+	      "str_printf drops a cut 4-byte character (%s)", b);
+	check(str_printf(b, sizeof b, "%s", "abcdefghij") < 0 && !strcmp(b, "abcdefg"),
+	      "ASCII is cut at the buffer's end");
+}
+
 int
 main(void)
 {
@@ -827,5 +848,6 @@ main(void)
 	test_record();
 	test_record_oauth();
 	test_speed();
+	test_cut();
 	return unit_done();
 }

@@ -18,6 +18,26 @@
 #include "secmem.h"
 #include "util.h"
 
+/* A truncated copy ends on a whole character: a translated message is
+ * several bytes a letter, and half a letter shows as garbage. */
+static void
+utf8_cut(char *s, size_t len)
+{
+	size_t p = len, need;
+	unsigned char c;
+
+	while (p > 0 && len - p < 4 && ((unsigned char)s[p - 1] & 0xC0) == 0x80)
+		p--;
+	if (p == 0)
+		return;
+	c = (unsigned char)s[p - 1];
+	if (c < 0xC0)
+		return;
+	need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+	if (len - (p - 1) < need)
+		s[p - 1] = '\0';
+}
+
 int
 str_copy(char *dst, size_t dstlen, const char *src)
 {
@@ -29,6 +49,7 @@ str_copy(char *dst, size_t dstlen, const char *src)
 	if (n >= dstlen) {
 		memcpy(dst, src, dstlen - 1);
 		dst[dstlen - 1] = '\0';
+		utf8_cut(dst, dstlen - 1);
 		return -1;
 	}
 	memcpy(dst, src, n + 1);
@@ -44,9 +65,25 @@ str_printf(char *dst, size_t dstlen, const char *fmt, ...)
 	if (dstlen == 0)
 		return -1;
 	va_start(ap, fmt);
-	n = vsnprintf(dst, dstlen, fmt, ap);
+	n = str_vprintf(dst, dstlen, fmt, ap);
 	va_end(ap);
-	return (n < 0 || (size_t)n >= dstlen) ? -1 : 0;
+	return n;
+}
+
+int
+str_vprintf(char *dst, size_t dstlen, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (dstlen == 0)
+		return -1;
+	n = vsnprintf(dst, dstlen, fmt, ap);
+	if (n < 0 || (size_t)n >= dstlen) {
+		if (n >= 0)
+			utf8_cut(dst, strlen(dst));
+		return -1;
+	}
+	return 0;
 }
 
 size_t

@@ -2,6 +2,7 @@
 #ifndef FLUENZR_UTIL_H
 #define FLUENZR_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,8 @@
 int str_copy(char *dst, size_t dstlen, const char *src);
 int str_printf(char *dst, size_t dstlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+int str_vprintf(char *dst, size_t dstlen, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* Replaces control characters (C0, DEL, C1), the bidi and invisible format
  * characters of utf8_invisible() and invalid UTF-8 by '?' so that a

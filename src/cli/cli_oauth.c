@@ -166,7 +166,7 @@ cli_account_authorize(struct cli_ctx *c, int argc, char **argv)
 		return rc;
 	e = store_account_get(c->st, target, &a);
 	if (e != STORE_OK) {
-		str_printf(err, sizeof err, "no account %s", target);
+		str_printf(err, sizeof err, _("no account %s"), target);
 		return cli_store_fail(e, e == STORE_ENOENT ? err : NULL);
 	}
 	if (strcmp(flow, "device") != 0) {

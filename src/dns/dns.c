@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dns.h"
+#include "i18n.h"
 #include "util.h"
 
 #define DNS_MAX_ANSWERS 64      /* records in one message we look at at all */
@@ -112,39 +113,39 @@ static const char *
 check_raw(const unsigned char *abuf, int alen)
 {
 	if (alen < 12)
-		return "the answer is shorter than a DNS header";
+		return _("the answer is shorter than a DNS header");
 	unsigned qd = (unsigned)abuf[4] << 8 | abuf[5];
 	unsigned an = (unsigned)abuf[6] << 8 | abuf[7];
 	const unsigned char *p = abuf + 12;
 	unsigned cnames = 0;
 
 	if (qd != 1)
-		return "the answer does not carry exactly one question";
+		return _("the answer does not carry exactly one question");
 	if (an > DNS_MAX_ANSWERS)
-		return "the answer has too many records";
+		return _("the answer has too many records");
 	for (unsigned i = 0; i < qd + an; i++) {
 		char *name = NULL;
 		long len = 0;
 		if (ares_expand_name(p, abuf, alen, &name, &len) != ARES_SUCCESS)
-			return "a name in the answer is malformed";
+			return _("a name in the answer is malformed");
 		ares_free_string(name);
 		p += len;
 		if (i < qd) {
 			if (p + 4 > abuf + alen)
-				return "the question is truncated";
+				return _("the question is truncated");
 			p += 4;
 			continue;
 		}
 		if (p + 10 > abuf + alen)
-			return "a record is truncated";
+			return _("a record is truncated");
 		unsigned type = (unsigned)p[0] << 8 | p[1];
 		unsigned rdlen = (unsigned)p[8] << 8 | p[9];
 		p += 10;
 		if (p + rdlen > abuf + alen)
-			return "a record's data is truncated";
+			return _("a record's data is truncated");
 		p += rdlen;
 		if (type == 5 && ++cnames > DNS_MAX_CNAME)
-			return "the answer's CNAME chain is too long";
+			return _("the answer's CNAME chain is too long");
 	}
 	return NULL;
 }
@@ -207,7 +208,7 @@ dns_parse_answer(enum dns_type type, const unsigned char *abuf, int alen,
 				}
 			} else if (add_name(out, m->host, m->priority, 0, 0) < 0) {
 				ares_free_data(mx);
-				fail(out, DNS_MALFORMED, "an MX host is not a valid host name");
+				fail(out, DNS_MALFORMED, _("an MX host is not a valid host name"));
 				return;
 			}
 		ares_free_data(mx);
@@ -224,7 +225,7 @@ dns_parse_answer(enum dns_type type, const unsigned char *abuf, int alen,
 			if (s->port == 0 || add_name(out, s->host, s->priority, s->weight,
 			                             s->port) < 0) {
 				ares_free_data(srv);
-				fail(out, DNS_MALFORMED, "an SRV record has an invalid target or port");
+				fail(out, DNS_MALFORMED, _("an SRV record has an invalid target or port"));
 				return;
 			}
 		}
@@ -260,12 +261,12 @@ dns_parse_answer(enum dns_type type, const unsigned char *abuf, int alen,
 		for (char **al = h->h_aliases; al && *al; al++)
 			if (add_name(out, *al, 0, 0, 0) < 0) {
 				ares_free_hostent(h);
-				fail(out, DNS_MALFORMED, "a PTR name is not a valid host name");
+				fail(out, DNS_MALFORMED, _("a PTR name is not a valid host name"));
 				return;
 			}
 		if (out->n == 0 && h->h_name && add_name(out, h->h_name, 0, 0, 0) < 0) {
 			ares_free_hostent(h);
-			fail(out, DNS_MALFORMED, "a PTR name is not a valid host name");
+			fail(out, DNS_MALFORMED, _("a PTR name is not a valid host name"));
 			return;
 		}
 		ares_free_hostent(h);
@@ -287,7 +288,7 @@ dns_parse_answer(enum dns_type type, const unsigned char *abuf, int alen,
 			if (memchr(t->txt, '\0', t->length) ||
 			    used + t->length > DNS_TXT_MAX) {
 				ares_free_data(txt);
-				fail(out, DNS_MALFORMED, "a TXT record is too long or holds a NUL byte");
+				fail(out, DNS_MALFORMED, _("a TXT record is too long or holds a NUL byte"));
 				return;
 			}
 			memcpy(cur->txt + used, t->txt, t->length);
@@ -299,11 +300,11 @@ dns_parse_answer(enum dns_type type, const unsigned char *abuf, int alen,
 	}
 	}
 	if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && out->n == 0)) {
-		fail(out, DNS_NODATA, "the name has no record of that type");
+		fail(out, DNS_NODATA, _("the name has no record of that type"));
 		return;
 	}
 	if (rc != ARES_SUCCESS) {
-		fail(out, DNS_MALFORMED, "the answer could not be parsed");
+		fail(out, DNS_MALFORMED, _("the answer could not be parsed"));
 		return;
 	}
 	if (type == DNS_MX || type == DNS_SRV)
@@ -325,26 +326,26 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		dns_parse_answer(q->type, abuf, alen, q->out);
 		break;
 	case ARES_ENOTFOUND:
-		fail(q->out, DNS_NXDOMAIN, "the name does not exist");
+		fail(q->out, DNS_NXDOMAIN, _("the name does not exist"));
 		break;
 	case ARES_ENODATA:
-		fail(q->out, DNS_NODATA, "the name has no record of that type");
+		fail(q->out, DNS_NODATA, _("the name has no record of that type"));
 		break;
 	case ARES_ETIMEOUT:
-		fail(q->out, DNS_TIMEOUT, "the resolver did not answer");
+		fail(q->out, DNS_TIMEOUT, _("the resolver did not answer"));
 		break;
 	case ARES_ESERVFAIL:
 	case ARES_EREFUSED:
 	case ARES_ECONNREFUSED:
-		fail(q->out, DNS_SERVFAIL, "the resolver failed or refused the query");
+		fail(q->out, DNS_SERVFAIL, _("the resolver failed or refused the query"));
 		break;
 	case ARES_EBADRESP:
 	case ARES_EFORMERR:
-		fail(q->out, DNS_MALFORMED, "the resolver's answer is malformed");
+		fail(q->out, DNS_MALFORMED, _("the resolver's answer is malformed"));
 		break;
 	case ARES_EDESTRUCTION:
 	case ARES_ECANCELLED:
-		fail(q->out, DNS_CANCELLED, "the query was abandoned");
+		fail(q->out, DNS_CANCELLED, _("the query was abandoned"));
 		break;
 	default:
 		fail(q->out, DNS_SERVFAIL, ares_strerror(status));
@@ -363,18 +364,18 @@ dns_query(const char *name, enum dns_type t, int timeout_ms, int cancel_fd,
 
 	memset(out, 0, sizeof *out);
 	if (!dns_valid_name(name))
-		return fail(out, DNS_MALFORMED, "not a valid domain name");
+		return fail(out, DNS_MALFORMED, _("not a valid domain name"));
 	pthread_once(&lib_once, lib_init);
 	if (lib_status != ARES_SUCCESS)
-		return fail(out, DNS_INTERNAL, "the resolver library failed to start");
+		return fail(out, DNS_INTERNAL, _("the resolver library failed to start"));
 	memset(&opts, 0, sizeof opts);
 	/* Each try gets a share of the deadline, so a lost UDP packet is sent
 	 * again in time; the deadline itself is enforced below. */
 	opts.timeout = timeout_ms / 3 < 100 ? 100 : timeout_ms / 3 > 2000 ? 2000 : timeout_ms / 3;
 	opts.tries = 3;
 	if (ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES) != ARES_SUCCESS)
-		return fail(out, DNS_INTERNAL, "the resolver could not be set up "
-		            "(is /etc/resolv.conf readable?)");
+		return fail(out, DNS_INTERNAL, _("the resolver could not be set up "
+		            "(is /etc/resolv.conf readable?)"));
 	ares_query(ch, name, 1 /* IN */, type_code(t), on_answer, &q);
 	while (!q.done) {
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
@@ -388,7 +389,7 @@ dns_query(const char *name, enum dns_type t, int timeout_ms, int cancel_fd,
 		if (left <= 0) {
 			ares_destroy(ch);
 			if (!q.done || out->result == DNS_CANCELLED)
-				fail(out, DNS_TIMEOUT, "the resolver did not answer in time");
+				fail(out, DNS_TIMEOUT, _("the resolver did not answer in time"));
 			return out->result;
 		}
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
@@ -410,11 +411,11 @@ dns_query(const char *name, enum dns_type t, int timeout_ms, int cancel_fd,
 		int r = poll(pfd, (nfds_t)np, wait);
 		if (r < 0 && errno != EINTR) {
 			ares_destroy(ch);
-			return fail(out, DNS_INTERNAL, "poll failed");
+			return fail(out, DNS_INTERNAL, _("poll failed"));
 		}
 		if (cancel_fd >= 0 && r > 0 && pfd[ncares].revents) {
 			ares_destroy(ch);
-			return fail(out, DNS_CANCELLED, "cancelled");
+			return fail(out, DNS_CANCELLED, _("cancelled"));
 		}
 		if (r <= 0) {
 			ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);

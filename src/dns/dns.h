@@ -43,7 +43,7 @@ struct dns_answer {
 	enum dns_result result;
 	size_t n;                     /* records in rr, sorted: MX and SRV by priority */
 	struct dns_rr rr[DNS_MAX_RR];
-	char why[160];                /* our words on a failure, "" on DNS_OK */
+	char why[384];                /* our words on a failure, "" on DNS_OK */
 };
 
 /* Whether an MX answer is a null MX (RFC 7505): one record, naming ".",

@@ -91,7 +91,7 @@ query(struct ctx *c, const char *name, enum dns_type t)
 	if (left <= 0) {
 		memset(c->a, 0, sizeof *c->a);
 		c->a->result = DNS_TIMEOUT;
-		str_copy(c->a->why, sizeof c->a->why, "no time was left for the query");
+		str_copy(c->a->why, sizeof c->a->why, _("no time was left for the query"));
 		return DNS_TIMEOUT;
 	}
 	enum dns_result rc = dns_query(name, t, (int)left, c->o->cancel_fd, c->a);
@@ -306,7 +306,7 @@ walk_fail(struct walk *w, enum dom_status s, const char *fmt, ...)
 		return;         /* the first error is the one receivers stop at */
 	w->status = s;
 	va_start(ap, fmt);
-	vsnprintf(w->why, sizeof w->why, fmt, ap);
+	str_vprintf(w->why, sizeof w->why, fmt, ap);
 	va_end(ap);
 }
 
@@ -413,7 +413,7 @@ spf_walk(struct ctx *c, struct walk *w, const char *name, const char *txt,
          bool top)
 {
 	struct spf_record *rec = malloc(sizeof *rec);
-	char why[160], target[DNS_NAME_MAX + 2], term[300];
+	char why[384], target[DNS_NAME_MAX + 2], term[300];
 
 	if (!rec) {
 		walk_fail(w, DOM_UNKNOWN, _("out of memory"));
@@ -573,7 +573,7 @@ check_spf(struct ctx *c)
 		goto out;
 	}
 	struct spf_record *rec = malloc(sizeof *rec);
-	char why[160];
+	char why[384];
 	if (!rec || spf_parse(txt, rec, why, sizeof why) < 0) {
 		evidence(it, DOM_FAIL, _("the SPF record is invalid: %s. Record: %s"),
 		         rec ? why : _("out of memory"), txt);
@@ -669,7 +669,7 @@ static void
 check_selector(struct ctx *c, const char *sel, bool advisory)
 {
 	struct dom_item *it = item_add(c, "dkim", sel, _("DKIM: signing key"));
-	char name[DNS_NAME_MAX + 2], why[160];
+	char name[DNS_NAME_MAX + 2], why[384];
 	struct dkim_key k;
 
 	it->advisory = advisory;
@@ -696,7 +696,7 @@ check_selector(struct ctx *c, const char *sel, bool advisory)
 	}
 	/* Several TXT records: the first that is a key decides. */
 	int ok = -1;
-	char first_why[160] = "";
+	char first_why[384] = "";
 	for (size_t i = 0; i < c->a->n && ok < 0; i++) {
 		ok = dkim_parse_key(c->a->rr[i].txt, &k, why, sizeof why);
 		if (ok < 0 && !first_why[0])
@@ -774,7 +774,7 @@ static void
 check_dmarc(struct ctx *c)
 {
 	struct dom_item *it = item_add(c, "dmarc", c->r->domain, _("DMARC: policy"));
-	char *txt = malloc(DNS_TXT_MAX + 1), why[160], at[DNS_NAME_MAX + 8], rec[400];
+	char *txt = malloc(DNS_TXT_MAX + 1), why[384], at[DNS_NAME_MAX + 8], rec[400];
 	const char *from = c->r->domain;
 	struct dmarc_record d;
 	bool inherited = false;

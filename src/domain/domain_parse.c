@@ -12,6 +12,7 @@
 #include "base64.h"
 #include "dns.h"
 #include "domain.h"
+#include "i18n.h"
 #include "util.h"
 
 static int
@@ -123,24 +124,24 @@ parse_term(char *w, struct spf_term *t, char *why, size_t len)
 	if (w[nl] == '=') {
 		/* A modifier: name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ). */
 		if (!isalpha((unsigned char)w[0]))
-			return why_set(why, len, "a modifier's name must start with a letter");
+			return why_set(why, len, _("a modifier's name must start with a letter"));
 		for (size_t i = 1; i < nl; i++)
 			if (!isalnum((unsigned char)w[i]) && !strchr("-_.", w[i]))
-				return why_set(why, len, "a modifier's name has an invalid character");
+				return why_set(why, len, _("a modifier's name has an invalid character"));
 		const char *v = w + nl + 1;
 		bool macro = false;
 		if (nl == 8 && !strncasecmp(w, "redirect", 8)) {
 			t->mech = SPF_REDIRECT;
 			if (!valid_domain_spec(v, &macro))
-				return why_set(why, len, "redirect= does not name a domain");
+				return why_set(why, len, _("redirect= does not name a domain"));
 		} else if (nl == 3 && !strncasecmp(w, "exp", 3)) {
 			t->mech = SPF_EXP;
 			if (!valid_domain_spec(v, &macro))
-				return why_set(why, len, "exp= does not name a domain");
+				return why_set(why, len, _("exp= does not name a domain"));
 		} else {
 			t->mech = SPF_UNKNOWN_MOD;
 			if (!valid_macro_string(v, false, &macro))
-				return why_set(why, len, "a modifier's value is not a valid macro string");
+				return why_set(why, len, _("a modifier's value is not a valid macro string"));
 		}
 		t->macro = macro;
 		str_copy(t->arg, sizeof t->arg, v);
@@ -156,7 +157,7 @@ parse_term(char *w, struct spf_term *t, char *why, size_t len)
 		if (strlen(mechs[k].name) == nl && !strncasecmp(w, mechs[k].name, nl))
 			break;
 	if (k == sizeof mechs / sizeof mechs[0])
-		return why_set(why, len, "an unknown mechanism (RFC 7208 §5: a permerror)");
+		return why_set(why, len, _("an unknown mechanism (RFC 7208 §5: a permerror)"));
 	t->mech = mechs[k].mech;
 	char *rest = w + nl, *arg = NULL, *cidr = NULL;
 	if (*rest == ':') {
@@ -178,37 +179,37 @@ parse_term(char *w, struct spf_term *t, char *why, size_t len)
 		str_copy(t->arg, sizeof t->arg, arg);
 	*cidr = save;
 	if (arg && strlen(arg) - strlen(cidr) >= sizeof t->arg)
-		return why_set(why, len, "a mechanism's argument is too long");
+		return why_set(why, len, _("a mechanism's argument is too long"));
 	bool macro = false;
 	switch (t->mech) {
 	case SPF_ALL:
 		if (arg || *cidr)
-			return why_set(why, len, "all takes no argument");
+			return why_set(why, len, _("all takes no argument"));
 		break;
 	case SPF_INCLUDE:
 	case SPF_EXISTS:
 		if (!arg || *cidr || !valid_domain_spec(t->arg, &macro))
 			return why_set(why, len, t->mech == SPF_INCLUDE ?
-			               "include: does not name a domain" :
-			               "exists: does not name a domain");
+			               _("include: does not name a domain") :
+			               _("exists: does not name a domain"));
 		break;
 	case SPF_A:
 	case SPF_MX:
 		if ((arg && !valid_domain_spec(t->arg, &macro)) ||
 		    !valid_cidr(cidr, true, true))
 			return why_set(why, len, t->mech == SPF_A ?
-			               "a: has an invalid domain or prefix length" :
-			               "mx: has an invalid domain or prefix length");
+			               _("a: has an invalid domain or prefix length") :
+			               _("mx: has an invalid domain or prefix length"));
 		break;
 	case SPF_PTR:
 		if ((arg && !valid_domain_spec(t->arg, &macro)) || *cidr)
-			return why_set(why, len, "ptr: does not name a domain");
+			return why_set(why, len, _("ptr: does not name a domain"));
 		break;
 	case SPF_IP4: {
 		struct in_addr a;
 		if (!arg || inet_pton(AF_INET, t->arg, &a) != 1 ||
 		    !valid_cidr(cidr, true, false))
-			return why_set(why, len, "ip4: is not an IPv4 address or network");
+			return why_set(why, len, _("ip4: is not an IPv4 address or network"));
 		break;
 	}
 	case SPF_IP6: {
@@ -218,7 +219,7 @@ parse_term(char *w, struct spf_term *t, char *why, size_t len)
 		if (!arg || inet_pton(AF_INET6, t->arg, &a) != 1 ||
 		    (*cidr && (!isdigit((unsigned char)*c) || strlen(c) > 3 ||
 		               strspn(c, "0123456789") != strlen(c) || atoi(c) > 128)))
-			return why_set(why, len, "ip6: is not an IPv6 address or network");
+			return why_set(why, len, _("ip6: is not an IPv6 address or network"));
 		break;
 	}
 	default:
@@ -237,9 +238,9 @@ spf_parse(const char *txt, struct spf_record *out, char *why, size_t len)
 	out->all = out->redirect = -1;
 	why[0] = '\0';
 	if (!spf_is_record(txt))
-		return why_set(why, len, "the record does not start with v=spf1");
+		return why_set(why, len, _("the record does not start with v=spf1"));
 	if (strlen(txt) > DNS_TXT_MAX)
-		return why_set(why, len, "the record is too long");
+		return why_set(why, len, _("the record is too long"));
 	str_copy(buf, sizeof buf, txt + 6);
 	bool exp_seen = false;
 	for (char *p = buf; *p;) {
@@ -253,7 +254,7 @@ spf_parse(const char *txt, struct spf_record *out, char *why, size_t len)
 		if (*p)
 			*p++ = '\0';
 		if (out->n >= SPF_MAX_TERMS)
-			return why_set(why, len, "the record has too many terms");
+			return why_set(why, len, _("the record has too many terms"));
 		struct spf_term *t = &out->t[out->n];
 		if (parse_term(w, t, why, len) < 0) {
 			char first[64];
@@ -264,11 +265,11 @@ spf_parse(const char *txt, struct spf_record *out, char *why, size_t len)
 		}
 		if (t->mech == SPF_REDIRECT) {
 			if (out->redirect >= 0)
-				return why_set(why, len, "redirect= is given twice (RFC 7208 §6: a permerror)");
+				return why_set(why, len, _("redirect= is given twice (RFC 7208 §6: a permerror)"));
 			out->redirect = (int)out->n;
 		} else if (t->mech == SPF_EXP) {
 			if (exp_seen)
-				return why_set(why, len, "exp= is given twice (RFC 7208 §6: a permerror)");
+				return why_set(why, len, _("exp= is given twice (RFC 7208 §6: a permerror)"));
 			exp_seen = true;
 		} else if (t->mech == SPF_ALL && out->all < 0) {
 			out->all = (int)out->n;
@@ -419,15 +420,15 @@ dmarc_parse(const char *txt, struct dmarc_record *out, char *why, size_t len)
 	out->adkim = out->aspf = 'r';
 	why[0] = '\0';
 	if (!t)
-		return why_set(why, len, "out of memory");
+		return why_set(why, len, _("out of memory"));
 	while ((r = next_tag(&p, t)) > 0) {
 		if (first && strcmp(t->name, "v")) {
-			why_set(why, len, "the record does not start with v=DMARC1");
+			why_set(why, len, _("the record does not start with v=DMARC1"));
 			goto out;
 		}
 		if (first) {
 			if (strcmp(t->value, "DMARC1")) {
-				why_set(why, len, "the version is not DMARC1");
+				why_set(why, len, _("the version is not DMARC1"));
 				goto out;
 			}
 			first = 0;
@@ -437,8 +438,8 @@ dmarc_parse(const char *txt, struct dmarc_record *out, char *why, size_t len)
 			enum dmarc_policy pol = policy_of(t->value);
 			if (pol == DMARC_P_NONE_GIVEN) {
 				why_set(why, len, t->name[0] == 'p' ?
-				        "p= is not none, quarantine or reject" :
-				        "sp= is not none, quarantine or reject");
+				        _("p= is not none, quarantine or reject") :
+				        _("sp= is not none, quarantine or reject"));
 				goto out;
 			}
 			if (t->name[0] == 'p') {
@@ -451,22 +452,22 @@ dmarc_parse(const char *txt, struct dmarc_record *out, char *why, size_t len)
 			char *e;
 			long v = strtol(t->value, &e, 10);
 			if (!isdigit((unsigned char)t->value[0]) || *e || v > 100) {
-				why_set(why, len, "pct= is not a number from 0 to 100");
+				why_set(why, len, _("pct= is not a number from 0 to 100"));
 				goto out;
 			}
 			out->pct = (unsigned)v;
 		} else if (!strcmp(t->name, "rua") || !strcmp(t->name, "ruf")) {
 			if (!valid_dmarc_uris(t->value)) {
 				why_set(why, len, t->name[2] == 'a' ?
-				        "rua= is not a list of mailto: addresses" :
-				        "ruf= is not a list of mailto: addresses");
+				        _("rua= is not a list of mailto: addresses") :
+				        _("ruf= is not a list of mailto: addresses"));
 				goto out;
 			}
 			str_sanitize(t->name[2] == 'a' ? out->rua : out->ruf, sizeof out->rua,
 			             t->value, strlen(t->value));
 		} else if (!strcmp(t->name, "adkim") || !strcmp(t->name, "aspf")) {
 			if (strcmp(t->value, "r") && strcmp(t->value, "s")) {
-				why_set(why, len, "adkim= and aspf= are r or s");
+				why_set(why, len, _("adkim= and aspf= are r or s"));
 				goto out;
 			}
 			*(t->name[1] == 'd' ? &out->adkim : &out->aspf) = t->value[0];
@@ -474,15 +475,15 @@ dmarc_parse(const char *txt, struct dmarc_record *out, char *why, size_t len)
 		/* Other tags (fo, rf, ri, np, …) are not ours to judge. */
 	}
 	if (r < 0) {
-		why_set(why, len, "a tag is not written tag=value");
+		why_set(why, len, _("a tag is not written tag=value"));
 		goto out;
 	}
 	if (first) {
-		why_set(why, len, "the record does not start with v=DMARC1");
+		why_set(why, len, _("the record does not start with v=DMARC1"));
 		goto out;
 	}
 	if (!seen_p) {
-		why_set(why, len, "the record has no p= policy");
+		why_set(why, len, _("the record has no p= policy"));
 		goto out;
 	}
 	rc = 0;
@@ -598,16 +599,16 @@ dkim_parse_key(const char *txt, struct dkim_key *out, char *why, size_t len)
 	str_copy(out->k, sizeof out->k, "rsa");
 	why[0] = '\0';
 	if (!t)
-		return why_set(why, len, "out of memory");
+		return why_set(why, len, _("out of memory"));
 	while ((r = next_tag(&p, t)) > 0) {
 		if (!strcmp(t->name, "v")) {
 			if (!first || strcmp(t->value, "DKIM1")) {
-				why_set(why, len, "v= is not DKIM1 or is not the first tag");
+				why_set(why, len, _("v= is not DKIM1 or is not the first tag"));
 				goto out;
 			}
 		} else if (!strcmp(t->name, "k")) {
 			if (strcmp(t->value, "rsa") && strcmp(t->value, "ed25519")) {
-				why_set(why, len, "k= is not rsa or ed25519");
+				why_set(why, len, _("k= is not rsa or ed25519"));
 				goto out;
 			}
 			str_copy(out->k, sizeof out->k, t->value);
@@ -615,7 +616,7 @@ dkim_parse_key(const char *txt, struct dkim_key *out, char *why, size_t len)
 			out->testing = strchr(t->value, 'y') != NULL;
 		} else if (!strcmp(t->name, "p")) {
 			if (p64) {
-				why_set(why, len, "p= is given twice");
+				why_set(why, len, _("p= is given twice"));
 				goto out;
 			}
 			if (!(p64 = malloc(strlen(t->value) + 1)))
@@ -629,11 +630,11 @@ dkim_parse_key(const char *txt, struct dkim_key *out, char *why, size_t len)
 		first = 0;
 	}
 	if (r < 0) {
-		why_set(why, len, "a tag is not written tag=value");
+		why_set(why, len, _("a tag is not written tag=value"));
 		goto out;
 	}
 	if (!p64) {
-		why_set(why, len, "the record has no p= key");
+		why_set(why, len, _("the record has no p= key"));
 		goto out;
 	}
 	if (!p64[0]) {
@@ -646,23 +647,23 @@ dkim_parse_key(const char *txt, struct dkim_key *out, char *why, size_t len)
 		goto oom;
 	long n = base64_decode(p64, der, cap);
 	if (n <= 0) {
-		why_set(why, len, "p= is not base64");
+		why_set(why, len, _("p= is not base64"));
 		goto out;
 	}
 	if (!strcmp(out->k, "ed25519")) {
 		if (n != 32) {
-			why_set(why, len, "p= is not a 32-byte Ed25519 key");
+			why_set(why, len, _("p= is not a 32-byte Ed25519 key"));
 			goto out;
 		}
 		out->bits = 256;
 	} else if (!(out->bits = rsa_key_bits(der, (size_t)n))) {
-		why_set(why, len, "p= is not an RSA public key");
+		why_set(why, len, _("p= is not an RSA public key"));
 		goto out;
 	}
 	rc = 0;
 	goto out;
 oom:
-	why_set(why, len, "out of memory");
+	why_set(why, len, _("out of memory"));
 out:
 	free(der);
 	free(p64);

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "i18n.h"
 #include "secmem.h"
 #include "util.h"
 
@@ -141,68 +142,68 @@ map_error(CURLcode rc, const struct sink *s, int redirects, char *why, size_t wh
 	case CURLE_FILESIZE_EXCEEDED:
 		if (s->oom) {
 			r = HTTP_INTERNAL;
-			what = "out of memory";
+			what = _("out of memory");
 		} else {
 			r = HTTP_TOO_LARGE;
-			what = "the reply is larger than allowed";
+			what = _("the reply is larger than allowed");
 		}
 		break;
 	case CURLE_URL_MALFORMAT:
 		r = HTTP_BAD_URL;
-		what = "malformed URL";
+		what = _("malformed URL");
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		if (redirects > 0) {
 			r = HTTP_REDIRECTS;
-			what = "redirected away from HTTPS";
+			what = _("redirected away from HTTPS");
 		} else {
 			/* The URL was checked before: this is the reply (HTTP/0.9). */
 			r = HTTP_PROTOCOL;
-			what = "the server's reply is not valid HTTP";
+			what = _("the server's reply is not valid HTTP");
 		}
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 		r = HTTP_DNS;
-		what = "the host name does not resolve";
+		what = _("the host name does not resolve");
 		break;
 	case CURLE_COULDNT_CONNECT:
 		r = HTTP_CONNECT;
-		what = "the connection was refused or the host is unreachable";
+		what = _("the connection was refused or the host is unreachable");
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		r = HTTP_TIMEOUT;
-		what = "no complete reply before the deadline";
+		what = _("no complete reply before the deadline");
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
 		r = HTTP_CERT;
-		what = "the server's certificate is not trusted for this host";
+		what = _("the server's certificate is not trusted for this host");
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
 		r = HTTP_TLS;
-		what = "the TLS handshake failed";
+		what = _("the TLS handshake failed");
 		break;
 	case CURLE_SSL_CACERT_BADFILE:
 		r = HTTP_INTERNAL;
-		what = "the CA file cannot be read";
+		what = _("the CA file cannot be read");
 		break;
 	case CURLE_TOO_MANY_REDIRECTS:
 		r = HTTP_REDIRECTS;
-		what = "too many redirects";
+		what = _("too many redirects");
 		break;
 	case CURLE_OUT_OF_MEMORY:
 		r = HTTP_INTERNAL;
-		what = "out of memory";
+		what = _("out of memory");
 		break;
 	default:
 		r = HTTP_PROTOCOL;
-		what = "the server's reply is not valid HTTP";
+		what = _("the server's reply is not valid HTTP");
 		break;
 	}
 	if (detail && *detail)
-		snprintf(why, whylen, "%s (%s)", what, detail);
+		str_printf(why, whylen, "%s (%s)", what, detail);
 	else
-		snprintf(why, whylen, "%s", what);
+		str_copy(why, whylen, what);
 	str_sanitize(why, whylen, why, strlen(why));
 	return r;
 }
@@ -276,13 +277,13 @@ http_perform(const struct http_request *rq, struct http_response *rs)
 	    !(has_prefix_ci(rq->url, "https://") ||
 	      (rq->allow_http && has_prefix_ci(rq->url, "http://")))) {
 		snprintf(rs->why, sizeof(rs->why), "%s",
-		         rq->allow_http ? "not an http:// or https:// URL"
-		                        : "not an https:// URL (plain HTTP needs its option)");
+		         rq->allow_http ? _("not an http:// or https:// URL")
+		                        : _("not an https:// URL (plain HTTP needs its option)"));
 		return rs->result = HTTP_BAD_URL;
 	}
 	pthread_once(&http_once, http_global_init);
 	if (http_init_rc != CURLE_OK) {
-		snprintf(rs->why, sizeof(rs->why), "libcurl could not start");
+		str_copy(rs->why, sizeof(rs->why), _("libcurl could not start"));
 		return rs->result = HTTP_INTERNAL;
 	}
 	for (size_t i = 0; i < rq->nheaders; i++) {
@@ -292,7 +293,7 @@ http_perform(const struct http_request *rq, struct http_response *rs)
 		                   rq->headers[i].value);
 
 		if (len < 0 || (size_t)len >= sizeof(line) || !printable_line(line, sizeof(line))) {
-			snprintf(rs->why, sizeof(rs->why), "a request header is not one printable line");
+			str_copy(rs->why, sizeof(rs->why), _("a request header is not one printable line"));
 			r = HTTP_INTERNAL;
 			goto out;
 		}
@@ -358,7 +359,7 @@ http_perform(const struct http_request *rq, struct http_response *rs)
 		}
 #undef SET
 		if (!ok) {
-			snprintf(rs->why, sizeof(rs->why), "libcurl refused a setting");
+			str_copy(rs->why, sizeof(rs->why), _("libcurl refused a setting"));
 			r = HTTP_INTERNAL;
 			goto out;
 		}
@@ -369,9 +370,9 @@ http_perform(const struct http_request *rq, struct http_response *rs)
 	curl_easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &redirects);
 	rs->redirects = (int)redirects;
 	if (r == HTTP_CANCELLED)
-		snprintf(rs->why, sizeof(rs->why), "cancelled");
+		str_copy(rs->why, sizeof(rs->why), _("cancelled"));
 	else if (r == HTTP_TIMEOUT)
-		snprintf(rs->why, sizeof(rs->why), "no complete reply before the deadline");
+		str_copy(rs->why, sizeof(rs->why), _("no complete reply before the deadline"));
 	else if (r == HTTP_OK && rc != CURLE_OK)
 		r = map_error(rc, &s, rs->redirects, rs->why, sizeof(rs->why), errbuf);
 	if (r == HTTP_OK) {
@@ -391,14 +392,14 @@ http_perform(const struct http_request *rq, struct http_response *rs)
 			rs->body_cap = 1;
 			if (!rs->body) {
 				r = HTTP_INTERNAL;
-				snprintf(rs->why, sizeof(rs->why), "out of memory");
+				str_copy(rs->why, sizeof(rs->why), _("out of memory"));
 			}
 		}
 	}
 	curl_multi_remove_handle(m, h);
 	goto out;
 oom:
-	snprintf(rs->why, sizeof(rs->why), "out of memory");
+	str_copy(rs->why, sizeof(rs->why), _("out of memory"));
 	r = HTTP_INTERNAL;
 out:
 	if (s.buf)

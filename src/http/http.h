@@ -64,7 +64,7 @@ struct http_response {
 	char location[1024];             /* Location of an unfollowed redirect */
 	char final_url[1024];            /* after the redirects followed */
 	int redirects;                   /* how many were followed */
-	char why[256];                   /* our words on a failure, "" on HTTP_OK */
+	char why[512];                   /* our words on a failure, "" on HTTP_OK */
 };
 
 /* Performs rq into rs (always fully written; free it even on failure).

@@ -15,6 +15,7 @@
 #include <dkim.h>
 
 #include "dns.h"
+#include "i18n.h"
 #include "msgauth.h"
 #include "util.h"
 
@@ -22,7 +23,7 @@ struct vctx {
 	int64_t deadline;        /* now_ms() */
 	int cancel_fd;
 	bool key_tempfail;
-	char why[200];
+	char why[512];
 };
 
 static _Thread_local struct vctx *cur;
@@ -47,7 +48,7 @@ key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
 	left = c->deadline - now_ms();
 	if (left <= 0) {
 		c->key_tempfail = true;
-		str_copy(c->why, sizeof c->why, "no time was left to fetch the key");
+		str_copy(c->why, sizeof c->why, _("no time was left to fetch the key"));
 		return DKIM_CBSTAT_TRYAGAIN;
 	}
 	a = calloc(1, sizeof *a);
@@ -66,13 +67,13 @@ key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
 		break;
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
-		str_printf(c->why, sizeof c->why, "no key record at %s", name);
+		str_printf(c->why, sizeof c->why, _("no key record at %s"), name);
 		rc = DKIM_CBSTAT_NOTFOUND;
 		break;
 	default:
 		c->key_tempfail = true;
-		str_printf(c->why, sizeof c->why, "the key record %s could not be "
-		           "fetched: %s", name, a->why[0] ? a->why : "DNS failed");
+		str_printf(c->why, sizeof c->why, _("the key record %s could not be "
+		           "fetched: %s"), name, a->why[0] ? a->why : _("DNS failed"));
 		rc = DKIM_CBSTAT_TRYAGAIN;
 		break;
 	}
@@ -125,7 +126,7 @@ msgauth_dkim_verify(const char *msg, size_t len, bool cut, int timeout_ms,
 	memset(&c, 0, sizeof c);
 	pthread_once(&lib_once, lib_start);
 	if (!lib) {
-		str_copy(out->why, sizeof out->why, "the DKIM library did not start");
+		str_copy(out->why, sizeof out->why, _("the DKIM library did not start"));
 		out->verdict = MSGAUTH_TEMPERROR;
 		return -1;
 	}
@@ -133,7 +134,7 @@ msgauth_dkim_verify(const char *msg, size_t len, bool cut, int timeout_ms,
 	c.cancel_fd = cancel_fd;
 	dk = dkim_verify(lib, (const unsigned char *)"fluenzr", NULL, &st);
 	if (!dk) {
-		str_copy(out->why, sizeof out->why, "the DKIM library refused the message");
+		str_copy(out->why, sizeof out->why, _("the DKIM library refused the message"));
 		out->verdict = MSGAUTH_TEMPERROR;
 		return -1;
 	}
@@ -147,7 +148,7 @@ msgauth_dkim_verify(const char *msg, size_t len, bool cut, int timeout_ms,
 	sig = dkim_getsignature(dk);
 	if (!sig || st == DKIM_STAT_NOSIG) {
 		out->verdict = MSGAUTH_NONE;
-		str_copy(out->why, sizeof out->why, "the message carries no DKIM signature");
+		str_copy(out->why, sizeof out->why, _("the message carries no DKIM signature"));
 		dkim_free(dk);
 		return 0;
 	}
@@ -160,8 +161,8 @@ msgauth_dkim_verify(const char *msg, size_t len, bool cut, int timeout_ms,
 		str_copy(out->why, sizeof out->why, c.why);
 	} else if (cut) {
 		out->verdict = MSGAUTH_TEMPERROR;
-		str_copy(out->why, sizeof out->why, "the message is larger than the "
-		         "part read: it cannot be verified");
+		str_copy(out->why, sizeof out->why, _("the message is larger than the "
+		         "part read: it cannot be verified"));
 	} else {
 		out->verdict = MSGAUTH_FAIL;
 		err = dkim_sig_geterror(sig);
@@ -172,11 +173,11 @@ msgauth_dkim_verify(const char *msg, size_t len, bool cut, int timeout_ms,
 			str_sanitize(out->why, sizeof out->why, dkim_sig_geterrorstr(err),
 			             strlen(dkim_sig_geterrorstr(err)));
 		else if (dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH)
-			str_copy(out->why, sizeof out->why, "the body hash does not match: "
-			         "the body changed after signing");
+			str_copy(out->why, sizeof out->why, _("the body hash does not match: "
+			         "the body changed after signing"));
 		else
-			str_copy(out->why, sizeof out->why, "the signature does not match "
-			         "the key published in DNS");
+			str_copy(out->why, sizeof out->why, _("the signature does not match "
+			         "the key published in DNS"));
 	}
 	dkim_free(dk);
 	return 0;

@@ -19,7 +19,7 @@ struct msgauth_dkim {
 	enum msgauth_verdict verdict;
 	char d[254];            /* the signature's domain and selector, sanitised */
 	char s[64];
-	char why[200];          /* our words on anything but a pass */
+	char why[512];          /* our words on anything but a pass */
 };
 
 /* Verifies the first DKIM signature of msg (len bytes, CRLF or LF lines,

@@ -15,6 +15,7 @@
 
 #include "base64.h"
 #include "http.h"
+#include "i18n.h"
 #include "oauth.h"
 #include "oauth_int.h"
 #include "secmem.h"
@@ -175,7 +176,7 @@ post_form(const struct oauth_client *c, const char *url, const struct form *f,
 	struct oj *o = NULL;
 
 	if (f->overflow) {
-		set_error(e, 0, "client", "the request is too long");
+		set_error(e, 0, "client", _("the request is too long"));
 		return NULL;
 	}
 	http_request_init(&rq, url);
@@ -195,8 +196,8 @@ post_form(const struct oauth_client *c, const char *url, const struct form *f,
 		*status = rs.status;
 		o = rs.body ? oj_parse(rs.body, rs.len) : NULL;
 		if (o == NULL)
-			set_error(e, rs.status, "json", "the authorization server answered "
-			          "HTTP %ld without a JSON object", rs.status);
+			set_error(e, rs.status, "json", _("the authorization server answered "
+			          "HTTP %ld without a JSON object"), rs.status);
 	}
 	http_response_free(&rs);
 	return o;
@@ -215,7 +216,7 @@ read_tokens(const struct oj *o, long status, struct oauth_tokens *t,
 	t->refresh = secmem_alloc(OAUTH_TOKEN_MAX + 1);
 	if (t->access == NULL || t->refresh == NULL) {
 		oauth_tokens_free(t);
-		set_error(e, status, "client", "out of memory");
+		set_error(e, status, "client", _("out of memory"));
 		return -1;
 	}
 	if (oj_secret(o, "access_token", t->access, OAUTH_TOKEN_MAX + 1) != 1 ||
@@ -225,8 +226,8 @@ read_tokens(const struct oj *o, long status, struct oauth_tokens *t,
 	    oj_int(o, "expires_in", 0, 10 * 365 * 86400LL, &expires) < 0 ||
 	    oj_str(o, "scope", t->scope, sizeof(t->scope)) < 0) {
 		oauth_tokens_free(t);
-		set_error(e, status, "json", "the token reply lacks a bearer "
-		          "access_token or has a member of the wrong type");
+		set_error(e, status, "json", _("the token reply lacks a bearer "
+		          "access_token or has a member of the wrong type"));
 		return -1;
 	}
 	t->expires_at = expires ? (int64_t)time(NULL) + expires : 0;
@@ -247,7 +248,7 @@ token_request(const struct oauth_client *c, const struct form *f,
 	if (status == 200)
 		rc = read_tokens(o, status, t, e);
 	else if (!read_error(o, status, e))
-		set_error(e, status, "http", "the token endpoint answered HTTP %ld",
+		set_error(e, status, "http", _("the token endpoint answered HTTP %ld"),
 		          status);
 	oj_free(o);
 	return rc;
@@ -260,7 +261,7 @@ form_new(struct form *f, struct oauth_error *e)
 	f->overflow = false;
 	f->buf = secmem_alloc(FORM_MAX);
 	if (f->buf == NULL)
-		set_error(e, 0, "client", "out of memory");
+		set_error(e, 0, "client", _("out of memory"));
 	return f->buf != NULL;
 }
 
@@ -269,7 +270,7 @@ client_ok(const struct oauth_client *c, struct oauth_error *e)
 {
 	if (c == NULL || c->token_url == NULL || c->token_url[0] == '\0' ||
 	    c->client_id == NULL || c->client_id[0] == '\0') {
-		set_error(e, 0, "client", "no token endpoint or client ID is set");
+		set_error(e, 0, "client", _("no token endpoint or client ID is set"));
 		return false;
 	}
 	return true;
@@ -304,7 +305,7 @@ oauth_refresh(const struct oauth_client *c, const char *refresh_token,
 	if (!client_ok(c, e))
 		return -1;
 	if (refresh_token == NULL || refresh_token[0] == '\0') {
-		set_error(e, 0, "no_refresh_token", "no refresh token is stored");
+		set_error(e, 0, "no_refresh_token", _("no refresh token is stored"));
 		return -1;
 	}
 	if (!form_new(&f, e))
@@ -333,8 +334,8 @@ oauth_device_start(const struct oauth_client *c, struct oauth_device *d,
 	if (!client_ok(c, e))
 		return -1;
 	if (c->device_url == NULL || c->device_url[0] == '\0') {
-		set_error(e, 0, "no_device_flow", "the provider has no device "
-		          "authorization endpoint");
+		set_error(e, 0, "no_device_flow", _("the provider has no device "
+		          "authorization endpoint"));
 		return -1;
 	}
 	if (!form_new(&f, e))
@@ -348,13 +349,13 @@ oauth_device_start(const struct oauth_client *c, struct oauth_device *d,
 		return -1;
 	if (status != 200) {
 		if (!read_error(o, status, e))
-			set_error(e, status, "http", "the device endpoint answered "
-			          "HTTP %ld", status);
+			set_error(e, status, "http", _("the device endpoint answered "
+			          "HTTP %ld"), status);
 		goto out;
 	}
 	d->device_code = secmem_alloc(DEVICE_CODE_MAX + 1);
 	if (d->device_code == NULL) {
-		set_error(e, status, "client", "out of memory");
+		set_error(e, status, "client", _("out of memory"));
 		goto out;
 	}
 	/* Microsoft's v2 endpoint says verification_uri; its older one and
@@ -371,8 +372,8 @@ oauth_device_start(const struct oauth_client *c, struct oauth_device *d,
 	           sizeof(d->verification_uri_complete)) < 0 ||
 	    oj_int(o, "expires_in", 1, 86400, &expires) != 1 ||
 	    oj_int(o, "interval", 0, POLL_MAX_S, &interval) < 0) {
-		set_error(e, status, "json", "the device authorization reply lacks "
-		          "a member or has one of the wrong type");
+		set_error(e, status, "json", _("the device authorization reply lacks "
+		          "a member or has one of the wrong type"));
 		oauth_device_free(d);
 		goto out;
 	}
@@ -395,7 +396,7 @@ oauth_device_poll(const struct oauth_client *c, struct oauth_device *d,
 
 	memset(t, 0, sizeof(*t));
 	if (d->device_code == NULL) {
-		set_error(e, 0, "client", "no device authorization is under way");
+		set_error(e, 0, "client", _("no device authorization is under way"));
 		return OAUTH_POLL_FAILED;
 	}
 	if (!form_new(&f, e))
@@ -444,12 +445,12 @@ oauth_device_wait(const struct oauth_client *c, struct oauth_device *d,
 {
 	for (;;) {
 		if (wait_cancelled(c->cancel_fd, d->interval_s)) {
-			set_error(e, 0, "cancelled", "the sign-in was cancelled");
+			set_error(e, 0, "cancelled", _("the sign-in was cancelled"));
 			return -1;
 		}
 		if ((int64_t)time(NULL) >= d->expires_at) {
-			set_error(e, 0, "expired_token", "the code expired before it was "
-			          "entered");
+			set_error(e, 0, "expired_token", _("the code expired before it was "
+			          "entered"));
 			return -1;
 		}
 		switch (oauth_device_poll(c, d, t, e)) {

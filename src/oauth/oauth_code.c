@@ -17,6 +17,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "i18n.h"
 #include "oauth.h"
 #include "oauth_int.h"
 #include "secmem.h"
@@ -163,7 +164,7 @@ oauth_redirect_parse(const char *where, const struct oauth_pkce *p,
 	if (q == NULL) {
 		str_copy(e->code, sizeof e->code, "no_code");
 		str_copy(e->description, sizeof e->description,
-		         "the address holds no code= (copy the whole address)");
+		         _("the address holds no code= (copy the whole address)"));
 		return -1;
 	}
 	q++;
@@ -177,14 +178,14 @@ oauth_redirect_parse(const char *where, const struct oauth_pkce *p,
 	if (q_get(q, "state", state, sizeof state) != 1 || strcmp(state, p->state) != 0) {
 		str_copy(e->code, sizeof e->code, "state_mismatch");
 		str_copy(e->description, sizeof e->description,
-		         "the redirect is not the answer to this sign-in (state differs)");
+		         _("the redirect is not the answer to this sign-in (state differs)"));
 		return -1;
 	}
 	if (q_get(q, "code", code, codelen) != 1 || code[0] == '\0') {
 		secmem_wipe(code, codelen);
 		str_copy(e->code, sizeof e->code, "no_code");
 		str_copy(e->description, sizeof e->description,
-		         "the address holds no code=");
+		         _("the address holds no code="));
 		return -1;
 	}
 	return 0;
@@ -206,7 +207,7 @@ oauth_loopback_listen(unsigned port, struct oauth_error *e)
 	    bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4) < 0) {
 		str_copy(e->code, sizeof e->code, "listen");
 		str_printf(e->description, sizeof e->description,
-		           "cannot listen on 127.0.0.1:%u: %s (choose another --port)",
+		           _("cannot listen on 127.0.0.1:%u: %s (choose another --port)"),
 		           port, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -215,11 +216,9 @@ oauth_loopback_listen(unsigned port, struct oauth_error *e)
 	return fd;
 }
 
-static const char page[] =
+static const char page_head[] =
 	"HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-	"Cache-Control: no-store\r\nConnection: close\r\n\r\n"
-	"<!doctype html><title>fluenzr-tui</title><p>Signed in: you can close "
-	"this tab and go back to the terminal.</p>\n";
+	"Cache-Control: no-store\r\nConnection: close\r\n\r\n";
 
 int
 oauth_loopback_wait(int lfd, int cancel_fd, int timeout_s, char *target,
@@ -238,7 +237,7 @@ oauth_loopback_wait(int lfd, int cancel_fd, int timeout_s, char *target,
 		if (left <= 0) {
 			str_copy(e->code, sizeof e->code, "timeout");
 			str_copy(e->description, sizeof e->description,
-			         "no browser came back in time");
+			         _("no browser came back in time"));
 			return -1;
 		}
 		r = poll(pf, cancel_fd >= 0 ? 2 : 1, (int)(left > 1000 ? 1000 : left));
@@ -267,8 +266,14 @@ oauth_loopback_wait(int lfd, int cancel_fd, int timeout_s, char *target,
 		}
 		if (strncmp(target, "GET /", 5) == 0 && strstr(target, "state=")) {
 			char *sp;
-			ssize_t w = write(c, page, sizeof page - 1);
+			char page[1024];
+			ssize_t w;
 
+			/* The browser's tab is the user's too: it speaks their language. */
+			str_printf(page, sizeof page, "%s<!doctype html><title>fluenzr-tui</title>"
+			           "<p>%s</p>\n", page_head, _("Signed in: you can close this "
+			           "tab and go back to the terminal."));
+			w = write(c, page, strlen(page));
 			(void)w;
 			close(c);
 			memmove(target, target + 4, strlen(target + 4) + 1);

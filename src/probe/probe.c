@@ -1088,7 +1088,7 @@ check_server(bool imap, const char *host, unsigned port, enum security sec,
 	if (str_copy(a.smtp_host, sizeof(a.smtp_host), host) < 0 ||
 	    (imap && str_copy(a.imap_host, sizeof(a.imap_host), host) < 0) ||
 	    (ca_file && str_copy(a.ca_file, sizeof(a.ca_file), ca_file) < 0)) {
-		str_copy(out->why, sizeof(out->why), "host name or CA path too long");
+		str_copy(out->why, sizeof(out->why), _("host name or CA path too long"));
 		return -1;
 	}
 	if (imap) {
@@ -1104,7 +1104,7 @@ check_server(bool imap, const char *host, unsigned port, enum security sec,
 	o.smtp_only = !imap;
 	o.imap_only = imap;
 	if (!(p = probe_new(&a, NULL, NULL, NULL, &o))) {
-		str_copy(out->why, sizeof(out->why), "out of memory");
+		str_copy(out->why, sizeof(out->why), _("out of memory"));
 		return -1;
 	}
 	if (cancel_fd >= 0) {

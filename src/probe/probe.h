@@ -83,7 +83,7 @@ struct probe_dkim {
 	enum probe_dkim_verdict verdict;
 	char d[254];
 	char s[64];
-	char why[200];                /* sanitised; "" on a pass */
+	char why[512];                /* sanitised; "" on a pass */
 };
 
 /* Where the test message landed and what the server offers a reply
