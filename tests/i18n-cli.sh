@@ -209,4 +209,11 @@ run hi_IN.UTF-8 -- account authorize oauth@example.test --flow device
 check "an HTTP reason in Hindi" grep -qF "connect: कनेक्शन अस्वीकार हुआ या होस्ट तक पहुँचा नहीं जा सकता" <<<"$out"
 run fr_FR.UTF-8 -- account authorize nobody@example.test
 check "no such account, in French" grep -qF "aucun compte nobody@example.test" <<<"$out"
+# domain's checks of its options, before any DNS
+run fr_FR.UTF-8 -- domain example.org --sender-ip not-an-address
+check "a bad option of domain, in French" \
+	eval 'grep -qF "l'"'"'expéditeur n'"'"'est pas une adresse IPv4 ou IPv6" <<<"$out" && [ $rc = 65 ]'
+run hi_IN.UTF-8 -- domain example.org --selector 'bad selector'
+check "... and in Hindi, named as an option" \
+	eval 'grep -qF "DKIM सेलेक्टर अक्षरों" <<<"$out" && grep -qF "option" <<<"$out"'
 finish

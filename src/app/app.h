@@ -364,10 +364,11 @@ struct app_domain_req {
 
 /* Prepares r for what (an address: its domain; or a domain) with preset p;
  * selector and sender_ip as seen on a test message (NULL: not known).
- * NULL, or why what is neither. */
+ * NULL, or why what is neither, with in *field (unless NULL) which input
+ * is wrong: "domain" or "option". */
 const char *app_domain_prepare(struct app_domain_req *r, const char *what,
                                const struct preset *p, const char *selector,
-                               const char *sender_ip);
+                               const char *sender_ip, const char **field);
 /* When r has no provider: the check finds it by the domain's MX among l's
  * presets (a custom domain at Gmail or Microsoft 365). l must outlive the
  * check. */

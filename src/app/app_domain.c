@@ -33,27 +33,31 @@ provider_from(struct app_domain_req *r, struct dom_options *o, const struct pres
 const char *
 app_domain_prepare(struct app_domain_req *r, const char *what,
                    const struct preset *p, const char *selector,
-                   const char *sender_ip)
+                   const char *sender_ip, const char **field)
 {
-	const char *at = strrchr(what, '@'), *why;
+	const char *at = strrchr(what, '@'), *why, *unused;
 	unsigned char bin[16];
 
 	memset(r, 0, sizeof *r);
+	if (!field)
+		field = &unused;
+	*field = "domain";
 	if (str_copy(r->domain, sizeof r->domain, at ? at + 1 : what) < 0)
-		return "is too long for a domain";
+		return _("is too long for a domain");
 	for (char *c = r->domain; *c; c++)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
 	if ((why = domain_valid(r->domain)))
 		return why;
+	*field = "option";
 	if (sender_ip && inet_pton(AF_INET, sender_ip, bin) != 1 &&
 	    inet_pton(AF_INET6, sender_ip, bin) != 1)
-		return "the sender is not an IPv4 or IPv6 address";
+		return _("the sender is not an IPv4 or IPv6 address");
 	if (selector && (!selector[0] || strlen(selector) > PRESET_SELECTOR_MAX ||
 	                 strspn(selector, "abcdefghijklmnopqrstuvwxyz"
 	                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
 	                 strlen(selector)))
-		return "the DKIM selector is made of letters, digits, '-', '_' and dots";
+		return _("the DKIM selector is made of letters, digits, '-', '_' and dots");
 	r->o.domain = r->domain;
 	r->o.selector = selector;
 	r->o.sender_ip = sender_ip;

@@ -112,7 +112,7 @@ int
 cmd_domain(struct cli_ctx *cx, int argc, char **argv)
 {
 	const char *what = NULL, *selector = NULL, *sender = NULL, *preset_id = NULL;
-	const char *zones[MAX_ZONES], *why, *v;
+	const char *zones[MAX_ZONES], *why, *v, *field;
 	char zbuf[1024];
 	size_t nzones = 0;
 	bool json = false, bl = false, m;
@@ -197,11 +197,10 @@ cmd_domain(struct cli_ctx *cx, int argc, char **argv)
 		fprintf(stderr, _("fluenzr-tui: out of memory\n"));
 		return EX_OSERR;
 	}
-	if ((why = app_domain_prepare(req, what, p, selector, sender))) {
+	if ((why = app_domain_prepare(req, what, p, selector, sender, &field))) {
 		free(req);
 		free(r);
-		return cli_bad_field(strchr(why, ' ') && !strncmp(why, "the ", 4) ?
-		                     "option" : "domain", why);
+		return cli_bad_field(field, why);
 	}
 	if (strchr(what, '@'))
 		app_domain_seen(req, cx->st, what);

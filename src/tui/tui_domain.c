@@ -83,7 +83,7 @@ start(struct tui *t, struct domain_scr *sc)
 		tui_message(t, true, _("Out of memory."));
 		return false;
 	}
-	if ((why = app_domain_prepare(&d->req, a.email, p, NULL, NULL))) {
+	if ((why = app_domain_prepare(&d->req, a.email, p, NULL, NULL, NULL))) {
 		tui_message(t, true, _("%s: the domain %s."), a.email, why);
 		tui_domain_free(d);
 		return false;
