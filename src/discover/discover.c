@@ -261,7 +261,7 @@ src_mx(struct source *s)
 		return;
 	}
 	if (dns_null_mx(&a)) {
-		note(s, "MX of %s: a null MX (RFC 7505): the domain accepts no mail",
+		note(s, _("MX of %s: a null MX (RFC 7505): the domain accepts no mail"),
 		     s->domain);
 		return;
 	}
