@@ -62,8 +62,6 @@ str_printf(char *dst, size_t dstlen, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (dstlen == 0)
-		return -1;
 	va_start(ap, fmt);
 	n = str_vprintf(dst, dstlen, fmt, ap);
 	va_end(ap);
