@@ -30,7 +30,6 @@ const size_t domain_ndefault_blocklists =
 #define PTR_NAMES_MAX 4
 
 struct ctx {
-	const struct dom_options *o;    /* &opts */
 	struct dom_options opts;        /* the caller's, and a provider found by MX */
 	struct dom_result *r;
 	int64_t deadline;
@@ -94,7 +93,7 @@ query(struct ctx *c, const char *name, enum dns_type t)
 		str_copy(c->a->why, sizeof c->a->why, _("no time was left for the query"));
 		return DNS_TIMEOUT;
 	}
-	enum dns_result rc = dns_query(name, t, (int)left, c->o->cancel_fd, c->a);
+	enum dns_result rc = dns_query(name, t, (int)left, c->opts.cancel_fd, c->a);
 	if (rc == DNS_CANCELLED)
 		c->r->cancelled = true;
 	return rc;
@@ -230,8 +229,7 @@ check_mx(struct ctx *c)
 	/* The provider, when the caller has none: the checks after this one
 	 * then know its SPF include and DKIM selectors. */
 	for (size_t i = 0; i < n && !c->opts.provider && c->opts.provider_by_mx; i++)
-		if (c->opts.provider_by_mx(c->opts.provider_ud, hosts[i], &c->opts) &&
-		    c->opts.provider)
+		if (c->opts.provider_by_mx(c->opts.provider_ud, hosts[i], &c->opts))
 			str_copy(c->r->provider_mx, sizeof c->r->provider_mx, hosts[i]);
 	size_t total = c->a->n;
 	for (size_t i = 0; i < n; i++) {
@@ -244,7 +242,7 @@ check_mx(struct ctx *c)
 		if (c->r->provider_mx[0])
 			evidence(it, DOM_PASS, ngettext("%zu MX record; %s has an address; "
 			         "the mail is at %s", "%zu MX records; %s has an address; "
-			         "the mail is at %s", total), total, hosts[i], c->o->provider);
+			         "the mail is at %s", total), total, hosts[i], c->opts.provider);
 		else
 			evidence(it, DOM_PASS, ngettext("%zu MX record; %s has an address",
 			                  "%zu MX records; %s has an address", total),
@@ -326,8 +324,8 @@ walk_path(const struct walk *w, const char *last, char *out, size_t len)
 static bool
 is_provider_include(const struct ctx *c, const char *name)
 {
-	for (size_t i = 0; i < c->o->nspf_includes; i++)
-		if (!strcasecmp(c->o->spf_includes[i], name))
+	for (size_t i = 0; i < c->opts.nspf_includes; i++)
+		if (!strcasecmp(c->opts.spf_includes[i], name))
 			return true;
 	return false;
 }
@@ -495,7 +493,7 @@ spf_walk(struct ctx *c, struct walk *w, const char *name, const char *txt,
 static void
 spf_suggest(const struct ctx *c, const char *current, char *out, size_t len)
 {
-	const char *inc = c->o->nspf_includes ? c->o->spf_includes[0] : NULL;
+	const char *inc = c->opts.nspf_includes ? c->opts.spf_includes[0] : NULL;
 
 	if (!current) {
 		if (inc)
@@ -518,8 +516,8 @@ spf_suggest(const struct ctx *c, const char *current, char *out, size_t len)
 static bool
 provider_domain(const struct ctx *c)
 {
-	for (size_t i = 0; i < c->o->nprovider_domains; i++)
-		if (!strcasecmp(c->o->provider_domains[i], c->r->domain))
+	for (size_t i = 0; i < c->opts.nprovider_domains; i++)
+		if (!strcasecmp(c->opts.provider_domains[i], c->r->domain))
 			return true;
 	return false;
 }
@@ -553,10 +551,10 @@ check_spf(struct ctx *c)
 		evidence(it, DOM_FAIL, _("%s has no SPF record (a TXT record starting "
 		         "with v=spf1)"), c->r->domain);
 		spf_suggest(c, NULL, sug, sizeof sug);
-		if (c->o->nspf_includes)
+		if (c->opts.nspf_includes)
 			fix(it, _("Publish an SPF record that includes %s's servers, as "
 			    "below: without it, Gmail, Yahoo and Outlook.com treat your "
-			    "mail as unauthenticated."), c->o->provider);
+			    "mail as unauthenticated."), c->opts.provider);
 		else
 			fix(it, _("Publish an SPF record listing the servers that send your "
 			    "mail (your provider's include:, or ip4: of your own server)."));
@@ -639,21 +637,21 @@ check_spf(struct ctx *c)
 		break;
 	}
 
-	if (c->o->nspf_includes && !provider_domain(c)) {
+	if (c->opts.nspf_includes && !provider_domain(c)) {
 		struct dom_item *pv = item_add(c, "spf_provider", c->r->domain,
 		                               _("SPF: includes your provider"));
 		if (w->provider_found) {
 			evidence(pv, DOM_PASS, "include:%s (%s)", w->provider_seen,
-			         c->o->provider);
+			         c->opts.provider);
 		} else if (w->status != DOM_PASS) {
 			evidence(pv, DOM_UNKNOWN, _("the SPF tree could not be followed "
 			         "to the end"));
 		} else {
 			evidence(pv, DOM_FAIL, _("the SPF record does not include %s, "
-			         "which %s sends from"), c->o->spf_includes[0], c->o->provider);
+			         "which %s sends from"), c->opts.spf_includes[0], c->opts.provider);
 			fix(pv, _("Add include:%s to the SPF record, before its all: "
 			    "otherwise mail sent through %s fails SPF."),
-			    c->o->spf_includes[0], c->o->provider);
+			    c->opts.spf_includes[0], c->opts.provider);
 			spf_suggest(c, txt, sug, sizeof sug);
 			record(pv, c->r->domain, "TXT", sug);
 		}
@@ -685,7 +683,7 @@ check_selector(struct ctx *c, const char *sel, bool advisory)
 		         "guess)") : "");
 		fix(it, _("Turn on DKIM signing in %s's admin console for %s and "
 		    "publish the key record it gives (a TXT or CNAME record)."),
-		    c->o->provider ? c->o->provider : _("your provider"), c->r->domain);
+		    c->opts.provider ? c->opts.provider : _("your provider"), c->r->domain);
 		record(it, name, "TXT", "v=DKIM1; k=rsa; p=<the public key your "
 		       "provider gives>");
 		return;
@@ -707,7 +705,7 @@ check_selector(struct ctx *c, const char *sel, bool advisory)
 		         name, first_why);
 		fix(it, _("Publish the key record exactly as %s gives it: v=DKIM1; "
 		    "k=rsa; p=… on one TXT record."),
-		    c->o->provider ? c->o->provider : _("your provider"));
+		    c->opts.provider ? c->opts.provider : _("your provider"));
 		return;
 	}
 	if (k.revoked) {
@@ -720,7 +718,7 @@ check_selector(struct ctx *c, const char *sel, bool advisory)
 		evidence(it, DOM_WARN, _("%s: an RSA key of %u bits (receivers ignore "
 		         "keys under 1024 bits, RFC 8301)"), name, k.bits);
 		fix(it, _("Create a 2048-bit key at %s and publish its record."),
-		    c->o->provider ? c->o->provider : _("your provider"));
+		    c->opts.provider ? c->opts.provider : _("your provider"));
 		return;
 	}
 	evidence(it, DOM_PASS, !strcmp(k.k, "rsa") ? _("%s: an RSA key of %u bits%s")
@@ -731,7 +729,7 @@ check_selector(struct ctx *c, const char *sel, bool advisory)
 static void
 check_dkim(struct ctx *c)
 {
-	const struct dom_options *o = c->o;
+	const struct dom_options *o = &c->opts;
 
 	if (o->selector && o->selector[0]) {
 		check_selector(c, o->selector, false);
@@ -1001,7 +999,7 @@ check_blocklist(struct ctx *c, const char *ip, const char *zone)
 static void
 check_sender(struct ctx *c)
 {
-	const struct dom_options *o = c->o;
+	const struct dom_options *o = &c->opts;
 	const char *ip = o->sender_ip && o->sender_ip[0] ? o->sender_ip : NULL;
 
 	if (ip)
@@ -1025,8 +1023,6 @@ domain_check(const struct dom_options *o, struct dom_result *r)
 {
 	struct ctx c = { .opts = *o, .r = r };
 	int64_t t0 = now_ms();
-
-	c.o = &c.opts;
 
 	memset(r, 0, sizeof *r);
 	c.deadline = t0 + (o->timeout_ms > 0 ? o->timeout_ms : DOM_DEFAULT_TIMEOUT_MS);
